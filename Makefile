@@ -1,0 +1,49 @@
+# The index of what a developer runs.
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench worker beat migrate seed shell clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+## run: install, migrate, load demo data, and serve web + Celery worker + beat
+run: $(STAMP)
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
+	DEBUG=$${DEBUG:-1} $(PY) manage.py run_all
+
+## test: install and run the whole pytest suite
+test: $(STAMP)
+	DJANGO_SETTINGS_MODULE=tests.settings $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## bench: run the benchmarks in bench/ and print ratios against their floors
+bench: $(STAMP)
+	DEBUG=$${DEBUG:-1} $(PY) -m bench $(BENCH_ARGS)
+
+worker: $(STAMP)
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/celery -A morgue worker --loglevel=INFO
+
+beat: $(STAMP)
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/celery -A morgue beat --loglevel=INFO
+
+migrate: $(STAMP)
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+
+seed: $(STAMP)
+	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
+
+clean:
+	rm -rf $(VENV) var staticfiles morgue.sqlite3*

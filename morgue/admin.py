@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+
+from .models import Profile
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    fields = ["display_name", "time_zone", "sleep_start", "sleep_end"]
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class PersonAdmin(UserAdmin):
+    inlines = [ProfileInline]
+    list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active"]
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "display_name", "time_zone", "sleep_start", "sleep_end"]
+    list_filter = ["time_zone"]
+    search_fields = ["user__username", "display_name", "user__email"]
+    readonly_fields = ["calendar_token"]
+    list_select_related = ["user"]
+
+
+admin.site.site_header = "Morgue administration"
+admin.site.site_title = "Morgue admin"

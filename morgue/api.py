@@ -1,0 +1,116 @@
+"""The people endpoints: the signed-in person's profile and the directory."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.generics import RetrieveUpdateAPIView
+from rest_framework.response import Response
+
+from .models import Profile
+from .services import create_person, update_profile
+from .timezones import is_time_zone
+
+
+class MeSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    email = serializers.EmailField(source="user.email", required=False, allow_blank=True)
+
+    class Meta:
+        model = Profile
+        fields = [
+            "username",
+            "display_name",
+            "email",
+            "time_zone",
+            "sleep_start",
+            "sleep_end",
+        ]
+
+    def validate_time_zone(self, value: str) -> str:
+        if not is_time_zone(value):
+            raise serializers.ValidationError(
+                f"{value} is not a known IANA time zone (for example Europe/London)."
+            )
+        return value
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    display_name = serializers.SerializerMethodField()
+    time_zone = serializers.SerializerMethodField()
+
+    class Meta:
+        model = get_user_model()
+        fields = ["username", "email", "display_name", "time_zone", "is_staff"]
+
+    def get_display_name(self, user) -> str:
+        profile = getattr(user, "profile", None)
+        return profile.name if profile else user.username
+
+    def get_time_zone(self, user) -> str:
+        profile = getattr(user, "profile", None)
+        return profile.time_zone if profile else "UTC"
+
+
+class PersonCreateSerializer(serializers.Serializer):
+    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    display_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
+    time_zone = serializers.CharField(required=False, default="UTC")
+
+    def validate_username(self, value: str) -> str:
+        if get_user_model().objects.filter(username=value).exists():
+            raise serializers.ValidationError(f"A person with username {value} already exists.")
+        return value
+
+    def validate_time_zone(self, value: str) -> str:
+        if not is_time_zone(value):
+            raise serializers.ValidationError(
+                f"{value} is not a known IANA time zone (for example Europe/London)."
+            )
+        return value
+
+
+class MeView(RetrieveUpdateAPIView):
+    """The signed-in person's own profile."""
+
+    serializer_class = MeSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self) -> Profile:
+        return Profile.objects.select_related("user").get(pk=Profile.objects.for_user(self.request.user).pk)
+
+    def perform_update(self, serializer) -> None:
+        data = dict(serializer.validated_data)
+        user_data = data.pop("user", {})
+        serializer.instance = update_profile(
+            profile=serializer.instance, email=user_data.get("email"), **data
+        )
+
+
+class IsStaffToWrite(permissions.BasePermission):
+    message = "Only staff can create people."
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in permissions.SAFE_METHODS or bool(request.user.is_staff)
+
+
+class PersonViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """People, for directory sync scripts: anyone may list, staff may create."""
+
+    permission_classes = [permissions.IsAuthenticated, IsStaffToWrite]
+    lookup_field = "username"
+    lookup_value_regex = r"[\w.@+-]+"
+
+    def get_queryset(self):
+        return get_user_model().objects.filter(is_active=True).select_related("profile").order_by("username")
+
+    def get_serializer_class(self):
+        return PersonCreateSerializer if self.action == "create" else PersonSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = PersonCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        profile = create_person(**serializer.validated_data)
+        user = get_user_model().objects.select_related("profile").get(pk=profile.user_id)
+        return Response(PersonSerializer(user).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,11 @@
+from celery import shared_task
+from django.db import connection
+
+
+@shared_task
+def ping(nonce: str) -> dict:
+    """Round trip through the broker and the database; used by the worker smoke test."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        database = "ok" if cursor.fetchone() == (1,) else "unexpected"
+    return {"nonce": nonce, "database": database}

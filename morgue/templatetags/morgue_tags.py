@@ -1,0 +1,37 @@
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def nav_link(context, url_name: str, label: str) -> str:
+    """A navigation link, marked current for its section; nothing if the page is not installed."""
+    try:
+        url = reverse(url_name)
+    except NoReverseMatch:
+        return ""
+    request = context.get("request")
+    current = request is not None and (request.path == url or (url != "/" and request.path.startswith(url)))
+    return format_html('<a href="{}"{}>{}</a>', url, ' aria-current="page"' if current else "", label)
+
+
+@register.filter
+def duration(seconds) -> str:
+    """Seconds as a readable duration: `45s`, `12m`, `3h 05m`, `2d 4h`."""
+    if seconds is None or seconds == "":
+        return "—"
+    seconds = round(float(seconds))
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d {hours}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{sign}{minutes}m {secs:02d}s" if secs and minutes < 10 else f"{sign}{minutes}m"
+    return f"{sign}{secs}s"

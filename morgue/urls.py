@@ -1,0 +1,43 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+import alerts_review.urls
+import incidents.urls
+import oncall.urls
+
+from . import api, views
+
+router = SimpleRouter()
+router.register("people", api.PersonViewSet, basename="person")
+
+api_urlpatterns = [
+    path("me/", api.MeView.as_view(), name="me"),
+    *router.urls,
+    *incidents.urls.api_urlpatterns,
+    *oncall.urls.api_urlpatterns,
+    *alerts_review.urls.api_urlpatterns,
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("profile/", views.profile, name="profile"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_urlpatterns, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("", include(incidents.urls)),
+    path("", include(oncall.urls)),
+    path("", include(alerts_review.urls)),
+]
+
+handler400 = "morgue.views.bad_request"
+handler403 = "morgue.views.permission_denied"
+handler404 = "morgue.views.not_found"
+handler500 = "morgue.views.server_error"

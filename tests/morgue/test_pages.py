@@ -1,0 +1,92 @@
+import pytest
+
+from oncall.models import Team
+
+
+@pytest.mark.parametrize("path", ["/", "/profile/", "/api/docs/"])
+def test_pages_redirect_anonymous_visitors_to_login(client, db, path):
+    response = client.get(path)
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+
+
+def test_login_page_is_open(client, db):
+    response = client.get("/accounts/login/")
+
+    assert response.status_code == 200
+    assert b"Log in to Morgue" in response.content
+
+
+def test_home_page_shows_teams_and_navigation(browser_client, person):
+    Team.objects.create(name="Ops", slug="ops").members.add(person)
+
+    response = browser_client.get("/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Ops" in html
+    assert "member" in html
+    assert 'href="/profile/"' in html
+
+
+def test_profile_form_saves_time_zone_and_sleep_hours(browser_client, person):
+    response = browser_client.post(
+        "/profile/",
+        {
+            "display_name": "Pat Q",
+            "email": "pat@example.com",
+            "time_zone": "Europe/London",
+            "sleep_start": "23:00",
+            "sleep_end": "06:30",
+        },
+    )
+
+    assert response.status_code == 302
+    person.profile.refresh_from_db()
+    assert person.profile.time_zone == "Europe/London"
+    assert str(person.profile.sleep_end) == "06:30:00"
+
+
+def test_profile_form_names_a_bad_time_zone(browser_client, person):
+    response = browser_client.post(
+        "/profile/",
+        {"display_name": "Pat", "time_zone": "Mars/Base", "sleep_start": "22:00", "sleep_end": "07:00"},
+    )
+
+    assert response.status_code == 200
+    assert "Mars/Base is not one of the available choices" in response.content.decode()
+
+
+def test_missing_page_uses_the_layout(browser_client):
+    response = browser_client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert b"Not found" in response.content
+    assert b"<nav" in response.content
+
+
+def test_missing_api_resource_is_json(api):
+    response = api.get("/api/v1/no-such-thing/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_oversized_api_body_is_refused_in_json(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+
+    response = api.patch("/api/v1/me/", {"display_name": "x" * 5000}, format="json")
+
+    assert response.status_code == 413
+    assert "larger than" in response.json()["detail"]
+
+
+def test_admin_lists_profiles_for_staff(client, staff):
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+
+    response = client.get("/admin/morgue/profile/")
+
+    assert response.status_code == 200

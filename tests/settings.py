@@ -1,0 +1,22 @@
+"""Test settings: the real settings with fast hashing and nothing sent anywhere."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("MORGUE_VAR_DIR", tempfile.mkdtemp(prefix="morgue-test-"))
+
+from morgue.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = VAR_DIR / "media"  # noqa: F405
+ALLOWED_HOSTS = ["*"]
+# Tasks enqueued by code under test go to an in-memory queue; tests call
+# the task functions directly to run them (see tests/conftest.py).
+CELERY_BROKER_URL = os.environ.get("MORGUE_TEST_BROKER_URL", "memory://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
