@@ -19,7 +19,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from bench.harness import Result
+    from bench.harness import Result, Skipped
 
     names = sorted(
         module.name
@@ -35,7 +35,11 @@ def main() -> int:
     for name in selected:
         module = importlib.import_module(f"bench.{name}")
         print(f"== {name.removeprefix('bench_')}: {module.__doc__.strip().splitlines()[0]}", flush=True)
-        results: list[Result] = module.run()
+        try:
+            results: list[Result] = module.run()
+        except Skipped as reason:
+            print(f"   skipped: {reason}", flush=True)
+            continue
         for result in results:
             print(f"   {result}", flush=True)
             failed |= result.missed_target

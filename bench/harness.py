@@ -1,5 +1,6 @@
 """Timing helpers for benchmarks: medians of repeated runs, and ratios to a floor."""
 
+import contextlib
 import statistics
 import time
 from collections.abc import Callable
@@ -70,3 +71,26 @@ class Rate:
             f"{self.name}: {self.subject_per_second:,.0f}/s = {self.ratio:.3f} of {self.floor_name} "
             f"({self.floor_per_second:,.0f}/s){target}"
         )
+
+
+class Skipped(Exception):
+    """A benchmark that cannot run here (for example it needs PostgreSQL)."""
+
+
+@contextlib.contextmanager
+def throwaway_database(*, postgres_only: bool = True):
+    """A fresh test database for the benchmark, dropped afterwards.
+
+    Benchmarks load hundreds of thousands of rows; they never touch the
+    database named in DATABASE_URL itself, only `test_<name>` beside it.
+    """
+    from django.db import connection
+
+    if postgres_only and connection.vendor != "postgresql":
+        raise Skipped("needs PostgreSQL: run with DATABASE_URL=postgres://…")
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        yield connection
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)

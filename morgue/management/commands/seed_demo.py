@@ -5,7 +5,14 @@ from django.db import transaction
 
 # Each app owns its demo data in `<app>/demo.py` with a `seed(stdout)` function;
 # the order follows what each needs (rotations need people, alerts need rotations).
-DEMO_MODULES = ["morgue.demo", "oncall.demo", "incidents.demo", "alerts_review.demo"]
+DEMO_MODULES = [
+    "morgue.demo",
+    "oncall.demo",
+    "incidents.demo",
+    "incidents.demo_evidence",
+    "incidents.demo_remediation",
+    "alerts_review.demo",
+]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Serializers and viewsets, one module per concept; routes are in incidents/urls.py."""

@@ -1,0 +1,14 @@
+from .incident import Impact, Incident, IncidentQuerySet, ProblemType, Severity, Status, Tag
+from .timeline import EventKind, TimelineEvent
+
+__all__ = [
+    "EventKind",
+    "Impact",
+    "Incident",
+    "IncidentQuerySet",
+    "ProblemType",
+    "Severity",
+    "Status",
+    "Tag",
+    "TimelineEvent",
+]

@@ -1,0 +1,1 @@
+"""Composed reads, one module per concept."""

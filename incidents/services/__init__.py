@@ -1,0 +1,1 @@
+"""Workflows that write, one module per concept (incident, review, deploy, graph, chatlog, remediation)."""

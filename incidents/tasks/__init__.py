@@ -1,0 +1,1 @@
+"""Celery tasks, one module per concept; each is imported here so Celery's autodiscovery finds it."""

@@ -1,0 +1,1 @@
+"""HTML views, one module per concept; routes are in incidents/urls.py."""
