@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -38,3 +40,16 @@ def browser_client(client, person):
     """Django's test client with `person` logged in (a browser session)."""
     client.force_login(person)
     return client
+
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+@pytest.fixture
+def sample():
+    """Read one of the real-format payloads in tests/samples/ as text."""
+
+    def _read(name: str) -> str:
+        return (SAMPLES / name).read_text()
+
+    return _read
