@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "morgue.settings")
 
@@ -14,6 +15,13 @@ app.autodiscover_tasks()
 # Every periodic task Morgue runs. Each is idempotent, so a beat that fires
 # twice, or a worker that picks up a redelivered task, does no harm.
 app.conf.beat_schedule = {}
+
+# Remediation digests: daily; each owner's local date claims their digest, so
+# running it again the same day sends nobody a second email.
+app.conf.beat_schedule["remediation-digests"] = {
+    "task": "incidents.tasks.remediation.send_remediation_digests",
+    "schedule": crontab(minute=0, hour=6),
+}
 
 
 def ensure_broker_folders() -> None:

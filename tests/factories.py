@@ -38,3 +38,35 @@ class TeamFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Team {n}")
     slug = factory.Sequence(lambda n: f"team-{n}")
     email = factory.LazyAttribute(lambda team: f"{team.slug}@example.com")
+
+
+# --- Remediation items (issue 5) -----------------------------------------------
+import datetime as dt  # noqa: E402
+
+from django.utils import timezone  # noqa: E402
+
+from incidents.models import Incident, RemediationItem  # noqa: E402
+
+
+class RemediationIncidentFactory(factory.django.DjangoModelFactory):
+    """A plain incident for remediation tests (the incident pages bring their own factory)."""
+
+    class Meta:
+        model = Incident
+
+    title = factory.Sequence(lambda n: f"Checkout errors {n}")
+    severity = 2
+    impact_started_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=2))
+    detected_at = factory.LazyAttribute(lambda incident: incident.impact_started_at + dt.timedelta(minutes=5))
+
+
+class RemediationItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RemediationItem
+
+    incident = factory.SubFactory(RemediationIncidentFactory)
+    title = factory.Sequence(lambda n: f"Add an alert on queue depth {n}")
+    kind = "dev"
+    category = "detect"
+    owner = factory.SubFactory(UserFactory)
+    due_date = factory.LazyFunction(lambda: timezone.now().date() + dt.timedelta(weeks=4))

@@ -12,3 +12,23 @@ __all__ = [
     "Tag",
     "TimelineEvent",
 ]
+
+from .remediation import (
+    Category,
+    ItemStatus,
+    Kind,
+    Priority,
+    RemediationDigest,
+    RemediationItem,
+    RemediationItemQuerySet,
+)
+
+__all__ += [
+    "Category",
+    "ItemStatus",
+    "Kind",
+    "Priority",
+    "RemediationDigest",
+    "RemediationItem",
+    "RemediationItemQuerySet",
+]
