@@ -171,7 +171,7 @@ def board_columns(
             status=status, label=ItemStatus(status).label, count=counts.get(status, 0), offset=offset
         )
         if column.count and offset < column.count:
-            column.items = list(items.filter(status=status).with_people()[offset : offset + size])
+            column.items = list(items.filter(status=status).for_board()[offset : offset + size])
         columns.append(column)
     return columns
 
@@ -246,7 +246,17 @@ class MonthRow:
     opened: int = 0
     completed: int = 0
     completed_on_time: int = 0
+    open_overdue: int = 0
     median_open_age_days: float | None = None
+    open_ages: list[int] = field(default_factory=list, repr=False)
+
+
+def summarise(months: list[MonthRow]) -> dict:
+    """The figures for the whole window from its monthly rows (the board's headline)."""
+    names = ("opened", "completed", "completed_on_time", "open_overdue")
+    totals = {name: sum(getattr(row, name) for row in months) for name in names}
+    totals["median_open_age_days"] = _median([age for row in months for age in row.open_ages])
+    return totals
 
 
 def monthly_figures(*, since: dt.datetime, until: dt.datetime, today: dt.date) -> list[MonthRow]:
@@ -262,9 +272,11 @@ def monthly_figures(*, since: dt.datetime, until: dt.datetime, today: dt.date) -
     for entry in (
         opened.annotate(month=TruncMonth("created_at", tzinfo=dt.UTC))
         .values("month", "kind")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), overdue=Count("id", filter=Q(status__in=UNFINISHED, due_date__lt=today)))
     ):
-        row(entry["month"], entry["kind"]).opened = entry["n"]
+        month_row = row(entry["month"], entry["kind"])
+        month_row.opened = entry["n"]
+        month_row.open_overdue = entry["overdue"]
     for entry in (
         items.filter(status=ItemStatus.DONE, completed_at__gte=since, completed_at__lt=until)
         .annotate(
@@ -282,5 +294,7 @@ def monthly_figures(*, since: dt.datetime, until: dt.datetime, today: dt.date) -
         month = created_at.astimezone(dt.UTC).date().replace(day=1)
         ages[(month, kind)].append(_age_days(created_at, today))
     for key, values in ages.items():
-        row(*key).median_open_age_days = _median(values)
+        month_row = row(*key)
+        month_row.open_ages = values
+        month_row.median_open_age_days = _median(values)
     return sorted(rows.values(), key=lambda month_row: (month_row.month, month_row.kind))

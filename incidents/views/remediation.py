@@ -42,6 +42,7 @@ def board(request: HttpRequest) -> HttpResponse:
     zone = timezone.get_current_timezone()
     since = dt.datetime.combine(_months_ago(today, FIGURE_MONTHS - 1), dt.time.min, tzinfo=zone)
     until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    months = selectors.monthly_figures(since=since, until=until, today=today)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -54,8 +55,8 @@ def board(request: HttpRequest) -> HttpResponse:
         "page_size": selectors.BOARD_COLUMN_SIZE,
         "query": query.urlencode(),
         "teams": Team.objects.order_by("name"),
-        "figures": selectors.figures(since=since, until=until, today=today),
-        "months": selectors.monthly_figures(since=since, until=until, today=today),
+        "figures": selectors.summarise(months),
+        "months": months,
         "since": since.date(),
     }
     return render(request, "incidents/remediation_board.html", context)

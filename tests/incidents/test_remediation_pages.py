@@ -198,3 +198,20 @@ def test_profile_lists_the_persons_open_items(browser_client, person):
     assert "Automate cert renewal" in html
     assert "Finished" not in html
     assert "overdue" in html
+
+
+def test_board_figures_agree_with_the_metrics_api(browser_client, api, dana):
+    RemediationItemFactory(owner=dana, kind="dev", due_date=dt.date(2026, 3, 1))
+    RemediationItemFactory(owner=dana, kind="ops", due_date=dt.date(2026, 3, 1), status=ItemStatus.DONE,
+                           completed_at=NOW - dt.timedelta(days=1))  # fmt: skip
+
+    board = browser_client.get("/remediations/").context["figures"]
+    metrics = api.get("/api/v1/metrics/remediations/?since=2025-04-01").json()
+
+    assert board == {name: metrics[name] for name in board}
+    assert (board["opened"], board["completed"], board["completed_on_time"], board["open_overdue"]) == (
+        2,
+        1,
+        1,
+        1,
+    )
