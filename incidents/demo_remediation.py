@@ -10,32 +10,42 @@ import random
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from incidents.models import Category, Incident, ItemStatus, Kind, Priority, RemediationItem
+from incidents.models import (
+    Incident,
+    RemediationCategory,
+    RemediationItem,
+    RemediationKind,
+    RemediationPriority,
+    RemediationStatus,
+)
 from incidents.services.remediation import default_due_date
 from oncall.models import Team
 
 TITLES = {
-    Kind.DEV: [
-        (Category.PREVENT, "Add a feature flag around the new checkout path"),
-        (Category.PREVENT, "Make the cache warm-up idempotent"),
-        (Category.DETECT, "Emit a metric for failed payment callbacks"),
-        (Category.MITIGATE, "Add a circuit breaker to the search client"),
-        (Category.PREVENT, "Cap retries with jittered back-off in the API client"),
-        (Category.DETECT, "Log the request id on every 5xx"),
-        (Category.PROCESS, "Add the migration checklist to the deploy template"),
-        (Category.MITIGATE, "Let the image service serve stale thumbnails"),
+    RemediationKind.DEV: [
+        (RemediationCategory.PREVENT, "Add a feature flag around the new checkout path"),
+        (RemediationCategory.PREVENT, "Make the cache warm-up idempotent"),
+        (RemediationCategory.DETECT, "Emit a metric for failed payment callbacks"),
+        (RemediationCategory.MITIGATE, "Add a circuit breaker to the search client"),
+        (RemediationCategory.PREVENT, "Cap retries with jittered back-off in the API client"),
+        (RemediationCategory.DETECT, "Log the request id on every 5xx"),
+        (RemediationCategory.PROCESS, "Add the migration checklist to the deploy template"),
+        (RemediationCategory.MITIGATE, "Let the image service serve stale thumbnails"),
     ],
-    Kind.OPS: [
-        (Category.DETECT, "Alert on replica lag above 30 s"),
-        (Category.MITIGATE, "Write the runbook for database failover"),
-        (Category.PREVENT, "Automate TLS certificate renewal"),
-        (Category.DETECT, "Graph connection-pool saturation on the dashboard"),
-        (Category.PROCESS, "Post status updates every 30 minutes during sev 1–2"),
-        (Category.MITIGATE, "Script the load-balancer drain"),
-        (Category.PREVENT, "Raise the disk alert threshold headroom on log hosts"),
-        (Category.PROCESS, "Add Ops911 escalation to the support handbook"),
+    RemediationKind.OPS: [
+        (RemediationCategory.DETECT, "Alert on replica lag above 30 s"),
+        (RemediationCategory.MITIGATE, "Write the runbook for database failover"),
+        (RemediationCategory.PREVENT, "Automate TLS certificate renewal"),
+        (RemediationCategory.DETECT, "Graph connection-pool saturation on the dashboard"),
+        (RemediationCategory.PROCESS, "Post status updates every 30 minutes during sev 1–2"),
+        (RemediationCategory.MITIGATE, "Script the load-balancer drain"),
+        (RemediationCategory.PREVENT, "Raise the disk alert threshold headroom on log hosts"),
+        (RemediationCategory.PROCESS, "Add Ops911 escalation to the support handbook"),
     ],
 }
+PRIORITY_MIX = [
+    RemediationPriority.HIGH, RemediationPriority.NORMAL, RemediationPriority.NORMAL, RemediationPriority.LOW,
+]  # fmt: skip
 TRACKERS = ["https://jira.example.com/browse/{}-{}", "https://tracker.example.com/issues/{1}"]
 
 
@@ -68,14 +78,15 @@ def seed(stdout=None) -> None:
         )
         written_at = min(written_at, now)
         due = default_due_date(severity=incident.severity, written_on=written_at.date())
-        titles = {kind: rng.sample(TITLES[kind], k=len(TITLES[kind])) for kind in Kind.values}
+        titles = {kind: rng.sample(TITLES[kind], k=len(TITLES[kind])) for kind in RemediationKind.values}
         for number in range(count):
-            kind = [Kind.DEV, Kind.OPS][number % 2] if number < 2 else rng.choice(Kind.values)
+            # The first two make the dev/ops pair; the rest are either.
+            kind = RemediationKind.values[number % 2] if number < 2 else rng.choice(RemediationKind.values)
             category, title = titles[kind].pop()
-            team_slug = "ops" if kind == Kind.OPS else rng.choice(["dev", "dev", "payments"])
+            team_slug = "ops" if kind == RemediationKind.OPS else rng.choice(["dev", "dev", "payments"])
             owner = rng.choice(people.get(team_slug) or everyone)
             item_due = due + dt.timedelta(days=rng.randint(-7, 14))
-            status, completed_at, reason = ItemStatus.OPEN, None, ""
+            status, completed_at, reason = RemediationStatus.OPEN, None, ""
             roll = rng.random()
             if item_due < today or roll < 0.5:
                 if roll < 0.45:  # done on time
@@ -83,22 +94,23 @@ def seed(stdout=None) -> None:
                     completed_at = max(
                         min(dt.datetime.combine(done_on, dt.time(15, 30), tzinfo=dt.UTC), now), written_at
                     )
-                    status = ItemStatus.DONE
+                    status = RemediationStatus.DONE
                 elif roll < 0.65:  # done late
                     done_on = min(item_due + dt.timedelta(days=rng.randint(1, 20)), today)
                     completed_at = max(
                         min(dt.datetime.combine(done_on, dt.time(11), tzinfo=dt.UTC), now), written_at
                     )
-                    status = ItemStatus.DONE
+                    status = RemediationStatus.DONE
                 elif roll < 0.72:
-                    status, reason = ItemStatus.WONT_DO, "The service was retired before this was scheduled."
+                    status = RemediationStatus.WONT_DO
+                    reason = "The service was retired before this was scheduled."
                 elif roll < 0.85:
-                    status = ItemStatus.IN_PROGRESS  # overdue now
+                    status = RemediationStatus.IN_PROGRESS  # overdue now
             elif roll < 0.7:
-                status = ItemStatus.IN_PROGRESS
+                status = RemediationStatus.IN_PROGRESS
             ticket = ""
             if rng.random() < 0.7:
-                project = "OPS" if kind == Kind.OPS else "DEV"
+                project = "OPS" if kind == RemediationKind.OPS else "DEV"
                 ticket = rng.choice(TRACKERS).format(project, rng.randint(100, 9999))
             items.append(
                 RemediationItem(
@@ -109,7 +121,7 @@ def seed(stdout=None) -> None:
                     category=category,
                     owner=owner,
                     team=teams.get(team_slug),
-                    priority=rng.choice([Priority.HIGH, Priority.NORMAL, Priority.NORMAL, Priority.LOW]),
+                    priority=rng.choice(PRIORITY_MIX),
                     ticket_url=ticket,
                     due_date=item_due,
                     status=status,

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from incidents.models import Category, ItemStatus, Kind, Priority
+from incidents.models import RemediationCategory, RemediationKind, RemediationPriority, RemediationStatus
 from incidents.selectors.remediation import BoardFilters
 from oncall.models import Team
 
@@ -16,17 +16,19 @@ def _blank(choices) -> list[tuple[str, str]]:
 class RemediationItemForm(forms.Form):
     title = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    kind = forms.ChoiceField(choices=Kind.choices)
-    category = forms.ChoiceField(choices=Category.choices)
+    kind = forms.ChoiceField(choices=RemediationKind.choices)
+    category = forms.ChoiceField(choices=RemediationCategory.choices)
     owner = forms.CharField(max_length=150, help_text="Username.")
     team = forms.ModelChoiceField(queryset=Team.objects.all(), to_field_name="slug", required=False)
-    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL, required=False)
+    priority = forms.ChoiceField(
+        choices=RemediationPriority.choices, initial=RemediationPriority.NORMAL, required=False
+    )
     ticket_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     reminders_muted = forms.BooleanField(required=False, label="Mute reminders")
 
     def clean_priority(self) -> str:
-        return self.cleaned_data["priority"] or Priority.NORMAL
+        return self.cleaned_data["priority"] or RemediationPriority.NORMAL
 
     def clean_owner(self):
         username = self.cleaned_data["owner"].strip()
@@ -37,16 +39,16 @@ class RemediationItemForm(forms.Form):
 
 
 class RemediationStatusForm(forms.Form):
-    status = forms.ChoiceField(choices=ItemStatus.choices)
+    status = forms.ChoiceField(choices=RemediationStatus.choices)
     reason = forms.CharField(required=False, max_length=2000)
 
 
 class BoardFilterForm(forms.Form):
-    kind = forms.ChoiceField(choices=_blank(Kind.choices), required=False)
-    status = forms.ChoiceField(choices=_blank(ItemStatus.choices), required=False)
+    kind = forms.ChoiceField(choices=_blank(RemediationKind.choices), required=False)
+    status = forms.ChoiceField(choices=_blank(RemediationStatus.choices), required=False)
     owner = forms.CharField(required=False, max_length=150)
     team = forms.CharField(required=False, max_length=50)
-    category = forms.ChoiceField(choices=_blank(Category.choices), required=False)
+    category = forms.ChoiceField(choices=_blank(RemediationCategory.choices), required=False)
     severity = forms.TypedChoiceField(
         choices=[("", "any"), *[(str(n), str(n)) for n in range(1, 6)]],
         coerce=int,

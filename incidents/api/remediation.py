@@ -12,7 +12,14 @@ from rest_framework.generics import ListCreateAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.models import Category, Incident, ItemStatus, Kind, Priority, RemediationItem
+from incidents.models import (
+    Incident,
+    RemediationCategory,
+    RemediationItem,
+    RemediationKind,
+    RemediationPriority,
+    RemediationStatus,
+)
 from incidents.selectors import remediation as selectors
 from incidents.services import remediation as services
 from morgue.markdown import render_markdown
@@ -27,6 +34,7 @@ def _choice(choices, noun: str) -> serializers.ChoiceField:
     )
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class OwnerField(serializers.Field):
     """A person given by username; an unknown one is refused by name."""
 
@@ -43,6 +51,7 @@ class OwnerField(serializers.Field):
         return value.username
 
 
+@extend_schema_field({"type": "string", "nullable": True, "description": "Team slug."})
 class TeamField(serializers.Field):
     default_error_messages = {"unknown": "No team has the slug “{slug}”."}
 
@@ -120,31 +129,31 @@ class RemediationItemSerializer(serializers.ModelSerializer):
 class RemediationItemWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    kind = _choice(Kind, "kind")
-    category = _choice(Category, "category")
+    kind = _choice(RemediationKind, "kind")
+    category = _choice(RemediationCategory, "category")
     owner = OwnerField()
     team = TeamField(required=False, allow_null=True, default=None)
-    priority = _choice(Priority, "priority")
+    priority = _choice(RemediationPriority, "priority")
     ticket_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
-    status = _choice(ItemStatus, "status")
+    status = _choice(RemediationStatus, "status")
     wont_do_reason = serializers.CharField(required=False, allow_blank=True, default="")
     reminders_muted = serializers.BooleanField(required=False, default=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["priority"].required = False
-        self.fields["priority"].default = Priority.NORMAL
+        self.fields["priority"].default = RemediationPriority.NORMAL
         self.fields["status"].required = False
-        self.fields["status"].default = ItemStatus.OPEN
+        self.fields["status"].default = RemediationStatus.OPEN
 
 
 class RemediationQuerySerializer(serializers.Serializer):
-    kind = _choice(Kind, "kind")
-    status = _choice(ItemStatus, "status")
+    kind = _choice(RemediationKind, "kind")
+    status = _choice(RemediationStatus, "status")
     owner = serializers.CharField(required=False)
     team = serializers.CharField(required=False)
-    category = _choice(Category, "category")
+    category = _choice(RemediationCategory, "category")
     severity = serializers.IntegerField(required=False, min_value=1, max_value=5)
     overdue = serializers.BooleanField(required=False, default=False)
     incident = serializers.IntegerField(required=False, min_value=1)

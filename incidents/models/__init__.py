@@ -14,21 +14,21 @@ __all__ = [
 ]
 
 from .remediation import (
-    Category,
-    ItemStatus,
-    Kind,
-    Priority,
+    RemediationCategory,
     RemediationDigest,
     RemediationItem,
     RemediationItemQuerySet,
+    RemediationKind,
+    RemediationPriority,
+    RemediationStatus,
 )
 
 __all__ += [
-    "Category",
-    "ItemStatus",
-    "Kind",
-    "Priority",
+    "RemediationCategory",
     "RemediationDigest",
     "RemediationItem",
     "RemediationItemQuerySet",
+    "RemediationKind",
+    "RemediationPriority",
+    "RemediationStatus",
 ]

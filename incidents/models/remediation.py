@@ -9,33 +9,33 @@ from django.utils import timezone
 from .incident import Incident
 
 
-class Kind(models.TextChoices):
+class RemediationKind(models.TextChoices):
     # The dev/ops split is the point: every postmortem ends with work for both.
     DEV = "dev", "Dev"
     OPS = "ops", "Ops"
 
 
-class Category(models.TextChoices):
+class RemediationCategory(models.TextChoices):
     DETECT = "detect", "Detect"
     MITIGATE = "mitigate", "Mitigate"
     PREVENT = "prevent", "Prevent"
     PROCESS = "process", "Process"
 
 
-class Priority(models.TextChoices):
+class RemediationPriority(models.TextChoices):
     HIGH = "high", "High"
     NORMAL = "normal", "Normal"
     LOW = "low", "Low"
 
 
-class ItemStatus(models.TextChoices):
+class RemediationStatus(models.TextChoices):
     OPEN = "open", "Open"
     IN_PROGRESS = "in-progress", "In progress"
     DONE = "done", "Done"
     WONT_DO = "wont-do", "Won't do"
 
 
-UNFINISHED = (ItemStatus.OPEN, ItemStatus.IN_PROGRESS)
+UNFINISHED = (RemediationStatus.OPEN, RemediationStatus.IN_PROGRESS)
 
 # A tracker key such as OPS-1234 or PAY2-17, found anywhere in a ticket URL.
 TICKET_KEY = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9]{1,9}-[0-9]{1,7})(?![0-9])")
@@ -88,8 +88,8 @@ class RemediationItem(models.Model):
     )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Markdown.")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    category = models.CharField(max_length=10, choices=Category.choices)
+    kind = models.CharField(max_length=10, choices=RemediationKind.choices)
+    category = models.CharField(max_length=10, choices=RemediationCategory.choices)
     # People are deactivated, not deleted: an owner with items cannot vanish.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="remediation_items"
@@ -97,10 +97,14 @@ class RemediationItem(models.Model):
     team = models.ForeignKey(
         "oncall.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="remediation_items"
     )
-    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    priority = models.CharField(
+        max_length=10, choices=RemediationPriority.choices, default=RemediationPriority.NORMAL
+    )
     ticket_url = models.URLField(max_length=500, blank=True)
     due_date = models.DateField()
-    status = models.CharField(max_length=12, choices=ItemStatus.choices, default=ItemStatus.OPEN)
+    status = models.CharField(
+        max_length=12, choices=RemediationStatus.choices, default=RemediationStatus.OPEN
+    )
     wont_do_reason = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     reminders_muted = models.BooleanField(default=False, help_text="No digest emails for this item.")
@@ -128,13 +132,15 @@ class RemediationItem(models.Model):
             models.Index(fields=["created_at"], name="remediation_created"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(kind__in=Kind.values), name="remediation_kind_valid"),
             models.CheckConstraint(
-                condition=~models.Q(status=ItemStatus.WONT_DO) | ~models.Q(wont_do_reason=""),
+                condition=models.Q(kind__in=RemediationKind.values), name="remediation_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=RemediationStatus.WONT_DO) | ~models.Q(wont_do_reason=""),
                 name="remediation_wont_do_has_reason",
             ),
             models.CheckConstraint(
-                condition=~models.Q(status=ItemStatus.DONE) | models.Q(completed_at__isnull=False),
+                condition=~models.Q(status=RemediationStatus.DONE) | models.Q(completed_at__isnull=False),
                 name="remediation_done_has_completed_at",
             ),
         ]
@@ -157,7 +163,7 @@ class RemediationItem(models.Model):
 
     @property
     def completed_on_time(self) -> bool | None:
-        if self.status != ItemStatus.DONE or self.completed_at is None:
+        if self.status != RemediationStatus.DONE or self.completed_at is None:
             return None
         return self.completed_at.astimezone(dt.UTC).date() <= self.due_date
 
@@ -171,23 +177,23 @@ class RemediationItem(models.Model):
                 f"The due date {self.due_date.isoformat()} is before the incident started "
                 f"({started.astimezone(dt.UTC).date().isoformat()})."
             ]
-        if self.status == ItemStatus.WONT_DO and not self.wont_do_reason.strip():
+        if self.status == RemediationStatus.WONT_DO and not self.wont_do_reason.strip():
             errors["wont_do_reason"] = ["Say why this item won't be done: a reason is required for won't do."]
         if errors:
             raise ValidationError(errors)
 
     def set_status(self, status: str, *, reason: str = "", at: dt.datetime) -> None:
         """Move to `status`; done stamps completed_at, anything else clears it."""
-        if status not in ItemStatus.values:
-            choices = ", ".join(ItemStatus.values)
+        if status not in RemediationStatus.values:
+            choices = ", ".join(RemediationStatus.values)
             raise ValidationError({"status": [f"{status!r} is not a status; use one of {choices}."]})
         self.status = status
-        if status == ItemStatus.DONE:
+        if status == RemediationStatus.DONE:
             if self.completed_at is None:
                 self.completed_at = at
         else:
             self.completed_at = None
-        self.wont_do_reason = reason.strip() if status == ItemStatus.WONT_DO else ""
+        self.wont_do_reason = reason.strip() if status == RemediationStatus.WONT_DO else ""
 
 
 class RemediationDigest(models.Model):

@@ -11,7 +11,7 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate, TruncMonth
 
 from incidents.blameless import DEFAULT_PHRASES, Finding, Phrase, check
-from incidents.models import Incident, ItemStatus, Kind, RemediationItem
+from incidents.models import Incident, RemediationItem, RemediationKind, RemediationStatus
 from incidents.models.remediation import UNFINISHED
 
 DIGEST_HORIZON_DAYS = 3
@@ -50,7 +50,7 @@ def blameless_findings(item: RemediationItem, *, names: Iterable[str] = ()) -> l
 
 def items_for_incident(incident: Incident) -> dict[str, list[RemediationItem]]:
     """An incident's items split into Dev and Ops, unfinished first, then by due date."""
-    columns: dict[str, list[RemediationItem]] = {Kind.DEV: [], Kind.OPS: []}
+    columns: dict[str, list[RemediationItem]] = {RemediationKind.DEV: [], RemediationKind.OPS: []}
     items = incident.remediation_items.select_related("owner__profile", "team").order_by("due_date", "id")
     for item in sorted(items, key=lambda item: (not item.is_unfinished, item.due_date, item.pk)):
         columns[item.kind].append(item)
@@ -161,14 +161,14 @@ def board_columns(
     """
     items = filtered_items(filters, today=today)
     counts = items.order_by().aggregate(
-        **{status: Count("id", filter=Q(status=status)) for status in ItemStatus.values}
+        **{status: Count("id", filter=Q(status=status)) for status in RemediationStatus.values}
     )
-    statuses = [filters.status] if filters.status else ItemStatus.values
+    statuses = [filters.status] if filters.status else RemediationStatus.values
     offset = (max(page, 1) - 1) * size if filters.status else 0
     columns = []
     for status in statuses:
         column = BoardColumn(
-            status=status, label=ItemStatus(status).label, count=counts.get(status, 0), offset=offset
+            status=status, label=RemediationStatus(status).label, count=counts.get(status, 0), offset=offset
         )
         if column.count and offset < column.count:
             column.items = list(items.filter(status=status).for_board()[offset : offset + size])
@@ -196,7 +196,7 @@ def figures(*, since: dt.datetime | None, until: dt.datetime | None, today: dt.d
     """
     items = RemediationItem.objects.visible().order_by()
     opened = items
-    completed = items.filter(status=ItemStatus.DONE)
+    completed = items.filter(status=RemediationStatus.DONE)
     if since is not None:
         opened = opened.filter(created_at__gte=since)
         completed = completed.filter(completed_at__gte=since)
@@ -205,7 +205,7 @@ def figures(*, since: dt.datetime | None, until: dt.datetime | None, today: dt.d
         completed = completed.filter(completed_at__lt=until)
 
     on_time = Q(completed_day__lte=F("due_date"))
-    totals = {kind: _empty_figures() for kind in Kind.values}
+    totals = {kind: _empty_figures() for kind in RemediationKind.values}
     for row in opened.values("kind").annotate(
         opened=Count("id"),
         open_overdue=Count("id", filter=Q(status__in=UNFINISHED, due_date__lt=today)),
@@ -222,13 +222,13 @@ def figures(*, since: dt.datetime | None, until: dt.datetime | None, today: dt.d
     ages: dict[str, list[int]] = defaultdict(list)
     for kind, created_at in opened.filter(status__in=UNFINISHED).values_list("kind", "created_at"):
         ages[kind].append(_age_days(created_at, today))
-    for kind in Kind.values:
+    for kind in RemediationKind.values:
         totals[kind]["median_open_age_days"] = _median(ages[kind])
     overall = {
-        name: sum(totals[kind][name] for kind in Kind.values)
+        name: sum(totals[kind][name] for kind in RemediationKind.values)
         for name in ("opened", "completed", "completed_on_time", "open_overdue")
     }
-    overall["median_open_age_days"] = _median([age for kind in Kind.values for age in ages[kind]])
+    overall["median_open_age_days"] = _median([age for kind in RemediationKind.values for age in ages[kind]])
     overall["by_kind"] = totals
     return overall
 
@@ -278,7 +278,7 @@ def monthly_figures(*, since: dt.datetime, until: dt.datetime, today: dt.date) -
         month_row.opened = entry["n"]
         month_row.open_overdue = entry["overdue"]
     for entry in (
-        items.filter(status=ItemStatus.DONE, completed_at__gte=since, completed_at__lt=until)
+        items.filter(status=RemediationStatus.DONE, completed_at__gte=since, completed_at__lt=until)
         .annotate(
             month=TruncMonth("completed_at", tzinfo=dt.UTC),
             completed_day=TruncDate("completed_at", tzinfo=dt.UTC),

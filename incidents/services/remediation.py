@@ -11,7 +11,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from incidents.exceptions import IncidentHasOpenItems
-from incidents.models import Incident, ItemStatus, Priority, RemediationDigest, RemediationItem
+from incidents.models import (
+    Incident,
+    RemediationDigest,
+    RemediationItem,
+    RemediationPriority,
+    RemediationStatus,
+)
 from incidents.selectors.remediation import digest_items, items_blocking_close
 from morgue.models import Profile, display_name
 
@@ -60,10 +66,10 @@ def create_item(
     owner,
     description: str = "",
     team=None,
-    priority: str = Priority.NORMAL,
+    priority: str = RemediationPriority.NORMAL,
     ticket_url: str = "",
     due_date: dt.date | None = None,
-    status: str = ItemStatus.OPEN,
+    status: str = RemediationStatus.OPEN,
     wont_do_reason: str = "",
     reminders_muted: bool = False,
     created_by=None,
@@ -112,7 +118,7 @@ def update_item(
         setattr(item, name, value.strip() if name == "title" else value)
     if status is not None:
         item.set_status(status, reason=wont_do_reason or "", at=now)
-    elif wont_do_reason is not None and item.status == ItemStatus.WONT_DO:
+    elif wont_do_reason is not None and item.status == RemediationStatus.WONT_DO:
         item.wont_do_reason = wont_do_reason.strip()
     item.updated_at = now
     return _validate_and_save(item)

@@ -4,7 +4,7 @@ from django import template
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from incidents.models import Category, ItemStatus, Kind, Priority
+from incidents.models import RemediationCategory, RemediationKind, RemediationPriority, RemediationStatus
 from incidents.selectors import remediation as selectors
 from incidents.services.remediation import default_due_date
 from morgue.markdown import render_markdown
@@ -24,7 +24,7 @@ def remediation_panel(incident) -> dict:
             item.description_html = render_markdown(item.description)
     today = timezone.localdate()
     return {
-        "columns": [(kind, Kind(kind).label, columns[kind]) for kind in Kind.values],
+        "columns": [(kind, RemediationKind(kind).label, columns[kind]) for kind in RemediationKind.values],
         "today": today,
         "default_due": default_due_date(severity=incident.severity, written_on=today),
         "usernames": list(
@@ -34,10 +34,10 @@ def remediation_panel(incident) -> dict:
             .values_list("username", flat=True)
         ),
         "teams": list(Team.objects.order_by("name")),
-        "kinds": Kind.choices,
-        "categories": Category.choices,
-        "priorities": Priority.choices,
-        "statuses": ItemStatus.choices,
+        "kinds": RemediationKind.choices,
+        "categories": RemediationCategory.choices,
+        "priorities": RemediationPriority.choices,
+        "statuses": RemediationStatus.choices,
     }
 
 

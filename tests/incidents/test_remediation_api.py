@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from incidents.models import ItemStatus, RemediationItem
+from incidents.models import RemediationItem, RemediationStatus
 from tests.factories import (
     ProfileFactory,
     RemediationIncidentFactory,
@@ -187,11 +187,11 @@ def test_metrics_have_the_documented_shape_and_numbers(api, dana):
     feb = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
     RemediationItemFactory(
         incident=incident, owner=dana, kind="dev", created_at=feb, due_date=dt.date(2026, 2, 10),
-        status=ItemStatus.DONE, completed_at=dt.datetime(2026, 2, 10, 23, tzinfo=dt.UTC),
+        status=RemediationStatus.DONE, completed_at=dt.datetime(2026, 2, 10, 23, tzinfo=dt.UTC),
     )  # fmt: skip
     RemediationItemFactory(
         incident=incident, owner=dana, kind="dev", created_at=feb, due_date=dt.date(2026, 2, 10),
-        status=ItemStatus.DONE, completed_at=dt.datetime(2026, 2, 12, tzinfo=dt.UTC),
+        status=RemediationStatus.DONE, completed_at=dt.datetime(2026, 2, 12, tzinfo=dt.UTC),
     )  # fmt: skip
     RemediationItemFactory(
         incident=incident, owner=dana, kind="ops", created_at=feb, due_date=dt.date(2026, 2, 20)

@@ -5,7 +5,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from incidents.models import ItemStatus, RemediationDigest
+from incidents.models import RemediationDigest, RemediationStatus
 from incidents.tasks.remediation import send_remediation_digest, send_remediation_digests
 from tests.factories import ProfileFactory, RemediationItemFactory, UserFactory
 
@@ -30,7 +30,7 @@ def test_one_email_lists_overdue_and_soon_due_items(dana):
     RemediationItemFactory(owner=dana, title="Soon alert", due_date=dt.date(2026, 3, 5))
     RemediationItemFactory(owner=dana, title="Later", due_date=dt.date(2026, 3, 6))
     RemediationItemFactory(owner=dana, title="Finished", due_date=dt.date(2026, 2, 1),
-                           status=ItemStatus.DONE, completed_at=NOW)  # fmt: skip
+                           status=RemediationStatus.DONE, completed_at=NOW)  # fmt: skip
 
     send_remediation_digest(dana.pk)
 

@@ -5,7 +5,7 @@ import io
 import pytest
 import time_machine
 
-from incidents.models import ItemStatus, RemediationItem
+from incidents.models import RemediationItem, RemediationStatus
 from tests.factories import (
     ProfileFactory,
     RemediationIncidentFactory,
@@ -37,13 +37,13 @@ def _many(count: int, owner):
             team=team,
             kind="dev" if number % 2 else "ops",
             due_date=dt.date(2026, 2, 1) + dt.timedelta(days=number),
-            status=[ItemStatus.OPEN, ItemStatus.IN_PROGRESS][number % 2],
+            status=[RemediationStatus.OPEN, RemediationStatus.IN_PROGRESS][number % 2],
         )
 
 
 def test_board_shows_columns_with_counts(browser_client, dana):
     _many(4, dana)
-    RemediationItemFactory(owner=dana, status=ItemStatus.DONE, completed_at=NOW)
+    RemediationItemFactory(owner=dana, status=RemediationStatus.DONE, completed_at=NOW)
 
     response = browser_client.get("/remediations/")
 
@@ -191,7 +191,7 @@ def test_panel_shows_dev_and_ops_columns_with_blameless_findings(browser_client,
 
 def test_profile_lists_the_persons_open_items(browser_client, person):
     RemediationItemFactory(owner=person, title="Automate cert renewal", due_date=dt.date(2026, 3, 1))
-    RemediationItemFactory(owner=person, title="Finished", status=ItemStatus.DONE, completed_at=NOW)
+    RemediationItemFactory(owner=person, title="Finished", status=RemediationStatus.DONE, completed_at=NOW)
 
     html = browser_client.get("/profile/").content.decode()
 
@@ -202,8 +202,10 @@ def test_profile_lists_the_persons_open_items(browser_client, person):
 
 def test_board_figures_agree_with_the_metrics_api(browser_client, api, dana):
     RemediationItemFactory(owner=dana, kind="dev", due_date=dt.date(2026, 3, 1))
-    RemediationItemFactory(owner=dana, kind="ops", due_date=dt.date(2026, 3, 1), status=ItemStatus.DONE,
-                           completed_at=NOW - dt.timedelta(days=1))  # fmt: skip
+    yesterday = NOW - dt.timedelta(days=1)
+    RemediationItemFactory(
+        owner=dana, kind="ops", due_date=dt.date(2026, 3, 1), status="done", completed_at=yesterday
+    )
 
     board = browser_client.get("/remediations/").context["figures"]
     metrics = api.get("/api/v1/metrics/remediations/?since=2025-04-01").json()

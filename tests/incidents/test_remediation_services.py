@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.test import override_settings
 
 from incidents.exceptions import IncidentHasOpenItems
-from incidents.models import ItemStatus, RemediationItem
+from incidents.models import RemediationItem, RemediationStatus
 from incidents.selectors.remediation import blameless_findings, items_blocking_close
 from incidents.services.remediation import (
     assert_can_close,
@@ -60,21 +60,21 @@ def test_wont_do_needs_a_reason(owner):
     item = RemediationItemFactory(owner=owner)
 
     with pytest.raises(ValidationError) as error:
-        change_status(item=item, status=ItemStatus.WONT_DO, reason="  ")
+        change_status(item=item, status=RemediationStatus.WONT_DO, reason="  ")
 
     assert "wont_do_reason" in error.value.message_dict
     item.refresh_from_db()
-    assert item.status == ItemStatus.OPEN
+    assert item.status == RemediationStatus.OPEN
 
 
 def test_done_stamps_completed_at_and_reopening_clears_it(owner):
     item = RemediationItemFactory(owner=owner)
 
     with time_machine.travel(NOW, tick=False):
-        item = change_status(item=item, status=ItemStatus.DONE)
+        item = change_status(item=item, status=RemediationStatus.DONE)
     assert item.completed_at == NOW
 
-    item = change_status(item=item, status=ItemStatus.IN_PROGRESS)
+    item = change_status(item=item, status=RemediationStatus.IN_PROGRESS)
     assert item.completed_at is None
 
 
@@ -85,7 +85,7 @@ def test_an_edit_that_fails_validation_saves_nothing(owner):
         update_item(
             item=item,
             changes={"title": "New title"},
-            status=ItemStatus.WONT_DO,
+            status=RemediationStatus.WONT_DO,
             wont_do_reason="",
         )
 
@@ -96,10 +96,10 @@ def test_an_edit_that_fails_validation_saves_nothing(owner):
 def test_items_blocking_close_are_the_open_and_in_progress_ones(owner):
     incident = RemediationIncidentFactory()
     open_item = RemediationItemFactory(incident=incident, owner=owner, title="Rate-limit retries")
-    started = RemediationItemFactory(incident=incident, owner=owner, status=ItemStatus.IN_PROGRESS)
-    RemediationItemFactory(incident=incident, owner=owner, status=ItemStatus.DONE, completed_at=NOW)
+    started = RemediationItemFactory(incident=incident, owner=owner, status=RemediationStatus.IN_PROGRESS)
+    RemediationItemFactory(incident=incident, owner=owner, status=RemediationStatus.DONE, completed_at=NOW)
     RemediationItemFactory(
-        incident=incident, owner=owner, status=ItemStatus.WONT_DO, wont_do_reason="Service retired"
+        incident=incident, owner=owner, status=RemediationStatus.WONT_DO, wont_do_reason="Service retired"
     )
 
     assert set(items_blocking_close(incident)) == {open_item, started}
@@ -119,7 +119,7 @@ def test_closing_is_refused_with_a_sentence_naming_the_items(owner):
 
 def test_closing_is_allowed_when_every_item_is_finished(owner):
     incident = RemediationIncidentFactory()
-    RemediationItemFactory(incident=incident, owner=owner, status=ItemStatus.DONE, completed_at=NOW)
+    RemediationItemFactory(incident=incident, owner=owner, status=RemediationStatus.DONE, completed_at=NOW)
 
     assert_can_close(incident)
 
