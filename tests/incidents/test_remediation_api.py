@@ -226,3 +226,12 @@ def test_metrics_refuse_a_window_that_ends_before_it_starts(api):
 
     assert response.status_code == 400
     assert "until" in response.json()["errors"]
+
+
+def test_list_query_count_does_not_grow_with_items(api, incident, dana, django_assert_max_num_queries):
+    RemediationItemFactory.create_batch(2, incident=incident, owner=dana)
+    with django_assert_max_num_queries(20) as few:
+        api.get("/api/v1/remediations/")
+    RemediationItemFactory.create_batch(20, incident=incident, owner=dana, team=TeamFactory())
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(api.get("/api/v1/remediations/").json()["results"]) == 22

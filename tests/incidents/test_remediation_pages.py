@@ -217,3 +217,15 @@ def test_board_figures_agree_with_the_metrics_api(browser_client, api, dana):
         1,
         1,
     )
+
+
+def test_incident_panel_query_count_does_not_grow_with_items(
+    browser_client, dana, django_assert_max_num_queries
+):
+    incident = RemediationIncidentFactory()
+    RemediationItemFactory(incident=incident, owner=dana)
+    with django_assert_max_num_queries(20) as few:
+        browser_client.get(f"/remediations/incident/{incident.pk}/")
+    RemediationItemFactory.create_batch(10, incident=incident, owner=dana, kind="ops", team=TeamFactory())
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        browser_client.get(f"/remediations/incident/{incident.pk}/")
