@@ -1,7 +1,6 @@
 """Reads about remediation items: the board, a person's open items, digests, figures."""
 
 import datetime as dt
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 from incidents.blameless import DEFAULT_PHRASES, Finding, Phrase, check
 from incidents.models import Incident, RemediationItem, RemediationKind, RemediationStatus
 from incidents.models.remediation import UNFINISHED
+from morgue.stats import median
 
 DIGEST_HORIZON_DAYS = 3
 BOARD_COLUMN_SIZE = 25
@@ -184,7 +184,7 @@ def _age_days(created_at: dt.datetime, today: dt.date) -> int:
 
 
 def _median(values: list[float]) -> float | None:
-    return float(statistics.median(values)) if values else None
+    return median(values)
 
 
 def figures(*, since: dt.datetime | None, until: dt.datetime | None, today: dt.date) -> dict:

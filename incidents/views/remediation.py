@@ -15,6 +15,7 @@ from incidents.forms_remediation import BoardFilterForm, RemediationItemForm, Re
 from incidents.models import Incident, RemediationItem
 from incidents.selectors import remediation as selectors
 from incidents.services import remediation as services
+from morgue.charts import Series, bar_chart, line_chart
 from oncall.models import Team
 
 FIGURE_MONTHS = 12
@@ -30,6 +31,58 @@ def _next_url(request: HttpRequest, fallback: str) -> str:
 def _months_ago(today: dt.date, months: int) -> dt.date:
     month_index = today.year * 12 + today.month - 1 - months
     return dt.date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def _month_starts(first: dt.date, count: int) -> list[dt.date]:
+    return [_months_ago(first, -offset) for offset in range(count)]
+
+
+def figure_charts(months: list[selectors.MonthRow], *, first: dt.date) -> list:
+    """Opened, completed (on time or late) and median open age per month, Dev beside Ops."""
+    starts = _month_starts(first, FIGURE_MONTHS)
+    labels = [start.strftime("%b %Y") for start in starts]
+    by_key = {(row.month, row.kind): row for row in months}
+
+    def values(kind: str, read) -> list:
+        return [read(by_key[(start, kind)]) if (start, kind) in by_key else None for start in starts]
+
+    def count(kind: str, read) -> list:
+        return [value or 0 for value in values(kind, read)]
+
+    return [
+        bar_chart(
+            "Remediation items opened per month",
+            labels,
+            [
+                Series("Dev", count("dev", lambda row: row.opened)),
+                Series("Ops", count("ops", lambda row: row.opened)),
+            ],
+            "items opened",
+            "month",
+        ),
+        bar_chart(
+            "Remediation items completed per month, on time and late",
+            labels,
+            [
+                Series("Dev on time", count("dev", lambda row: row.completed_on_time)),
+                Series("Dev late", count("dev", lambda row: row.completed - row.completed_on_time)),
+                Series("Ops on time", count("ops", lambda row: row.completed_on_time)),
+                Series("Ops late", count("ops", lambda row: row.completed - row.completed_on_time)),
+            ],
+            "items completed",
+            "month completed",
+        ),
+        line_chart(
+            "Median age of items still open, by month opened",
+            labels,
+            [
+                Series("Dev", values("dev", lambda row: row.median_open_age_days)),
+                Series("Ops", values("ops", lambda row: row.median_open_age_days)),
+            ],
+            "days open",
+            "month opened",
+        ),
+    ]
 
 
 @require_GET
@@ -56,6 +109,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "teams": Team.objects.order_by("name"),
         "figures": selectors.summarise(months),
+        "charts": figure_charts(months, first=since.date()),
         "months": months,
         "since": since.date(),
     }

@@ -229,3 +229,14 @@ def test_incident_panel_query_count_does_not_grow_with_items(
     RemediationItemFactory.create_batch(10, incident=incident, owner=dana, kind="ops", team=TeamFactory())
     with django_assert_max_num_queries(len(few.captured_queries)):
         browser_client.get(f"/remediations/incident/{incident.pk}/")
+
+
+def test_board_draws_monthly_charts_per_kind(browser_client, dana):
+    RemediationItemFactory(owner=dana, kind="dev", created_at=NOW - dt.timedelta(days=40))
+
+    response = browser_client.get("/remediations/")
+
+    charts = response.context["charts"]
+    assert charts[0].title == "Remediation items opened per month"
+    assert charts[0].rows[-3] == ["Jan 2026", 1, 0]
+    assert "<svg" in response.content.decode()
