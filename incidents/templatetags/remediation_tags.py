@@ -23,7 +23,9 @@ def remediation_panel(incident) -> dict:
             item.findings = selectors.blameless_findings(item, names=names)
             item.description_html = render_markdown(item.description)
     today = timezone.localdate()
+    blocking = [item for items in columns.values() for item in items if item.is_unfinished]
     return {
+        "blocking": blocking,
         "columns": [(kind, RemediationKind(kind).label, columns[kind]) for kind in RemediationKind.values],
         "today": today,
         "default_due": default_due_date(severity=incident.severity, written_on=today),

@@ -240,3 +240,14 @@ def test_board_draws_monthly_charts_per_kind(browser_client, dana):
     assert charts[0].title == "Remediation items opened per month"
     assert charts[0].rows[-3] == ["Jan 2026", 1, 0]
     assert "<svg" in response.content.decode()
+
+
+def test_panel_says_which_items_keep_the_incident_open(browser_client, dana):
+    incident = RemediationIncidentFactory()
+    RemediationItemFactory(incident=incident, owner=dana, title="Runbook for failover")
+    RemediationItemFactory(incident=incident, owner=dana, title="Done", status="done", completed_at=NOW)
+
+    html = browser_client.get(f"/remediations/incident/{incident.pk}/").content.decode()
+
+    assert "cannot be closed until 1 item is done" in html
+    assert "Runbook for failover</a>." in html
