@@ -1,4 +1,4 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
 app_name = "incidents"
 
@@ -7,3 +7,31 @@ urlpatterns: list = []
 
 # REST endpoints, included under /api/v1/ by morgue/urls.py.
 api_urlpatterns: list = []
+
+# --- Evidence: deploys, graph snapshots, chat logs ----------------------------
+from rest_framework.routers import SimpleRouter  # noqa: E402
+
+from .api import deploy as deploy_api  # noqa: E402
+
+evidence_router = SimpleRouter()
+evidence_router.register("deploys", deploy_api.DeployViewSet, basename="deploy")
+
+api_urlpatterns += [
+    *evidence_router.urls,
+    path(
+        "incidents/<int:incident_id>/suggested-deploys/",
+        deploy_api.SuggestedDeploysView.as_view(),
+        name="incident-suggested-deploys",
+    ),
+    path(
+        "incidents/<int:incident_id>/deploys/",
+        deploy_api.IncidentDeploysView.as_view(),
+        name="incident-deploys",
+    ),
+    path(
+        "incidents/<int:incident_id>/deploys/<int:deploy_id>/",
+        deploy_api.IncidentDeployView.as_view(),
+        name="incident-deploy",
+    ),
+    path("metrics/deploys/", deploy_api.DeployMetricsView.as_view(), name="deploy-metrics"),
+]
