@@ -12,6 +12,7 @@ api_urlpatterns: list = []
 from rest_framework.routers import SimpleRouter  # noqa: E402
 
 from .api import deploy as deploy_api  # noqa: E402
+from .api import graph as graph_api  # noqa: E402
 
 evidence_router = SimpleRouter()
 evidence_router.register("deploys", deploy_api.DeployViewSet, basename="deploy")
@@ -32,6 +33,14 @@ api_urlpatterns += [
         "incidents/<int:incident_id>/deploys/<int:deploy_id>/",
         deploy_api.IncidentDeployView.as_view(),
         name="incident-deploy",
+    ),
+    path(
+        "incidents/<int:incident_id>/graphs/", graph_api.IncidentGraphsView.as_view(), name="incident-graphs"
+    ),
+    path(
+        "incidents/<int:incident_id>/graphs/<int:snapshot_id>/",
+        graph_api.IncidentGraphView.as_view(),
+        name="incident-graph",
     ),
     path("metrics/deploys/", deploy_api.DeployMetricsView.as_view(), name="deploy-metrics"),
 ]
