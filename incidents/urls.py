@@ -11,6 +11,7 @@ api_urlpatterns: list = []
 # --- Evidence: deploys, graph snapshots, chat logs ----------------------------
 from rest_framework.routers import SimpleRouter  # noqa: E402
 
+from .api import chatlog as chatlog_api  # noqa: E402
 from .api import deploy as deploy_api  # noqa: E402
 from .api import graph as graph_api  # noqa: E402
 
@@ -41,6 +42,11 @@ api_urlpatterns += [
         "incidents/<int:incident_id>/graphs/<int:snapshot_id>/",
         graph_api.IncidentGraphView.as_view(),
         name="incident-graph",
+    ),
+    path(
+        "incidents/<int:incident_id>/chatlog/",
+        chatlog_api.IncidentChatLogView.as_view(),
+        name="incident-chatlog",
     ),
     path("metrics/deploys/", deploy_api.DeployMetricsView.as_view(), name="deploy-metrics"),
 ]
