@@ -1,3 +1,4 @@
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -34,8 +35,9 @@ class GraphSnapshotSerializer(serializers.ModelSerializer):
     def get_image_url(self, snapshot: GraphSnapshot) -> str | None:
         if not snapshot.image:
             return None
+        url = reverse("incidents:graph-image", args=[snapshot.pk])
         request = self.context.get("request")
-        return request.build_absolute_uri(snapshot.image.url) if request else snapshot.image.url
+        return request.build_absolute_uri(url) if request else url
 
 
 class GraphSnapshotWriteSerializer(serializers.Serializer):

@@ -1,9 +1,10 @@
 import datetime as dt
-import statistics
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.functions import TruncDate
+
+from morgue.stats import median
 
 from ..models import Deploy, DeployLink, Incident
 
@@ -62,10 +63,6 @@ def deploys_per_day(queryset: QuerySet[Deploy], *, zone) -> list[tuple[dt.date, 
     return [(day, days.get(day, 0)) for day in every_day]
 
 
-def _median(values: list[int]) -> float | None:
-    return statistics.median(values) if values else None
-
-
 def deploy_metrics(*, since: dt.datetime | None, until: dt.datetime | None) -> dict:
     """The "N deploys, M deploy-related incidents, MTTD, MTTR" line for a period."""
     deploys = Deploy.objects.production().started_between(since, until).count()
@@ -79,6 +76,6 @@ def deploy_metrics(*, since: dt.datetime | None, until: dt.datetime | None) -> d
     return {
         "deploys": deploys,
         "deploy_related_incidents": len(incidents),
-        "time_to_detect_median_seconds": _median(detect),
-        "time_to_resolve_median_seconds": _median(resolve),
+        "time_to_detect_median_seconds": median(detect),
+        "time_to_resolve_median_seconds": median(resolve),
     }
