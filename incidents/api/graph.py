@@ -1,3 +1,4 @@
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -7,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import GraphSnapshot
-from ..services.graph import add_graph_snapshot
+from ..services.graph import add_graph_snapshot, pin_graph_snapshot
 from .deploy import visible_incident
 
 
@@ -88,13 +89,26 @@ class IncidentGraphsView(APIView):
         )
 
 
+class GraphSnapshotPinSerializer(serializers.Serializer):
+    pinned_at = serializers.DateTimeField(allow_null=True)
+
+
 class IncidentGraphView(APIView):
-    """One graph snapshot, to poll its status."""
+    """One graph snapshot: GET to poll its status, PATCH `{pinned_at}` to pin it to a timeline moment."""
+
+    def _snapshot(self, incident_id: int, snapshot_id: int) -> GraphSnapshot:
+        incident = visible_incident(incident_id)
+        return get_object_or_404(incident.graph_snapshots.select_related("incident"), pk=snapshot_id)
 
     @extend_schema(responses=GraphSnapshotSerializer)
     def get(self, request: Request, incident_id: int, snapshot_id: int) -> Response:
-        incident = visible_incident(incident_id)
-        snapshot = incident.graph_snapshots.filter(pk=snapshot_id).first()
-        if snapshot is None:
-            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        snapshot = self._snapshot(incident_id, snapshot_id)
+        return Response(GraphSnapshotSerializer(snapshot, context={"request": request}).data)
+
+    @extend_schema(request=GraphSnapshotPinSerializer, responses=GraphSnapshotSerializer)
+    def patch(self, request: Request, incident_id: int, snapshot_id: int) -> Response:
+        snapshot = self._snapshot(incident_id, snapshot_id)
+        serializer = GraphSnapshotPinSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        snapshot = pin_graph_snapshot(snapshot=snapshot, pinned_at=serializer.validated_data["pinned_at"])
         return Response(GraphSnapshotSerializer(snapshot, context={"request": request}).data)

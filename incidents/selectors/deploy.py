@@ -27,6 +27,11 @@ def deploy_related_incidents() -> QuerySet[Incident]:
     return Incident.objects.visible().filter(Exists(DeployLink.objects.filter(incident=OuterRef("pk"))))
 
 
+def with_deploy_related(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Annotate each incident with `deploy_related` (a linked deploy exists), for lists and filters."""
+    return queryset.annotate(deploy_related=Exists(DeployLink.objects.filter(incident=OuterRef("pk"))))
+
+
 def deploy_log(
     *,
     stack: str = "",

@@ -135,3 +135,15 @@ def requeue_lost_snapshots(*, now: dt.datetime | None = None) -> list[int]:
     for snapshot_id in requeued:
         capture_graph.delay(snapshot_id)
     return requeued
+
+
+@transaction.atomic
+def pin_graph_snapshot(*, snapshot: GraphSnapshot, pinned_at: dt.datetime | None) -> GraphSnapshot:
+    """Pin a snapshot to a timeline moment (None unpins it); its timeline entry moves with it."""
+    snapshot.pinned_at = pinned_at
+    snapshot.save(update_fields=["pinned_at"])
+    if snapshot.event_id:
+        TimelineEvent.objects.filter(pk=snapshot.event_id).update(
+            occurred_at=pinned_at or snapshot.incident.detected_at
+        )
+    return snapshot

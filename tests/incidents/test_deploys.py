@@ -204,3 +204,13 @@ def test_deploys_per_day_counts_local_days_including_empty_ones():
 
     counts = deploys_per_day(Deploy.objects.all(), zone=ZoneInfo("Europe/Berlin"))
     assert counts == [(dt.date(2026, 10, 4), 1), (dt.date(2026, 10, 5), 1)]
+
+
+def test_incidents_can_be_annotated_as_deploy_related():
+    from incidents.models import Incident
+    from incidents.selectors.deploy import with_deploy_related
+
+    related, unrelated = EvidenceIncidentFactory(), EvidenceIncidentFactory()
+    link_deploy(incident=related, deploy=DeployFactory())
+    flags = dict(with_deploy_related(Incident.objects.all()).values_list("pk", "deploy_related"))
+    assert flags == {related.pk: True, unrelated.pk: False}

@@ -197,3 +197,13 @@ def test_lost_snapshots_are_requeued_and_hopeless_ones_given_up(incident, monkey
     assert queued == [lost.pk]
     hopeless.refresh_from_db()
     assert hopeless.status == SnapshotStatus.FAILED
+
+
+def test_a_snapshot_can_be_pinned_later_and_its_timeline_entry_moves(api, incident):
+    snapshot = add_graph_snapshot(incident=incident, title="x", url="https://graphs.example.com/a.png")
+    url = f"/api/v1/incidents/{incident.pk}/graphs/{snapshot.pk}/"
+    response = api.patch(url, {"pinned_at": "2026-10-03T14:20:00Z"}, format="json")
+    assert response.status_code == 200
+    assert TimelineEvent.objects.get().occurred_at == IMPACT + dt.timedelta(minutes=20)
+    assert api.patch(url, {"pinned_at": "soon"}, format="json").status_code == 400
+    assert api.get(f"/api/v1/incidents/{incident.pk}/graphs/999999/").status_code == 404
