@@ -1,1 +1,3 @@
 """Celery tasks, one module per concept; each is imported here so Celery's autodiscovery finds it."""
+
+from .graph import capture_graph, requeue_lost_graph_snapshots  # noqa: F401
