@@ -14,7 +14,12 @@ app.autodiscover_tasks()
 
 # Every periodic task Morgue runs. Each is idempotent, so a beat that fires
 # twice, or a worker that picks up a redelivered task, does no harm.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    "requeue-lost-graph-snapshots": {
+        "task": "incidents.tasks.graph.requeue_lost_graph_snapshots",
+        "schedule": 300.0,
+    },
+}
 
 # Remediation digests: daily; each owner's local date claims their digest, so
 # running it again the same day sends nobody a second email.

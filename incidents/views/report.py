@@ -27,6 +27,13 @@ class IncidentReportForm(forms.Form):
     )
     team = forms.ChoiceField(required=False)
     tag = forms.SlugField(required=False)
+    deploy_related = forms.NullBooleanField(
+        required=False,
+        label="Deploy related",
+        widget=forms.Select(
+            choices=[("", "any"), ("true", "deploy related"), ("false", "not deploy related")]
+        ),
+    )
     compare_since = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Compare with: since"
     )
@@ -63,6 +70,7 @@ def _filters(data: dict, zone, prefix: str = "") -> IncidentFilters:
         severity=data.get("severity") or None,
         team=data.get("team") or None,
         tag=data.get("tag") or None,
+        deploy_related=data.get("deploy_related"),
     )
 
 
