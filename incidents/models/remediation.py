@@ -129,7 +129,9 @@ class RemediationItem(models.Model):
             # Digests and "mine".
             models.Index(fields=["owner", "status", "due_date"], name="remediation_owner_status_due"),
             models.Index(fields=["incident", "kind"], name="remediation_incident_kind"),
+            # Figures: opened and completed per month.
             models.Index(fields=["created_at"], name="remediation_created"),
+            models.Index(fields=["completed_at"], name="remediation_completed"),
         ]
         constraints = [
             models.CheckConstraint(
