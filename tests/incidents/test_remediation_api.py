@@ -235,3 +235,16 @@ def test_list_query_count_does_not_grow_with_items(api, incident, dana, django_a
     RemediationItemFactory.create_batch(20, incident=incident, owner=dana, team=TeamFactory())
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(api.get("/api/v1/remediations/").json()["results"]) == 22
+
+
+def test_patch_with_unknown_owner_or_team_names_them(api, incident, dana):
+    item = RemediationItemFactory(incident=incident, owner=dana)
+
+    url = f"/api/v1/remediations/{item.pk}/"
+    response = api.patch(url, {"owner": "ghost", "team": "nope"}, format="json")
+
+    errors = response.json()["errors"]
+    assert response.status_code == 400
+    assert "ghost" in errors["owner"][0] and "nope" in errors["team"][0]
+    item.refresh_from_db()
+    assert item.owner == dana
