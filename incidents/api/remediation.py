@@ -177,25 +177,6 @@ class RemediationQuerySerializer(serializers.Serializer):
         )
 
 
-def _create(incident: Incident, data: dict, user) -> RemediationItem:
-    return services.create_item(
-        incident=incident,
-        title=data["title"],
-        description=data["description"],
-        kind=data["kind"],
-        category=data["category"],
-        owner=data["owner"],
-        team=data["team"],
-        priority=data["priority"],
-        ticket_url=data["ticket_url"],
-        due_date=data["due_date"],
-        status=data["status"],
-        wont_do_reason=data["wont_do_reason"],
-        reminders_muted=data["reminders_muted"],
-        created_by=user,
-    )
-
-
 def _reload(item: RemediationItem) -> RemediationItem:
     return RemediationItem.objects.with_people().get(pk=item.pk)
 
@@ -217,7 +198,7 @@ class IncidentRemediationListView(ListCreateAPIView):
         incident = self.get_incident()
         write = RemediationItemWriteSerializer(data=request.data)
         write.is_valid(raise_exception=True)
-        item = _create(incident, write.validated_data, request.user)
+        item = services.create_item(incident=incident, created_by=request.user, **write.validated_data)
         body = RemediationItemSerializer(_reload(item), context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
 
