@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "morgue.settings")
 
@@ -13,7 +14,13 @@ app.autodiscover_tasks()
 
 # Every periodic task Morgue runs. Each is idempotent, so a beat that fires
 # twice, or a worker that picks up a redelivered task, does no harm.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    "alerts-review-monthly-report": {
+        # Last month's alerts report to each team, on the first of the month.
+        "task": "alerts_review.tasks.email_monthly_alert_reports",
+        "schedule": crontab(minute=0, hour=8, day_of_month=1),
+    },
+}
 
 
 def ensure_broker_folders() -> None:
