@@ -1,9 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from .api.metrics import IncidentMetricsView
+from .views.report import incident_report_page
 
 app_name = "incidents"
 
 # HTML pages, included at the site root by morgue/urls.py.
-urlpatterns: list = []
+urlpatterns: list = [
+    path("reports/incidents/", incident_report_page, name="report"),
+]
 
 # REST endpoints, included under /api/v1/ by morgue/urls.py.
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    path("metrics/incidents/", IncidentMetricsView.as_view(), name="incident-metrics"),
+]
