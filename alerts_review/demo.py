@@ -155,7 +155,7 @@ def build_alerts(teams: dict[str, Team], sources: dict[str, AlertSource]) -> lis
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     first_day = (now - dt.timedelta(days=DAYS)).replace(hour=0)
     alerts: list[Alert] = []
-    for team_slug, kind, check, hosts, per_day, hours, weights in CHECKS:
+    for team_slug, kind, check, hosts, per_day, hours, _weights in CHECKS:
         team = teams.get(team_slug)
         if team is None:
             continue

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from morgue import charts
 from morgue.exceptions import MorgueError
 from oncall.models import Shift, Team
 
@@ -137,18 +138,52 @@ def report(request: HttpRequest, month: str) -> HttpResponse:
             (key, (data["previous_month"][key], data["previous_month"]["change"][key]))
             for key in selectors.TOP_LEVEL
         ],
-        "hours": range(24),
-        "heatmap_rows": [
-            (day["day"], row) for day, row in zip(data["by_day"], data["out_of_hours_heatmap"], strict=True)
-        ],
     }
-    context.update(_charts(data))
+    context.update(_charts(data, zone.key))
     return render(request, "alerts_review/report.html", context)
 
 
-def _charts(data: dict) -> dict:
-    """The report's charts, when the shared chart module is installed."""
-    return {}
+CHART_CHECKS = 15
+
+
+def _charts(data: dict, zone: str) -> dict:
+    """The report's charts; each carries its numbers as a table too."""
+    checks = data["by_check"][:CHART_CHECKS]
+    days = [str(int(row["day"][-2:])) for row in data["by_day"]]
+    return {
+        "signal_chart": charts.bar_chart(
+            f"Signal and noise per check (the {len(checks)} noisiest)",
+            [row["check"] for row in checks],
+            [
+                charts.Series("Actionable", [row["actionable"] for row in checks]),
+                charts.Series("Not actionable", [row["not_actionable"] for row in checks]),
+                charts.Series(
+                    "Unclassified or n/a",
+                    [row["total"] - row["actionable"] - row["not_actionable"] for row in checks],
+                ),
+            ],
+            y_label="alerts",
+            stacked=True,
+        ),
+        "day_chart": charts.bar_chart(
+            "Alerts per day",
+            days,
+            [
+                charts.Series("In hours", [row["total"] - row["out_of_hours"] for row in data["by_day"]]),
+                charts.Series("Out of hours", [row["out_of_hours"] for row in data["by_day"]]),
+            ],
+            y_label="alerts",
+            x_label=f"day of the month ({zone})",
+            stacked=True,
+        ),
+        "heatmap_chart": charts.heatmap(
+            f"Out-of-hours pages by day and hour ({zone})",
+            days,
+            [f"{hour:02d}" for hour in range(24)],
+            data["out_of_hours_heatmap"],
+            value_label="out-of-hours pages",
+        ),
+    }
 
 
 def _report_csv(data: dict, month, team) -> HttpResponse:
