@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import ExtractHour, TruncDate
+from django.db.models.functions import TruncHour
 
 from morgue.timezones import is_time_zone
 from oncall.models import Shift, Team
@@ -190,46 +190,52 @@ def monthly_report(
 ) -> dict:
     """A month's alerts review: figures, per check, category, person, day and hour, and what to fix.
 
-    Three grouped queries do the counting in the database; Python only adds up
-    their (few) rows. `woke_people` counts the alerts that woke the person paged.
+    Two grouped queries do the counting in the database; Python only adds up
+    their (few hundred) rows. `woke_people` counts the alerts that woke the person paged.
     `with_heatmap` adds `out_of_hours_heatmap` (day of month × local hour) for the page.
     """
     zone = zone or ZoneInfo("UTC")
     alerts = _month_alerts(month, team, zone)
     categories = {category.pk: category for category in Category.objects.all()}
+    # Two grouped scans: per check and category; per person and local hour
+    # (who is paged is nearly a function of time, so that grouping stays small).
     rows = list(
-        alerts.values("check_name", "category_id", "paged_id")
+        alerts.values("check_name", "category_id")
+        .annotate(total=Count("*"), out_of_hours=Count("id", filter=Q(out_of_hours=True)))
+        .order_by()
+    )
+    times = list(
+        alerts.annotate(hour=TruncHour("fired_at", tzinfo=zone))
+        .values("paged_id", "hour")
         .annotate(
-            total=Count("id"),
+            total=Count("*"),
             out_of_hours=Count("id", filter=Q(out_of_hours=True)),
             woke=Count("id", filter=Q(woke_me_up=True)),
         )
         .order_by()
     )
-    times = list(
-        alerts.annotate(day=TruncDate("fired_at", tzinfo=zone), hour=ExtractHour("fired_at", tzinfo=zone))
-        .values("day", "hour")
-        .annotate(total=Count("id"), out_of_hours=Count("id", filter=Q(out_of_hours=True)))
-        .order_by()
-    )
+    for row in times:
+        local = row["hour"].astimezone(zone)
+        row["day"], row["hour"] = local.date(), local.hour
 
     checks: dict[str, Counter] = defaultdict(Counter)
     check_categories: dict[str, Counter] = defaultdict(Counter)
     by_category: Counter = Counter()
-    people: dict[int, Counter] = defaultdict(Counter)
     for row in rows:
         category = categories.get(row["category_id"])
-        kind = category.kind if category else None
         counts = checks[row["check_name"]]
         counts["total"] += row["total"]
         counts["out_of_hours"] += row["out_of_hours"]
-        counts["woke"] += row["woke"]
         if category:
             counts["classified"] += row["total"]
-            counts[kind] += row["total"]
+            counts[category.kind] += row["total"]
             counts[f"hint:{category.hint}"] += row["total"]
             check_categories[row["check_name"]][category.slug] += row["total"]
             by_category[category.pk] += row["total"]
+    people: dict[int, Counter] = defaultdict(Counter)
+    woke = 0
+    for row in times:
+        woke += row["woke"]
         if row["paged_id"]:
             person = people[row["paged_id"]]
             person["total"] += row["total"]
@@ -245,7 +251,7 @@ def monthly_report(
         actionable=totals[CategoryKind.ACTIONABLE],
         not_actionable=totals[CategoryKind.NOT_ACTIONABLE],
         out_of_hours=totals["out_of_hours"],
-        woke=totals["woke"],
+        woke=woke,
     )
     by_check = _by_check(checks, check_categories)
     previous = month_figures(month=previous_month(month), team=team, zone=zone)
