@@ -107,6 +107,36 @@ class RoutingRule(models.Model):
         return f"{self.check_pattern} → {self.team}"
 
 
+QUARTER_HOUR = 900  # seconds
+
+
+class QuarterHourField(models.IntegerField):
+    """Quarter hours since the UNIX epoch of another field's instant, set on every save and bulk_create.
+
+    The monthly report groups a million alerts by time; grouping by this
+    integer (which the planner has statistics for) is several times cheaper
+    than truncating each timestamp in the query. Every IANA offset is a whole
+    number of quarter hours, so local days and hours in any zone are exact.
+    """
+
+    def __init__(self, *args, source: str = "fired_at", **kwargs):
+        self.source = source
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        instant = getattr(model_instance, self.source)
+        value = None if instant is None else int(instant.timestamp()) // QUARTER_HOUR
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class AlertQuerySet(models.QuerySet):
     def fired_between(self, since: dt.datetime, until: dt.datetime):
         return self.filter(fired_at__gte=since, fired_at__lt=until)
@@ -130,6 +160,7 @@ class Alert(models.Model):
     labels = models.JSONField(default=dict, blank=True)
     summary = models.TextField(blank=True)
     fired_at = models.DateTimeField()
+    fired_quarter = QuarterHourField(source="fired_at")
     resolved_at = models.DateTimeField(null=True, blank=True)
     team = models.ForeignKey(
         "oncall.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"

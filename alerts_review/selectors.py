@@ -9,13 +9,12 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncHour
 
 from morgue.timezones import is_time_zone
 from oncall.models import Shift, Team
 
 from .exceptions import BadMonth
-from .models import Alert, Category, CategoryHint, CategoryKind
+from .models import QUARTER_HOUR, Alert, Category, CategoryHint, CategoryKind
 
 # A check needs this many alerts in a month before the report recommends anything.
 RECOMMEND_MIN_ALERTS = 3
@@ -197,7 +196,7 @@ def monthly_report(
     zone = zone or ZoneInfo("UTC")
     alerts = _month_alerts(month, team, zone)
     categories = {category.pk: category for category in Category.objects.all()}
-    # Two grouped scans: per check and category; per person and local hour
+    # Two grouped scans: per check and category; per person and quarter hour
     # (who is paged is nearly a function of time, so that grouping stays small).
     rows = list(
         alerts.values("check_name", "category_id")
@@ -205,8 +204,7 @@ def monthly_report(
         .order_by()
     )
     times = list(
-        alerts.annotate(hour=TruncHour("fired_at", tzinfo=zone))
-        .values("paged_id", "hour")
+        alerts.values("paged_id", "fired_quarter")
         .annotate(
             total=Count("*"),
             out_of_hours=Count("id", filter=Q(out_of_hours=True)),
@@ -215,7 +213,7 @@ def monthly_report(
         .order_by()
     )
     for row in times:
-        local = row["hour"].astimezone(zone)
+        local = dt.datetime.fromtimestamp(row["fired_quarter"] * QUARTER_HOUR, tz=zone)
         row["day"], row["hour"] = local.date(), local.hour
 
     checks: dict[str, Counter] = defaultdict(Counter)

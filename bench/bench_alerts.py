@@ -26,10 +26,11 @@ MONTH = dt.date(2026, 10, 1)
 # paged to whoever holds a three-day shift of 20 people, 7 in 24 hours out of hours.
 LOAD_SQL = """
 INSERT INTO alerts_review_alert
-    (source, identity, check_name, host, state, severity, labels, summary, fired_at, resolved_at,
-     team_id, paged_id, out_of_hours, category_id, note, woke_me_up, created_at, updated_at)
+    (source, identity, check_name, host, state, severity, labels, summary, fired_at, fired_quarter,
+     resolved_at, team_id, paged_id, out_of_hours, category_id, note, woke_me_up, created_at, updated_at)
 SELECT 'alertmanager', 'fp-' || n, 'Check' || mod(n * 7, %(checks)s), 'host' || mod(n, 300),
-       'resolved', 'warning', '{}'::jsonb, '', at, at + interval '10 minutes',
+       'resolved', 'warning', '{}'::jsonb, '', at, floor(extract(epoch FROM at) / 900),
+       at + interval '10 minutes',
        %(team)s, (%(people)s)[1 + mod(floor(extract(epoch FROM at - timestamptz '2026-10-01 00:00+00')
                                             / 259200)::int, %(people_count)s)],
        extract(hour FROM at) < 7, CASE WHEN mod(n, 5) = 0 THEN NULL
