@@ -212,3 +212,17 @@ def test_a_reviewer_records_notes_and_acts_on_a_recommendation(browser_client, o
     )
     page = browser_client.get("/alerts/reports/2026-10/?team=ops").content.decode()
     assert "on the review" in page and "Disk: raise the threshold" in page
+
+
+def test_the_quarter_hour_follows_fired_at_on_save_and_bulk_create(ops):
+    from alerts_review.models import Alert
+
+    alert = AlertFactory(team=ops, fired_at=dt.datetime(2026, 10, 3, 2, 14, 59, tzinfo=UTC))
+    assert alert.fired_quarter * 900 == dt.datetime(2026, 10, 3, 2, tzinfo=UTC).timestamp()
+    alert.fired_at = dt.datetime(2026, 10, 3, 2, 15, tzinfo=UTC)
+    alert.save()
+    assert Alert.objects.get(pk=alert.pk).fired_quarter == alert.fired_quarter == 1790992800 // 900 + 1
+    (made,) = Alert.objects.bulk_create(
+        [Alert(source="x", identity="y", check_name="z", fired_at=alert.fired_at)]
+    )
+    assert Alert.objects.get(pk=made.pk).fired_quarter == alert.fired_quarter
