@@ -35,12 +35,12 @@ def test_import_alerts_reports_imported_duplicates_and_refused_rows(tmp_path):
     TeamFactory(slug="ops")
     path = tmp_path / "history.csv"
     path.write_text(
-        "check,host,fired_at,team,category,woke_me_up\n"
-        "Disk,db12,2026-10-03T02:14:07Z,ops,threshold,yes\n"
-        "Disk,db12,2026-10-03T02:14:07Z,ops,threshold,yes\n"
-        "Load,web1,1791011564,ops,,\n"
-        ",web1,2026-10-03T02:14:07Z,ops,,\n"
-        "Load,web1,2026-10-04T02:14:07Z,ops,meh,\n"
+        "check,host,fired_at,team,category,woke_me_up,labels\n"
+        'Disk,db12,2026-10-03T02:14:07Z,ops,threshold,yes,"{""mount"": ""/var""}"\n'
+        "Disk,db12,2026-10-03T02:14:07Z,ops,threshold,yes,\n"
+        "Load,web1,1791011564,ops,,,\n"
+        ",web1,2026-10-03T02:14:07Z,ops,,,\n"
+        "Load,web1,2026-10-04T02:14:07Z,ops,meh,,\n"
     )
     out = StringIO()
     call_command("import_alerts", str(path), stdout=out, stderr=StringIO())
@@ -54,6 +54,7 @@ def test_import_alerts_reports_imported_duplicates_and_refused_rows(tmp_path):
         True,
         "ops",
     )
+    assert disk.labels == {"mount": "/var"}
 
     out = StringIO()
     call_command("import_alerts", str(path), stdout=out, stderr=StringIO())

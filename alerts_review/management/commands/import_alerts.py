@@ -1,4 +1,5 @@
 import csv
+import json
 import sys
 from pathlib import Path
 
@@ -17,8 +18,8 @@ FALSE = {"", "0", "false", "no", "n"}
 class Command(BaseCommand):
     help = (
         "Import past alerts from a CSV file with a header row: check and fired_at are required; "
-        "identity, host, state, severity, summary, resolved_at, team, source, category, note, "
-        "woke_me_up are optional. Rows already stored are skipped."
+        "identity, host, state, severity, summary, labels (a JSON object), resolved_at, team, source, "
+        "category, note, woke_me_up are optional. Rows already stored are skipped."
     )
 
     def add_arguments(self, parser):
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         try:
             with file.open(newline="", encoding="utf-8-sig") as handle:
                 reader = csv.DictReader(handle)
-                unknown = set(reader.fieldnames or []) - GENERIC_FIELDS - EXTRA_COLUMNS - {"labels"}
+                unknown = set(reader.fieldnames or []) - GENERIC_FIELDS - EXTRA_COLUMNS
                 if unknown:
                     raise CommandError(f"Unknown column {', '.join(sorted(unknown))} in {file}.")
                 records = list(reader)
@@ -60,6 +61,11 @@ class Command(BaseCommand):
 
     def row(self, number: int, record: dict, categories: dict) -> HistoryRow:
         fields = {key: value for key, value in record.items() if key in GENERIC_FIELDS and key != "labels"}
+        if (record.get("labels") or "").strip():
+            try:
+                fields["labels"] = json.loads(record["labels"])
+            except ValueError:
+                raise BadPayload("labels must be a JSON object.") from None
         incoming = generic_alert(fields)
         slug = (record.get("category") or "").strip()
         if slug and slug not in categories:
