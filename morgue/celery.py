@@ -16,16 +16,21 @@ app.autodiscover_tasks()
 # twice, or a worker that picks up a redelivered task, does no harm.
 app.conf.beat_schedule = {
     "requeue-lost-graph-snapshots": {
+        # Graph snapshots whose capture task was lost are enqueued again.
         "task": "incidents.tasks.graph.requeue_lost_graph_snapshots",
         "schedule": 300.0,
     },
-}
-
-# Remediation digests: daily; each owner's local date claims their digest, so
-# running it again the same day sends nobody a second email.
-app.conf.beat_schedule["remediation-digests"] = {
-    "task": "incidents.tasks.remediation.send_remediation_digests",
-    "schedule": crontab(minute=0, hour=6),
+    "remediation-digests": {
+        # Daily; each owner's local date claims their digest, so running it
+        # again the same day sends nobody a second email.
+        "task": "incidents.tasks.remediation.send_remediation_digests",
+        "schedule": crontab(minute=0, hour=6),
+    },
+    "alerts-review-monthly-report": {
+        # Last month's alerts report to each team, on the first of the month.
+        "task": "alerts_review.tasks.email_monthly_alert_reports",
+        "schedule": crontab(minute=0, hour=8, day_of_month=1),
+    },
 }
 
 
