@@ -13,7 +13,13 @@ app.autodiscover_tasks()
 
 # Every periodic task Morgue runs. Each is idempotent, so a beat that fires
 # twice, or a worker that picks up a redelivered task, does no harm.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # On call: the safety net for page escalation whose countdown task was lost.
+    "oncall-sweep-pages": {"task": "oncall.tasks.sweep_pages", "schedule": 60.0},
+    # On call: keep every rotation materialised 180 days ahead; everyone-else
+    # rotations recompute their members (changes apply from the next handoff).
+    "oncall-extend-rotations": {"task": "oncall.tasks.extend_rotations", "schedule": 3600.0},
+}
 
 
 def ensure_broker_folders() -> None:

@@ -38,3 +38,39 @@ class TeamFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Team {n}")
     slug = factory.Sequence(lambda n: f"team-{n}")
     email = factory.LazyAttribute(lambda team: f"{team.slug}@example.com")
+
+
+# --- On call ---------------------------------------------------------------------------------------
+
+import datetime as dt  # noqa: E402
+
+from oncall import services as oncall_services  # noqa: E402
+
+
+def make_rotation(
+    *,
+    team=None,
+    people=("ana", "ben", "cy"),
+    experienced=("ana", "ben", "cy"),
+    slug="ops-primary",
+    first_shift_date=dt.date(2026, 1, 5),
+    now=None,
+    **fields,
+):
+    """A rotation with members made from usernames, materialised as of `now`."""
+    team = team or TeamFactory(slug=slug.split("-")[0], name=slug.split("-")[0].title())
+    members = [
+        oncall_services.MemberSpec(
+            ProfileFactory(user=UserFactory(username=username)).user, username in experienced
+        )
+        for username in people
+    ]
+    return oncall_services.create_rotation(
+        team=team,
+        name=fields.pop("name", slug.replace("-", " ").title()),
+        slug=slug,
+        first_shift_date=first_shift_date,
+        members=members,
+        now=now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        **fields,
+    )

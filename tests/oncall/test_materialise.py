@@ -1,0 +1,106 @@
+import datetime as dt
+import itertools
+
+import pytest
+
+from oncall import services
+from oncall.models import Level, Shift, ShiftSource
+from tests.factories import make_rotation
+
+UTC = dt.UTC
+pytestmark = pytest.mark.django_db
+
+
+def _rows(rotation):
+    return list(
+        rotation.shifts.order_by("level", "starts_at").values_list(
+            "level", "user__username", "starts_at", "ends_at", "number", "source"
+        )
+    )
+
+
+def _check_contiguous(rotation):
+    for level in rotation.levels:
+        pieces = list(rotation.shifts.filter(level=level).order_by("starts_at"))
+        for before, after in itertools.pairwise(pieces):
+            assert before.ends_at == after.starts_at
+
+
+def test_rotation_is_materialised_to_the_horizon_with_handoffs_on_the_wall_clock():
+    now = dt.datetime(2026, 3, 1, tzinfo=UTC)
+    rotation = make_rotation(time_zone="America/New_York", first_shift_date=dt.date(2026, 3, 2), now=now)
+
+    shifts = list(rotation.shifts.filter(level=Level.L1).order_by("starts_at"))
+    assert shifts[0].starts_at == dt.datetime(2026, 3, 2, 15, tzinfo=UTC)
+    assert shifts[-1].ends_at >= now + dt.timedelta(days=180)
+    # The shift over the spring-forward change is 71 hours and the handoff stays at 10:00.
+    assert shifts[1].ends_at - shifts[1].starts_at == dt.timedelta(hours=71)
+    assert shifts[2].starts_at == dt.datetime(2026, 3, 8, 14, tzinfo=UTC)
+    _check_contiguous(rotation)
+
+
+def test_editing_a_rotation_never_changes_past_or_current_shifts():
+    rotation = make_rotation(now=dt.datetime(2026, 1, 1, tzinfo=UTC))
+    now = dt.datetime(2026, 2, 3, 12, tzinfo=UTC)
+    kept = [row for row in _rows(rotation) if row[2] <= now]
+
+    services.update_rotation(rotation=rotation, shift_length_days=7, handoff_time=dt.time(9, 0), now=now)
+
+    after = _rows(rotation)
+    assert [row for row in after if row[2] <= now] == kept
+    current_end = max(row[3] for row in kept)
+    following = [row for row in after if row[2] >= current_end and row[0] == Level.L1]
+    # The next shift starts when the current one ends; from then on, 7 days at 09:00.
+    assert following[0][2] == current_end
+    assert following[1][2] - following[0][3] == dt.timedelta()
+    assert following[1][3] - following[1][2] == dt.timedelta(days=7)
+    assert following[1][2].hour == 9
+    _check_contiguous(rotation)
+
+
+def test_override_splits_the_shift_so_the_window_is_exactly_covered():
+    rotation = make_rotation(now=dt.datetime(2026, 1, 1, tzinfo=UTC))
+    shift = rotation.shifts.filter(level=Level.L1).order_by("starts_at")[3]
+    window_start = shift.starts_at + dt.timedelta(hours=5)
+    window_end = shift.starts_at + dt.timedelta(hours=9)
+    stand_in = make_rotation(slug="dev-x", people=("dee", "eve"), experienced=("dee",)).members.first().user
+
+    services.create_override(
+        rotation=rotation,
+        level=Level.L1,
+        user=stand_in,
+        starts_at=window_start,
+        ends_at=window_end,
+        reason="dentist",
+    )
+
+    pieces = list(rotation.shifts.filter(level=Level.L1, number=shift.number).order_by("starts_at"))
+    assert [(piece.user_id, piece.source) for piece in pieces] == [
+        (shift.user_id, ShiftSource.ROTATION),
+        (stand_in.pk, ShiftSource.OVERRIDE),
+        (shift.user_id, ShiftSource.ROTATION),
+    ]
+    assert pieces[1].starts_at == window_start and pieces[1].ends_at == window_end
+    _check_contiguous(rotation)
+    assert Shift.objects.covering(window_start).get(rotation=rotation, level=Level.L1).user == stand_in
+
+
+def test_override_survives_regeneration_of_future_shifts():
+    rotation = make_rotation(now=dt.datetime(2026, 1, 1, tzinfo=UTC))
+    user = rotation.members.first().user
+    other = rotation.members.last().user
+    start = dt.datetime(2026, 4, 1, tzinfo=UTC)
+    level = Level.L1
+    holder = Shift.objects.covering(start).get(rotation=rotation, level=Level.L2).user
+    if holder == user:
+        user = other
+    services.create_override(
+        rotation=rotation, level=level, user=user, starts_at=start, ends_at=start + dt.timedelta(hours=2)
+    )
+
+    services.update_rotation(
+        rotation=rotation, escalation_timeout_minutes=5, now=dt.datetime(2026, 2, 1, tzinfo=UTC)
+    )
+
+    assert Shift.objects.covering(start).get(rotation=rotation, level=level).user == user
+    _check_contiguous(rotation)
