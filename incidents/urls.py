@@ -1,4 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from .api.metrics import IncidentMetricsView
 
 app_name = "incidents"
 
@@ -6,4 +8,6 @@ app_name = "incidents"
 urlpatterns: list = []
 
 # REST endpoints, included under /api/v1/ by morgue/urls.py.
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    path("metrics/incidents/", IncidentMetricsView.as_view(), name="incident-metrics"),
+]
