@@ -186,7 +186,9 @@ class RotationSerializer(serializers.ModelSerializer):
 
     def validate_time_zone(self, value: str) -> str:
         if not is_time_zone(value):
-            raise serializers.ValidationError(f"{value} is not a known IANA time zone (for example Europe/London).")
+            raise serializers.ValidationError(
+                f"{value} is not a known IANA time zone (for example Europe/London)."
+            )
         return value
 
     def validate_handoff_time(self, value: str) -> dt.time:
@@ -272,7 +274,9 @@ class RotationViewSet(
         serializer.instance = services.create_rotation(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.update_rotation(rotation=serializer.instance, **serializer.validated_data)
+        serializer.instance = services.update_rotation(
+            rotation=serializer.instance, **serializer.validated_data
+        )
 
     @extend_schema(
         parameters=[OpenApiParameter("since", str), OpenApiParameter("until", str)],
@@ -294,7 +298,9 @@ class RotationViewSet(
         rotation = self.get_object()
         serializer = OverrideSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        override = services.create_override(rotation=rotation, created_by=request.user, **serializer.validated_data)
+        override = services.create_override(
+            rotation=rotation, created_by=request.user, **serializer.validated_data
+        )
         return Response(OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
 
 
@@ -308,7 +314,17 @@ class SwapSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Swap
-        fields = ["id", "rotation", "level", "requested_by", "taken_by", "starts_at", "ends_at", "reason", "status"]
+        fields = [
+            "id",
+            "rotation",
+            "level",
+            "requested_by",
+            "taken_by",
+            "starts_at",
+            "ends_at",
+            "reason",
+            "status",
+        ]
         read_only_fields = ["id", "status"]
 
 
@@ -320,9 +336,9 @@ class SwapViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gener
 
     def get_queryset(self):
         user = self.request.user
-        return (
-            Swap.objects.filter(requested_by=user) | Swap.objects.filter(taken_by=user)
-        ).select_related("rotation", "requested_by", "taken_by")
+        return (Swap.objects.filter(requested_by=user) | Swap.objects.filter(taken_by=user)).select_related(
+            "rotation", "requested_by", "taken_by"
+        )
 
     def perform_create(self, serializer):
         serializer.instance = services.ask_swap(requested_by=self.request.user, **serializer.validated_data)
@@ -352,7 +368,17 @@ class PageStepSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PageStep
-        fields = ["number", "team", "level", "user", "created_at", "due_at", "notified_at", "escalated_at", "note"]
+        fields = [
+            "number",
+            "team",
+            "level",
+            "user",
+            "created_at",
+            "due_at",
+            "notified_at",
+            "escalated_at",
+            "note",
+        ]
 
 
 class PageSerializer(serializers.ModelSerializer):

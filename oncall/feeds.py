@@ -28,7 +28,8 @@ def feed_url(*, profile: Profile, webcal: bool = False) -> str:
 
 def shift_uid(shift) -> str:
     """Stable across regenerations: the same rotation, level, shift number and window give the same UID."""
-    key = f"{shift.rotation_id}:{shift.level}:{shift.number}:{shift.starts_at.isoformat()}:{shift.ends_at.isoformat()}"
+    window = f"{shift.starts_at.isoformat()}:{shift.ends_at.isoformat()}"
+    key = f"{shift.rotation_id}:{shift.level}:{shift.number}:{window}"
     host = settings.MORGUE_BASE_URL.split("://", 1)[-1].split("/")[0].split(":")[0] or "morgue"
     return f"shift-{hashlib.sha256(key.encode()).hexdigest()[:24]}@{host}"
 

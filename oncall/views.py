@@ -66,7 +66,9 @@ def _profile_for_token(token: str | None) -> Profile:
     # One answer for a missing, wrong or revoked token: the feed is not there.
     if not token:
         raise Http404
-    profile = Profile.objects.select_related("user").filter(calendar_token=token, user__is_active=True).first()
+    profile = (
+        Profile.objects.select_related("user").filter(calendar_token=token, user__is_active=True).first()
+    )
     if profile is None:
         raise Http404
     return profile
@@ -161,12 +163,12 @@ def fairness(request: HttpRequest) -> HttpResponse:
             f"Hours on call per person, {chosen.name}, {since} to {until}",
             [row.username for row in rows],
             [
-                Series("Weekday daytime", [max(0.0, row.hours - row.weekend_hours - row.night_hours) for row in rows]),
-                Series("Weekend", [row.weekend_hours for row in rows]),
-                Series("Night", [row.night_hours for row in rows]),
+                Series("All hours", [round(row.hours, 1) for row in rows]),
+                Series("Weekend hours", [round(row.weekend_hours, 1) for row in rows]),
+                Series("Night hours", [round(row.night_hours, 1) for row in rows]),
             ],
             y_label="hours",
-            stacked=True,
+            x_label="person",
         )
     context = {
         "rotations": rotations,
