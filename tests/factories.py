@@ -51,13 +51,14 @@ def make_rotation(
     *,
     team=None,
     people=("ana", "ben", "cy"),
-    experienced=("ana", "ben", "cy"),
+    experienced=None,
     slug="ops-primary",
     first_shift_date=dt.date(2026, 1, 5),
     now=None,
     **fields,
 ):
-    """A rotation with members made from usernames, materialised as of `now`."""
+    """A rotation of people by username (all experienced unless named), materialised as of `now`."""
+    experienced = people if experienced is None else experienced
     team = team or TeamFactory(slug=slug.split("-")[0], name=slug.split("-")[0].title())
     members = [
         oncall_services.MemberSpec(

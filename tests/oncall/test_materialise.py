@@ -2,7 +2,9 @@ import datetime as dt
 import itertools
 
 import pytest
+from django.contrib.auth.models import Group
 
+from morgue.services import ENGINEERS_GROUP, create_person
 from oncall import services
 from oncall.models import Level, Shift, ShiftSource
 from tests.factories import make_rotation
@@ -104,3 +106,42 @@ def test_override_survives_regeneration_of_future_shifts():
 
     assert Shift.objects.covering(start).get(rotation=rotation, level=level).user == user
     _check_contiguous(rotation)
+
+
+def test_everyone_else_takes_engineers_in_no_other_rotation_and_recomputes_at_handoff():
+    ops = make_rotation(slug="ops-primary", people=("ana", "ben"))
+    engineers = Group.objects.get_or_create(name=ENGINEERS_GROUP)[0]
+    for member in ops.members.all():
+        member.user.groups.add(engineers)  # engineers, but taken by ops
+    dee = create_person(username="dee").user
+    for username in ("eve", "fay"):
+        create_person(username=username)
+    create_person(username="manager", engineer=False)
+    start = dt.datetime(2026, 1, 1, tzinfo=UTC)
+    dev = services.create_rotation(
+        team=ops.team,
+        name="Dev",
+        slug="dev",
+        first_shift_date=dt.date(2026, 1, 5),
+        everyone_else=True,
+        members=[services.MemberSpec(dee, True)],
+        now=start,
+    )
+    assert sorted(dev.members.values_list("user__username", flat=True)) == ["dee", "eve", "fay"]
+
+    now = dt.datetime(2026, 2, 3, 12, tzinfo=UTC)
+    kept = [row for row in _rows(dev) if row[2] <= now]
+    create_person(username="gil")
+    services.extend_all_rotations(now=now)
+
+    assert "gil" in dev.members.values_list("user__username", flat=True)
+    after = _rows(dev)
+    assert [row for row in after if row[2] <= now] == kept
+    assert "gil" in {row[1] for row in after if row[2] > now}
+    _check_contiguous(dev)
+
+
+def test_members_become_experienced_after_finishing_a_shift():
+    rotation = make_rotation(people=("ana", "ben", "cy", "dee"), experienced=("ana",))
+    services.materialise_shifts(rotation=rotation, now=dt.datetime(2026, 2, 1, tzinfo=UTC))
+    assert rotation.members.filter(experienced=False).count() == 0
