@@ -207,17 +207,24 @@ def _check_staffable(rotation: Rotation) -> None:
 
 @transaction.atomic
 def materialise_shifts(
-    *, rotation: Rotation, now: dt.datetime | None = None, until: dt.datetime | None = None, reanchor=False
+    *,
+    rotation: Rotation,
+    now: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    reanchor: bool = False,
+    append: bool = False,
 ) -> int:
     """(Re)build the rotation's shifts after the current one, up to the horizon; return how many.
 
     Shifts that have started (and every piece of the current shift number)
     are never touched: only later shift numbers are deleted and rebuilt.
+    With `append`, nothing is rebuilt: shifts are only added after the last one.
     """
     now = now or timezone.now()
     until = until or now + HORIZON
     rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
-    begun = rotation.shifts.filter(starts_at__lte=now).aggregate(number=Max("number"))["number"]
+    kept = rotation.shifts.all() if append else rotation.shifts.filter(starts_at__lte=now)
+    begun = kept.aggregate(number=Max("number"))["number"]
     if begun is None:
         rotation.shifts.all().delete()
         next_number = 0
@@ -354,16 +361,8 @@ def extend_all_rotations(*, now: dt.datetime | None = None) -> int:
 
 
 def _extend(rotation: Rotation, now: dt.datetime) -> int:
-    """Append shifts past the last materialised one without touching any (the nightly top-up)."""
-    last = rotation.shifts.aggregate(number=Max("number"))["number"]
-    if last is None:
-        return materialise_shifts(rotation=rotation, now=now)
-    end = rotation.shifts.filter(number=last).aggregate(end=Max("ends_at"))["end"]
-    if end >= now + HORIZON:
-        return 0
-    # Regenerating numbers after the current one is what a top-up does too;
-    # they are all in the future.
-    return materialise_shifts(rotation=rotation, now=now)
+    """Append shifts after the last materialised one, touching none (the hourly top-up)."""
+    return materialise_shifts(rotation=rotation, now=now, append=True)
 
 
 # --- Overrides and swaps -----------------------------------------------------------------------

@@ -229,3 +229,37 @@ def test_me_includes_the_calendar_token_and_feed_address(api, person):
     body = api.get("/api/v1/me/").json()
     assert body["calendar_token"] == person.profile.calendar_token
     assert body["calendar_url"].endswith(f"/oncall/people/pat.ics?token={person.profile.calendar_token}")
+
+
+def test_a_swap_asked_and_accepted_becomes_an_override(api, person, ops):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    at = dt.datetime(2026, 2, 10, 12, tzinfo=UTC)
+    holder = Shift.objects.covering(at).get(rotation=ops, level=Level.L1)
+    asker = APIClient()
+    asker.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=holder.user).key}")
+    window = {"starts_at": at.isoformat(), "ends_at": (at + dt.timedelta(hours=6)).isoformat()}
+    body = {"rotation": "ops-primary", "level": "L1", "taken_by": "pat", "reason": "wedding", **window}
+
+    response = asker.post("/api/v1/swaps/", body, format="json")
+    assert response.status_code == 201, response.json()
+    swap_id = response.json()["id"]
+    assert asker.post(f"/api/v1/swaps/{swap_id}/accept/").status_code == 403  # only the person asked
+
+    response = api.post(f"/api/v1/swaps/{swap_id}/accept/")
+    assert response.json()["status"] == "accepted"
+    assert Shift.objects.covering(at).get(rotation=ops, level=Level.L1).user == person
+    assert api.post(f"/api/v1/swaps/{swap_id}/decline/").status_code == 409
+
+
+def test_a_swap_of_someone_elses_shift_is_refused(api, ops):
+    at = dt.datetime(2026, 2, 10, 12, tzinfo=UTC)
+    body = {
+        "rotation": "ops-primary",
+        "level": "L1",
+        "taken_by": "ana",
+        "starts_at": at.isoformat(),
+        "ends_at": (at + dt.timedelta(hours=1)).isoformat(),
+    }
+    assert api.post("/api/v1/swaps/", body, format="json").status_code == 403

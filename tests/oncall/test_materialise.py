@@ -145,3 +145,18 @@ def test_members_become_experienced_after_finishing_a_shift():
     rotation = make_rotation(people=("ana", "ben", "cy", "dee"), experienced=("ana",))
     services.materialise_shifts(rotation=rotation, now=dt.datetime(2026, 2, 1, tzinfo=UTC))
     assert rotation.members.filter(experienced=False).count() == 0
+
+
+def test_the_hourly_top_up_only_appends_shifts():
+    rotation = make_rotation(now=dt.datetime(2026, 1, 1, tzinfo=UTC))
+    before = set(rotation.shifts.values_list("pk", "user_id", "starts_at", "ends_at"))
+    last_end = max(row[3] for row in before)
+
+    created = services.extend_all_rotations(now=dt.datetime(2026, 1, 20, tzinfo=UTC))
+
+    after = set(rotation.shifts.values_list("pk", "user_id", "starts_at", "ends_at"))
+    assert before <= after and created == len(after - before) > 0
+    assert min(row[2] for row in after - before) == last_end
+    assert max(row[3] for row in after) >= dt.datetime(2026, 1, 20, tzinfo=UTC) + services.HORIZON
+    assert services.extend_all_rotations(now=dt.datetime(2026, 1, 20, tzinfo=UTC)) == 0
+    _check_contiguous(rotation)
