@@ -146,7 +146,7 @@ class RotationMemberSerializer(serializers.Serializer):
 class RotationSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
     handoff_time = serializers.CharField(default="10:00")
-    levels = serializers.ListField(child=serializers.ChoiceField(choices=Level.choices), default=["L1", "L2"])
+    levels = serializers.ListField(child=serializers.CharField(), default=["L1", "L2"])
     members = RotationMemberSerializer(many=True, required=False)
     shift_length_days = serializers.IntegerField(default=3)
 
@@ -333,6 +333,7 @@ class SwapViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gener
 
     serializer_class = SwapSerializer
     pagination_class = None
+    queryset = Swap.objects.none()  # narrowed to the person's own in get_queryset
 
     def get_queryset(self):
         user = self.request.user

@@ -44,7 +44,7 @@ def calendar(*, name: str, shifts, now: dt.datetime) -> bytes:
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", "UTC")
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", REFRESH)
+    cal.add("x-published-ttl", icalendar.vDuration(REFRESH))
     for shift in shifts:
         event = icalendar.Event()
         who = display_name(shift.user)

@@ -101,10 +101,17 @@ def rotation_shifts(*, rotation: Rotation, since: dt.datetime, until: dt.datetim
     )
 
 
+@dataclass(frozen=True)
+class CalendarEntry:
+    shift: Shift
+    starts: dt.time | None  # local start time when the shift starts that day
+    ends: dt.time | None  # local end time when it ends that day
+
+
 @dataclass
 class CalendarDay:
     day: dt.date
-    shifts: list
+    entries: list
 
 
 def calendar_weeks(*, rotation: Rotation, start: dt.date, weeks: int = 6) -> list[list[CalendarDay]]:
@@ -116,12 +123,17 @@ def calendar_weeks(*, rotation: Rotation, start: dt.date, weeks: int = 6) -> lis
     until = shift_rules.local_instant(days[-1] + dt.timedelta(days=1), dt.time(0), zone)
     by_day = defaultdict(list)
     for shift in rotation_shifts(rotation=rotation, since=since, until=until):
-        local_start = max(shift.starts_at, since).astimezone(zone).date()
-        local_end = (min(shift.ends_at, until) - dt.timedelta(microseconds=1)).astimezone(zone).date()
-        day = local_start
-        while day <= local_end:
-            by_day[day].append(shift)
+        local_start = shift.starts_at.astimezone(zone)
+        local_end = shift.ends_at.astimezone(zone)
+        day = max(shift.starts_at, since).astimezone(zone).date()
+        last = (min(shift.ends_at, until) - dt.timedelta(microseconds=1)).astimezone(zone).date()
+        while day <= last:
+            starts = local_start.time() if local_start.date() == day else None
+            ends = local_end.time() if local_end.date() == day else None
+            by_day[day].append(CalendarEntry(shift, starts, ends))
             day += dt.timedelta(days=1)
+    for entries in by_day.values():
+        entries.sort(key=lambda entry: (entry.shift.level, entry.shift.starts_at))
     cells = [CalendarDay(day, by_day.get(day, [])) for day in days]
     return [cells[index : index + 7] for index in range(0, len(cells), 7)]
 
