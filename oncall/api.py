@@ -60,10 +60,10 @@ class UsernameField(serializers.SlugRelatedField):
 
 
 class OnCallSerializer(serializers.Serializer):
-    team = serializers.CharField(source="team.slug")
-    rotation = serializers.CharField(source="rotation.slug")
+    team = serializers.CharField()
+    rotation = serializers.CharField()
     level = serializers.CharField()
-    user = serializers.CharField(source="user.username")
+    user = serializers.CharField()
     shift_start = serializers.DateTimeField()
     shift_end = serializers.DateTimeField()
     source = serializers.CharField()

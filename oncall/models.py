@@ -178,7 +178,9 @@ class Shift(models.Model):
     objects = ShiftQuerySet.as_manager()
 
     class Meta:
-        ordering = ["rotation", "starts_at", "level"]
+        # By column, not by the rotation: ordering by the relation would join
+        # rotation and team (their own ordering) into every shift query.
+        ordering = ["rotation_id", "starts_at", "level"]
         indexes = [
             models.Index(fields=["rotation", "level", "starts_at"], name="shift_rotation_level_start"),
             models.Index(fields=["starts_at", "ends_at"], name="shift_window"),

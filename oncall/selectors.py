@@ -5,13 +5,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from morgue.models import Profile
 
 from . import shifts as shift_rules
-from .models import Level, PageStep, Rotation, Shift, Team
+from .models import LONGEST_SHIFT, Level, PageStep, Rotation, Shift, Team
 
 
 def person_on_call(*, team: Team, at: dt.datetime, level: str = Level.L1):
@@ -28,60 +30,109 @@ def person_on_call(*, team: Team, at: dt.datetime, level: str = Level.L1):
 
 @dataclass(frozen=True)
 class OnCallRow:
-    team: Team
-    rotation: Rotation
+    """One row of GET /api/v1/oncall/ (slugs and usernames), with display names beside them."""
+
+    team: str
+    rotation: str
     level: str
-    user: object
+    user: str
     shift_start: dt.datetime
     shift_end: dt.datetime
     source: str
     next_user: str | None
     next_shift_start: dt.datetime | None
+    team_name: str
+    rotation_name: str
+    user_name: str
+    next_user_name: str | None
+
+
+# One statement: the current shift pieces come from the narrow index range
+# that a bare SELECT uses (see ShiftQuerySet.covering), and the next piece of
+# each level is a self-join on (rotation, level, starts_at = ends_at) — pieces
+# of one level are contiguous, so the next one starts exactly when the
+# current one ends. Plain SQL because the ORM cannot join a table to itself
+# on non-key columns, and building model instances for every row would cost
+# several times the query itself (bench/bench_oncall.py).
+ON_CALL_SQL = """
+SELECT team.slug, team.name, rotation.slug, rotation.name, shift.level,
+       person.username, person.first_name, person.last_name, profile.display_name,
+       shift.starts_at, shift.ends_at, shift.source,
+       next_person.username, next_person.first_name, next_person.last_name, next_profile.display_name,
+       next_shift.starts_at
+FROM {shift} shift
+JOIN {rotation} rotation ON rotation.id = shift.rotation_id
+JOIN {team} team ON team.id = rotation.team_id
+JOIN {user} person ON person.id = shift.user_id
+LEFT JOIN {profile} profile ON profile.user_id = person.id
+LEFT JOIN {shift} next_shift ON next_shift.rotation_id = shift.rotation_id
+     AND next_shift.level = shift.level AND next_shift.starts_at = shift.ends_at
+     AND next_shift.starts_at > %s AND next_shift.starts_at <= %s
+LEFT JOIN {user} next_person ON next_person.id = next_shift.user_id
+LEFT JOIN {profile} next_profile ON next_profile.user_id = next_person.id
+WHERE shift.starts_at <= %s AND shift.starts_at > %s AND shift.ends_at > %s {team_filter}
+"""
+
+
+def _instant(value) -> dt.datetime | None:
+    """A UTC datetime from what the driver returns (SQLite gives text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def _name(username, first, last, display) -> str:
+    return display or f"{first} {last}".strip() or username
 
 
 def on_call_now(*, at: dt.datetime | None = None, team: Team | None = None) -> list[OnCallRow]:
-    """Who holds each level of each rotation at an instant, and who is next, in four queries.
-
-    The shift rows come from the same narrow index scan as a bare SELECT;
-    teams, rotations and people are then fetched once each by primary key.
-    Shift pieces of one level are contiguous, so the next piece of a level
-    starts exactly when the current one ends.
-    """
+    """Who holds each level of each rotation at an instant, and who is next: one query."""
     at = at or timezone.now()
-    current = Shift.objects.covering(at)
+    sql = ON_CALL_SQL.format(
+        shift=Shift._meta.db_table,
+        rotation=Rotation._meta.db_table,
+        team=Team._meta.db_table,
+        user=get_user_model()._meta.db_table,
+        profile=Profile._meta.db_table,
+        team_filter="AND rotation.team_id = %s" if team is not None else "",
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    # The next piece starts after `at` and no later than the longest shift
+    # from it; the bound keeps the planner to an index range, not the table.
+    params: list = [adapt(at), adapt(at + LONGEST_SHIFT), adapt(at), adapt(at - LONGEST_SHIFT), adapt(at)]
     if team is not None:
-        current = current.filter(rotation__team=team)
-    rows = list(current.values_list("rotation_id", "level", "user_id", "starts_at", "ends_at", "source"))
-    if not rows:
-        return []
-    following = {
-        (rotation_id, level, start): user_id
-        for rotation_id, level, start, user_id in Shift.objects.filter(
-            rotation_id__in={row[0] for row in rows}, starts_at__in={row[4] for row in rows}
-        ).values_list("rotation_id", "level", "starts_at", "user_id")
-    }
-    wanted = {row[2] for row in rows} | set(following.values())
-    rotations = Rotation.objects.select_related("team").in_bulk({row[0] for row in rows})
-    people = get_user_model().objects.select_related("profile").in_bulk(wanted)
-    result = []
-    for rotation_id, level, user_id, starts_at, ends_at, source in rows:
-        rotation = rotations[rotation_id]
-        next_user = people.get(following.get((rotation_id, level, ends_at)))
-        result.append(
+        params.append(team.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        records = cursor.fetchall()
+    rows = []
+    for record in records:
+        (team_slug, team_name, rotation_slug, rotation_name, level) = record[:5]
+        next_username = record[12]
+        rows.append(
             OnCallRow(
-                team=rotation.team,
-                rotation=rotation,
+                team=team_slug,
+                rotation=rotation_slug,
                 level=level,
-                user=people[user_id],
-                shift_start=starts_at,
-                shift_end=ends_at,
-                source=source,
-                next_user=next_user.username if next_user else None,
-                next_shift_start=ends_at if next_user else None,
+                user=record[5],
+                shift_start=_instant(record[9]),
+                shift_end=_instant(record[10]),
+                source=record[11],
+                next_user=next_username,
+                next_shift_start=_instant(record[16]),
+                team_name=team_name,
+                rotation_name=rotation_name,
+                user_name=_name(*record[5:9]),
+                next_user_name=_name(*record[12:16]) if next_username else None,
             )
         )
-    result.sort(key=lambda row: (row.team.name, row.rotation.name, row.level))
-    return result
+    # Sorted here rather than in SQL: a simpler plan for the database.
+    rows.sort(key=lambda row: (row.team_name, row.rotation_name, row.level))
+    return rows
 
 
 def upcoming_shifts(*, user, at: dt.datetime | None = None, limit: int = 10):

@@ -20,10 +20,9 @@ from .models import Page, Rotation, Shift, Team
 
 
 def now(request: HttpRequest) -> HttpResponse:
-    rows = selectors.on_call_now()
     teams: dict = {}
-    for row in rows:
-        teams.setdefault(row.team, []).append(row)
+    for row in selectors.on_call_now():
+        teams.setdefault(row.team_name, []).append(row)
     context = {
         "teams": teams,
         "mine": selectors.upcoming_shifts(user=request.user),
@@ -116,10 +115,10 @@ def page_directory(request: HttpRequest) -> HttpResponse:
     teams = list(Team.objects.pageable())
     on_call = {}
     for row in selectors.on_call_now():
-        on_call.setdefault(row.team.pk, []).append(row)
+        on_call.setdefault(row.team, []).append(row)
     context = {
         "form": form,
-        "teams": [(team, on_call.get(team.pk, [])) for team in teams],
+        "teams": [(team, on_call.get(team.slug, [])) for team in teams],
         "recent": Page.objects.select_related("team", "created_by").order_by("-created_at")[:10],
     }
     return render(request, "oncall/page.html", context)

@@ -35,10 +35,10 @@ class Command(BaseCommand):
         for row in rows:
             table.append(
                 [
-                    row.team.slug,
-                    row.rotation.slug,
+                    row.team,
+                    row.rotation,
                     row.level,
-                    row.user.username,
+                    row.user,
                     row.source,
                     f"{row.shift_end:%Y-%m-%d %H:%M}",
                     row.next_user or "-",
