@@ -280,8 +280,20 @@ def materialise_shifts(
                 )
             )
     overrides = rotation.overrides.filter(ends_at__gt=windows[0][1]).order_by("created_at", "pk")
+    experienced = {member.key for member in members if member.experienced}
+    experienced |= {assignment.l1 for assignment in plan}
     for override in overrides:
+        displaced = {
+            piece.number: piece.user_id
+            for piece in pieces[override.level]
+            if piece.starts_at < override.ends_at and override.starts_at < piece.ends_at
+        }
         pieces[override.level] = _apply_in_memory(pieces[override.level], override)
+        if rotation.has_l2:
+            other = Level.L2 if override.level == Level.L1 else Level.L1
+            pieces[other] = _keep_levels_apart(
+                pieces[other], override, displaced, experienced, [member.key for member in members]
+            )
     rows = [shift for level in pieces for shift in pieces[level]]
     Shift.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
@@ -318,7 +330,9 @@ def _history(rotation: Rotation, next_number: int) -> shift_rules.History:
     )
 
 
-def _apply_in_memory(pieces: list[Shift], override: Override) -> list[Shift]:
+def _apply_in_memory(
+    pieces: list[Shift], override: Override, source: str = ShiftSource.OVERRIDE
+) -> list[Shift]:
     cut = shift_rules.Window(override.starts_at, override.ends_at)
     result = []
     for piece in pieces:
@@ -326,9 +340,9 @@ def _apply_in_memory(pieces: list[Shift], override: Override) -> list[Shift]:
         if covered is None:
             result.append(piece)
             continue
-        for window, user_id, source in (
+        for window, user_id, piece_source in (
             (before, piece.user_id, piece.source),
-            (covered, override.user_id, ShiftSource.OVERRIDE),
+            (covered, override.user_id, source),
             (after, piece.user_id, piece.source),
         ):
             if window is not None:
@@ -339,10 +353,54 @@ def _apply_in_memory(pieces: list[Shift], override: Override) -> list[Shift]:
                         user_id=user_id,
                         starts_at=window.starts_at,
                         ends_at=window.ends_at,
-                        source=source,
+                        source=piece_source,
                         number=piece.number,
                     )
                 )
+    return result
+
+
+def _keep_levels_apart(
+    pieces: list[Shift], override: Override, displaced: dict, experienced: set, order: list
+) -> list[Shift]:
+    """After an override, the other level must not be the same person: hand that window on.
+
+    The person the override displaced takes it (if it is L2, only when they
+    are experienced), else the first experienced member who is not the
+    override's person. Only a shift made by a rotation edit after the
+    override can clash: creating an override that clashes is refused.
+    """
+    result = []
+    for piece in pieces:
+        if piece.user_id != override.user_id or piece.source != ShiftSource.ROTATION:
+            result.append(piece)
+            continue
+        stand_in = displaced.get(piece.number)
+        needs_experience = override.level == Level.L1
+        if (
+            stand_in is None
+            or stand_in == override.user_id
+            or (needs_experience and stand_in not in experienced)
+        ):
+            stand_in = next(
+                (key for key in order if key != override.user_id and key in experienced),
+                None,
+            )
+        if stand_in is None:
+            result.append(piece)
+            continue
+        result.extend(
+            _apply_in_memory(
+                [piece],
+                Override(
+                    user_id=stand_in,
+                    level=piece.level,
+                    starts_at=override.starts_at,
+                    ends_at=override.ends_at,
+                ),
+                source=ShiftSource.ROTATION,
+            )
+        )
     return result
 
 

@@ -160,3 +160,32 @@ def test_the_hourly_top_up_only_appends_shifts():
     assert max(row[3] for row in after) >= dt.datetime(2026, 1, 20, tzinfo=UTC) + services.HORIZON
     assert services.extend_all_rotations(now=dt.datetime(2026, 1, 20, tzinfo=UTC)) == 0
     _check_contiguous(rotation)
+
+
+def test_a_rotation_edit_never_makes_one_person_l1_and_l2_at_once():
+    rotation = make_rotation(people=("ana", "ben", "cy", "dee"), now=dt.datetime(2026, 1, 1, tzinfo=UTC))
+    at = dt.datetime(2026, 3, 2, 12, tzinfo=UTC)
+    l1 = Shift.objects.covering(at).get(rotation=rotation, level=Level.L1)
+    l2 = Shift.objects.covering(at).get(rotation=rotation, level=Level.L2)
+    stand_in = next(
+        member.user for member in rotation.members.all() if member.user_id not in (l1.user_id, l2.user_id)
+    )
+    services.create_override(
+        rotation=rotation, level=Level.L1, user=stand_in, starts_at=at, ends_at=at + dt.timedelta(hours=4)
+    )
+    # Reordering the members makes the stand-in L2 in that window when shifts are rebuilt.
+    for _ in range(4):
+        members = list(rotation.members.order_by("position"))
+        members = members[1:] + members[:1]
+        services.update_rotation(
+            rotation=rotation,
+            members=[services.MemberSpec(member.user, True) for member in members],
+            now=dt.datetime(2026, 1, 2, tzinfo=UTC),
+        )
+        for level_one in rotation.shifts.filter(level=Level.L1):
+            clash = rotation.shifts.overlapping(level_one.starts_at, level_one.ends_at).filter(
+                level=Level.L2, user=level_one.user_id
+            )
+            assert not clash.exists(), level_one
+    assert Shift.objects.covering(at).get(rotation=rotation, level=Level.L1).user == stand_in
+    _check_contiguous(rotation)
