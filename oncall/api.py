@@ -213,7 +213,9 @@ class RotationSerializer(serializers.ModelSerializer):
         unknown = [name for name in usernames if name not in found]
         if unknown:
             raise serializers.ValidationError(f"There is no person with username {', '.join(unknown)}.")
-        return [services.MemberSpec(found[item["username"]], item["experienced"]) for item in value]
+        return [
+            services.MemberSpec(found[item["username"]], item.get("experienced", False)) for item in value
+        ]
 
     def validate(self, attrs):
         everyone_else = attrs.get("everyone_else", getattr(self.instance, "everyone_else", False))

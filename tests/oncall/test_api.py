@@ -263,3 +263,21 @@ def test_a_swap_of_someone_elses_shift_is_refused(api, ops):
         "ends_at": (at + dt.timedelta(hours=1)).isoformat(),
     }
     assert api.post("/api/v1/swaps/", body, format="json").status_code == 403
+
+
+def test_patching_members_and_levels_applies_from_the_next_handoff(staff_api, ops):
+    ProfileFactory(user=UserFactory(username="dee"))
+    body = {
+        "levels": ["L1"],
+        "members": [{"username": "dee"}, {"username": "ana", "experienced": True}],
+    }
+    with time_machine.travel(dt.datetime(2026, 2, 1, tzinfo=UTC)):
+        response = staff_api.patch("/api/v1/rotations/ops-primary/", body, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["levels"] == ["L1"]
+    assert [member["username"] for member in response.json()["members"]] == ["dee", "ana"]
+    current = Shift.objects.covering(dt.datetime(2026, 2, 1, tzinfo=UTC)).filter(rotation=ops)
+    assert current.filter(level=Level.L2).exists()  # the shift under way keeps its L2
+    future = ops.shifts.filter(starts_at__gt=dt.datetime(2026, 2, 5, tzinfo=UTC))
+    assert not future.filter(level=Level.L2).exists()
+    assert set(future.values_list("user__username", flat=True)) == {"dee", "ana"}

@@ -155,3 +155,25 @@ def test_webhook_addresses_inside_the_network_are_refused():
     for url in ("http://127.0.0.1/x", "http://10.0.0.5/hook", "file:///etc/passwd", "http://[::1]/"):
         with pytest.raises(WebhookRefused):
             check_webhook_address(url)
+
+
+def test_tasks_escalate_and_sweep_by_id(teams):
+    import time_machine
+
+    _, payments = teams
+    page = services.page_team(team=payments, message="x", now=NOW)
+    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+        assert tasks.escalate_page_step(page.pk, 1) is False  # not due yet
+    with time_machine.travel(NOW + dt.timedelta(minutes=10), tick=False):
+        assert tasks.escalate_page_step(page.pk, 1) is True
+        assert tasks.escalate_page_step(page.pk, 1) is False
+    with time_machine.travel(NOW + dt.timedelta(minutes=21), tick=False):
+        assert tasks.sweep_pages() == 1
+    assert page.steps.count() == 3
+
+
+def test_beat_schedule_runs_the_sweep_and_the_top_up():
+    from morgue.celery import app
+
+    tasks_scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert {"oncall.tasks.sweep_pages", "oncall.tasks.extend_rotations"} <= tasks_scheduled
