@@ -145,15 +145,17 @@ class RotationMember(models.Model):
         return f"{self.user} in {self.rotation}"
 
 
-# No shift piece is longer than the longest shift (28 days, plus an hour of
-# DST); the lower bound lets the (starts_at, ends_at) index scan a narrow range.
+# No materialised shift piece is longer than the longest shift (28 days, plus
+# an hour of DST). Reads that may assume it (oncall.selectors.on_call_now) add
+# `starts_at > at - LONGEST_SHIFT` so the (starts_at, ends_at) index scans a
+# narrow range instead of every shift that ever started.
 LONGEST_SHIFT = dt.timedelta(days=shift_rules.MAX_LENGTH_DAYS, hours=2)
 
 
 class ShiftQuerySet(models.QuerySet):
     def covering(self, at):
         """Shifts in force at an instant: starts_at <= at < ends_at."""
-        return self.filter(starts_at__lte=at, starts_at__gt=at - LONGEST_SHIFT, ends_at__gt=at)
+        return self.filter(starts_at__lte=at, ends_at__gt=at)
 
     def overlapping(self, since, until):
         return self.filter(starts_at__lt=until, ends_at__gt=since)
