@@ -9,24 +9,35 @@ class PageForm(forms.Form):
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
-class OverrideForm(forms.Form):
-    """Times are read on the viewer's wall clock (Django's current time zone)."""
-
-    level = forms.ChoiceField(choices=Level.choices)
-    user = forms.CharField(label="Person (username)")
-    starts_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    ends_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    reason = forms.CharField(required=False, max_length=200)
-
-    def clean_user(self):
-        username = self.cleaned_data["user"]
+class PersonField(forms.CharField):
+    def clean(self, value):
+        username = super().clean(value)
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
             raise forms.ValidationError(f"There is no person with username {username}.")
         return user
 
+
+class WindowForm(forms.Form):
+    """Times are read on the viewer's wall clock (Django's current time zone)."""
+
+    level = forms.ChoiceField(choices=Level.choices)
+    starts_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reason = forms.CharField(required=False, max_length=200)
+
     def clean(self):
         data = super().clean()
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
-            self.add_error("ends_at", "The override must end after it starts.")
+            self.add_error("ends_at", "The window must end after it starts.")
         return data
+
+
+class SwapForm(WindowForm):
+    taken_by = PersonField(label="Ask (username)")
+    field_order = ["level", "taken_by", "starts_at", "ends_at", "reason"]
+
+
+class OverrideForm(WindowForm):
+    user = PersonField(label="Person (username)")
+    field_order = ["level", "user", "starts_at", "ends_at", "reason"]

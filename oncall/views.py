@@ -15,8 +15,8 @@ from morgue.exceptions import MorgueError
 from morgue.models import Profile
 
 from . import feeds, selectors, services
-from .forms import OverrideForm, PageForm
-from .models import Page, Rotation, Shift, Team
+from .forms import OverrideForm, PageForm, SwapForm
+from .models import Page, Rotation, Shift, Swap, SwapStatus, Team
 
 
 def now(request: HttpRequest) -> HttpResponse:
@@ -28,14 +28,30 @@ def now(request: HttpRequest) -> HttpResponse:
         "mine": selectors.upcoming_shifts(user=request.user),
         "rotations": Rotation.objects.select_related("team").order_by("team__name", "name"),
         "feed_url": feeds.feed_url(profile=Profile.objects.for_user(request.user), webcal=True),
+        "swaps_for_me": Swap.objects.filter(taken_by=request.user, status=SwapStatus.ASKED).select_related(
+            "rotation", "requested_by"
+        ),
+        "my_swaps": Swap.objects.filter(requested_by=request.user).select_related("rotation", "taken_by")[
+            :10
+        ],
     }
     return render(request, "oncall/now.html", context)
 
 
 def rotation(request: HttpRequest, slug: str) -> HttpResponse:
     rotation = get_object_or_404(Rotation.objects.select_related("team"), slug=slug)
-    form = OverrideForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    asking = request.method == "POST" and "swap-taken_by" in request.POST
+    form = OverrideForm(None if asking else request.POST or None)
+    swap_form = SwapForm(request.POST if asking else None, prefix="swap")
+    if asking and swap_form.is_valid():
+        try:
+            services.ask_swap(rotation=rotation, requested_by=request.user, **swap_form.cleaned_data)
+        except MorgueError as error:
+            swap_form.add_error(error.field if error.field in swap_form.fields else None, error.message)
+        else:
+            messages.success(request, f"{swap_form.cleaned_data['taken_by'].username} is asked to take it.")
+            return redirect(request.path)
+    if not asking and request.method == "POST" and form.is_valid():
         try:
             services.create_override(rotation=rotation, created_by=request.user, **form.cleaned_data)
         except MorgueError as error:
@@ -53,6 +69,7 @@ def rotation(request: HttpRequest, slug: str) -> HttpResponse:
         "rotation": rotation,
         "weeks": weeks,
         "form": form,
+        "swap_form": swap_form,
         "members": rotation.members.select_related("user__profile"),
         "previous": (start - dt.timedelta(days=28)).isoformat(),
         "next": (start + dt.timedelta(days=28)).isoformat(),
@@ -178,6 +195,20 @@ def fairness(request: HttpRequest) -> HttpResponse:
         "chart": chart,
     }
     return render(request, "oncall/fairness.html", context)
+
+
+def answer_swap(request: HttpRequest, pk: int, answer: str) -> HttpResponse:
+    swap = get_object_or_404(Swap, pk=pk)
+    if request.method == "POST":
+        try:
+            services.answer_swap(swap=swap, user=request.user, accept=answer == "accept")
+        except MorgueError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, "Accepted: it is an override now." if answer == "accept" else "Declined."
+            )
+    return redirect("oncall:now")
 
 
 def reset_calendar_token(request: HttpRequest) -> HttpResponse:

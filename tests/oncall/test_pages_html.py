@@ -121,3 +121,33 @@ def test_whoisoncall_prints_a_table(rotations):
         call_command("whoisoncall", "--team", "nope")
     with pytest.raises(CommandError):
         call_command("whoisoncall", "--at", "soon")
+
+
+def test_ask_for_a_swap_on_the_rotation_page_and_accept_it_on_the_on_call_page(client, rotations):
+    from oncall.models import Swap
+
+    at = dt.datetime(2026, 2, 12, 12, tzinfo=UTC)
+    holder = Shift.objects.covering(at).get(rotation=rotations[0], level=Level.L1).user
+    taker = next(
+        member.user
+        for member in rotations[0].members.all()
+        if not Shift.objects.covering(at).filter(rotation=rotations[0], user=member.user).exists()
+    )
+    client.force_login(holder)
+    with time_machine.travel(NOW):
+        response = client.post(
+            "/oncall/rotations/ops-primary/",
+            {
+                "swap-level": "L1",
+                "swap-taken_by": taker.username,
+                "swap-starts_at": "2026-02-12T11:00",
+                "swap-ends_at": "2026-02-12T15:00",
+            },
+        )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    swap = Swap.objects.get()
+
+    client.force_login(taker)
+    assert "Swaps asked of you" in client.get("/oncall/").content.decode()
+    client.post(f"/oncall/swaps/{swap.pk}/accept/")
+    assert Shift.objects.covering(at).get(rotation=rotations[0], level=Level.L1).user == taker
