@@ -1,13 +1,113 @@
 from django.urls import path
 
 from .api.metrics import IncidentMetricsView
+from .views.report import incident_report_page
 
 app_name = "incidents"
 
 # HTML pages, included at the site root by morgue/urls.py.
-urlpatterns: list = []
+urlpatterns: list = [
+    path("reports/incidents/", incident_report_page, name="report"),
+]
 
 # REST endpoints, included under /api/v1/ by morgue/urls.py.
 api_urlpatterns: list = [
     path("metrics/incidents/", IncidentMetricsView.as_view(), name="incident-metrics"),
+]
+
+# --- Evidence: deploys, graph snapshots, chat logs ----------------------------
+from rest_framework.routers import SimpleRouter  # noqa: E402
+
+from .api import chatlog as chatlog_api  # noqa: E402
+from .api import deploy as deploy_api  # noqa: E402
+from .api import graph as graph_api  # noqa: E402
+from .views import evidence as evidence_views  # noqa: E402
+
+evidence_router = SimpleRouter()
+evidence_router.register("deploys", deploy_api.DeployViewSet, basename="deploy")
+
+urlpatterns += [
+    path("deploys/", evidence_views.deploy_log, name="deploy-log"),
+    path(
+        "incidents/<int:incident_id>/evidence/deploys/", evidence_views.link_deploy_view, name="link-deploy"
+    ),
+    path(
+        "incidents/<int:incident_id>/evidence/deploys/<int:deploy_id>/unlink/",
+        evidence_views.unlink_deploy_view,
+        name="unlink-deploy",
+    ),
+    path("incidents/<int:incident_id>/evidence/graphs/", evidence_views.add_graph_view, name="add-graph"),
+    path("incidents/<int:incident_id>/evidence/chatlog/", evidence_views.chatlog_view, name="chatlog"),
+    path("graphs/<int:snapshot_id>/image", evidence_views.graph_image, name="graph-image"),
+]
+
+api_urlpatterns += [
+    *evidence_router.urls,
+    path(
+        "incidents/<int:incident_id>/suggested-deploys/",
+        deploy_api.SuggestedDeploysView.as_view(),
+        name="incident-suggested-deploys",
+    ),
+    path(
+        "incidents/<int:incident_id>/deploys/",
+        deploy_api.IncidentDeploysView.as_view(),
+        name="incident-deploys",
+    ),
+    path(
+        "incidents/<int:incident_id>/deploys/<int:deploy_id>/",
+        deploy_api.IncidentDeployView.as_view(),
+        name="incident-deploy",
+    ),
+    path(
+        "incidents/<int:incident_id>/graphs/", graph_api.IncidentGraphsView.as_view(), name="incident-graphs"
+    ),
+    path(
+        "incidents/<int:incident_id>/graphs/<int:snapshot_id>/",
+        graph_api.IncidentGraphView.as_view(),
+        name="incident-graph",
+    ),
+    path(
+        "incidents/<int:incident_id>/chatlog/",
+        chatlog_api.IncidentChatLogView.as_view(),
+        name="incident-chatlog",
+    ),
+    path("metrics/deploys/", deploy_api.DeployMetricsView.as_view(), name="deploy-metrics"),
+]
+
+# --- Remediation items ----------------------------------------------------------
+from incidents.api import remediation as remediation_api  # noqa: E402
+from incidents.views import remediation as remediation_views  # noqa: E402
+
+remediation_router = SimpleRouter()
+remediation_router.register("remediations", remediation_api.RemediationItemViewSet, basename="remediation")
+
+urlpatterns += [
+    path("remediations/", remediation_views.board, name="remediation-board"),
+    path("remediations/export.csv", remediation_views.board_csv, name="remediation-board-csv"),
+    path(
+        "remediations/incident/<int:incident_id>/",
+        remediation_views.incident_items,
+        name="remediation-incident",
+    ),
+    path(
+        "remediations/incident/<int:incident_id>/add/",
+        remediation_views.add_item,
+        name="remediation-add",
+    ),
+    path("remediations/<int:item_id>/edit/", remediation_views.edit_item, name="remediation-edit"),
+    path("remediations/<int:item_id>/status/", remediation_views.change_status, name="remediation-status"),
+]
+
+api_urlpatterns += [
+    path(
+        "incidents/<int:incident_id>/remediations/",
+        remediation_api.IncidentRemediationListView.as_view(),
+        name="incident-remediations",
+    ),
+    path(
+        "metrics/remediations/",
+        remediation_api.RemediationMetricsView.as_view(),
+        name="remediation-metrics",
+    ),
+    *remediation_router.urls,
 ]

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "morgue.settings")
 
@@ -19,6 +20,17 @@ app.conf.beat_schedule = {
     # On call: keep every rotation materialised 180 days ahead; everyone-else
     # rotations recompute their members (changes apply from the next handoff).
     "oncall-extend-rotations": {"task": "oncall.tasks.extend_rotations", "schedule": 3600.0},
+    "requeue-lost-graph-snapshots": {
+        "task": "incidents.tasks.graph.requeue_lost_graph_snapshots",
+        "schedule": 300.0,
+    },
+}
+
+# Remediation digests: daily; each owner's local date claims their digest, so
+# running it again the same day sends nobody a second email.
+app.conf.beat_schedule["remediation-digests"] = {
+    "task": "incidents.tasks.remediation.send_remediation_digests",
+    "schedule": crontab(minute=0, hour=6),
 }
 
 

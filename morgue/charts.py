@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 WIDTH = 720
 HEIGHT = 260
 MARGIN_LEFT = 60
-MARGIN_RIGHT = 16
+MARGIN_RIGHT = 30
 MARGIN_TOP = 16
 MARGIN_BOTTOM = 48
 PALETTE_SIZE = 5
@@ -67,6 +67,42 @@ def nice_ticks(maximum: float, count: int = 5) -> list[float]:
     ticks = [0.0]
     while ticks[-1] < maximum:
         ticks.append(round(ticks[-1] + step, 10))
+    return ticks
+
+
+NICE_DURATION_STEPS = [
+    1,
+    5,
+    10,
+    30,
+    60,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    3 * 3600,
+    6 * 3600,
+    12 * 3600,
+    86400,
+    2 * 86400,
+    7 * 86400,
+    14 * 86400,
+    30 * 86400,
+]
+
+
+def nice_duration_ticks(maximum: float, count: int = 5) -> list[float]:
+    """Ticks at round durations (5m, 30m, 1h, 6h, 1d …) from 0 to at least `maximum` seconds."""
+    if maximum <= 0:
+        return [0, 60]
+    step = next((s for s in NICE_DURATION_STEPS if s * count >= maximum), None)
+    if step is None:
+        return nice_ticks(maximum, count)
+    ticks = [0.0]
+    while ticks[-1] < maximum:
+        ticks.append(ticks[-1] + step)
     return ticks
 
 
@@ -238,7 +274,8 @@ def line_chart(
 ) -> Chart:
     """Lines over ordered categories (months, days); gaps where a value is None."""
     values = [v for s in series for v in s.values if v is not None]
-    ticks = nice_ticks(max(values or [0]))
+    tick_maker = nice_duration_ticks if y_formatter is format_duration else nice_ticks
+    ticks = tick_maker(max(values or [0]))
     top = ticks[-1] or 1
     plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
     plot_width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT

@@ -40,9 +40,79 @@ class TeamFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda team: f"{team.slug}@example.com")
 
 
-# --- On call ---------------------------------------------------------------------------------------
-
+# --- Evidence: deploys and graph snapshots (issue 4) ---------------------------
 import datetime as dt  # noqa: E402
+
+from django.utils import timezone  # noqa: E402
+
+from incidents.models import Deploy, GraphSnapshot, Incident  # noqa: E402
+
+
+class EvidenceIncidentFactory(factory.django.DjangoModelFactory):
+    """A plain incident for the evidence tests: impact at 14:00 UTC, detected ten minutes later."""
+
+    class Meta:
+        model = Incident
+
+    title = factory.Sequence(lambda n: f"Elevated errors {n}")
+    impact_started_at = factory.LazyFunction(lambda: dt.datetime(2026, 10, 3, 14, 0, tzinfo=dt.UTC))
+    detected_at = factory.LazyAttribute(
+        lambda incident: incident.impact_started_at + dt.timedelta(minutes=10)
+    )
+
+
+class DeployFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Deploy
+
+    stack = "web"
+    environment = "production"
+    deployer = "alice"
+    old_revision = factory.Sequence(lambda n: f"{n:010x}")
+    new_revision = factory.Sequence(lambda n: f"{n + 1:010x}")
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyAttribute(lambda deploy: deploy.started_at + dt.timedelta(minutes=3))
+
+
+class GraphSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GraphSnapshot
+
+    incident = factory.SubFactory(EvidenceIncidentFactory)
+    title = "5xx rate"
+    url = "http://graphs.example.com/render?target=stats.web.5xx"
+    fetch_url = factory.LazyAttribute(lambda snapshot: snapshot.url)
+
+
+# --- Remediation items (issue 5) -----------------------------------------------
+from incidents.models import RemediationItem  # noqa: E402
+
+
+class RemediationIncidentFactory(factory.django.DjangoModelFactory):
+    """A plain incident for remediation tests (the incident pages bring their own factory)."""
+
+    class Meta:
+        model = Incident
+
+    title = factory.Sequence(lambda n: f"Checkout errors {n}")
+    severity = 2
+    impact_started_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=2))
+    detected_at = factory.LazyAttribute(lambda incident: incident.impact_started_at + dt.timedelta(minutes=5))
+
+
+class RemediationItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RemediationItem
+
+    incident = factory.SubFactory(RemediationIncidentFactory)
+    title = factory.Sequence(lambda n: f"Add an alert on queue depth {n}")
+    kind = "dev"
+    category = "detect"
+    owner = factory.SubFactory(UserFactory)
+    due_date = factory.LazyFunction(lambda: timezone.now().date() + dt.timedelta(weeks=4))
+
+
+# --- On call ---------------------------------------------------------------------------------------
 
 from oncall import services as oncall_services  # noqa: E402
 

@@ -5,7 +5,7 @@ from rest_framework.views import APIView
 
 from morgue.exceptions import MorgueError
 from morgue.models import Profile
-from morgue.params import parse_instant, parse_int_list
+from morgue.params import parse_bool, parse_instant, parse_int_list
 
 from ..selectors.metrics import IncidentFilters, incident_metrics
 
@@ -20,6 +20,7 @@ def incident_filters_from(request) -> IncidentFilters:
         severity=parse_int_list("severity", params.getlist("severity"), low=1, high=5) or None,
         team=params.get("team") or None,
         tag=params.get("tag") or None,
+        deploy_related=parse_bool("deploy_related", params.get("deploy_related")),
     )
     if filters.since and filters.until and filters.until <= filters.since:
         raise MorgueError("until must be after since.", field="until")
@@ -49,6 +50,11 @@ class IncidentMetricsView(APIView):
             OpenApiParameter("severity", str, description="one or more of 1–5, comma-separated"),
             OpenApiParameter("team", str, description="team slug"),
             OpenApiParameter("tag", str),
+            OpenApiParameter(
+                "deploy_related",
+                bool,
+                description="only incidents with (true) or without (false) a linked deploy",
+            ),
         ],
         responses=inline_serializer(
             "IncidentMetrics",
@@ -59,6 +65,7 @@ class IncidentMetricsView(APIView):
                 "time_to_detect": _SUMMARY,
                 "time_to_resolve": _SUMMARY,
                 "impact": _SUMMARY,
+                "deploy_related": serializers.IntegerField(),
             },
         ),
     )

@@ -9,11 +9,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from morgue import stats
 
-from ..models import Incident, Status
+from ..models import DeployLink, Incident, Status
 
 METRICS = ("time_to_detect", "time_to_resolve", "impact")
 FRACTIONS = (0.25, 0.5, 0.75, 0.9)
@@ -26,6 +26,7 @@ class IncidentFilters:
     severity: list[int] | None = None
     team: str | None = None
     tag: str | None = None
+    deploy_related: bool | None = None
 
 
 def filtered_incidents(filters: IncidentFilters) -> QuerySet[Incident]:
@@ -37,6 +38,9 @@ def filtered_incidents(filters: IncidentFilters) -> QuerySet[Incident]:
         queryset = queryset.filter(team__slug=filters.team)
     if filters.tag:
         queryset = queryset.filter(tags__name=filters.tag)
+    if filters.deploy_related is not None:
+        linked = Exists(DeployLink.objects.filter(incident=OuterRef("pk")))
+        queryset = queryset.filter(linked if filters.deploy_related else ~linked)
     return queryset
 
 
@@ -109,7 +113,12 @@ def duration_summaries(queryset: QuerySet[Incident]) -> dict:
 def incident_metrics(filters: IncidentFilters) -> dict:
     """The figures behind GET /api/v1/metrics/incidents/."""
     queryset = filtered_incidents(filters)
-    counts = queryset.aggregate(count=Count("id"), open=Count("id", filter=Q(status=Status.OPEN)))
+    linked = Exists(DeployLink.objects.filter(incident=OuterRef("pk")))
+    counts = queryset.annotate(linked=linked).aggregate(
+        count=Count("id"),
+        open=Count("id", filter=Q(status=Status.OPEN)),
+        deploy_related=Count("id", filter=Q(linked=True)),
+    )
     summaries = duration_summaries(queryset)
     return {
         "count": counts["count"],
@@ -118,4 +127,5 @@ def incident_metrics(filters: IncidentFilters) -> dict:
         "time_to_detect": summaries["time_to_detect"],
         "time_to_resolve": summaries["time_to_resolve"],
         "impact": summaries["impact"],
+        "deploy_related": counts["deploy_related"],
     }

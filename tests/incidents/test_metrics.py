@@ -134,3 +134,18 @@ def test_metrics_api_names_bad_parameters(api, params, message):
 
     assert response.status_code == 400
     assert message in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_deploy_related_incidents_are_counted_and_filterable(api):
+    from incidents.models import DeployLink
+    from tests.factories import DeployFactory
+
+    linked = _incident(0, 5, 30)
+    _incident(1, 5, 30)
+    DeployLink.objects.create(incident=linked, deploy=DeployFactory())
+
+    assert incident_metrics(IncidentFilters())["deploy_related"] == 1
+    assert incident_metrics(IncidentFilters(deploy_related=True))["count"] == 1
+    assert api.get("/api/v1/metrics/incidents/", {"deploy_related": "false"}).json()["count"] == 1
+    assert api.get("/api/v1/metrics/incidents/", {"deploy_related": "maybe"}).status_code == 400

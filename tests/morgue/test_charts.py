@@ -55,3 +55,15 @@ def test_line_heatmap_strip_and_ecdf_render():
 def test_nice_ticks_cover_the_maximum():
     assert charts.nice_ticks(7) == [0, 2, 4, 6, 8]
     assert charts.nice_ticks(0) == [0, 1]
+
+
+def test_duration_axes_use_round_durations():
+    assert charts.nice_duration_ticks(7000) == [0, 1800, 3600, 5400, 7200]
+    assert [charts.format_duration(t) for t in charts.nice_duration_ticks(250)] == [
+        "0s",
+        "1m",
+        "2m",
+        "3m",
+        "4m",
+        "5m",
+    ]
