@@ -177,3 +177,21 @@ def test_beat_schedule_runs_the_sweep_and_the_top_up():
 
     tasks_scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert {"oncall.tasks.sweep_pages", "oncall.tasks.extend_rotations"} <= tasks_scheduled
+
+
+def test_webhook_posts_json_with_a_timeout():
+    import json
+
+    from oncall import notify
+
+    response = mock.MagicMock(status=200)
+    response.__enter__.return_value = response
+    public = [(2, 1, 6, "", ("93.184.216.34", 443))]
+    with (
+        mock.patch("socket.getaddrinfo", return_value=public),
+        mock.patch("urllib.request.urlopen", return_value=response) as urlopen,
+    ):
+        assert notify.post_webhook("https://hooks.example.com/x", {"page": 1}) == 200
+    request = urlopen.call_args.args[0]
+    assert urlopen.call_args.kwargs["timeout"] == notify.WEBHOOK_TIMEOUT_SECONDS
+    assert request.get_method() == "POST" and json.loads(request.data) == {"page": 1}
