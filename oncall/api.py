@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -149,6 +150,9 @@ class RotationSerializer(serializers.ModelSerializer):
     levels = serializers.ListField(child=serializers.CharField(), default=["L1", "L2"])
     members = RotationMemberSerializer(many=True, required=False)
     shift_length_days = serializers.IntegerField(default=3)
+    group = serializers.SlugRelatedField(
+        slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
+    )
 
     class Meta:
         model = Rotation
@@ -163,6 +167,7 @@ class RotationSerializer(serializers.ModelSerializer):
             "levels",
             "escalation_timeout_minutes",
             "everyone_else",
+            "group",
             "members",
         ]
 
@@ -178,6 +183,7 @@ class RotationSerializer(serializers.ModelSerializer):
             "levels": rotation.levels,
             "escalation_timeout_minutes": rotation.escalation_timeout_minutes,
             "everyone_else": rotation.everyone_else,
+            "group": rotation.group.name if rotation.group else None,
             "members": [
                 {"username": member.user.username, "experienced": member.experienced}
                 for member in rotation.members.all()
@@ -264,7 +270,9 @@ class RotationViewSet(
     permission_classes = [permissions.IsAuthenticated, IsStaffToWrite]
     lookup_field = "slug"
     http_method_names = ["get", "post", "patch", "head", "options"]
-    queryset = Rotation.objects.select_related("team").prefetch_related("members__user").order_by("slug")
+    queryset = (
+        Rotation.objects.select_related("team", "group").prefetch_related("members__user").order_by("slug")
+    )
     pagination_class = None
 
     def get_permissions(self):

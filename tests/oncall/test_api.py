@@ -281,3 +281,33 @@ def test_patching_members_and_levels_applies_from_the_next_handoff(staff_api, op
     future = ops.shifts.filter(starts_at__gt=dt.datetime(2026, 2, 5, tzinfo=UTC))
     assert not future.filter(level=Level.L2).exists()
     assert set(future.values_list("user__username", flat=True)) == {"dee", "ana"}
+
+
+def test_an_everyone_else_rotation_takes_its_group_minus_other_rotations(staff_api, ops):
+    from django.contrib.auth.models import Group
+
+    from morgue.services import create_person
+
+    TeamFactory(slug="dev", name="Dev")
+    for username in ("nadia", "oscar", "priya"):
+        create_person(username=username)
+    Group.objects.get(name="engineers").user_set.add(ops.members.first().user)  # in ops already
+    body = {
+        "team": "dev",
+        "name": "Dev",
+        "slug": "dev",
+        "first_shift_date": "2026-03-02",
+        "everyone_else": True,
+        "group": "engineers",
+        "members": [{"username": "nadia", "experienced": True}],
+    }
+    response = staff_api.post("/api/v1/rotations/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["group"] == "engineers"
+    assert [member["username"] for member in response.json()["members"]] == ["nadia", "oscar", "priya"]
+    assert (
+        staff_api.post(
+            "/api/v1/rotations/", {**body, "slug": "dev2", "group": "nope"}, format="json"
+        ).status_code
+        == 400
+    )
