@@ -321,6 +321,7 @@ class SwapSerializer(serializers.ModelSerializer):
     rotation = serializers.SlugRelatedField(slug_field="slug", queryset=Rotation.objects.all())
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     taken_by = UsernameField()
+    status = serializers.CharField(read_only=True, help_text="asked, accepted or declined")
 
     class Meta:
         model = Swap
@@ -397,6 +398,7 @@ class PageSerializer(serializers.ModelSerializer):
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
     acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None)
     steps = PageStepSerializer(many=True, read_only=True)
+    status = serializers.CharField(read_only=True, help_text="open, acknowledged or exhausted")
 
     class Meta:
         model = Page
