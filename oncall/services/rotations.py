@@ -1,59 +1,39 @@
-"""Workflows that write: rotations and their shifts, overrides, swaps, pages."""
+"""Teams and rotations, and the shifts materialised from them."""
 
 import datetime as dt
-import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Max, Q
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from morgue.services import ENGINEERS_GROUP
 
-from . import notify
-from . import shifts as shift_rules
-from .exceptions import NotYourShift, OverrideConflict, OverrideInvalid, RotationInvalid, SwapClosed
-from .models import (
+from .. import shifts as shift_rules
+from ..exceptions import RotationInvalid
+from ..models import (
     Level,
     Override,
-    Page,
-    PageStatus,
-    PageStep,
     Rotation,
     RotationMember,
     Shift,
     ShiftSource,
-    Swap,
-    SwapStatus,
     Team,
 )
-from .selectors import person_on_call
-
-logger = logging.getLogger(__name__)
 
 HORIZON = dt.timedelta(days=180)
 DEFAULT_ESCALATION_MINUTES = 15
-
-# Changing any of these changes who holds future shifts or when they start.
-SCHEDULE_FIELDS = {"time_zone", "shift_length_days", "handoff_time", "has_l2"}
 
 
 @dataclass(frozen=True)
 class MemberSpec:
     user: object
     experienced: bool = False
-
-
-# --- Rotations -----------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -421,245 +401,3 @@ def extend_all_rotations(*, now: dt.datetime | None = None) -> int:
 def _extend(rotation: Rotation, now: dt.datetime) -> int:
     """Append shifts after the last materialised one, touching none (the hourly top-up)."""
     return materialise_shifts(rotation=rotation, now=now, append=True)
-
-
-# --- Overrides and swaps -----------------------------------------------------------------------
-
-
-@transaction.atomic
-def create_override(
-    *,
-    rotation: Rotation,
-    level: str,
-    user,
-    starts_at: dt.datetime,
-    ends_at: dt.datetime,
-    reason: str = "",
-    created_by=None,
-) -> Override:
-    """Give a person one level of a rotation for a window; the shifts it covers are split."""
-    if ends_at <= starts_at:
-        raise OverrideInvalid("The override must end after it starts.", field="ends_at")
-    if level not in rotation.levels:
-        raise OverrideInvalid(f"{rotation} has no level {level}.", field="level")
-    if created_by is not None and created_by.pk != user.pk and not created_by.is_staff:
-        raise NotYourShift("Only a manager can make an override for someone else.")
-    Rotation.objects.select_for_update().filter(pk=rotation.pk).first()
-    other_level = Level.L2 if level == Level.L1 else Level.L1
-    if rotation.shifts.overlapping(starts_at, ends_at).filter(level=other_level, user=user).exists():
-        raise OverrideConflict(
-            f"{user.username} is already {other_level} of {rotation} in that window; "
-            "L1 and L2 must be different people.",
-            field="user",
-        )
-    override = Override.objects.create(
-        rotation=rotation,
-        level=level,
-        user=user,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        reason=reason,
-        created_by=created_by,
-    )
-    pieces = list(rotation.shifts.overlapping(starts_at, ends_at).filter(level=level).select_for_update())
-    Shift.objects.filter(pk__in=[piece.pk for piece in pieces]).delete()
-    Shift.objects.bulk_create(_apply_in_memory(pieces, override))
-    return override
-
-
-@transaction.atomic
-def ask_swap(
-    *, rotation: Rotation, level: str, requested_by, taken_by, starts_at, ends_at, reason: str = ""
-) -> Swap:
-    """Ask another person to take a window of one's own shift."""
-    if ends_at <= starts_at:
-        raise OverrideInvalid("The swap must end after it starts.", field="ends_at")
-    if requested_by.pk == taken_by.pk:
-        raise OverrideInvalid("Ask someone else to take your shift.", field="taken_by")
-    held = rotation.shifts.overlapping(starts_at, ends_at).filter(level=level)
-    if not held.exists() or held.exclude(user=requested_by).exists():
-        raise NotYourShift("You can only offer a window of your own shift.")
-    return Swap.objects.create(
-        rotation=rotation,
-        level=level,
-        requested_by=requested_by,
-        taken_by=taken_by,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        reason=reason,
-    )
-
-
-@transaction.atomic
-def answer_swap(*, swap: Swap, user, accept: bool) -> Swap:
-    """The asked person accepts (it becomes an override) or declines."""
-    swap = Swap.objects.select_for_update().get(pk=swap.pk)
-    if user.pk != swap.taken_by_id:
-        raise NotYourShift("Only the person asked can answer this swap.")
-    if swap.status != SwapStatus.ASKED:
-        raise SwapClosed(f"This swap is already {swap.get_status_display().lower()}.")
-    if accept:
-        swap.override = create_override(
-            rotation=swap.rotation,
-            level=swap.level,
-            user=swap.taken_by,
-            starts_at=swap.starts_at,
-            ends_at=swap.ends_at,
-            reason=swap.reason or f"Swap with {swap.requested_by.username}",
-            created_by=swap.taken_by,
-        )
-        swap.status = SwapStatus.ACCEPTED
-    else:
-        swap.status = SwapStatus.DECLINED
-    swap.save()
-    return swap
-
-
-# --- Pages -------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def page_team(
-    *, team: Team, message: str, created_by=None, incident=None, now: dt.datetime | None = None
-) -> Page:
-    """Page a team: its current L1 is notified now; escalation runs until someone acknowledges."""
-    now = now or timezone.now()
-    page = Page.objects.create(
-        team=team, message=message, created_by=created_by, incident=incident, created_at=now
-    )
-    _open_step(page=page, number=1, team=team, level=Level.L1, now=now)
-    return page
-
-
-def _timeout_for(team: Team, now: dt.datetime) -> dt.timedelta:
-    shift = Shift.objects.covering(now).filter(rotation__team=team).select_related("rotation").first()
-    rotation = shift.rotation if shift else team.rotations.first()
-    minutes = rotation.escalation_timeout_minutes if rotation else DEFAULT_ESCALATION_MINUTES
-    return dt.timedelta(minutes=minutes)
-
-
-def _open_step(*, page: Page, number: int, team: Team, level: str, now: dt.datetime) -> PageStep:
-    from . import tasks
-
-    user = person_on_call(team=team, at=now, level=level)
-    step = PageStep.objects.create(
-        page=page,
-        number=number,
-        team=team,
-        level=level,
-        user=user,
-        created_at=now,
-        due_at=now + (_timeout_for(team, now) if user else dt.timedelta()),
-        note="" if user else f"Nobody is {level} for {team} right now.",
-    )
-    if user is None:
-        # Nobody to wait for: go straight to the next rung.
-        escalate_page(page_id=page.pk, step_number=number, now=now)
-        return step
-    delay = (step.due_at - now).total_seconds()
-    transaction.on_commit(lambda: tasks.notify_page_step.delay(step.pk))
-    transaction.on_commit(lambda: tasks.escalate_page_step.apply_async((page.pk, number), countdown=delay))
-    return step
-
-
-def _next_rung(page: Page, step: PageStep) -> tuple[Team, str] | None:
-    if step.team_id == page.team_id:
-        if step.level == Level.L1 and page.team.rotations.filter(has_l2=True).exists():
-            return page.team, Level.L2
-        fallback = page.team.escalation_team()
-        if fallback is not None:
-            return fallback, Level.L1
-    return None
-
-
-@transaction.atomic
-def escalate_page(*, page_id: int, step_number: int, now: dt.datetime | None = None) -> PageStep | None:
-    """Move a page on from a step that ran out; a no-op if it was acknowledged or already moved on."""
-    now = now or timezone.now()
-    claimed = PageStep.objects.filter(
-        page_id=page_id,
-        number=step_number,
-        escalated_at__isnull=True,
-        due_at__lte=now,
-        page__status=PageStatus.OPEN,
-    ).update(escalated_at=now)
-    if not claimed:
-        return None
-    page = Page.objects.select_related("team").get(pk=page_id)
-    step = page.steps.get(number=step_number)
-    rung = _next_rung(page, step)
-    if rung is None:
-        Page.objects.filter(pk=page.pk, status=PageStatus.OPEN).update(status=PageStatus.EXHAUSTED)
-        return None
-    team, level = rung
-    return _open_step(page=page, number=step_number + 1, team=team, level=level, now=now)
-
-
-def notify_step(*, step_id: int, now: dt.datetime | None = None) -> PageStep | None:
-    """Email (and webhook) the person a step names, once; nothing if the page was acknowledged."""
-    now = now or timezone.now()
-    claimed = PageStep.objects.filter(
-        pk=step_id, notified_at__isnull=True, user__isnull=False, page__status=PageStatus.OPEN
-    ).update(notified_at=now)
-    if not claimed:
-        return None
-    step = PageStep.objects.select_related("page__team", "page__created_by", "team", "user").get(pk=step_id)
-    page = step.page
-    link = settings.MORGUE_BASE_URL + reverse("oncall:page-detail", args=[page.pk])
-    context = {"page": page, "step": step, "link": link}
-    recipients = [address for address in (step.user.email, step.team.email) if address]
-    if recipients:
-        email = EmailMultiAlternatives(
-            subject=render_to_string("emails/oncall-page-subject.txt", context).strip(),
-            body=render_to_string("emails/oncall-page-body.txt", context),
-            to=recipients,
-        )
-        email.attach_alternative(render_to_string("emails/oncall-page-body.html", context), "text/html")
-        email.send()
-    if step.team.webhook_url:
-        payload = {
-            "page": page.pk,
-            "team": step.team.slug,
-            "level": step.level,
-            "user": step.user.username,
-            "message": page.message,
-            "acknowledge_url": link,
-        }
-        try:
-            notify.post_webhook(step.team.webhook_url, payload)
-        except Exception as error:  # noqa: BLE001 - any failure of the edge is recorded, never raised
-            logger.warning("webhook for page %s failed: %s", page.pk, error)
-            PageStep.objects.filter(pk=step.pk).update(note=f"Webhook failed: {error}"[:200])
-    return step
-
-
-@transaction.atomic
-def acknowledge_page(*, page: Page, user, now: dt.datetime | None = None) -> Page:
-    """Stop a page's escalation; acknowledging twice changes nothing."""
-    now = now or timezone.now()
-    Page.objects.filter(pk=page.pk, status__in=[PageStatus.OPEN, PageStatus.EXHAUSTED]).update(
-        status=PageStatus.ACKNOWLEDGED, acknowledged_by=user, acknowledged_at=now
-    )
-    page.refresh_from_db()
-    return page
-
-
-def sweep_pages(*, now: dt.datetime | None = None) -> int:
-    """The safety net: escalate overdue steps and notify steps whose task was lost."""
-    now = now or timezone.now()
-    moved = 0
-    overdue = PageStep.objects.filter(
-        escalated_at__isnull=True, due_at__lte=now, page__status=PageStatus.OPEN
-    ).values_list("page_id", "number")
-    for page_id, number in list(overdue):
-        if escalate_page(page_id=page_id, step_number=number, now=now) is not None:
-            moved += 1
-    lost = PageStep.objects.filter(
-        notified_at__isnull=True,
-        user__isnull=False,
-        created_at__lte=now - dt.timedelta(minutes=1),
-        page__status=PageStatus.OPEN,
-    ).values_list("pk", flat=True)
-    for step_id in list(lost):
-        notify_step(step_id=step_id, now=now)
-    return moved
