@@ -13,6 +13,8 @@ from .timezones import is_time_zone
 class MeSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     email = serializers.EmailField(source="user.email", required=False, allow_blank=True)
+    calendar_token = serializers.CharField(read_only=True)
+    calendar_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Profile
@@ -23,7 +25,15 @@ class MeSerializer(serializers.ModelSerializer):
             "time_zone",
             "sleep_start",
             "sleep_end",
+            "calendar_token",
+            "calendar_url",
         ]
+
+    def get_calendar_url(self, profile) -> str:
+        """The person's own on-call calendar feed (iCalendar), with their token."""
+        from oncall.feeds import feed_url
+
+        return feed_url(profile=profile)
 
     def validate_time_zone(self, value: str) -> str:
         if not is_time_zone(value):

@@ -15,6 +15,11 @@ app.autodiscover_tasks()
 # Every periodic task Morgue runs. Each is idempotent, so a beat that fires
 # twice, or a worker that picks up a redelivered task, does no harm.
 app.conf.beat_schedule = {
+    # On call: the safety net for page escalation whose countdown task was lost.
+    "oncall-sweep-pages": {"task": "oncall.tasks.sweep_pages", "schedule": 60.0},
+    # On call: keep every rotation materialised 180 days ahead; everyone-else
+    # rotations recompute their members (changes apply from the next handoff).
+    "oncall-extend-rotations": {"task": "oncall.tasks.extend_rotations", "schedule": 3600.0},
     "requeue-lost-graph-snapshots": {
         # Graph snapshots whose capture task was lost are enqueued again.
         "task": "incidents.tasks.graph.requeue_lost_graph_snapshots",
@@ -40,6 +45,6 @@ def ensure_broker_folders() -> None:
 
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-        for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
         Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,15 @@ def profile(request: HttpRequest) -> HttpResponse:
         update_profile(profile=person, **form.cleaned_data)
         messages.success(request, "Your profile is saved.")
         return redirect("profile")
-    return render(request, "morgue/profile.html", {"form": form, "person": person})
+    from oncall.feeds import feed_url
+
+    context = {
+        "form": form,
+        "person": person,
+        "calendar_url": feed_url(profile=person),
+        "webcal_url": feed_url(profile=person, webcal=True),
+    }
+    return render(request, "morgue/profile.html", context)
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -1,5 +1,15 @@
+import datetime as dt
+import secrets
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
+
+from morgue.timezones import zone
+from morgue.validators import validate_time_zone
+
+from . import shifts as shift_rules
 
 OPS_SLUG = "ops"
 
@@ -59,12 +69,37 @@ class Rotation(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="rotations")
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=50, unique=True)
-    time_zone = models.CharField(max_length=64, default="UTC")
-    shift_length_days = models.PositiveSmallIntegerField(default=3)
-    handoff_time = models.TimeField(default="10:00")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    shift_length_days = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[
+            MinValueValidator(shift_rules.MIN_LENGTH_DAYS),
+            MaxValueValidator(shift_rules.MAX_LENGTH_DAYS),
+        ],
+    )
+    handoff_time = models.TimeField(default=dt.time(10, 0))
     first_shift_date = models.DateField()
     has_l2 = models.BooleanField(default=True, help_text="Levels L1 and L2; L1 only when off.")
-    escalation_timeout_minutes = models.PositiveSmallIntegerField(default=15)
+    escalation_timeout_minutes = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+    )
+    everyone_else = models.BooleanField(
+        default=False,
+        help_text="Members are everyone in the group who is not in another rotation, recomputed at handoff.",
+    )
+    group = models.ForeignKey(
+        "auth.Group",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The group an everyone-else rotation draws from (engineers when empty).",
+    )
+    # The rule in force from shift `anchor_number` on: it starts on
+    # `anchor_date` at the handoff time. An edit moves the anchor to the next
+    # handoff, so shifts already begun keep the rule they were made with.
+    anchor_date = models.DateField(null=True, blank=True, editable=False)
+    anchor_number = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -76,6 +111,20 @@ class Rotation(models.Model):
     @property
     def levels(self) -> list[str]:
         return [Level.L1, Level.L2] if self.has_l2 else [Level.L1]
+
+    @property
+    def zone(self):
+        return zone(self.time_zone)
+
+    def schedule(self) -> shift_rules.Schedule:
+        """The wall-clock rule for shifts from the anchor on."""
+        return shift_rules.Schedule(
+            zone=self.zone,
+            length_days=self.shift_length_days,
+            handoff=self.handoff_time,
+            anchor_date=self.anchor_date or self.first_shift_date,
+            anchor_number=self.anchor_number,
+        )
 
 
 class RotationMember(models.Model):
@@ -94,6 +143,13 @@ class RotationMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.rotation}"
+
+
+# No materialised shift piece is longer than the longest shift (28 days, plus
+# an hour of DST). Reads that may assume it (oncall.selectors.on_call_now) add
+# `starts_at > at - LONGEST_SHIFT` so the (starts_at, ends_at) index scans a
+# narrow range instead of every shift that ever started.
+LONGEST_SHIFT = dt.timedelta(days=shift_rules.MAX_LENGTH_DAYS, hours=2)
 
 
 class ShiftQuerySet(models.QuerySet):
@@ -124,7 +180,9 @@ class Shift(models.Model):
     objects = ShiftQuerySet.as_manager()
 
     class Meta:
-        ordering = ["rotation", "starts_at", "level"]
+        # By column, not by the rotation: ordering by the relation would join
+        # rotation and team (their own ordering) into every shift query.
+        ordering = ["rotation_id", "starts_at", "level"]
         indexes = [
             models.Index(fields=["rotation", "level", "starts_at"], name="shift_rotation_level_start"),
             models.Index(fields=["starts_at", "ends_at"], name="shift_window"),
@@ -133,3 +191,130 @@ class Shift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rotation} {self.level} {self.user} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class Override(models.Model):
+    """A person taking one level of a rotation for a window, for a reason.
+
+    Kept apart from the shift pieces it produces so that shifts materialised
+    later (or regenerated after an edit) get it applied again.
+    """
+
+    rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="overrides")
+    level = models.CharField(max_length=2, choices=Level.choices, default=Level.L1)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="overrides")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["rotation", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="override_window"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.level} of {self.rotation} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class SwapStatus(models.TextChoices):
+    ASKED = "asked", "Asked"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+
+
+class Swap(models.Model):
+    """One person asking another to take a window of their shift; accepted, it becomes an override."""
+
+    rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="swaps")
+    level = models.CharField(max_length=2, choices=Level.choices, default=Level.L1)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=SwapStatus.choices, default=SwapStatus.ASKED)
+    override = models.OneToOneField(Override, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.requested_by} → {self.taken_by} {self.level} {self.starts_at:%Y-%m-%d}"
+
+
+def new_page_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class PageStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    EXHAUSTED = "exhausted", "Nobody answered"
+
+
+class PageQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=PageStatus.OPEN)
+
+
+class Page(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="pages")
+    message = models.TextField()
+    incident = models.ForeignKey(
+        "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="pages"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="pages_sent"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=12, choices=PageStatus.choices, default=PageStatus.OPEN)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    token = models.CharField(max_length=32, default=new_page_token, editable=False)
+
+    objects = PageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Page {self.pk} to {self.team}"
+
+
+class PageStep(models.Model):
+    """One rung of a page's escalation: who was notified, when, and when it ran out.
+
+    `escalated_at` is set by the one task that claims the step (a conditional
+    UPDATE), so a repeated or late task never notifies the next rung twice.
+    """
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="steps")
+    number = models.PositiveSmallIntegerField()
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    level = models.CharField(max_length=2, choices=Level.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="page_steps"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(help_text="When this step escalates if nobody acknowledges.")
+    notified_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["page", "number"]
+        constraints = [models.UniqueConstraint(fields=["page", "number"], name="page_step_unique")]
+        indexes = [models.Index(fields=["due_at"], name="page_step_due")]
+
+    def __str__(self) -> str:
+        return f"{self.page} step {self.number}: {self.team} {self.level}"

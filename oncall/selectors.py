@@ -1,8 +1,19 @@
 """Reads about who is on call."""
 
 import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
 
-from .models import Level, Shift, Team
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from morgue.models import Profile
+
+from . import shifts as shift_rules
+from .models import LONGEST_SHIFT, Level, PageStep, Rotation, Shift, Team
 
 
 def person_on_call(*, team: Team, at: dt.datetime, level: str = Level.L1):
@@ -15,3 +26,218 @@ def person_on_call(*, team: Team, at: dt.datetime, level: str = Level.L1):
         .first()
     )
     return shift.user if shift else None
+
+
+@dataclass(frozen=True)
+class OnCallRow:
+    """One row of GET /api/v1/oncall/ (slugs and usernames), with display names beside them."""
+
+    team: str
+    rotation: str
+    level: str
+    user: str
+    shift_start: dt.datetime
+    shift_end: dt.datetime
+    source: str
+    next_user: str | None
+    next_shift_start: dt.datetime | None
+    team_name: str
+    rotation_name: str
+    user_name: str
+    next_user_name: str | None
+
+
+# One statement: the current shift pieces come from the narrow index range
+# that a bare SELECT uses (see ShiftQuerySet.covering), and the next piece of
+# each level is a self-join on (rotation, level, starts_at = ends_at) — pieces
+# of one level are contiguous, so the next one starts exactly when the
+# current one ends. Plain SQL because the ORM cannot join a table to itself
+# on non-key columns, and building model instances for every row would cost
+# several times the query itself (bench/bench_oncall.py).
+ON_CALL_SQL = """
+SELECT team.slug, team.name, rotation.slug, rotation.name, shift.level,
+       person.username, person.first_name, person.last_name, profile.display_name,
+       shift.starts_at, shift.ends_at, shift.source,
+       next_person.username, next_person.first_name, next_person.last_name, next_profile.display_name,
+       next_shift.starts_at
+FROM {shift} shift
+JOIN {rotation} rotation ON rotation.id = shift.rotation_id
+JOIN {team} team ON team.id = rotation.team_id
+JOIN {user} person ON person.id = shift.user_id
+LEFT JOIN {profile} profile ON profile.user_id = person.id
+LEFT JOIN {shift} next_shift ON next_shift.rotation_id = shift.rotation_id
+     AND next_shift.level = shift.level AND next_shift.starts_at = shift.ends_at
+     AND next_shift.starts_at > %s AND next_shift.starts_at <= %s
+LEFT JOIN {user} next_person ON next_person.id = next_shift.user_id
+LEFT JOIN {profile} next_profile ON next_profile.user_id = next_person.id
+WHERE shift.starts_at <= %s AND shift.starts_at > %s AND shift.ends_at > %s {team_filter}
+"""
+
+
+def _instant(value) -> dt.datetime | None:
+    """A UTC datetime from what the driver returns (SQLite gives text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def _name(username, first, last, display) -> str:
+    return display or f"{first} {last}".strip() or username
+
+
+def on_call_now(*, at: dt.datetime | None = None, team: Team | None = None) -> list[OnCallRow]:
+    """Who holds each level of each rotation at an instant, and who is next: one query."""
+    at = at or timezone.now()
+    sql = ON_CALL_SQL.format(
+        shift=Shift._meta.db_table,
+        rotation=Rotation._meta.db_table,
+        team=Team._meta.db_table,
+        user=get_user_model()._meta.db_table,
+        profile=Profile._meta.db_table,
+        team_filter="AND rotation.team_id = %s" if team is not None else "",
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    # The next piece starts after `at` and no later than the longest shift
+    # from it; the bound keeps the planner to an index range, not the table.
+    params: list = [adapt(at), adapt(at + LONGEST_SHIFT), adapt(at), adapt(at - LONGEST_SHIFT), adapt(at)]
+    if team is not None:
+        params.append(team.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        records = cursor.fetchall()
+    rows = []
+    for record in records:
+        (team_slug, team_name, rotation_slug, rotation_name, level) = record[:5]
+        next_username = record[12]
+        rows.append(
+            OnCallRow(
+                team=team_slug,
+                rotation=rotation_slug,
+                level=level,
+                user=record[5],
+                shift_start=_instant(record[9]),
+                shift_end=_instant(record[10]),
+                source=record[11],
+                next_user=next_username,
+                next_shift_start=_instant(record[16]),
+                team_name=team_name,
+                rotation_name=rotation_name,
+                user_name=_name(*record[5:9]),
+                next_user_name=_name(*record[12:16]) if next_username else None,
+            )
+        )
+    # Sorted here rather than in SQL: a simpler plan for the database.
+    rows.sort(key=lambda row: (row.team_name, row.rotation_name, row.level))
+    return rows
+
+
+def upcoming_shifts(*, user, at: dt.datetime | None = None, limit: int = 10):
+    at = at or timezone.now()
+    return (
+        Shift.objects.filter(user=user, ends_at__gt=at)
+        .select_related("rotation__team")
+        .order_by("starts_at")[:limit]
+    )
+
+
+def rotation_shifts(*, rotation: Rotation, since: dt.datetime, until: dt.datetime):
+    return (
+        rotation.shifts.overlapping(since, until)
+        .select_related("user__profile")
+        .order_by("starts_at", "level")
+    )
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    shift: Shift
+    starts: dt.time | None  # local start time when the shift starts that day
+    ends: dt.time | None  # local end time when it ends that day
+
+
+@dataclass
+class CalendarDay:
+    day: dt.date
+    entries: list
+
+
+def calendar_weeks(*, rotation: Rotation, start: dt.date, weeks: int = 6) -> list[list[CalendarDay]]:
+    """A rotation's shifts as weeks (Monday first) of days on its own wall clock; one query."""
+    zone = rotation.zone
+    monday = start - dt.timedelta(days=start.weekday())
+    days = [monday + dt.timedelta(days=offset) for offset in range(weeks * 7)]
+    since = shift_rules.local_instant(days[0], dt.time(0), zone)
+    until = shift_rules.local_instant(days[-1] + dt.timedelta(days=1), dt.time(0), zone)
+    by_day = defaultdict(list)
+    for shift in rotation_shifts(rotation=rotation, since=since, until=until):
+        local_start = shift.starts_at.astimezone(zone)
+        local_end = shift.ends_at.astimezone(zone)
+        day = max(shift.starts_at, since).astimezone(zone).date()
+        last = (min(shift.ends_at, until) - dt.timedelta(microseconds=1)).astimezone(zone).date()
+        while day <= last:
+            starts = local_start.time() if local_start.date() == day else None
+            ends = local_end.time() if local_end.date() == day else None
+            by_day[day].append(CalendarEntry(shift, starts, ends))
+            day += dt.timedelta(days=1)
+    for entries in by_day.values():
+        entries.sort(key=lambda entry: (entry.shift.level, entry.shift.starts_at))
+    cells = [CalendarDay(day, by_day.get(day, [])) for day in days]
+    return [cells[index : index + 7] for index in range(0, len(cells), 7)]
+
+
+@dataclass
+class FairnessRow:
+    username: str
+    name: str
+    shifts: int = 0
+    hours: float = 0.0
+    weekend_hours: float = 0.0
+    night_hours: float = 0.0
+    pages: int = 0
+    l1_shifts: int = 0
+    l2_shifts: int = 0
+
+
+def fairness(*, rotation: Rotation, since: dt.datetime, until: dt.datetime) -> list[FairnessRow]:
+    """Per person: shifts, hours on call, weekend and night hours on their own clock, pages received."""
+    rows: dict[int, FairnessRow] = {}
+    pieces = list(rotation_shifts(rotation=rotation, since=since, until=until))
+    counted_numbers: dict[int, set] = defaultdict(set)
+    for shift in pieces:
+        profile = getattr(shift.user, "profile", None)
+        row = rows.get(shift.user_id)
+        if row is None:
+            row = rows[shift.user_id] = FairnessRow(
+                shift.user.username, profile.name if profile else shift.user.username
+            )
+        window = shift_rules.Window(max(shift.starts_at, since), min(shift.ends_at, until))
+        zone = profile.zone if profile else shift_rules.UTC
+        night = (profile.sleep_start, profile.sleep_end) if profile else (dt.time(22), dt.time(7))
+        row.hours += (window.ends_at - window.starts_at).total_seconds() / 3600
+        row.weekend_hours += shift_rules.hours_in(window, zone, weekend=True)
+        row.night_hours += shift_rules.hours_in(window, zone, night=night)
+        if (shift.number, shift.level) not in counted_numbers[shift.user_id]:
+            counted_numbers[shift.user_id].add((shift.number, shift.level))
+            row.shifts += 1
+            if shift.level == Level.L1:
+                row.l1_shifts += 1
+            else:
+                row.l2_shifts += 1
+    pages = (
+        PageStep.objects.filter(team=rotation.team, created_at__gte=since, created_at__lt=until)
+        .exclude(user=None)
+        .values("user_id")
+        .annotate(count=Count("id"))
+    )
+    for item in pages:
+        if item["user_id"] in rows:
+            rows[item["user_id"]].pages = item["count"]
+    return sorted(rows.values(), key=lambda row: row.username)
+
+
+def profiles_by_user(users) -> dict:
+    return {profile.user_id: profile for profile in Profile.objects.filter(user__in=users)}

@@ -1,9 +1,32 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import api, views
 
 app_name = "oncall"
 
 # HTML pages, included at the site root by morgue/urls.py.
-urlpatterns: list = []
+urlpatterns: list = [
+    path("oncall/", views.now, name="now"),
+    path("oncall/page/", views.page_directory, name="page"),
+    path("oncall/pages/<int:pk>/", views.page_detail, name="page-detail"),
+    path("oncall/fairness/", views.fairness, name="fairness"),
+    path("oncall/swaps/<int:pk>/accept/", views.answer_swap, {"answer": "accept"}, name="accept-swap"),
+    path("oncall/swaps/<int:pk>/decline/", views.answer_swap, {"answer": "decline"}, name="decline-swap"),
+    path("oncall/calendar-token/", views.reset_calendar_token, name="reset-calendar-token"),
+    path("oncall/rotations/<slug:slug>.ics", views.rotation_feed, name="rotation-feed"),
+    path("oncall/rotations/<slug:slug>/", views.rotation, name="rotation"),
+    path("oncall/people/<str:username>.ics", views.person_feed, name="person-feed"),
+]
+
+router = SimpleRouter()
+router.register("teams", api.TeamViewSet, basename="team")
+router.register("rotations", api.RotationViewSet, basename="rotation")
+router.register("swaps", api.SwapViewSet, basename="swap")
+router.register("pages", api.PageViewSet, basename="page")
 
 # REST endpoints, included under /api/v1/ by morgue/urls.py.
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    path("oncall/", api.OnCallView.as_view(), name="oncall"),
+    *router.urls,
+]

@@ -168,3 +168,38 @@ class AlertFactory(factory.django.DjangoModelFactory):
 def category(slug: str) -> Category:
     """One of the default categories seeded by the migration."""
     return Category.objects.get(slug=slug)
+
+
+# --- On call ---------------------------------------------------------------------------------------
+
+from oncall import services as oncall_services  # noqa: E402
+
+
+def make_rotation(
+    *,
+    team=None,
+    people=("ana", "ben", "cy"),
+    experienced=None,
+    slug="ops-primary",
+    first_shift_date=dt.date(2026, 1, 5),
+    now=None,
+    **fields,
+):
+    """A rotation of people by username (all experienced unless named), materialised as of `now`."""
+    experienced = people if experienced is None else experienced
+    team = team or TeamFactory(slug=slug.split("-")[0], name=slug.split("-")[0].title())
+    members = [
+        oncall_services.MemberSpec(
+            ProfileFactory(user=UserFactory(username=username)).user, username in experienced
+        )
+        for username in people
+    ]
+    return oncall_services.create_rotation(
+        team=team,
+        name=fields.pop("name", slug.replace("-", " ").title()),
+        slug=slug,
+        first_shift_date=first_shift_date,
+        members=members,
+        now=now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        **fields,
+    )

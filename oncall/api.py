@@ -1,0 +1,446 @@
+"""REST endpoints for on call: who is on call, teams, rotations, shifts, overrides, swaps, pages."""
+
+import datetime as dt
+import re
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from morgue.timezones import is_time_zone
+
+from . import selectors, services
+from . import shifts as shift_rules
+from .models import Level, Override, Page, PageStep, Rotation, Shift, Swap, Team
+
+User = get_user_model()
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
+
+
+def _parse_instant(raw: str | None, name: str) -> dt.datetime | None:
+    if not raw:
+        return None
+    try:
+        value = parse_datetime(raw.replace(" ", "+"))
+    except ValueError:
+        value = None
+    if value is None:
+        raise serializers.ValidationError({name: [f"{raw} is not an ISO 8601 date and time."]})
+    return _aware(value)
+
+
+class IsStaffToWrite(permissions.BasePermission):
+    message = "Only managers (staff) can change teams and rotations."
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in permissions.SAFE_METHODS or bool(request.user.is_staff)
+
+
+class UsernameField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return self.get_queryset().get(username=data)
+        except (User.DoesNotExist, TypeError, ValueError):
+            raise serializers.ValidationError(f"There is no person with username {data}.") from None
+
+
+# --- Who is on call ------------------------------------------------------------------------------
+
+
+class OnCallSerializer(serializers.Serializer):
+    team = serializers.CharField()
+    rotation = serializers.CharField()
+    level = serializers.CharField()
+    user = serializers.CharField()
+    shift_start = serializers.DateTimeField()
+    shift_end = serializers.DateTimeField()
+    source = serializers.CharField()
+    next_user = serializers.CharField(allow_null=True)
+    next_shift_start = serializers.DateTimeField(allow_null=True)
+
+
+class OnCallView(APIView):
+    """Who holds each level of each rotation now (or at `at`), and who is next."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("team", str, description="A team slug."),
+            OpenApiParameter("at", str, description="An ISO 8601 instant; now when absent."),
+        ],
+        responses=OnCallSerializer(many=True),
+    )
+    def get(self, request):
+        at = _parse_instant(request.query_params.get("at"), "at")
+        team = None
+        if slug := request.query_params.get("team"):
+            team = Team.objects.filter(slug=slug).first()
+            if team is None:
+                raise serializers.ValidationError({"team": [f"There is no team {slug}."]})
+        rows = selectors.on_call_now(at=at, team=team)
+        return Response(OnCallSerializer(rows, many=True).data)
+
+
+# --- Teams ---------------------------------------------------------------------------------------
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    fallback_team = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Team
+        fields = ["name", "slug", "pageable", "email", "webhook_url", "fallback_team"]
+
+    def validate_webhook_url(self, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise serializers.ValidationError("The webhook must be an http or https address.")
+        return value
+
+
+class TeamViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Teams: anyone may read; managers create and change them."""
+
+    serializer_class = TeamSerializer
+    permission_classes = [permissions.IsAuthenticated, IsStaffToWrite]
+    lookup_field = "slug"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    queryset = Team.objects.select_related("fallback_team").order_by("name")
+    pagination_class = None
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_team(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_team(team=serializer.instance, **serializer.validated_data)
+
+
+# --- Rotations -----------------------------------------------------------------------------------
+
+HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class RotationMemberSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    experienced = serializers.BooleanField(default=False)
+
+
+class RotationSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    handoff_time = serializers.CharField(default="10:00")
+    levels = serializers.ListField(child=serializers.CharField(), default=["L1", "L2"])
+    members = RotationMemberSerializer(many=True, required=False)
+    shift_length_days = serializers.IntegerField(default=3)
+    group = serializers.SlugRelatedField(
+        slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Rotation
+        fields = [
+            "team",
+            "name",
+            "slug",
+            "time_zone",
+            "shift_length_days",
+            "handoff_time",
+            "first_shift_date",
+            "levels",
+            "escalation_timeout_minutes",
+            "everyone_else",
+            "group",
+            "members",
+        ]
+
+    def to_representation(self, rotation):
+        return {
+            "team": rotation.team.slug,
+            "name": rotation.name,
+            "slug": rotation.slug,
+            "time_zone": rotation.time_zone,
+            "shift_length_days": rotation.shift_length_days,
+            "handoff_time": rotation.handoff_time.strftime("%H:%M"),
+            "first_shift_date": rotation.first_shift_date.isoformat(),
+            "levels": rotation.levels,
+            "escalation_timeout_minutes": rotation.escalation_timeout_minutes,
+            "everyone_else": rotation.everyone_else,
+            "group": rotation.group.name if rotation.group else None,
+            "members": [
+                {"username": member.user.username, "experienced": member.experienced}
+                for member in rotation.members.all()
+            ],
+        }
+
+    def validate_time_zone(self, value: str) -> str:
+        if not is_time_zone(value):
+            raise serializers.ValidationError(
+                f"{value} is not a known IANA time zone (for example Europe/London)."
+            )
+        return value
+
+    def validate_handoff_time(self, value: str) -> dt.time:
+        match = HHMM.match(value)
+        if not match:
+            raise serializers.ValidationError(f"{value} is not a time as HH:MM (for example 10:00).")
+        return dt.time(int(match.group(1)), int(match.group(2)))
+
+    def validate_shift_length_days(self, value: int) -> int:
+        if not shift_rules.MIN_LENGTH_DAYS <= value <= shift_rules.MAX_LENGTH_DAYS:
+            raise serializers.ValidationError("A shift lasts from 1 to 28 days.")
+        return value
+
+    def validate_levels(self, value: list) -> list:
+        if value not in (["L1"], ["L1", "L2"]):
+            raise serializers.ValidationError('Levels are ["L1", "L2"] or ["L1"].')
+        return value
+
+    def validate_members(self, value: list) -> list:
+        usernames = [item["username"] for item in value]
+        found = {user.username: user for user in User.objects.filter(username__in=usernames, is_active=True)}
+        unknown = [name for name in usernames if name not in found]
+        if unknown:
+            raise serializers.ValidationError(f"There is no person with username {', '.join(unknown)}.")
+        return [
+            services.MemberSpec(found[item["username"]], item.get("experienced", False)) for item in value
+        ]
+
+    def validate(self, attrs):
+        everyone_else = attrs.get("everyone_else", getattr(self.instance, "everyone_else", False))
+        if self.instance is None and not everyone_else and not attrs.get("members"):
+            raise serializers.ValidationError({"members": ["A rotation needs at least one member."]})
+        if "members" in attrs and not attrs["members"] and not everyone_else:
+            raise serializers.ValidationError({"members": ["A rotation needs at least one member."]})
+        if "levels" in attrs:
+            attrs["has_l2"] = attrs.pop("levels") == ["L1", "L2"]
+        return attrs
+
+
+class ShiftSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.username")
+
+    class Meta:
+        model = Shift
+        fields = ["level", "user", "starts_at", "ends_at", "source"]
+
+
+class OverrideSerializer(serializers.ModelSerializer):
+    user = UsernameField()
+    level = serializers.ChoiceField(choices=Level.choices)
+
+    class Meta:
+        model = Override
+        fields = ["id", "level", "user", "starts_at", "ends_at", "reason"]
+        read_only_fields = ["id"]
+
+    def validate(self, attrs):
+        if attrs["ends_at"] <= attrs["starts_at"]:
+            raise serializers.ValidationError({"ends_at": ["The override must end after it starts."]})
+        return attrs
+
+
+class RotationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Rotations and their shifts: anyone may read and add overrides; managers create and edit."""
+
+    serializer_class = RotationSerializer
+    permission_classes = [permissions.IsAuthenticated, IsStaffToWrite]
+    lookup_field = "slug"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    queryset = (
+        Rotation.objects.select_related("team", "group").prefetch_related("members__user").order_by("slug")
+    )
+    pagination_class = None
+
+    def get_permissions(self):
+        if self.action == "overrides":
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_rotation(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_rotation(
+            rotation=serializer.instance, **serializer.validated_data
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("since", str), OpenApiParameter("until", str)],
+        responses=ShiftSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def shifts(self, request, slug=None):
+        rotation = self.get_object()
+        since = _parse_instant(request.query_params.get("since"), "since") or timezone.now()
+        until = _parse_instant(request.query_params.get("until"), "until") or since + dt.timedelta(days=30)
+        if until <= since:
+            raise serializers.ValidationError({"until": ["until must be after since."]})
+        shifts = selectors.rotation_shifts(rotation=rotation, since=since, until=until)
+        return Response(ShiftSerializer(shifts, many=True).data)
+
+    @extend_schema(request=OverrideSerializer, responses={201: OverrideSerializer})
+    @action(detail=True, methods=["post"])
+    def overrides(self, request, slug=None):
+        rotation = self.get_object()
+        serializer = OverrideSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        override = services.create_override(
+            rotation=rotation, created_by=request.user, **serializer.validated_data
+        )
+        return Response(OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+
+
+# --- Swaps ---------------------------------------------------------------------------------------
+
+
+class SwapSerializer(serializers.ModelSerializer):
+    rotation = serializers.SlugRelatedField(slug_field="slug", queryset=Rotation.objects.all())
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    taken_by = UsernameField()
+    status = serializers.CharField(read_only=True, help_text="asked, accepted or declined")
+
+    class Meta:
+        model = Swap
+        fields = [
+            "id",
+            "rotation",
+            "level",
+            "requested_by",
+            "taken_by",
+            "starts_at",
+            "ends_at",
+            "reason",
+            "status",
+        ]
+        read_only_fields = ["id", "status"]
+
+
+class SwapViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Swaps you asked for or were asked to take; accepting one makes it an override."""
+
+    serializer_class = SwapSerializer
+    pagination_class = None
+    queryset = Swap.objects.none()  # narrowed to the person's own in get_queryset
+
+    def get_queryset(self):
+        user = self.request.user
+        return (Swap.objects.filter(requested_by=user) | Swap.objects.filter(taken_by=user)).select_related(
+            "rotation", "requested_by", "taken_by"
+        )
+
+    def perform_create(self, serializer):
+        serializer.instance = services.ask_swap(requested_by=self.request.user, **serializer.validated_data)
+
+    def _answer(self, request, pk, accept: bool):
+        swap = get_object_or_404(self.get_queryset(), pk=pk)
+        swap = services.answer_swap(swap=swap, user=request.user, accept=accept)
+        return Response(SwapSerializer(swap).data)
+
+    @extend_schema(request=None, responses=SwapSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return self._answer(request, pk, True)
+
+    @extend_schema(request=None, responses=SwapSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        return self._answer(request, pk, False)
+
+
+# --- Pages ---------------------------------------------------------------------------------------
+
+
+class PageStepSerializer(serializers.ModelSerializer):
+    team = serializers.CharField(source="team.slug")
+    user = serializers.CharField(source="user.username", allow_null=True, default=None)
+
+    class Meta:
+        model = PageStep
+        fields = [
+            "number",
+            "team",
+            "level",
+            "user",
+            "created_at",
+            "due_at",
+            "notified_at",
+            "escalated_at",
+            "note",
+        ]
+
+
+class PageSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None)
+    steps = PageStepSerializer(many=True, read_only=True)
+    status = serializers.CharField(read_only=True, help_text="open, acknowledged or exhausted")
+
+    class Meta:
+        model = Page
+        fields = [
+            "id",
+            "team",
+            "message",
+            "incident",
+            "status",
+            "created_by",
+            "created_at",
+            "acknowledged_by",
+            "acknowledged_at",
+            "steps",
+        ]
+        read_only_fields = ["id", "status", "created_at", "acknowledged_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].error_messages["does_not_exist"] = "There is no team {value}."
+
+    def validate_message(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("Say what is wrong in the message.")
+        return value
+
+
+class PageViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Page any team; the page escalates L1 → L2 → fallback team until acknowledged."""
+
+    serializer_class = PageSerializer
+    queryset = Page.objects.select_related("team", "created_by", "acknowledged_by").prefetch_related(
+        "steps__team", "steps__user"
+    )
+
+    def perform_create(self, serializer):
+        serializer.instance = services.page_team(created_by=self.request.user, **serializer.validated_data)
+
+    @extend_schema(request=None, responses=PageSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        page = services.acknowledge_page(page=self.get_object(), user=request.user)
+        return Response(PageSerializer(self.get_queryset().get(pk=page.pk)).data)

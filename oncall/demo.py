@@ -1,0 +1,134 @@
+"""Demo on call for `seed_demo`: four rotations with a year of history, overrides and pages. Idempotent."""
+
+import datetime as dt
+import random
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from . import services
+from .models import Level, Page, Rotation, Shift, Team
+
+# (team slug, rotation name, slug, time zone, length in days, levels L1/L2?, members by username)
+ROTATIONS = [
+    (
+        "ops",
+        "Ops weekly",
+        "ops-weekly",
+        "Europe/London",
+        7,
+        True,
+        ["alice", "bharat", "chen", "dolores", "erik", "fatima", "demo"],
+    ),
+    ("payments", "Payments", "payments", "America/New_York", 7, True, ["gus", "hana", "ivan", "jade"]),
+    ("support", "Support", "support", "Europe/Berlin", 7, False, ["kofi", "lucia", "mateo"]),
+]
+MESSAGES = [
+    "Checkout error rate above 5% since the last deploy",
+    "Search latency p99 over 2s in us-east",
+    "Card authorisations timing out at the gateway",
+]
+
+
+def seed(stdout=None) -> None:
+    if Rotation.objects.exists():
+        if stdout is not None:
+            stdout.write(f"on call: {Rotation.objects.count()} rotations already there")
+        return
+    User = get_user_model()
+    people = {user.username: user for user in User.objects.all()}
+    teams = {team.slug: team for team in Team.objects.all()}
+    now = timezone.now().replace(microsecond=0)
+    year_ago = timezone.localdate() - dt.timedelta(days=365)
+    monday = year_ago - dt.timedelta(days=year_ago.weekday())
+    random_ = random.Random(42)
+
+    for team_slug, name, slug, time_zone, length, has_l2, usernames in ROTATIONS:
+        members = [
+            services.MemberSpec(people[username], experienced=index < 3)
+            for index, username in enumerate(usernames)
+            if username in people
+        ]
+        services.create_rotation(
+            team=teams[team_slug],
+            name=name,
+            slug=slug,
+            first_shift_date=monday,
+            time_zone=time_zone,
+            shift_length_days=length,
+            has_l2=has_l2,
+            members=members,
+            now=now,
+        )
+    # Dev: every engineer not in another rotation, three days at a time; "L1 if it's your first time".
+    dev_seniors = [
+        services.MemberSpec(people[name], True) for name in ("nadia", "oscar", "priya") if name in people
+    ]
+    dev = services.create_rotation(
+        team=teams["dev"],
+        name="Dev",
+        slug="dev",
+        first_shift_date=monday,
+        time_zone="America/New_York",
+        shift_length_days=3,
+        everyone_else=True,
+        members=dev_seniors,
+        now=now,
+    )
+    # Finished shifts make people experienced; recompute with that history.
+    for rotation in Rotation.objects.all():
+        services.materialise_shifts(rotation=rotation, now=now)
+
+    overrides = 0
+    for rotation in Rotation.objects.filter(slug__in=["ops-weekly", "dev", "payments"]):
+        for offset_days in (-40, 2, 20):
+            start = now.replace(minute=0, second=0) + dt.timedelta(
+                days=offset_days, hours=random_.randint(1, 30)
+            )
+            end = start + dt.timedelta(hours=random_.choice([4, 8, 24]))
+            holders = set(
+                Shift.objects.overlapping(start, end)
+                .filter(rotation=rotation)
+                .values_list("user_id", flat=True)
+            )
+            candidates = [member.user for member in rotation.members.all() if member.user_id not in holders]
+            if not candidates:
+                continue
+            services.create_override(
+                rotation=rotation,
+                level=Level.L1,
+                user=random_.choice(candidates),
+                starts_at=start,
+                ends_at=end,
+                reason=random_.choice(["Dentist", "Travelling", "Covering a swap", "Family event"]),
+            )
+            overrides += 1
+
+    _seed_pages(teams, people, now)
+    if stdout is not None:
+        stdout.write(
+            f"on call: {Rotation.objects.count()} rotations, {Shift.objects.count()} shifts, "
+            f"{overrides} overrides, {Page.objects.count()} pages; dev has {dev.members.count()} members"
+        )
+
+
+def _seed_pages(teams, people, now) -> None:
+    sender = people.get("demo")
+    # Acknowledged two days ago after five minutes.
+    acknowledged = services.page_team(
+        team=teams["payments"], message=MESSAGES[2], created_by=sender, now=now - dt.timedelta(days=2)
+    )
+    first = acknowledged.steps.first()
+    services.acknowledge_page(
+        page=acknowledged, user=first.user, now=now - dt.timedelta(days=2) + dt.timedelta(minutes=5)
+    )
+    # Nobody answered yesterday: L1 → L2 → Ops L1, then it ran out.
+    exhausted = services.page_team(
+        team=teams["dev"], message=MESSAGES[1], created_by=sender, now=now - dt.timedelta(days=1)
+    )
+    moment = now - dt.timedelta(days=1)
+    for number in (1, 2, 3):
+        moment += dt.timedelta(minutes=16)
+        services.escalate_page(page_id=exhausted.pk, step_number=number, now=moment)
+    # Open right now, waiting for Ops L1.
+    services.page_team(team=teams["ops"], message=MESSAGES[0], created_by=sender, now=now)

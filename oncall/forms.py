@@ -1,0 +1,43 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from .models import Level, Team
+
+
+class PageForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.pageable(), to_field_name="slug", empty_label=None)
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class PersonField(forms.CharField):
+    def clean(self, value):
+        username = super().clean(value)
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(f"There is no person with username {username}.")
+        return user
+
+
+class WindowForm(forms.Form):
+    """Times are read on the viewer's wall clock (Django's current time zone)."""
+
+    level = forms.ChoiceField(choices=Level.choices)
+    starts_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reason = forms.CharField(required=False, max_length=200)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", "The window must end after it starts.")
+        return data
+
+
+class SwapForm(WindowForm):
+    taken_by = PersonField(label="Ask (username)")
+    field_order = ["level", "taken_by", "starts_at", "ends_at", "reason"]
+
+
+class OverrideForm(WindowForm):
+    user = PersonField(label="Person (username)")
+    field_order = ["level", "user", "starts_at", "ends_at", "reason"]

@@ -1,0 +1,48 @@
+"""The edges a page goes out through: email and a team's webhook. Every call has a timeout."""
+
+import ipaddress
+import json
+import logging
+import socket
+import urllib.request
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_TIMEOUT_SECONDS = 5
+
+
+class WebhookRefused(Exception):
+    pass
+
+
+def check_webhook_address(url: str) -> None:
+    """Refuse webhook targets inside our own network (no SSRF through a team's settings)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookRefused(f"{url} is not an http(s) address.")
+    if getattr(settings, "MORGUE_WEBHOOK_ALLOW_PRIVATE", False):
+        return
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+    except OSError as error:
+        raise WebhookRefused(f"{parts.hostname} does not resolve.") from error
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+            raise WebhookRefused(f"{parts.hostname} points inside the private network.")
+
+
+def post_webhook(url: str, payload: dict) -> int:
+    """POST JSON to a team's webhook and return the HTTP status; raises on failure."""
+    check_webhook_address(url)
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", "User-Agent": "Morgue"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+        return response.status

@@ -1,0 +1,37 @@
+"""Workflows that write: rotations and their shifts, overrides and swaps, pages."""
+
+from .overrides import answer_swap, ask_swap, create_override
+from .pages import acknowledge_page, escalate_page, notify_step, page_team, sweep_pages
+from .rotations import (
+    DEFAULT_ESCALATION_MINUTES,
+    HORIZON,
+    MemberSpec,
+    create_rotation,
+    create_team,
+    everyone_else_users,
+    extend_all_rotations,
+    materialise_shifts,
+    update_rotation,
+    update_team,
+)
+
+__all__ = [
+    "DEFAULT_ESCALATION_MINUTES",
+    "HORIZON",
+    "MemberSpec",
+    "acknowledge_page",
+    "answer_swap",
+    "ask_swap",
+    "create_override",
+    "create_rotation",
+    "create_team",
+    "escalate_page",
+    "everyone_else_users",
+    "extend_all_rotations",
+    "materialise_shifts",
+    "notify_step",
+    "page_team",
+    "sweep_pages",
+    "update_rotation",
+    "update_team",
+]

@@ -1,0 +1,105 @@
+"""Overrides and swaps: a person taking a level of a rotation for a window."""
+
+import datetime as dt
+
+from django.db import transaction
+
+from ..exceptions import NotYourShift, OverrideConflict, OverrideInvalid, SwapClosed
+from ..models import (
+    Level,
+    Override,
+    Rotation,
+    Shift,
+    Swap,
+    SwapStatus,
+)
+from .rotations import _apply_in_memory
+
+
+@transaction.atomic
+def create_override(
+    *,
+    rotation: Rotation,
+    level: str,
+    user,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    reason: str = "",
+    created_by=None,
+) -> Override:
+    """Give a person one level of a rotation for a window; the shifts it covers are split."""
+    if ends_at <= starts_at:
+        raise OverrideInvalid("The override must end after it starts.", field="ends_at")
+    if level not in rotation.levels:
+        raise OverrideInvalid(f"{rotation} has no level {level}.", field="level")
+    if created_by is not None and created_by.pk != user.pk and not created_by.is_staff:
+        raise NotYourShift("Only a manager can make an override for someone else.")
+    Rotation.objects.select_for_update().filter(pk=rotation.pk).first()
+    other_level = Level.L2 if level == Level.L1 else Level.L1
+    if rotation.shifts.overlapping(starts_at, ends_at).filter(level=other_level, user=user).exists():
+        raise OverrideConflict(
+            f"{user.username} is already {other_level} of {rotation} in that window; "
+            "L1 and L2 must be different people.",
+            field="user",
+        )
+    override = Override.objects.create(
+        rotation=rotation,
+        level=level,
+        user=user,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason,
+        created_by=created_by,
+    )
+    pieces = list(rotation.shifts.overlapping(starts_at, ends_at).filter(level=level).select_for_update())
+    Shift.objects.filter(pk__in=[piece.pk for piece in pieces]).delete()
+    Shift.objects.bulk_create(_apply_in_memory(pieces, override))
+    return override
+
+
+@transaction.atomic
+def ask_swap(
+    *, rotation: Rotation, level: str, requested_by, taken_by, starts_at, ends_at, reason: str = ""
+) -> Swap:
+    """Ask another person to take a window of one's own shift."""
+    if ends_at <= starts_at:
+        raise OverrideInvalid("The swap must end after it starts.", field="ends_at")
+    if requested_by.pk == taken_by.pk:
+        raise OverrideInvalid("Ask someone else to take your shift.", field="taken_by")
+    held = rotation.shifts.overlapping(starts_at, ends_at).filter(level=level)
+    if not held.exists() or held.exclude(user=requested_by).exists():
+        raise NotYourShift("You can only offer a window of your own shift.")
+    return Swap.objects.create(
+        rotation=rotation,
+        level=level,
+        requested_by=requested_by,
+        taken_by=taken_by,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def answer_swap(*, swap: Swap, user, accept: bool) -> Swap:
+    """The asked person accepts (it becomes an override) or declines."""
+    swap = Swap.objects.select_for_update().get(pk=swap.pk)
+    if user.pk != swap.taken_by_id:
+        raise NotYourShift("Only the person asked can answer this swap.")
+    if swap.status != SwapStatus.ASKED:
+        raise SwapClosed(f"This swap is already {swap.get_status_display().lower()}.")
+    if accept:
+        swap.override = create_override(
+            rotation=swap.rotation,
+            level=swap.level,
+            user=swap.taken_by,
+            starts_at=swap.starts_at,
+            ends_at=swap.ends_at,
+            reason=swap.reason or f"Swap with {swap.requested_by.username}",
+            created_by=swap.taken_by,
+        )
+        swap.status = SwapStatus.ACCEPTED
+    else:
+        swap.status = SwapStatus.DECLINED
+    swap.save()
+    return swap

@@ -1,0 +1,172 @@
+"""Paging a team and escalating until someone acknowledges."""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from .. import notify
+from ..models import (
+    Level,
+    Page,
+    PageStatus,
+    PageStep,
+    Shift,
+    Team,
+)
+from ..selectors import person_on_call
+from .rotations import DEFAULT_ESCALATION_MINUTES
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def page_team(
+    *, team: Team, message: str, created_by=None, incident=None, now: dt.datetime | None = None
+) -> Page:
+    """Page a team: its current L1 is notified now; escalation runs until someone acknowledges."""
+    now = now or timezone.now()
+    page = Page.objects.create(
+        team=team, message=message, created_by=created_by, incident=incident, created_at=now
+    )
+    _open_step(page=page, number=1, team=team, level=Level.L1, now=now)
+    return page
+
+
+def _timeout_for(team: Team, now: dt.datetime) -> dt.timedelta:
+    shift = Shift.objects.covering(now).filter(rotation__team=team).select_related("rotation").first()
+    rotation = shift.rotation if shift else team.rotations.first()
+    minutes = rotation.escalation_timeout_minutes if rotation else DEFAULT_ESCALATION_MINUTES
+    return dt.timedelta(minutes=minutes)
+
+
+def _open_step(*, page: Page, number: int, team: Team, level: str, now: dt.datetime) -> PageStep:
+    from .. import tasks
+
+    user = person_on_call(team=team, at=now, level=level)
+    step = PageStep.objects.create(
+        page=page,
+        number=number,
+        team=team,
+        level=level,
+        user=user,
+        created_at=now,
+        due_at=now + (_timeout_for(team, now) if user else dt.timedelta()),
+        note="" if user else f"Nobody is {level} for {team} right now.",
+    )
+    if user is None:
+        # Nobody to wait for: go straight to the next rung.
+        escalate_page(page_id=page.pk, step_number=number, now=now)
+        return step
+    delay = (step.due_at - now).total_seconds()
+    transaction.on_commit(lambda: tasks.notify_page_step.delay(step.pk))
+    transaction.on_commit(lambda: tasks.escalate_page_step.apply_async((page.pk, number), countdown=delay))
+    return step
+
+
+def _next_rung(page: Page, step: PageStep) -> tuple[Team, str] | None:
+    if step.team_id == page.team_id:
+        if step.level == Level.L1 and page.team.rotations.filter(has_l2=True).exists():
+            return page.team, Level.L2
+        fallback = page.team.escalation_team()
+        if fallback is not None:
+            return fallback, Level.L1
+    return None
+
+
+@transaction.atomic
+def escalate_page(*, page_id: int, step_number: int, now: dt.datetime | None = None) -> PageStep | None:
+    """Move a page on from a step that ran out; a no-op if it was acknowledged or already moved on."""
+    now = now or timezone.now()
+    claimed = PageStep.objects.filter(
+        page_id=page_id,
+        number=step_number,
+        escalated_at__isnull=True,
+        due_at__lte=now,
+        page__status=PageStatus.OPEN,
+    ).update(escalated_at=now)
+    if not claimed:
+        return None
+    page = Page.objects.select_related("team").get(pk=page_id)
+    step = page.steps.get(number=step_number)
+    rung = _next_rung(page, step)
+    if rung is None:
+        Page.objects.filter(pk=page.pk, status=PageStatus.OPEN).update(status=PageStatus.EXHAUSTED)
+        return None
+    team, level = rung
+    return _open_step(page=page, number=step_number + 1, team=team, level=level, now=now)
+
+
+def notify_step(*, step_id: int, now: dt.datetime | None = None) -> PageStep | None:
+    """Email (and webhook) the person a step names, once; nothing if the page was acknowledged."""
+    now = now or timezone.now()
+    claimed = PageStep.objects.filter(
+        pk=step_id, notified_at__isnull=True, user__isnull=False, page__status=PageStatus.OPEN
+    ).update(notified_at=now)
+    if not claimed:
+        return None
+    step = PageStep.objects.select_related("page__team", "page__created_by", "team", "user").get(pk=step_id)
+    page = step.page
+    link = settings.MORGUE_BASE_URL + reverse("oncall:page-detail", args=[page.pk])
+    context = {"page": page, "step": step, "link": link}
+    recipients = [address for address in (step.user.email, step.team.email) if address]
+    if recipients:
+        email = EmailMultiAlternatives(
+            subject=render_to_string("emails/oncall-page-subject.txt", context).strip(),
+            body=render_to_string("emails/oncall-page-body.txt", context),
+            to=recipients,
+        )
+        email.attach_alternative(render_to_string("emails/oncall-page-body.html", context), "text/html")
+        email.send()
+    if step.team.webhook_url:
+        payload = {
+            "page": page.pk,
+            "team": step.team.slug,
+            "level": step.level,
+            "user": step.user.username,
+            "message": page.message,
+            "acknowledge_url": link,
+        }
+        try:
+            notify.post_webhook(step.team.webhook_url, payload)
+        except Exception as error:  # noqa: BLE001 - any failure of the edge is recorded, never raised
+            logger.warning("webhook for page %s failed: %s", page.pk, error)
+            PageStep.objects.filter(pk=step.pk).update(note=f"Webhook failed: {error}"[:200])
+    return step
+
+
+@transaction.atomic
+def acknowledge_page(*, page: Page, user, now: dt.datetime | None = None) -> Page:
+    """Stop a page's escalation; acknowledging twice changes nothing."""
+    now = now or timezone.now()
+    Page.objects.filter(pk=page.pk, status__in=[PageStatus.OPEN, PageStatus.EXHAUSTED]).update(
+        status=PageStatus.ACKNOWLEDGED, acknowledged_by=user, acknowledged_at=now
+    )
+    page.refresh_from_db()
+    return page
+
+
+def sweep_pages(*, now: dt.datetime | None = None) -> int:
+    """The safety net: escalate overdue steps and notify steps whose task was lost."""
+    now = now or timezone.now()
+    moved = 0
+    overdue = PageStep.objects.filter(
+        escalated_at__isnull=True, due_at__lte=now, page__status=PageStatus.OPEN
+    ).values_list("page_id", "number")
+    for page_id, number in list(overdue):
+        if escalate_page(page_id=page_id, step_number=number, now=now) is not None:
+            moved += 1
+    lost = PageStep.objects.filter(
+        notified_at__isnull=True,
+        user__isnull=False,
+        created_at__lte=now - dt.timedelta(minutes=1),
+        page__status=PageStatus.OPEN,
+    ).values_list("pk", flat=True)
+    for step_id in list(lost):
+        notify_step(step_id=step_id, now=now)
+    return moved

@@ -1,0 +1,403 @@
+"""Teams and rotations, and the shifts materialised from them."""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from morgue.services import ENGINEERS_GROUP
+
+from .. import shifts as shift_rules
+from ..exceptions import RotationInvalid
+from ..models import (
+    Level,
+    Override,
+    Rotation,
+    RotationMember,
+    Shift,
+    ShiftSource,
+    Team,
+)
+
+HORIZON = dt.timedelta(days=180)
+DEFAULT_ESCALATION_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    user: object
+    experienced: bool = False
+
+
+@transaction.atomic
+def create_team(*, name: str, slug: str, **fields) -> Team:
+    """Create a team (fallback: Ops, when empty)."""
+    team = Team(name=name, slug=slug, **fields)
+    team.full_clean()
+    team.save()
+    return team
+
+
+@transaction.atomic
+def update_team(*, team: Team, **fields) -> Team:
+    """Change a team's settings."""
+    for name, value in fields.items():
+        setattr(team, name, value)
+    if team.fallback_team_id == team.pk and team.pk:
+        raise RotationInvalid("A team cannot be its own fallback.", field="fallback_team")
+    team.full_clean()
+    team.save()
+    return team
+
+
+@transaction.atomic
+def create_rotation(
+    *,
+    team: Team,
+    name: str,
+    slug: str,
+    first_shift_date: dt.date,
+    members: Sequence[MemberSpec] = (),
+    time_zone: str = "UTC",
+    shift_length_days: int = 3,
+    handoff_time: dt.time = dt.time(10, 0),
+    has_l2: bool = True,
+    escalation_timeout_minutes: int = DEFAULT_ESCALATION_MINUTES,
+    everyone_else: bool = False,
+    group: Group | None = None,
+    now: dt.datetime | None = None,
+) -> Rotation:
+    """Create a rotation, its members and its shifts up to the horizon."""
+    rotation = Rotation(
+        team=team,
+        name=name,
+        slug=slug,
+        first_shift_date=first_shift_date,
+        time_zone=time_zone,
+        shift_length_days=shift_length_days,
+        handoff_time=handoff_time,
+        has_l2=has_l2,
+        escalation_timeout_minutes=escalation_timeout_minutes,
+        everyone_else=everyone_else,
+        group=group,
+    )
+    _clean(rotation)
+    rotation.save()
+    if everyone_else:
+        _sync_everyone_else(rotation, extra=members)
+    else:
+        _set_members(rotation, members)
+    _check_staffable(rotation)
+    materialise_shifts(rotation=rotation, now=now)
+    return rotation
+
+
+@transaction.atomic
+def update_rotation(
+    *,
+    rotation: Rotation,
+    members: Sequence[MemberSpec] | None = None,
+    now: dt.datetime | None = None,
+    **fields,
+) -> Rotation:
+    """Edit a rotation; changes take effect from the next handoff, never on shifts begun."""
+    rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
+    now = now or timezone.now()
+    moved_start = fields.get("first_shift_date", rotation.first_shift_date) != rotation.first_shift_date
+    if moved_start and rotation.shifts.filter(starts_at__lte=now).exists():
+        raise RotationInvalid(
+            "The first shift date cannot change once the rotation has started.", field="first_shift_date"
+        )
+    for name, value in fields.items():
+        setattr(rotation, name, value)
+    _clean(rotation)
+    rotation.save()
+    if members is not None:
+        if rotation.everyone_else:
+            _sync_everyone_else(rotation, extra=members)
+        else:
+            _set_members(rotation, members)
+    elif rotation.everyone_else:
+        _sync_everyone_else(rotation)
+    _check_staffable(rotation)
+    materialise_shifts(rotation=rotation, now=now, reanchor=True)
+    return rotation
+
+
+def _clean(rotation: Rotation) -> None:
+    try:
+        rotation.full_clean(exclude=["team", "group"])
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise RotationInvalid(" ".join(messages), field=field) from error
+
+
+def _set_members(rotation: Rotation, members: Sequence[MemberSpec]) -> None:
+    users = [member.user.pk for member in members]
+    if len(set(users)) != len(users):
+        raise RotationInvalid("A person is listed twice in the rotation.", field="members")
+    rotation.members.exclude(user_id__in=users).delete()
+    existing = {member.user_id: member for member in rotation.members.all()}
+    for position, spec in enumerate(members):
+        member = existing.get(spec.user.pk) or RotationMember(rotation=rotation, user=spec.user)
+        member.position = position
+        member.experienced = member.experienced or spec.experienced
+        member.save()
+
+
+def everyone_else_users(rotation: Rotation):
+    """Everyone in the rotation's group (engineers by default) who is in no other rotation."""
+    User = get_user_model()
+    group_filter = Q(groups=rotation.group_id) if rotation.group_id else Q(groups__name=ENGINEERS_GROUP)
+    taken = RotationMember.objects.exclude(rotation=rotation).exclude(rotation__everyone_else=True)
+    return (
+        User.objects.filter(group_filter, is_active=True)
+        .exclude(pk__in=taken.values("user_id"))
+        .distinct()
+        .order_by("username")
+    )
+
+
+def _sync_everyone_else(rotation: Rotation, extra: Sequence[MemberSpec] = ()) -> None:
+    experienced = {spec.user.pk for spec in extra if spec.experienced}
+    users = list(everyone_else_users(rotation))
+    rotation.members.exclude(user__in=users).delete()
+    existing = {member.user_id: member for member in rotation.members.all()}
+    for position, user in enumerate(users):
+        member = existing.get(user.pk) or RotationMember(rotation=rotation, user=user)
+        member.position = position
+        member.experienced = member.experienced or user.pk in experienced
+        member.save()
+
+
+def _check_staffable(rotation: Rotation) -> None:
+    members = [shift_rules.Member(member.user_id, member.experienced) for member in rotation.members.all()]
+    try:
+        shift_rules.check_members(members, has_l2=rotation.has_l2)
+    except ValueError as error:
+        raise RotationInvalid(str(error), field="members") from error
+
+
+@transaction.atomic
+def materialise_shifts(
+    *,
+    rotation: Rotation,
+    now: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    reanchor: bool = False,
+    append: bool = False,
+) -> int:
+    """(Re)build the rotation's shifts after the current one, up to the horizon; return how many.
+
+    Shifts that have started (and every piece of the current shift number)
+    are never touched: only later shift numbers are deleted and rebuilt.
+    With `append`, nothing is rebuilt: shifts are only added after the last one.
+    """
+    now = now or timezone.now()
+    until = until or now + HORIZON
+    rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
+    kept = rotation.shifts.all() if append else rotation.shifts.filter(starts_at__lte=now)
+    begun = kept.aggregate(number=Max("number"))["number"]
+    if begun is None:
+        rotation.shifts.all().delete()
+        next_number = 0
+        boundary = None
+        if rotation.anchor_number or rotation.anchor_date:
+            rotation.anchor_number, rotation.anchor_date = 0, None
+            rotation.save(update_fields=["anchor_number", "anchor_date"])
+    else:
+        rotation.shifts.filter(number__gt=begun).delete()
+        next_number = begun + 1
+        boundary = rotation.shifts.filter(number=begun).aggregate(end=Max("ends_at"))["end"]
+        if reanchor:
+            # The rule in force now starts at the next handoff.
+            rotation.anchor_number = next_number
+            rotation.anchor_date = boundary.astimezone(rotation.zone).date()
+            rotation.save(update_fields=["anchor_number", "anchor_date"])
+    _mark_experienced(rotation, now)
+    schedule = rotation.schedule()
+    windows = []
+    number = next_number
+    start = boundary or schedule.start(number)
+    while start < until:
+        end = schedule.end(number)
+        if end > start:
+            windows.append((number, start, end))
+        start = max(start, end)
+        number += 1
+    if not windows:
+        return 0
+    members = [shift_rules.Member(member.user_id, member.experienced) for member in rotation.members.all()]
+    plan = shift_rules.assign_levels(
+        members,
+        start=windows[0][0],
+        count=windows[-1][0] - windows[0][0] + 1,
+        has_l2=rotation.has_l2,
+        history=_history(rotation, next_number),
+    )
+    by_number = {assignment.number: assignment for assignment in plan}
+    pieces: dict[str, list[Shift]] = defaultdict(list)
+    for number, start, end in windows:
+        assignment = by_number[number]
+        for level, user_id in ((Level.L1, assignment.l1), (Level.L2, assignment.l2)):
+            if user_id is None:
+                continue
+            pieces[level].append(
+                Shift(
+                    rotation=rotation,
+                    level=level,
+                    user_id=user_id,
+                    starts_at=start,
+                    ends_at=end,
+                    number=number,
+                )
+            )
+    overrides = rotation.overrides.filter(ends_at__gt=windows[0][1]).order_by("created_at", "pk")
+    experienced = {member.key for member in members if member.experienced}
+    experienced |= {assignment.l1 for assignment in plan}
+    for override in overrides:
+        displaced = {
+            piece.number: piece.user_id
+            for piece in pieces[override.level]
+            if piece.starts_at < override.ends_at and override.starts_at < piece.ends_at
+        }
+        pieces[override.level] = _apply_in_memory(pieces[override.level], override)
+        if rotation.has_l2:
+            other = Level.L2 if override.level == Level.L1 else Level.L1
+            pieces[other] = _keep_levels_apart(
+                pieces[other], override, displaced, experienced, [member.key for member in members]
+            )
+    rows = [shift for level in pieces for shift in pieces[level]]
+    Shift.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def _mark_experienced(rotation: Rotation, now: dt.datetime) -> None:
+    """A member becomes experienced after finishing a shift in the rotation."""
+    finished = rotation.shifts.filter(ends_at__lte=now).values("user_id")
+    rotation.members.filter(experienced=False, user_id__in=finished).update(experienced=True)
+
+
+def _history(rotation: Rotation, next_number: int) -> shift_rules.History:
+    before = rotation.shifts.filter(number__lt=next_number)
+    last_l1 = dict(
+        before.filter(level=Level.L1)
+        .values_list("user_id")
+        .annotate(last=Max("number"))
+        .values_list("user_id", "last")
+    )
+    last_l2 = dict(
+        before.filter(level=Level.L2)
+        .values_list("user_id")
+        .annotate(last=Max("number"))
+        .values_list("user_id", "last")
+    )
+    previous = (
+        before.filter(number=next_number - 1, level=Level.L1, source=ShiftSource.ROTATION)
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    experienced = set(before.values_list("user_id", flat=True).distinct())
+    return shift_rules.History(
+        last_l1=last_l1, last_l2=last_l2, previous_l1=previous, experienced=experienced
+    )
+
+
+def _apply_in_memory(
+    pieces: list[Shift], override: Override, source: str = ShiftSource.OVERRIDE
+) -> list[Shift]:
+    cut = shift_rules.Window(override.starts_at, override.ends_at)
+    result = []
+    for piece in pieces:
+        before, covered, after = shift_rules.split(shift_rules.Window(piece.starts_at, piece.ends_at), cut)
+        if covered is None:
+            result.append(piece)
+            continue
+        for window, user_id, piece_source in (
+            (before, piece.user_id, piece.source),
+            (covered, override.user_id, source),
+            (after, piece.user_id, piece.source),
+        ):
+            if window is not None:
+                result.append(
+                    Shift(
+                        rotation_id=piece.rotation_id,
+                        level=piece.level,
+                        user_id=user_id,
+                        starts_at=window.starts_at,
+                        ends_at=window.ends_at,
+                        source=piece_source,
+                        number=piece.number,
+                    )
+                )
+    return result
+
+
+def _keep_levels_apart(
+    pieces: list[Shift], override: Override, displaced: dict, experienced: set, order: list
+) -> list[Shift]:
+    """After an override, the other level must not be the same person: hand that window on.
+
+    The person the override displaced takes it (if it is L2, only when they
+    are experienced), else the first experienced member who is not the
+    override's person. Only a shift made by a rotation edit after the
+    override can clash: creating an override that clashes is refused.
+    """
+    result = []
+    for piece in pieces:
+        if piece.user_id != override.user_id or piece.source != ShiftSource.ROTATION:
+            result.append(piece)
+            continue
+        stand_in = displaced.get(piece.number)
+        needs_experience = override.level == Level.L1
+        if (
+            stand_in is None
+            or stand_in == override.user_id
+            or (needs_experience and stand_in not in experienced)
+        ):
+            stand_in = next(
+                (key for key in order if key != override.user_id and key in experienced),
+                None,
+            )
+        if stand_in is None:
+            result.append(piece)
+            continue
+        result.extend(
+            _apply_in_memory(
+                [piece],
+                Override(
+                    user_id=stand_in,
+                    level=piece.level,
+                    starts_at=override.starts_at,
+                    ends_at=override.ends_at,
+                ),
+                source=ShiftSource.ROTATION,
+            )
+        )
+    return result
+
+
+def extend_all_rotations(*, now: dt.datetime | None = None) -> int:
+    """Keep every rotation materialised to the horizon; everyone-else rotations recompute members."""
+    now = now or timezone.now()
+    created = 0
+    for rotation in Rotation.objects.all():
+        with transaction.atomic():
+            if rotation.everyone_else:
+                _sync_everyone_else(rotation)
+                created += materialise_shifts(rotation=rotation, now=now)
+            else:
+                created += _extend(rotation, now)
+    return created
+
+
+def _extend(rotation: Rotation, now: dt.datetime) -> int:
+    """Append shifts after the last materialised one, touching none (the hourly top-up)."""
+    return materialise_shifts(rotation=rotation, now=now, append=True)

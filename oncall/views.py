@@ -1,0 +1,219 @@
+"""On-call pages: who is on call, rotation calendars, feeds, paging, fairness."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from morgue.charts import Series, bar_chart
+from morgue.exceptions import MorgueError
+from morgue.models import Profile
+
+from . import feeds, selectors, services
+from .forms import OverrideForm, PageForm, SwapForm
+from .models import Page, Rotation, Shift, Swap, SwapStatus, Team
+
+
+def now(request: HttpRequest) -> HttpResponse:
+    teams: dict = {}
+    for row in selectors.on_call_now():
+        teams.setdefault(row.team_name, []).append(row)
+    context = {
+        "teams": teams,
+        "mine": selectors.upcoming_shifts(user=request.user),
+        "rotations": Rotation.objects.select_related("team").order_by("team__name", "name"),
+        "feed_url": feeds.feed_url(profile=Profile.objects.for_user(request.user), webcal=True),
+        "swaps_for_me": Swap.objects.filter(taken_by=request.user, status=SwapStatus.ASKED).select_related(
+            "rotation", "requested_by"
+        ),
+        "my_swaps": Swap.objects.filter(requested_by=request.user).select_related("rotation", "taken_by")[
+            :10
+        ],
+    }
+    return render(request, "oncall/now.html", context)
+
+
+def rotation(request: HttpRequest, slug: str) -> HttpResponse:
+    rotation = get_object_or_404(Rotation.objects.select_related("team"), slug=slug)
+    asking = request.method == "POST" and "swap-taken_by" in request.POST
+    form = OverrideForm(None if asking else request.POST or None)
+    swap_form = SwapForm(request.POST if asking else None, prefix="swap")
+    if asking and swap_form.is_valid():
+        try:
+            services.ask_swap(rotation=rotation, requested_by=request.user, **swap_form.cleaned_data)
+        except MorgueError as error:
+            swap_form.add_error(error.field if error.field in swap_form.fields else None, error.message)
+        else:
+            messages.success(request, f"{swap_form.cleaned_data['taken_by'].username} is asked to take it.")
+            return redirect(request.path)
+    if not asking and request.method == "POST" and form.is_valid():
+        try:
+            services.create_override(rotation=rotation, created_by=request.user, **form.cleaned_data)
+        except MorgueError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, "The override is on the calendar.")
+            start = timezone.localtime(form.cleaned_data["starts_at"], rotation.zone).date()
+            return redirect(f"{request.path}?start={start.isoformat()}")
+    try:
+        start = dt.date.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        start = timezone.localtime(timezone.now(), rotation.zone).date()
+    weeks = selectors.calendar_weeks(rotation=rotation, start=start)
+    context = {
+        "rotation": rotation,
+        "weeks": weeks,
+        "form": form,
+        "swap_form": swap_form,
+        "members": rotation.members.select_related("user__profile"),
+        "previous": (start - dt.timedelta(days=28)).isoformat(),
+        "next": (start + dt.timedelta(days=28)).isoformat(),
+        "today": timezone.localtime(timezone.now(), rotation.zone).date(),
+    }
+    return render(request, "oncall/rotation.html", context)
+
+
+def _profile_for_token(token: str | None) -> Profile:
+    # One answer for a missing, wrong or revoked token: the feed is not there.
+    if not token:
+        raise Http404
+    profile = (
+        Profile.objects.select_related("user").filter(calendar_token=token, user__is_active=True).first()
+    )
+    if profile is None:
+        raise Http404
+    return profile
+
+
+def _ics(body: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "private, max-age=900"
+    return response
+
+
+@login_not_required
+@require_GET
+def rotation_feed(request: HttpRequest, slug: str) -> HttpResponse:
+    _profile_for_token(request.GET.get("token"))
+    rotation = get_object_or_404(Rotation.objects.select_related("team"), slug=slug)
+    at = timezone.now()
+    shifts = Shift.objects.filter(rotation=rotation).overlapping(at - feeds.BACK, at + feeds.AHEAD)
+    shifts = shifts.select_related("rotation__team", "user__profile").order_by("starts_at", "level")
+    body = feeds.calendar(name=f"On call: {rotation.name}", shifts=shifts, now=at)
+    return _ics(body, f"{rotation.slug}.ics")
+
+
+@login_not_required
+@require_GET
+def person_feed(request: HttpRequest, username: str) -> HttpResponse:
+    _profile_for_token(request.GET.get("token"))
+    person = get_user_model().objects.filter(username=username, is_active=True).first()
+    if person is None:
+        raise Http404
+    at = timezone.now()
+    shifts = Shift.objects.filter(user=person).overlapping(at - feeds.BACK, at + feeds.AHEAD)
+    shifts = shifts.select_related("rotation__team", "user__profile").order_by("starts_at", "level")
+    body = feeds.calendar(name=f"On call: {username}", shifts=shifts, now=at)
+    return _ics(body, f"{username}.ics")
+
+
+def page_directory(request: HttpRequest) -> HttpResponse:
+    form = PageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        page = services.page_team(created_by=request.user, **form.cleaned_data)
+        messages.success(request, f"{page.team} is paged.")
+        return redirect("oncall:page-detail", page.pk)
+    teams = list(Team.objects.pageable())
+    on_call = {}
+    for row in selectors.on_call_now():
+        on_call.setdefault(row.team, []).append(row)
+    context = {
+        "form": form,
+        "teams": [(team, on_call.get(team.slug, [])) for team in teams],
+        "recent": Page.objects.select_related("team", "created_by").order_by("-created_at")[:10],
+    }
+    return render(request, "oncall/page.html", context)
+
+
+def page_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    page = get_object_or_404(Page.objects.select_related("team", "created_by", "acknowledged_by"), pk=pk)
+    if request.method == "POST":
+        services.acknowledge_page(page=page, user=request.user)
+        messages.success(request, "Acknowledged: escalation stopped.")
+        return redirect("oncall:page-detail", page.pk)
+    steps = page.steps.select_related("team", "user")
+    return render(request, "oncall/page_detail.html", {"page": page, "steps": steps})
+
+
+def fairness(request: HttpRequest) -> HttpResponse:
+    rotations = list(Rotation.objects.select_related("team").order_by("team__name", "name"))
+    if not rotations:
+        return render(request, "oncall/fairness.html", {"rotations": []})
+    chosen = next((item for item in rotations if item.slug == request.GET.get("rotation")), rotations[0])
+    today = timezone.localdate()
+    try:
+        since = dt.date.fromisoformat(request.GET.get("since", ""))
+    except ValueError:
+        since = today - dt.timedelta(days=90)
+    try:
+        until = dt.date.fromisoformat(request.GET.get("until", ""))
+    except ValueError:
+        until = today
+    if until <= since:
+        until = since + dt.timedelta(days=1)
+    zone = timezone.get_current_timezone()
+    rows = selectors.fairness(
+        rotation=chosen,
+        since=dt.datetime.combine(since, dt.time(0), zone),
+        until=dt.datetime.combine(until, dt.time(0), zone),
+    )
+    chart = None
+    if rows:
+        chart = bar_chart(
+            f"Hours on call per person, {chosen.name}, {since} to {until}",
+            [row.username for row in rows],
+            [
+                Series("All hours", [round(row.hours, 1) for row in rows]),
+                Series("Weekend hours", [round(row.weekend_hours, 1) for row in rows]),
+                Series("Night hours", [round(row.night_hours, 1) for row in rows]),
+            ],
+            y_label="hours",
+            x_label="person",
+        )
+    context = {
+        "rotations": rotations,
+        "rotation": chosen,
+        "rows": rows,
+        "since": since,
+        "until": until,
+        "chart": chart,
+    }
+    return render(request, "oncall/fairness.html", context)
+
+
+def answer_swap(request: HttpRequest, pk: int, answer: str) -> HttpResponse:
+    swap = get_object_or_404(Swap, pk=pk)
+    if request.method == "POST":
+        try:
+            services.answer_swap(swap=swap, user=request.user, accept=answer == "accept")
+        except MorgueError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, "Accepted: it is an override now." if answer == "accept" else "Declined."
+            )
+    return redirect("oncall:now")
+
+
+def reset_calendar_token(request: HttpRequest) -> HttpResponse:
+    """Revoke the person's feed address and give them a new one."""
+    if request.method == "POST":
+        Profile.objects.for_user(request.user).reset_calendar_token()
+        messages.success(request, "Your calendar address is new; the old one no longer works.")
+    return redirect("profile")

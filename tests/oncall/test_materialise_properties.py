@@ -1,0 +1,95 @@
+"""Property tests of materialised shifts: real DST changes, edits and overrides, against the database."""
+
+import datetime as dt
+import itertools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oncall import services
+from oncall.models import Level, Rotation, ShiftSource
+from tests.factories import ProfileFactory, TeamFactory, UserFactory
+
+UTC = dt.UTC
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def crew(db):
+    return [ProfileFactory(user=UserFactory(username=f"crew{index}")).user for index in range(6)]
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    zone=st.sampled_from(["America/New_York", "Europe/London", "Australia/Lord_Howe"]),
+    first=st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2026, 12, 1)),
+    length=st.integers(min_value=1, max_value=10),
+    handoff=st.sampled_from([dt.time(10), dt.time(2, 30), dt.time(1, 30), dt.time(0, 0)]),
+    size=st.integers(min_value=2, max_value=6),
+    experienced=st.integers(min_value=1, max_value=6),
+    edit_after_days=st.integers(min_value=0, max_value=60),
+    new_length=st.integers(min_value=1, max_value=10),
+    override_hours=st.lists(st.tuples(st.integers(0, 2000), st.integers(1, 60)), max_size=3),
+)
+def test_materialised_shifts_have_no_gaps_overlaps_or_level_clashes(
+    crew, zone, first, length, handoff, size, experienced, edit_after_days, new_length, override_hours
+):
+    Rotation.objects.all().delete()
+    team = TeamFactory(slug="prop", name="Prop")
+    start = dt.datetime.combine(first, dt.time(0), UTC) - dt.timedelta(days=1)
+    members = [services.MemberSpec(user, index < experienced) for index, user in enumerate(crew[:size])]
+    rotation = services.create_rotation(
+        team=team,
+        name="Prop",
+        slug="prop",
+        first_shift_date=first,
+        time_zone=zone,
+        shift_length_days=length,
+        handoff_time=handoff,
+        members=members,
+        now=start,
+    )
+    for offset, hours in override_hours:
+        at = start + dt.timedelta(hours=offset)
+        busy = set(
+            rotation.shifts.overlapping(at, at + dt.timedelta(hours=hours)).values_list("user_id", flat=True)
+        )
+        free = [user for user in crew[:size] if user.pk not in busy]
+        if free:
+            services.create_override(
+                rotation=rotation,
+                level=Level.L1,
+                user=free[0],
+                starts_at=at,
+                ends_at=at + dt.timedelta(hours=hours),
+            )
+    edit_at = start + dt.timedelta(days=edit_after_days, hours=5)
+    before = list(
+        rotation.shifts.filter(starts_at__lte=edit_at).values_list("level", "user_id", "starts_at", "ends_at")
+    )
+    services.update_rotation(rotation=rotation, shift_length_days=new_length, now=edit_at)
+
+    after = list(
+        rotation.shifts.filter(starts_at__lte=edit_at).values_list("level", "user_id", "starts_at", "ends_at")
+    )
+    assert sorted(after) == sorted(before)  # past and current shifts never change
+    zone_info = rotation.zone
+    for level in rotation.levels:
+        pieces = list(rotation.shifts.filter(level=level).order_by("starts_at"))
+        for earlier, later in itertools.pairwise(pieces):
+            assert earlier.ends_at == later.starts_at  # no gap, no overlap
+        first_piece = {}
+        for piece in pieces:
+            first_piece.setdefault(piece.number, piece)
+        for number, piece in first_piece.items():
+            local = piece.starts_at.astimezone(zone_info)
+            moved = local.time() != handoff
+            if number > 0 and piece.starts_at > edit_at and piece.source == ShiftSource.ROTATION and moved:
+                # Only a handoff inside a DST gap moves, to just after it.
+                assert local.replace(tzinfo=None) > dt.datetime.combine(local.date(), handoff)
+    level_two = list(rotation.shifts.filter(level=Level.L2))
+    for level_one in rotation.shifts.filter(level=Level.L1):
+        for other in level_two:
+            if other.starts_at < level_one.ends_at and level_one.starts_at < other.ends_at:
+                assert other.user_id != level_one.user_id
