@@ -194,6 +194,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status`: name each choice set in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.incident.Status",
+        "RemediationStatusEnum": "incidents.models.remediation.RemediationStatus",
+        "SnapshotStatusEnum": "incidents.models.graph.SnapshotStatus",
+        "SwapStatusEnum": "oncall.models.SwapStatus",
+        "PageStatusEnum": "oncall.models.PageStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------

@@ -15,3 +15,11 @@ def test_api_docs_load_every_asset_locally(browser_client):
     assert "swagger-ui" in html
     assert "cdn" not in html.lower()
     assert "https://" not in html and "http://" not in html
+
+
+def test_schema_generates_without_warnings(db, tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+
+    assert (tmp_path / "schema.yml").read_text().startswith("openapi: 3")
