@@ -12,3 +12,22 @@ __all__ = [
     "Tag",
     "TimelineEvent",
 ]
+
+# Incidents and postmortems: revisions, presence, review meetings, blameless phrases.
+from .incident import MILESTONES, POSTMORTEM_FIELDS, POSTMORTEM_SECTIONS, severity_choices, severity_labels
+from .phrase import BlamelessPhrase
+from .review import ReviewMeeting
+from .revision import PRESENCE_WINDOW, EditorPresence, Revision
+
+__all__ += [
+    "MILESTONES",
+    "POSTMORTEM_FIELDS",
+    "POSTMORTEM_SECTIONS",
+    "PRESENCE_WINDOW",
+    "BlamelessPhrase",
+    "EditorPresence",
+    "ReviewMeeting",
+    "Revision",
+    "severity_choices",
+    "severity_labels",
+]

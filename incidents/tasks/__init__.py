@@ -1,1 +1,3 @@
 """Celery tasks, one module per concept; each is imported here so Celery's autodiscovery finds it."""
+
+from . import review  # noqa: F401  (incidents and postmortems)
