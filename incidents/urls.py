@@ -16,7 +16,15 @@ from incidents.views import incident as incident_views  # noqa: E402
 
 incident_router = SimpleRouter()
 incident_router.register("incidents", IncidentViewSet, basename="incident")
-api_urlpatterns += incident_router.urls
+api_urlpatterns += [
+    # Exactly `review.ics`, no trailing slash: calendar clients fetch it as a file.
+    path(
+        "incidents/<int:pk>/review.ics",
+        IncidentViewSet.as_view({"get": "review_ics"}),
+        name="incident-review-ics",
+    ),
+    *incident_router.urls,
+]
 
 urlpatterns += [
     path("incidents/", incident_views.incident_list, name="list"),

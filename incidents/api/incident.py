@@ -322,7 +322,6 @@ class IncidentViewSet(
         return Response(TimelineEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], url_path="review.ics", url_name="review-ics")
     def review_ics(self, request, pk=None):
         incident = self.get_object()
         try:

@@ -260,7 +260,7 @@ def review_queue() -> dict[str, Any]:
     )
     load = (
         get_user_model()
-        .objects.filter(facilitated_incidents__deleted_at__isnull=True)
+        .objects.filter(facilitated_incidents__isnull=False, facilitated_incidents__deleted_at__isnull=True)
         .annotate(
             active=Count(
                 "facilitated_incidents", filter=Q(facilitated_incidents__status__in=AWAITING_REVIEW)
