@@ -63,6 +63,9 @@ def incident_list(*, filters: IncidentFilters) -> QuerySet[Incident]:
         return queryset.order_by(*order)
     if connection.vendor == "postgresql":
         query = SearchQuery(search, search_type="websearch", config=SEARCH_CONFIG)
+        # Ranking sorts every match: load team and facilitator for the page
+        # only (two small queries) instead of joining them to every match.
+        queryset = queryset.select_related(None).prefetch_related("team", "facilitator")
         return (
             queryset.filter(search_vector=query)
             .annotate(rank=SearchRank(F("search_vector"), query))
