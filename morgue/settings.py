@@ -130,6 +130,11 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Request bodies larger than this are refused before a view sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024))
 
+# --- Incidents ----------------------------------------------------------------
+# The words for each severity level (1 is the worst), replacing the defaults
+# in incidents/models/incident.py; e.g. {1: "1 – site down", 2: "2 – …"}.
+MORGUE_SEVERITY_LABELS: dict[int, str] = {}
+
 # --- Email ------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

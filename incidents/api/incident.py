@@ -87,7 +87,7 @@ class IncidentWriteSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, required=False)
     title = serializers.CharField(max_length=200)
     severity = serializers.ChoiceField(
-        choices=[level for level, _ in severity_choices()],
+        choices=severity_choices(),
         required=False,
         error_messages={"invalid_choice": SEVERITY_ERROR},
     )
@@ -349,7 +349,7 @@ class IncidentFilterSerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=200)
     status = serializers.ChoiceField(choices=Status.choices, required=False, allow_blank=True)
     severity = serializers.ChoiceField(
-        choices=[level for level, _ in severity_choices()],
+        choices=severity_choices(),
         required=False,
         error_messages={"invalid_choice": SEVERITY_ERROR},
     )

@@ -2,7 +2,6 @@ import datetime as dt
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from incidents.models import Incident, Revision, TimelineEvent
 from tests.factories import IncidentFactory, TeamFactory, UserFactory
@@ -218,20 +217,14 @@ def test_search_finds_words_in_title_and_postmortem(api):
         assert titles[0] == "Payment gateway timeouts"
 
 
-def _list_queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
-
-
 def test_the_api_list_runs_the_same_number_of_queries_whatever_the_page_size(
-    api, django_assert_max_num_queries
+    api, django_assert_max_num_queries, queries_for
 ):
     team = TeamFactory()
     for number in range(12):
         IncidentFactory(team=team, facilitator=UserFactory(), tags=[f"tag-{number}", "shared"])
-    small = _list_queries(api, f"{URL}?page_size=2")
-    large = _list_queries(api, f"{URL}?page_size=12")
+    small = queries_for(api, f"{URL}?page_size=2")
+    large = queries_for(api, f"{URL}?page_size=12")
     assert small == large
     with django_assert_max_num_queries(6):
         api.get(f"{URL}?page_size=50&search=incident")

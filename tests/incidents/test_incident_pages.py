@@ -2,9 +2,7 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from incidents.models import Incident, ReviewMeeting, Status
 from incidents.services import incident as services
@@ -155,21 +153,15 @@ def test_the_list_filters_and_searches(browser_client):
     assert browser_client.get("/incidents/", {"severity": "9"}).status_code == 200
 
 
-def _count(client, url) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
-
-
 def test_the_list_page_runs_the_same_number_of_queries_whatever_the_rows(
-    browser_client, django_assert_max_num_queries
+    browser_client, django_assert_max_num_queries, queries_for
 ):
     team = TeamFactory()
     IncidentFactory(team=team, facilitator=UserFactory(), tags=["a"])
-    few = _count(browser_client, "/incidents/")
+    few = queries_for(browser_client, "/incidents/")
     for number in range(15):
         IncidentFactory(team=team, facilitator=UserFactory(), tags=[f"tag-{number}", "b"])
-    assert _count(browser_client, "/incidents/") == few
+    assert queries_for(browser_client, "/incidents/") == few
     with django_assert_max_num_queries(few):
         browser_client.get("/incidents/?search=incident&status=open")
 

@@ -169,3 +169,10 @@ def test_the_demo_seeds_forty_incidents_once_with_some_blameful_phrasing():
     assert {incident.status for incident in Incident.objects.all()} >= {"resolved", "closed", "reviewed"}
     assert Incident.objects.filter(facilitator__isnull=False).exists()
     assert any(selectors.postmortem_findings(incident=incident) for incident in Incident.objects.all())
+
+
+def test_severity_labels_come_from_the_setting(settings):
+    settings.MORGUE_SEVERITY_LABELS = {1: "1 – everything is on fire"}
+    incident = IncidentFactory.build(severity=1)
+    assert incident.severity_label == "1 – everything is on fire"
+    assert IncidentFactory.build(severity=2).severity_label.startswith("2 – major")
