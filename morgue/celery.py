@@ -13,7 +13,13 @@ app.autodiscover_tasks()
 
 # Every periodic task Morgue runs. Each is idempotent, so a beat that fires
 # twice, or a worker that picks up a redelivered task, does no harm.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Incidents: re-enqueue review invitations whose task was lost.
+    "incidents-sweep-review-invitations": {
+        "task": "incidents.tasks.review.sweep_review_invitations",
+        "schedule": 600.0,
+    },
+}
 
 
 def ensure_broker_folders() -> None:

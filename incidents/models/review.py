@@ -24,6 +24,10 @@ class ReviewMeeting(models.Model):
     # raising it with a conditional UPDATE, so a redelivered task sends nothing.
     sent_sequence = models.IntegerField(default=-1)
     invitation_sent_at = models.DateTimeField(null=True, blank=True)
+    # The sequence someone asked to send, and when: the beat sweep re-enqueues
+    # a requested invitation whose task was lost.
+    requested_sequence = models.IntegerField(default=-1)
+    invitation_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

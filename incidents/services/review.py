@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -76,13 +77,40 @@ def schedule_review(
     return meeting
 
 
+@transaction.atomic
 def request_invitation(*, meeting: ReviewMeeting) -> ReviewMeeting:
-    """Email the invitation to every attendee once the current transaction commits."""
+    """Email the invitation to every attendee after commit; asking again re-sends it as a new sequence."""
     from incidents.tasks.review import send_review_invitation
 
+    meeting = ReviewMeeting.objects.select_for_update().get(pk=meeting.pk)
+    if not meeting.invitation_pending:
+        # Already sent (someone lost it): the same event, a higher SEQUENCE.
+        meeting.sequence += 1
+        meeting.updated_at = timezone.now()
+    meeting.requested_sequence = meeting.sequence
+    meeting.invitation_requested_at = timezone.now()
+    meeting.save(update_fields=["sequence", "updated_at", "requested_sequence", "invitation_requested_at"])
     sequence = meeting.sequence
     transaction.on_commit(lambda: send_review_invitation.delay(meeting.pk, sequence))
     return meeting
+
+
+def resend_lost_invitations(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:
+    """Enqueue again every requested invitation not sent after `older_than` (its task was lost)."""
+    from incidents.tasks.review import send_review_invitation
+
+    now = timezone.now()
+    lost = ReviewMeeting.objects.filter(
+        sent_sequence__lt=F("requested_sequence"),
+        requested_sequence=F("sequence"),
+        invitation_requested_at__lt=now - older_than,
+        starts_at__gt=now,
+    ).values_list("pk", "sequence")
+    count = 0
+    for meeting_id, sequence in lost:
+        send_review_invitation.delay(meeting_id, sequence)
+        count += 1
+    return count
 
 
 def invitation_ics(*, meeting: ReviewMeeting) -> bytes:

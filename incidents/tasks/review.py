@@ -4,7 +4,7 @@ import smtplib
 
 from celery import shared_task
 
-from incidents.services.review import deliver_invitation
+from incidents.services.review import deliver_invitation, resend_lost_invitations
 
 
 @shared_task(
@@ -16,3 +16,9 @@ from incidents.services.review import deliver_invitation
 def send_review_invitation(meeting_id: int, sequence: int) -> bool:
     """Email the invitation of one meeting sequence; a redelivered task sends nothing twice."""
     return deliver_invitation(meeting_id=meeting_id, sequence=sequence)
+
+
+@shared_task
+def sweep_review_invitations() -> int:
+    """Beat: re-enqueue requested invitations whose task was lost (sending stays once per sequence)."""
+    return resend_lost_invitations()

@@ -291,13 +291,7 @@ def review_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 def review_invite(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     meeting = get_object_or_404(ReviewMeeting, incident=incident)
-    with transaction.atomic():
-        if not meeting.invitation_pending:
-            # Sending again on purpose (someone lost it): a new sequence, same event.
-            meeting.sequence += 1
-            meeting.updated_at = timezone.now()
-            meeting.save(update_fields=["sequence", "updated_at"])
-        review_services.request_invitation(meeting=meeting)
+    review_services.request_invitation(meeting=meeting)
     messages.success(request, "The invitation is on its way to the attendees.")
     return redirect(incident)
 

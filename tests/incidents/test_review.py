@@ -181,3 +181,45 @@ def test_the_review_queue_lists_waiting_incidents_and_facilitator_load(facilitat
     assert queue["needs_facilitator"] == [waiting]
     assert queue["needs_meeting"] == [needs_meeting]
     assert [(row["user"], row["active"], row["reviewed"]) for row in queue["load"]] == [(facilitator, 1, 1)]
+
+
+def test_asking_again_resends_as_a_new_sequence_of_the_same_event(resolved_incident, facilitator, person):
+    with time_machine.travel(NOW, tick=False):
+        meeting = schedule_review(
+            incident=resolved_incident,
+            facilitator=facilitator,
+            starts_at=NOW + dt.timedelta(days=3),
+            by=person,
+        )
+        request_invitation(meeting=meeting)
+        assert send_review_invitation(meeting.pk, 0) is True
+        again = request_invitation(meeting=meeting)
+        assert again.sequence == 1 and again.invitation_pending
+        assert send_review_invitation(meeting.pk, 1) is True
+    assert len(mail.outbox) == 2
+
+
+def test_the_sweep_re_enqueues_a_requested_invitation_whose_task_was_lost(
+    resolved_incident, facilitator, person
+):
+    from incidents.tasks.review import sweep_review_invitations
+
+    with time_machine.travel(NOW, tick=False):
+        meeting = schedule_review(
+            incident=resolved_incident,
+            facilitator=facilitator,
+            starts_at=NOW + dt.timedelta(days=3),
+            by=person,
+        )
+        request_invitation(meeting=meeting)  # its on-commit task never runs in this test
+    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+        assert sweep_review_invitations() == 0
+    with (
+        time_machine.travel(NOW + dt.timedelta(minutes=11), tick=False),
+        mock.patch.object(send_review_invitation, "delay") as delay,
+    ):
+        assert sweep_review_invitations() == 1
+    delay.assert_called_once_with(meeting.pk, 0)
+    send_review_invitation(meeting.pk, 0)
+    with time_machine.travel(NOW + dt.timedelta(minutes=30), tick=False):
+        assert sweep_review_invitations() == 0
