@@ -64,6 +64,11 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _status(request: HttpRequest, form) -> int:
+    """400 for a refused submission (the page still shows the form with each field's sentence)."""
+    return 400 if request.method == "POST" and form.errors else 200
+
+
 def _save_form_errors(form, error: Exception) -> None:
     if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
         for field, messages_ in error.message_dict.items():
@@ -85,7 +90,9 @@ def incident_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Incident created. Add to its timeline and write its postmortem.")
             return redirect(incident)
-    return render(request, "incidents/form.html", {"form": form, "creating": True})
+    return render(
+        request, "incidents/form.html", {"form": form, "creating": True}, status=_status(request, form)
+    )
 
 
 def _incident_or_404(request: HttpRequest, pk: int) -> Incident:
@@ -176,6 +183,7 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "conflict": conflict,
             "editing": selectors.others_editing(incident=incident, user=request.user),
         },
+        status=409 if conflict else _status(request, form),
     )
 
 
@@ -284,6 +292,7 @@ def review_schedule(request: HttpRequest, pk: int) -> HttpResponse:
             "suggestion": suggestion,
             "facilitator_zone": facilitator_zone,
         },
+        status=_status(request, form),
     )
 
 

@@ -42,7 +42,7 @@ def test_the_form_refuses_out_of_order_times_and_bad_tags_with_sentences(browser
     response = browser_client.post(
         "/incidents/new/", form_data(detected_at="2026-03-01T12:00", tags="Bad Tag")
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = response.content.decode()
     assert "detected_at (detected) cannot be before impact_started_at (impact started)" in page
     assert "Tags are lowercase" in page
@@ -83,7 +83,7 @@ def test_editing_with_a_stale_version_keeps_the_persons_text_and_shows_the_other
         tldr="My carefully written tl;dr",
     )
     response = browser_client.post(f"/incidents/{incident.pk}/edit/", data)
-    assert response.status_code == 200
+    assert response.status_code == 409
     page = response.content.decode()
     assert "Someone else saved first" in page and "Olu Ade" in page
     assert "Their tl;dr" in page and "My carefully written tl;dr" in page
