@@ -70,17 +70,20 @@ def timeline_svg(*, milestones: list[Mark], events: list[Mark], zone: ZoneInfo, 
             f'<text x="{tick_x:.1f}" y="{AXIS_Y + 18}" text-anchor="middle" class="tick">'
             f"{escape(_format(at, zone, multi_day))}</text>"
         )
-    # Milestones above the axis; labels staggered on three rows so close ones stay readable.
+    # Milestones above the axis, each label on its own row so close ones stay readable;
+    # labels near an edge grow inwards.
     ordered = sorted(milestones, key=lambda mark: mark.at)
     for index, mark in enumerate(ordered):
         mark_x = x(mark.at)
-        label_y = 20 + (index % 3) * 16
+        label_y = 16 + (index % 6) * 15
+        share = (mark_x - LEFT) / (WIDTH - LEFT - RIGHT)
+        anchor = "start" if share < 0.25 else "end" if share > 0.75 else "middle"
         parts.append(
             f'<g class="milestone"><line x1="{mark_x:.1f}" y1="{label_y + 4}" '
             f'x2="{mark_x:.1f}" y2="{AXIS_Y}" '
             f'stroke="var(--accent)" stroke-dasharray="3 2"/>'
             f'<circle cx="{mark_x:.1f}" cy="{AXIS_Y}" r="5" fill="var(--accent)"/>'
-            f'<text x="{mark_x:.1f}" y="{label_y}" text-anchor="middle">{escape(mark.label)} '
+            f'<text x="{mark_x:.1f}" y="{label_y}" text-anchor="{anchor}">{escape(mark.label)} '
             f"{escape(_format(mark.at, zone, multi_day))}</text></g>"
         )
     # The duration between consecutive milestones, centred between them.
