@@ -125,7 +125,7 @@ def run() -> list[Result]:
         broad = median_seconds(search_queries("database failover"), repeat=30)
         selective = median_seconds(search_queries("incident 4242"), repeat=30)
 
-        user = get_user_model().objects.create_user("bench", password="x")  # noqa: S106
+        user = get_user_model().objects.create_user("bench", password="x")
         browser = Client()
         browser.force_login(user)
         api = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")

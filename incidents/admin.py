@@ -49,3 +49,30 @@ class RevisionAdmin(admin.ModelAdmin):
     list_display = ["incident", "number", "author", "created_at"]
     raw_id_fields = ["incident", "author"]
     readonly_fields = ["incident", "number", "author", "created_at", "changed_fields", "snapshot", "note"]
+
+
+# --- Evidence: deploys and graph snapshots -------------------------------------
+from .models import Deploy, DeployLink, GraphSnapshot  # noqa: E402
+
+
+@admin.register(Deploy)
+class DeployAdmin(admin.ModelAdmin):
+    list_display = ["stack", "environment", "started_at", "deployer", "old_revision", "new_revision"]
+    list_filter = ["environment", "stack"]
+    search_fields = ["deployer", "new_revision", "old_revision", "message"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(DeployLink)
+class DeployLinkAdmin(admin.ModelAdmin):
+    list_display = ["deploy", "incident", "linked_by", "linked_at"]
+    raw_id_fields = ["deploy", "incident", "event"]
+
+
+@admin.register(GraphSnapshot)
+class GraphSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["title", "incident", "status", "content_type", "size", "fetched_at"]
+    list_filter = ["status"]
+    search_fields = ["title", "url"]
+    raw_id_fields = ["incident", "event"]
+    readonly_fields = ["fetch_url", "attempts", "fetched_at", "size", "content_type"]

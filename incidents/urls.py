@@ -1,12 +1,19 @@
 from django.urls import path
 
+from .api.metrics import IncidentMetricsView
+from .views.report import incident_report_page
+
 app_name = "incidents"
 
 # HTML pages, included at the site root by morgue/urls.py.
-urlpatterns: list = []
+urlpatterns: list = [
+    path("reports/incidents/", incident_report_page, name="report"),
+]
 
 # REST endpoints, included under /api/v1/ by morgue/urls.py.
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    path("metrics/incidents/", IncidentMetricsView.as_view(), name="incident-metrics"),
+]
 
 # --- Incidents and postmortems ---------------------------------------------------
 from rest_framework.routers import SimpleRouter  # noqa: E402
@@ -45,4 +52,63 @@ urlpatterns += [
     path("incidents/<int:pk>/review.ics", incident_views.review_ics, name="review-ics"),
     path("incidents/<int:pk>/delete/", incident_views.incident_delete, name="delete"),
     path("incidents/<int:pk>/restore/", incident_views.incident_restore, name="restore"),
+]
+
+# --- Evidence: deploys, graph snapshots, chat logs ----------------------------
+from rest_framework.routers import SimpleRouter  # noqa: E402
+
+from .api import chatlog as chatlog_api  # noqa: E402
+from .api import deploy as deploy_api  # noqa: E402
+from .api import graph as graph_api  # noqa: E402
+from .views import evidence as evidence_views  # noqa: E402
+
+evidence_router = SimpleRouter()
+evidence_router.register("deploys", deploy_api.DeployViewSet, basename="deploy")
+
+urlpatterns += [
+    path("deploys/", evidence_views.deploy_log, name="deploy-log"),
+    path(
+        "incidents/<int:incident_id>/evidence/deploys/", evidence_views.link_deploy_view, name="link-deploy"
+    ),
+    path(
+        "incidents/<int:incident_id>/evidence/deploys/<int:deploy_id>/unlink/",
+        evidence_views.unlink_deploy_view,
+        name="unlink-deploy",
+    ),
+    path("incidents/<int:incident_id>/evidence/graphs/", evidence_views.add_graph_view, name="add-graph"),
+    path("incidents/<int:incident_id>/evidence/chatlog/", evidence_views.chatlog_view, name="chatlog"),
+    path("graphs/<int:snapshot_id>/image", evidence_views.graph_image, name="graph-image"),
+]
+
+api_urlpatterns += [
+    *evidence_router.urls,
+    path(
+        "incidents/<int:incident_id>/suggested-deploys/",
+        deploy_api.SuggestedDeploysView.as_view(),
+        name="incident-suggested-deploys",
+    ),
+    path(
+        "incidents/<int:incident_id>/deploys/",
+        deploy_api.IncidentDeploysView.as_view(),
+        name="incident-deploys",
+    ),
+    path(
+        "incidents/<int:incident_id>/deploys/<int:deploy_id>/",
+        deploy_api.IncidentDeployView.as_view(),
+        name="incident-deploy",
+    ),
+    path(
+        "incidents/<int:incident_id>/graphs/", graph_api.IncidentGraphsView.as_view(), name="incident-graphs"
+    ),
+    path(
+        "incidents/<int:incident_id>/graphs/<int:snapshot_id>/",
+        graph_api.IncidentGraphView.as_view(),
+        name="incident-graph",
+    ),
+    path(
+        "incidents/<int:incident_id>/chatlog/",
+        chatlog_api.IncidentChatLogView.as_view(),
+        name="incident-chatlog",
+    ),
+    path("metrics/deploys/", deploy_api.DeployMetricsView.as_view(), name="deploy-metrics"),
 ]

@@ -19,6 +19,10 @@ app.conf.beat_schedule = {
         "task": "incidents.tasks.review.sweep_review_invitations",
         "schedule": 600.0,
     },
+    "requeue-lost-graph-snapshots": {
+        "task": "incidents.tasks.graph.requeue_lost_graph_snapshots",
+        "schedule": 300.0,
+    },
 }
 
 

@@ -135,6 +135,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 # in incidents/models/incident.py; e.g. {1: "1 – site down", 2: "2 – …"}.
 MORGUE_SEVERITY_LABELS: dict[int, str] = {}
 
+# --- Incident evidence ------------------------------------------------------
+# Graph snapshots are fetched from URLs people paste; private, loopback and
+# link-local addresses are refused unless the host (or host:port) is listed here.
+GRAPH_FETCH_ALLOWED_HOSTS = [host.lower() for host in env_list("GRAPH_FETCH_ALLOWED_HOSTS")]
+# How far before impact started "Deploys before this incident" looks.
+DEPLOY_SUGGESTION_MINUTES = int(os.environ.get("DEPLOY_SUGGESTION_MINUTES", "60"))
+
 # --- Email ------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

@@ -40,12 +40,52 @@ class TeamFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda team: f"{team.slug}@example.com")
 
 
-# --- Incidents and postmortems ---------------------------------------------------
+# --- Evidence: deploys and graph snapshots (issue 4) ---------------------------
 import datetime as dt  # noqa: E402
 
 from django.utils import timezone  # noqa: E402
 
-from incidents.models import Incident, TimelineEvent  # noqa: E402
+from incidents.models import Deploy, GraphSnapshot, Incident  # noqa: E402
+
+
+class EvidenceIncidentFactory(factory.django.DjangoModelFactory):
+    """A plain incident for the evidence tests: impact at 14:00 UTC, detected ten minutes later."""
+
+    class Meta:
+        model = Incident
+
+    title = factory.Sequence(lambda n: f"Elevated errors {n}")
+    impact_started_at = factory.LazyFunction(lambda: dt.datetime(2026, 10, 3, 14, 0, tzinfo=dt.UTC))
+    detected_at = factory.LazyAttribute(
+        lambda incident: incident.impact_started_at + dt.timedelta(minutes=10)
+    )
+
+
+class DeployFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Deploy
+
+    stack = "web"
+    environment = "production"
+    deployer = "alice"
+    old_revision = factory.Sequence(lambda n: f"{n:010x}")
+    new_revision = factory.Sequence(lambda n: f"{n + 1:010x}")
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyAttribute(lambda deploy: deploy.started_at + dt.timedelta(minutes=3))
+
+
+class GraphSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GraphSnapshot
+
+    incident = factory.SubFactory(EvidenceIncidentFactory)
+    title = "5xx rate"
+    url = "http://graphs.example.com/render?target=stats.web.5xx"
+    fetch_url = factory.LazyAttribute(lambda snapshot: snapshot.url)
+
+
+# --- Incidents and postmortems (issue 3) ------------------------------------------
+from incidents.models import TimelineEvent  # noqa: E402
 
 
 class IncidentFactory(factory.django.DjangoModelFactory):

@@ -1,3 +1,4 @@
 """Celery tasks, one module per concept; each is imported here so Celery's autodiscovery finds it."""
 
 from . import review  # noqa: F401  (incidents and postmortems)
+from .graph import capture_graph, requeue_lost_graph_snapshots  # noqa: F401

@@ -16,6 +16,13 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default="127.0.0.1:8000", help="address:port for the web server")
 
     def handle(self, *args, addr: str, **options):
+        # Stop on Ctrl-C (SIGINT) and on SIGTERM, even when started from a
+        # shell that ignores SIGINT for background jobs.
+        def stop(signum, frame):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
         python = sys.executable
         celery = os.path.join(os.path.dirname(python), "celery")
         commands = {

@@ -1,0 +1,104 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from morgue.timezones import is_time_zone, zone
+
+from ..services.chatlog import ChatImport, import_chat_log
+from .deploy import visible_incident
+
+MAX_EXPORT_BYTES = 2 * 1024 * 1024
+
+
+class ChatLogWriteSerializer(serializers.Serializer):
+    text = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    file = serializers.FileField(
+        required=False, default=None, help_text="a Slack export JSON for one channel"
+    )
+    dry_run = serializers.BooleanField(required=False, default=False)
+    time_zone = serializers.CharField(
+        required=False, default="", help_text="IANA zone the log's times are in; default: yours"
+    )
+
+    def validate_time_zone(self, name: str) -> str:
+        if name and not is_time_zone(name):
+            raise serializers.ValidationError(f"{name} is not a known time zone.")
+        return name
+
+    def validate(self, data):
+        upload = data.pop("file")
+        if upload is not None:
+            content = upload.read(MAX_EXPORT_BYTES + 1)
+            if len(content) > MAX_EXPORT_BYTES:
+                raise serializers.ValidationError({"file": "The file is larger than the 2 MB limit."})
+            try:
+                data["text"] = content.decode("utf-8-sig")
+            except UnicodeDecodeError as error:
+                raise serializers.ValidationError({"file": "The file is not UTF-8 text."}) from error
+        if not data["text"].strip():
+            raise serializers.ValidationError({"text": "Paste a chat log or upload a Slack export."})
+        return data
+
+
+class ChatLineSerializer(serializers.Serializer):
+    line_number = serializers.IntegerField()
+    occurred_at = serializers.DateTimeField()
+    speaker = serializers.CharField()
+    text = serializers.CharField()
+    new = serializers.BooleanField(help_text="false when the timeline already has this line")
+
+
+class UnparsedLineSerializer(serializers.Serializer):
+    line_number = serializers.IntegerField()
+    line = serializers.CharField()
+
+
+class ChatImportSerializer(serializers.Serializer):
+    imported = serializers.IntegerField(help_text="events added (on a dry run: that would be added)")
+    dry_run = serializers.BooleanField()
+    events = ChatLineSerializer(many=True)
+    unparsed = UnparsedLineSerializer(many=True)
+
+
+def chat_import_data(result: ChatImport) -> dict:
+    return {
+        "imported": result.imported,
+        "dry_run": result.dry_run,
+        "events": [
+            {
+                "line_number": line.line_number,
+                "occurred_at": line.occurred_at,
+                "speaker": line.speaker,
+                "text": line.text,
+                "new": new,
+            }
+            for line, new in zip(result.lines, result.new, strict=True)
+        ],
+        "unparsed": [{"line_number": line.line_number, "line": line.line} for line in result.unparsed],
+    }
+
+
+class IncidentChatLogView(APIView):
+    """Import a war-room chat log (IRC lines or a Slack export) into the incident's timeline."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(request=ChatLogWriteSerializer, responses=ChatImportSerializer)
+    def post(self, request: Request, incident_id: int) -> Response:
+        incident = visible_incident(incident_id)
+        serializer = ChatLogWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        profile = getattr(request.user, "profile", None)
+        time_zone = data["time_zone"] or (profile.time_zone if profile else "UTC")
+        result = import_chat_log(
+            incident=incident,
+            text=data["text"],
+            zone=zone(time_zone),
+            dry_run=data["dry_run"],
+            user=request.user,
+        )
+        return Response(ChatImportSerializer(chat_import_data(result)).data)

@@ -1,0 +1,154 @@
+"""The incident metrics report page: figures, per-period buckets, distributions, comparison."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from morgue import charts, stats
+
+from ..models import Severity, Status
+from .metrics import IncidentFilters, filtered_incidents, incident_metrics
+
+SMALL_BUCKET = 10  # fewer incidents than this: drawn faded, with a note
+
+
+@dataclass(frozen=True)
+class Row:
+    """One incident's figures, for buckets, distributions and the CSV export."""
+
+    incident_id: int
+    title: str
+    severity: int
+    status: str
+    team: str
+    started: dt.datetime
+    time_to_detect: float | None
+    time_to_resolve: float | None
+    impact: float | None
+
+
+def incident_rows(filters: IncidentFilters) -> list[Row]:
+    """The incidents behind the numbers, with durations (None while open or missing)."""
+    rows = []
+    values = (
+        filtered_incidents(filters)
+        .order_by("impact_started_at", "id")
+        .values_list(
+            "id", "title", "severity", "status", "team__slug",
+            "impact_started_at", "detected_at", "mitigated_at", "resolved_at",
+        )
+    )  # fmt: skip
+    for pk, title, severity, status, team, started, detected, mitigated, resolved in values:
+        timed = status != Status.OPEN
+        end = mitigated or resolved
+        rows.append(
+            Row(
+                incident_id=pk,
+                title=title,
+                severity=severity,
+                status=status,
+                team=team or "",
+                started=started,
+                time_to_detect=(detected - started).total_seconds() if timed else None,
+                time_to_resolve=(resolved - detected).total_seconds() if timed and resolved else None,
+                impact=(end - started).total_seconds() if timed and end else None,
+            )
+        )
+    return rows
+
+
+def _month_key(instant: dt.datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).strftime("%Y-%m")
+
+
+def _quarter_key(instant: dt.datetime, zone: ZoneInfo) -> str:
+    local = instant.astimezone(zone)
+    return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
+
+
+def _buckets(rows: list[Row], key, zone: ZoneInfo, label: str) -> dict:
+    grouped: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        grouped[key(row.started, zone)].append(row)
+    names = sorted(grouped)
+    faded = [index for index, name in enumerate(names) if len(grouped[name]) < SMALL_BUCKET]
+    by_severity = charts.bar_chart(
+        f"Incidents per {label} by severity",
+        names,
+        [
+            charts.Series(
+                f"sev {level}", [sum(1 for r in grouped[name] if r.severity == level) for name in names]
+            )
+            for level in Severity.values
+        ],
+        y_label="incidents",
+        x_label=label,
+        stacked=True,
+        faded=faded,
+    )
+    medians = charts.line_chart(
+        f"Median durations per {label}",
+        names,
+        [
+            charts.Series(
+                "time to detect",
+                [
+                    stats.median([r.time_to_detect for r in grouped[n] if r.time_to_detect is not None])
+                    for n in names
+                ],
+            ),
+            charts.Series(
+                "time to resolve",
+                [
+                    stats.median([r.time_to_resolve for r in grouped[n] if r.time_to_resolve is not None])
+                    for n in names
+                ],
+            ),
+        ],
+        y_label="seconds",
+        x_label=label,
+        y_formatter=charts.format_duration,
+    )
+    small = [names[index] for index in faded]
+    return {"counts": by_severity, "medians": medians, "small": small}
+
+
+def comparison(current: IncidentFilters, previous: IncidentFilters) -> dict:
+    """Difference in medians between two periods with a bootstrap 95% interval."""
+    now_rows = incident_rows(current)
+    then_rows = incident_rows(previous)
+    result = {}
+    for name, attribute in (("time_to_detect", "time_to_detect"), ("time_to_resolve", "time_to_resolve")):
+        result[name] = stats.bootstrap_median_difference(
+            [getattr(r, attribute) for r in then_rows if getattr(r, attribute) is not None],
+            [getattr(r, attribute) for r in now_rows if getattr(r, attribute) is not None],
+        )
+    return result
+
+
+def incident_report(
+    *, filters: IncidentFilters, zone: ZoneInfo, compare_with: IncidentFilters | None
+) -> dict:
+    rows = incident_rows(filters)
+    detect = [r.time_to_detect for r in rows if r.time_to_detect is not None]
+    resolve = [r.time_to_resolve for r in rows if r.time_to_resolve is not None]
+    report = {
+        "metrics": incident_metrics(filters),
+        "rows": rows,
+        "monthly": _buckets(rows, _month_key, zone, "month"),
+        "quarterly": _buckets(rows, _quarter_key, zone, "quarter"),
+        "distribution": charts.ecdf(
+            "Distribution of time to detect and time to resolve",
+            [charts.Series("time to detect", detect), charts.Series("time to resolve", resolve)],
+            x_label="duration (log scale)",
+        ),
+        "strip": charts.strip_plot(
+            "Each incident's time to detect and time to resolve",
+            [charts.Series("detect", detect), charts.Series("resolve", resolve)],
+            x_label="duration (log scale)",
+        ),
+        "comparison": comparison(filters, compare_with) if compare_with else None,
+        "small_bucket": SMALL_BUCKET,
+    }
+    return report

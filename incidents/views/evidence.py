@@ -1,0 +1,260 @@
+"""HTML for the incident evidence: the deploy log page and the incident page's evidence panel actions."""
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from morgue import charts
+from morgue.exceptions import MorgueError
+from morgue.timezones import is_time_zone, zone
+
+from ..models import Deploy, GraphSnapshot, Incident
+from ..selectors import deploy as selectors
+from ..services.chatlog import UnparseableLog, import_chat_log
+from ..services.deploy import link_deploy, unlink_deploy
+from ..services.graph import add_graph_snapshot
+
+DEPLOYS_PER_PAGE = 100
+CHART_DAYS = 60
+MAX_UNPARSED_SHOWN = 20
+
+
+class DeployLogForm(forms.Form):
+    stack = forms.ChoiceField(required=False)
+    environment = forms.ChoiceField(required=False)
+    deployer = forms.CharField(required=False, max_length=100)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="inclusive"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        distinct = Deploy.objects.order_by()
+        stacks = sorted(set(distinct.values_list("stack", flat=True).distinct()))
+        environments = sorted(set(distinct.values_list("environment", flat=True).distinct()))
+        self.fields["stack"].choices = [("", "any stack"), *((name, name) for name in stacks)]
+        self.fields["environment"].choices = [
+            ("", "any environment"),
+            *((name, name) for name in environments),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            self.add_error("until", "The end of the period must not be before its start.")
+        return data
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_current_timezone())
+
+
+def _deploys_chart(queryset, *, since: dt.datetime | None, until: dt.datetime | None) -> charts.Chart | None:
+    now = timezone.now()
+    since = since or _local_midnight(timezone.localdate(now) - dt.timedelta(days=CHART_DAYS - 1))
+    counts = selectors.deploys_per_day(
+        queryset.started_between(since, until), zone=timezone.get_current_timezone()
+    )
+    if not counts:
+        return None
+    return charts.bar_chart(
+        "Deploys per day",
+        [day.strftime("%d %b") for day, _ in counts],
+        [charts.Series("deploys", [count for _, count in counts])],
+        y_label="deploys",
+        x_label="day",
+    )
+
+
+@require_GET
+def deploy_log(request: HttpRequest) -> HttpResponse:
+    """The deploy log: newest first, one line per deploy, with filters and deploys per day."""
+    form = DeployLogForm(request.GET or None)
+    filters: dict = {}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = {key: data[key] for key in ("stack", "environment", "deployer") if data[key]}
+        if data["since"]:
+            filters["since"] = _local_midnight(data["since"])
+        if data["until"]:
+            filters["until"] = _local_midnight(data["until"] + dt.timedelta(days=1))
+    deploys = selectors.deploy_log(**filters)
+    page = Paginator(deploys, DEPLOYS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    chart = _deploys_chart(deploys, since=filters.get("since"), until=filters.get("until"))
+    return render(
+        request,
+        "incidents/deploys.html",
+        {"form": form, "page": page, "query": query.urlencode(), "chart": chart},
+    )
+
+
+def _incident(incident_id: int) -> Incident:
+    return get_object_or_404(Incident.objects.visible(), pk=incident_id)
+
+
+def _incident_url(incident: Incident) -> str:
+    """The incident's evidence panel (the deploy log if the incident page is not installed)."""
+    try:
+        return incident.get_absolute_url() + "#evidence"
+    except NoReverseMatch:
+        return reverse("incidents:deploy-log")
+
+
+def _back(incident: Incident) -> HttpResponse:
+    return redirect(_incident_url(incident))
+
+
+@require_POST
+def link_deploy_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = _incident(incident_id)
+    deploy_id = request.POST.get("deploy", "")
+    deploy = Deploy.objects.filter(pk=deploy_id).first() if deploy_id.isdigit() else None
+    if deploy is None:
+        messages.error(request, "That deploy does not exist.")
+        return _back(incident)
+    link_deploy(incident=incident, deploy=deploy, user=request.user)
+    messages.success(request, f"Linked the deploy {deploy.summary()}; it is on the timeline.")
+    return _back(incident)
+
+
+@require_POST
+def unlink_deploy_view(request: HttpRequest, incident_id: int, deploy_id: int) -> HttpResponse:
+    incident = _incident(incident_id)
+    deploy = get_object_or_404(Deploy, pk=deploy_id)
+    unlink_deploy(incident=incident, deploy=deploy)
+    messages.success(request, "The deploy is no longer linked.")
+    return _back(incident)
+
+
+class GraphForm(forms.Form):
+    title = forms.CharField(max_length=200, required=False)
+    url = forms.URLField(max_length=2000, required=False, assume_scheme="https")
+    image = forms.FileField(required=False)
+    pinned_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Pin to moment"
+    )
+
+    def clean(self):
+        data = super().clean()
+        url, image = data.get("url"), data.get("image")
+        if url and not url.lower().startswith(("http://", "https://")):
+            self.add_error("url", "Only http and https URLs can be fetched.")
+        if not url and not image and "url" not in self.errors:
+            self.add_error("url", "Give the graph's URL or drop its image.")
+        if not data.get("title"):
+            data["title"] = image.name if image else "Graph"
+        return data
+
+
+@require_POST
+def add_graph_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = _incident(incident_id)
+    form = GraphForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return _back(incident)
+    data = form.cleaned_data
+    try:
+        snapshot = add_graph_snapshot(
+            incident=incident,
+            title=data["title"],
+            url=data["url"] or "",
+            upload=data["image"],
+            pinned_at=data["pinned_at"],
+            user=request.user,
+        )
+    except MorgueError as error:
+        messages.error(request, error.message)
+        return _back(incident)
+    if snapshot.status == "captured":
+        messages.success(request, f"The graph “{snapshot.title}” is stored with the incident.")
+    else:
+        messages.success(request, f"The graph “{snapshot.title}” is being captured; reload to see it.")
+    return _back(incident)
+
+
+@require_GET
+def graph_image(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    """A stored snapshot, served to signed-in people whatever the storage backend."""
+    snapshot = get_object_or_404(GraphSnapshot, pk=snapshot_id, incident__deleted_at__isnull=True)
+    if not snapshot.image:
+        raise Http404("This snapshot has no stored image.")
+    response = FileResponse(snapshot.image.open("rb"), content_type=snapshot.content_type)
+    # Only sniffed PNG, JPEG and GIF are stored; this keeps browsers from guessing otherwise.
+    response["Content-Security-Policy"] = "default-src 'none'"
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@require_POST
+def chatlog_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """Preview a pasted war-room log, or import it into the timeline."""
+    incident = _incident(incident_id)
+    text = request.POST.get("text", "")
+    upload = request.FILES.get("file")
+    if upload is not None:
+        text = upload.read(2 * 1024 * 1024).decode("utf-8-sig", errors="replace")
+    time_zone = request.POST.get("time_zone", "")
+    if not is_time_zone(time_zone):
+        time_zone = request.user.profile.time_zone if hasattr(request.user, "profile") else "UTC"
+    preview = request.POST.get("action") != "import"
+    if not text.strip():
+        messages.error(request, "Paste a chat log or upload a Slack export.")
+        return _back(incident)
+    try:
+        result = import_chat_log(
+            incident=incident, text=text, zone=zone(time_zone), dry_run=preview, user=request.user
+        )
+    except UnparseableLog as error:
+        messages.error(request, error.message)
+        return render(
+            request,
+            "incidents/chatlog_preview.html",
+            {
+                "incident": incident,
+                "back_url": _incident_url(incident),
+                "text": text,
+                "time_zone": time_zone,
+                "result": None,
+                "error": error,
+                "unparsed": error.extra["unparsed"],
+            },
+            status=400,
+        )
+    if preview:
+        return render(
+            request,
+            "incidents/chatlog_preview.html",
+            {
+                "incident": incident,
+                "back_url": _incident_url(incident),
+                "text": text,
+                "time_zone": time_zone,
+                "result": result,
+                "rows": list(zip(result.lines, result.new, strict=True)),
+                "unparsed": result.unparsed,
+            },
+        )
+    already = len(result.lines) - result.imported
+    messages.success(
+        request,
+        f"Imported {result.imported} line{'s' if result.imported != 1 else ''} into the timeline"
+        + (f"; {already} were already there." if already else "."),
+    )
+    for line in result.unparsed[:MAX_UNPARSED_SHOWN]:
+        messages.warning(request, f"Line {line.line_number} could not be parsed: {line.line}")
+    if len(result.unparsed) > MAX_UNPARSED_SHOWN:
+        messages.warning(request, f"… and {len(result.unparsed) - MAX_UNPARSED_SHOWN} more unparsed lines.")
+    return _back(incident)

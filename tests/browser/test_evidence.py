@@ -1,0 +1,97 @@
+"""From the browser: the deploy log, linking the culprit deploy, a captured Graphite graph, a war-room log."""
+
+import datetime as dt
+
+import pytest
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template import RequestContext, Template
+from django.urls import path
+from playwright.sync_api import expect
+
+from incidents.models import DeployLink, EventKind, GraphSnapshot, Incident, TimelineEvent
+from incidents.tasks.graph import capture_graph
+from morgue.urls import urlpatterns as site_urlpatterns
+from tests.factories import DeployFactory, EvidenceIncidentFactory, ProfileFactory, UserFactory
+from tests.incidents.graph_server import graph_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__)]
+
+PANEL = Template(
+    '{% extends "base.html" %}{% block content %}<h1>{{ incident.title }}</h1>'
+    '{% include "incidents/_evidence.html" %}{% endblock %}'
+)
+
+
+def evidence_page(request, incident_id: int) -> HttpResponse:
+    """The evidence panel on a bare page, as the incident page includes it."""
+    incident = get_object_or_404(Incident, pk=incident_id)
+    return HttpResponse(PANEL.render(RequestContext(request, {"incident": incident})))
+
+
+urlpatterns = [path("evidence-panel/<int:incident_id>/", evidence_page), *site_urlpatterns]
+
+
+def test_link_the_deploy_add_a_graph_and_import_the_war_room_log(page, live_server, login, settings, sample):
+    ProfileFactory(user=UserFactory(username="pat"), time_zone="UTC")
+    impact = dt.datetime(2026, 10, 3, 14, 0, tzinfo=dt.UTC)
+    incident = EvidenceIncidentFactory(
+        title="Listings 500s",
+        impact_started_at=impact,
+        detected_at=impact + dt.timedelta(minutes=2),
+        resolved_at=impact + dt.timedelta(minutes=15),
+    )
+    culprit = DeployFactory(
+        started_at=impact - dt.timedelta(minutes=4),
+        deployer="rlee",
+        old_revision="3ee7f99bb3",
+        new_revision="4add615720",
+    )
+    DeployFactory(started_at=impact - dt.timedelta(days=1), deployer="akim", environment="qa")
+    panel = f"{live_server.url}/evidence-panel/{incident.pk}/"
+    login("pat")
+
+    # The deploy log, newest first.
+    page.goto(f"{live_server.url}/deploys/")
+    rows = page.locator("table.deploy-log tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("3ee7f99bb3 → 4add615720")
+    expect(rows.first).to_contain_text("rlee")
+    page.select_option("#id_environment", "qa")
+    page.click("text=Filter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("akim")
+
+    # One click links the suggested deploy.
+    page.goto(panel)
+    page.get_by_role("button", name=f"Link deploy {culprit.summary()}").click()
+    page.wait_for_load_state()
+    assert DeployLink.objects.filter(incident=incident, deploy=culprit).exists()
+    page.goto(panel)
+    expect(page.locator(".linked-deploys")).to_contain_text("4add615720")
+
+    # A Graphite graph from a metrics server allowed by the setting, captured for the incident window.
+    with graph_server() as (base, requests):
+        settings.GRAPH_FETCH_ALLOWED_HOSTS = [base.removeprefix("http://")]
+        page.fill("#graph-title", "5xx per minute")
+        page.fill("#graph-url", f"{base}/render?target=sumSeries(stats.web.*.http_5xx)&from=-1h")
+        page.click("text=Add graph")
+        page.wait_for_load_state()
+        snapshot = GraphSnapshot.objects.get(incident=incident)
+        capture_graph(snapshot.pk)  # what the worker does
+        assert f"from={int((impact - dt.timedelta(minutes=30)).timestamp())}" in requests[0][0]
+    page.goto(panel)
+    figure = page.locator(f"#graph-{snapshot.pk}")
+    expect(figure).to_contain_text("Captured")
+    expect(figure.get_by_role("link", name="Live graph")).to_be_visible()
+    assert figure.locator("img").evaluate("image => image.complete && image.naturalWidth > 0")
+
+    # A war-room log: preview first, then import.
+    page.fill("#chatlog-text", sample("irc-warroom.log"))
+    page.fill("#chatlog-zone", "UTC")
+    page.click("text=Preview")
+    expect(page.locator("main")).to_contain_text("9 lines will be added")
+    expect(page.locator("table.unparsed")).to_contain_text("this line has no time")
+    page.click("text=Import 9 lines")
+    expect(page.locator(".messages")).to_contain_text("Imported 9 lines into the timeline")
+    assert TimelineEvent.objects.filter(incident=incident, kind=EventKind.COMMUNICATION).count() == 9

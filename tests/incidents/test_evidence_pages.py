@@ -1,0 +1,124 @@
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template import Context, Template
+from django.test import RequestFactory
+
+from incidents.models import DeployLink, GraphSnapshot, TimelineEvent
+from tests.factories import DeployFactory, EvidenceIncidentFactory
+from tests.incidents.graph_server import PNG
+
+pytestmark = pytest.mark.django_db
+
+IMPACT = dt.datetime(2026, 10, 3, 14, 0, tzinfo=dt.UTC)
+
+
+@time_machine.travel(IMPACT + dt.timedelta(days=1), tick=False)
+def test_the_deploy_log_lists_deploys_newest_first_with_a_chart(
+    browser_client, django_assert_max_num_queries
+):
+    for hours in range(30):
+        DeployFactory(started_at=IMPACT - dt.timedelta(hours=hours), deployer=f"person{hours}")
+    with django_assert_max_num_queries(9):
+        response = browser_client.get("/deploys/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.index("person0") < html.index("person1<")
+    assert "Deploys per day" in html
+    assert "PRODUCTION" in html
+
+
+def test_the_deploy_log_filters(browser_client):
+    DeployFactory(stack="search", deployer="bob", started_at=IMPACT)
+    DeployFactory(stack="web", deployer="carol", started_at=IMPACT)
+    response = browser_client.get("/deploys/?stack=search")
+    html = response.content.decode()
+    assert "bob" in html
+    assert "carol" not in html
+    assert browser_client.get("/deploys/?since=2026-10-04&until=2026-10-01").status_code == 200
+    assert browser_client.get("/deploys/?since=nonsense").status_code == 200
+
+
+def render_panel(incident, user):
+    request = RequestFactory().get("/")
+    request.user = user
+    return Template('{% include "incidents/_evidence.html" %}').render(
+        Context({"incident": incident, "request": request, "user": user})
+    )
+
+
+def test_the_evidence_panel_suggests_deploys_and_shows_snapshots(person, django_assert_max_num_queries):
+    incident = EvidenceIncidentFactory(impact_started_at=IMPACT)
+    DeployFactory(started_at=IMPACT - dt.timedelta(minutes=5), deployer="rlee")
+    GraphSnapshot.objects.create(
+        incident=incident,
+        title="5xx",
+        url="https://g.example.com/a.png",
+        status="failed",
+        failure_reason="The graph server answered HTTP 404 Not Found.",
+    )
+    with django_assert_max_num_queries(5):
+        html = render_panel(incident, person)
+    assert "rlee" in html
+    assert "Link</button>" in html
+    assert "HTTP 404" in html
+
+
+def test_one_click_links_a_suggested_deploy(browser_client):
+    incident = EvidenceIncidentFactory(impact_started_at=IMPACT)
+    deploy = DeployFactory(started_at=IMPACT - dt.timedelta(minutes=5))
+    response = browser_client.post(f"/incidents/{incident.pk}/evidence/deploys/", {"deploy": deploy.pk})
+    assert response.status_code == 302
+    assert DeployLink.objects.filter(incident=incident, deploy=deploy).exists()
+    assert (
+        browser_client.post(f"/incidents/{incident.pk}/evidence/deploys/", {"deploy": "x"}).status_code == 302
+    )
+    browser_client.post(f"/incidents/{incident.pk}/evidence/deploys/{deploy.pk}/unlink/")
+    assert not DeployLink.objects.exists()
+
+
+def test_a_dropped_image_is_stored_and_served_to_signed_in_people(browser_client, client):
+    incident = EvidenceIncidentFactory()
+    upload = SimpleUploadedFile("errors.png", PNG, content_type="image/png")
+    browser_client.post(f"/incidents/{incident.pk}/evidence/graphs/", {"image": upload})
+    snapshot = GraphSnapshot.objects.get()
+    assert snapshot.title == "errors.png"
+    response = browser_client.get(f"/graphs/{snapshot.pk}/image")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content) == PNG
+
+
+def test_a_graph_form_with_a_bad_url_saves_nothing(browser_client):
+    incident = EvidenceIncidentFactory()
+    response = browser_client.post(
+        f"/incidents/{incident.pk}/evidence/graphs/", {"url": "javascript:alert(1)"}
+    )
+    assert response.status_code == 302
+    assert not GraphSnapshot.objects.exists()
+
+
+def test_a_pasted_log_is_previewed_then_imported(browser_client, sample):
+    incident = EvidenceIncidentFactory(impact_started_at=IMPACT)
+    preview = browser_client.post(
+        f"/incidents/{incident.pk}/evidence/chatlog/", {"text": sample("irc-warroom.log"), "time_zone": "UTC"}
+    )
+    html = preview.content.decode()
+    assert "9 lines will be added" in html
+    assert "this line has no time" in html
+    assert not TimelineEvent.objects.exists()
+
+    browser_client.post(
+        f"/incidents/{incident.pk}/evidence/chatlog/",
+        {"text": sample("irc-warroom.log"), "time_zone": "UTC", "action": "import"},
+    )
+    assert TimelineEvent.objects.count() == 9
+
+
+def test_a_log_with_nothing_parseable_lists_its_lines(browser_client):
+    incident = EvidenceIncidentFactory()
+    response = browser_client.post(f"/incidents/{incident.pk}/evidence/chatlog/", {"text": "hello there"})
+    assert response.status_code == 400
+    assert "hello there" in response.content.decode()

@@ -1,0 +1,84 @@
+import datetime as dt
+
+import pytest
+import time_machine
+
+from incidents.models import Incident, Status
+
+NOW = dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC)
+
+
+def _incidents(count: int, *, start: dt.datetime, detect_minutes: int, resolve_minutes: int):
+    for index in range(count):
+        started = start + dt.timedelta(days=index)
+        Incident.objects.create(
+            title=f"Incident {index}",
+            severity=1 + index % 5,
+            status=Status.RESOLVED,
+            impact_started_at=started,
+            detected_at=started + dt.timedelta(minutes=detect_minutes + index),
+            resolved_at=started + dt.timedelta(minutes=detect_minutes + index + resolve_minutes),
+        )
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.mark.django_db
+def test_report_page_shows_medians_with_n_and_charts(browser_client, frozen, django_assert_max_num_queries):
+    _incidents(12, start=dt.datetime(2026, 3, 25, tzinfo=dt.UTC), detect_minutes=5, resolve_minutes=60)
+
+    with django_assert_max_num_queries(12):
+        response = browser_client.get("/reports/incidents/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "12</strong> incidents started" in html
+    assert "outlier-sensitive" in html
+    assert html.count("<svg") >= 6
+    assert "Faded bars have fewer than 10 incidents: 2026-03, 2026-04" in html
+
+
+@pytest.mark.django_db
+def test_comparing_similar_periods_says_not_distinguishable(browser_client, frozen):
+    _incidents(15, start=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), detect_minutes=10, resolve_minutes=60)
+    _incidents(15, start=dt.datetime(2026, 4, 1, tzinfo=dt.UTC), detect_minutes=10, resolve_minutes=60)
+
+    response = browser_client.get(
+        "/reports/incidents/",
+        {
+            "since": "2026-04-01",
+            "until": "2026-06-30",
+            "compare_since": "2026-01-01",
+            "compare_until": "2026-03-31",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "not distinguishable from noise" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_report_exports_the_incidents_as_csv(browser_client, frozen):
+    _incidents(3, start=dt.datetime(2026, 5, 1, tzinfo=dt.UTC), detect_minutes=5, resolve_minutes=60)
+
+    response = browser_client.get(
+        "/reports/incidents/", {"since": "2026-05-01", "until": "2026-05-31", "format": "csv"}
+    )
+
+    lines = response.content.decode().splitlines()
+    assert response["Content-Type"].startswith("text/csv")
+    assert lines[0].startswith("id,title,severity")
+    assert len(lines) == 4
+    assert lines[1].endswith(",300.0,3600.0,3900.0")
+
+
+@pytest.mark.django_db
+def test_bad_report_dates_are_named(browser_client):
+    response = browser_client.get("/reports/incidents/", {"since": "2026-05-10", "until": "2026-05-01"})
+
+    assert response.status_code == 400
+    assert "until must not be before since" in response.content.decode()

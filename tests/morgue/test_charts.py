@@ -1,0 +1,69 @@
+import xml.etree.ElementTree as ElementTree
+
+from morgue import charts
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _parse(chart):
+    return ElementTree.fromstring(str(chart.svg))
+
+
+def test_bar_chart_is_valid_accessible_svg_with_its_numbers_as_a_table():
+    chart = charts.bar_chart(
+        "Incidents per month",
+        ["2026-01", "2026-02"],
+        [charts.Series("sev 1", [2, 0]), charts.Series("sev 2", [5, 3])],
+        y_label="incidents",
+        x_label="month",
+        stacked=True,
+        faded=[1],
+    )
+
+    root = _parse(chart)
+    assert root.get("role") == "img"
+    assert root.find(f"{SVG}title").text == "Incidents per month"
+    assert len(root.findall(f"{SVG}rect")) == 4 + 2  # bars plus legend swatches
+    assert chart.table.headers == ["month", "sev 1", "sev 2", "note"]
+    assert chart.table.rows[1] == ["2026-02", 0, 3, "fewer than 10: read with care"]
+    assert chart.csv().splitlines()[0] == "month,sev 1,sev 2,note"
+
+
+def test_text_is_escaped():
+    chart = charts.bar_chart("<script>", ["<b>"], [charts.Series("x&y", [1])], y_label="n")
+
+    assert "<script>" not in str(chart.svg)
+    _parse(chart)
+
+
+def test_line_heatmap_strip_and_ecdf_render():
+    line = charts.line_chart("Median", ["a", "b", "c"], [charts.Series("ttd", [60, None, 120])], "seconds")
+    heat = charts.heatmap(
+        "Pages", ["Mon", "Tue"], [f"{h:02d}" for h in range(24)], [[1] * 24, [0] * 24], "pages"
+    )
+    strip = charts.strip_plot(
+        "Durations", [charts.Series("ttd", [5, 60, 3600]), charts.Series("ttr", [])], "time"
+    )
+    cumulative = charts.ecdf("ECDF", [charts.Series("ttr", [30, 300, 3000])], "time to resolve")
+
+    for chart in (line, heat, strip, cumulative):
+        _parse(chart)
+    assert "median" in str(strip.svg)
+    assert cumulative.table.rows[-1] == ["ttr", 3000, 1.0]
+
+
+def test_nice_ticks_cover_the_maximum():
+    assert charts.nice_ticks(7) == [0, 2, 4, 6, 8]
+    assert charts.nice_ticks(0) == [0, 1]
+
+
+def test_duration_axes_use_round_durations():
+    assert charts.nice_duration_ticks(7000) == [0, 1800, 3600, 5400, 7200]
+    assert [charts.format_duration(t) for t in charts.nice_duration_ticks(250)] == [
+        "0s",
+        "1m",
+        "2m",
+        "3m",
+        "4m",
+        "5m",
+    ]

@@ -1,0 +1,63 @@
+import random
+import statistics
+
+import pytest
+
+from morgue import stats
+
+
+def _reference_percentile(values, fraction):
+    # Independent computation: statistics.quantiles with the inclusive method
+    # interpolates exactly like percentile_cont.
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[round(fraction * 100) - 1]
+
+
+@pytest.mark.parametrize("fraction", [0.25, 0.5, 0.75, 0.9])
+def test_percentiles_agree_with_an_independent_computation(fraction):
+    values = [random.Random(7).lognormvariate(5, 1.5) for _ in range(137)]
+
+    assert stats.percentile(values, fraction) == pytest.approx(_reference_percentile(values, fraction))
+
+
+def test_median_of_even_and_odd_counts():
+    assert stats.median([3, 1, 2]) == 2
+    assert stats.median([4, 1, 3, 2]) == 2.5
+    assert stats.median([]) is None
+
+
+def test_summary_skips_missing_values_and_reports_n():
+    result = stats.summary([60, None, 120, 180, 3600])
+
+    assert result["n"] == 4
+    assert result["median"] == 150
+    assert result["mean"] == pytest.approx(990)
+    assert result["q1"] == pytest.approx(105)
+    assert stats.summary([]) == {"n": 0, "median": None, "p90": None, "q1": None, "q3": None, "mean": None}
+
+
+def test_bootstrap_interval_contains_the_true_difference_on_synthetic_data():
+    generator = random.Random(1)
+    before = [generator.expovariate(1 / 600) for _ in range(400)]  # median ≈ 416 s
+    after = [generator.expovariate(1 / 300) for _ in range(400)]  # median ≈ 208 s
+    true_difference = 300 * 0.6931 - 600 * 0.6931
+
+    result = stats.bootstrap_median_difference(before, after, resamples=1000)
+
+    assert result.low <= true_difference <= result.high
+    assert result.distinguishable
+
+
+def test_two_samples_of_the_same_distribution_are_not_distinguishable():
+    generator = random.Random(3)
+    a = [generator.expovariate(1 / 600) for _ in range(40)]
+    b = [generator.expovariate(1 / 600) for _ in range(40)]
+
+    result = stats.bootstrap_median_difference(a, b, resamples=1000)
+
+    assert result.low <= 0 <= result.high
+    assert not result.distinguishable
+
+
+def test_ecdf_steps_reach_one():
+    assert stats.ecdf([5, 1, 5, 3]) == [(1, 0.25), (3, 0.5), (5, 1.0)]
