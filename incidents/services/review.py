@@ -20,13 +20,6 @@ from morgue.timezones import zone as zone_named
 from .incident import update_incident
 
 
-def assign_facilitator(
-    *, incident: Incident, facilitator: AbstractBaseUser, by: AbstractBaseUser
-) -> Incident:
-    """Make `facilitator` responsible for the incident's postmortem."""
-    return update_incident(incident=incident, by=by, version=None, changes={"facilitator": facilitator})
-
-
 @transaction.atomic
 def schedule_review(
     *,
