@@ -14,6 +14,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LONDON = ZoneInfo("Europe/London")
 
 
+@pytest.fixture(autouse=True)
+def patient_expectations():
+    # Two cores shared by several test runs: give the debounced preview time.
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 def local(at: dt.datetime) -> str:
     return at.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
 
