@@ -1,1 +1,283 @@
-from django.db import models  # noqa: F401
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from morgue.validators import validate_time_zone
+
+
+def new_source_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class SourceKind(models.TextChoices):
+    ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
+    GRAFANA = "grafana", "Grafana"
+    NAGIOS = "nagios", "Nagios"
+    GENERIC = "generic", "Generic JSON"
+
+
+class AlertSourceQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class AlertSource(models.Model):
+    """A system that sends alerts in, authenticated by its own token."""
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=SourceKind.choices)
+    team = models.ForeignKey(
+        "oncall.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alert_sources",
+        help_text="The team for alerts that name none and match no routing rule.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="Zone of the sender's clock, for Nagios LONGDATETIME values that are not UTC.",
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_source_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AlertSourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def revoke(self) -> None:
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])
+
+
+class CategoryKind(models.TextChoices):
+    ACTIONABLE = "actionable", "Actionable"
+    NOT_ACTIONABLE = "not_actionable", "Not actionable"
+    NEITHER = "neither", "Neither"
+
+
+class CategoryHint(models.TextChoices):
+    """What a check mostly put in this category probably needs."""
+
+    NONE = "", "Nothing in particular"
+    THRESHOLD = "threshold", "Adjust the check's thresholds"
+    TIME_PERIOD = "timeperiod", "Change the check's notification period"
+
+
+class Category(models.Model):
+    """One answer to "was this alert worth it?"; kept as data so the admin can edit the taxonomy."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    description = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=CategoryKind.choices)
+    hint = models.CharField(max_length=20, choices=CategoryHint.choices, blank=True, default="")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "slug"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class RoutingRule(models.Model):
+    """Sends alerts whose check name matches a pattern to a team, when the alert names no team."""
+
+    check_pattern = models.CharField(
+        max_length=200, help_text="Shell-style pattern on the check name, e.g. Disk* or *Checkout*."
+    )
+    team = models.ForeignKey("oncall.Team", on_delete=models.CASCADE, related_name="alert_routing_rules")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lower positions are tried first.")
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.check_pattern} → {self.team}"
+
+
+QUARTER_HOUR = 900  # seconds
+
+
+class QuarterHourField(models.IntegerField):
+    """Quarter hours since the UNIX epoch of another field's instant, set on every save and bulk_create.
+
+    The monthly report groups a million alerts by time; grouping by this
+    integer (which the planner has statistics for) is several times cheaper
+    than truncating each timestamp in the query. Every IANA offset is a whole
+    number of quarter hours, so local days and hours in any zone are exact.
+    """
+
+    def __init__(self, *args, source: str = "fired_at", **kwargs):
+        self.source = source
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        instant = getattr(model_instance, self.source)
+        value = None if instant is None else int(instant.timestamp()) // QUARTER_HOUR
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+class AlertQuerySet(models.QuerySet):
+    def fired_between(self, since: dt.datetime, until: dt.datetime):
+        return self.filter(fired_at__gte=since, fired_at__lt=until)
+
+    def unclassified(self):
+        return self.filter(category__isnull=True)
+
+
+class Alert(models.Model):
+    source = models.CharField(max_length=40, help_text="alertmanager, grafana, nagios, generic, import…")
+    alert_source = models.ForeignKey(
+        AlertSource, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    identity = models.CharField(
+        max_length=255, help_text="Stable per alerting thing: a fingerprint, or host and service."
+    )
+    check_name = models.CharField("check", max_length=200)
+    host = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=40, blank=True, help_text="firing, resolved, CRITICAL, OK…")
+    severity = models.CharField(max_length=40, blank=True)
+    labels = models.JSONField(default=dict, blank=True)
+    summary = models.TextField(blank=True)
+    fired_at = models.DateTimeField()
+    fired_quarter = QuarterHourField(source="fired_at")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    team = models.ForeignKey(
+        "oncall.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    paged = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts_paged",
+        help_text="The team's L1 on call when the alert fired.",
+    )
+    out_of_hours = models.BooleanField(
+        default=False, help_text="Fired inside the paged person's sleep hours, on their own clock."
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+    )
+    note = models.TextField(blank=True)
+    woke_me_up = models.BooleanField(default=False)
+    classified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    classified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-fired_at", "-id"]
+        constraints = [
+            # The same notification delivered twice, or its `resolved` follow-up,
+            # lands on the same row.
+            models.UniqueConstraint(fields=["source", "identity", "fired_at"], name="alert_unique_firing"),
+        ]
+        indexes = [
+            # Covers the report's per-person-and-time grouping and the previous
+            # month's figures (PostgreSQL INCLUDE; a plain index elsewhere), so
+            # those read the index alone.
+            models.Index(
+                fields=["fired_at"],
+                include=["id", "team", "paged", "category", "fired_quarter", "out_of_hours", "woke_me_up"],
+                name="alert_fired_at_covering",
+            ),
+            models.Index(fields=["team", "fired_at"], name="alert_team_fired_at"),
+            models.Index(fields=["paged", "fired_at"], name="alert_paged_fired_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_name} on {self.host or '—'} at {self.fired_at:%Y-%m-%d %H:%M}"
+
+    def classify(self, *, category: Category | None, note: str, woke_me_up: bool, by) -> None:
+        self.category = category
+        self.note = note
+        self.woke_me_up = woke_me_up
+        self.classified_by = by if category else None
+        self.classified_at = timezone.now() if category else None
+
+
+class AlertReview(models.Model):
+    """The record of one team's monthly alerts review: notes and what was decided."""
+
+    team = models.ForeignKey("oncall.Team", on_delete=models.CASCADE, related_name="alert_reviews")
+    month = models.DateField(help_text="The first day of the month reviewed.")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-month", "team__name"]
+        constraints = [models.UniqueConstraint(fields=["team", "month"], name="alert_review_unique_month")]
+
+    def __str__(self) -> str:
+        return f"{self.team} alerts review {self.month:%Y-%m}"
+
+
+class Track(models.TextChoices):
+    DEV = "dev", "Dev"
+    OPS = "ops", "Ops"
+
+
+class ReviewAction(models.Model):
+    """A recommendation the reviewers chose to act on, for dev or ops to fix."""
+
+    review = models.ForeignKey(AlertReview, on_delete=models.CASCADE, related_name="actions")
+    check_name = models.CharField("check", max_length=200)
+    reason = models.CharField(max_length=40, help_text="The recommendation's kind, e.g. threshold.")
+    summary = models.CharField(max_length=300)
+    track = models.CharField(max_length=3, choices=Track.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "check_name", "reason"], name="alert_review_action_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.track}: {self.summary}"
+
+
+class ReportDelivery(models.Model):
+    """Claims the monthly email of one team's report, so beat firing twice sends it once."""
+
+    team = models.ForeignKey("oncall.Team", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    recipients = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "month"], name="alert_report_sent_once")]
+
+    def __str__(self) -> str:
+        return f"{self.team} alerts report {self.month:%Y-%m}"

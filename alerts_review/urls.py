@@ -1,9 +1,29 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import api, views
 
 app_name = "alerts_review"
 
 # HTML pages, included at the site root by morgue/urls.py.
-urlpatterns: list = []
+urlpatterns = [
+    path("alerts/", views.review, name="review"),
+    path("alerts/shifts/<int:shift_id>/", views.review, name="shift-review"),
+    path("alerts/<int:alert_id>/classify/", views.classify, name="classify"),
+    path("alerts/shifts/<int:shift_id>/classify-check/", views.classify_check, name="classify-check"),
+    path("alerts/reports/", views.latest_report, name="reports"),
+    path("alerts/reports/<str:month>/", views.report, name="report"),
+    path("alerts/reports/<str:month>/review/", views.save_review, name="save-review"),
+    path("alerts/reports/<str:month>/act/", views.act, name="act"),
+]
+
+router = SimpleRouter()
+router.register("alerts", api.AlertViewSet, basename="alert")
 
 # REST endpoints, included under /api/v1/ by morgue/urls.py.
-api_urlpatterns: list = []
+api_urlpatterns = [
+    path("alerts/alertmanager/", api.AlertmanagerReceiver.as_view(), name="alerts-alertmanager"),
+    path("alerts/nagios/", api.NagiosReceiver.as_view(), name="alerts-nagios"),
+    path("reports/alerts/", api.AlertReportView.as_view(), name="alerts-report"),
+    *router.urls,
+]

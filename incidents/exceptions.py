@@ -1,4 +1,4 @@
-"""Domain errors of incidents; morgue/rest.py maps them to HTTP."""
+"""Domain errors of the incidents app; morgue/rest.py maps them to HTTP."""
 
 from morgue.exceptions import Conflict, MorgueError, NotAllowed
 
@@ -24,4 +24,22 @@ class ReviewNotReady(MorgueError):
     pass
 
 
-__all__ = ["NotAllowed", "ReviewNotReady", "StaleVersion", "StatusChangeRefused"]
+class IncidentHasOpenItems(Conflict):
+    """The incident cannot close while remediation items are still to do."""
+
+    def __init__(self, items):
+        self.items = list(items)
+        listed = "; ".join(
+            f"“{item.title}” ({item.get_kind_display()}, {item.get_status_display().lower()})"
+            for item in self.items
+        )
+        count = len(self.items)
+        noun = "item is" if count == 1 else "items are"
+        super().__init__(
+            f"The incident cannot be closed while {count} remediation {noun} still open: {listed}.",
+            field="status",
+        )
+        self.extra = {"blocking_items": [item.pk for item in self.items]}
+
+
+__all__ = ["IncidentHasOpenItems", "NotAllowed", "ReviewNotReady", "StaleVersion", "StatusChangeRefused"]

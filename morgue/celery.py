@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "morgue.settings")
 
@@ -20,8 +21,20 @@ app.conf.beat_schedule = {
         "schedule": 600.0,
     },
     "requeue-lost-graph-snapshots": {
+        # Graph snapshots whose capture task was lost are enqueued again.
         "task": "incidents.tasks.graph.requeue_lost_graph_snapshots",
         "schedule": 300.0,
+    },
+    "remediation-digests": {
+        # Daily; each owner's local date claims their digest, so running it
+        # again the same day sends nobody a second email.
+        "task": "incidents.tasks.remediation.send_remediation_digests",
+        "schedule": crontab(minute=0, hour=6),
+    },
+    "alerts-review-monthly-report": {
+        # Last month's alerts report to each team, on the first of the month.
+        "task": "alerts_review.tasks.email_monthly_alert_reports",
+        "schedule": crontab(minute=0, hour=8, day_of_month=1),
     },
 }
 

@@ -199,6 +199,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status` or `kind`: name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.incident.Status",
+        "EventKindEnum": "incidents.models.timeline.EventKind",
+        "RemediationStatusEnum": "incidents.models.remediation.RemediationStatus",
+        "RemediationKindEnum": "incidents.models.remediation.RemediationKind",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------

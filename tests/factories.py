@@ -84,6 +84,92 @@ class GraphSnapshotFactory(factory.django.DjangoModelFactory):
     fetch_url = factory.LazyAttribute(lambda snapshot: snapshot.url)
 
 
+# --- Remediation items (issue 5) -----------------------------------------------
+from incidents.models import RemediationItem  # noqa: E402
+
+
+class RemediationIncidentFactory(factory.django.DjangoModelFactory):
+    """A plain incident for remediation tests (the incident pages bring their own factory)."""
+
+    class Meta:
+        model = Incident
+
+    title = factory.Sequence(lambda n: f"Checkout errors {n}")
+    severity = 2
+    impact_started_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=2))
+    detected_at = factory.LazyAttribute(lambda incident: incident.impact_started_at + dt.timedelta(minutes=5))
+
+
+class RemediationItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RemediationItem
+
+    incident = factory.SubFactory(RemediationIncidentFactory)
+    title = factory.Sequence(lambda n: f"Add an alert on queue depth {n}")
+    kind = "dev"
+    category = "detect"
+    owner = factory.SubFactory(UserFactory)
+    due_date = factory.LazyFunction(lambda: timezone.now().date() + dt.timedelta(weeks=4))
+
+
+# --- Alerts review ------------------------------------------------------------------
+# Rotations and shifts made directly (the schedule generator lives in oncall/);
+# named apart from the on-call factories so both sections can live in this file.
+
+import datetime as _dt  # noqa: E402
+
+from alerts_review.models import Alert, AlertSource, Category  # noqa: E402
+from oncall.models import Rotation, Shift  # noqa: E402
+
+
+class AlertRotationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Rotation
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Sequence(lambda n: f"Alerts rotation {n}")
+    slug = factory.Sequence(lambda n: f"alerts-rotation-{n}")
+    first_shift_date = _dt.date(2026, 1, 1)
+
+
+class AlertShiftFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Shift
+
+    rotation = factory.SubFactory(AlertRotationFactory)
+    level = "L1"
+    user = factory.SubFactory(UserFactory)
+    starts_at = _dt.datetime(2026, 10, 1, 10, tzinfo=_dt.UTC)
+    ends_at = factory.LazyAttribute(lambda shift: shift.starts_at + _dt.timedelta(days=3))
+    number = factory.Sequence(lambda n: n)
+
+
+class AlertSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AlertSource
+
+    name = factory.Sequence(lambda n: f"source-{n}")
+    kind = "alertmanager"
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Alert
+
+    source = "alertmanager"
+    identity = factory.Sequence(lambda n: f"fingerprint-{n}")
+    check_name = "DiskSpaceLow"
+    host = "db12:9100"
+    state = "firing"
+    fired_at = _dt.datetime(2026, 10, 3, 2, 14, tzinfo=_dt.UTC)
+    team = factory.SubFactory(TeamFactory)
+
+
+def category(slug: str) -> Category:
+    """One of the default categories seeded by the migration."""
+    return Category.objects.get(slug=slug)
+
+
 # --- Incidents and postmortems (issue 3) ------------------------------------------
 from incidents.models import TimelineEvent  # noqa: E402
 

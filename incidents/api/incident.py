@@ -189,11 +189,11 @@ class TimelineEventSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "speaker"]
 
 
-class BlamelessCheckSerializer(serializers.Serializer):
+class PostmortemCheckSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=MAX_SECTION_CHARS, allow_blank=True, trim_whitespace=False)
 
 
-class BlamelessFindingSerializer(serializers.Serializer):
+class PostmortemFindingSerializer(serializers.Serializer):
     phrase = serializers.CharField()
     matched = serializers.CharField()
     start = serializers.IntegerField()
@@ -203,9 +203,9 @@ class BlamelessFindingSerializer(serializers.Serializer):
     suggestion = serializers.CharField()
 
 
-class BlamelessCheckResultSerializer(serializers.Serializer):
+class PostmortemCheckResultSerializer(serializers.Serializer):
     html = serializers.CharField()
-    findings = BlamelessFindingSerializer(many=True)
+    findings = PostmortemFindingSerializer(many=True)
 
 
 class IncidentViewSet(
@@ -236,7 +236,7 @@ class IncidentViewSet(
         if self.action == "timeline":
             return TimelineEventSerializer
         if self.action == "check":
-            return BlamelessCheckSerializer
+            return PostmortemCheckSerializer
         return IncidentSerializer
 
     def _filters(self) -> selectors.IncidentFilters:
@@ -334,11 +334,11 @@ class IncidentViewSet(
         response["Content-Disposition"] = f'attachment; filename="incident-{incident.pk}-review.ics"'
         return response
 
-    @extend_schema(request=BlamelessCheckSerializer, responses={200: BlamelessCheckResultSerializer})
+    @extend_schema(request=PostmortemCheckSerializer, responses={200: PostmortemCheckResultSerializer})
     @action(detail=False, methods=["post"])
     def check(self, request):
         """Render Markdown as the page will and list blameless-language findings; never refuses text."""
-        serializer = BlamelessCheckSerializer(data=request.data)
+        serializer = PostmortemCheckSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         text = serializer.validated_data["text"]
         findings = [finding.as_dict() for finding in selectors.check_text(text=text)]

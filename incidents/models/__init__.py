@@ -1,10 +1,3 @@
-from .deploy import PRODUCTION as PRODUCTION
-from .deploy import Deploy as Deploy
-from .deploy import DeployLink as DeployLink
-from .deploy import DeployQuerySet as DeployQuerySet
-from .graph import GraphSnapshot as GraphSnapshot
-from .graph import GraphSnapshotQuerySet as GraphSnapshotQuerySet
-from .graph import SnapshotStatus as SnapshotStatus
 from .incident import Impact, Incident, IncidentQuerySet, ProblemType, Severity, Status, Tag
 from .timeline import EventKind, TimelineEvent
 
@@ -19,12 +12,44 @@ __all__ = [
     "Tag",
     "TimelineEvent",
 ]
+from .deploy import PRODUCTION as PRODUCTION
+from .deploy import Deploy as Deploy
+from .deploy import DeployLink as DeployLink
+from .deploy import DeployQuerySet as DeployQuerySet
+from .graph import GraphSnapshot as GraphSnapshot
+from .graph import GraphSnapshotQuerySet as GraphSnapshotQuerySet
+from .graph import SnapshotStatus as SnapshotStatus
+from .remediation import (
+    RemediationCategory,
+    RemediationDigest,
+    RemediationItem,
+    RemediationItemQuerySet,
+    RemediationKind,
+    RemediationPriority,
+    RemediationStatus,
+)
+
+__all__ += [
+    "RemediationCategory",
+    "RemediationDigest",
+    "RemediationItem",
+    "RemediationItemQuerySet",
+    "RemediationKind",
+    "RemediationPriority",
+    "RemediationStatus",
+]
 
 # Incidents and postmortems: revisions, presence, review meetings, blameless phrases.
-from .incident import MILESTONES, POSTMORTEM_FIELDS, POSTMORTEM_SECTIONS, severity_choices, severity_labels
-from .phrase import BlamelessPhrase
-from .review import ReviewMeeting
-from .revision import PRESENCE_WINDOW, EditorPresence, Revision
+from .incident import (  # noqa: E402
+    MILESTONES,
+    POSTMORTEM_FIELDS,
+    POSTMORTEM_SECTIONS,
+    severity_choices,
+    severity_labels,
+)
+from .phrase import BlamelessPhrase  # noqa: E402
+from .review import ReviewMeeting  # noqa: E402
+from .revision import PRESENCE_WINDOW, EditorPresence, Revision  # noqa: E402
 
 __all__ += [
     "MILESTONES",

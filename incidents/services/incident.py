@@ -86,7 +86,7 @@ def _set_tags(incident: Incident, names: Iterable[str]) -> None:
 def guard_status_change(*, incident: Incident, status: str, by: AbstractBaseUser | None) -> None:
     """Every rule about moving an incident to `status`; the one place status changes are checked.
 
-    Raises StatusChangeRefused with a sentence when the move is not allowed.
+    Raises StatusChangeRefused (400) or IncidentHasOpenItems (409) with a sentence when it is not allowed.
     """
     if status not in STATUS_ORDER:
         raise StatusChangeRefused(
@@ -99,6 +99,11 @@ def guard_status_change(*, incident: Incident, status: str, by: AbstractBaseUser
         raise StatusChangeRefused(
             "Schedule the review meeting to set the status to review-scheduled.", field="status"
         )
+    if status == Status.CLOSED and incident.pk is not None:
+        # Remediation items that are open or in progress keep the incident from closing (409).
+        from incidents.services.remediation import assert_can_close
+
+        assert_can_close(incident)
 
 
 def _record_revision(*, incident: Incident, by, before: dict, after: dict, note: str = "") -> Revision:

@@ -176,3 +176,22 @@ def test_severity_labels_come_from_the_setting(settings):
     incident = IncidentFactory.build(severity=1)
     assert incident.severity_label == "1 – everything is on fire"
     assert IncidentFactory.build(severity=2).severity_label.startswith("2 – major")
+
+
+def test_an_incident_with_unfinished_remediation_items_cannot_close(person, api):
+    from incidents.exceptions import IncidentHasOpenItems
+    from tests.factories import RemediationItemFactory
+
+    incident = make(resolved_at=START + dt.timedelta(hours=1))
+    item = RemediationItemFactory(incident=incident)
+    with pytest.raises(IncidentHasOpenItems):
+        services.change_status(incident=incident, status=Status.CLOSED, by=person)
+    response = api.patch(
+        f"/api/v1/incidents/{incident.pk}/", {"version": 1, "status": "closed"}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["blocking_items"] == [item.pk]
+    from incidents.services.remediation import change_status as change_item_status
+
+    change_item_status(item=item, status="done")
+    assert services.change_status(incident=incident, status=Status.CLOSED, by=person).status == Status.CLOSED

@@ -26,7 +26,7 @@ def drop_search_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0002_evidence'),
+        ('incidents', '0003_remediation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

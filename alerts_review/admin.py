@@ -1,0 +1,53 @@
+from django.contrib import admin
+
+from .models import Alert, AlertReview, AlertSource, Category, ReportDelivery, ReviewAction, RoutingRule
+
+
+@admin.register(AlertSource)
+class AlertSourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "team", "created_at", "revoked_at"]
+    list_filter = ["kind"]
+    readonly_fields = ["token", "created_at"]
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected sources' tokens")
+    def revoke(self, request, queryset):
+        for source in queryset.active():
+            source.revoke()
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["slug", "description", "kind", "hint", "position"]
+    list_editable = ["position"]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ["check_pattern", "team", "position"]
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["check_name", "host", "source", "team", "paged", "fired_at", "category", "out_of_hours"]
+    list_filter = ["source", "team", "category", "out_of_hours"]
+    search_fields = ["check_name", "host", "identity"]
+    date_hierarchy = "fired_at"
+    list_select_related = ["team", "paged", "category"]
+    raw_id_fields = ["paged", "classified_by", "alert_source"]
+
+
+class ReviewActionInline(admin.TabularInline):
+    model = ReviewAction
+    extra = 0
+
+
+@admin.register(AlertReview)
+class AlertReviewAdmin(admin.ModelAdmin):
+    list_display = ["team", "month", "updated_at"]
+    inlines = [ReviewActionInline]
+
+
+@admin.register(ReportDelivery)
+class ReportDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["team", "month", "recipients", "sent_at"]

@@ -1,0 +1,230 @@
+"""Demo alerts for `seed_demo`: three months of them for the demo teams. Idempotent.
+
+A few noisy checks fire every night; most alerts are classified, the last few
+days' are not (so the review page has work). Who was paged comes from the
+on-call shifts that exist (oncall.demo runs first); alerts stored before any
+shifts existed get their paged person on the next run.
+"""
+
+import datetime as dt
+import random
+
+from django.utils import timezone
+
+from oncall.models import Shift, Team
+
+from .models import Alert, AlertSource, Category, SourceKind
+from .services import OnCallLookup
+
+DAYS = 91
+UNCLASSIFIED_DAYS = 3
+
+# (team, source kind, check, hosts, alerts a day, hours it fires (UTC), categories with weights)
+CHECKS = [
+    (
+        "ops",
+        "alertmanager",
+        "DiskSpaceLow",
+        ["db12", "db14", "db15"],
+        4.0,
+        range(1, 5),
+        {"threshold": 8, "issue": 1, "na": 1},
+    ),
+    (
+        "ops",
+        "alertmanager",
+        "MySQLReplicationLag",
+        ["db14", "db15"],
+        3.0,
+        range(2, 4),
+        {"timeperiod": 6, "downtime-not-set": 2, "issue-timeperiod": 1},
+    ),
+    (
+        "ops",
+        "nagios",
+        "Apache Busy Workers",
+        ["web041", "web042", "web043", "web044"],
+        5.0,
+        range(24),
+        {"threshold": 4, "issue": 3, "view-issue": 1},
+    ),
+    ("ops", "nagios", "NTP Drift", ["web041", "db12"], 2.5, range(24), {"check-faulty": 7, "na": 1}),
+    (
+        "ops",
+        "alertmanager",
+        "HostDown",
+        ["web041", "db12", "lb1"],
+        0.6,
+        range(24),
+        {"issue": 5, "view-issue": 2, "downtime-expired": 2},
+    ),
+    (
+        "payments",
+        "grafana",
+        "CheckoutErrorRate",
+        ["checkout"],
+        3.0,
+        range(12, 23),
+        {"issue": 5, "view-issue": 2, "threshold": 2},
+    ),
+    (
+        "payments",
+        "grafana",
+        "PaymentGatewayLatency",
+        ["gateway-a", "gateway-b"],
+        5.0,
+        range(24),
+        {"threshold": 6, "issue": 1, "check-faulty": 1},
+    ),
+    (
+        "payments",
+        "alertmanager",
+        "SettlementBatchLate",
+        ["batch1"],
+        2.0,
+        range(3, 6),
+        {"timeperiod": 5, "issue-timeperiod": 2},
+    ),
+    (
+        "dev",
+        "alertmanager",
+        "QueueBacklog",
+        ["worker1", "worker2", "worker3"],
+        6.0,
+        range(0, 6),
+        {"downtime-not-set": 3, "timeperiod": 3, "issue": 1},
+    ),
+    ("dev", "alertmanager", "DeployCanaryFailed", ["canary"], 2.5, range(13, 22), {"issue": 8, "na": 1}),
+    (
+        "dev",
+        "alertmanager",
+        "HTTP5xxRate",
+        ["api1", "api2"],
+        4.0,
+        range(24),
+        {"issue": 3, "threshold": 3, "view-issue": 1},
+    ),
+    (
+        "support",
+        "alertmanager",
+        "TicketQueueAge",
+        ["helpdesk"],
+        3.0,
+        range(13, 21),
+        {"issue": 4, "threshold": 3, "na": 1},
+    ),
+    (
+        "support",
+        "alertmanager",
+        "MailRelayDeferred",
+        ["mx1", "mx2"],
+        2.0,
+        range(24),
+        {"check-faulty": 3, "issue": 2, "downtime-expired": 1},
+    ),
+]
+
+SOURCES = {
+    "alertmanager": ("demo-alertmanager", SourceKind.ALERTMANAGER),
+    "grafana": ("demo-grafana", SourceKind.GRAFANA),
+    "nagios": ("demo-nagios", SourceKind.NAGIOS),
+}
+
+
+def seed(stdout=None) -> None:
+    teams = {team.slug: team for team in Team.objects.filter(slug__in={check[0] for check in CHECKS})}
+    if not teams:
+        return
+    sources = {
+        kind: AlertSource.objects.get_or_create(name=name, defaults={"kind": source_kind})[0]
+        for kind, (name, source_kind) in SOURCES.items()
+    }
+    demo_alerts = Alert.objects.filter(alert_source__in=sources.values())
+    if demo_alerts.exists():
+        fill_in_paged(demo_alerts.filter(paged__isnull=True), stdout)
+        return
+    alerts = build_alerts(teams, sources)
+    Alert.objects.bulk_create(alerts, batch_size=1000)
+    if stdout:
+        stdout.write(f"Alerts review: {len(alerts)} demo alerts over {DAYS} days.")
+
+
+def build_alerts(teams: dict[str, Team], sources: dict[str, AlertSource]) -> list[Alert]:
+    rng = random.Random(42)
+    categories = {category.slug: category for category in Category.objects.all()}
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    first_day = (now - dt.timedelta(days=DAYS)).replace(hour=0)
+    alerts: list[Alert] = []
+    for team_slug, kind, check, hosts, per_day, hours, _weights in CHECKS:
+        team = teams.get(team_slug)
+        if team is None:
+            continue
+        hours = list(hours)
+        for day in range(DAYS + 1):
+            # Whole alerts a day around the rate, fired at the check's usual hours.
+            for _ in range(_how_many(rng, per_day)):
+                fired_at = first_day + dt.timedelta(
+                    days=day, hours=rng.choice(hours), minutes=rng.randrange(60), seconds=rng.randrange(60)
+                )
+                if fired_at >= now:
+                    continue
+                host = rng.choice(hosts)
+                alerts.append(
+                    Alert(
+                        source=kind,
+                        alert_source=sources[kind],
+                        identity=f"demo/{team_slug}/{check}/{host}",
+                        check_name=check,
+                        host=host,
+                        state="resolved",
+                        severity=rng.choice(["warning", "critical"]),
+                        labels={"alertname": check, "instance": host, "team": team_slug},
+                        summary=f"{check} on {host}",
+                        fired_at=fired_at,
+                        resolved_at=fired_at + dt.timedelta(minutes=rng.randrange(2, 90)),
+                        team=team,
+                    )
+                )
+    alerts = list({(alert.source, alert.identity, alert.fired_at): alert for alert in alerts}.values())
+    _page(alerts)
+    weights_by_check = {check: weights for _, _, check, _, _, _, weights in CHECKS}
+    recent = now - dt.timedelta(days=UNCLASSIFIED_DAYS)
+    for alert in alerts:
+        if alert.fired_at >= recent or rng.random() < 0.12:
+            continue
+        weights = weights_by_check[alert.check_name]
+        slug = rng.choices(list(weights), weights=list(weights.values()))[0]
+        alert.category = categories.get(slug)
+        alert.classified_by = alert.paged
+        alert.classified_at = alert.fired_at + dt.timedelta(days=1)
+        alert.woke_me_up = alert.out_of_hours and rng.random() < 0.6
+    return alerts
+
+
+def _how_many(rng: random.Random, rate: float) -> int:
+    whole = int(rate)
+    return whole + (1 if rng.random() < rate - whole else 0) + rng.choice([-1, 0, 0, 1]) * (whole > 1)
+
+
+def _page(alerts: list[Alert]) -> None:
+    """Set who was paged and whether it was out of hours, from the shifts that exist."""
+    if not alerts:
+        return
+    lookup = OnCallLookup(
+        team_ids={alert.team_id for alert in alerts if alert.team_id},
+        instants=[alert.fired_at for alert in alerts],
+    )
+    for alert in alerts:
+        alert.paged, alert.out_of_hours = lookup.paged(alert.team, alert.fired_at)
+
+
+def fill_in_paged(alerts, stdout=None) -> None:
+    """Demo alerts stored before the on-call demo existed get their paged person now."""
+    if not Shift.objects.filter(rotation__team__alerts__in=alerts).exists():
+        return
+    pending = list(alerts.select_related("team"))
+    _page(pending)
+    paged = [alert for alert in pending if alert.paged_id]
+    Alert.objects.bulk_update(paged, ["paged", "out_of_hours"], batch_size=1000)
+    if paged and stdout:
+        stdout.write(f"Alerts review: {len(paged)} demo alerts now know who was paged.")

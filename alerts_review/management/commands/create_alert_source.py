@@ -1,0 +1,32 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from morgue.exceptions import MorgueError
+from morgue.timezones import is_time_zone
+from oncall.models import Team
+
+from ...models import SourceKind
+from ...services import create_alert_source
+
+
+class Command(BaseCommand):
+    help = "Register a system that sends alerts and print its token."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name")
+        parser.add_argument("--kind", required=True, choices=SourceKind.values)
+        parser.add_argument("--team", help="Slug of the team for alerts that name none.")
+        parser.add_argument("--time-zone", default="UTC", help="Zone of a Nagios server's LONGDATETIME.")
+
+    def handle(self, *args, name, kind, team=None, time_zone="UTC", **options):
+        owner = None
+        if team:
+            owner = Team.objects.filter(slug=team).first()
+            if owner is None:
+                raise CommandError(f"There is no team {team}.")
+        if not is_time_zone(time_zone):
+            raise CommandError(f"{time_zone} is not a known IANA time zone.")
+        try:
+            source = create_alert_source(name=name, kind=kind, team=owner, time_zone=time_zone)
+        except MorgueError as error:
+            raise CommandError(error.message) from None
+        self.stdout.write(source.token)

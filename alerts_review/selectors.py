@@ -1,0 +1,429 @@
+"""Reads of the alerts review: alert lists, a shift's review, and the monthly report."""
+
+import calendar
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+
+from morgue.timezones import is_time_zone
+from oncall.models import Shift, Team
+
+from .exceptions import BadMonth
+from .models import QUARTER_HOUR, Alert, Category, CategoryHint, CategoryKind
+
+# A check needs this many alerts in a month before the report recommends anything.
+RECOMMEND_MIN_ALERTS = 3
+TOP_LEVEL = [
+    "total",
+    "classified",
+    "coverage",
+    "actionable",
+    "not_actionable",
+    "signal_to_noise",
+    "out_of_hours",
+    "woke_people",
+]
+
+
+# --- Lists ------------------------------------------------------------------------
+
+
+def filter_alerts(
+    *,
+    team: str | None = None,
+    source: str | None = None,
+    check: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    category: str | None = None,
+    unclassified: bool = False,
+    paged: str | None = None,
+) -> QuerySet[Alert]:
+    alerts = Alert.objects.select_related("team", "paged", "category")
+    if team:
+        alerts = alerts.filter(team__slug=team)
+    if source:
+        alerts = alerts.filter(source=source)
+    if check:
+        alerts = alerts.filter(check_name=check)
+    if since:
+        alerts = alerts.filter(fired_at__gte=since)
+    if until:
+        alerts = alerts.filter(fired_at__lt=until)
+    if category:
+        alerts = alerts.filter(category__slug=category)
+    if unclassified:
+        alerts = alerts.unclassified()
+    if paged:
+        alerts = alerts.filter(paged__username=paged)
+    return alerts
+
+
+# --- A shift's review ---------------------------------------------------------------
+
+
+def last_shift(*, user, at: dt.datetime) -> Shift | None:
+    """The person's most recent shift that has started by `at`."""
+    return (
+        Shift.objects.filter(user=user, starts_at__lte=at)
+        .select_related("rotation__team")
+        .order_by("-starts_at", "level")
+        .first()
+    )
+
+
+@dataclass
+class CheckGroup:
+    check: str
+    alerts: list[Alert]
+
+    @property
+    def classified(self) -> int:
+        return sum(1 for alert in self.alerts if alert.category_id)
+
+
+@dataclass
+class ShiftReview:
+    shift: Shift
+    groups: list[CheckGroup]
+    total: int
+    classified: int
+
+
+def shift_review(*, shift: Shift, at: dt.datetime) -> ShiftReview:
+    """The alerts of a shift's team while it was on, newest first, grouped by check."""
+    alerts = list(
+        Alert.objects.fired_between(shift.starts_at, min(shift.ends_at, at))
+        .filter(team_id=shift.rotation.team_id)
+        .select_related("category", "paged")
+        .order_by("-fired_at", "-id")
+    )
+    groups: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        groups.setdefault(alert.check_name, []).append(alert)
+    return ShiftReview(
+        shift=shift,
+        groups=[CheckGroup(check, items) for check, items in groups.items()],
+        total=len(alerts),
+        classified=sum(1 for alert in alerts if alert.category_id),
+    )
+
+
+# --- The monthly report ----------------------------------------------------------------
+
+
+def parse_month(value: str | None) -> dt.date:
+    if not value or not re.fullmatch(r"\d{4}-\d{2}", value):
+        raise BadMonth("month must be given as YYYY-MM, for example 2026-10.", field="month")
+    year, month = (int(part) for part in value.split("-"))
+    if not 1 <= month <= 12 or year < 1970:
+        raise BadMonth(f"{value} is not a month.", field="month")
+    return dt.date(year, month, 1)
+
+
+def parse_zone(value: str | None) -> ZoneInfo:
+    if not value:
+        return ZoneInfo("UTC")
+    if not is_time_zone(value):
+        raise BadMonth(f"{value} is not a known IANA time zone (for example Europe/London).", field="tz")
+    return ZoneInfo(value)
+
+
+def previous_month(month: dt.date) -> dt.date:
+    return (month - dt.timedelta(days=1)).replace(day=1)
+
+
+def next_month(month: dt.date) -> dt.date:
+    return (month + dt.timedelta(days=32)).replace(day=1)
+
+
+def month_bounds(month: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """The month's first and next month's first local midnight, as instants."""
+    since = dt.datetime.combine(month, dt.time(), tzinfo=zone)
+    until = dt.datetime.combine(next_month(month), dt.time(), tzinfo=zone)
+    return since, until
+
+
+def _month_alerts(month: dt.date, team: Team | None, zone: ZoneInfo) -> QuerySet[Alert]:
+    alerts = Alert.objects.fired_between(*month_bounds(month, zone))
+    return alerts.filter(team=team) if team is not None else alerts
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def _figures(*, total, classified, actionable, not_actionable, out_of_hours, woke) -> dict:
+    return {
+        "total": total,
+        "classified": classified,
+        "coverage": _ratio(classified, total),
+        "actionable": actionable,
+        "not_actionable": not_actionable,
+        "signal_to_noise": _ratio(actionable, actionable + not_actionable),
+        "out_of_hours": out_of_hours,
+        "woke_people": woke,
+    }
+
+
+def month_figures(*, month: dt.date, team: Team | None = None, zone: ZoneInfo | None = None) -> dict:
+    """The report's top-level figures alone, from one small grouping by category."""
+    kinds = dict(Category.objects.values_list("pk", "kind"))
+    rows = (
+        _month_alerts(month, team, zone or ZoneInfo("UTC"))
+        .values("category_id")
+        .annotate(
+            total=Count("id"),
+            out_of_hours=Count("id", filter=Q(out_of_hours=True)),
+            woke=Count("id", filter=Q(woke_me_up=True)),
+        )
+        .order_by()
+    )
+    counts: Counter = Counter()
+    for row in rows:
+        kind = kinds.get(row["category_id"])
+        counts.update({"total": row["total"], "out_of_hours": row["out_of_hours"], "woke": row["woke"]})
+        if kind:
+            counts.update({"classified": row["total"], kind: row["total"]})
+    return _figures(
+        total=counts["total"],
+        classified=counts["classified"],
+        actionable=counts[CategoryKind.ACTIONABLE],
+        not_actionable=counts[CategoryKind.NOT_ACTIONABLE],
+        out_of_hours=counts["out_of_hours"],
+        woke=counts["woke"],
+    )
+
+
+def monthly_report(
+    *, month: dt.date, team: Team | None = None, zone: ZoneInfo | None = None, with_heatmap: bool = False
+) -> dict:
+    """A month's alerts review: figures, per check, category, person, day and hour, and what to fix.
+
+    Two grouped queries do the counting in the database; Python only adds up
+    their (few hundred) rows. `woke_people` counts the alerts that woke the person paged.
+    `with_heatmap` adds `out_of_hours_heatmap` (day of month × local hour) for the page.
+    """
+    zone = zone or ZoneInfo("UTC")
+    alerts = _month_alerts(month, team, zone)
+    categories = {category.pk: category for category in Category.objects.all()}
+    # Two grouped scans: per check and category; per person and quarter hour
+    # (who is paged is nearly a function of time, so that grouping stays small).
+    rows = list(
+        alerts.values("check_name", "category_id")
+        .annotate(total=Count("*"), out_of_hours=Count("id", filter=Q(out_of_hours=True)))
+        .order_by()
+    )
+    times = list(
+        alerts.values("paged_id", "fired_quarter")
+        .annotate(
+            total=Count("*"),
+            out_of_hours=Count("id", filter=Q(out_of_hours=True)),
+            woke=Count("id", filter=Q(woke_me_up=True)),
+        )
+        .order_by()
+    )
+    for row in times:
+        local = dt.datetime.fromtimestamp(row["fired_quarter"] * QUARTER_HOUR, tz=zone)
+        row["day"], row["hour"] = local.date(), local.hour
+
+    checks: dict[str, Counter] = defaultdict(Counter)
+    check_categories: dict[str, Counter] = defaultdict(Counter)
+    by_category: Counter = Counter()
+    for row in rows:
+        category = categories.get(row["category_id"])
+        counts = checks[row["check_name"]]
+        counts["total"] += row["total"]
+        counts["out_of_hours"] += row["out_of_hours"]
+        if category:
+            counts["classified"] += row["total"]
+            counts[category.kind] += row["total"]
+            counts[f"hint:{category.hint}"] += row["total"]
+            check_categories[row["check_name"]][category.slug] += row["total"]
+            by_category[category.pk] += row["total"]
+    people: dict[int, Counter] = defaultdict(Counter)
+    woke = 0
+    for row in times:
+        woke += row["woke"]
+        if row["paged_id"]:
+            person = people[row["paged_id"]]
+            person["total"] += row["total"]
+            person["out_of_hours"] += row["out_of_hours"]
+            person["woke"] += row["woke"]
+
+    totals: Counter = Counter()
+    for counts in checks.values():
+        totals.update(counts)
+    figures = _figures(
+        total=totals["total"],
+        classified=totals["classified"],
+        actionable=totals[CategoryKind.ACTIONABLE],
+        not_actionable=totals[CategoryKind.NOT_ACTIONABLE],
+        out_of_hours=totals["out_of_hours"],
+        woke=woke,
+    )
+    by_check = _by_check(checks, check_categories)
+    previous = month_figures(month=previous_month(month), team=team, zone=zone)
+    report = {
+        **figures,
+        "by_check": by_check,
+        "by_category": [
+            {
+                "category": category.slug,
+                "description": category.description,
+                "kind": category.kind,
+                "total": by_category[pk],
+            }
+            for pk, category in categories.items()
+        ],
+        "by_person": _by_person(people),
+        "by_day": _by_day(month, times),
+        "by_hour": _by_hour(times),
+        "previous_month": {
+            "month": f"{previous_month(month):%Y-%m}",
+            **previous,
+            "change": {key: _change(figures[key], previous[key]) for key in TOP_LEVEL},
+        },
+        "recommendations": recommendations(by_check, checks),
+    }
+    if with_heatmap:
+        report["out_of_hours_heatmap"] = _heatmap(month, times)
+    return report
+
+
+def _change(now, before):
+    if now is None or before is None:
+        return None
+    return round(now - before, 3) if isinstance(now, float) or isinstance(before, float) else now - before
+
+
+def _by_check(checks: dict[str, Counter], check_categories: dict[str, Counter]) -> list[dict]:
+    out = []
+    for check, counts in checks.items():
+        actionable = counts[CategoryKind.ACTIONABLE]
+        not_actionable = counts[CategoryKind.NOT_ACTIONABLE]
+        top = check_categories[check].most_common(1)
+        out.append(
+            {
+                "check": check,
+                "total": counts["total"],
+                "actionable": actionable,
+                "not_actionable": not_actionable,
+                "signal_to_noise": _ratio(actionable, actionable + not_actionable),
+                "out_of_hours": counts["out_of_hours"],
+                "top_category": top[0][0] if top else None,
+            }
+        )
+    # Noisiest first: the checks that page most, then those least often worth it.
+    out.sort(key=lambda row: (-row["total"], -row["not_actionable"], row["check"]))
+    return out
+
+
+def _by_person(people: dict[int, Counter]) -> list[dict]:
+    users = get_user_model().objects.filter(pk__in=people).select_related("profile")
+    out = []
+    for user in users:
+        counts = people[user.pk]
+        profile = getattr(user, "profile", None)
+        out.append(
+            {
+                "person": user.username,
+                "name": profile.name if profile else user.username,
+                "total": counts["total"],
+                "out_of_hours": counts["out_of_hours"],
+                "woke": counts["woke"],
+            }
+        )
+    out.sort(key=lambda row: (-row["total"], row["person"]))
+    return out
+
+
+def _by_day(month: dt.date, times: list[dict]) -> list[dict]:
+    days: dict[dt.date, Counter] = defaultdict(Counter)
+    for row in times:
+        days[row["day"]]["total"] += row["total"]
+        days[row["day"]]["out_of_hours"] += row["out_of_hours"]
+    length = calendar.monthrange(month.year, month.month)[1]
+    return [
+        {"day": day.isoformat(), "total": days[day]["total"], "out_of_hours": days[day]["out_of_hours"]}
+        for day in (month + dt.timedelta(days=offset) for offset in range(length))
+    ]
+
+
+def _by_hour(times: list[dict]) -> list[dict]:
+    hours: dict[int, Counter] = defaultdict(Counter)
+    for row in times:
+        hours[row["hour"]]["total"] += row["total"]
+        hours[row["hour"]]["out_of_hours"] += row["out_of_hours"]
+    return [
+        {"hour": hour, "total": hours[hour]["total"], "out_of_hours": hours[hour]["out_of_hours"]}
+        for hour in range(24)
+    ]
+
+
+def _heatmap(month: dt.date, times: list[dict]) -> list[list[int]]:
+    """Out-of-hours pages per day of the month (rows) and local hour (columns)."""
+    length = calendar.monthrange(month.year, month.month)[1]
+    grid = [[0] * 24 for _ in range(length)]
+    for row in times:
+        if row["day"].month == month.month and row["day"].year == month.year:
+            grid[row["day"].day - 1][row["hour"]] += row["out_of_hours"]
+    return grid
+
+
+def recommendations(by_check: list[dict], checks: dict[str, Counter]) -> list[dict]:
+    """Checks that need attention, each with the reason, noisiest first."""
+    out = []
+    for row in by_check:
+        counts = checks[row["check"]]
+        total, classified = counts["total"], counts["classified"]
+        if total < RECOMMEND_MIN_ALERTS:
+            continue
+        threshold = counts[f"hint:{CategoryHint.THRESHOLD}"]
+        period = counts[f"hint:{CategoryHint.TIME_PERIOD}"]
+        if classified and threshold * 2 > classified:
+            out.append(
+                _recommend(
+                    row,
+                    "threshold",
+                    f"{threshold} of {classified} classified alerts said the threshold needs adjusting or "
+                    "the check is faulty: raise a threshold set too low, lower one set too high, "
+                    "or fix the check.",
+                )
+            )
+        if classified and period * 2 > classified:
+            out.append(
+                _recommend(
+                    row,
+                    "timeperiod",
+                    f"{period} of {classified} classified alerts fired at an inappropriate time: "
+                    "change the check's notification period.",
+                )
+            )
+        if row["out_of_hours"] * 2 > total and row["actionable"] * 2 <= classified:
+            out.append(
+                _recommend(
+                    row,
+                    "out_of_hours",
+                    f"{row['out_of_hours']} of {total} alerts paged someone in their sleep hours and most "
+                    "were not actionable: move the check to working hours or make it business-hours-only.",
+                )
+            )
+        if classified * 2 >= total and row["actionable"] == 0:
+            out.append(
+                _recommend(
+                    row,
+                    "never_actionable",
+                    f"None of its {total} alerts this month was actionable: consider deleting the check.",
+                )
+            )
+    return out
+
+
+def _recommend(row: dict, reason: str, detail: str) -> dict:
+    return {"check": row["check"], "reason": reason, "detail": detail, "total": row["total"]}

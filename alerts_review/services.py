@@ -1,0 +1,412 @@
+"""Workflows of the alerts review: receiving alerts, classifying them, reviewing a month."""
+
+import datetime as dt
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from morgue.exceptions import Conflict, NotAllowed
+from morgue.models import Profile
+from oncall.models import Level, Shift, Team
+
+from .exceptions import SourceTokenInvalid, UnknownCategory, WrongReceiver
+from .models import (
+    Alert,
+    AlertReview,
+    AlertSource,
+    Category,
+    ReportDelivery,
+    ReviewAction,
+    RoutingRule,
+    SourceKind,
+)
+from .payloads import Incoming, Refused
+
+# Fields a repeated delivery may change; the classification and who was paged stay.
+REDELIVERY_FIELDS = ["state", "severity", "summary", "labels", "host", "resolved_at", "updated_at"]
+
+
+@dataclass
+class Receipt:
+    received: int = 0
+    created: int = 0
+    updated: int = 0
+    refused: list[Refused] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        body: dict = {"received": self.received, "created": self.created, "updated": self.updated}
+        if self.refused:
+            stored = self.received - len(self.refused)
+            body["detail"] = (
+                f"{len(self.refused)} of {self.received} alerts were refused; the other {stored} were stored."
+            )
+            body["errors"] = [{"index": item.index, "detail": item.detail} for item in self.refused]
+        return body
+
+
+def authenticate_source(*, token: str, kinds: Iterable[str]) -> AlertSource:
+    """The source a receiver's token belongs to; refuses missing, unknown, revoked or misdirected ones."""
+    if not token:
+        raise SourceTokenInvalid(
+            "This receiver needs the alert source's token: send 'Authorization: Token …' or ?token=…."
+        )
+    source = AlertSource.objects.select_related("team").filter(token=token).first()
+    if source is None:
+        raise SourceTokenInvalid("The alert source token is not valid.")
+    if source.revoked_at is not None:
+        raise SourceTokenInvalid(f"The token of alert source {source.name} was revoked.")
+    if source.kind not in kinds:
+        raise WrongReceiver(
+            f"Alert source {source.name} is a {source.get_kind_display()} source; "
+            "send its alerts to its own receiver."
+        )
+    return source
+
+
+@transaction.atomic
+def create_alert_source(
+    *, name: str, kind: str, team: Team | None = None, time_zone: str = "UTC"
+) -> AlertSource:
+    """Register a system that sends alerts; its token authenticates the receivers."""
+    if kind not in SourceKind.values:
+        raise ValueError(f"{kind} is not a source kind; choose one of {', '.join(SourceKind.values)}.")
+    if AlertSource.objects.filter(name=name).exists():
+        raise Conflict(f"An alert source named {name} already exists.", field="name")
+    return AlertSource.objects.create(name=name, kind=kind, team=team, time_zone=time_zone)
+
+
+@transaction.atomic
+def receive_alerts(
+    *, items: list[Incoming | Refused], source_name: str, alert_source: AlertSource | None = None
+) -> Receipt:
+    """Store a batch of incoming alerts: new ones created, repeated deliveries updated in place."""
+    receipt = Receipt(received=len(items))
+    receipt.refused = [item for item in items if isinstance(item, Refused)]
+    incoming = [item for item in items if isinstance(item, Incoming)]
+    for item in incoming:
+        if item.resolves_open:
+            receipt.updated += _resolve_open(item, source_name)
+    by_key = {(item.identity, item.fired_at): item for item in incoming if not item.resolves_open}
+    if not by_key:
+        return receipt
+    batch = list(by_key.values())
+    teams = route_to_teams(batch, default_team=alert_source.team if alert_source else None)
+    on_call = OnCallLookup(
+        team_ids={team.pk for team in teams if team}, instants=[item.fired_at for item in batch]
+    )
+    existing = set(
+        Alert.objects.filter(
+            source=source_name,
+            identity__in={item.identity for item in batch},
+            fired_at__in={item.fired_at for item in batch},
+        ).values_list("identity", "fired_at")
+    )
+    alerts = []
+    for item, team in zip(batch, teams, strict=True):
+        paged, out_of_hours = on_call.paged(team, item.fired_at)
+        alerts.append(
+            Alert(
+                source=source_name,
+                alert_source=alert_source,
+                identity=item.identity,
+                check_name=item.check,
+                host=item.host,
+                state=item.state,
+                severity=item.severity,
+                labels=item.labels,
+                summary=item.summary,
+                fired_at=item.fired_at,
+                resolved_at=item.resolved_at,
+                team=team,
+                paged=paged,
+                out_of_hours=out_of_hours,
+            )
+        )
+    # One upsert for the batch; the unique constraint makes a concurrent
+    # duplicate delivery land on the same row (the counts may then be off by it).
+    Alert.objects.bulk_create(
+        alerts,
+        update_conflicts=True,
+        unique_fields=["source", "identity", "fired_at"],
+        update_fields=REDELIVERY_FIELDS,
+    )
+    updated = sum(1 for key in by_key if key in existing)
+    receipt.updated += updated
+    receipt.created += len(by_key) - updated
+    return receipt
+
+
+def _resolve_open(item: Incoming, source_name: str) -> int:
+    """Close the latest open alert for a recovery's identity; 0 when none is open."""
+    alert = (
+        Alert.objects.select_for_update()
+        .filter(
+            source=source_name, identity=item.identity, resolved_at__isnull=True, fired_at__lte=item.fired_at
+        )
+        .order_by("-fired_at")
+        .first()
+    )
+    if alert is None:
+        return 0
+    alert.resolved_at = item.resolved_at
+    alert.state = item.state or "resolved"
+    alert.save(update_fields=["resolved_at", "state", "updated_at"])
+    return 1
+
+
+def route_to_teams(items: list[Incoming], *, default_team: Team | None) -> list[Team | None]:
+    """Each alert's team: its team label, else the first routing rule matching its check, else the default."""
+    slugs = {item.team for item in items if item.team}
+    named = {team.slug: team for team in Team.objects.filter(slug__in=slugs)} if slugs else {}
+    rules: list[RoutingRule] | None = None
+    teams: list[Team | None] = []
+    for item in items:
+        team = named.get(item.team)
+        if team is None:
+            if rules is None:
+                rules = list(RoutingRule.objects.select_related("team"))
+            team = next(
+                (rule.team for rule in rules if fnmatch.fnmatchcase(item.check, rule.check_pattern)),
+                default_team,
+            )
+        teams.append(team)
+    return teams
+
+
+class OnCallLookup:
+    """Who held L1 for each team over a span of instants, from one query.
+
+    Same answer as oncall.selectors.person_on_call (the covering L1 shift of
+    the team's first rotation), without a query per alert.
+    """
+
+    def __init__(self, *, team_ids: set[int], instants: list[dt.datetime]):
+        self.shifts: dict[int, list[Shift]] = {}
+        if not team_ids or not instants:
+            return
+        shifts = (
+            Shift.objects.overlapping(min(instants), max(instants) + dt.timedelta(microseconds=1))
+            .filter(rotation__team_id__in=team_ids, level=Level.L1)
+            .select_related("rotation", "user__profile")
+            .order_by("rotation_id", "starts_at")
+        )
+        for shift in shifts:
+            self.shifts.setdefault(shift.rotation.team_id, []).append(shift)
+
+    def paged(self, team: Team | None, at: dt.datetime):
+        """(the person paged, whether it was inside their sleep hours) at an instant."""
+        if team is None:
+            return None, False
+        for shift in self.shifts.get(team.pk, ()):
+            if shift.starts_at <= at < shift.ends_at:
+                return shift.user, _profile(shift.user).is_asleep_at(at)
+        return None, False
+
+
+def _profile(user) -> Profile:
+    try:
+        return user.profile
+    except Profile.DoesNotExist:
+        return Profile(user=user)  # the defaults: UTC, asleep 22:00–07:00
+
+
+# --- Classification -----------------------------------------------------------
+
+
+def category_by_slug(slug: str | None) -> Category | None:
+    if slug in (None, ""):
+        return None
+    category = Category.objects.filter(slug=slug).first()
+    if category is None:
+        known = ", ".join(Category.objects.values_list("slug", flat=True))
+        raise UnknownCategory(f"{slug} is not a category; choose one of {known}.", field="category")
+    return category
+
+
+def can_classify(*, user, alert: Alert) -> bool:
+    """The person paged, anyone on the alert's team, and staff may classify an alert."""
+    if user.is_staff or alert.paged_id == user.pk:
+        return True
+    return alert.team_id is not None and alert.team.members.filter(pk=user.pk).exists()
+
+
+@transaction.atomic
+def classify_alert(
+    *,
+    alert: Alert,
+    by,
+    category: Category | None,
+    note: str | None = None,
+    woke_me_up: bool | None = None,
+) -> Alert:
+    """Record what an alert was worth; note and woke_me_up stay as they were when not given."""
+    if not can_classify(user=by, alert=alert):
+        raise NotAllowed("Only the person paged, the alert's team or staff may classify this alert.")
+    alert.classify(
+        category=category,
+        note=alert.note if note is None else note,
+        woke_me_up=alert.woke_me_up if woke_me_up is None else woke_me_up,
+        by=by,
+    )
+    alert.save(
+        update_fields=["category", "note", "woke_me_up", "classified_by", "classified_at", "updated_at"]
+    )
+    return alert
+
+
+@transaction.atomic
+def classify_check_in_shift(*, shift: Shift, check: str, category: Category, by) -> int:
+    """Give every alert of one check during a shift the same category; returns how many."""
+    if not (by.is_staff or shift.user_id == by.pk or shift.rotation.team.members.filter(pk=by.pk).exists()):
+        raise NotAllowed("Only the person on that shift, their team or staff may classify its alerts.")
+    return (
+        Alert.objects.fired_between(shift.starts_at, shift.ends_at)
+        .filter(team_id=shift.rotation.team_id, check_name=check)
+        .update(category=category, classified_by=by, classified_at=timezone.now(), updated_at=timezone.now())
+    )
+
+
+# --- The monthly review ---------------------------------------------------------
+
+
+@transaction.atomic
+def record_review(*, team: Team, month: dt.date, notes: str) -> AlertReview:
+    """Create or update a team's review record for a month."""
+    review, _ = AlertReview.objects.update_or_create(
+        team=team, month=month.replace(day=1), defaults={"notes": notes}
+    )
+    return review
+
+
+@transaction.atomic
+def act_on_recommendation(
+    *, team: Team, month: dt.date, check: str, reason: str, summary: str, track: str, by
+) -> ReviewAction:
+    """Turn a report's recommendation into work for dev or ops on the month's review record."""
+    review, _ = AlertReview.objects.get_or_create(team=team, month=month.replace(day=1))
+    try:
+        with transaction.atomic():
+            return ReviewAction.objects.create(
+                review=review,
+                check_name=check,
+                reason=reason,
+                summary=summary[:300],
+                track=track,
+                created_by=by,
+            )
+    except IntegrityError:
+        raise Conflict(f"The review already acts on {check} ({reason}).") from None
+
+
+@transaction.atomic
+def send_team_alert_report(*, team: Team, month: dt.date) -> ReportDelivery | None:
+    """Email a team's monthly alerts report to its members, once; None when already sent or nobody to tell."""
+    from .selectors import monthly_report  # selectors import services' helpers
+
+    month = month.replace(day=1)
+    recipients = sorted(
+        {email for email in team.members.filter(is_active=True).values_list("email", flat=True) if email}
+    )
+    if not recipients:
+        return None
+    try:
+        with transaction.atomic():
+            delivery = ReportDelivery.objects.create(team=team, month=month, recipients=len(recipients))
+    except IntegrityError:
+        return None
+    report = monthly_report(month=month, team=team)
+    context = {
+        "team": team,
+        "report": report,
+        "month": month,
+        "url": f"{settings.MORGUE_BASE_URL}/alerts/reports/{month:%Y-%m}/?team={team.slug}",
+    }
+    subject = render_to_string("emails/alert-report-subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/alert-report-body.txt", context),
+        to=recipients,
+    )
+    message.attach_alternative(render_to_string("emails/alert-report-body.html", context), "text/html")
+    # Sending inside the transaction: if SMTP fails the claim rolls back and a retry sends it.
+    message.send()
+    return delivery
+
+
+def teams_to_report() -> list[int]:
+    return list(Team.objects.filter(~Q(members=None)).distinct().values_list("pk", flat=True))
+
+
+# --- History import ------------------------------------------------------------------
+
+
+@dataclass
+class HistoryRow:
+    number: int
+    source: str
+    incoming: Incoming
+    category: Category | None = None
+    note: str = ""
+    woke_me_up: bool = False
+
+
+@transaction.atomic
+def import_history(*, rows: list[HistoryRow]) -> tuple[int, list[int]]:
+    """Store past alerts as they were classified; returns (imported, row numbers skipped as duplicates)."""
+    if not rows:
+        return 0, []
+    teams = route_to_teams([row.incoming for row in rows], default_team=None)
+    on_call = OnCallLookup(
+        team_ids={team.pk for team in teams if team}, instants=[row.incoming.fired_at for row in rows]
+    )
+    existing: set[tuple[str, str, dt.datetime]] = set()
+    for source in {row.source for row in rows}:
+        mine = [row.incoming for row in rows if row.source == source]
+        existing.update(
+            (source, identity, fired_at)
+            for identity, fired_at in Alert.objects.filter(
+                source=source,
+                identity__in={item.identity for item in mine},
+                fired_at__in={item.fired_at for item in mine},
+            ).values_list("identity", "fired_at")
+        )
+    alerts, duplicates = [], []
+    now = timezone.now()
+    for row, team in zip(rows, teams, strict=True):
+        item = row.incoming
+        key = (row.source, item.identity, item.fired_at)
+        if key in existing:
+            duplicates.append(row.number)
+            continue
+        existing.add(key)
+        paged, out_of_hours = on_call.paged(team, item.fired_at)
+        alerts.append(
+            Alert(
+                source=row.source,
+                identity=item.identity,
+                check_name=item.check,
+                host=item.host,
+                state=item.state,
+                severity=item.severity,
+                labels=item.labels,
+                summary=item.summary,
+                fired_at=item.fired_at,
+                resolved_at=item.resolved_at,
+                team=team,
+                paged=paged,
+                out_of_hours=out_of_hours,
+                category=row.category,
+                note=row.note,
+                woke_me_up=row.woke_me_up,
+                classified_at=now if row.category else None,
+            )
+        )
+    Alert.objects.bulk_create(alerts, ignore_conflicts=True, batch_size=500)
+    return len(alerts), duplicates

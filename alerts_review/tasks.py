@@ -1,0 +1,35 @@
+"""Background work of the alerts review: the monthly report emails."""
+
+import datetime as dt
+
+from celery import shared_task
+from django.utils import timezone
+
+from oncall.models import Team
+
+from . import services
+from .selectors import previous_month
+
+
+@shared_task(acks_late=True)
+def email_monthly_alert_reports(month: str | None = None) -> int:
+    """Beat, on the first of the month: queue one email task per team for last month's report."""
+    first = (
+        dt.date.fromisoformat(f"{month}-01")
+        if month
+        else previous_month(timezone.now().date().replace(day=1))
+    )
+    team_ids = services.teams_to_report()
+    for team_id in team_ids:
+        email_team_alert_report.delay(team_id, f"{first:%Y-%m}")
+    return len(team_ids)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def email_team_alert_report(team_id: int, month: str) -> bool:
+    """Email one team's report for a month; a repeat finds the sent-marker and does nothing."""
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        return False
+    delivery = services.send_team_alert_report(team=team, month=dt.date.fromisoformat(f"{month}-01"))
+    return delivery is not None

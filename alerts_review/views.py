@@ -1,0 +1,240 @@
+"""Pages: the on-call person's shift review and the monthly report."""
+
+import csv
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from morgue import charts
+from morgue.exceptions import MorgueError
+from oncall.models import Shift, Team
+
+from . import selectors, services
+from .exceptions import BadMonth
+from .forms import ActForm, ClassifyCheckForm, ClassifyForm, ReviewForm
+from .models import Alert, AlertReview, Category
+
+
+@require_GET
+def review(request: HttpRequest, shift_id: int | None = None) -> HttpResponse:
+    now = timezone.now()
+    if shift_id is None:
+        shift = selectors.last_shift(user=request.user, at=now)
+    else:
+        shift = get_object_or_404(Shift.objects.select_related("rotation__team", "user"), pk=shift_id)
+    context: dict = {"shift": shift, "categories": list(Category.objects.all())}
+    if shift is not None:
+        context["review"] = selectors.shift_review(shift=shift, at=now)
+        context["earlier"] = (
+            Shift.objects.filter(user=shift.user, starts_at__lt=shift.starts_at)
+            .order_by("-starts_at")
+            .first()
+        )
+        context["last_month"] = f"{selectors.previous_month(now.date().replace(day=1)):%Y-%m}"
+    return render(request, "alerts_review/review.html", context)
+
+
+def _back_to_review(request: HttpRequest, anchor: str = "") -> HttpResponse:
+    target = request.POST.get("next", "")
+    if not target.startswith("/alerts/") or target.startswith("//"):
+        target = reverse("alerts_review:review")
+    return redirect(f"{target}#{anchor}" if anchor else target)
+
+
+@require_POST
+def classify(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = get_object_or_404(Alert.objects.select_related("team"), pk=alert_id)
+    form = ClassifyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+        return _back_to_review(request)
+    try:
+        services.classify_alert(
+            alert=alert,
+            by=request.user,
+            category=services.category_by_slug(form.cleaned_data["category"]),
+            note=form.cleaned_data["note"],
+            woke_me_up=form.cleaned_data["woke_me_up"],
+        )
+    except MorgueError as error:
+        messages.error(request, error.message)
+    return _back_to_review(request, f"alert-{alert.pk}")
+
+
+@require_POST
+def classify_check(request: HttpRequest, shift_id: int) -> HttpResponse:
+    shift = get_object_or_404(Shift.objects.select_related("rotation__team"), pk=shift_id)
+    form = ClassifyCheckForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+        return _back_to_review(request)
+    try:
+        category = services.category_by_slug(form.cleaned_data["category"])
+        count = services.classify_check_in_shift(
+            shift=shift, check=form.cleaned_data["check"], category=category, by=request.user
+        )
+    except MorgueError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{count} alerts of {form.cleaned_data['check']} are now {category.slug}.")
+    return _back_to_review(request)
+
+
+@require_GET
+def latest_report(request: HttpRequest) -> HttpResponse:
+    month = selectors.previous_month(timezone.now().date().replace(day=1))
+    return redirect("alerts_review:report", month=f"{month:%Y-%m}")
+
+
+def _report_arguments(request: HttpRequest, month: str):
+    try:
+        first = selectors.parse_month(month)
+        zone = selectors.parse_zone(request.GET.get("tz"))
+    except BadMonth as error:
+        raise Http404(error.message) from None
+    slug = request.GET.get("team")
+    team = get_object_or_404(Team, slug=slug) if slug else None
+    return first, zone, team
+
+
+@require_GET
+def report(request: HttpRequest, month: str) -> HttpResponse:
+    first, zone, team = _report_arguments(request, month)
+    data = selectors.monthly_report(
+        month=first, team=team, zone=zone, with_heatmap=request.GET.get("format") != "csv"
+    )
+    if request.GET.get("format") == "csv":
+        return _report_csv(data, first, team)
+    review_record = (
+        AlertReview.objects.filter(team=team, month=first).prefetch_related("actions").first()
+        if team
+        else None
+    )
+    acted = (
+        {(action.check_name, action.reason) for action in review_record.actions.all()}
+        if review_record
+        else set()
+    )
+    context = {
+        "month": first,
+        "month_label": f"{first:%B %Y}",
+        "zone": zone.key,
+        "team": team,
+        "teams": Team.objects.all(),
+        "report": data,
+        "previous_month": f"{selectors.previous_month(first):%Y-%m}",
+        "next_month": f"{selectors.next_month(first):%Y-%m}",
+        "review_record": review_record,
+        "review_form": ReviewForm(initial={"notes": review_record.notes if review_record else ""}),
+        "recommendations": [
+            {**item, "acted": (item["check"], item["reason"]) in acted} for item in data["recommendations"]
+        ],
+        "unclassified": data["total"] - data["classified"],
+        "previous_rows": [
+            (key, (data["previous_month"][key], data["previous_month"]["change"][key]))
+            for key in selectors.TOP_LEVEL
+        ],
+    }
+    context.update(_charts(data, zone.key))
+    return render(request, "alerts_review/report.html", context)
+
+
+CHART_CHECKS = 15
+
+
+def _charts(data: dict, zone: str) -> dict:
+    """The report's charts; each carries its numbers as a table too."""
+    checks = data["by_check"][:CHART_CHECKS]
+    days = [str(int(row["day"][-2:])) for row in data["by_day"]]
+    return {
+        "signal_chart": charts.bar_chart(
+            f"Signal and noise per check (the {len(checks)} noisiest)",
+            [row["check"] for row in checks],
+            [
+                charts.Series("Actionable", [row["actionable"] for row in checks]),
+                charts.Series("Not actionable", [row["not_actionable"] for row in checks]),
+                charts.Series(
+                    "Unclassified or n/a",
+                    [row["total"] - row["actionable"] - row["not_actionable"] for row in checks],
+                ),
+            ],
+            y_label="alerts",
+            stacked=True,
+        ),
+        "day_chart": charts.bar_chart(
+            "Alerts per day",
+            days,
+            [
+                charts.Series("In hours", [row["total"] - row["out_of_hours"] for row in data["by_day"]]),
+                charts.Series("Out of hours", [row["out_of_hours"] for row in data["by_day"]]),
+            ],
+            y_label="alerts",
+            x_label=f"day of the month ({zone})",
+            stacked=True,
+        ),
+        "heatmap_chart": charts.heatmap(
+            f"Out-of-hours pages by day and hour ({zone})",
+            days,
+            [f"{hour:02d}" for hour in range(24)],
+            data["out_of_hours_heatmap"],
+            value_label="out-of-hours pages",
+        ),
+    }
+
+
+def _report_csv(data: dict, month, team) -> HttpResponse:
+    name = f"alerts-{month:%Y-%m}{'-' + team.slug if team else ''}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    columns = [
+        "check",
+        "total",
+        "actionable",
+        "not_actionable",
+        "signal_to_noise",
+        "out_of_hours",
+        "top_category",
+    ]
+    writer.writerow(columns)
+    for row in data["by_check"]:
+        writer.writerow(["" if row[column] is None else row[column] for column in columns])
+    return response
+
+
+def _review_redirect(month: str, team: Team) -> HttpResponse:
+    return redirect(f"{reverse('alerts_review:report', kwargs={'month': month})}?team={team.slug}#review")
+
+
+@require_POST
+def save_review(request: HttpRequest, month: str) -> HttpResponse:
+    first, _, team = _report_arguments(request, month)
+    if team is None:
+        raise Http404("Choose a team to review.")
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        services.record_review(team=team, month=first, notes=form.cleaned_data["notes"])
+        messages.success(request, "The review notes are saved.")
+    return _review_redirect(month, team)
+
+
+@require_POST
+def act(request: HttpRequest, month: str) -> HttpResponse:
+    first, _, team = _report_arguments(request, month)
+    if team is None:
+        raise Http404("Choose a team to review.")
+    form = ActForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+        return _review_redirect(month, team)
+    try:
+        action = services.act_on_recommendation(team=team, month=first, by=request.user, **form.cleaned_data)
+    except MorgueError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Recorded for {action.get_track_display()}: {action.summary}")
+    return _review_redirect(month, team)

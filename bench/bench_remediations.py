@@ -1,0 +1,172 @@
+"""The remediation board's first page (overdue dev items) among 200,000 items, against a bare indexed SELECT.
+
+The subject is what the board asks the database for: the per-column counts
+and each column's first page, with incident, owner and team, as model
+objects. The floor is a raw indexed SELECT of the same rows' own columns,
+through the same connection, with no counts, joins or ORM.
+"""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from bench.harness import Result, median_seconds, throwaway_database
+
+ITEMS = 200_000
+INCIDENTS = 5_000
+PEOPLE = 200
+
+LOAD_ITEMS = """
+INSERT INTO incidents_remediationitem (
+    incident_id, title, description, kind, category, owner_id, team_id, priority, ticket_url,
+    due_date, status, wont_do_reason, completed_at, reminders_muted, created_by_id, created_at, updated_at
+)
+SELECT incident_id, 'Follow-up ' || n, '', kind, category, owner_id, team_id, 'normal', '',
+       due_date, status,
+       CASE WHEN status = 'wont-do' THEN 'Superseded by the new pipeline.' ELSE '' END,
+       CASE WHEN status = 'done' THEN created_at + (r * 50 + 1) * interval '1 day' END,
+       false, NULL, created_at, created_at
+FROM (
+    SELECT n, r, incident_id, kind, category, owner_id, team_id, created_at,
+           (created_at::date + CASE WHEN n %% 3 = 0 THEN 28 ELSE 56 END) AS due_date,
+           CASE WHEN age < 60 THEN
+                CASE WHEN r < 0.5 THEN 'open' WHEN r < 0.8 THEN 'in-progress' ELSE 'done' END
+           ELSE
+                CASE WHEN r < 0.04 THEN 'open' WHEN r < 0.06 THEN 'in-progress'
+                     WHEN r < 0.12 THEN 'wont-do' ELSE 'done' END
+           END AS status
+    FROM (
+        SELECT n, random() AS r, n %% 1095 AS age,
+               %(incident_min)s + (n %% %(incidents)s) AS incident_id,
+               CASE WHEN n %% 2 = 0 THEN 'dev' ELSE 'ops' END AS kind,
+               (ARRAY['detect', 'mitigate', 'prevent', 'process'])[1 + n %% 4] AS category,
+               %(owner_min)s + (n * 7 %% %(people)s) AS owner_id,
+               CASE WHEN n %% 5 = 0 THEN NULL ELSE %(team_min)s + n %% 4 END AS team_id,
+               now() - (n %% 1095) * interval '1 day' - (n %% 17) * interval '1 hour' AS created_at
+        FROM generate_series(1, %(items)s) AS n
+    ) AS raw
+) AS shaped
+"""
+
+FLOOR = """
+SELECT id, incident_id, title, kind, category, owner_id, team_id, priority, ticket_url, due_date,
+       status, completed_at, reminders_muted
+FROM incidents_remediationitem
+WHERE kind = 'dev' AND status = %s AND due_date < %s
+ORDER BY due_date, id
+LIMIT %s
+"""
+
+
+def _load() -> None:
+    from incidents.models import Incident
+    from morgue.models import Profile
+    from oncall.models import Team
+
+    User = get_user_model()
+    users = User.objects.bulk_create(
+        [User(username=f"bench{number}", email=f"bench{number}@example.com") for number in range(PEOPLE)]
+    )
+    Profile.objects.bulk_create([Profile(user=user, display_name=user.username) for user in users])
+    slugs = ("ops", "dev", "pay", "web")
+    teams = Team.objects.bulk_create([Team(name=f"Team {slug}", slug=slug) for slug in slugs])
+    now = timezone.now()
+    incidents = Incident.objects.bulk_create(
+        [
+            Incident(
+                title=f"Incident {number}",
+                severity=1 + number % 5,
+                impact_started_at=now - dt.timedelta(days=1100),
+                detected_at=now - dt.timedelta(days=1100),
+                # One incident in a hundred is soft-deleted: its items must stay hidden.
+                deleted_at=now if number % 100 == 99 else None,
+            )
+            for number in range(INCIDENTS)
+        ],
+        batch_size=2000,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(0.42)")
+        cursor.execute(
+            LOAD_ITEMS,
+            {
+                "incident_min": min(incident.pk for incident in incidents),
+                "incidents": INCIDENTS,
+                "owner_min": min(user.pk for user in users),
+                "people": PEOPLE,
+                "team_min": min(team.pk for team in teams),
+                "items": ITEMS,
+            },
+        )
+        cursor.execute("VACUUM ANALYZE incidents_remediationitem")
+        cursor.execute("VACUUM ANALYZE incidents_incident")
+
+
+def run() -> list[Result]:
+    from incidents.selectors.remediation import BOARD_COLUMN_SIZE, BoardFilters, board_columns, filtered_items
+
+    with throwaway_database():
+        _load()
+        today = timezone.localdate()
+        filters = BoardFilters(kind="dev", overdue=True)
+
+        def subject():
+            return board_columns(filters, today=today)
+
+        with CaptureQueriesContext(connection) as queries:
+            columns = subject()
+        shown = [(column.status, len(column.items)) for column in columns if column.items]
+        overdue = sum(column.count for column in columns)
+
+        def floor():
+            with connection.cursor() as cursor:
+                for status, _ in shown:
+                    cursor.execute(FLOOR, [status, today, BOARD_COLUMN_SIZE])
+                    cursor.fetchall()
+
+        def pages_only():
+            for status, _ in shown:
+                list(
+                    filtered_items(filters, today=today).filter(status=status).for_board()[:BOARD_COLUMN_SIZE]
+                )
+
+        floor_seconds = median_seconds(floor, repeat=60)
+        pages_seconds = median_seconds(pages_only, repeat=60)
+        subject_seconds = median_seconds(subject, repeat=60)
+        print(
+            f"   {ITEMS:,} items; {overdue:,} overdue dev; board selector: {len(queries)} queries, "
+            f"columns {shown}",
+            flush=True,
+        )
+
+        # For information: the whole HTML page (session, middleware, template), no target.
+        person = get_user_model().objects.get(username="bench0")
+        with override_settings(ALLOWED_HOSTS=["testserver"]):
+            client = Client()
+            client.force_login(person)
+            page_seconds = median_seconds(lambda: client.get("/remediations/?kind=dev&overdue=on"), repeat=15)
+        return [
+            Result(
+                "board first page, overdue=true&kind=dev (counts + column pages)",
+                subject_seconds,
+                floor_seconds,
+                "bare indexed SELECT of the same rows",
+                target=5,
+            ),
+            Result(
+                "for comparison: the column pages alone (ORM, joins; no counts)",
+                pages_seconds,
+                floor_seconds,
+                "bare indexed SELECT of the same rows",
+            ),
+            Result(
+                "the whole board page (HTML, figures included)",
+                page_seconds,
+                floor_seconds,
+                "bare indexed SELECT of the same rows",
+            ),
+        ]

@@ -1,0 +1,291 @@
+"""Remediation items over REST: per incident, across incidents, and their figures."""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.generics import ListCreateAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.models import (
+    Incident,
+    RemediationCategory,
+    RemediationItem,
+    RemediationKind,
+    RemediationPriority,
+    RemediationStatus,
+)
+from incidents.selectors import remediation as selectors
+from incidents.services import remediation as services
+from morgue.markdown import render_markdown
+from oncall.models import Team
+
+
+def _choice(choices, noun: str) -> serializers.ChoiceField:
+    allowed = " or ".join(", ".join(choices.values).rsplit(", ", 1))
+    return serializers.ChoiceField(
+        choices=choices.choices,
+        error_messages={"invalid_choice": f"“{{input}}” is not a {noun}; use {allowed}."},
+    )
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class OwnerField(serializers.Field):
+    """A person given by username; an unknown one is refused by name."""
+
+    default_error_messages = {"unknown": "No person has the username “{username}”."}
+
+    def to_internal_value(self, data):
+        username = str(data).strip()
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            self.fail("unknown", username=username)
+        return user
+
+    def to_representation(self, value) -> str:
+        return value.username
+
+
+@extend_schema_field({"type": "string", "nullable": True, "description": "Team slug."})
+class TeamField(serializers.Field):
+    default_error_messages = {"unknown": "No team has the slug “{slug}”."}
+
+    def to_internal_value(self, data):
+        if data in (None, ""):
+            return None
+        team = Team.objects.filter(slug=str(data).strip()).first()
+        if team is None:
+            self.fail("unknown", slug=data)
+        return team
+
+    def to_representation(self, value) -> str | None:
+        return value.slug if value else None
+
+
+class BlamelessFindingSerializer(serializers.Serializer):
+    phrase = serializers.CharField()
+    matched = serializers.CharField()
+    line = serializers.IntegerField()
+    reason = serializers.CharField()
+    suggestion = serializers.CharField()
+
+
+class RemediationItemSerializer(serializers.ModelSerializer):
+    incident_title = serializers.CharField(source="incident.title", read_only=True)
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    ticket_key = serializers.CharField(read_only=True)
+    description_html = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+    blameless = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RemediationItem
+        fields = [
+            "id",
+            "incident",
+            "incident_title",
+            "title",
+            "description",
+            "description_html",
+            "kind",
+            "category",
+            "owner",
+            "team",
+            "priority",
+            "ticket_url",
+            "ticket_key",
+            "due_date",
+            "status",
+            "wont_do_reason",
+            "completed_at",
+            "reminders_muted",
+            "overdue",
+            "blameless",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_description_html(self, item) -> str:
+        return str(render_markdown(item.description))
+
+    def get_overdue(self, item) -> bool:
+        return item.is_overdue(self.context.get("today") or timezone.localdate())
+
+    @extend_schema_field(BlamelessFindingSerializer(many=True))
+    def get_blameless(self, item) -> list[dict]:
+        names = self.context.get("names")
+        if names is None:
+            names = self.context["names"] = selectors.people_names()
+        return [finding.as_dict() for finding in selectors.blameless_findings(item, names=names)]
+
+
+class RemediationItemWriteSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    kind = _choice(RemediationKind, "kind")
+    category = _choice(RemediationCategory, "category")
+    owner = OwnerField()
+    team = TeamField(required=False, allow_null=True, default=None)
+    priority = _choice(RemediationPriority, "priority")
+    ticket_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+    status = _choice(RemediationStatus, "status")
+    wont_do_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reminders_muted = serializers.BooleanField(required=False, default=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["priority"].required = False
+        self.fields["priority"].default = RemediationPriority.NORMAL
+        self.fields["status"].required = False
+        self.fields["status"].default = RemediationStatus.OPEN
+
+
+class RemediationQuerySerializer(serializers.Serializer):
+    kind = _choice(RemediationKind, "kind")
+    status = _choice(RemediationStatus, "status")
+    owner = serializers.CharField(required=False)
+    team = serializers.CharField(required=False)
+    category = _choice(RemediationCategory, "category")
+    severity = serializers.IntegerField(required=False, min_value=1, max_value=5)
+    overdue = serializers.BooleanField(required=False, default=False)
+    incident = serializers.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("kind", "status", "category"):
+            self.fields[name].required = False
+
+    def filters(self) -> selectors.BoardFilters:
+        data = self.validated_data
+        return selectors.BoardFilters(
+            kind=data.get("kind", ""),
+            status=data.get("status", ""),
+            owner=data.get("owner", ""),
+            team=data.get("team", ""),
+            category=data.get("category", ""),
+            severity=data.get("severity"),
+            overdue=data.get("overdue", False),
+            incident=data.get("incident"),
+        )
+
+
+def _reload(item: RemediationItem) -> RemediationItem:
+    return RemediationItem.objects.with_people().get(pk=item.pk)
+
+
+@extend_schema(parameters=[OpenApiParameter("incident_id", OpenApiTypes.INT, OpenApiParameter.PATH)])
+class IncidentRemediationListView(ListCreateAPIView):
+    """An incident's remediation items; POST adds one (owner by username)."""
+
+    serializer_class = RemediationItemSerializer
+
+    def get_incident(self) -> Incident:
+        return get_object_or_404(Incident.objects.visible(), pk=self.kwargs["incident_id"])
+
+    def get_queryset(self):
+        return self.get_incident().remediation_items.with_people().order_by("kind", "due_date", "id")
+
+    @extend_schema(request=RemediationItemWriteSerializer, responses={201: RemediationItemSerializer})
+    def post(self, request, *args, **kwargs):
+        incident = self.get_incident()
+        write = RemediationItemWriteSerializer(data=request.data)
+        write.is_valid(raise_exception=True)
+        item = services.create_item(incident=incident, created_by=request.user, **write.validated_data)
+        body = RemediationItemSerializer(_reload(item), context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class RemediationItemViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    """Remediation items across incidents: filter, read, and PATCH (including status)."""
+
+    serializer_class = RemediationItemSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        if self.action != "list":
+            return RemediationItem.objects.visible().with_people()
+        query = RemediationQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.filtered_items(query.filters(), today=timezone.localdate()).with_people()
+
+    @extend_schema(parameters=[RemediationQuerySerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=RemediationItemWriteSerializer, responses=RemediationItemSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        item = self.get_object()
+        write = RemediationItemWriteSerializer(data=request.data, partial=True)
+        write.is_valid(raise_exception=True)
+        data = dict(write.validated_data)
+        new_status = data.pop("status", None)
+        reason = data.pop("wont_do_reason", None)
+        item = services.update_item(item=item, changes=data, status=new_status, wont_do_reason=reason)
+        return Response(RemediationItemSerializer(_reload(item), context=self.get_serializer_context()).data)
+
+
+class RemediationMetricsQuerySerializer(serializers.Serializer):
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False, help_text="Exclusive.")
+
+    def validate(self, attrs):
+        since, until = attrs.get("since"), attrs.get("until")
+        if since and until and until <= since:
+            raise serializers.ValidationError({"until": ["The until date must be after the since date."]})
+        return attrs
+
+
+def _day_start(day: dt.date | None) -> dt.datetime | None:
+    if day is None:
+        return None
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+_KIND_FIGURES = {
+    "opened": serializers.IntegerField(),
+    "completed": serializers.IntegerField(),
+    "completed_on_time": serializers.IntegerField(),
+    "open_overdue": serializers.IntegerField(),
+    "median_open_age_days": serializers.FloatField(allow_null=True),
+}
+
+
+class RemediationMetricsView(APIView):
+    """Remediation figures for a window: opened, completed (on time), overdue, median open age."""
+
+    @extend_schema(
+        parameters=[RemediationMetricsQuerySerializer],
+        responses=inline_serializer(
+            "RemediationMetricsSerializer",
+            {
+                **_KIND_FIGURES,
+                "by_kind": inline_serializer(
+                    "RemediationMetricsByKindSerializer",
+                    {
+                        "dev": inline_serializer("RemediationMetricsDevSerializer", dict(_KIND_FIGURES)),
+                        "ops": inline_serializer("RemediationMetricsOpsSerializer", dict(_KIND_FIGURES)),
+                    },
+                ),
+            },
+        ),
+    )
+    def get(self, request):
+        query = RemediationMetricsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(
+            selectors.figures(
+                since=_day_start(query.validated_data.get("since")),
+                until=_day_start(query.validated_data.get("until")),
+                today=timezone.localdate(),
+            )
+        )

@@ -1,0 +1,138 @@
+"""Demo remediation items: 2–6 per demo incident, dev and ops, some done on time, some late, some overdue.
+
+Runs after incidents.demo; idempotent (incidents that already have items are
+left alone) and deterministic (each incident's items come from its own seed).
+"""
+
+import datetime as dt
+import random
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from incidents.models import (
+    Incident,
+    RemediationCategory,
+    RemediationItem,
+    RemediationKind,
+    RemediationPriority,
+    RemediationStatus,
+)
+from incidents.services.remediation import default_due_date
+from oncall.models import Team
+
+TITLES = {
+    RemediationKind.DEV: [
+        (RemediationCategory.PREVENT, "Add a feature flag around the new checkout path"),
+        (RemediationCategory.PREVENT, "Make the cache warm-up idempotent"),
+        (RemediationCategory.DETECT, "Emit a metric for failed payment callbacks"),
+        (RemediationCategory.MITIGATE, "Add a circuit breaker to the search client"),
+        (RemediationCategory.PREVENT, "Cap retries with jittered back-off in the API client"),
+        (RemediationCategory.DETECT, "Log the request id on every 5xx"),
+        (RemediationCategory.PROCESS, "Add the migration checklist to the deploy template"),
+        (RemediationCategory.MITIGATE, "Let the image service serve stale thumbnails"),
+    ],
+    RemediationKind.OPS: [
+        (RemediationCategory.DETECT, "Alert on replica lag above 30 s"),
+        (RemediationCategory.MITIGATE, "Write the runbook for database failover"),
+        (RemediationCategory.PREVENT, "Automate TLS certificate renewal"),
+        (RemediationCategory.DETECT, "Graph connection-pool saturation on the dashboard"),
+        (RemediationCategory.PROCESS, "Post status updates every 30 minutes during sev 1–2"),
+        (RemediationCategory.MITIGATE, "Script the load-balancer drain"),
+        (RemediationCategory.PREVENT, "Raise the disk alert threshold headroom on log hosts"),
+        (RemediationCategory.PROCESS, "Add Ops911 escalation to the support handbook"),
+    ],
+}
+PRIORITY_MIX = [
+    RemediationPriority.HIGH, RemediationPriority.NORMAL, RemediationPriority.NORMAL, RemediationPriority.LOW,
+]  # fmt: skip
+TRACKERS = ["https://jira.example.com/browse/{}-{}", "https://tracker.example.com/issues/{1}"]
+
+
+def _people_by_team() -> dict[str, list]:
+    people: dict[str, list] = {}
+    for team in Team.objects.prefetch_related("members").filter(slug__in=["dev", "ops", "payments"]):
+        people[team.slug] = sorted(team.members.all(), key=lambda user: user.username)
+    return people
+
+
+def seed(stdout=None) -> None:
+    incidents = list(
+        Incident.objects.visible().filter(remediation_items__isnull=True).order_by("impact_started_at", "id")
+    )
+    everyone = list(get_user_model().objects.filter(is_active=True).order_by("username"))
+    if not incidents or not everyone:
+        if stdout is not None:
+            stdout.write("remediation items: nothing to add")
+        return
+    teams = {team.slug: team for team in Team.objects.all()}
+    people = _people_by_team()
+    now = timezone.now()
+    today = now.date()
+    items = []
+    for incident in incidents:
+        rng = random.Random(42 * 100_003 + incident.pk)
+        count = rng.randint(2, 6)
+        written_at = incident.impact_started_at + dt.timedelta(
+            days=rng.randint(1, 5), hours=rng.randint(0, 8)
+        )
+        written_at = min(written_at, now)
+        due = default_due_date(severity=incident.severity, written_on=written_at.date())
+        titles = {kind: rng.sample(TITLES[kind], k=len(TITLES[kind])) for kind in RemediationKind.values}
+        for number in range(count):
+            # The first two make the dev/ops pair; the rest are either.
+            kind = RemediationKind.values[number % 2] if number < 2 else rng.choice(RemediationKind.values)
+            category, title = titles[kind].pop()
+            team_slug = "ops" if kind == RemediationKind.OPS else rng.choice(["dev", "dev", "payments"])
+            owner = rng.choice(people.get(team_slug) or everyone)
+            item_due = due + dt.timedelta(days=rng.randint(-7, 14))
+            status, completed_at, reason = RemediationStatus.OPEN, None, ""
+            roll = rng.random()
+            if item_due < today or roll < 0.5:
+                if roll < 0.45:  # done on time
+                    done_on = min(item_due - dt.timedelta(days=rng.randint(0, 10)), today)
+                    completed_at = max(
+                        min(dt.datetime.combine(done_on, dt.time(15, 30), tzinfo=dt.UTC), now), written_at
+                    )
+                    status = RemediationStatus.DONE
+                elif roll < 0.65:  # done late
+                    done_on = min(item_due + dt.timedelta(days=rng.randint(1, 20)), today)
+                    completed_at = max(
+                        min(dt.datetime.combine(done_on, dt.time(11), tzinfo=dt.UTC), now), written_at
+                    )
+                    status = RemediationStatus.DONE
+                elif roll < 0.72:
+                    status = RemediationStatus.WONT_DO
+                    reason = "The service was retired before this was scheduled."
+                elif roll < 0.85:
+                    status = RemediationStatus.IN_PROGRESS  # overdue now
+            elif roll < 0.7:
+                status = RemediationStatus.IN_PROGRESS
+            ticket = ""
+            if rng.random() < 0.7:
+                project = "OPS" if kind == RemediationKind.OPS else "DEV"
+                ticket = rng.choice(TRACKERS).format(project, rng.randint(100, 9999))
+            items.append(
+                RemediationItem(
+                    incident=incident,
+                    title=title,
+                    description=f"Follow-up from the postmortem of “{incident.title}”.",
+                    kind=kind,
+                    category=category,
+                    owner=owner,
+                    team=teams.get(team_slug),
+                    priority=rng.choice(PRIORITY_MIX),
+                    ticket_url=ticket,
+                    due_date=item_due,
+                    status=status,
+                    wont_do_reason=reason,
+                    completed_at=completed_at,
+                    reminders_muted=rng.random() < 0.05,
+                    created_by=incident.facilitator,
+                    created_at=written_at,
+                    updated_at=completed_at or written_at,
+                )
+            )
+    RemediationItem.objects.bulk_create(items, batch_size=1000)
+    if stdout is not None:
+        stdout.write(f"remediation items: {len(items)} added to {len(incidents)} incidents")

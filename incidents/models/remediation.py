@@ -1,0 +1,215 @@
+import datetime as dt
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from .incident import Incident
+
+
+class RemediationKind(models.TextChoices):
+    # The dev/ops split is the point: every postmortem ends with work for both.
+    DEV = "dev", "Dev"
+    OPS = "ops", "Ops"
+
+
+class RemediationCategory(models.TextChoices):
+    DETECT = "detect", "Detect"
+    MITIGATE = "mitigate", "Mitigate"
+    PREVENT = "prevent", "Prevent"
+    PROCESS = "process", "Process"
+
+
+class RemediationPriority(models.TextChoices):
+    HIGH = "high", "High"
+    NORMAL = "normal", "Normal"
+    LOW = "low", "Low"
+
+
+class RemediationStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in-progress", "In progress"
+    DONE = "done", "Done"
+    WONT_DO = "wont-do", "Won't do"
+
+
+UNFINISHED = (RemediationStatus.OPEN, RemediationStatus.IN_PROGRESS)
+
+# A tracker key such as OPS-1234 or PAY2-17, found anywhere in a ticket URL.
+TICKET_KEY = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9]{1,9}-[0-9]{1,7})(?![0-9])")
+
+
+BOARD_FIELDS = (
+    "title", "kind", "category", "priority", "ticket_url", "due_date", "status", "completed_at",
+    "incident_id", "owner_id", "team_id",
+)  # fmt: skip
+
+
+class RemediationItemQuerySet(models.QuerySet):
+    def visible(self):
+        """Items of incidents that are not soft-deleted."""
+        # NOT IN the (few) deleted incidents rather than a join to every
+        # incident: counts over the board's index then need no join at all.
+        return self.exclude(incident_id__in=Incident.objects.filter(deleted_at__isnull=False).values("pk"))
+
+    def unfinished(self):
+        return self.filter(status__in=UNFINISHED)
+
+    def overdue(self, today: dt.date):
+        """Still to do and past the due date, where `today` is a local calendar date."""
+        return self.unfinished().filter(due_date__lt=today)
+
+    def due_by(self, day: dt.date):
+        return self.unfinished().filter(due_date__lte=day)
+
+    def with_people(self):
+        return self.select_related("incident", "owner__profile", "team")
+
+    def for_board(self):
+        """What a board card shows, and no more (an incident's postmortem text can be long)."""
+        return self.with_people().only(
+            *BOARD_FIELDS,
+            "incident__title",
+            "incident__severity",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+            "owner__profile__display_name",
+            "team__name",
+            "team__slug",
+        )
+
+
+class RemediationItem(models.Model):
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.CASCADE, related_name="remediation_items"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    kind = models.CharField(max_length=10, choices=RemediationKind.choices)
+    category = models.CharField(max_length=10, choices=RemediationCategory.choices)
+    # People are deactivated, not deleted: an owner with items cannot vanish.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="remediation_items"
+    )
+    team = models.ForeignKey(
+        "oncall.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="remediation_items"
+    )
+    priority = models.CharField(
+        max_length=10, choices=RemediationPriority.choices, default=RemediationPriority.NORMAL
+    )
+    ticket_url = models.URLField(max_length=500, blank=True)
+    due_date = models.DateField()
+    status = models.CharField(
+        max_length=12, choices=RemediationStatus.choices, default=RemediationStatus.OPEN
+    )
+    wont_do_reason = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    reminders_muted = models.BooleanField(default=False, help_text="No digest emails for this item.")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = RemediationItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        indexes = [
+            # The board: filter by kind and status, sort by due date; incident_id
+            # last so its counts are index-only scans.
+            models.Index(
+                fields=["kind", "status", "due_date", "id", "incident_id"], name="remediation_kind_status_due"
+            ),
+            models.Index(fields=["status", "due_date", "id", "incident_id"], name="remediation_status_due"),
+            # Digests and "mine".
+            models.Index(fields=["owner", "status", "due_date"], name="remediation_owner_status_due"),
+            models.Index(fields=["incident", "kind"], name="remediation_incident_kind"),
+            # Figures: opened and completed per month.
+            models.Index(fields=["created_at"], name="remediation_created"),
+            models.Index(fields=["completed_at"], name="remediation_completed"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=RemediationKind.values), name="remediation_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=RemediationStatus.WONT_DO) | ~models.Q(wont_do_reason=""),
+                name="remediation_wont_do_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=RemediationStatus.DONE) | models.Q(completed_at__isnull=False),
+                name="remediation_done_has_completed_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_unfinished(self) -> bool:
+        return self.status in UNFINISHED
+
+    @property
+    def ticket_key(self) -> str:
+        """The tracker key (ABC-123) when the ticket URL carries one, else empty."""
+        match = TICKET_KEY.search(self.ticket_url or "")
+        return match.group(1) if match else ""
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.is_unfinished and self.due_date < today
+
+    @property
+    def completed_on_time(self) -> bool | None:
+        if self.status != RemediationStatus.DONE or self.completed_at is None:
+            return None
+        return self.completed_at.astimezone(dt.UTC).date() <= self.due_date
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        started = getattr(self.incident, "impact_started_at", None) if self.incident_id else None
+        # Compared with the UTC date the impact started: a due date is a calendar
+        # day with no zone, and the earliest reading is the forgiving one.
+        if started is not None and self.due_date and self.due_date < started.astimezone(dt.UTC).date():
+            errors["due_date"] = [
+                f"The due date {self.due_date.isoformat()} is before the incident started "
+                f"({started.astimezone(dt.UTC).date().isoformat()})."
+            ]
+        if self.status == RemediationStatus.WONT_DO and not self.wont_do_reason.strip():
+            errors["wont_do_reason"] = ["Say why this item won't be done: a reason is required for won't do."]
+        if errors:
+            raise ValidationError(errors)
+
+    def set_status(self, status: str, *, reason: str = "", at: dt.datetime) -> None:
+        """Move to `status`; done stamps completed_at, anything else clears it."""
+        if status not in RemediationStatus.values:
+            choices = ", ".join(RemediationStatus.values)
+            raise ValidationError({"status": [f"{status!r} is not a status; use one of {choices}."]})
+        self.status = status
+        if status == RemediationStatus.DONE:
+            if self.completed_at is None:
+                self.completed_at = at
+        else:
+            self.completed_at = None
+        self.wont_do_reason = reason.strip() if status == RemediationStatus.WONT_DO else ""
+
+
+class RemediationDigest(models.Model):
+    """One row per person per local day: claims the daily reminder so it is sent once."""
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    local_date = models.DateField()
+    item_count = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "local_date"], name="remediation_digest_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.local_date}"

@@ -1,0 +1,189 @@
+"""Remediation items: writing them, moving them along, closing the loop, and the daily digest."""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from incidents.exceptions import IncidentHasOpenItems
+from incidents.models import (
+    Incident,
+    RemediationDigest,
+    RemediationItem,
+    RemediationPriority,
+    RemediationStatus,
+)
+from incidents.selectors.remediation import digest_items, items_blocking_close
+from morgue.models import Profile, display_name
+
+logger = logging.getLogger(__name__)
+
+# Weeks from the day an item is written to its default due date, by incident
+# severity; override with settings.MORGUE_REMEDIATION_DUE_WEEKS.
+DEFAULT_DUE_WEEKS = {1: 4, 2: 4, 3: 8, 4: 8, 5: 8}
+FALLBACK_DUE_WEEKS = 8
+
+# What a PATCH or the inline form may change (status goes through set_status).
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "kind",
+    "category",
+    "owner",
+    "team",
+    "priority",
+    "ticket_url",
+    "due_date",
+    "reminders_muted",
+)
+
+
+def default_due_date(*, severity: int, written_on: dt.date) -> dt.date:
+    """The due date an item gets when nobody gives one: sooner for worse incidents."""
+    weeks_by_severity = getattr(settings, "MORGUE_REMEDIATION_DUE_WEEKS", DEFAULT_DUE_WEEKS)
+    weeks = weeks_by_severity.get(severity, weeks_by_severity.get(str(severity), FALLBACK_DUE_WEEKS))
+    return written_on + dt.timedelta(weeks=weeks)
+
+
+def _validate_and_save(item: RemediationItem) -> RemediationItem:
+    item.full_clean(exclude=["created_by", "incident"])
+    item.save()
+    return item
+
+
+@transaction.atomic
+def create_item(
+    *,
+    incident: Incident,
+    title: str,
+    kind: str,
+    category: str,
+    owner,
+    description: str = "",
+    team=None,
+    priority: str = RemediationPriority.NORMAL,
+    ticket_url: str = "",
+    due_date: dt.date | None = None,
+    status: str = RemediationStatus.OPEN,
+    wont_do_reason: str = "",
+    reminders_muted: bool = False,
+    created_by=None,
+    now: dt.datetime | None = None,
+) -> RemediationItem:
+    """Add a remediation item to an incident; the due date defaults from its severity."""
+    now = now or timezone.now()
+    if due_date is None:
+        due_date = default_due_date(severity=incident.severity, written_on=timezone.localdate(now))
+    item = RemediationItem(
+        incident=incident,
+        title=title.strip(),
+        description=description,
+        kind=kind,
+        category=category,
+        owner=owner,
+        team=team,
+        priority=priority,
+        ticket_url=ticket_url,
+        due_date=due_date,
+        reminders_muted=reminders_muted,
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+    )
+    item.set_status(status, reason=wont_do_reason, at=now)
+    return _validate_and_save(item)
+
+
+@transaction.atomic
+def update_item(
+    *,
+    item: RemediationItem,
+    changes: dict,
+    status: str | None = None,
+    wont_do_reason: str | None = None,
+    now: dt.datetime | None = None,
+) -> RemediationItem:
+    """Edit an item's fields and, when given, its status; all or nothing."""
+    now = now or timezone.now()
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    item = RemediationItem.objects.select_for_update().select_related("incident").get(pk=item.pk)
+    for name, value in changes.items():
+        setattr(item, name, value.strip() if name == "title" else value)
+    if status is not None:
+        item.set_status(status, reason=wont_do_reason or "", at=now)
+    elif wont_do_reason is not None and item.status == RemediationStatus.WONT_DO:
+        item.wont_do_reason = wont_do_reason.strip()
+    item.updated_at = now
+    return _validate_and_save(item)
+
+
+def change_status(
+    *, item: RemediationItem, status: str, reason: str = "", now: dt.datetime | None = None
+) -> RemediationItem:
+    """Move an item to open, in progress, done, or won't do (with a reason)."""
+    return update_item(item=item, changes={}, status=status, wont_do_reason=reason, now=now)
+
+
+def assert_can_close(incident: Incident) -> None:
+    """Refuse to close an incident while any of its remediation items is open or in progress."""
+    blocking = items_blocking_close(incident)
+    if blocking:
+        raise IncidentHasOpenItems(blocking)
+
+
+def _local_today(owner, now: dt.datetime) -> dt.date:
+    return now.astimezone(Profile.objects.for_user(owner).zone).date()
+
+
+def send_digest(*, owner, now: dt.datetime | None = None) -> RemediationDigest | None:
+    """Email one person their overdue and soon-due items, at most once per local day.
+
+    The (person, local date) row is inserted in the same transaction as the
+    send: a second run the same day fails the unique constraint and sends
+    nothing; a send that raises rolls the claim back so a retry can send.
+    """
+    now = now or timezone.now()
+    today = _local_today(owner, now)
+    items = digest_items(owner=owner, today=today)
+    if not items or not owner.email:
+        return None
+    try:
+        with transaction.atomic():
+            digest = RemediationDigest.objects.create(
+                person=owner, local_date=today, item_count=len(items), sent_at=now
+            )
+            _send_digest_email(owner=owner, items=items, today=today)
+    except IntegrityError:
+        logger.info("remediation digest for %s on %s was already sent", owner.username, today)
+        return None
+    return digest
+
+
+def _send_digest_email(*, owner, items: list[RemediationItem], today: dt.date) -> None:
+    overdue = [item for item in items if item.due_date < today]
+    due_soon = [item for item in items if item.due_date >= today]
+    context = {
+        "name": display_name(owner),
+        "today": today,
+        "overdue": overdue,
+        "due_soon": due_soon,
+        "count": len(items),
+        "base_url": settings.MORGUE_BASE_URL,
+        "board_url": f"{settings.MORGUE_BASE_URL}/remediations/?mine=1",
+    }
+    subject = " ".join(render_to_string("emails/remediation-digest-subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/remediation-digest-body.txt", context),
+        to=[owner.email],
+    )
+    message.attach_alternative(render_to_string("emails/remediation-digest-body.html", context), "text/html")
+    # EMAIL_TIMEOUT bounds the SMTP connection.
+    message.send()

@@ -1,0 +1,228 @@
+"""Remediation pages: the board, its CSV export, and inline add/edit/status forms."""
+
+import csv
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents.forms_remediation import BoardFilterForm, RemediationItemForm, RemediationStatusForm
+from incidents.models import Incident, RemediationItem
+from incidents.selectors import remediation as selectors
+from incidents.services import remediation as services
+from morgue.charts import Series, bar_chart, line_chart
+from oncall.models import Team
+
+FIGURE_MONTHS = 12
+
+
+def _next_url(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        return target
+    return fallback
+
+
+def _months_ago(today: dt.date, months: int) -> dt.date:
+    month_index = today.year * 12 + today.month - 1 - months
+    return dt.date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def _month_starts(first: dt.date, count: int) -> list[dt.date]:
+    return [_months_ago(first, -offset) for offset in range(count)]
+
+
+def figure_charts(months: list[selectors.MonthRow], *, first: dt.date) -> list:
+    """Opened, completed (on time or late) and median open age per month, Dev beside Ops."""
+    starts = _month_starts(first, FIGURE_MONTHS)
+    labels = [start.strftime("%b %Y") for start in starts]
+    by_key = {(row.month, row.kind): row for row in months}
+
+    def values(kind: str, read) -> list:
+        return [read(by_key[(start, kind)]) if (start, kind) in by_key else None for start in starts]
+
+    def count(kind: str, read) -> list:
+        return [value or 0 for value in values(kind, read)]
+
+    return [
+        bar_chart(
+            "Remediation items opened per month",
+            labels,
+            [
+                Series("Dev", count("dev", lambda row: row.opened)),
+                Series("Ops", count("ops", lambda row: row.opened)),
+            ],
+            "items opened",
+            "month",
+        ),
+        bar_chart(
+            "Remediation items completed per month, on time and late",
+            labels,
+            [
+                Series("Dev on time", count("dev", lambda row: row.completed_on_time)),
+                Series("Dev late", count("dev", lambda row: row.completed - row.completed_on_time)),
+                Series("Ops on time", count("ops", lambda row: row.completed_on_time)),
+                Series("Ops late", count("ops", lambda row: row.completed - row.completed_on_time)),
+            ],
+            "items completed",
+            "month completed",
+        ),
+        line_chart(
+            "Median age of items still open, by month opened",
+            labels,
+            [
+                Series("Dev", values("dev", lambda row: row.median_open_age_days)),
+                Series("Ops", values("ops", lambda row: row.median_open_age_days)),
+            ],
+            "days open",
+            "month opened",
+        ),
+    ]
+
+
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    form = BoardFilterForm(request.GET)
+    filters = form.filters(request.user)
+    today = timezone.localdate()
+    page = (form.cleaned_data.get("page") if form.is_valid() else None) or 1
+    columns = selectors.board_columns(filters, today=today, page=page)
+    zone = timezone.get_current_timezone()
+    since = dt.datetime.combine(_months_ago(today, FIGURE_MONTHS - 1), dt.time.min, tzinfo=zone)
+    until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    months = selectors.monthly_figures(since=since, until=until, today=today)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "filters": filters,
+        "columns": columns,
+        "total": sum(column.count for column in columns),
+        "today": today,
+        "page": page,
+        "page_size": selectors.BOARD_COLUMN_SIZE,
+        "query": query.urlencode(),
+        "teams": Team.objects.order_by("name"),
+        "figures": selectors.summarise(months),
+        "charts": figure_charts(months, first=since.date()),
+        "months": months,
+        "since": since.date(),
+    }
+    return render(request, "incidents/remediation_board.html", context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_HEADERS = [
+    "id", "incident_id", "incident", "severity", "title", "kind", "category", "owner", "team",
+    "priority", "status", "due_date", "overdue", "completed_at", "ticket_url", "ticket_key",
+    "reminders_muted", "wont_do_reason",
+]  # fmt: skip
+
+
+def _csv_row(item: RemediationItem, today: dt.date) -> list:
+    return [
+        item.pk, item.incident_id, item.incident.title, item.incident.severity, item.title,
+        item.kind, item.category, item.owner.username, item.team.slug if item.team else "",
+        item.priority, item.status, item.due_date.isoformat(), item.is_overdue(today),
+        item.completed_at.isoformat() if item.completed_at else "", item.ticket_url,
+        item.ticket_key, item.reminders_muted, item.wont_do_reason,
+    ]  # fmt: skip
+
+
+@require_GET
+def board_csv(request: HttpRequest) -> StreamingHttpResponse:
+    form = BoardFilterForm(request.GET)
+    today = timezone.localdate()
+    items = selectors.filtered_items(form.filters(request.user), today=today).with_people()
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(CSV_HEADERS)
+        for item in items.iterator(chunk_size=2000):
+            yield writer.writerow(_csv_row(item, today))
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="remediations-{today.isoformat()}.csv"'
+    return response
+
+
+def _incident_page(request: HttpRequest, incident: Incident, *, status: int = 200, **extra) -> HttpResponse:
+    return render(
+        request, "incidents/remediation_incident.html", {"incident": incident, **extra}, status=status
+    )
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    for name, messages in error.message_dict.items():
+        # The status form calls the won't-do reason plain `reason`.
+        field = "reason" if name == "wont_do_reason" and "reason" in form.fields else name
+        form.add_error(field if field in form.fields else None, messages)
+
+
+@require_GET
+def incident_items(request: HttpRequest, incident_id: int) -> HttpResponse:
+    return _incident_page(request, get_object_or_404(Incident.objects.visible(), pk=incident_id))
+
+
+def _save(request: HttpRequest, form, incident_id: int, write) -> HttpResponse | None:
+    """Call `write(cleaned_data)` for a valid form and go back; None when the form shows errors."""
+    if form.is_valid():
+        try:
+            write(form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            fallback = reverse("incidents:remediation-incident", args=[incident_id])
+            return redirect(_next_url(request, fallback))
+    return None
+
+
+@require_POST
+def add_item(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident.objects.visible(), pk=incident_id)
+    form = RemediationItemForm(request.POST)
+    done = _save(
+        request,
+        form,
+        incident.pk,
+        lambda data: services.create_item(incident=incident, created_by=request.user, **data),
+    )
+    return done or _incident_page(request, incident, status=400, remediation_add_form=form)
+
+
+def _item(item_id: int) -> RemediationItem:
+    return get_object_or_404(RemediationItem.objects.visible().select_related("incident"), pk=item_id)
+
+
+@require_POST
+def edit_item(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _item(item_id)
+    form = RemediationItemForm(request.POST)
+    done = _save(request, form, item.incident_id, lambda data: services.update_item(item=item, changes=data))
+    return done or _incident_page(
+        request, item.incident, status=400, remediation_edit_form=form, remediation_edit_item=item.pk
+    )
+
+
+@require_POST
+def change_status(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _item(item_id)
+    form = RemediationStatusForm(request.POST)
+    done = _save(
+        request,
+        form,
+        item.incident_id,
+        lambda data: services.change_status(item=item, status=data["status"], reason=data["reason"]),
+    )
+    return done or _incident_page(
+        request, item.incident, status=400, remediation_status_form=form, remediation_edit_item=item.pk
+    )

@@ -1,0 +1,120 @@
+import datetime as dt
+
+import pytest
+
+from tests.factories import AlertFactory, TeamFactory, UserFactory, category
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.UTC
+
+
+@pytest.fixture
+def ops(person):
+    team = TeamFactory(slug="ops")
+    team.members.add(person)
+    return team
+
+
+def test_alerts_are_listed_with_the_documented_fields(api, ops, person, django_assert_max_num_queries):
+    for hour in range(5):
+        AlertFactory(team=ops, paged=person, fired_at=dt.datetime(2026, 10, 3, hour, tzinfo=UTC))
+    with django_assert_max_num_queries(4):
+        response = api.get("/api/v1/alerts/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 5
+    first = body["results"][0]
+    assert {
+        "id",
+        "source",
+        "check",
+        "host",
+        "state",
+        "fired_at",
+        "resolved_at",
+        "team",
+        "paged",
+        "category",
+        "out_of_hours",
+    } <= set(first)
+    assert (first["team"], first["paged"], first["category"]) == ("ops", "pat", None)
+    assert first["fired_at"] == "2026-10-03T04:00:00Z"
+
+
+def test_alerts_are_filtered(api, ops, person):
+    other = TeamFactory(slug="dev")
+    AlertFactory(team=ops, paged=person, check_name="Disk", fired_at=dt.datetime(2026, 10, 3, tzinfo=UTC))
+    AlertFactory(
+        team=ops,
+        check_name="Load",
+        fired_at=dt.datetime(2026, 10, 5, tzinfo=UTC),
+        category=category("threshold"),
+    )
+    AlertFactory(
+        team=other, check_name="Disk", source="nagios", fired_at=dt.datetime(2026, 10, 7, tzinfo=UTC)
+    )
+
+    def checks(query):
+        return sorted(
+            f"{alert['team']}:{alert['check']}"
+            for alert in api.get(f"/api/v1/alerts/?{query}").json()["results"]
+        )
+
+    assert checks("team=ops") == ["ops:Disk", "ops:Load"]
+    assert checks("source=nagios") == ["dev:Disk"]
+    assert checks("check=Disk") == ["dev:Disk", "ops:Disk"]
+    assert checks("since=2026-10-04T00:00:00Z&until=2026-10-06T00:00:00Z") == ["ops:Load"]
+    assert checks("category=threshold") == ["ops:Load"]
+    assert checks("unclassified=true") == ["dev:Disk", "ops:Disk"]
+    assert checks("paged=pat") == ["ops:Disk"]
+
+
+def test_a_bad_filter_is_a_400_naming_it(api):
+    response = api.get("/api/v1/alerts/?since=yesterday")
+    assert response.status_code == 400
+    assert "since" in response.json()["errors"]
+
+
+def test_the_alert_list_needs_a_person(client):
+    assert client.get("/api/v1/alerts/").status_code in (401, 403)
+
+
+def test_patch_classifies_an_alert(api, ops, person):
+    alert = AlertFactory(team=ops)
+    response = api.patch(
+        f"/api/v1/alerts/{alert.pk}/",
+        {"category": "threshold", "note": "raise to 95%", "woke_me_up": True},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert (response.json()["category"], response.json()["note"], response.json()["woke_me_up"]) == (
+        "threshold",
+        "raise to 95%",
+        True,
+    )
+    alert.refresh_from_db()
+    assert alert.classified_by == person and alert.classified_at is not None
+
+
+def test_patch_of_only_the_note_keeps_the_category(api, ops):
+    alert = AlertFactory(team=ops, category=category("issue"))
+    response = api.patch(f"/api/v1/alerts/{alert.pk}/", {"note": "db failover"}, format="json")
+    assert response.json()["category"] == "issue"
+
+
+def test_an_unknown_category_is_a_400_naming_the_field(api, ops):
+    alert = AlertFactory(team=ops)
+    response = api.patch(f"/api/v1/alerts/{alert.pk}/", {"category": "meh"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"]["category"][0].startswith("meh is not a category; choose one of issue,")
+
+
+def test_people_outside_the_team_may_not_classify(api):
+    alert = AlertFactory(team=TeamFactory(slug="payments"), paged=UserFactory(username="gus"))
+    response = api.patch(f"/api/v1/alerts/{alert.pk}/", {"category": "issue"}, format="json")
+    assert response.status_code == 403
+
+
+def test_a_missing_alert_is_404(api):
+    assert api.patch("/api/v1/alerts/999999/", {"category": "issue"}, format="json").status_code == 404

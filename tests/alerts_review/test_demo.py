@@ -1,0 +1,34 @@
+import datetime as dt
+
+import pytest
+
+from alerts_review import demo
+from alerts_review.models import Alert
+from morgue import demo as people_demo
+from oncall.models import Team
+from tests.factories import AlertShiftFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_adds_three_months_of_alerts_once_and_learns_who_was_paged_later():
+    people_demo.seed()
+    demo.seed()
+    count = Alert.objects.count()
+    assert 3000 < count < 5000
+    assert Alert.objects.filter(category__isnull=False).count() > count * 0.7
+    assert Alert.objects.filter(category__isnull=True).exists()
+
+    # The on-call demo's shifts appear (seeded before this module on the next run).
+    ops = Team.objects.get(slug="ops")
+    latest = Alert.objects.filter(team=ops).latest("fired_at")
+    shift = AlertShiftFactory(
+        rotation__team=ops,
+        user=ops.members.first(),
+        starts_at=latest.fired_at - dt.timedelta(days=2),
+        ends_at=latest.fired_at + dt.timedelta(hours=1),
+    )
+    demo.seed()
+    assert Alert.objects.count() == count
+    latest.refresh_from_db()
+    assert latest.paged == shift.user

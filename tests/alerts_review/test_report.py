@@ -1,0 +1,228 @@
+import csv
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from alerts_review.selectors import monthly_report
+from tests.factories import AlertFactory, TeamFactory, UserFactory, category
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.UTC
+OCTOBER = dt.date(2026, 10, 1)
+
+
+def at(day, hour=12, month=10):
+    return dt.datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+@pytest.fixture
+def ops():
+    return TeamFactory(slug="ops", name="Ops")
+
+
+@pytest.fixture
+def october(ops):
+    """Disk: mostly threshold and at night; Load: always the wrong time; Ping: unclassified."""
+    nina = UserFactory(username="nina")
+    threshold, issue, timeperiod = category("threshold"), category("issue"), category("timeperiod")
+    for day, chosen, night in [
+        (1, threshold, True),
+        (2, threshold, True),
+        (3, threshold, True),
+        (4, issue, False),
+    ]:
+        AlertFactory(
+            team=ops,
+            check_name="Disk",
+            fired_at=at(day, 3 if night else 14),
+            category=chosen,
+            out_of_hours=night,
+            paged=nina,
+            woke_me_up=day == 1,
+        )
+    for day in (5, 6, 7):
+        AlertFactory(team=ops, check_name="Load", fired_at=at(day), category=timeperiod)
+    for day in (8, 9):
+        AlertFactory(team=ops, check_name="Ping", fired_at=at(day))
+    AlertFactory(team=ops, check_name="Disk", fired_at=at(10, month=9), category=issue)
+    AlertFactory(team=ops, check_name="Disk", fired_at=at(11, month=9))
+    AlertFactory(team=TeamFactory(slug="dev"), check_name="Other", fired_at=at(3))
+    return ops
+
+
+def test_the_top_level_figures(october):
+    report = monthly_report(month=OCTOBER, team=october)
+    assert {
+        key: report[key] for key in ["total", "classified", "coverage", "actionable", "not_actionable"]
+    } == {
+        "total": 9,
+        "classified": 7,
+        "coverage": 0.778,
+        "actionable": 1,
+        "not_actionable": 6,
+    }
+    assert (report["signal_to_noise"], report["out_of_hours"], report["woke_people"]) == (0.143, 3, 1)
+
+
+def test_checks_come_noisiest_first_with_their_top_category(october):
+    by_check = monthly_report(month=OCTOBER, team=october)["by_check"]
+    assert by_check[0] == {
+        "check": "Disk",
+        "total": 4,
+        "actionable": 1,
+        "not_actionable": 3,
+        "signal_to_noise": 0.25,
+        "out_of_hours": 3,
+        "top_category": "threshold",
+    }
+    assert [row["check"] for row in by_check] == ["Disk", "Load", "Ping"]
+    assert by_check[2]["signal_to_noise"] is None and by_check[2]["top_category"] is None
+
+
+def test_categories_people_days_and_hours_are_counted(october):
+    report = monthly_report(month=OCTOBER, team=october)
+    assert {row["category"]: row["total"] for row in report["by_category"]}["threshold"] == 3
+    assert report["by_person"] == [
+        {"person": "nina", "name": "nina", "total": 4, "out_of_hours": 3, "woke": 1}
+    ]
+    assert len(report["by_day"]) == 31
+    assert report["by_day"][0] == {"day": "2026-10-01", "total": 1, "out_of_hours": 1}
+    assert report["by_hour"][3] == {"hour": 3, "total": 3, "out_of_hours": 3}
+    assert sum(row["total"] for row in report["by_hour"]) == 9
+
+
+def test_the_previous_month_and_the_change(october):
+    previous = monthly_report(month=OCTOBER, team=october)["previous_month"]
+    assert previous["month"] == "2026-09"
+    assert (previous["total"], previous["classified"], previous["signal_to_noise"]) == (2, 1, 1.0)
+    assert previous["change"]["total"] == 7
+    assert previous["change"]["signal_to_noise"] == -0.857
+
+
+def test_recommendations_name_the_checks_and_the_reasons(october):
+    recommendations = monthly_report(month=OCTOBER, team=october)["recommendations"]
+    assert [(item["check"], item["reason"]) for item in recommendations] == [
+        ("Disk", "threshold"),
+        ("Disk", "out_of_hours"),
+        ("Load", "timeperiod"),
+        ("Load", "never_actionable"),
+    ]
+    assert recommendations[0]["detail"].startswith(
+        "3 of 4 classified alerts said the threshold needs adjusting"
+    )
+
+
+def test_an_empty_month_has_no_ratios():
+    report = monthly_report(month=OCTOBER)
+    assert (report["total"], report["coverage"], report["signal_to_noise"]) == (0, None, None)
+    assert report["previous_month"]["change"]["coverage"] is None
+
+
+def test_the_month_is_counted_in_the_chosen_time_zone(ops):
+    # 02:00 UTC on 1 November is still 31 October, 22:00, in New York.
+    AlertFactory(team=ops, fired_at=dt.datetime(2026, 11, 1, 2, tzinfo=UTC))
+    assert monthly_report(month=OCTOBER, team=ops)["total"] == 0
+    report = monthly_report(month=OCTOBER, team=ops, zone=ZoneInfo("America/New_York"))
+    assert report["total"] == 1
+    assert report["by_day"][30]["total"] == 1 and report["by_hour"][22]["total"] == 1
+
+
+def test_the_api_returns_exactly_the_documented_keys(api, october):
+    response = api.get("/api/v1/reports/alerts/?month=2026-10&team=ops")
+    assert response.status_code == 200
+    assert set(response.json()) == {
+        "total",
+        "classified",
+        "coverage",
+        "actionable",
+        "not_actionable",
+        "signal_to_noise",
+        "out_of_hours",
+        "woke_people",
+        "by_check",
+        "by_category",
+        "by_person",
+        "by_day",
+        "by_hour",
+        "previous_month",
+        "recommendations",
+    }
+    assert response.json()["total"] == 9
+
+
+@pytest.mark.parametrize("query", ["month=2026-13", "month=October", "", "month=2026-10&tz=Mars/Olympus"])
+def test_a_bad_month_or_zone_is_a_400_naming_the_field(api, query):
+    response = api.get(f"/api/v1/reports/alerts/?{query}")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) <= {"month", "tz"}
+
+
+def test_an_unknown_team_is_404(api):
+    assert api.get("/api/v1/reports/alerts/?month=2026-10&team=nobody").status_code == 404
+
+
+def test_the_report_page_shows_the_figures_and_recommendations(
+    browser_client, october, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(15):
+        response = browser_client.get("/alerts/reports/2026-10/?team=ops")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Alerts report: October 2026 · Ops" in page
+    assert "3 of 4 classified alerts said the threshold needs adjusting" in page
+    assert "Ops to fix" in page
+
+
+def test_the_report_exports_csv(browser_client, october):
+    response = browser_client.get("/alerts/reports/2026-10/?team=ops&format=csv")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:3] == ["check", "total", "actionable"]
+    assert rows[1] == ["Disk", "4", "1", "3", "0.25", "3", "threshold"]
+
+
+def test_the_reports_link_goes_to_last_month(browser_client):
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2026, 11, 22, 9, tzinfo=UTC)):
+        response = browser_client.get("/alerts/reports/")
+    assert response.url == "/alerts/reports/2026-10/"
+
+
+def test_a_reviewer_records_notes_and_acts_on_a_recommendation(browser_client, october, person):
+    browser_client.post("/alerts/reports/2026-10/review/?team=ops", {"notes": "Disk is the worst."})
+    response = browser_client.post(
+        "/alerts/reports/2026-10/act/?team=ops",
+        {"check": "Disk", "reason": "threshold", "summary": "Disk: raise the threshold", "track": "ops"},
+    )
+    assert response.status_code == 302
+    from alerts_review.models import AlertReview
+
+    review = AlertReview.objects.get(team=october, month=OCTOBER)
+    assert review.notes == "Disk is the worst."
+    action = review.actions.get()
+    assert (action.check_name, action.reason, action.track, action.created_by) == (
+        "Disk",
+        "threshold",
+        "ops",
+        person,
+    )
+    page = browser_client.get("/alerts/reports/2026-10/?team=ops").content.decode()
+    assert "on the review" in page and "Disk: raise the threshold" in page
+
+
+def test_the_quarter_hour_follows_fired_at_on_save_and_bulk_create(ops):
+    from alerts_review.models import Alert
+
+    alert = AlertFactory(team=ops, fired_at=dt.datetime(2026, 10, 3, 2, 14, 59, tzinfo=UTC))
+    assert alert.fired_quarter * 900 == dt.datetime(2026, 10, 3, 2, tzinfo=UTC).timestamp()
+    alert.fired_at = dt.datetime(2026, 10, 3, 2, 15, tzinfo=UTC)
+    alert.save()
+    assert Alert.objects.get(pk=alert.pk).fired_quarter == alert.fired_quarter == 1790992800 // 900 + 1
+    (made,) = Alert.objects.bulk_create(
+        [Alert(source="x", identity="y", check_name="z", fired_at=alert.fired_at)]
+    )
+    assert Alert.objects.get(pk=made.pk).fired_quarter == alert.fired_quarter

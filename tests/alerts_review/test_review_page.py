@@ -1,0 +1,119 @@
+import datetime as dt
+
+import pytest
+import time_machine
+
+from alerts_review.models import Alert
+from tests.factories import AlertFactory, AlertShiftFactory, TeamFactory, category
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 10, 5, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def shift(person):
+    ops = TeamFactory(slug="ops", name="Ops")
+    ops.members.add(person)
+    AlertShiftFactory(
+        rotation__team=ops,
+        user=person,
+        starts_at=dt.datetime(2026, 9, 20, 10, tzinfo=UTC),
+        ends_at=dt.datetime(2026, 9, 23, 10, tzinfo=UTC),
+    )
+    return AlertShiftFactory(
+        rotation__team=ops,
+        user=person,
+        starts_at=dt.datetime(2026, 10, 1, 10, tzinfo=UTC),
+        ends_at=dt.datetime(2026, 10, 4, 10, tzinfo=UTC),
+    )
+
+
+@pytest.fixture
+def alerts(shift):
+    team = shift.rotation.team
+    made = [
+        AlertFactory(team=team, check_name="Disk", fired_at=dt.datetime(2026, 10, 2, hour, tzinfo=UTC))
+        for hour in (1, 2, 3)
+    ]
+    made.append(
+        AlertFactory(
+            team=team,
+            check_name="Load",
+            fired_at=dt.datetime(2026, 10, 3, 4, tzinfo=UTC),
+            category=category("issue"),
+        )
+    )
+    AlertFactory(team=team, check_name="Before", fired_at=dt.datetime(2026, 9, 30, tzinfo=UTC))
+    AlertFactory(
+        team=TeamFactory(slug="dev"), check_name="Theirs", fired_at=dt.datetime(2026, 10, 2, tzinfo=UTC)
+    )
+    return made
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_review_shows_the_last_shifts_alerts_grouped_by_check(
+    browser_client, alerts, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(12):
+        response = browser_client.get("/alerts/")
+    page = response.content.decode()
+    assert "1 of 4 classified" in page
+    assert page.index('data-check="Load"') < page.index('data-check="Disk"')  # newest first
+    assert "Before" not in page and "Theirs" not in page
+    assert "Apply to all 3 alerts of this check in this shift" in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_one_click_classifies_an_alert(browser_client, alerts):
+    alert = alerts[0]
+    response = browser_client.post(
+        f"/alerts/{alert.pk}/classify/",
+        {"category": "threshold", "note": "flappy", "woke_me_up": "on", "next": "/alerts/"},
+    )
+    assert response.status_code == 302 and response.url == f"/alerts/#alert-{alert.pk}"
+    alert.refresh_from_db()
+    assert (alert.category.slug, alert.note, alert.woke_me_up) == ("threshold", "flappy", True)
+    assert "2 of 4 classified" in browser_client.get("/alerts/").content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_apply_to_all_classifies_every_alert_of_the_check_in_the_shift(browser_client, alerts, shift):
+    response = browser_client.post(
+        f"/alerts/shifts/{shift.pk}/classify-check/",
+        {"check": "Disk", "category": "check-faulty"},
+        follow=True,
+    )
+    assert "3 alerts of Disk are now check-faulty." in response.content.decode()
+    assert Alert.objects.filter(category__slug="check-faulty").count() == 3
+    assert Alert.objects.get(check_name="Before").category is None
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_unknown_category_is_reported_on_the_page(browser_client, alerts):
+    response = browser_client.post(f"/alerts/{alerts[0].pk}/classify/", {"category": "meh"}, follow=True)
+    assert "meh is not a category" in response.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_someone_elses_shift_cannot_be_classified_by_an_outsider(client, alerts, shift):
+    from tests.factories import ProfileFactory, UserFactory
+
+    client.force_login(ProfileFactory(user=UserFactory(username="outsider")).user)
+    response = client.post(
+        f"/alerts/shifts/{shift.pk}/classify-check/", {"check": "Disk", "category": "issue"}, follow=True
+    )
+    assert "Only the person on that shift" in response.content.decode()
+    assert not Alert.objects.filter(category__slug="issue", check_name="Disk").exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_someone_without_shifts_is_told_so(browser_client):
+    assert "You have had no on-call shift yet" in browser_client.get("/alerts/").content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_earlier_shift_is_linked(browser_client, alerts, shift):
+    page = browser_client.get("/alerts/").content.decode()
+    assert "Earlier shift" in page

@@ -1,0 +1,34 @@
+import datetime as dt
+import io
+
+from django.db.models import Count
+
+from incidents import demo_remediation
+from incidents.models import RemediationItem
+from morgue import demo as people_demo
+from tests.factories import RemediationIncidentFactory
+
+
+def test_demo_gives_each_incident_two_to_six_items_of_both_kinds_once(db):
+    people_demo.seed()
+    for days in (3, 40, 120, 400):
+        RemediationIncidentFactory(impact_started_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=days))
+
+    demo_remediation.seed(stdout=io.StringIO())
+    first = RemediationItem.objects.count()
+    demo_remediation.seed(stdout=io.StringIO())
+
+    assert RemediationItem.objects.count() == first
+    per_incident = RemediationItem.objects.values("incident").annotate(
+        n=Count("id"), kinds=Count("kind", distinct=True)
+    )
+    assert all(2 <= row["n"] <= 6 and row["kinds"] == 2 for row in per_incident)
+    assert len(per_incident) == 4
+
+
+def test_demo_is_a_no_op_without_incidents(db):
+    out = io.StringIO()
+
+    demo_remediation.seed(stdout=out)
+
+    assert "nothing to add" in out.getvalue()

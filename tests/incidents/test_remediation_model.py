@@ -1,0 +1,38 @@
+import datetime as dt
+
+import pytest
+
+from incidents.models import RemediationItem
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://jira.example.com/browse/OPS-123", "OPS-123"),
+        ("https://jira.example.com/browse/PAY2-17?focusedCommentId=9", "PAY2-17"),
+        ("https://linear.app/acme/issue/WEB-4512/fix-cache", "WEB-4512"),
+        ("https://github.com/acme/web/issues/812", ""),
+        ("https://tracker.example.com/ops-123", ""),
+        ("", ""),
+    ],
+)
+def test_ticket_key_is_shown_when_the_url_carries_one(url, key):
+    assert RemediationItem(ticket_url=url).ticket_key == key
+
+
+def test_overdue_means_unfinished_and_past_the_due_date():
+    item = RemediationItem(due_date=dt.date(2026, 3, 1), status="open")
+
+    assert item.is_overdue(dt.date(2026, 3, 2))
+    assert not item.is_overdue(dt.date(2026, 3, 1))
+    item.status = "done"
+    assert not item.is_overdue(dt.date(2026, 3, 2))
+
+
+def test_completed_on_time_compares_the_utc_day_with_the_due_date():
+    item = RemediationItem(due_date=dt.date(2026, 3, 1), status="done")
+
+    item.completed_at = dt.datetime(2026, 3, 1, 23, 59, tzinfo=dt.UTC)
+    assert item.completed_on_time is True
+    item.completed_at = dt.datetime(2026, 3, 2, 0, 1, tzinfo=dt.UTC)
+    assert item.completed_on_time is False

@@ -1,0 +1,253 @@
+import csv
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+
+from incidents.models import RemediationItem, RemediationStatus
+from tests.factories import (
+    ProfileFactory,
+    RemediationIncidentFactory,
+    RemediationItemFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+pytestmark = pytest.mark.usefixtures("frozen")
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def dana(db):
+    return ProfileFactory(user=UserFactory(username="dana"), display_name="Dana Reyes").user
+
+
+def _many(count: int, owner):
+    team = TeamFactory(slug="ops")
+    for number in range(count):
+        RemediationItemFactory(
+            owner=owner,
+            team=team,
+            kind="dev" if number % 2 else "ops",
+            due_date=dt.date(2026, 2, 1) + dt.timedelta(days=number),
+            status=[RemediationStatus.OPEN, RemediationStatus.IN_PROGRESS][number % 2],
+        )
+
+
+def test_board_shows_columns_with_counts(browser_client, dana):
+    _many(4, dana)
+    RemediationItemFactory(owner=dana, status=RemediationStatus.DONE, completed_at=NOW)
+
+    response = browser_client.get("/remediations/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-status="open"' in html
+    assert [column.count for column in response.context["columns"]] == [2, 2, 1, 0]
+    assert "Dana Reyes" in html
+
+
+def test_board_query_count_does_not_grow_with_items(browser_client, dana, django_assert_max_num_queries):
+    _many(3, dana)
+    with django_assert_max_num_queries(20) as few:
+        browser_client.get("/remediations/?overdue=on&kind=dev")
+    _many(30, dana)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = browser_client.get("/remediations/?overdue=on&kind=dev")
+    assert response.status_code == 200
+
+
+def test_board_filters_overdue_and_kind(browser_client, dana):
+    late = RemediationItemFactory(owner=dana, kind="dev", due_date=dt.date(2026, 3, 1))
+    RemediationItemFactory(owner=dana, kind="ops", due_date=dt.date(2026, 3, 1))
+    RemediationItemFactory(owner=dana, kind="dev", due_date=dt.date(2026, 3, 2))  # due today: not overdue
+
+    response = browser_client.get("/remediations/?overdue=on&kind=dev")
+
+    shown = [item for column in response.context["columns"] for item in column.items]
+    assert shown == [late]
+
+
+def test_mine_shows_only_the_signed_in_persons_items(browser_client, dana, person):
+    mine = RemediationItemFactory(owner=person)
+    RemediationItemFactory(owner=dana)
+
+    response = browser_client.get("/remediations/?mine=on")
+
+    assert [item for column in response.context["columns"] for item in column.items] == [mine]
+
+
+def test_board_sorts_by_due_date_both_ways(browser_client, dana):
+    later = RemediationItemFactory(owner=dana, due_date=dt.date(2026, 5, 1))
+    sooner = RemediationItemFactory(owner=dana, due_date=dt.date(2026, 4, 1))
+
+    ascending = browser_client.get("/remediations/?status=open").context["columns"][0].items
+    descending = browser_client.get("/remediations/?status=open&sort=-due").context["columns"][0].items
+
+    assert ascending == [sooner, later]
+    assert descending == [later, sooner]
+
+
+def test_csv_export_follows_the_filters(browser_client, dana):
+    RemediationItemFactory(
+        owner=dana, kind="dev", title="Retry budget", ticket_url="https://t.example.com/DEV-42"
+    )
+    RemediationItemFactory(owner=dana, kind="ops", title="Runbook for failover")
+
+    response = browser_client.get("/remediations/export.csv?kind=dev")
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert response["Content-Type"].startswith("text/csv")
+    assert [(row["title"], row["ticket_key"], row["owner"]) for row in rows] == [
+        ("Retry budget", "DEV-42", "dana")
+    ]
+
+
+def test_incident_panel_adds_an_item_and_returns_to_the_page(browser_client, dana):
+    incident = RemediationIncidentFactory()
+    page = f"/remediations/incident/{incident.pk}/"
+
+    response = browser_client.post(
+        f"/remediations/incident/{incident.pk}/add/",
+        {"title": "Canary deploys", "kind": "dev", "category": "prevent", "owner": "dana", "next": page},
+    )
+
+    assert response.status_code == 302
+    assert response.url == page
+    html = browser_client.get(page).content.decode()
+    assert "Canary deploys" in html
+    assert RemediationItem.objects.get().due_date == dt.date(2026, 3, 30)
+
+
+def test_incident_panel_shows_errors_and_keeps_what_was_typed(browser_client):
+    incident = RemediationIncidentFactory()
+
+    response = browser_client.post(
+        f"/remediations/incident/{incident.pk}/add/",
+        {"title": "Canary deploys", "kind": "ops", "category": "prevent", "owner": "ghost"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "No person has the username “ghost”." in html
+    assert 'value="Canary deploys"' in html
+    assert not RemediationItem.objects.exists()
+
+
+def test_next_must_stay_on_this_site(browser_client, dana):
+    item = RemediationItemFactory(owner=dana)
+
+    response = browser_client.post(
+        f"/remediations/{item.pk}/status/", {"status": "done", "next": "https://evil.example.com/"}
+    )
+
+    assert response.url == f"/remediations/incident/{item.incident_id}/"
+
+
+def test_status_form_needs_a_reason_for_wont_do(browser_client, dana):
+    item = RemediationItemFactory(owner=dana)
+
+    response = browser_client.post(f"/remediations/{item.pk}/status/", {"status": "wont-do", "reason": ""})
+
+    assert response.status_code == 400
+    assert "reason is required" in response.content.decode()
+
+
+def test_edit_form_changes_the_item(browser_client, dana):
+    item = RemediationItemFactory(owner=dana, kind="dev")
+
+    response = browser_client.post(
+        f"/remediations/{item.pk}/edit/",
+        {"title": "Renamed", "kind": "ops", "category": "process", "owner": "dana", "priority": "high",
+         "due_date": "2026-04-01", "reminders_muted": "on"},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.title, item.kind, item.priority, item.reminders_muted) == ("Renamed", "ops", "high", True)
+
+
+def test_panel_shows_dev_and_ops_columns_with_blameless_findings(browser_client, dana):
+    incident = RemediationIncidentFactory()
+    RemediationItemFactory(incident=incident, owner=dana, kind="dev", title="Stop the human error")
+    RemediationItemFactory(
+        incident=incident, owner=dana, kind="ops", description="**bold** <script>x</script>"
+    )
+
+    html = browser_client.get(f"/remediations/incident/{incident.pk}/").content.decode()
+
+    assert 'data-kind="dev"' in html and 'data-kind="ops"' in html
+    assert "ends the inquiry" in html
+    assert "<strong>bold</strong>" in html
+    assert "<script>x" not in html
+
+
+def test_profile_lists_the_persons_open_items(browser_client, person):
+    RemediationItemFactory(owner=person, title="Automate cert renewal", due_date=dt.date(2026, 3, 1))
+    RemediationItemFactory(owner=person, title="Finished", status=RemediationStatus.DONE, completed_at=NOW)
+
+    html = browser_client.get("/profile/").content.decode()
+
+    assert "Automate cert renewal" in html
+    assert "Finished" not in html
+    assert "overdue" in html
+
+
+def test_board_figures_agree_with_the_metrics_api(browser_client, api, dana):
+    RemediationItemFactory(owner=dana, kind="dev", due_date=dt.date(2026, 3, 1))
+    yesterday = NOW - dt.timedelta(days=1)
+    RemediationItemFactory(
+        owner=dana, kind="ops", due_date=dt.date(2026, 3, 1), status="done", completed_at=yesterday
+    )
+
+    board = browser_client.get("/remediations/").context["figures"]
+    metrics = api.get("/api/v1/metrics/remediations/?since=2025-04-01").json()
+
+    assert board == {name: metrics[name] for name in board}
+    assert (board["opened"], board["completed"], board["completed_on_time"], board["open_overdue"]) == (
+        2,
+        1,
+        1,
+        1,
+    )
+
+
+def test_incident_panel_query_count_does_not_grow_with_items(
+    browser_client, dana, django_assert_max_num_queries
+):
+    incident = RemediationIncidentFactory()
+    RemediationItemFactory(incident=incident, owner=dana)
+    with django_assert_max_num_queries(20) as few:
+        browser_client.get(f"/remediations/incident/{incident.pk}/")
+    RemediationItemFactory.create_batch(10, incident=incident, owner=dana, kind="ops", team=TeamFactory())
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        browser_client.get(f"/remediations/incident/{incident.pk}/")
+
+
+def test_board_draws_monthly_charts_per_kind(browser_client, dana):
+    RemediationItemFactory(owner=dana, kind="dev", created_at=NOW - dt.timedelta(days=40))
+
+    response = browser_client.get("/remediations/")
+
+    charts = response.context["charts"]
+    assert charts[0].title == "Remediation items opened per month"
+    assert charts[0].rows[-3] == ["Jan 2026", 1, 0]
+    assert "<svg" in response.content.decode()
+
+
+def test_panel_says_which_items_keep_the_incident_open(browser_client, dana):
+    incident = RemediationIncidentFactory()
+    RemediationItemFactory(incident=incident, owner=dana, title="Runbook for failover")
+    RemediationItemFactory(incident=incident, owner=dana, title="Done", status="done", completed_at=NOW)
+
+    html = browser_client.get(f"/remediations/incident/{incident.pk}/").content.decode()
+
+    assert "cannot be closed until 1 item is done" in html
+    assert "Runbook for failover</a>." in html
