@@ -20,6 +20,11 @@ app.conf.beat_schedule = {
     # On call: keep every rotation materialised 180 days ahead; everyone-else
     # rotations recompute their members (changes apply from the next handoff).
     "oncall-extend-rotations": {"task": "oncall.tasks.extend_rotations", "schedule": 3600.0},
+    # Incidents: re-enqueue review invitations whose task was lost.
+    "incidents-sweep-review-invitations": {
+        "task": "incidents.tasks.review.sweep_review_invitations",
+        "schedule": 600.0,
+    },
     "requeue-lost-graph-snapshots": {
         # Graph snapshots whose capture task was lost are enqueued again.
         "task": "incidents.tasks.graph.requeue_lost_graph_snapshots",

@@ -130,6 +130,11 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Request bodies larger than this are refused before a view sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024))
 
+# --- Incidents ----------------------------------------------------------------
+# The words for each severity level (1 is the worst), replacing the defaults
+# in incidents/models/incident.py; e.g. {1: "1 – site down", 2: "2 – …"}.
+MORGUE_SEVERITY_LABELS: dict[int, str] = {}
+
 # --- Incident evidence ------------------------------------------------------
 # Graph snapshots are fetched from URLs people paste; private, loopback and
 # link-local addresses are refused unless the host (or host:port) is listed here.
@@ -194,10 +199,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Several models have a `status`: name each choice set in the schema.
+    # Several models have a `status` or `kind`: name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.models.incident.Status",
+        "EventKindEnum": "incidents.models.timeline.EventKind",
         "RemediationStatusEnum": "incidents.models.remediation.RemediationStatus",
+        "RemediationKindEnum": "incidents.models.remediation.RemediationKind",
         "SnapshotStatusEnum": "incidents.models.graph.SnapshotStatus",
         "SwapStatusEnum": "oncall.models.SwapStatus",
         "PageStatusEnum": "oncall.models.PageStatus",

@@ -203,3 +203,37 @@ def make_rotation(
         now=now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
         **fields,
     )
+
+
+# --- Incidents and postmortems (issue 3) ------------------------------------------
+from incidents.models import TimelineEvent  # noqa: E402
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    """An incident that started an hour ago and was detected five minutes later."""
+
+    class Meta:
+        model = Incident
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Incident {n}")
+    severity = 3
+    impact_started_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=1))
+    detected_at = factory.LazyAttribute(lambda incident: incident.impact_started_at + dt.timedelta(minutes=5))
+
+    @factory.post_generation
+    def tags(self, create, names, **kwargs):
+        from incidents.models import Tag
+
+        if create and names:
+            self.tags.set([Tag.objects.get_or_create(name=name)[0] for name in names])
+
+
+class TimelineEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimelineEvent
+
+    incident = factory.SubFactory(IncidentFactory)
+    occurred_at = factory.LazyAttribute(lambda event: event.incident.detected_at)
+    kind = "action"
+    text = factory.Sequence(lambda n: f"Step {n}")

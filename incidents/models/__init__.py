@@ -38,3 +38,28 @@ __all__ += [
     "RemediationPriority",
     "RemediationStatus",
 ]
+
+# Incidents and postmortems: revisions, presence, review meetings, blameless phrases.
+from .incident import (  # noqa: E402
+    MILESTONES,
+    POSTMORTEM_FIELDS,
+    POSTMORTEM_SECTIONS,
+    severity_choices,
+    severity_labels,
+)
+from .phrase import BlamelessPhrase  # noqa: E402
+from .review import ReviewMeeting  # noqa: E402
+from .revision import PRESENCE_WINDOW, EditorPresence, Revision  # noqa: E402
+
+__all__ += [
+    "MILESTONES",
+    "POSTMORTEM_FIELDS",
+    "POSTMORTEM_SECTIONS",
+    "PRESENCE_WINDOW",
+    "BlamelessPhrase",
+    "EditorPresence",
+    "ReviewMeeting",
+    "Revision",
+    "severity_choices",
+    "severity_labels",
+]

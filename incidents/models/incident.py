@@ -1,6 +1,8 @@
 import datetime as dt
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +16,19 @@ class Severity(models.IntegerChoices):
     SEV3 = 3, "3 – moderate: degraded for some"
     SEV4 = 4, "4 – minor: small or internal impact"
     SEV5 = 5, "5 – negligible: near miss"
+
+
+def severity_labels() -> dict[int, str]:
+    """Each level's meaning: the defaults, overridden by settings.MORGUE_SEVERITY_LABELS ({1: "…"})."""
+    labels = {level.value: level.label for level in Severity}
+    for level, text in (getattr(settings, "MORGUE_SEVERITY_LABELS", None) or {}).items():
+        if int(level) in labels:
+            labels[int(level)] = str(text)
+    return labels
+
+
+def severity_choices() -> list[tuple[int, str]]:
+    return sorted(severity_labels().items())
 
 
 class Status(models.TextChoices):
@@ -37,6 +52,63 @@ class Impact(models.TextChoices):
     SECURITY = "security", "Security"
 
 
+# The milestones in the order they must happen: each name is a field `<name>_at`
+# with a note `<name>_source`. Only impact_started_at and detected_at are required.
+MILESTONES: tuple[tuple[str, str], ...] = (
+    ("impact_started", "Impact started"),
+    ("detected", "Detected"),
+    ("acknowledged", "Acknowledged"),
+    ("status_posted", "Status page updated"),
+    ("mitigated", "Mitigated"),
+    ("resolved", "Resolved"),
+)
+
+# The ordering rules: (earlier, later). Only these pairs are enforced; a
+# status post may legitimately come before acknowledgement, for instance.
+ORDER_RULES: tuple[tuple[str, str], ...] = (
+    ("impact_started_at", "detected_at"),
+    ("detected_at", "acknowledged_at"),
+    ("impact_started_at", "status_posted_at"),
+    ("impact_started_at", "mitigated_at"),
+    ("detected_at", "resolved_at"),
+    ("mitigated_at", "resolved_at"),
+)
+
+POSTMORTEM_SECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("tldr", "tl;dr", "Two or three sentences: what broke, for whom, for how long, and what fixed it."),
+    ("what_happened", "What happened?", "The story in order, in the words of the people who were there."),
+    (
+        "why_surprised",
+        "Why were we surprised?",
+        "What did we believe about the system that turned out not to hold?",
+    ),
+    ("went_well", "What went well?", "What helped: tools, people, habits, luck we can keep."),
+    ("got_lucky", "Where did we get lucky?", "What could have made this worse, and did not, by chance?"),
+    (
+        "contributing_factors",
+        "Contributing factors",
+        "The conditions that combined: technical, organisational, timing. Not a single root cause.",
+    ),
+)
+POSTMORTEM_FIELDS: tuple[str, ...] = tuple(name for name, _, _ in POSTMORTEM_SECTIONS)
+
+
+# What full-text search indexes, weighted: title first, then the tl;dr, then the rest.
+SEARCH_CONFIG = "english"
+
+
+def search_vector_expression() -> SearchVector:
+    return (
+        SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("tldr", weight="B", config=SEARCH_CONFIG)
+        + SearchVector(*POSTMORTEM_FIELDS[1:], weight="C", config=SEARCH_CONFIG)
+    )
+
+
+def field_label(name: str) -> str:
+    return name.removesuffix("_at").replace("_", " ")
+
+
 class Tag(models.Model):
     name = models.SlugField(max_length=50, unique=True)
 
@@ -54,6 +126,17 @@ class IncidentQuerySet(models.QuerySet):
 
     def open(self):
         return self.visible().filter(status=Status.OPEN)
+
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
+    def for_list(self):
+        """What a list row shows, in a fixed number of queries whatever the page size."""
+        return (
+            self.select_related("team", "facilitator")
+            .prefetch_related("tags")
+            .defer("search_vector", *POSTMORTEM_FIELDS[1:])
+        )
 
     def started_between(self, since: dt.datetime | None, until: dt.datetime | None):
         queryset = self
@@ -124,6 +207,10 @@ class Incident(models.Model):
     # an older version is refused rather than silently overwriting.
     version = models.PositiveIntegerField(default=1)
 
+    # Kept up to date by the services on every save (PostgreSQL only; empty on
+    # SQLite, where search falls back to substring matching). GIN-indexed.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -142,6 +229,49 @@ class Incident(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("incidents:detail", args=[self.pk])
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def severity_label(self) -> str:
+        return severity_labels().get(self.severity, str(self.severity))
+
+    @property
+    def is_multi_day(self) -> bool:
+        """Whether the milestones span more than one local date (in the active time zone)."""
+        times = [at for _, _, at in self.milestones()]
+        local_dates = {timezone.localtime(at).date() for at in times}
+        return len(local_dates) > 1
+
+    def milestones(self) -> list[tuple[str, str, dt.datetime]]:
+        """(name, label, time) for every milestone that has a time, in the documented order."""
+        out = []
+        for name, label in MILESTONES:
+            at = getattr(self, f"{name}_at")
+            if at is not None:
+                out.append((name, label, at))
+        return out
+
+    def order_errors(self) -> dict[str, list[str]]:
+        """Out-of-order milestones, each message naming both fields; empty when in order."""
+        errors: dict[str, list[str]] = {}
+        for earlier, later in ORDER_RULES:
+            start, end = getattr(self, earlier), getattr(self, later)
+            if start is not None and end is not None and end < start:
+                errors.setdefault(later, []).append(
+                    f"{later} ({field_label(later)}) cannot be before {earlier} ({field_label(earlier)})."
+                )
+        return errors
+
+    def validate_order(self) -> None:
+        errors = self.order_errors()
+        if errors:
+            raise ValidationError(errors)
+
+    def postmortem_text(self) -> str:
+        return "\n\n".join(getattr(self, name) for name in POSTMORTEM_FIELDS if getattr(self, name))
 
     @property
     def time_to_detect_seconds(self) -> int | None:

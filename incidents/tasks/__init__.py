@@ -1,4 +1,7 @@
 """Celery tasks, one module per concept; each is imported here so Celery's autodiscovery finds it."""
 
-from . import remediation  # noqa: F401
+from . import (
+    remediation,  # noqa: F401
+    review,  # noqa: F401  (incidents and postmortems)
+)
 from .graph import capture_graph, requeue_lost_graph_snapshots  # noqa: F401

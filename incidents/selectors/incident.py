@@ -1,0 +1,287 @@
+"""Composed reads about incidents: the filtered list and search, history, presence, the check, the queue."""
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from incidents import blameless
+from incidents.drawing import Mark, timeline_svg
+from incidents.models import (
+    MILESTONES,
+    POSTMORTEM_FIELDS,
+    POSTMORTEM_SECTIONS,
+    PRESENCE_WINDOW,
+    BlamelessPhrase,
+    EditorPresence,
+    Incident,
+    ReviewMeeting,
+    Revision,
+    Status,
+)
+from incidents.models.incident import SEARCH_CONFIG
+from incidents.scheduling import suggest_slot
+from morgue.models import Profile
+from morgue.timezones import zone as zone_named
+
+
+@dataclass(frozen=True)
+class IncidentFilters:
+    search: str = ""
+    status: str = ""
+    severity: int | None = None
+    team: str = ""  # team slug
+    tag: str = ""
+    started_after: dt.datetime | None = None
+    started_before: dt.datetime | None = None
+    oldest_first: bool = False
+    deleted: bool = False  # staff only: the deleted incidents instead of the visible ones
+
+
+def incident_list(*, filters: IncidentFilters) -> QuerySet[Incident]:
+    """Incidents matching the filters, most recent first (or best match first when searching)."""
+    queryset = Incident.objects.deleted() if filters.deleted else Incident.objects.visible()
+    queryset = queryset.for_list()
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.severity:
+        queryset = queryset.filter(severity=filters.severity)
+    if filters.team:
+        queryset = queryset.filter(team__slug=filters.team)
+    if filters.tag:
+        queryset = queryset.filter(tags__name=filters.tag)
+    queryset = queryset.started_between(filters.started_after, filters.started_before)
+    order = ["impact_started_at", "id"] if filters.oldest_first else ["-impact_started_at", "-id"]
+    search = filters.search.strip()
+    if not search:
+        return queryset.order_by(*order)
+    if connection.vendor == "postgresql":
+        query = SearchQuery(search, search_type="websearch", config=SEARCH_CONFIG)
+        # Ranking sorts every match: load team and facilitator for the page
+        # only (two small queries) instead of joining them to every match.
+        queryset = queryset.select_related(None).prefetch_related("team", "facilitator")
+        return (
+            queryset.filter(search_vector=query)
+            .annotate(rank=SearchRank(F("search_vector"), query))
+            .order_by("-rank", *order)
+        )
+    # SQLite: every word must appear in the title or the postmortem, in any case.
+    for word in search.split():
+        matches = Q(title__icontains=word)
+        for name in POSTMORTEM_FIELDS:
+            matches |= Q(**{f"{name}__icontains": word})
+        queryset = queryset.filter(matches)
+    return queryset.order_by(*order)
+
+
+def incident_for_page(*, pk: int, user) -> Incident:
+    """One incident with what its page shows; deleted ones only for staff (404 otherwise)."""
+    queryset = Incident.objects.select_related(
+        "team", "facilitator__profile", "contact__profile", "created_by"
+    )
+    if not user.is_staff:
+        queryset = queryset.visible()
+    return queryset.prefetch_related("tags").get(pk=pk)
+
+
+def today_in_history(*, today: dt.date, limit: int = 10) -> list[Incident]:
+    """Visible incidents that started on this calendar day (in the active time zone) in earlier years."""
+    return list(
+        Incident.objects.visible()
+        .select_related("team")
+        .defer("search_vector", *POSTMORTEM_FIELDS)
+        .filter(
+            impact_started_at__month=today.month,
+            impact_started_at__day=today.day,
+            impact_started_at__year__lt=today.year,
+        )
+        .order_by("-impact_started_at")[:limit]
+    )
+
+
+def others_editing(*, incident: Incident, user, now: dt.datetime | None = None) -> list[str]:
+    """Names of the other people who opened this incident's editor in the last two minutes."""
+    now = now or timezone.now()
+    presences = (
+        EditorPresence.objects.filter(incident=incident, seen_at__gte=now - PRESENCE_WINDOW)
+        .exclude(user=user)
+        .select_related("user__profile")
+        .order_by("seen_at")
+    )
+    return [_name(presence.user) for presence in presences]
+
+
+def _name(user) -> str:
+    try:
+        return user.profile.name
+    except Profile.DoesNotExist:
+        return user.get_full_name() or user.username
+
+
+# --- The blameless-language check ------------------------------------------------
+
+
+def blameless_phrases() -> list[blameless.Phrase]:
+    """The built-in phrases merged with the team's own (which can replace or switch off a built-in)."""
+    phrases = {phrase.text.lower(): phrase for phrase in blameless.DEFAULT_PHRASES}
+    for row in BlamelessPhrase.objects.all():
+        if row.active:
+            phrases[row.text.lower()] = blameless.Phrase(row.text, row.reason, row.suggestion)
+        else:
+            phrases.pop(row.text.lower(), None)
+    return list(phrases.values())
+
+
+def people_names() -> list[str]:
+    """First names, display names and usernames of everyone, for the person-as-cause rule."""
+    names: set[str] = set()
+    for username, first_name, display in get_user_model().objects.values_list(
+        "username", "first_name", "profile__display_name"
+    ):
+        names.update(name for name in (username, first_name, display) if name and len(name) > 2)
+    return sorted(names)
+
+
+def check_text(*, text: str) -> list[blameless.Finding]:
+    return blameless.check(text, phrases=blameless_phrases(), names=people_names())
+
+
+def postmortem_findings(*, incident: Incident) -> list[dict[str, Any]]:
+    """Findings of the check for each postmortem section, for the incident page."""
+    phrases, names = blameless_phrases(), people_names()
+    out = []
+    for name, label, _ in POSTMORTEM_SECTIONS:
+        for finding in blameless.check(getattr(incident, name), phrases=phrases, names=names):
+            out.append({"section": name, "section_label": label, **finding.as_dict()})
+    return out
+
+
+# --- History -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    field: str
+    before: str
+    after: str
+    lines: list[tuple[str, str]]  # (kind: "same" | "added" | "removed", text)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def revision_diff(*, older: Revision, newer: Revision) -> list[FieldDiff]:
+    """What changed between two revisions, field by field, as line diffs."""
+    out = []
+    names = list(dict.fromkeys([*older.snapshot, *newer.snapshot]))
+    for name in names:
+        before, after = _text(older.snapshot.get(name)), _text(newer.snapshot.get(name))
+        if before == after:
+            continue
+        lines = []
+        for line in difflib.ndiff(before.splitlines(), after.splitlines()):
+            if line.startswith("?"):
+                continue
+            kind = {"+": "added", "-": "removed"}.get(line[:1], "same")
+            lines.append((kind, line[2:]))
+        out.append(FieldDiff(field=name, before=before, after=after, lines=lines))
+    return out
+
+
+# --- Timeline picture ---------------------------------------------------------------
+
+
+def timeline_picture(*, incident: Incident, events, zone: dt.tzinfo) -> str:
+    milestones = [Mark(at, label) for _, label, at in incident.milestones()]
+    marks = [Mark(event.occurred_at, event.text[:120], event.kind) for event in events]
+    return timeline_svg(
+        milestones=milestones, events=marks, zone=zone, title=f"Timeline of “{incident.title}”"
+    )
+
+
+def milestone_rows(*, incident: Incident) -> list[dict[str, Any]]:
+    """Each milestone with its source note and the time since the previous one that is set."""
+    rows, previous = [], None
+    for name, label in MILESTONES:
+        at = getattr(incident, f"{name}_at")
+        rows.append(
+            {
+                "name": name,
+                "label": label,
+                "at": at,
+                "source": getattr(incident, f"{name}_source"),
+                "since_previous": (at - previous).total_seconds() if at and previous else None,
+            }
+        )
+        previous = at or previous
+    return rows
+
+
+# --- Review meetings ----------------------------------------------------------------
+
+
+def suggested_review_slot(*, incident: Incident, facilitator, now: dt.datetime | None = None) -> dt.datetime:
+    """A free slot within five business days of resolution, on the facilitator's local calendar."""
+    now = now or timezone.now()
+    zone = zone_named(Profile.objects.for_user(facilitator).time_zone)
+    busy = [
+        (meeting.starts_at, meeting.ends_at)
+        for meeting in ReviewMeeting.objects.filter(facilitator=facilitator, starts_at__gte=now).exclude(
+            incident=incident
+        )
+    ]
+    return suggest_slot(resolved_at=incident.resolved_at or now, now=now, zone=zone, busy=busy)
+
+
+AWAITING_REVIEW = (Status.RESOLVED, Status.REVIEW_SCHEDULED)
+
+
+def review_queue() -> dict[str, Any]:
+    """Incidents awaiting a facilitator or a meeting, the scheduled meetings, each facilitator's load."""
+    base = (
+        Incident.objects.visible()
+        .select_related("team", "facilitator__profile")
+        .defer("search_vector", *POSTMORTEM_FIELDS)
+    )
+    needs_facilitator = base.filter(status=Status.RESOLVED, facilitator__isnull=True).order_by("resolved_at")
+    needs_meeting = base.filter(
+        status=Status.RESOLVED, facilitator__isnull=False, review__isnull=True
+    ).order_by("resolved_at")
+    scheduled = (
+        base.filter(status=Status.REVIEW_SCHEDULED).select_related("review").order_by("review__starts_at")
+    )
+    load = (
+        get_user_model()
+        .objects.filter(facilitated_incidents__isnull=False, facilitated_incidents__deleted_at__isnull=True)
+        .annotate(
+            active=Count(
+                "facilitated_incidents", filter=Q(facilitated_incidents__status__in=AWAITING_REVIEW)
+            ),
+            reviewed=Count(
+                "facilitated_incidents",
+                filter=Q(facilitated_incidents__status__in=[Status.REVIEWED, Status.CLOSED]),
+            ),
+        )
+        .select_related("profile")
+        .order_by("-active", "username")
+    )
+    return {
+        "needs_facilitator": list(needs_facilitator),
+        "needs_meeting": list(needs_meeting),
+        "scheduled": list(scheduled),
+        "load": [
+            {"person": _name(user), "user": user, "active": user.active, "reviewed": user.reviewed}
+            for user in load
+        ],
+    }

@@ -1,0 +1,278 @@
+"""Workflows that write incidents: create, edit with optimistic locking, revisions, status, deletion."""
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from incidents.exceptions import NotAllowed, StaleVersion, StatusChangeRefused
+from incidents.models import (
+    MILESTONES,
+    POSTMORTEM_FIELDS,
+    EditorPresence,
+    EventKind,
+    Incident,
+    Revision,
+    Status,
+    Tag,
+    TimelineEvent,
+)
+from incidents.models.incident import search_vector_expression
+from morgue.exceptions import MorgueError
+
+FOREIGN_KEYS = ("team", "contact", "facilitator")
+TIME_FIELDS = tuple(f"{name}_at" for name, _ in MILESTONES)
+SOURCE_FIELDS = tuple(f"{name}_source" for name, _ in MILESTONES)
+# Everything an edit may change, by model attribute name (`tags` and `status` are handled apart).
+EDITABLE_FIELDS = (
+    "title",
+    "severity",
+    "affected_service",
+    "problem_type",
+    "impact_type",
+    *FOREIGN_KEYS,
+    *TIME_FIELDS,
+    *SOURCE_FIELDS,
+    *POSTMORTEM_FIELDS,
+)
+# The state a revision records and a restore brings back (status is workflow, not content).
+SNAPSHOT_FIELDS = (
+    "title",
+    "severity",
+    "affected_service",
+    "problem_type",
+    "impact_type",
+    *(f"{name}_id" for name in FOREIGN_KEYS),
+    *TIME_FIELDS,
+    *SOURCE_FIELDS,
+    *POSTMORTEM_FIELDS,
+)
+STATUS_ORDER = [status.value for status in Status]
+
+
+def snapshot(incident: Incident, tags: Iterable[str]) -> dict[str, Any]:
+    """The incident's content as JSON-ready values (times as ISO 8601 in UTC)."""
+    state: dict[str, Any] = {}
+    for name in SNAPSHOT_FIELDS:
+        value = getattr(incident, name)
+        state[name] = value.astimezone(dt.UTC).isoformat() if isinstance(value, dt.datetime) else value
+    state["status"] = incident.status
+    state["tags"] = sorted(tags)
+    return state
+
+
+def _tag_names(incident: Incident) -> list[str]:
+    return sorted(tag.name for tag in incident.tags.all()) if incident.pk else []
+
+
+def refresh_search_vector(incident: Incident) -> None:
+    """Recompute the stored full-text vector (PostgreSQL; SQLite searches by substring instead)."""
+    if connection.vendor == "postgresql":
+        Incident.objects.filter(pk=incident.pk).update(search_vector=search_vector_expression())
+
+
+def _set_tags(incident: Incident, names: Iterable[str]) -> None:
+    tags = []
+    for name in sorted(set(names)):
+        tag, _ = Tag.objects.get_or_create(name=name)
+        tags.append(tag)
+    incident.tags.set(tags)
+
+
+def guard_status_change(*, incident: Incident, status: str, by: AbstractBaseUser | None) -> None:
+    """Every rule about moving an incident to `status`; the one place status changes are checked.
+
+    Raises StatusChangeRefused (400) or IncidentHasOpenItems (409) with a sentence when it is not allowed.
+    """
+    if status not in STATUS_ORDER:
+        raise StatusChangeRefused(
+            f"{status} is not a status: use one of {', '.join(STATUS_ORDER)}.", field="status"
+        )
+    if status != Status.OPEN and incident.resolved_at is None and status != incident.status:
+        # Resolving without a time stamps it now; later states need it too.
+        incident.resolved_at = timezone.now()
+    if status == Status.REVIEW_SCHEDULED and not hasattr(incident, "review"):
+        raise StatusChangeRefused(
+            "Schedule the review meeting to set the status to review-scheduled.", field="status"
+        )
+    if status == Status.CLOSED and incident.pk is not None:
+        # Remediation items that are open or in progress keep the incident from closing (409).
+        from incidents.services.remediation import assert_can_close
+
+        assert_can_close(incident)
+
+
+def _record_revision(*, incident: Incident, by, before: dict, after: dict, note: str = "") -> Revision:
+    changed = [name for name in after if before.get(name) != after.get(name)]
+    return Revision.objects.create(
+        incident=incident,
+        number=incident.version,
+        author=by if by is not None and by.is_authenticated else None,
+        changed_fields=changed,
+        snapshot=after,
+        note=note,
+    )
+
+
+@transaction.atomic
+def create_incident(
+    *,
+    by: AbstractBaseUser | None,
+    title: str,
+    impact_started_at: dt.datetime,
+    detected_at: dt.datetime,
+    tags: Iterable[str] = (),
+    status: str = Status.OPEN,
+    **fields: Any,
+) -> Incident:
+    """Open an incident; its first revision is version 1."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown incident fields: {sorted(unknown)}")
+    now = timezone.now()
+    incident = Incident(
+        title=title,
+        impact_started_at=impact_started_at,
+        detected_at=detected_at,
+        created_by=by if by is not None and by.is_authenticated else None,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    incident.validate_order()
+    incident.status = Status.OPEN
+    if status != Status.OPEN:
+        guard_status_change(incident=incident, status=status, by=by)
+        incident.status = status
+    incident.validate_order()
+    incident.save()
+    tags = list(tags)
+    _set_tags(incident, tags)
+    refresh_search_vector(incident)
+    _record_revision(incident=incident, by=by, before={}, after=snapshot(incident, tags), note="Created")
+    return incident
+
+
+@transaction.atomic
+def update_incident(
+    *,
+    incident: Incident,
+    by: AbstractBaseUser | None,
+    version: int | None,
+    changes: Mapping[str, Any],
+    note: str = "",
+) -> Incident:
+    """Apply an edit made on top of `version`; a stale version is refused, a real change is a revision.
+
+    `version=None` applies a workflow change (scheduling, status) on top of
+    whatever is current; document edits always pass the version they read.
+    """
+    # The row lock serialises concurrent saves of one incident: the second
+    # waits, then sees the bumped version and is refused.
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    if version is not None and locked.version != version:
+        raise StaleVersion(current_version=locked.version)
+    before = snapshot(locked, _tag_names(locked))
+    changes = dict(changes)
+    tags = changes.pop("tags", None)
+    status = changes.pop("status", None)
+    allowed = set(EDITABLE_FIELDS) | {f"{name}_id" for name in FOREIGN_KEYS}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"unknown incident fields: {sorted(unknown)}")
+    for name, value in changes.items():
+        if name.endswith("_at") and isinstance(value, str):
+            value = parse_datetime(value)
+        setattr(locked, name, value)
+    if status is not None and status != locked.status:
+        guard_status_change(incident=locked, status=status, by=by)
+        locked.status = status
+    locked.validate_order()
+    after = snapshot(locked, before["tags"] if tags is None else tags)
+    if after == before:
+        return locked
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    locked.save()
+    if tags is not None:
+        _set_tags(locked, tags)
+    refresh_search_vector(locked)
+    _record_revision(incident=locked, by=by, before=before, after=after, note=note)
+    if by is not None and by.is_authenticated:
+        EditorPresence.objects.filter(incident=locked, user=by).delete()
+    return locked
+
+
+def change_status(*, incident: Incident, status: str, by: AbstractBaseUser | None) -> Incident:
+    """Move an incident to `status` (checked by guard_status_change, like every other path)."""
+    return update_incident(incident=incident, by=by, version=None, changes={"status": status})
+
+
+@transaction.atomic
+def restore_revision(*, incident: Incident, revision: Revision, by: AbstractBaseUser) -> Incident:
+    """Bring back a revision's content as a new revision (nothing in history is rewritten)."""
+    state = revision.snapshot
+    changes: dict[str, Any] = {name: state[name] for name in SNAPSHOT_FIELDS if name in state}
+    changes["tags"] = state.get("tags", [])
+    return update_incident(
+        incident=incident, by=by, version=None, changes=changes, note=f"Restored revision {revision.number}"
+    )
+
+
+def mark_editing(*, incident: Incident, user: AbstractBaseUser) -> EditorPresence:
+    """Note that `user` has the editor open now (shown to others for two minutes)."""
+    presence, _ = EditorPresence.objects.update_or_create(
+        incident=incident, user=user, defaults={"seen_at": timezone.now()}
+    )
+    return presence
+
+
+@transaction.atomic
+def delete_incident(*, incident: Incident, by: AbstractBaseUser) -> Incident:
+    """Soft-delete: the incident leaves every list and metric; staff can restore it."""
+    if not by.is_staff:
+        raise NotAllowed("Only staff can delete incidents.")
+    Incident.objects.filter(pk=incident.pk, deleted_at__isnull=True).update(deleted_at=timezone.now())
+    incident.refresh_from_db(fields=["deleted_at"])
+    return incident
+
+
+@transaction.atomic
+def restore_incident(*, incident: Incident, by: AbstractBaseUser) -> Incident:
+    """Undo a soft delete."""
+    if not by.is_staff:
+        raise NotAllowed("Only staff can restore deleted incidents.")
+    Incident.objects.filter(pk=incident.pk).update(deleted_at=None)
+    incident.refresh_from_db(fields=["deleted_at"])
+    return incident
+
+
+@transaction.atomic
+def add_timeline_event(
+    *,
+    incident: Incident,
+    by: AbstractBaseUser | None,
+    occurred_at: dt.datetime,
+    kind: str,
+    text: str,
+    link: str = "",
+    speaker: str = "",
+) -> TimelineEvent:
+    """Add one event to the incident's timeline."""
+    if kind not in EventKind.values:
+        raise MorgueError(
+            f"{kind} is not an event kind: use one of {', '.join(EventKind.values)}.", field="kind"
+        )
+    return TimelineEvent.objects.create(
+        incident=incident,
+        occurred_at=occurred_at,
+        kind=kind,
+        text=text,
+        link=link,
+        speaker=speaker,
+        author=by if by is not None and by.is_authenticated else None,
+    )

@@ -1,0 +1,181 @@
+"""Workflows of the postmortem review: facilitator, meeting, calendar invitation and its email."""
+
+import datetime as dt
+from collections.abc import Iterable
+
+import icalendar
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from incidents.exceptions import ReviewNotReady
+from incidents.models import Incident, ReviewMeeting, Status
+from morgue.models import Profile, display_name
+from morgue.timezones import zone as zone_named
+
+from .incident import update_incident
+
+
+@transaction.atomic
+def schedule_review(
+    *,
+    incident: Incident,
+    facilitator: AbstractBaseUser,
+    starts_at: dt.datetime,
+    by: AbstractBaseUser,
+    attendees: Iterable[AbstractBaseUser] = (),
+    duration_minutes: int = 60,
+    location: str = "",
+) -> ReviewMeeting:
+    """Schedule (or move) the review meeting; the incident becomes review-scheduled."""
+    if incident.status == Status.OPEN:
+        raise ReviewNotReady("Resolve the incident before scheduling its review.", field="starts_at")
+    if starts_at <= timezone.now():
+        raise ReviewNotReady("The review meeting must start in the future.", field="starts_at")
+    if not 15 <= duration_minutes <= 480:
+        raise ReviewNotReady(
+            "A review meeting lasts between 15 minutes and 8 hours.", field="duration_minutes"
+        )
+    zone_name = Profile.objects.for_user(facilitator).time_zone
+    meeting = ReviewMeeting.objects.select_for_update().filter(incident=incident).first()
+    now = timezone.now()
+    if meeting is None:
+        meeting = ReviewMeeting(incident=incident, created_at=now)
+    else:
+        # A change calendars must pick up: a new SEQUENCE, same UID.
+        if (meeting.starts_at, meeting.duration_minutes, meeting.location, meeting.facilitator_id) != (
+            starts_at,
+            duration_minutes,
+            location,
+            facilitator.pk,
+        ):
+            meeting.sequence += 1
+    meeting.facilitator = facilitator
+    meeting.starts_at = starts_at
+    meeting.duration_minutes = duration_minutes
+    meeting.location = location
+    meeting.time_zone = zone_name
+    meeting.updated_at = now
+    meeting.save()
+    meeting.attendees.set({facilitator, *attendees})
+    incident.review = meeting
+    changes = {"facilitator": facilitator}
+    if incident.status == Status.RESOLVED:
+        changes["status"] = Status.REVIEW_SCHEDULED
+    update_incident(incident=incident, by=by, version=None, changes=changes, note="Review scheduled")
+    return meeting
+
+
+@transaction.atomic
+def request_invitation(*, meeting: ReviewMeeting) -> ReviewMeeting:
+    """Email the invitation to every attendee after commit; asking again re-sends it as a new sequence."""
+    from incidents.tasks.review import send_review_invitation
+
+    meeting = ReviewMeeting.objects.select_for_update().get(pk=meeting.pk)
+    if not meeting.invitation_pending:
+        # Already sent (someone lost it): the same event, a higher SEQUENCE.
+        meeting.sequence += 1
+        meeting.updated_at = timezone.now()
+    meeting.requested_sequence = meeting.sequence
+    meeting.invitation_requested_at = timezone.now()
+    meeting.save(update_fields=["sequence", "updated_at", "requested_sequence", "invitation_requested_at"])
+    sequence = meeting.sequence
+    transaction.on_commit(lambda: send_review_invitation.delay(meeting.pk, sequence))
+    return meeting
+
+
+def resend_lost_invitations(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:
+    """Enqueue again every requested invitation not sent after `older_than` (its task was lost)."""
+    from incidents.tasks.review import send_review_invitation
+
+    now = timezone.now()
+    lost = ReviewMeeting.objects.filter(
+        sent_sequence__lt=F("requested_sequence"),
+        requested_sequence=F("sequence"),
+        invitation_requested_at__lt=now - older_than,
+        starts_at__gt=now,
+    ).values_list("pk", "sequence")
+    count = 0
+    for meeting_id, sequence in lost:
+        send_review_invitation.delay(meeting_id, sequence)
+        count += 1
+    return count
+
+
+def invitation_ics(*, meeting: ReviewMeeting) -> bytes:
+    """The meeting as an iCalendar REQUEST, in the facilitator's time zone."""
+    incident = meeting.incident
+    zone = zone_named(meeting.time_zone)
+    url = f"{settings.MORGUE_BASE_URL}{incident.get_absolute_url()}"
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Morgue//Postmortem review//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = icalendar.Event()
+    event.add("uid", meeting.uid)
+    event.add("sequence", meeting.sequence)
+    event.add("dtstamp", meeting.updated_at.astimezone(dt.UTC))
+    event.add("dtstart", meeting.starts_at.astimezone(zone))
+    event.add("dtend", meeting.ends_at.astimezone(zone))
+    event.add("summary", f"Postmortem review: {incident.title}")
+    event.add("description", f"Blameless review of incident #{incident.pk}.\n{url}")
+    event.add("url", url)
+    event.add("status", "CONFIRMED")
+    if meeting.location:
+        event.add("location", meeting.location)
+    organizer = icalendar.vCalAddress(f"mailto:{meeting.facilitator.email or settings.DEFAULT_FROM_EMAIL}")
+    organizer.params["cn"] = icalendar.vText(display_name(meeting.facilitator))
+    organizer.params["role"] = icalendar.vText("CHAIR")
+    event.add("organizer", organizer)
+    for person in sorted(meeting.attendees.all(), key=lambda user: user.username):
+        if not person.email:
+            continue
+        attendee = icalendar.vCalAddress(f"mailto:{person.email}")
+        attendee.params["cn"] = icalendar.vText(display_name(person))
+        attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
+        attendee.params["partstat"] = icalendar.vText("NEEDS-ACTION")
+        attendee.params["rsvp"] = icalendar.vText("TRUE")
+        event.add("attendee", attendee, encode=0)
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+@transaction.atomic
+def deliver_invitation(*, meeting_id: int, sequence: int) -> bool:
+    """Send the invitation of this sequence once; False when it was already sent (or superseded)."""
+    claimed = ReviewMeeting.objects.filter(
+        pk=meeting_id, sequence=sequence, sent_sequence__lt=sequence
+    ).update(sent_sequence=sequence, invitation_sent_at=timezone.now())
+    if not claimed:
+        return False
+    meeting = ReviewMeeting.objects.select_related("incident", "facilitator").get(pk=meeting_id)
+    recipients = sorted({person.email for person in meeting.attendees.all() if person.email})
+    if not recipients:
+        return False
+    zone = zone_named(meeting.time_zone)
+    context = {
+        "meeting": meeting,
+        "incident": meeting.incident,
+        "local_start": meeting.starts_at.astimezone(zone),
+        "zone_name": meeting.time_zone,
+        "facilitator_name": display_name(meeting.facilitator),
+        "url": f"{settings.MORGUE_BASE_URL}{meeting.incident.get_absolute_url()}",
+    }
+    subject = render_to_string("emails/review-invitation-subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/review-invitation-body.txt", context),
+        to=recipients,
+    )
+    message.attach_alternative(render_to_string("emails/review-invitation-body.html", context), "text/html")
+    message.attach(
+        "review.ics", invitation_ics(meeting=meeting), "text/calendar; method=REQUEST; charset=utf-8"
+    )
+    # A failure raises, rolling back the claim, so a retry sends it again.
+    message.send()
+    return True

@@ -1,0 +1,344 @@
+"""Incident pages: list and search, create, the incident page, the editor, history, review scheduling."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from incidents.exceptions import NotAllowed, StaleVersion
+from incidents.forms import IncidentFilterForm, IncidentForm, ReviewForm, TimelineEventForm
+from incidents.models import POSTMORTEM_SECTIONS, Incident, ReviewMeeting, Revision
+from incidents.selectors import incident as selectors
+from incidents.services import incident as services
+from incidents.services import review as review_services
+from morgue.exceptions import MorgueError
+from morgue.markdown import render_markdown
+from morgue.models import Profile
+from oncall.models import Team
+
+PAGE_SIZE = 50
+
+
+def _local_day_start(day: dt.date | None) -> dt.datetime | None:
+    if day is None:
+        return None
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def incident_list(request: HttpRequest) -> HttpResponse:
+    teams = list(Team.objects.order_by("name"))
+    form = IncidentFilterForm(request.GET or None, teams=teams)
+    filters = selectors.IncidentFilters()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        before = data["started_before"]
+        filters = selectors.IncidentFilters(
+            search=data["search"],
+            status=data["status"],
+            severity=data["severity"],
+            team=data["team"],
+            tag=data["tag"],
+            started_after=_local_day_start(data["started_after"]),
+            started_before=_local_day_start(before),
+            oldest_first=data["sort"] == "oldest",
+            deleted=data["deleted"] and request.user.is_staff,
+        )
+    page = Paginator(selectors.incident_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "incidents/list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "history": selectors.today_in_history(today=timezone.localdate()),
+        },
+    )
+
+
+def _status(request: HttpRequest, form) -> int:
+    """400 for a refused submission (the page still shows the form with each field's sentence)."""
+    return 400 if request.method == "POST" and form.errors else 200
+
+
+def _save_form_errors(form, error: Exception) -> None:
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    elif isinstance(error, MorgueError):
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+    else:
+        form.add_error(None, str(error))
+
+
+def incident_create(request: HttpRequest) -> HttpResponse:
+    form = IncidentForm(request.POST or None, initial={"status": "open", "severity": 3})
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        try:
+            incident = services.create_incident(by=request.user, **changes)
+        except (ValidationError, MorgueError) as error:
+            _save_form_errors(form, error)
+        else:
+            messages.success(request, "Incident created. Add to its timeline and write its postmortem.")
+            return redirect(incident)
+    return render(
+        request, "incidents/form.html", {"form": form, "creating": True}, status=_status(request, form)
+    )
+
+
+def _incident_or_404(request: HttpRequest, pk: int) -> Incident:
+    try:
+        return selectors.incident_for_page(pk=pk, user=request.user)
+    except Incident.DoesNotExist:
+        raise Http404("No such incident.") from None
+
+
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident_or_404(request, pk)
+    events = list(incident.events.select_related("author__profile"))
+    zone = timezone.get_current_timezone()
+    sections = [
+        {"name": name, "label": label, "prompt": prompt, "html": render_markdown(getattr(incident, name))}
+        for name, label, prompt in POSTMORTEM_SECTIONS
+    ]
+    review = ReviewMeeting.objects.filter(incident=incident).prefetch_related("attendees__profile").first()
+    return render(
+        request,
+        "incidents/detail.html",
+        {
+            "incident": incident,
+            "events": events,
+            "timeline_svg": selectors.timeline_picture(incident=incident, events=events, zone=zone),
+            "milestones": selectors.milestone_rows(incident=incident),
+            "multi_day": incident.is_multi_day,
+            "sections": sections,
+            "findings": selectors.postmortem_findings(incident=incident),
+            "review": review,
+            "editing": selectors.others_editing(incident=incident, user=request.user),
+            "event_form": TimelineEventForm(initial={"occurred_at": timezone.localtime().replace(second=0)}),
+        },
+    )
+
+
+def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident_or_404(request, pk)
+    if incident.is_deleted:
+        raise Http404("No such incident.")
+    services.mark_editing(incident=incident, user=request.user)
+    conflict = None
+    if request.method == "POST":
+        form = IncidentForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_incident(
+                    incident=incident,
+                    by=request.user,
+                    version=form.cleaned_data["version"] or 0,
+                    changes=form.changes(),
+                )
+            except StaleVersion as error:
+                # Keep every word the person typed; show what the other save changed,
+                # and base their next save on the current version.
+                current = selectors.incident_for_page(pk=pk, user=request.user)
+                conflict = {
+                    "version": error.current_version,
+                    "incident": current,
+                    "sections": [
+                        {
+                            "label": label,
+                            "theirs": getattr(current, name),
+                            "yours": form.cleaned_data.get(name, ""),
+                        }
+                        for name, label, _ in POSTMORTEM_SECTIONS
+                        if getattr(current, name) != form.cleaned_data.get(name, "")
+                    ],
+                    "author": current.revisions.select_related("author__profile").first(),
+                }
+                data = request.POST.copy()
+                data["version"] = str(error.current_version)
+                form = IncidentForm(data)
+                form.is_valid()
+            except (ValidationError, MorgueError) as error:
+                _save_form_errors(form, error)
+            else:
+                messages.success(request, "Saved.")
+                return redirect(incident)
+    else:
+        form = IncidentForm(initial=IncidentForm.initial_for(incident))
+    return render(
+        request,
+        "incidents/form.html",
+        {
+            "form": form,
+            "incident": incident,
+            "conflict": conflict,
+            "editing": selectors.others_editing(incident=incident, user=request.user),
+        },
+        status=409 if conflict else _status(request, form),
+    )
+
+
+@require_POST
+def incident_editing(request: HttpRequest, pk: int) -> JsonResponse:
+    """The editor's heartbeat: keeps this person's presence fresh, answers who else is editing."""
+    incident = _incident_or_404(request, pk)
+    services.mark_editing(incident=incident, user=request.user)
+    current = Incident.objects.filter(pk=pk).values_list("version", flat=True).first()
+    return JsonResponse(
+        {"editing": selectors.others_editing(incident=incident, user=request.user), "version": current}
+    )
+
+
+@require_POST
+def timeline_add(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident_or_404(request, pk)
+    form = TimelineEventForm(request.POST)
+    if form.is_valid():
+        services.add_timeline_event(incident=incident, by=request.user, **form.cleaned_data)
+        messages.success(request, "Event added to the timeline.")
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+    return redirect(f"{incident.get_absolute_url()}#timeline")
+
+
+def incident_history(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident_or_404(request, pk)
+    revisions = list(incident.revisions.select_related("author__profile"))
+    by_number = {revision.number: revision for revision in revisions}
+    diff, older, newer = [], None, None
+    if len(revisions) >= 2:
+        try:
+            newer = by_number.get(int(request.GET.get("newer", revisions[0].number)), revisions[0])
+            older = by_number.get(int(request.GET.get("older", revisions[1].number)), revisions[1])
+        except ValueError:
+            newer, older = revisions[0], revisions[1]
+        diff = selectors.revision_diff(older=older, newer=newer)
+    return render(
+        request,
+        "incidents/history.html",
+        {"incident": incident, "revisions": revisions, "diff": diff, "older": older, "newer": newer},
+    )
+
+
+@require_POST
+def revision_restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    incident = _incident_or_404(request, pk)
+    revision = get_object_or_404(Revision, incident=incident, number=number)
+    try:
+        services.restore_revision(incident=incident, revision=revision, by=request.user)
+    except (ValidationError, MorgueError) as error:
+        messages.error(request, getattr(error, "message", None) or " ".join(error.messages))
+        return redirect("incidents:history", pk=pk)
+    messages.success(request, f"Revision {number} restored as a new revision.")
+    return redirect(incident)
+
+
+def review_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident_or_404(request, pk)
+    meeting = ReviewMeeting.objects.filter(incident=incident).first()
+    facilitator = incident.facilitator or request.user
+    if meeting:
+        initial = {
+            "facilitator": meeting.facilitator.username,
+            "starts_at": meeting.starts_at,
+            "duration_minutes": meeting.duration_minutes,
+            "location": meeting.location,
+            "attendees": [person.username for person in meeting.attendees.all()],
+        }
+        suggestion = None
+    else:
+        suggestion = selectors.suggested_review_slot(incident=incident, facilitator=facilitator)
+        initial = {"facilitator": facilitator.username, "starts_at": suggestion, "duration_minutes": 60}
+    form = ReviewForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                meeting = review_services.schedule_review(
+                    incident=incident,
+                    facilitator=data["facilitator"],
+                    starts_at=data["starts_at"],
+                    duration_minutes=data["duration_minutes"],
+                    location=data["location"],
+                    attendees=data["attendees"],
+                    by=request.user,
+                )
+                if data["send_invitation"]:
+                    review_services.request_invitation(meeting=meeting)
+        except (ValidationError, MorgueError) as error:
+            _save_form_errors(form, error)
+        else:
+            sent = " The invitation is on its way to the attendees." if data["send_invitation"] else ""
+            messages.success(request, f"Review scheduled.{sent}")
+            return redirect(incident)
+    facilitator_zone = Profile.objects.for_user(facilitator).time_zone
+    return render(
+        request,
+        "incidents/review.html",
+        {
+            "incident": incident,
+            "form": form,
+            "meeting": meeting,
+            "suggestion": suggestion,
+            "facilitator_zone": facilitator_zone,
+        },
+        status=_status(request, form),
+    )
+
+
+@require_POST
+def review_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident_or_404(request, pk)
+    meeting = get_object_or_404(ReviewMeeting, incident=incident)
+    review_services.request_invitation(meeting=meeting)
+    messages.success(request, "The invitation is on its way to the attendees.")
+    return redirect(incident)
+
+
+def review_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident_or_404(request, pk)
+    meeting = get_object_or_404(
+        ReviewMeeting.objects.select_related("incident", "facilitator"), incident=incident
+    )
+    response = HttpResponse(
+        review_services.invitation_ics(meeting=meeting),
+        content_type="text/calendar; method=REQUEST; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="incident-{incident.pk}-review.ics"'
+    return response
+
+
+@require_POST
+def incident_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident_or_404(request, pk)
+    try:
+        services.delete_incident(incident=incident, by=request.user)
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    messages.success(request, "Incident deleted. Staff can restore it from its page.")
+    return redirect("incidents:list")
+
+
+@require_POST
+def incident_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident_or_404(request, pk)
+    try:
+        services.restore_incident(incident=incident, by=request.user)
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    messages.success(request, "Incident restored.")
+    return redirect(incident)
+
+
+def review_queue(request: HttpRequest) -> HttpResponse:
+    return render(request, "incidents/review_queue.html", selectors.review_queue())

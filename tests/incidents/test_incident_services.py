@@ -1,0 +1,197 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from incidents.drawing import KIND_COLOURS
+from incidents.exceptions import StaleVersion, StatusChangeRefused
+from incidents.models import BlamelessPhrase, EventKind, Incident, Revision, Status
+from incidents.selectors import incident as selectors
+from incidents.services import incident as services
+from tests.factories import IncidentFactory, TimelineEventFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+START = dt.datetime(2026, 3, 1, 13, 0, tzinfo=dt.UTC)
+
+
+def make(**fields) -> Incident:
+    return services.create_incident(
+        by=None,
+        title="Search is slow",
+        impact_started_at=START,
+        detected_at=START + dt.timedelta(minutes=4),
+        **fields,
+    )
+
+
+def test_durations_are_null_until_their_times_are_known():
+    incident = make()
+    assert incident.time_to_detect_seconds == 240
+    assert incident.time_to_resolve_seconds is None and incident.impact_seconds is None
+    incident.mitigated_at = START + dt.timedelta(minutes=30)
+    incident.resolved_at = START + dt.timedelta(hours=2)
+    assert incident.impact_seconds == 30 * 60
+    assert incident.time_to_resolve_seconds == 2 * 3600 - 240
+
+
+def test_out_of_order_times_name_both_fields_and_nothing_is_saved():
+    with pytest.raises(ValidationError) as error:
+        services.create_incident(
+            by=None, title="x", impact_started_at=START, detected_at=START - dt.timedelta(minutes=1)
+        )
+    assert "detected_at" in error.value.message_dict
+    assert "impact_started_at" in error.value.message_dict["detected_at"][0]
+    assert not Incident.objects.exists()
+
+
+def test_every_save_is_a_revision_and_stale_versions_are_refused(person):
+    incident = make()
+    services.update_incident(incident=incident, by=person, version=1, changes={"tldr": "One"})
+    with pytest.raises(StaleVersion) as error:
+        services.update_incident(incident=incident, by=person, version=1, changes={"tldr": "Two"})
+    assert error.value.current_version == 2
+    assert list(Revision.objects.filter(incident=incident).values_list("number", flat=True)) == [2, 1]
+
+
+def test_saving_nothing_new_makes_no_revision(person):
+    incident = make(tldr="Same")
+    services.update_incident(incident=incident, by=person, version=1, changes={"tldr": "Same"})
+    incident.refresh_from_db()
+    assert incident.version == 1 and incident.revisions.count() == 1
+
+
+def test_restoring_a_revision_brings_back_its_content_as_a_new_revision(person):
+    incident = make(tldr="Original", tags=["db"])
+    services.update_incident(
+        incident=incident, by=person, version=1, changes={"tldr": "Rewritten", "tags": ["dns"]}
+    )
+    first = incident.revisions.get(number=1)
+    restored = services.restore_revision(incident=incident, revision=first, by=person)
+    assert restored.version == 3 and restored.tldr == "Original"
+    assert [tag.name for tag in restored.tags.all()] == ["db"]
+    assert restored.revisions.first().note == "Restored revision 1"
+
+
+def test_the_diff_between_two_revisions_shows_changed_lines(person):
+    incident = make(what_happened="Line one\nLine two")
+    services.update_incident(
+        incident=incident, by=person, version=1, changes={"what_happened": "Line one\nLine 2"}
+    )
+    newer, older = incident.revisions.all()[:2]
+    diff = selectors.revision_diff(older=older, newer=newer)
+    assert [change.field for change in diff] == ["what_happened"]
+    assert ("removed", "Line two") in diff[0].lines and ("added", "Line 2") in diff[0].lines
+
+
+def test_resolving_without_a_time_stamps_it_now(person):
+    incident = make()
+    with time_machine.travel(START + dt.timedelta(hours=1), tick=False):
+        services.change_status(incident=incident, status=Status.RESOLVED, by=person)
+    incident.refresh_from_db()
+    assert incident.status == Status.RESOLVED
+    assert incident.resolved_at == START + dt.timedelta(hours=1)
+
+
+def test_review_scheduled_needs_a_meeting(person):
+    incident = make()
+    with pytest.raises(StatusChangeRefused):
+        services.change_status(incident=incident, status=Status.REVIEW_SCHEDULED, by=person)
+
+
+def test_presence_shows_others_for_two_minutes(person):
+    incident = make()
+    other = UserFactory(username="olu", first_name="Olu", last_name="Ade")
+    with time_machine.travel(START, tick=False):
+        services.mark_editing(incident=incident, user=other)
+        services.mark_editing(incident=incident, user=person)
+        assert selectors.others_editing(incident=incident, user=person) == ["Olu Ade"]
+    with time_machine.travel(START + dt.timedelta(minutes=2, seconds=1), tick=False):
+        assert selectors.others_editing(incident=incident, user=person) == []
+
+
+def test_team_phrases_extend_replace_and_switch_off_the_built_in_list():
+    BlamelessPhrase.objects.create(
+        text="rookie mistake", reason="Judges a person.", suggestion="What made it easy?"
+    )
+    BlamelessPhrase.objects.create(text="obviously", reason="Ours.", active=False)
+    BlamelessPhrase.objects.create(text="careless", reason="Team wording.")
+    text = "A rookie mistake, obviously careless."
+    findings = {finding.phrase: finding for finding in selectors.check_text(text=text)}
+    assert set(findings) == {"rookie mistake", "careless"}
+    assert findings["careless"].reason == "Team wording."
+
+
+def test_people_names_include_first_display_and_user_names():
+    UserFactory(username="kgreen", first_name="Kim")
+    findings = selectors.check_text(text="Kim deleted the table. Then kgreen pushed the fix.")
+    assert [finding.matched for finding in findings] == ["Kim deleted", "kgreen pushed"]
+
+
+def test_today_in_history_finds_earlier_years_on_the_local_calendar():
+    def at(year, month, day, hour):
+        started = dt.datetime(year, month, day, hour, tzinfo=dt.UTC)
+        return IncidentFactory(impact_started_at=started, detected_at=started)
+
+    last_year = at(2025, 3, 1, 12)
+    at(2026, 3, 1, 9)  # this year: not history
+    at(2025, 3, 2, 12)
+    deleted = at(2024, 3, 1, 12)
+    services.delete_incident(incident=deleted, by=UserFactory(is_staff=True))
+    assert selectors.today_in_history(today=dt.date(2026, 3, 1)) == [last_year]
+
+
+def test_the_timeline_picture_draws_every_kind_and_labels_durations():
+    incident = make(resolved_at=START + dt.timedelta(hours=2, minutes=4))
+    events = [
+        TimelineEventFactory(incident=incident, kind=kind, text=f"<{kind}>") for kind in EventKind.values
+    ]
+    svg = selectors.timeline_picture(incident=incident, events=events, zone=ZoneInfo("Europe/London"))
+    assert set(EventKind.values) <= set(KIND_COLOURS)
+    for kind in EventKind.values:
+        assert f"event-{kind}" in svg
+    assert "&lt;deploy&gt;" in svg and "<deploy>" not in svg
+    assert "4m" in svg and "2h 00m" in svg  # detect, then detect → resolve
+
+
+def test_the_demo_seeds_forty_incidents_once_with_some_blameful_phrasing():
+    import io
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    count = Incident.objects.count()
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Incident.objects.count() == count == 40
+    assert Incident.objects.filter(events__isnull=False).distinct().count() == 40
+    assert {incident.status for incident in Incident.objects.all()} >= {"resolved", "closed", "reviewed"}
+    assert Incident.objects.filter(facilitator__isnull=False).exists()
+    assert any(selectors.postmortem_findings(incident=incident) for incident in Incident.objects.all())
+
+
+def test_severity_labels_come_from_the_setting(settings):
+    settings.MORGUE_SEVERITY_LABELS = {1: "1 – everything is on fire"}
+    incident = IncidentFactory.build(severity=1)
+    assert incident.severity_label == "1 – everything is on fire"
+    assert IncidentFactory.build(severity=2).severity_label.startswith("2 – major")
+
+
+def test_an_incident_with_unfinished_remediation_items_cannot_close(person, api):
+    from incidents.exceptions import IncidentHasOpenItems
+    from tests.factories import RemediationItemFactory
+
+    incident = make(resolved_at=START + dt.timedelta(hours=1))
+    item = RemediationItemFactory(incident=incident)
+    with pytest.raises(IncidentHasOpenItems):
+        services.change_status(incident=incident, status=Status.CLOSED, by=person)
+    response = api.patch(
+        f"/api/v1/incidents/{incident.pk}/", {"version": 1, "status": "closed"}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["blocking_items"] == [item.pk]
+    from incidents.services.remediation import change_status as change_item_status
+
+    change_item_status(item=item, status="done")
+    assert services.change_status(incident=incident, status=Status.CLOSED, by=person).status == Status.CLOSED

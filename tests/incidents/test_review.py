@@ -1,0 +1,225 @@
+import datetime as dt
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+import time_machine
+from django.core import mail
+
+from incidents.exceptions import ReviewNotReady
+from incidents.models import ReviewMeeting, Status
+from incidents.selectors.incident import review_queue, suggested_review_slot
+from incidents.services.review import request_invitation, schedule_review
+from incidents.tasks.review import send_review_invitation
+from tests.factories import IncidentFactory, ProfileFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 3, 6, 15, 0, tzinfo=dt.UTC)  # a Friday
+
+
+@pytest.fixture
+def facilitator():
+    return ProfileFactory(
+        user=UserFactory(username="fran", email="fran@example.com"), time_zone="America/New_York"
+    ).user
+
+
+@pytest.fixture
+def resolved_incident():
+    return IncidentFactory(
+        title="Queue backlog",
+        status=Status.RESOLVED,
+        impact_started_at=NOW - dt.timedelta(hours=3),
+        detected_at=NOW - dt.timedelta(hours=2),
+        resolved_at=NOW - dt.timedelta(hours=1),
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_suggested_slot_is_the_next_business_morning_on_the_facilitators_clock(
+    resolved_incident, facilitator
+):
+    slot = suggested_review_slot(incident=resolved_incident, facilitator=facilitator)
+    assert slot.astimezone(ZoneInfo("America/New_York")) == dt.datetime(
+        2026, 3, 9, 10, 0, tzinfo=ZoneInfo("America/New_York")
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_scheduling_sets_facilitator_and_status_and_rescheduling_bumps_the_sequence(
+    resolved_incident, facilitator, person
+):
+    starts = dt.datetime(2026, 3, 9, 15, 0, tzinfo=dt.UTC)
+    meeting = schedule_review(
+        incident=resolved_incident, facilitator=facilitator, starts_at=starts, attendees=[person], by=person
+    )
+    resolved_incident.refresh_from_db()
+    assert resolved_incident.status == Status.REVIEW_SCHEDULED
+    assert resolved_incident.facilitator == facilitator
+    assert set(meeting.attendees.all()) == {facilitator, person}
+    assert meeting.time_zone == "America/New_York" and meeting.sequence == 0
+    moved = schedule_review(
+        incident=resolved_incident,
+        facilitator=facilitator,
+        starts_at=starts + dt.timedelta(days=1),
+        by=person,
+    )
+    assert moved.pk == meeting.pk and moved.sequence == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_open_incident_or_a_past_time_cannot_be_scheduled(facilitator, person, resolved_incident):
+    with pytest.raises(ReviewNotReady, match="Resolve the incident"):
+        schedule_review(
+            incident=IncidentFactory(),
+            facilitator=facilitator,
+            starts_at=NOW + dt.timedelta(days=1),
+            by=person,
+        )
+    with pytest.raises(ReviewNotReady, match="future"):
+        schedule_review(incident=resolved_incident, facilitator=facilitator, starts_at=NOW, by=person)
+    assert not ReviewMeeting.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_ics_invitation_is_a_request_with_organizer_attendees_stable_uid_and_zone(
+    resolved_incident, facilitator, person, api
+):
+    assert api.get(f"/api/v1/incidents/{resolved_incident.pk}/review.ics").status_code == 404
+    starts = dt.datetime(2026, 3, 9, 15, 0, tzinfo=dt.UTC)
+    schedule_review(
+        incident=resolved_incident, facilitator=facilitator, starts_at=starts, attendees=[person], by=person
+    )
+    response = api.get(f"/api/v1/incidents/{resolved_incident.pk}/review.ics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(response.content)
+    assert calendar["METHOD"] == "REQUEST"
+    event = next(iter(calendar.walk("VEVENT")))
+    assert str(event["ORGANIZER"]) == "mailto:fran@example.com"
+    assert {str(attendee) for attendee in event["ATTENDEE"]} == {
+        "mailto:fran@example.com",
+        f"mailto:{person.email}",
+    }
+    assert event["DTSTART"].dt == starts
+    assert event["DTSTART"].params["TZID"] == "America/New_York"
+    assert any(tz["TZID"] == "America/New_York" for tz in calendar.walk("VTIMEZONE"))
+    uid = str(event["UID"])
+    schedule_review(
+        incident=resolved_incident,
+        facilitator=facilitator,
+        starts_at=starts + dt.timedelta(hours=2),
+        by=person,
+    )
+    again = icalendar.Calendar.from_ical(
+        api.get(f"/api/v1/incidents/{resolved_incident.pk}/review.ics").content
+    )
+    moved = next(iter(again.walk("VEVENT")))
+    assert str(moved["UID"]) == uid
+    assert int(moved["SEQUENCE"]) == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_invitation_is_enqueued_only_after_commit(
+    resolved_incident, facilitator, person, django_capture_on_commit_callbacks
+):
+    meeting = schedule_review(
+        incident=resolved_incident, facilitator=facilitator, starts_at=NOW + dt.timedelta(days=3), by=person
+    )
+    with mock.patch.object(send_review_invitation, "delay") as delay:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            request_invitation(meeting=meeting)
+        delay.assert_not_called()
+        for callback in callbacks:
+            callback()
+        delay.assert_called_once_with(meeting.pk, 0)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_task_emails_the_ics_once_even_when_redelivered(resolved_incident, facilitator, person):
+    meeting = schedule_review(
+        incident=resolved_incident,
+        facilitator=facilitator,
+        starts_at=NOW + dt.timedelta(days=3),
+        attendees=[person],
+        by=person,
+    )
+    assert send_review_invitation(meeting.pk, 0) is True
+    assert send_review_invitation(meeting.pk, 0) is False
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert sorted(message.to) == sorted(["fran@example.com", person.email])
+    assert "Queue backlog" in message.subject and "America/New_York" in message.subject
+    name, content, mimetype = message.attachments[0]
+    assert name == "review.ics" and mimetype.startswith("text/calendar")
+    assert b"METHOD:REQUEST" in (content if isinstance(content, bytes) else content.encode())
+    meeting.refresh_from_db()
+    assert meeting.invitation_sent_at is not None
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_failed_send_releases_the_claim_for_the_retry(resolved_incident, facilitator, person):
+    meeting = schedule_review(
+        incident=resolved_incident, facilitator=facilitator, starts_at=NOW + dt.timedelta(days=3), by=person
+    )
+    failing = mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("SMTP down"))
+    with failing, pytest.raises(OSError):
+        send_review_invitation.run(meeting.pk, 0)
+    meeting.refresh_from_db()
+    assert meeting.invitation_pending
+    assert send_review_invitation(meeting.pk, 0) is True
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_review_queue_lists_waiting_incidents_and_facilitator_load(facilitator, person):
+    waiting = IncidentFactory(status=Status.RESOLVED, resolved_at=NOW)
+    needs_meeting = IncidentFactory(status=Status.RESOLVED, resolved_at=NOW, facilitator=facilitator)
+    IncidentFactory(status=Status.REVIEWED, resolved_at=NOW, facilitator=facilitator)
+    queue = review_queue()
+    assert queue["needs_facilitator"] == [waiting]
+    assert queue["needs_meeting"] == [needs_meeting]
+    assert [(row["user"], row["active"], row["reviewed"]) for row in queue["load"]] == [(facilitator, 1, 1)]
+
+
+def test_asking_again_resends_as_a_new_sequence_of_the_same_event(resolved_incident, facilitator, person):
+    with time_machine.travel(NOW, tick=False):
+        meeting = schedule_review(
+            incident=resolved_incident,
+            facilitator=facilitator,
+            starts_at=NOW + dt.timedelta(days=3),
+            by=person,
+        )
+        request_invitation(meeting=meeting)
+        assert send_review_invitation(meeting.pk, 0) is True
+        again = request_invitation(meeting=meeting)
+        assert again.sequence == 1 and again.invitation_pending
+        assert send_review_invitation(meeting.pk, 1) is True
+    assert len(mail.outbox) == 2
+
+
+def test_the_sweep_re_enqueues_a_requested_invitation_whose_task_was_lost(
+    resolved_incident, facilitator, person
+):
+    from incidents.tasks.review import sweep_review_invitations
+
+    with time_machine.travel(NOW, tick=False):
+        meeting = schedule_review(
+            incident=resolved_incident,
+            facilitator=facilitator,
+            starts_at=NOW + dt.timedelta(days=3),
+            by=person,
+        )
+        request_invitation(meeting=meeting)  # its on-commit task never runs in this test
+    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+        assert sweep_review_invitations() == 0
+    with (
+        time_machine.travel(NOW + dt.timedelta(minutes=11), tick=False),
+        mock.patch.object(send_review_invitation, "delay") as delay,
+    ):
+        assert sweep_review_invitations() == 1
+    delay.assert_called_once_with(meeting.pk, 0)
+    send_review_invitation(meeting.pk, 0)
+    with time_machine.travel(NOW + dt.timedelta(minutes=30), tick=False):
+        assert sweep_review_invitations() == 0
