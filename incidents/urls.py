@@ -1,6 +1,9 @@
+from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
 from .api.metrics import IncidentMetricsView
+from .feeds import PublishedPostmortemsFeed
+from .views.export import postmortem_markdown_view
 from .views.report import incident_report_page
 
 app_name = "incidents"
@@ -8,6 +11,12 @@ app_name = "incidents"
 # HTML pages, included at the site root by morgue/urls.py.
 urlpatterns: list = [
     path("reports/incidents/", incident_report_page, name="report"),
+    path("incidents/<int:pk>/postmortem.md", postmortem_markdown_view, name="postmortem-markdown"),
+    path(
+        "feeds/postmortems.atom",
+        login_not_required(PublishedPostmortemsFeed()),
+        name="postmortems-feed",
+    ),
 ]
 
 # REST endpoints, included under /api/v1/ by morgue/urls.py.

@@ -1,8 +1,12 @@
 """Composed reads for the project-level pages."""
 
 from django.conf import settings
+from django.db.models import Case, Value, When
+from django.utils import timezone
 
 from .celery import app as celery_app
+
+HOME_LIST_SIZE = 10
 
 
 def broker_status() -> str:
@@ -24,7 +28,59 @@ def broker_status() -> str:
 
 
 def home_context(*, user) -> dict:
-    from oncall.models import Team
+    """What a person needs at a glance, in a bounded number of queries."""
+    from alerts_review.selectors import month_figures
+    from incidents.models import Incident, RemediationItem, Status
+    from incidents.selectors.incident import today_in_history
+    from oncall.selectors import on_call_now
 
-    teams = Team.objects.select_related("fallback_team").order_by("name")
-    return {"teams": teams, "my_teams": {team.pk for team in user.teams.all()}}
+    from .models import Profile
+
+    zone = Profile.objects.for_user(user).zone
+    now = timezone.now()
+    today = now.astimezone(zone).date()
+    on_call = on_call_now(at=now)
+    open_incidents = list(
+        Incident.objects.open()
+        .select_related("team")
+        .only("id", "title", "severity", "status", "impact_started_at", "team__name")
+        .order_by("severity", "impact_started_at")[:HOME_LIST_SIZE]
+    )
+    awaiting_review = list(
+        Incident.objects.visible()
+        .filter(status__in=[Status.RESOLVED, Status.REVIEW_SCHEDULED])
+        .select_related("facilitator__profile")
+        .only(
+            "id",
+            "title",
+            "severity",
+            "status",
+            "resolved_at",
+            "facilitator__username",
+            "facilitator__first_name",
+            "facilitator__last_name",
+            "facilitator__profile__display_name",
+        )
+        .annotate(mine=Case(When(facilitator=user, then=Value(0)), default=Value(1)))
+        .order_by("mine", "resolved_at", "id")[:HOME_LIST_SIZE]
+    )
+    overdue = list(
+        RemediationItem.objects.visible()
+        .unfinished()
+        .overdue(today)
+        .filter(owner=user)
+        .select_related("incident")
+        .order_by("due_date", "id")[:HOME_LIST_SIZE]
+    )
+    return {
+        "now": now,
+        "on_call": on_call,
+        "my_on_call": [row for row in on_call if row.user == user.get_username()],
+        "open_incidents": open_incidents,
+        "awaiting_review": awaiting_review,
+        "overdue_items": overdue,
+        "alerts": month_figures(month=today.replace(day=1), zone=zone),
+        "alerts_month": today.replace(day=1),
+        "history": today_in_history(today=today),
+        "today": today,
+    }

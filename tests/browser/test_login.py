@@ -11,7 +11,8 @@ def test_log_in_see_home_and_log_out(page, live_server, login):
 
     login("robin")
 
-    expect(page.locator("h1")).to_have_text("Hello, Robin Park")
+    expect(page.locator("h1")).to_have_text("What's going on")
+    expect(page.locator("header.site")).to_contain_text("Robin Park")
     expect(page.locator("header.site")).to_contain_text("Europe/London")
     page.click("text=Log out")
     page.wait_for_url(f"{live_server.url}/accounts/login/")

@@ -1,7 +1,5 @@
 import pytest
 
-from oncall.models import Team
-
 
 @pytest.mark.parametrize("path", ["/", "/profile/", "/api/docs/"])
 def test_pages_redirect_anonymous_visitors_to_login(client, db, path):
@@ -16,18 +14,6 @@ def test_login_page_is_open(client, db):
 
     assert response.status_code == 200
     assert b"Log in to Morgue" in response.content
-
-
-def test_home_page_shows_teams_and_navigation(browser_client, person):
-    Team.objects.create(name="Ops", slug="ops").members.add(person)
-
-    response = browser_client.get("/")
-
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "Ops" in html
-    assert "member" in html
-    assert 'href="/profile/"' in html
 
 
 def test_profile_form_saves_time_zone_and_sleep_hours(browser_client, person):

@@ -1,0 +1,81 @@
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from incidents.models import Status
+from tests.factories import IncidentFactory, RemediationItemFactory, make_rotation
+
+NOW = dt.datetime(2026, 6, 10, 12, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.mark.django_db
+def test_home_page_answers_whats_going_on(browser_client, person, frozen):
+    make_rotation(people=("pat", "ben"), slug="ops-primary", first_shift_date=dt.date(2026, 6, 8), now=NOW)
+    IncidentFactory(title="Checkout is slow", severity=1, impact_started_at=NOW - dt.timedelta(hours=2))
+    IncidentFactory(
+        title="Search outage",
+        status=Status.RESOLVED,
+        facilitator=person,
+        impact_started_at=NOW - dt.timedelta(days=3),
+        resolved_at=NOW - dt.timedelta(days=2),
+    )
+    IncidentFactory(
+        title="A year ago today", status=Status.CLOSED, impact_started_at=NOW - dt.timedelta(days=365)
+    )
+    RemediationItemFactory(title="Alert on queue depth", owner=person, due_date=dt.date(2026, 6, 1))
+
+    response = browser_client.get("/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "On call now" in html and "(you)" in html
+    assert "You are on call now" in html
+    assert "Checkout is slow" in html and "open for 2" in html
+    assert "<strong>Yours:</strong> <a" in html and "Search outage" in html
+    assert "Alert on queue depth" in html
+    assert "Signal to noise" in html
+    assert "2025: <a" in html and "A year ago today" in html
+
+
+@pytest.mark.django_db
+def test_home_page_runs_a_bounded_number_of_queries(
+    browser_client, person, frozen, django_assert_max_num_queries
+):
+    for index in range(3):
+        make_rotation(
+            people=(f"a{index}", f"b{index}"),
+            slug=f"team{index}-primary",
+            first_shift_date=dt.date(2026, 6, 8),
+            now=NOW,
+        )
+    for _ in range(3):
+        IncidentFactory(severity=2)
+        RemediationItemFactory(owner=person, due_date=dt.date(2026, 6, 1))
+    browser_client.get("/")
+
+    with CaptureQueriesContext(connection) as few_queries, django_assert_max_num_queries(14):
+        few = browser_client.get("/")
+    for index in range(3, 8):
+        make_rotation(
+            people=(f"a{index}", f"b{index}"),
+            slug=f"team{index}-primary",
+            first_shift_date=dt.date(2026, 6, 8),
+            now=NOW,
+        )
+    for _ in range(10):
+        IncidentFactory(severity=2)
+        RemediationItemFactory(owner=person, due_date=dt.date(2026, 6, 1))
+    with CaptureQueriesContext(connection) as many_queries:
+        many = browser_client.get("/")
+
+    assert few.status_code == many.status_code == 200
+    assert len(many_queries) == len(few_queries)
