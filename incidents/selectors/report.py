@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from morgue import charts, stats
 
-from ..models import Severity, Status
+from ..models import RemediationItem, RemediationStatus, ReviewMeeting, Severity, Status
 from .metrics import IncidentFilters, filtered_incidents, incident_metrics
 
 SMALL_BUCKET = 10  # fewer incidents than this: drawn faded, with a note
@@ -127,6 +127,33 @@ def comparison(current: IncidentFilters, previous: IncidentFilters) -> dict:
     return result
 
 
+def follow_through(filters: IncidentFilters) -> dict:
+    """What happened after the incidents: remediation done on time, and how long until review.
+
+    Days to review run from resolution to the review meeting of each postmortem
+    that has been reviewed (status reviewed or closed).
+    """
+    incidents = filtered_incidents(filters)
+    done = list(
+        RemediationItem.objects.filter(
+            incident__in=incidents.values("pk"), status=RemediationStatus.DONE
+        ).values_list("completed_at", "due_date")
+    )
+    on_time = sum(1 for completed, due in done if completed and completed.astimezone(dt.UTC).date() <= due)
+    meetings = ReviewMeeting.objects.filter(
+        incident__in=incidents.filter(
+            status__in=[Status.REVIEWED, Status.CLOSED], resolved_at__isnull=False
+        ).values("pk")
+    ).values_list("starts_at", "incident__resolved_at")
+    days = [(starts - resolved).total_seconds() / 86400 for starts, resolved in meetings]
+    return {
+        "remediation_done": len(done),
+        "remediation_on_time": on_time,
+        "remediation_on_time_share": on_time / len(done) if done else None,
+        "review_days": stats.summary(days),
+    }
+
+
 def incident_report(
     *, filters: IncidentFilters, zone: ZoneInfo, compare_with: IncidentFilters | None
 ) -> dict:
@@ -149,6 +176,7 @@ def incident_report(
             x_label="duration (log scale)",
         ),
         "comparison": comparison(filters, compare_with) if compare_with else None,
+        "follow_through": follow_through(filters),
         "small_bucket": SMALL_BUCKET,
     }
     return report

@@ -82,3 +82,41 @@ def test_bad_report_dates_are_named(browser_client):
 
     assert response.status_code == 400
     assert "until must not be before since" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_report_shows_remediation_on_time_and_days_to_review(browser_client, person, frozen):
+    from incidents.models import RemediationItem, ReviewMeeting
+
+    started = dt.datetime(2026, 5, 1, 9, tzinfo=dt.UTC)
+    incident = Incident.objects.create(
+        title="Reviewed",
+        status=Status.REVIEWED,
+        impact_started_at=started,
+        detected_at=started + dt.timedelta(minutes=5),
+        resolved_at=started + dt.timedelta(hours=1),
+    )
+    ReviewMeeting.objects.create(
+        incident=incident, facilitator=person, starts_at=started + dt.timedelta(days=3, hours=1)
+    )
+    for due, completed in (
+        (dt.date(2026, 5, 20), dt.datetime(2026, 5, 10, tzinfo=dt.UTC)),
+        (dt.date(2026, 5, 5), dt.datetime(2026, 5, 10, tzinfo=dt.UTC)),
+    ):
+        RemediationItem.objects.create(
+            incident=incident,
+            title="Fix",
+            kind="dev",
+            category="prevent",
+            owner=person,
+            due_date=due,
+            status="done",
+            completed_at=completed,
+        )
+
+    html = browser_client.get(
+        "/reports/incidents/", {"since": "2026-05-01", "until": "2026-05-31"}
+    ).content.decode()
+
+    assert "<strong>50%</strong> (1 of 2 done)" in html
+    assert "median <strong>3.0</strong>" in html
