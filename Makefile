@@ -17,7 +17,9 @@ run: $(STAMP)
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
 	DEBUG=$${DEBUG:-1} $(PY) manage.py run_all
 
-## test: install and run the whole pytest suite
+## test: install and run the whole pytest suite (two workers; PYTEST_ARGS= for one)
+PYTEST_ARGS ?= -n 2
+
 test: $(STAMP)
 	DJANGO_SETTINGS_MODULE=tests.settings $(VENV)/bin/pytest $(PYTEST_ARGS)
 

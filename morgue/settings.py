@@ -154,6 +154,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "morgue@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security (production) --------------------------------------------------
+# Covering indexes (INCLUDE) are a PostgreSQL feature; SQLite simply indexes
+# the key columns, which is all the embedded default needs.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
@@ -169,7 +172,7 @@ if not DEBUG:
     if not SECURE_HSTS_PRELOAD:
         # Joining the browsers' preload list is hard to undo: an organisation
         # opts in with SECURE_HSTS_PRELOAD=1, so the warning is not an error here.
-        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
     # /healthz is probed over plain HTTP by load balancers.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     if env_bool("SECURE_PROXY_SSL_HEADER"):
@@ -212,7 +215,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery -----------------------------------------------------------------
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost/")
 CELERY_BROKER_FOLDER = Path(os.environ.get("CELERY_BROKER_FOLDER", VAR_DIR / "celery" / "queue"))
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
