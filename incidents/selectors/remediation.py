@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 
 from incidents.blameless import DEFAULT_PHRASES, Finding, Phrase, check
 from incidents.models import Incident, RemediationItem, RemediationKind, RemediationStatus
-from incidents.models.remediation import UNFINISHED
+from incidents.models.remediation import ORIGIN_RELATED, UNFINISHED
 from morgue.stats import median
 
 DIGEST_HORIZON_DAYS = 3
@@ -63,7 +63,7 @@ def open_items_for(person) -> list[RemediationItem]:
         RemediationItem.objects.visible()
         .unfinished()
         .filter(owner=person)
-        .select_related("incident", "team")
+        .select_related("incident", "team", *ORIGIN_RELATED)
         .order_by("due_date", "id")
     )
 
@@ -75,7 +75,7 @@ def digest_items(*, owner, today: dt.date) -> list[RemediationItem]:
         RemediationItem.objects.visible()
         .due_by(horizon)
         .filter(owner=owner, reminders_muted=False)
-        .select_related("incident")
+        .select_related("incident", *ORIGIN_RELATED)
         .order_by("due_date", "id")
     )
 
