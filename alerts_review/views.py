@@ -242,5 +242,10 @@ def act(request: HttpRequest, month: str) -> HttpResponse:
     except MorgueError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Recorded for {action.get_track_display()}: {action.summary}")
+        item = action.remediation
+        messages.success(
+            request,
+            f"Recorded for {action.get_track_display()}: {action.summary} "
+            f"(a remediation item for {item.owner.username}, due {item.due_date.day} {item.due_date:%b %Y}).",
+        )
     return _review_redirect(month, team)

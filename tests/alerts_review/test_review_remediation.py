@@ -133,6 +133,21 @@ def test_the_report_form_can_name_another_owner(browser_client, ops, nina):
     assert response.status_code == 302
     item = RemediationItem.objects.get()
     assert (item.owner, item.kind) == (nina, "dev")
+    page = browser_client.get(response.url).content.decode()
+    assert "a remediation item for nina, due 29 Dec 2026" in page
+
+
+def test_the_report_offers_an_owner_beside_the_buttons(browser_client, ops, person):
+    from tests.factories import AlertFactory, category
+
+    ops.members.add(person)
+    for day in (1, 2, 3):
+        AlertFactory(team=ops, check_name="Disk", fired_at=dt.datetime(2026, 10, day, tzinfo=dt.UTC),
+                     category=category("threshold"))  # fmt: skip
+
+    page = browser_client.get("/alerts/reports/2026-10/?team=ops").content.decode()
+
+    assert 'name="owner"' in page and '<option value="pat">' in page
 
 
 def test_an_unknown_owner_is_refused_and_nothing_is_saved(browser_client, ops):
