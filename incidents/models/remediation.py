@@ -52,13 +52,6 @@ BOARD_FIELDS = (
 # Where an item without an incident came from: the alerts review action that
 # made it (alerts_review.ReviewAction.remediation, reverse one-to-one).
 ORIGIN_RELATED = ("review_action__review__team",)
-ORIGIN_FIELDS = (
-    "review_action__id",
-    "review_action__check_name",
-    "review_action__review__month",
-    "review_action__review__team__name",
-    "review_action__review__team__slug",
-)
 
 
 class RemediationItemQuerySet(models.QuerySet):
@@ -85,8 +78,11 @@ class RemediationItemQuerySet(models.QuerySet):
         return self.select_related("incident", "owner__profile", "team", *ORIGIN_RELATED)
 
     def for_board(self):
-        """What a board card shows, and no more (an incident's postmortem text can be long)."""
-        return self.with_people().only(
+        """What a board card shows, and no more (an incident's postmortem text can be long).
+
+        Where items without an incident came from is loaded apart: attach_origins.
+        """
+        return self.select_related("incident", "owner__profile", "team").only(
             *BOARD_FIELDS,
             "incident__title",
             "incident__severity",
@@ -96,7 +92,6 @@ class RemediationItemQuerySet(models.QuerySet):
             "owner__profile__display_name",
             "team__name",
             "team__slug",
-            *ORIGIN_FIELDS,
         )
 
 
@@ -253,6 +248,16 @@ class RemediationItem(models.Model):
         else:
             self.completed_at = None
         self.wont_do_reason = reason.strip() if status == RemediationStatus.WONT_DO else ""
+
+
+def attach_origins(items: list[RemediationItem]) -> None:
+    """Load where the items without an incident came from: one query, none when all have an incident."""
+    # Rather than three more joins on every board card: a card of an incident
+    # never needs them, and the joins double the board's cost in Python.
+    orphans = [item for item in items if item.incident_id is None]
+    if orphans:
+        actions = RemediationItem.review_action.related.related_model.objects.select_related("review__team")
+        models.prefetch_related_objects(orphans, models.Prefetch("review_action", queryset=actions))
 
 
 class RemediationDigest(models.Model):

@@ -269,3 +269,20 @@ def test_the_admin_lists_items_without_an_incident(client, staff, decided):
     response = client.get("/admin/incidents/remediationitem/")
 
     assert response.status_code == 200 and "Ops alerts review, October 2026" in response.content.decode()
+
+
+def test_review_items_cost_the_board_one_query_however_many(browser_client, ops, person):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    RemediationItemFactory(owner=person)
+    with CaptureQueriesContext(connection) as incidents_only:
+        browser_client.get("/remediations/")
+    for number in range(6):
+        act(ops, person, check=f"Check {number}", track=["dev", "ops"][number % 2])
+    with CaptureQueriesContext(connection) as with_review_items:
+        html = browser_client.get("/remediations/").content.decode()
+
+    assert len(with_review_items) == len(incidents_only) + 1
+    assert html.count("Ops alerts review, October 2026") == 6
+    assert not any("reviewaction" in query["sql"] for query in incidents_only.captured_queries)
