@@ -40,6 +40,7 @@ class AlertAdmin(admin.ModelAdmin):
 class ReviewActionInline(admin.TabularInline):
     model = ReviewAction
     extra = 0
+    raw_id_fields = ["remediation", "created_by"]
 
 
 @admin.register(AlertReview)

@@ -3,7 +3,8 @@
 A few noisy checks fire every night; most alerts are classified, the last few
 days' are not (so the review page has work). Who was paged comes from the
 on-call shifts that exist (oncall.demo runs first); alerts stored before any
-shifts existed get their paged person on the next run.
+shifts existed get their paged person on the next run. Each team's review of
+last month acts on its top recommendations (remediation items on the board).
 """
 
 import datetime as dt
@@ -13,8 +14,8 @@ from django.utils import timezone
 
 from oncall.models import Shift, Team
 
-from .models import Alert, AlertSource, Category, SourceKind
-from .services import OnCallLookup
+from .models import Alert, AlertReview, AlertSource, Category, SourceKind
+from .services import OnCallLookup, act_on_recommendation
 
 DAYS = 91
 UNCLASSIFIED_DAYS = 3
@@ -142,11 +143,44 @@ def seed(stdout=None) -> None:
     demo_alerts = Alert.objects.filter(alert_source__in=sources.values())
     if demo_alerts.exists():
         fill_in_paged(demo_alerts.filter(paged__isnull=True), stdout)
-        return
-    alerts = build_alerts(teams, sources)
-    Alert.objects.bulk_create(alerts, batch_size=1000)
-    if stdout:
-        stdout.write(f"Alerts review: {len(alerts)} demo alerts over {DAYS} days.")
+    else:
+        alerts = build_alerts(teams, sources)
+        Alert.objects.bulk_create(alerts, batch_size=1000)
+        if stdout:
+            stdout.write(f"Alerts review: {len(alerts)} demo alerts over {DAYS} days.")
+    decide_last_month(teams.values(), stdout)
+
+
+# Recommendations each team's demo review of last month turned into remediation items.
+DECISIONS_PER_TEAM = 2
+
+
+def decide_last_month(teams, stdout=None) -> None:
+    """Each team's review of last month acts on its noisiest recommendations, once."""
+    from .selectors import monthly_report
+
+    first = timezone.localdate().replace(day=1)
+    month = (first - dt.timedelta(days=1)).replace(day=1)
+    rng = random.Random(42)
+    made = 0
+    for team in sorted(teams, key=lambda team: team.slug):
+        members = list(team.members.filter(is_active=True).order_by("username"))
+        if not members or AlertReview.objects.filter(team=team, month=month, actions__isnull=False).exists():
+            continue
+        for recommendation in monthly_report(month=month, team=team)["recommendations"][:DECISIONS_PER_TEAM]:
+            act_on_recommendation(
+                team=team,
+                month=month,
+                check=recommendation["check"],
+                reason=recommendation["reason"],
+                summary=f"{recommendation['check']}: {recommendation['detail']}"[:300],
+                track="dev" if team.slug == "dev" else "ops",
+                by=members[0],
+                owner=rng.choice(members),
+            )
+            made += 1
+    if made and stdout:
+        stdout.write(f"Alerts review: {made} decisions of last month's reviews are remediation items.")
 
 
 def build_alerts(teams: dict[str, Team], sources: dict[str, AlertSource]) -> list[Alert]:

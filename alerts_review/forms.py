@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import get_user_model
 
 from .models import Track
 
@@ -23,3 +24,15 @@ class ActForm(forms.Form):
     reason = forms.CharField(max_length=40)
     summary = forms.CharField(max_length=300)
     track = forms.ChoiceField(choices=Track.choices)
+    owner = forms.CharField(
+        required=False, max_length=150, help_text="Username of the item's owner; the reviewer when empty."
+    )
+
+    def clean_owner(self):
+        username = self.cleaned_data["owner"].strip()
+        if not username:
+            return None
+        owner = get_user_model().objects.filter(username=username, is_active=True).first()
+        if owner is None:
+            raise forms.ValidationError(f"Nobody active has the username {username!r}: choose another owner.")
+        return owner

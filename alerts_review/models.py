@@ -251,6 +251,14 @@ class ReviewAction(models.Model):
     reason = models.CharField(max_length=40, help_text="The recommendation's kind, e.g. threshold.")
     summary = models.CharField(max_length=300)
     track = models.CharField(max_length=3, choices=Track.choices)
+    # The work itself, tracked to done on the remediation board.
+    remediation = models.OneToOneField(
+        "incidents.RemediationItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="review_action",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

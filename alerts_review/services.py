@@ -10,8 +10,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from incidents.models import RemediationCategory
+from incidents.services.remediation import create_item as create_remediation_item
 from morgue.exceptions import Conflict, NotAllowed
 from morgue.models import Profile
 from oncall.models import Level, Shift, Team
@@ -285,20 +288,74 @@ def record_review(*, team: Team, month: dt.date, notes: str) -> AlertReview:
     return review
 
 
+# A recommendation's reason → the remediation category of the work it asks for:
+# fixing the check prevents the noise; moving when it pages changes a process.
+REASON_CATEGORIES = {
+    "threshold": RemediationCategory.PREVENT,
+    "check-faulty": RemediationCategory.PREVENT,
+    "never_actionable": RemediationCategory.PREVENT,
+    "delete": RemediationCategory.PREVENT,
+    "timeperiod": RemediationCategory.PROCESS,
+    "out_of_hours": RemediationCategory.PROCESS,
+    "working-hours": RemediationCategory.PROCESS,
+}
+REASON_WORDS = {
+    "threshold": "its threshold needs adjusting or the check is faulty",
+    "check-faulty": "the check is faulty",
+    "never_actionable": "none of its alerts was actionable",
+    "delete": "it could be deleted",
+    "timeperiod": "it fires at inappropriate times",
+    "out_of_hours": "it pages people in their sleep hours without needing action",
+    "working-hours": "it should page in working hours only",
+}
+
+
+def remediation_category(reason: str) -> str:
+    """The remediation category for a recommendation's reason (prevent unless it is about when it pages)."""
+    if reason in REASON_CATEGORIES:
+        return REASON_CATEGORIES[reason]
+    hours = ("time", "hour", "period")
+    about_when = any(word in reason for word in hours)
+    return RemediationCategory.PROCESS if about_when else RemediationCategory.PREVENT
+
+
 @transaction.atomic
 def act_on_recommendation(
-    *, team: Team, month: dt.date, check: str, reason: str, summary: str, track: str, by
+    *, team: Team, month: dt.date, check: str, reason: str, summary: str, track: str, by, owner=None
 ) -> ReviewAction:
-    """Turn a report's recommendation into work for dev or ops on the month's review record."""
-    review, _ = AlertReview.objects.get_or_create(team=team, month=month.replace(day=1))
+    """Turn a report's recommendation into a dev or ops remediation item, recorded on the month's review."""
+    month = month.replace(day=1)
+    review, _ = AlertReview.objects.get_or_create(team=team, month=month)
+    if review.actions.filter(check_name=check, reason=reason).exists():
+        raise Conflict(f"The review already acts on {check} ({reason}).")
+    words = REASON_WORDS.get(reason, reason.replace("_", " "))
+    report_url = reverse("alerts_review:report", args=[f"{month:%Y-%m}"]) + f"?team={team.slug}"
+    description = (
+        f"Decided in the [{team.name} alerts review of {month:%B %Y}]({report_url}): "
+        f"the check `{check}` needs attention because {words} (reason: {reason}).\n\n{summary}"
+    )
+    title = summary.strip()
     try:
+        # One savepoint for both rows: a concurrent decision on the same check
+        # and reason fails the unique constraint and leaves no stray item.
         with transaction.atomic():
+            item = create_remediation_item(
+                incident=None,
+                title=title if len(title) <= 200 else title[:199] + "…",
+                description=description,
+                kind=track,
+                category=remediation_category(reason),
+                owner=owner or by,
+                team=team,
+                created_by=by,
+            )
             return ReviewAction.objects.create(
                 review=review,
                 check_name=check,
                 reason=reason,
                 summary=summary[:300],
                 track=track,
+                remediation=item,
                 created_by=by,
             )
     except IntegrityError:

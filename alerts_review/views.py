@@ -3,6 +3,7 @@
 import csv
 
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +17,10 @@ from oncall.models import Shift, Team
 from . import selectors, services
 from .exceptions import BadMonth
 from .forms import ActForm, ClassifyCheckForm, ClassifyForm, ReviewForm
-from .models import Alert, AlertReview, Category
+from .models import Alert, AlertReview, Category, ReviewAction
+
+# What the report's "Decided" list shows of each action's remediation item.
+DECIDED_RELATED = ("remediation__owner__profile",)
 
 
 @require_GET
@@ -110,7 +114,9 @@ def report(request: HttpRequest, month: str) -> HttpResponse:
     if request.GET.get("format") == "csv":
         return _report_csv(data, first, team)
     review_record = (
-        AlertReview.objects.filter(team=team, month=first).prefetch_related("actions").first()
+        AlertReview.objects.filter(team=team, month=first)
+        .prefetch_related(Prefetch("actions", ReviewAction.objects.select_related(*DECIDED_RELATED)))
+        .first()
         if team
         else None
     )
@@ -236,5 +242,10 @@ def act(request: HttpRequest, month: str) -> HttpResponse:
     except MorgueError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Recorded for {action.get_track_display()}: {action.summary}")
+        item = action.remediation
+        messages.success(
+            request,
+            f"Recorded for {action.get_track_display()}: {action.summary} "
+            f"(a remediation item for {item.owner.username}, due {item.due_date.day} {item.due_date:%b %Y}).",
+        )
     return _review_redirect(month, team)

@@ -80,15 +80,23 @@ class GraphSnapshotAdmin(admin.ModelAdmin):
 
 # --- Remediation items ----------------------------------------------------------
 from .models import RemediationDigest, RemediationItem  # noqa: E402
+from .models.remediation import ORIGIN_RELATED  # noqa: E402
 
 
 @admin.register(RemediationItem)
 class RemediationItemAdmin(admin.ModelAdmin):
-    list_display = ["title", "incident", "kind", "category", "owner", "status", "due_date", "reminders_muted"]
+    list_display = [
+        "title", "origin_title", "kind", "category", "owner", "status", "due_date", "reminders_muted",
+    ]  # fmt: skip
     list_filter = ["kind", "status", "category", "priority", "reminders_muted"]
     search_fields = ["title", "owner__username", "incident__title"]
     raw_id_fields = ["incident", "owner", "created_by"]
     date_hierarchy = "due_date"
+    list_select_related = ["incident", "owner", *ORIGIN_RELATED]
+
+    @admin.display(description="From")
+    def origin_title(self, item: RemediationItem) -> str:
+        return item.origin_title
 
 
 @admin.register(RemediationDigest)

@@ -76,7 +76,9 @@ class BlamelessFindingSerializer(serializers.Serializer):
 
 
 class RemediationItemSerializer(serializers.ModelSerializer):
-    incident_title = serializers.CharField(source="incident.title", read_only=True)
+    incident_title = serializers.SerializerMethodField()
+    origin = serializers.CharField(source="origin_title", read_only=True)
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
     owner = serializers.CharField(source="owner.username", read_only=True)
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     ticket_key = serializers.CharField(read_only=True)
@@ -90,6 +92,8 @@ class RemediationItemSerializer(serializers.ModelSerializer):
             "id",
             "incident",
             "incident_title",
+            "origin",
+            "url",
             "title",
             "description",
             "description_html",
@@ -111,6 +115,9 @@ class RemediationItemSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_incident_title(self, item) -> str | None:
+        return item.incident.title if item.incident_id else None
 
     def get_description_html(self, item) -> str:
         return str(render_markdown(item.description))

@@ -1,9 +1,11 @@
 import datetime as dt
 import re
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from .incident import Incident
@@ -47,12 +49,20 @@ BOARD_FIELDS = (
 )  # fmt: skip
 
 
+# Where an item without an incident came from: the alerts review action that
+# made it (alerts_review.ReviewAction.remediation, reverse one-to-one).
+ORIGIN_RELATED = ("review_action__review__team",)
+
+
 class RemediationItemQuerySet(models.QuerySet):
     def visible(self):
-        """Items of incidents that are not soft-deleted."""
+        """Items of incidents that are not soft-deleted, and items born in an alerts review (no incident)."""
         # NOT IN the (few) deleted incidents rather than a join to every
         # incident: counts over the board's index then need no join at all.
-        return self.exclude(incident_id__in=Incident.objects.filter(deleted_at__isnull=False).values("pk"))
+        # `NULL NOT IN (...)` is NULL, not true, so items without an incident
+        # are kept explicitly.
+        deleted = Incident.objects.filter(deleted_at__isnull=False).values("pk")
+        return self.filter(models.Q(incident_id__isnull=True) | ~models.Q(incident_id__in=deleted))
 
     def unfinished(self):
         return self.filter(status__in=UNFINISHED)
@@ -65,11 +75,14 @@ class RemediationItemQuerySet(models.QuerySet):
         return self.unfinished().filter(due_date__lte=day)
 
     def with_people(self):
-        return self.select_related("incident", "owner__profile", "team")
+        return self.select_related("incident", "owner__profile", "team", *ORIGIN_RELATED)
 
     def for_board(self):
-        """What a board card shows, and no more (an incident's postmortem text can be long)."""
-        return self.with_people().only(
+        """What a board card shows, and no more (an incident's postmortem text can be long).
+
+        Where items without an incident came from is loaded apart: attach_origins.
+        """
+        return self.select_related("incident", "owner__profile", "team").only(
             *BOARD_FIELDS,
             "incident__title",
             "incident__severity",
@@ -83,8 +96,13 @@ class RemediationItemQuerySet(models.QuerySet):
 
 
 class RemediationItem(models.Model):
+    # Empty for items born in a monthly alerts review rather than a postmortem.
     incident = models.ForeignKey(
-        "incidents.Incident", on_delete=models.CASCADE, related_name="remediation_items"
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="remediation_items",
     )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Markdown.")
@@ -150,6 +168,17 @@ class RemediationItem(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        """The incident's remediation page, or the alerts report of the review month and team."""
+        if self.incident_id:
+            page = reverse("incidents:remediation-incident", args=[self.incident_id])
+            return f"{page}#remediation-{self.pk}"
+        review = self.review
+        if review is not None:
+            month = f"{review.month:%Y-%m}"
+            return reverse("alerts_review:report", args=[month]) + f"?team={review.team.slug}#review"
+        return reverse("incidents:remediation-board") + f"?status={self.status}"
+
     @property
     def is_unfinished(self) -> bool:
         return self.status in UNFINISHED
@@ -159,6 +188,29 @@ class RemediationItem(models.Model):
         """The tracker key (ABC-123) when the ticket URL carries one, else empty."""
         match = TICKET_KEY.search(self.ticket_url or "")
         return match.group(1) if match else ""
+
+    @property
+    def review(self):
+        """The alerts review record this item was decided in, or None."""
+        try:
+            return self.review_action.review
+        except ObjectDoesNotExist:
+            return None
+
+    @property
+    def origin_title(self) -> str:
+        """Where the item came from, for people: the incident's title, or the alerts review."""
+        if self.incident_id:
+            return self.incident.title
+        review = self.review
+        if review is not None:
+            return f"{review.team.name} alerts review, {review.month:%B %Y}"
+        return "No incident"
+
+    def board_url(self) -> str:
+        """The item's card on the remediation board (its status column, filtered to its owner and kind)."""
+        query = urlencode({"status": self.status, "owner": self.owner.username, "kind": self.kind})
+        return reverse("incidents:remediation-board") + f"?{query}#remediation-{self.pk}"
 
     def is_overdue(self, today: dt.date) -> bool:
         return self.is_unfinished and self.due_date < today
@@ -196,6 +248,16 @@ class RemediationItem(models.Model):
         else:
             self.completed_at = None
         self.wont_do_reason = reason.strip() if status == RemediationStatus.WONT_DO else ""
+
+
+def attach_origins(items: list[RemediationItem]) -> None:
+    """Load where the items without an incident came from: one query, none when all have an incident."""
+    # Rather than three more joins on every board card: a card of an incident
+    # never needs them, and the joins double the board's cost in Python.
+    orphans = [item for item in items if item.incident_id is None]
+    if orphans:
+        actions = RemediationItem.review_action.related.related_model.objects.select_related("review__team")
+        models.prefetch_related_objects(orphans, models.Prefetch("review_action", queryset=actions))
 
 
 class RemediationDigest(models.Model):

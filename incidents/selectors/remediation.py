@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 
 from incidents.blameless import DEFAULT_PHRASES, Finding, Phrase, check
 from incidents.models import Incident, RemediationItem, RemediationKind, RemediationStatus
-from incidents.models.remediation import UNFINISHED
+from incidents.models.remediation import ORIGIN_RELATED, UNFINISHED, attach_origins
 from morgue.stats import median
 
 DIGEST_HORIZON_DAYS = 3
@@ -63,7 +63,7 @@ def open_items_for(person) -> list[RemediationItem]:
         RemediationItem.objects.visible()
         .unfinished()
         .filter(owner=person)
-        .select_related("incident", "team")
+        .select_related("incident", "team", *ORIGIN_RELATED)
         .order_by("due_date", "id")
     )
 
@@ -75,7 +75,7 @@ def digest_items(*, owner, today: dt.date) -> list[RemediationItem]:
         RemediationItem.objects.visible()
         .due_by(horizon)
         .filter(owner=owner, reminders_muted=False)
-        .select_related("incident")
+        .select_related("incident", *ORIGIN_RELATED)
         .order_by("due_date", "id")
     )
 
@@ -157,7 +157,8 @@ def board_columns(
     """One column per status with its count and first items; a constant number of queries.
 
     One aggregate counts every column, then one query per non-empty column
-    fetches its page (at most four).
+    fetches its page (at most four), and one more when a page shows items
+    from an alerts review.
     """
     items = filtered_items(filters, today=today)
     counts = items.order_by().aggregate(
@@ -173,6 +174,7 @@ def board_columns(
         if column.count and offset < column.count:
             column.items = list(items.filter(status=status).for_board()[offset : offset + size])
         columns.append(column)
+    attach_origins([item for column in columns for item in column.items])
     return columns
 
 

@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 # severity; override with settings.MORGUE_REMEDIATION_DUE_WEEKS.
 DEFAULT_DUE_WEEKS = {1: 4, 2: 4, 3: 8, 4: 8, 5: 8}
 FALLBACK_DUE_WEEKS = 8
+# An item without an incident (decided in an alerts review) follows no outage:
+# it gets the due date of a non-severe incident.
+NON_SEVERE = 3
 
 # What a PATCH or the inline form may change (status goes through set_status).
 EDITABLE_FIELDS = (
@@ -43,8 +46,9 @@ EDITABLE_FIELDS = (
 )
 
 
-def default_due_date(*, severity: int, written_on: dt.date) -> dt.date:
+def default_due_date(*, severity: int | None, written_on: dt.date) -> dt.date:
     """The due date an item gets when nobody gives one: sooner for worse incidents."""
+    severity = NON_SEVERE if severity is None else severity
     weeks_by_severity = getattr(settings, "MORGUE_REMEDIATION_DUE_WEEKS", DEFAULT_DUE_WEEKS)
     weeks = weeks_by_severity.get(severity, weeks_by_severity.get(str(severity), FALLBACK_DUE_WEEKS))
     return written_on + dt.timedelta(weeks=weeks)
@@ -59,7 +63,7 @@ def _validate_and_save(item: RemediationItem) -> RemediationItem:
 @transaction.atomic
 def create_item(
     *,
-    incident: Incident,
+    incident: Incident | None,
     title: str,
     kind: str,
     category: str,
@@ -75,10 +79,11 @@ def create_item(
     created_by=None,
     now: dt.datetime | None = None,
 ) -> RemediationItem:
-    """Add a remediation item to an incident; the due date defaults from its severity."""
+    """Add a remediation item (to an incident, or none); the due date defaults from its severity."""
     now = now or timezone.now()
     if due_date is None:
-        due_date = default_due_date(severity=incident.severity, written_on=timezone.localdate(now))
+        severity = incident.severity if incident is not None else None
+        due_date = default_due_date(severity=severity, written_on=timezone.localdate(now))
     item = RemediationItem(
         incident=incident,
         title=title.strip(),
@@ -113,7 +118,13 @@ def update_item(
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
-    item = RemediationItem.objects.select_for_update().select_related("incident").get(pk=item.pk)
+    if item.incident_id:
+        # The incident first, as before, so an edit and the incident's close
+        # take their locks in the same order. It is locked on its own: an item
+        # without an incident joins it on the nullable side, where PostgreSQL
+        # refuses FOR UPDATE.
+        Incident.objects.select_for_update().filter(pk=item.incident_id).first()
+    item = RemediationItem.objects.select_for_update(of=("self",)).select_related("incident").get(pk=item.pk)
     for name, value in changes.items():
         setattr(item, name, value.strip() if name == "title" else value)
     if status is not None:

@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents.forms_remediation import BoardFilterForm, RemediationItemForm, RemediationStatusForm
 from incidents.models import Incident, RemediationItem
+from incidents.models.remediation import ORIGIN_RELATED
 from incidents.selectors import remediation as selectors
 from incidents.services import remediation as services
 from morgue.charts import Series, bar_chart, line_chart
@@ -121,20 +123,23 @@ class _Echo:
         return value
 
 
+# "from" names the alerts review for items without an incident.
 CSV_HEADERS = [
     "id", "incident_id", "incident", "severity", "title", "kind", "category", "owner", "team",
     "priority", "status", "due_date", "overdue", "completed_at", "ticket_url", "ticket_key",
-    "reminders_muted", "wont_do_reason",
+    "reminders_muted", "wont_do_reason", "from",
 ]  # fmt: skip
 
 
 def _csv_row(item: RemediationItem, today: dt.date) -> list:
+    incident = item.incident if item.incident_id else None
     return [
-        item.pk, item.incident_id, item.incident.title, item.incident.severity, item.title,
-        item.kind, item.category, item.owner.username, item.team.slug if item.team else "",
+        item.pk, item.incident_id or "", incident.title if incident else "",
+        incident.severity if incident else "", item.title, item.kind, item.category,
+        item.owner.username, item.team.slug if item.team else "",
         item.priority, item.status, item.due_date.isoformat(), item.is_overdue(today),
         item.completed_at.isoformat() if item.completed_at else "", item.ticket_url,
-        item.ticket_key, item.reminders_muted, item.wont_do_reason,
+        item.ticket_key, item.reminders_muted, item.wont_do_reason, item.origin_title,
     ]  # fmt: skip
 
 
@@ -162,10 +167,10 @@ def _incident_page(request: HttpRequest, incident: Incident, *, status: int = 20
 
 
 def _add_errors(form, error: ValidationError) -> None:
-    for name, messages in error.message_dict.items():
+    for name, errors in error.message_dict.items():
         # The status form calls the won't-do reason plain `reason`.
         field = "reason" if name == "wont_do_reason" and "reason" in form.fields else name
-        form.add_error(field if field in form.fields else None, messages)
+        form.add_error(field if field in form.fields else None, errors)
 
 
 @require_GET
@@ -173,7 +178,7 @@ def incident_items(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _incident_page(request, get_object_or_404(Incident.objects.visible(), pk=incident_id))
 
 
-def _save(request: HttpRequest, form, incident_id: int, write) -> HttpResponse | None:
+def _save(request: HttpRequest, form, fallback: str, write) -> HttpResponse | None:
     """Call `write(cleaned_data)` for a valid form and go back; None when the form shows errors."""
     if form.is_valid():
         try:
@@ -181,9 +186,22 @@ def _save(request: HttpRequest, form, incident_id: int, write) -> HttpResponse |
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            fallback = reverse("incidents:remediation-incident", args=[incident_id])
             return redirect(_next_url(request, fallback))
     return None
+
+
+def _back(item: RemediationItem) -> str:
+    if item.incident_id:
+        return reverse("incidents:remediation-incident", args=[item.incident_id])
+    return item.get_absolute_url()
+
+
+def _refused(request: HttpRequest, item: RemediationItem, form, **extra) -> HttpResponse:
+    """Show why a form was refused: on the incident's page, or as a message where the item came from."""
+    if item.incident_id:
+        return _incident_page(request, item.incident, status=400, remediation_edit_item=item.pk, **extra)
+    messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+    return redirect(_next_url(request, _back(item)))
 
 
 @require_POST
@@ -193,24 +211,23 @@ def add_item(request: HttpRequest, incident_id: int) -> HttpResponse:
     done = _save(
         request,
         form,
-        incident.pk,
+        reverse("incidents:remediation-incident", args=[incident.pk]),
         lambda data: services.create_item(incident=incident, created_by=request.user, **data),
     )
     return done or _incident_page(request, incident, status=400, remediation_add_form=form)
 
 
 def _item(item_id: int) -> RemediationItem:
-    return get_object_or_404(RemediationItem.objects.visible().select_related("incident"), pk=item_id)
+    items = RemediationItem.objects.visible().select_related("incident", *ORIGIN_RELATED)
+    return get_object_or_404(items, pk=item_id)
 
 
 @require_POST
 def edit_item(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _item(item_id)
     form = RemediationItemForm(request.POST)
-    done = _save(request, form, item.incident_id, lambda data: services.update_item(item=item, changes=data))
-    return done or _incident_page(
-        request, item.incident, status=400, remediation_edit_form=form, remediation_edit_item=item.pk
-    )
+    done = _save(request, form, _back(item), lambda data: services.update_item(item=item, changes=data))
+    return done or _refused(request, item, form, remediation_edit_form=form)
 
 
 @require_POST
@@ -220,9 +237,7 @@ def change_status(request: HttpRequest, item_id: int) -> HttpResponse:
     done = _save(
         request,
         form,
-        item.incident_id,
+        _back(item),
         lambda data: services.change_status(item=item, status=data["status"], reason=data["reason"]),
     )
-    return done or _incident_page(
-        request, item.incident, status=400, remediation_status_form=form, remediation_edit_item=item.pk
-    )
+    return done or _refused(request, item, form, remediation_status_form=form)

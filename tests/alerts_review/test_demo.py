@@ -32,3 +32,17 @@ def test_the_demo_adds_three_months_of_alerts_once_and_learns_who_was_paged_late
     assert Alert.objects.count() == count
     latest.refresh_from_db()
     assert latest.paged == shift.user
+
+
+def test_the_demo_turns_last_months_top_recommendations_into_remediation_items_once():
+    from incidents.models import RemediationItem
+
+    people_demo.seed()
+    demo.seed()
+    items = RemediationItem.objects.filter(incident__isnull=True)
+    count = items.count()
+    assert count >= 2
+    assert all(item.review_action.review.team.members.filter(pk=item.owner_id).exists() for item in items)
+
+    demo.seed()
+    assert items.count() == count
