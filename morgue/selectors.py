@@ -69,7 +69,7 @@ def home_context(*, user) -> dict:
         .unfinished()
         .overdue(today)
         .filter(owner=user)
-        .select_related("incident")
+        .with_people()
         .order_by("due_date", "id")[:HOME_LIST_SIZE]
     )
     return {

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('alerts_review', '0002_default_categories'),
-        ('incidents', '0004_remediation_without_incident'),
+        ('incidents', '0005_remediation_without_incident'),
     ]
 
     operations = [

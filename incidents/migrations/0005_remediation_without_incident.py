@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0003_remediation'),
+        ('incidents', '0004_postmortems'),
     ]
 
     operations = [
