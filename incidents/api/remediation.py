@@ -21,6 +21,7 @@ from incidents.models import (
     RemediationStatus,
 )
 from incidents.selectors import remediation as selectors
+from incidents.selectors.incident import blameless_phrases, people_names
 from incidents.services import remediation as services
 from morgue.markdown import render_markdown
 from oncall.models import Team
@@ -127,10 +128,14 @@ class RemediationItemSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(BlamelessFindingSerializer(many=True))
     def get_blameless(self, item) -> list[dict]:
-        names = self.context.get("names")
-        if names is None:
-            names = self.context["names"] = selectors.people_names()
-        return [finding.as_dict() for finding in selectors.blameless_findings(item, names=names)]
+        # The phrase list and people's names are loaded once per response.
+        lists = self.context.get("blameless_lists")
+        if lists is None:
+            lists = self.context["blameless_lists"] = (blameless_phrases(), people_names())
+        phrases, names = lists
+        return [
+            finding.as_dict() for finding in selectors.blameless_findings(item, phrases=phrases, names=names)
+        ]
 
 
 class RemediationItemWriteSerializer(serializers.Serializer):

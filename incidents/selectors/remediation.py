@@ -5,7 +5,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate, TruncMonth
 
@@ -23,27 +22,14 @@ def items_blocking_close(incident: Incident) -> list[RemediationItem]:
     return list(incident.remediation_items.unfinished().order_by("due_date", "id"))
 
 
-def blameless_phrases() -> Iterable[Phrase]:
-    """The phrases items are checked against (the one place to switch to the editable list)."""
-    return DEFAULT_PHRASES
+def blameless_findings(
+    item: RemediationItem, *, phrases: Iterable[Phrase] = DEFAULT_PHRASES, names: Iterable[str] = ()
+) -> list[Finding]:
+    """Blameful phrasing in an item's title and description (advice only).
 
-
-def people_names() -> list[str]:
-    """Usernames, first names and display names of active people, for the name-as-cause check."""
-    names: set[str] = set()
-    rows = (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .values_list("username", "first_name", "profile__display_name")
-    )
-    for username, first_name, shown in rows:
-        names.update(name for name in (username, first_name, shown) if name)
-    return sorted(names)
-
-
-def blameless_findings(item: RemediationItem, *, names: Iterable[str] = ()) -> list[Finding]:
-    """Blameful phrasing in an item's title and description (advice only)."""
-    phrases = tuple(blameless_phrases())
+    Callers load the team's phrase list and people's names once per page
+    (incidents.selectors.incident.blameless_phrases / people_names).
+    """
     text = f"{item.title}\n{item.description}"
     return check(text, phrases=phrases, names=names)
 

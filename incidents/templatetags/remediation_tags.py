@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from incidents.models import RemediationCategory, RemediationKind, RemediationPriority, RemediationStatus
 from incidents.selectors import remediation as selectors
+from incidents.selectors.incident import blameless_phrases, people_names
 from incidents.services.remediation import default_due_date
 from morgue.markdown import render_markdown
 from oncall.models import Team
@@ -16,11 +17,11 @@ register = template.Library()
 @register.simple_tag
 def remediation_panel(incident) -> dict:
     """Everything `_remediations.html` shows: Dev and Ops columns with findings, and form choices."""
-    names = selectors.people_names()
+    phrases, names = blameless_phrases(), people_names()
     columns = selectors.items_for_incident(incident)
     for items in columns.values():
         for item in items:
-            item.findings = selectors.blameless_findings(item, names=names)
+            item.findings = selectors.blameless_findings(item, phrases=phrases, names=names)
             item.description_html = render_markdown(item.description)
     today = timezone.localdate()
     blocking = [item for items in columns.values() for item in items if item.is_unfinished]

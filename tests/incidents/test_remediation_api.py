@@ -248,3 +248,16 @@ def test_patch_with_unknown_owner_or_team_names_them(api, incident, dana):
     assert "ghost" in errors["owner"][0] and "nope" in errors["team"][0]
     item.refresh_from_db()
     assert item.owner == dana
+
+
+@pytest.mark.django_db
+def test_items_are_checked_against_the_teams_own_phrases(api, person):
+    from incidents.models import BlamelessPhrase
+    from tests.factories import RemediationItemFactory
+
+    BlamelessPhrase.objects.create(text="sloppy", reason="Judges a person.")
+    item = RemediationItemFactory(title="Stop sloppy config pushes", owner=person)
+
+    response = api.get(f"/api/v1/remediations/{item.pk}/")
+
+    assert [finding["phrase"] for finding in response.json()["blameless"]] == ["sloppy"]
