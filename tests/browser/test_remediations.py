@@ -20,8 +20,8 @@ def test_add_dev_and_ops_items_mark_one_done_and_see_the_board_update(page, live
     incident = RemediationIncidentFactory(title="Checkout outage")
     login("robin")
 
-    # The lead extends this to the incident page (which includes the same partial) after merge.
-    page.goto(f"{live_server.url}/remediations/incident/{incident.pk}/")
+    # Written while writing the postmortem: on the incident page itself.
+    page.goto(f"{live_server.url}/incidents/{incident.pk}/")
     _add(page, "dev", "Feature-flag the new checkout path", "robin")
     _add(page, "ops", "Alert on payment error rate", "robin")
     expect(page.locator(".remediation-column[data-kind=dev] .remediation-item")).to_have_count(1)
@@ -41,3 +41,8 @@ def test_add_dev_and_ops_items_mark_one_done_and_see_the_board_update(page, live
     expect(done_column.locator(".count")).to_have_text("1")
     expect(done_column).to_contain_text("Alert on payment error rate")
     expect(page).to_have_url(f"{live_server.url}/remediations/")
+
+    # The incident page names the item that still keeps the incident from closing.
+    page.goto(f"{live_server.url}/incidents/{incident.pk}/")
+    expect(page.locator(".remediation-column[data-kind=ops]")).to_contain_text("Done")
+    expect(page.locator(".remediation-blocking")).to_contain_text("Feature-flag the new checkout path")
