@@ -134,6 +134,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 # The words for each severity level (1 is the worst), replacing the defaults
 # in incidents/models/incident.py; e.g. {1: "1 – site down", 2: "2 – …"}.
 MORGUE_SEVERITY_LABELS: dict[int, str] = {}
+# Weeks from writing a remediation item to its default due date, by the
+# incident's severity (items from an alerts review use severity 3's).
+MORGUE_REMEDIATION_DUE_WEEKS: dict[int, int] = {1: 4, 2: 4, 3: 8, 4: 8, 5: 8}
 
 # --- Incident evidence ------------------------------------------------------
 # Graph snapshots are fetched from URLs people paste; private, loopback and
