@@ -17,7 +17,9 @@ from incidents.models import (
     RemediationKind,
     RemediationPriority,
     RemediationStatus,
+    Status,
 )
+from incidents.models.remediation import UNFINISHED
 from incidents.services.remediation import default_due_date
 from oncall.models import Team
 
@@ -108,6 +110,13 @@ def seed(stdout=None) -> None:
                     status = RemediationStatus.IN_PROGRESS  # overdue now
             elif roll < 0.7:
                 status = RemediationStatus.IN_PROGRESS
+            if incident.status == Status.CLOSED and status in UNFINISHED:
+                # A closed incident has nothing left open: the close rule held when it closed.
+                done_on = min(item_due + dt.timedelta(days=rng.randint(-5, 10)), today)
+                completed_at = max(
+                    min(dt.datetime.combine(done_on, dt.time(14), tzinfo=dt.UTC), now), written_at
+                )
+                status = RemediationStatus.DONE
             ticket = ""
             if rng.random() < 0.7:
                 project = "OPS" if kind == RemediationKind.OPS else "DEV"

@@ -1,6 +1,7 @@
 import datetime as dt
 import io
 
+import pytest
 from django.db.models import Count
 
 from incidents import demo_remediation
@@ -32,3 +33,19 @@ def test_demo_is_a_no_op_without_incidents(db):
     demo_remediation.seed(stdout=out)
 
     assert "nothing to add" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_closed_demo_incidents_have_no_open_items():
+    import io
+
+    from django.core.management import call_command
+
+    from incidents.models import Incident, RemediationItem, Status
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+    assert Incident.objects.filter(status=Status.CLOSED).exists()
+    assert not RemediationItem.objects.filter(
+        incident__status=Status.CLOSED, status__in=["open", "in-progress"]
+    ).exists()
