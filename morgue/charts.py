@@ -221,12 +221,17 @@ def bar_chart(
     description = f"Bar chart of {y_label} by {x_label or 'category'}"
     if faded:
         description += f"; faded bars have {faded_note}"
-    parts, _ = _open(title, description + ".")
-    _y_axis(parts, ticks, scale, y_label)
     band = plot_width / max(len(categories), 1)
+    longest = max((len(category) for category in categories), default=0)
+    # Long names (check names, people) are drawn slanted below the axis, with
+    # the canvas grown to hold them, instead of overlapping.
+    slanted = longest * 6.5 > band
+    step = 1 if slanted else _label_step(len(categories), plot_width)
+    extra = min(longest, 28) * 5 if slanted else 0
+    parts, _ = _open(title, description + ".", HEIGHT + extra)
+    _y_axis(parts, ticks, scale, y_label)
     inner = band * 0.8
     bar_width = inner if stacked else inner / max(len(series), 1)
-    step = _label_step(len(categories), plot_width)
     for index, category in enumerate(categories):
         x0 = MARGIN_LEFT + band * index + band * 0.1
         opacity = ' opacity="0.35"' if index in faded else ""
@@ -247,13 +252,20 @@ def bar_chart(
                 f"<title>{escape(category)} – {escape(item.name)}: {format_number(value)}{escape(note)}"
                 "</title></rect>"
             )
-        if index % step == 0:
+        label_x, label_y = x0 + inner / 2, HEIGHT - MARGIN_BOTTOM + 14
+        if slanted:
+            shown = category if len(category) <= 28 else category[:27] + "…"
             parts.append(
-                f'<text x="{x0 + inner / 2:.1f}" y="{HEIGHT - MARGIN_BOTTOM + 14}" text-anchor="middle">'
-                f"{escape(category)}</text>"
+                f'<text x="{label_x:.1f}" y="{label_y}" text-anchor="end" '
+                f'transform="rotate(-40 {label_x:.1f} {label_y})"><title>{escape(category)}</title>'
+                f"{escape(shown)}</text>"
+            )
+        elif index % step == 0:
+            parts.append(
+                f'<text x="{label_x:.1f}" y="{label_y}" text-anchor="middle">{escape(category)}</text>'
             )
     _legend(parts, series)
-    _x_label(parts, x_label)
+    _x_label(parts, x_label, HEIGHT + extra)
     parts.append("</svg>")
     headers = [x_label or "category", *[s.name for s in series]]
     rows = [[category, *[s.values[i] for s in series]] for i, category in enumerate(categories)]

@@ -67,3 +67,13 @@ def test_duration_axes_use_round_durations():
         "4m",
         "5m",
     ]
+
+
+def test_long_category_names_are_slanted_and_keep_their_full_name():
+    names = [f"VeryLongCheckName{index}WithMoreWords" for index in range(12)]
+    chart = charts.bar_chart("Checks", names, [charts.Series("alerts", list(range(12)))], y_label="alerts")
+
+    svg = str(chart.svg)
+    assert svg.count("rotate(-40") == 12
+    assert "<title>VeryLongCheckName0WithMoreWords</title>" in svg
+    _parse(chart)
