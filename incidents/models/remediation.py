@@ -64,6 +64,15 @@ class RemediationItemQuerySet(models.QuerySet):
         deleted = Incident.objects.filter(deleted_at__isnull=False).values("pk")
         return self.filter(models.Q(incident_id__isnull=True) | ~models.Q(incident_id__in=deleted))
 
+    def visible_through_incident(self):
+        """The same rows as visible(), for queries that join the incident anyway (a card's page).
+
+        The LEFT JOIN's `deleted_at IS NULL` keeps items without an incident and
+        those of incidents not deleted; on a short page it plans and runs
+        faster than the NOT IN subquery, which suits counts over an index.
+        """
+        return self.filter(incident__deleted_at__isnull=True)
+
     def unfinished(self):
         return self.filter(status__in=UNFINISHED)
 
@@ -144,6 +153,13 @@ class RemediationItem(models.Model):
                 fields=["kind", "status", "due_date", "id", "incident_id"], name="remediation_kind_status_due"
             ),
             models.Index(fields=["status", "due_date", "id", "incident_id"], name="remediation_status_due"),
+            # Overdue and open work of one kind (the board's usual view, digests):
+            # only unfinished items, a small share of all; counts are index-only scans.
+            models.Index(
+                fields=["kind", "due_date", "id", "status", "incident_id"],
+                condition=models.Q(status__in=UNFINISHED),
+                name="remediation_todo_kind_due",
+            ),
             # Digests and "mine".
             models.Index(fields=["owner", "status", "due_date"], name="remediation_owner_status_due"),
             models.Index(fields=["incident", "kind"], name="remediation_incident_kind"),
