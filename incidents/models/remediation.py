@@ -153,13 +153,6 @@ class RemediationItem(models.Model):
                 fields=["kind", "status", "due_date", "id", "incident_id"], name="remediation_kind_status_due"
             ),
             models.Index(fields=["status", "due_date", "id", "incident_id"], name="remediation_status_due"),
-            # Overdue and open work of one kind (the board's usual view, digests):
-            # only unfinished items, a small share of all; counts are index-only scans.
-            models.Index(
-                fields=["kind", "due_date", "id", "status", "incident_id"],
-                condition=models.Q(status__in=UNFINISHED),
-                name="remediation_todo_kind_due",
-            ),
             # Digests and "mine".
             models.Index(fields=["owner", "status", "due_date"], name="remediation_owner_status_due"),
             models.Index(fields=["incident", "kind"], name="remediation_incident_kind"),
