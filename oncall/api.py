@@ -5,12 +5,12 @@ import re
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -27,6 +27,9 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
+
+
 def _parse_instant(raw: str | None, name: str) -> dt.datetime | None:
     if not raw:
         return None
@@ -36,6 +39,12 @@ def _parse_instant(raw: str | None, name: str) -> dt.datetime | None:
         value = None
     if value is None:
         raise serializers.ValidationError({name: [f"{raw} is not an ISO 8601 date and time."]})
+    # Look-ups reach a rotation's longest shift either side; the years at the
+    # edge of the calendar would overflow that arithmetic.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise serializers.ValidationError(
+            {name: [f"{name} must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."]}
+        )
     return _aware(value)
 
 
