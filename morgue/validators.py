@@ -20,8 +20,12 @@ def validate_time_zone(value: str) -> None:
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2100
 
 
-def validate_plausible_instant(value: dt.datetime) -> None:
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+def is_plausible(value: dt.date) -> bool:
+    return EARLIEST_YEAR <= value.year <= LATEST_YEAR
+
+
+def validate_plausible_instant(value: dt.date) -> None:
+    if not is_plausible(value):
         raise ValidationError(
             "Give a date between %(earliest)s and %(latest)s, not the year %(year)s.",
             params={"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR, "year": value.year},

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from morgue.timezones import is_time_zone
+from morgue.validators import EARLIEST_YEAR, LATEST_YEAR
 
 from . import selectors, services
 from . import shifts as shift_rules
@@ -25,9 +26,6 @@ User = get_user_model()
 
 def _aware(value: dt.datetime) -> dt.datetime:
     return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
-
-
-EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
 
 
 def _parse_instant(raw: str | None, name: str) -> dt.datetime | None:

@@ -60,3 +60,13 @@ def test_a_future_deploy_does_not_stretch_the_deploys_chart(browser_client):
 
     assert response.status_code == 200
     assert len(response.context["chart"].table.rows) <= CHART_DAYS
+
+
+def test_the_report_page_refuses_implausible_dates_with_a_message(browser_client):
+    day = "9999-12-31"
+    query = {"since": day, "until": day, "compare_since": day, "compare_until": day}
+
+    response = browser_client.get("/reports/incidents/", query)
+
+    assert response.status_code == 400
+    assert "Give a date between 1970 and 2100" in response.content.decode()
