@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from morgue.timezones import is_time_zone
-from morgue.validators import EARLIEST_YEAR, LATEST_YEAR
+from morgue.validators import EARLIEST_YEAR, LATEST_YEAR, validate_plausible_instant
 
 from . import selectors, services
 from . import shifts as shift_rules
@@ -257,6 +257,10 @@ class OverrideSerializer(serializers.ModelSerializer):
         model = Override
         fields = ["id", "level", "user", "starts_at", "ends_at", "reason"]
         read_only_fields = ["id"]
+        extra_kwargs = {
+            "starts_at": {"validators": [validate_plausible_instant]},
+            "ends_at": {"validators": [validate_plausible_instant]},
+        }
 
     def validate(self, attrs):
         if attrs["ends_at"] <= attrs["starts_at"]:
@@ -344,6 +348,10 @@ class SwapSerializer(serializers.ModelSerializer):
             "status",
         ]
         read_only_fields = ["id", "status"]
+        extra_kwargs = {
+            "starts_at": {"validators": [validate_plausible_instant]},
+            "ends_at": {"validators": [validate_plausible_instant]},
+        }
 
 
 class SwapViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):

@@ -49,3 +49,17 @@ def test_an_instant_at_the_edge_of_the_calendar_is_refused(api, ops, at):
 
         assert response.status_code == 400
         assert name in response.json()["errors"]
+
+
+def test_an_override_in_an_implausible_year_is_refused(staff_api, ops):
+    body = {
+        "level": "L1",
+        "user": ops.members.first().user.username,
+        "starts_at": "9999-12-31T00:00:00Z",
+        "ends_at": "9999-12-31T23:59:59Z",
+    }
+
+    response = staff_api.post("/api/v1/rotations/ops-primary/overrides/", body, format="json")
+
+    assert response.status_code == 400
+    assert "starts_at" in response.json()["errors"]
