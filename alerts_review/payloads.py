@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from morgue.validators import EARLIEST_YEAR, LATEST_YEAR, is_plausible
+
 # The most alerts one request may carry; larger batches are refused whole.
 MAX_BATCH = 500
 
@@ -64,6 +66,16 @@ class Refused:
 
 def parse_instant(value, *, name: str, zone: ZoneInfo = UTC_ZONE) -> dt.datetime:
     """An aware instant from ISO 8601, a UNIX timestamp, or Nagios' LONGDATETIME."""
+    instant = _parse_instant(value, name=name, zone=zone)
+    # Year 1 or 9999 cannot be shown in a zone on the wrong side of UTC.
+    if not is_plausible(instant):
+        raise BadPayload(
+            f"{name} must be between {EARLIEST_YEAR} and {LATEST_YEAR}, not in {instant.year}.", field=name
+        )
+    return instant
+
+
+def _parse_instant(value, *, name: str, zone: ZoneInfo) -> dt.datetime:
     if isinstance(value, bool) or value is None or value == "":
         raise BadPayload(f"{name} is missing.", field=name)
     if isinstance(value, int | float):

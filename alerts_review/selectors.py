@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
 from morgue.timezones import is_time_zone
+from morgue.validators import EARLIEST_YEAR, LATEST_YEAR
 from oncall.models import Shift, Team
 
 from .exceptions import BadMonth
@@ -121,7 +122,7 @@ def parse_month(value: str | None) -> dt.date:
     if not value or not re.fullmatch(r"\d{4}-\d{2}", value):
         raise BadMonth("month must be given as YYYY-MM, for example 2026-10.", field="month")
     year, month = (int(part) for part in value.split("-"))
-    if not 1 <= month <= 12 or year < 1970:
+    if not 1 <= month <= 12 or not EARLIEST_YEAR <= year <= LATEST_YEAR:
         raise BadMonth(f"{value} is not a month.", field="month")
     return dt.date(year, month, 1)
 

@@ -19,6 +19,7 @@ from incidents.models import (
 )
 from incidents.models.incident import severity_choices
 from morgue.models import display_name
+from morgue.validators import validate_plausible_instant
 from oncall.models import Team
 
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
@@ -37,6 +38,7 @@ def local_datetime_field(label: str, *, required: bool = False) -> forms.DateTim
         label=label,
         required=required,
         widget=LocalDateTimeInput(),
+        validators=[validate_plausible_instant],
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         error_messages={"invalid": f"{label}: give a date and time such as 2026-03-01 14:05."},
     )

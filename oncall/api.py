@@ -5,16 +5,17 @@ import re
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from morgue.timezones import is_time_zone
+from morgue.validators import EARLIEST_YEAR, LATEST_YEAR, validate_plausible_instant
 
 from . import selectors, services
 from . import shifts as shift_rules
@@ -36,6 +37,12 @@ def _parse_instant(raw: str | None, name: str) -> dt.datetime | None:
         value = None
     if value is None:
         raise serializers.ValidationError({name: [f"{raw} is not an ISO 8601 date and time."]})
+    # Look-ups reach a rotation's longest shift either side; the years at the
+    # edge of the calendar would overflow that arithmetic.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise serializers.ValidationError(
+            {name: [f"{name} must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."]}
+        )
     return _aware(value)
 
 
@@ -250,6 +257,10 @@ class OverrideSerializer(serializers.ModelSerializer):
         model = Override
         fields = ["id", "level", "user", "starts_at", "ends_at", "reason"]
         read_only_fields = ["id"]
+        extra_kwargs = {
+            "starts_at": {"validators": [validate_plausible_instant]},
+            "ends_at": {"validators": [validate_plausible_instant]},
+        }
 
     def validate(self, attrs):
         if attrs["ends_at"] <= attrs["starts_at"]:
@@ -337,6 +348,10 @@ class SwapSerializer(serializers.ModelSerializer):
             "status",
         ]
         read_only_fields = ["id", "status"]
+        extra_kwargs = {
+            "starts_at": {"validators": [validate_plausible_instant]},
+            "ends_at": {"validators": [validate_plausible_instant]},
+        }
 
 
 class SwapViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from morgue.charts import Series, bar_chart
 from morgue.exceptions import MorgueError
 from morgue.models import Profile
+from morgue.validators import is_plausible
 
 from . import feeds, selectors, services
 from .forms import OverrideForm, PageForm, SwapForm
@@ -38,6 +39,15 @@ def now(request: HttpRequest) -> HttpResponse:
     return render(request, "oncall/now.html", context)
 
 
+def _parse_date(value: str | None) -> dt.date | None:
+    """A date from the query string; None when absent, malformed or in an implausible year."""
+    try:
+        day = dt.date.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return day if is_plausible(day) else None
+
+
 def rotation(request: HttpRequest, slug: str) -> HttpResponse:
     rotation = get_object_or_404(Rotation.objects.select_related("team"), slug=slug)
     asking = request.method == "POST" and "swap-taken_by" in request.POST
@@ -60,10 +70,7 @@ def rotation(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, "The override is on the calendar.")
             start = timezone.localtime(form.cleaned_data["starts_at"], rotation.zone).date()
             return redirect(f"{request.path}?start={start.isoformat()}")
-    try:
-        start = dt.date.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
-        start = timezone.localtime(timezone.now(), rotation.zone).date()
+    start = _parse_date(request.GET.get("start")) or timezone.localtime(timezone.now(), rotation.zone).date()
     weeks = selectors.calendar_weeks(rotation=rotation, start=start)
     context = {
         "rotation": rotation,
@@ -157,14 +164,8 @@ def fairness(request: HttpRequest) -> HttpResponse:
         return render(request, "oncall/fairness.html", {"rotations": []})
     chosen = next((item for item in rotations if item.slug == request.GET.get("rotation")), rotations[0])
     today = timezone.localdate()
-    try:
-        since = dt.date.fromisoformat(request.GET.get("since", ""))
-    except ValueError:
-        since = today - dt.timedelta(days=90)
-    try:
-        until = dt.date.fromisoformat(request.GET.get("until", ""))
-    except ValueError:
-        until = today
+    since = _parse_date(request.GET.get("since")) or today - dt.timedelta(days=90)
+    until = _parse_date(request.GET.get("until")) or today
     if until <= since:
         until = since + dt.timedelta(days=1)
     zone = timezone.get_current_timezone()

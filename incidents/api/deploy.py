@@ -5,6 +5,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from morgue.validators import validate_plausible_instant
+
 from ..models import Deploy, DeployLink, Incident
 from ..selectors import deploy as selectors
 from ..services.deploy import link_deploy, record_deploy, unlink_deploy
@@ -38,8 +40,10 @@ class DeployWriteSerializer(serializers.Serializer):
     deployer = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     old_revision = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     new_revision = serializers.CharField(max_length=100)
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    started_at = serializers.DateTimeField(validators=[validate_plausible_instant])
+    finished_at = serializers.DateTimeField(
+        validators=[validate_plausible_instant], required=False, allow_null=True, default=None
+    )
     diff_url = serializers.URLField(max_length=2000, required=False, allow_blank=True, default="")
     log_url = serializers.URLField(max_length=2000, required=False, allow_blank=True, default="")
     message = serializers.CharField(required=False, allow_blank=True, default="")

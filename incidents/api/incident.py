@@ -16,6 +16,7 @@ from incidents.selectors import incident as selectors
 from incidents.services import incident as services
 from incidents.services.review import invitation_ics
 from morgue.markdown import render_markdown
+from morgue.validators import validate_plausible_instant
 from oncall.models import Team
 
 # A postmortem section larger than this is refused with 400 (whole request
@@ -109,19 +110,35 @@ class IncidentWriteSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
     )
-    impact_started_at = serializers.DateTimeField(error_messages={"invalid": TIME_ERROR})
-    detected_at = serializers.DateTimeField(error_messages={"invalid": TIME_ERROR})
+    impact_started_at = serializers.DateTimeField(
+        validators=[validate_plausible_instant], error_messages={"invalid": TIME_ERROR}
+    )
+    detected_at = serializers.DateTimeField(
+        validators=[validate_plausible_instant], error_messages={"invalid": TIME_ERROR}
+    )
     acknowledged_at = serializers.DateTimeField(
-        required=False, allow_null=True, error_messages={"invalid": TIME_ERROR}
+        validators=[validate_plausible_instant],
+        required=False,
+        allow_null=True,
+        error_messages={"invalid": TIME_ERROR},
     )
     status_posted_at = serializers.DateTimeField(
-        required=False, allow_null=True, error_messages={"invalid": TIME_ERROR}
+        validators=[validate_plausible_instant],
+        required=False,
+        allow_null=True,
+        error_messages={"invalid": TIME_ERROR},
     )
     mitigated_at = serializers.DateTimeField(
-        required=False, allow_null=True, error_messages={"invalid": TIME_ERROR}
+        validators=[validate_plausible_instant],
+        required=False,
+        allow_null=True,
+        error_messages={"invalid": TIME_ERROR},
     )
     resolved_at = serializers.DateTimeField(
-        required=False, allow_null=True, error_messages={"invalid": TIME_ERROR}
+        validators=[validate_plausible_instant],
+        required=False,
+        allow_null=True,
+        error_messages={"invalid": TIME_ERROR},
     )
     impact_started_source = serializers.CharField(max_length=200, required=False, allow_blank=True)
     detected_source = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -179,7 +196,9 @@ class IncidentWriteSerializer(serializers.Serializer):
 
 class TimelineEventSerializer(serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    occurred_at = serializers.DateTimeField(error_messages={"invalid": TIME_ERROR})
+    occurred_at = serializers.DateTimeField(
+        validators=[validate_plausible_instant], error_messages={"invalid": TIME_ERROR}
+    )
     kind = serializers.ChoiceField(choices=EventKind.choices, default=EventKind.NOTE)
     text = serializers.CharField(max_length=10_000)
 

@@ -59,7 +59,10 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 
 def _deploys_chart(queryset, *, since: dt.datetime | None, until: dt.datetime | None) -> charts.Chart | None:
     now = timezone.now()
-    since = since or _local_midnight(timezone.localdate(now) - dt.timedelta(days=CHART_DAYS - 1))
+    today = timezone.localdate(now)
+    since = since or _local_midnight(today - dt.timedelta(days=CHART_DAYS - 1))
+    # A deploy recorded with a future date must not stretch the chart to that day.
+    until = until or _local_midnight(today + dt.timedelta(days=1))
     counts = selectors.deploys_per_day(
         queryset.started_between(since, until), zone=timezone.get_current_timezone()
     )

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from morgue.models import Profile
+from morgue.validators import validate_plausible_instant
 from oncall.models import Team
 
 from ..models import Severity
@@ -15,9 +16,16 @@ from ..selectors.report import incident_report, incident_rows
 
 
 class IncidentReportForm(forms.Form):
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        required=False,
+        validators=[validate_plausible_instant],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     until = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="inclusive"
+        required=False,
+        validators=[validate_plausible_instant],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="inclusive",
     )
     severity = forms.TypedMultipleChoiceField(
         required=False,
@@ -35,10 +43,16 @@ class IncidentReportForm(forms.Form):
         ),
     )
     compare_since = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Compare with: since"
+        required=False,
+        validators=[validate_plausible_instant],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="Compare with: since",
     )
     compare_until = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="until"
+        required=False,
+        validators=[validate_plausible_instant],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="until",
     )
 
     def __init__(self, *args, **kwargs):

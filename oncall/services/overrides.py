@@ -59,7 +59,14 @@ def create_override(
 
 @transaction.atomic
 def ask_swap(
-    *, rotation: Rotation, level: str, requested_by, taken_by, starts_at, ends_at, reason: str = ""
+    *,
+    rotation: Rotation,
+    requested_by,
+    taken_by,
+    starts_at,
+    ends_at,
+    level: str = Level.L1,
+    reason: str = "",
 ) -> Swap:
     """Ask another person to take a window of one's own shift."""
     if ends_at <= starts_at:
