@@ -79,9 +79,13 @@ FROM durations
 
 
 def _summaries_in_postgres(queryset: QuerySet[Incident]) -> dict[str, dict]:
-    inner, params = queryset.values(
-        "impact_started_at", "detected_at", "mitigated_at", "resolved_at"
-    ).query.sql_with_params()
+    # No ORDER BY inside: the model's default ordering would sort every row
+    # before the percentiles sort them again.
+    inner, params = (
+        queryset.order_by()
+        .values("impact_started_at", "detected_at", "mitigated_at", "resolved_at")
+        .query.sql_with_params()
+    )
     fractions = ", ".join(str(fraction) for fraction in FRACTIONS)
     columns = ",\n       ".join(
         f"count({name}), avg({name}), percentile_cont(ARRAY[{fractions}]) WITHIN GROUP (ORDER BY {name})"
