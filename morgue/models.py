@@ -13,6 +13,16 @@ def new_calendar_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+# Callables, not fixed times: Django's check for fixed date and time defaults
+# (fields.W161) would otherwise fire whenever it runs near these hours.
+def default_sleep_start() -> dt.time:
+    return dt.time(22, 0)
+
+
+def default_sleep_end() -> dt.time:
+    return dt.time(7, 0)
+
+
 class ProfileQuerySet(models.QuerySet):
     def for_user(self, user) -> "Profile":
         """The person's profile, made with defaults the first time it is asked for.
@@ -28,8 +38,8 @@ class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     display_name = models.CharField(max_length=150, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    sleep_start = models.TimeField(default=dt.time(22, 0), help_text="Local time sleep starts.")
-    sleep_end = models.TimeField(default=dt.time(7, 0), help_text="Local time sleep ends.")
+    sleep_start = models.TimeField(default=default_sleep_start, help_text="Local time sleep starts.")
+    sleep_end = models.TimeField(default=default_sleep_end, help_text="Local time sleep ends.")
     calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
 
     objects = ProfileQuerySet.as_manager()

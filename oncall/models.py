@@ -65,6 +65,12 @@ class ShiftSource(models.TextChoices):
     OVERRIDE = "override", "Override"
 
 
+def default_handoff_time() -> dt.time:
+    # A callable, not a fixed time: Django's check for fixed date and time
+    # defaults (fields.W161) would otherwise fire whenever it runs near 10:00.
+    return dt.time(10, 0)
+
+
 class Rotation(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="rotations")
     name = models.CharField(max_length=100)
@@ -77,7 +83,7 @@ class Rotation(models.Model):
             MaxValueValidator(shift_rules.MAX_LENGTH_DAYS),
         ],
     )
-    handoff_time = models.TimeField(default=dt.time(10, 0))
+    handoff_time = models.TimeField(default=default_handoff_time)
     first_shift_date = models.DateField()
     has_l2 = models.BooleanField(default=True, help_text="Levels L1 and L2; L1 only when off.")
     escalation_timeout_minutes = models.PositiveSmallIntegerField(
