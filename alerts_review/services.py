@@ -85,6 +85,27 @@ def create_alert_source(
     return AlertSource.objects.create(name=name, kind=kind, team=team, time_zone=time_zone)
 
 
+def _new_alert(item, *, team, on_call, source: str, **fields) -> Alert:
+    """An unsaved Alert for an incoming notification, with who was paged and whether it was out of hours."""
+    paged, out_of_hours = on_call.paged(team, item.fired_at)
+    return Alert(
+        source=source,
+        identity=item.identity,
+        check_name=item.check,
+        host=item.host,
+        state=item.state,
+        severity=item.severity,
+        labels=item.labels,
+        summary=item.summary,
+        fired_at=item.fired_at,
+        resolved_at=item.resolved_at,
+        team=team,
+        paged=paged,
+        out_of_hours=out_of_hours,
+        **fields,
+    )
+
+
 @transaction.atomic
 def receive_alerts(
     *, items: list[Incoming | Refused], source_name: str, alert_source: AlertSource | None = None
@@ -113,24 +134,8 @@ def receive_alerts(
     )
     alerts = []
     for item, team in zip(batch, teams, strict=True):
-        paged, out_of_hours = on_call.paged(team, item.fired_at)
         alerts.append(
-            Alert(
-                source=source_name,
-                alert_source=alert_source,
-                identity=item.identity,
-                check_name=item.check,
-                host=item.host,
-                state=item.state,
-                severity=item.severity,
-                labels=item.labels,
-                summary=item.summary,
-                fired_at=item.fired_at,
-                resolved_at=item.resolved_at,
-                team=team,
-                paged=paged,
-                out_of_hours=out_of_hours,
-            )
+            _new_alert(item, team=team, on_call=on_call, source=source_name, alert_source=alert_source)
         )
     # One upsert for the batch; the unique constraint makes a concurrent
     # duplicate delivery land on the same row (the counts may then be off by it).
@@ -443,22 +448,12 @@ def import_history(*, rows: list[HistoryRow]) -> tuple[int, list[int]]:
             duplicates.append(row.number)
             continue
         existing.add(key)
-        paged, out_of_hours = on_call.paged(team, item.fired_at)
         alerts.append(
-            Alert(
-                source=row.source,
-                identity=item.identity,
-                check_name=item.check,
-                host=item.host,
-                state=item.state,
-                severity=item.severity,
-                labels=item.labels,
-                summary=item.summary,
-                fired_at=item.fired_at,
-                resolved_at=item.resolved_at,
+            _new_alert(
+                item,
                 team=team,
-                paged=paged,
-                out_of_hours=out_of_hours,
+                on_call=on_call,
+                source=row.source,
                 category=row.category,
                 note=row.note,
                 woke_me_up=row.woke_me_up,
