@@ -201,6 +201,22 @@ def graph_image(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     return response
 
 
+def _chatlog_preview(request, incident, text: str, time_zone: str, *, status: int = 200, **context):
+    """The preview page of a pasted log: what would be imported, and what could not be read."""
+    return render(
+        request,
+        "incidents/chatlog_preview.html",
+        {
+            "incident": incident,
+            "back_url": _incident_url(incident),
+            "text": text,
+            "time_zone": time_zone,
+            **context,
+        },
+        status=status,
+    )
+
+
 @require_POST
 def chatlog_view(request: HttpRequest, incident_id: int) -> HttpResponse:
     """Preview a pasted war-room log, or import it into the timeline."""
@@ -222,34 +238,15 @@ def chatlog_view(request: HttpRequest, incident_id: int) -> HttpResponse:
         )
     except UnparseableLog as error:
         messages.error(request, error.message)
-        return render(
-            request,
-            "incidents/chatlog_preview.html",
-            {
-                "incident": incident,
-                "back_url": _incident_url(incident),
-                "text": text,
-                "time_zone": time_zone,
-                "result": None,
-                "error": error,
-                "unparsed": error.extra["unparsed"],
-            },
-            status=400,
-        )
+        return _chatlog_preview(
+            request, incident, text, time_zone, status=400,
+            result=None, error=error, unparsed=error.extra["unparsed"],
+        )  # fmt: skip
     if preview:
-        return render(
-            request,
-            "incidents/chatlog_preview.html",
-            {
-                "incident": incident,
-                "back_url": _incident_url(incident),
-                "text": text,
-                "time_zone": time_zone,
-                "result": result,
-                "rows": list(zip(result.lines, result.new, strict=True)),
-                "unparsed": result.unparsed,
-            },
-        )
+        return _chatlog_preview(
+            request, incident, text, time_zone,
+            result=result, rows=list(zip(result.lines, result.new, strict=True)), unparsed=result.unparsed,
+        )  # fmt: skip
     already = len(result.lines) - result.imported
     messages.success(
         request,
