@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from morgue.counters import Counts
 from morgue.validators import validate_time_zone
 
 
@@ -289,3 +290,88 @@ class ReportDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} alerts report {self.month:%Y-%m}"
+
+
+# --- Counts kept by the database, for the monthly report -------------------------------
+#
+# The report over a month of a million alerts sums these small tables instead
+# of grouping the alerts. Database triggers keep them (morgue.counters); they
+# are never written by Django. Keys use 0 for "no team", "no category" and
+# "nobody paged". Changing a spec needs a migration that uninstalls the old
+# triggers and installs the new ones.
+
+QUARTERS_PER_DAY = 96
+
+
+class AlertDayCount(models.Model):
+    """Alerts per UTC day, team, check and category."""
+
+    day = models.IntegerField(help_text="Days since 1970-01-01 (UTC).")
+    team_key = models.IntegerField(help_text="The team's id; 0 for none.")
+    check_name = models.CharField(max_length=200)
+    category_key = models.IntegerField(help_text="The category's id; 0 for unclassified.")
+    total = models.IntegerField()
+    out_of_hours = models.IntegerField()
+    woke = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "team_key", "check_name", "category_key"], name="alert_day_count_keys"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_name} on day {self.day}: {self.total}"
+
+
+class AlertQuarterCount(models.Model):
+    """Alerts per quarter hour, team and person paged."""
+
+    fired_quarter = models.IntegerField(help_text="Quarter hours since the UNIX epoch.")
+    team_key = models.IntegerField(help_text="The team's id; 0 for none.")
+    paged_key = models.IntegerField(help_text="The paged person's id; 0 for nobody.")
+    total = models.IntegerField()
+    out_of_hours = models.IntegerField()
+    woke = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fired_quarter", "team_key", "paged_key"], name="alert_quarter_count_keys"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"quarter hour {self.fired_quarter}: {self.total}"
+
+
+_ALERT_MEASURES = {
+    "total": "1",
+    "out_of_hours": "CASE WHEN {row}.out_of_hours THEN 1 ELSE 0 END",
+    "woke": "CASE WHEN {row}.woke_me_up THEN 1 ELSE 0 END",
+}
+ALERT_DAY_COUNTS = Counts(
+    name="alerts_review_day_counts",
+    source="alerts_review_alert",
+    table="alerts_review_alertdaycount",
+    keys={
+        "day": f"{{row}}.fired_quarter / {QUARTERS_PER_DAY}",
+        "team_key": "COALESCE({row}.team_id, 0)",
+        "check_name": "{row}.check_name",
+        "category_key": "COALESCE({row}.category_id, 0)",
+    },
+    measures=_ALERT_MEASURES,
+)
+ALERT_QUARTER_COUNTS = Counts(
+    name="alerts_review_quarter_counts",
+    source="alerts_review_alert",
+    table="alerts_review_alertquartercount",
+    keys={
+        "fired_quarter": "{row}.fired_quarter",
+        "team_key": "COALESCE({row}.team_id, 0)",
+        "paged_key": "COALESCE({row}.paged_id, 0)",
+    },
+    measures=_ALERT_MEASURES,
+)
+ALERT_COUNTS = (ALERT_DAY_COUNTS, ALERT_QUARTER_COUNTS)

@@ -8,14 +8,22 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from morgue.timezones import is_time_zone
 from morgue.validators import EARLIEST_YEAR, LATEST_YEAR
 from oncall.models import Shift, Team
 
 from .exceptions import BadMonth
-from .models import QUARTER_HOUR, Alert, Category, CategoryHint, CategoryKind
+from .models import (
+    QUARTER_HOUR,
+    Alert,
+    AlertDayCount,
+    AlertQuarterCount,
+    Category,
+    CategoryHint,
+    CategoryKind,
+)
 
 # A check needs this many alerts in a month before the report recommends anything.
 RECOMMEND_MIN_ALERTS = 3
@@ -151,8 +159,79 @@ def month_bounds(month: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.dateti
 
 
 def _month_alerts(month: dt.date, team: Team | None, zone: ZoneInfo) -> QuerySet[Alert]:
-    alerts = Alert.objects.fired_between(*month_bounds(month, zone))
+    return _alerts_between(*month_bounds(month, zone), team)
+
+
+def _alerts_between(since: dt.datetime, until: dt.datetime, team: Team | None) -> QuerySet[Alert]:
+    alerts = Alert.objects.fired_between(since, until)
     return alerts.filter(team=team) if team is not None else alerts
+
+
+DAY = 86_400  # seconds in a UTC day, which has no daylight saving
+SUMS = {"total": Sum("total"), "out_of_hours": Sum("out_of_hours"), "woke": Sum("woke")}
+COUNTS = {
+    "total": Count("*"),
+    "out_of_hours": Count("id", filter=Q(out_of_hours=True)),
+    "woke": Count("id", filter=Q(woke_me_up=True)),
+}
+
+
+def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> list[dict]:
+    """Alerts fired in [since, until) per check and category: total, out of hours, woke.
+
+    Whole UTC days are summed from AlertDayCount; the part of a local month
+    that starts or ends inside a UTC day (any zone but UTC) is counted from
+    the alerts themselves. A check and category may appear in several rows.
+    """
+    first_day = -(-int(since.timestamp()) // DAY)
+    last_day = int(until.timestamp()) // DAY
+    rows: list[dict] = []
+    edges = [(since, until)]
+    if first_day < last_day:
+        counts = AlertDayCount.objects.filter(day__gte=first_day, day__lt=last_day)
+        if team is not None:
+            counts = counts.filter(team_key=team.pk)
+        for row in counts.values("check_name", "category_key").annotate(**SUMS).order_by():
+            row["category_id"] = row.pop("category_key") or None
+            rows.append(row)
+        edges = [(since, _instant(first_day * DAY)), (_instant(last_day * DAY), until)]
+    for start, end in edges:
+        if start < end:
+            rows += (
+                _alerts_between(start, end, team)
+                .values("check_name", "category_id")
+                .annotate(**COUNTS)
+                .order_by()
+            )
+    return rows
+
+
+def time_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> list[dict]:
+    """Alerts fired in [since, until) per person paged and quarter hour: total, out of hours, woke.
+
+    Summed from AlertQuarterCount; counted from the alerts only for a bound
+    that is not on a quarter hour (no zone since 1972 has such an offset).
+    """
+    first, first_rest = divmod(int(since.timestamp()), QUARTER_HOUR)
+    last, last_rest = divmod(int(until.timestamp()), QUARTER_HOUR)
+    if first_rest or last_rest:
+        return list(
+            _alerts_between(since, until, team)
+            .values("paged_id", "fired_quarter")
+            .annotate(**COUNTS)
+            .order_by()
+        )
+    counts = AlertQuarterCount.objects.filter(fired_quarter__gte=first, fired_quarter__lt=last)
+    if team is not None:
+        counts = counts.filter(team_key=team.pk)
+    rows = list(counts.values("paged_key", "fired_quarter").annotate(**SUMS).order_by())
+    for row in rows:
+        row["paged_id"] = row.pop("paged_key") or None
+    return rows
+
+
+def _instant(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -173,20 +252,10 @@ def _figures(*, total, classified, actionable, not_actionable, out_of_hours, wok
 
 
 def month_figures(*, month: dt.date, team: Team | None = None, zone: ZoneInfo | None = None) -> dict:
-    """The report's top-level figures alone, from one small grouping by category."""
+    """The report's top-level figures alone, from the month's counts per check and category."""
     kinds = dict(Category.objects.values_list("pk", "kind"))
-    rows = (
-        _month_alerts(month, team, zone or ZoneInfo("UTC"))
-        .values("category_id")
-        .annotate(
-            total=Count("id"),
-            out_of_hours=Count("id", filter=Q(out_of_hours=True)),
-            woke=Count("id", filter=Q(woke_me_up=True)),
-        )
-        .order_by()
-    )
     counts: Counter = Counter()
-    for row in rows:
+    for row in check_rows(**_bounds(month, zone), team=team):
         kind = kinds.get(row["category_id"])
         counts.update({"total": row["total"], "out_of_hours": row["out_of_hours"], "woke": row["woke"]})
         if kind:
@@ -201,34 +270,26 @@ def month_figures(*, month: dt.date, team: Team | None = None, zone: ZoneInfo | 
     )
 
 
+def _bounds(month: dt.date, zone: ZoneInfo | None) -> dict:
+    since, until = month_bounds(month, zone or ZoneInfo("UTC"))
+    return {"since": since, "until": until}
+
+
 def monthly_report(
     *, month: dt.date, team: Team | None = None, zone: ZoneInfo | None = None, with_heatmap: bool = False
 ) -> dict:
     """A month's alerts review: figures, per check, category, person, day and hour, and what to fix.
 
-    Two grouped queries do the counting in the database; Python only adds up
-    their (few hundred) rows. `woke_people` counts the alerts that woke the person paged.
+    The counting is done by the database, mostly ahead of time (AlertDayCount,
+    AlertQuarterCount); Python only adds up a few thousand rows.
+    `woke_people` counts the alerts that woke the person paged.
     `with_heatmap` adds `out_of_hours_heatmap` (day of month × local hour) for the page.
     """
     zone = zone or ZoneInfo("UTC")
-    alerts = _month_alerts(month, team, zone)
+    bounds = _bounds(month, zone)
     categories = {category.pk: category for category in Category.objects.all()}
-    # Two grouped scans: per check and category; per person and quarter hour
-    # (who is paged is nearly a function of time, so that grouping stays small).
-    rows = list(
-        alerts.values("check_name", "category_id")
-        .annotate(total=Count("*"), out_of_hours=Count("id", filter=Q(out_of_hours=True)))
-        .order_by()
-    )
-    times = list(
-        alerts.values("paged_id", "fired_quarter")
-        .annotate(
-            total=Count("*"),
-            out_of_hours=Count("id", filter=Q(out_of_hours=True)),
-            woke=Count("id", filter=Q(woke_me_up=True)),
-        )
-        .order_by()
-    )
+    rows = check_rows(**bounds, team=team)
+    times = time_rows(**bounds, team=team)
     for row in times:
         local = dt.datetime.fromtimestamp(row["fired_quarter"] * QUARTER_HOUR, tz=zone)
         row["day"], row["hour"] = local.date(), local.hour

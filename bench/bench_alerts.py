@@ -1,8 +1,10 @@
 """Alerts review in PostgreSQL: the monthly report over 1,000,000 alerts, and Alertmanager ingest.
 
 - Report: GET /api/v1/reports/alerts/ for a month holding 1,000,000 alerts,
-  against a bare `SELECT check, count(*) … GROUP BY check` over the same rows
-  (target: within 2×).
+  in UTC and in New York, against a bare `SELECT check, count(*) … GROUP BY
+  check` over the same rows (target: within 2×). The report sums the counts
+  the database keeps (alerts_review.models.AlertDayCount and
+  AlertQuarterCount), which the load below fills through their triggers.
 - Ingest: Alertmanager payloads of 100 new alerts POSTed through the test
   client, in alerts per second, against a bare `bulk_create` of the same rows
   (target: at least a third of that floor).
@@ -66,12 +68,16 @@ def run() -> list[Result | Rate]:
             )
             # What autovacuum does to a table this size soon after loading.
             cursor.execute("VACUUM ANALYZE alerts_review_alert")
-        results: list[Result | Rate] = [report_result(connection, people[0])]
+        results: list[Result | Rate] = [
+            report_result(connection, people[0]),
+            # Outside UTC the month starts and ends inside a UTC day: those hours are counted from the alerts.
+            report_result(connection, people[0], zone="America/New_York"),
+        ]
         results.append(ingest_rate(connection, team))
     return results
 
 
-def report_result(connection, person) -> Result:
+def report_result(connection, person, zone: str = "UTC") -> Result:
     client = Client()
     client.force_login(person)
     since = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
@@ -87,14 +93,14 @@ def report_result(connection, person) -> Result:
             cursor.fetchall()
 
     def report():
-        response = client.get("/api/v1/reports/alerts/", {"month": f"{MONTH:%Y-%m}"})
+        response = client.get("/api/v1/reports/alerts/", {"month": f"{MONTH:%Y-%m}", "tz": zone})
         assert response.status_code == 200, response.content
-        assert response.json()["total"] == ALERTS
+        assert zone != "UTC" or response.json()["total"] == ALERTS
 
     floor_seconds = median_seconds(floor, repeat=7, warmup=1)
     report_seconds = median_seconds(report, repeat=7, warmup=1)
     return Result(
-        f"alerts report over {ALERTS:,} alerts in a month",
+        f"alerts report over {ALERTS:,} alerts in a month ({zone})",
         report_seconds,
         floor_seconds,
         "bare GROUP BY check",

@@ -1,0 +1,158 @@
+"""Counts kept by the database: a small table of sums that triggers keep equal to a grouping of a big one.
+
+A report that groups a million rows costs as much as reading them; the same
+figures summed from a table of grouped counts cost a few thousand rows.
+Triggers (not application code) keep the counts, so every way a row changes
+is seen: the ORM's save and bulk_create, queryset updates, cascades from a
+deleted team or person, the admin, and raw SQL. On PostgreSQL they are
+statement-level triggers with transition tables, so a bulk insert of a
+million rows is summed in one grouped pass; SQLite has only row-level
+triggers, which suits its small databases.
+
+A `Counts` names the source table, the counts table, the key columns with
+the expression of a source row that fills each, and the measured columns
+with theirs. Expressions are SQL written against `{row}`, the same text on
+both databases (`COALESCE({row}.team_id, 0)`, `{row}.fired_quarter / 96`).
+Keys must never be NULL (use 0 for "none"): a unique constraint on the keys
+is what the upsert targets, and NULLs would not collide.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Counts:
+    name: str  # prefix for the trigger and function names
+    source: str  # the table whose rows are counted
+    table: str  # the counts table; its keys carry a unique constraint
+    keys: dict[str, str]  # column -> expression over {row}
+    measures: dict[str, str]  # column -> expression over {row}, summed
+
+    def _columns(self) -> str:
+        return ", ".join([*self.keys, *self.measures])
+
+    def _select(self, row: str, sign: str = "") -> str:
+        keys = [f"{expression.format(row=row)} AS {column}" for column, expression in self.keys.items()]
+        measures = [
+            f"{sign}({expression.format(row=row)}) AS {column}"
+            for column, expression in self.measures.items()
+        ]
+        return f"SELECT {', '.join(keys + measures)} FROM {row}"
+
+    def _upsert_tail(self, excluded: str) -> str:
+        keys = ", ".join(self.keys)
+        sets = ", ".join(
+            f"{column} = {self.table}.{column} + {excluded}.{column}" for column in self.measures
+        )
+        return f"ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+
+    def _grouped_upsert(self, changes: str) -> str:
+        """Add grouped, signed changes to the counts, skipping groups whose changes cancel out."""
+        keys = ", ".join(self.keys)
+        sums = ", ".join(f"SUM({column})" for column in self.measures)
+        changed = " OR ".join(f"SUM({column}) <> 0" for column in self.measures)
+        # Sorted so two transactions lock the same counts rows in the same order.
+        return (
+            f"INSERT INTO {self.table} ({self._columns()}) "
+            f"SELECT {keys}, {sums} FROM ({changes}) AS changes "
+            f"GROUP BY {keys} HAVING {changed} ORDER BY {keys} "
+            f"{self._upsert_tail('EXCLUDED')}"
+        )
+
+    def rebuild_sql(self) -> list[str]:
+        """Statements that recount everything from the source table (same on both databases)."""
+        keys = ", ".join(self.keys)
+        sums = ", ".join(f"SUM({column})" for column in self.measures)
+        return [
+            f"DELETE FROM {self.table}",
+            f"INSERT INTO {self.table} ({self._columns()}) "
+            f"SELECT {keys}, {sums} FROM ({self._select(self.source)}) AS source GROUP BY {keys}",
+        ]
+
+    def postgresql_install(self) -> list[str]:
+        inserted = self._grouped_upsert(self._select("new_rows"))
+        deleted = self._grouped_upsert(self._select("old_rows", "-"))
+        updated = self._grouped_upsert(
+            f"{self._select('new_rows')} UNION ALL {self._select('old_rows', '-')}"
+        )
+        function = f"""
+            CREATE OR REPLACE FUNCTION {self.name}_count() RETURNS trigger LANGUAGE plpgsql AS $body$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    {inserted};
+                ELSIF TG_OP = 'DELETE' THEN
+                    {deleted};
+                ELSE
+                    {updated};
+                END IF;
+                RETURN NULL;
+            END
+            $body$
+        """
+        # A trigger with transition tables handles one kind of event, hence three.
+        tables = {
+            "INSERT": "NEW TABLE AS new_rows",
+            "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+            "DELETE": "OLD TABLE AS old_rows",
+        }
+        triggers = [
+            f"CREATE TRIGGER {self.name}_{event.lower()} AFTER {event} ON {self.source} "
+            f"REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {self.name}_count()"
+            for event, transition in tables.items()
+        ]
+        return [function, *triggers]
+
+    def postgresql_uninstall(self) -> list[str]:
+        return [
+            *(
+                f"DROP TRIGGER IF EXISTS {self.name}_{event} ON {self.source}"
+                for event in ("insert", "update", "delete")
+            ),
+            f"DROP FUNCTION IF EXISTS {self.name}_count()",
+        ]
+
+    def _sqlite_upsert(self, row: str, sign: str = "") -> str:
+        keys = [expression.format(row=row) for expression in self.keys.values()]
+        measures = [f"{sign}({expression.format(row=row)})" for expression in self.measures.values()]
+        return (
+            f"INSERT INTO {self.table} ({self._columns()}) VALUES ({', '.join(keys + measures)}) "
+            f"{self._upsert_tail('excluded')};"
+        )
+
+    def sqlite_install(self) -> list[str]:
+        bodies = {
+            "INSERT": self._sqlite_upsert("NEW"),
+            "UPDATE": self._sqlite_upsert("OLD", "-") + " " + self._sqlite_upsert("NEW"),
+            "DELETE": self._sqlite_upsert("OLD", "-"),
+        }
+        return [
+            f"CREATE TRIGGER {self.name}_{event.lower()} AFTER {event} ON {self.source} BEGIN {body} END"
+            for event, body in bodies.items()
+        ]
+
+    def sqlite_uninstall(self) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {self.name}_{event}" for event in ("insert", "update", "delete")]
+
+    def install(self, connection) -> None:
+        """Create the triggers and count what the source table already holds."""
+        statements = self.postgresql_install() if connection.vendor == "postgresql" else self.sqlite_install()
+        self._execute(connection, [*statements, *self.rebuild_sql()])
+
+    def uninstall(self, connection) -> None:
+        statements = (
+            self.postgresql_uninstall() if connection.vendor == "postgresql" else self.sqlite_uninstall()
+        )
+        self._execute(connection, statements)
+
+    def rebuild(self, connection) -> None:
+        self._execute(connection, self.rebuild_sql())
+
+    @staticmethod
+    def _execute(connection, statements: list[str]) -> None:
+        if connection.vendor not in ("postgresql", "sqlite"):
+            raise NotImplementedError(
+                f"counts kept by triggers need PostgreSQL or SQLite, not {connection.vendor}"
+            )
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
