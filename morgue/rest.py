@@ -4,6 +4,8 @@ Kept apart from the viewsets: DRF imports these settings while it is still
 loading its own generic views.
 """
 
+import functools
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
@@ -15,11 +17,19 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import MorgueError
+from .paging import CountedPaginator
 
 
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """A view with `count_for_list()` says how long its list is instead of having it counted."""
+        count_for_list = getattr(view, "count_for_list", None)
+        if count_for_list is not None:
+            self.django_paginator_class = functools.partial(CountedPaginator, count=count_for_list())
+        return super().paginate_queryset(queryset, request, view)
 
 
 def _sentences(detail, prefix: str = "") -> list[str]:

@@ -71,7 +71,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
     def get_tags(self, incident: Incident) -> list[str]:
-        return sorted(tag.name for tag in incident.tags.all())
+        return incident.tag_names
 
 
 class IncidentListSerializer(IncidentSerializer):
@@ -257,6 +257,10 @@ class IncidentViewSet(
         if self.action == "check":
             return PostmortemCheckSerializer
         return IncidentSerializer
+
+    def count_for_list(self) -> int:
+        """The list's length for the paginator (morgue.rest.Pagination), mostly from kept counts."""
+        return selectors.count_incidents(filters=self._filters())
 
     def _filters(self) -> selectors.IncidentFilters:
         params = self.request.query_params

@@ -1,10 +1,11 @@
-from .incident import Impact, Incident, IncidentQuerySet, ProblemType, Severity, Status, Tag
+from .incident import Impact, Incident, IncidentCount, IncidentQuerySet, ProblemType, Severity, Status, Tag
 from .timeline import EventKind, TimelineEvent
 
 __all__ = [
     "EventKind",
     "Impact",
     "Incident",
+    "IncidentCount",
     "IncidentQuerySet",
     "ProblemType",
     "Severity",

@@ -7,6 +7,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from morgue.counters import Counts
+
 
 class Severity(models.IntegerChoices):
     # 1 is the worst. The words shown for each level are configurable
@@ -119,6 +121,28 @@ class Tag(models.Model):
         return self.name
 
 
+class JSONList(models.Aggregate):
+    """Values gathered into a JSON list: jsonb_agg on PostgreSQL, json_group_array on SQLite."""
+
+    function = "json_group_array"
+    output_field = models.JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="jsonb_agg", **extra_context)
+
+
+def tag_names_subquery() -> models.Subquery:
+    """An incident's tag names as one JSON list per row (NULL when it has none).
+
+    A list page reads 50 rows; a correlated subquery runs for those rows only,
+    and costs far less than a prefetch building a queryset per incident.
+    """
+    through = Incident.tags.through.objects.filter(incident_id=models.OuterRef("pk"))
+    return models.Subquery(
+        through.order_by().values("incident_id").annotate(names=JSONList("tag__name")).values("names")
+    )
+
+
 class IncidentQuerySet(models.QuerySet):
     def visible(self):
         """Not soft-deleted: what every list, page and metric shows."""
@@ -131,10 +155,10 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(deleted_at__isnull=False)
 
     def for_list(self):
-        """What a list row shows, in a fixed number of queries whatever the page size."""
+        """What a list row shows, in one query whatever the page size (tags: Incident.tag_names)."""
         return (
             self.select_related("team", "facilitator")
-            .prefetch_related("tags")
+            .annotate(listed_tag_names=tag_names_subquery())
             .defer("search_vector", *POSTMORTEM_FIELDS[1:])
         )
 
@@ -231,6 +255,13 @@ class Incident(models.Model):
         return reverse("incidents:detail", args=[self.pk])
 
     @property
+    def tag_names(self) -> list[str]:
+        """The tags' names, sorted; read from the list query's annotation when it has one."""
+        if "listed_tag_names" in self.__dict__:
+            return sorted(self.listed_tag_names or [])
+        return sorted(tag.name for tag in self.tags.all())
+
+    @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
@@ -284,3 +315,42 @@ class Incident(models.Model):
     @property
     def impact_seconds(self) -> int | None:
         return _seconds_between(self.impact_started_at, self.mitigated_at or self.resolved_at)
+
+
+class IncidentCount(models.Model):
+    """Incidents per status, severity, team and deleted-or-not, kept by database triggers.
+
+    The list's "1–50 of 100,000" is summed from these few rows when only
+    status, severity and team narrow it (incidents.selectors.incident.count_incidents).
+    Django never writes them; see morgue.counters.
+    """
+
+    status = models.CharField(max_length=20)
+    severity = models.PositiveSmallIntegerField()
+    team_key = models.IntegerField(help_text="The team's id; 0 for none.")
+    deleted = models.BooleanField()
+    total = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status", "severity", "team_key", "deleted"], name="incident_count_keys"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status}, severity {self.severity}: {self.total}"
+
+
+INCIDENT_COUNTS = Counts(
+    name="incidents_incident_counts",
+    source="incidents_incident",
+    table="incidents_incidentcount",
+    keys={
+        "status": "{row}.status",
+        "severity": "{row}.severity",
+        "team_key": "COALESCE({row}.team_id, 0)",
+        "deleted": "{row}.deleted_at IS NOT NULL",
+    },
+    measures={"total": "1"},
+)

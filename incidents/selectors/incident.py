@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from incidents import blameless
@@ -21,6 +21,7 @@ from incidents.models import (
     BlamelessPhrase,
     EditorPresence,
     Incident,
+    IncidentCount,
     ReviewMeeting,
     Revision,
     Status,
@@ -29,6 +30,7 @@ from incidents.models.incident import SEARCH_CONFIG
 from incidents.scheduling import suggest_slot
 from morgue.models import Profile
 from morgue.timezones import zone as zone_named
+from oncall.models import Team
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,24 @@ def incident_list(*, filters: IncidentFilters) -> QuerySet[Incident]:
             matches |= Q(**{f"{name}__icontains": word})
         queryset = queryset.filter(matches)
     return queryset.order_by(*order)
+
+
+def count_incidents(*, filters: IncidentFilters) -> int:
+    """How many incidents the list shows.
+
+    Summed from IncidentCount (a few dozen rows kept by triggers) when only
+    status, severity and team narrow the list; counted otherwise.
+    """
+    if filters.search.strip() or filters.tag or filters.started_after or filters.started_before:
+        return incident_list(filters=filters).count()
+    counts = IncidentCount.objects.filter(deleted=filters.deleted)
+    if filters.status:
+        counts = counts.filter(status=filters.status)
+    if filters.severity:
+        counts = counts.filter(severity=filters.severity)
+    if filters.team:
+        counts = counts.filter(team_key__in=Team.objects.filter(slug=filters.team).values("pk"))
+    return counts.aggregate(total=Sum("total"))["total"] or 0
 
 
 def incident_for_page(*, pk: int, user) -> Incident:

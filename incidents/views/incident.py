@@ -4,7 +4,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +19,7 @@ from incidents.services import review as review_services
 from morgue.exceptions import MorgueError
 from morgue.markdown import render_markdown
 from morgue.models import Profile
+from morgue.paging import CountedPaginator
 from oncall.models import Team
 
 PAGE_SIZE = 50
@@ -49,7 +49,10 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             oldest_first=data["sort"] == "oldest",
             deleted=data["deleted"] and request.user.is_staff,
         )
-    page = Paginator(selectors.incident_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = CountedPaginator(
+        selectors.incident_list(filters=filters), PAGE_SIZE, count=selectors.count_incidents(filters=filters)
+    )
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
