@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 # --- Incidents and postmortems ---------------------------------------------------
 from incidents.models import BlamelessPhrase, Incident, ReviewMeeting, Revision, Tag, TimelineEvent
@@ -75,7 +77,17 @@ class GraphSnapshotAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["title", "url"]
     raw_id_fields = ["incident", "event"]
-    readonly_fields = ["fetch_url", "attempts", "fetched_at", "size", "content_type"]
+    # The stored image is served only to signed-in people (graph-image), never from /media/.
+    exclude = ["image"]
+    readonly_fields = ["image_link", "fetch_url", "attempts", "fetched_at", "size", "content_type"]
+
+    @admin.display(description="Image")
+    def image_link(self, snapshot: GraphSnapshot) -> str:
+        if not snapshot.image:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("incidents:graph-image", args=[snapshot.pk]), snapshot.image.name
+        )
 
 
 # --- Remediation items ----------------------------------------------------------

@@ -9,7 +9,7 @@ from incidents.fetch import FetchError
 from incidents.models import EventKind, GraphSnapshot, SnapshotStatus, TimelineEvent
 from incidents.services.graph import add_graph_snapshot, capture_graph_snapshot, requeue_lost_snapshots
 from incidents.tasks.graph import capture_graph
-from tests.factories import EvidenceIncidentFactory, GraphSnapshotFactory
+from tests.factories import EvidenceIncidentFactory, GraphSnapshotFactory, UserFactory
 from tests.incidents.graph_server import PNG, SVG, graph_server
 
 pytestmark = pytest.mark.django_db
@@ -147,6 +147,18 @@ def test_an_uploaded_image_is_checked_and_kept_at_once(api, incident):
     assert response.status_code == 201, response.json()
     assert response.json()["status"] == "captured"
     assert response.json()["size"] == len(PNG)
+
+
+def test_the_admin_links_a_stored_image_through_the_signed_in_view(api, client, incident):
+    upload = SimpleUploadedFile("graph.png", PNG, content_type="image/png")
+    snapshot_id = api.post(
+        f"/api/v1/incidents/{incident.pk}/graphs/", {"title": "drop", "image": upload}
+    ).json()["id"]
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = client.get(f"/admin/incidents/graphsnapshot/{snapshot_id}/change/").content.decode()
+    assert f'href="/graphs/{snapshot_id}/image"' in page
+    assert "/media/" not in page
+    assert b"".join(client.get(f"/graphs/{snapshot_id}/image").streaming_content) == PNG
 
 
 def test_an_uploaded_svg_is_refused_and_nothing_is_saved(api, incident):
