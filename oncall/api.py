@@ -385,6 +385,12 @@ class SwapViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gener
     def decline(self, request, pk=None):
         return self._answer(request, pk, False)
 
+    @extend_schema(request=None, responses=SwapSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        swap = get_object_or_404(self.get_queryset(), pk=pk)
+        return Response(SwapSerializer(services.withdraw_swap(swap=swap, user=request.user)).data)
+
 
 # --- Pages ---------------------------------------------------------------------------------------
 

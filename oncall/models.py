@@ -233,6 +233,7 @@ class SwapStatus(models.TextChoices):
     ASKED = "asked", "Asked"
     ACCEPTED = "accepted", "Accepted"
     DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class Swap(models.Model):

@@ -13,6 +13,7 @@ urlpatterns: list = [
     path("oncall/fairness/", views.fairness, name="fairness"),
     path("oncall/swaps/<int:pk>/accept/", views.answer_swap, {"answer": "accept"}, name="accept-swap"),
     path("oncall/swaps/<int:pk>/decline/", views.answer_swap, {"answer": "decline"}, name="decline-swap"),
+    path("oncall/swaps/<int:pk>/withdraw/", views.withdraw_swap, name="withdraw-swap"),
     path("oncall/calendar-token/", views.reset_calendar_token, name="reset-calendar-token"),
     path("oncall/rotations/<slug:slug>.ics", views.rotation_feed, name="rotation-feed"),
     path("oncall/rotations/<slug:slug>/", views.rotation, name="rotation"),

@@ -212,6 +212,18 @@ def answer_swap(request: HttpRequest, pk: int, answer: str) -> HttpResponse:
     return redirect("oncall:now")
 
 
+def withdraw_swap(request: HttpRequest, pk: int) -> HttpResponse:
+    swap = get_object_or_404(Swap, pk=pk)
+    if request.method == "POST":
+        try:
+            services.withdraw_swap(swap=swap, user=request.user)
+        except MorgueError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Withdrawn: {swap.taken_by.username} is no longer asked.")
+    return redirect("oncall:now")
+
+
 def reset_calendar_token(request: HttpRequest) -> HttpResponse:
     """Revoke the person's feed address and give them a new one."""
     if request.method == "POST":

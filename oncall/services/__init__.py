@@ -1,6 +1,6 @@
 """Workflows that write: rotations and their shifts, overrides and swaps, pages."""
 
-from .overrides import answer_swap, ask_swap, create_override
+from .overrides import answer_swap, ask_swap, create_override, withdraw_swap
 from .pages import acknowledge_page, escalate_page, notify_step, page_team, sweep_pages
 from .rotations import (
     DEFAULT_ESCALATION_MINUTES,
@@ -34,4 +34,5 @@ __all__ = [
     "sweep_pages",
     "update_rotation",
     "update_team",
+    "withdraw_swap",
 ]

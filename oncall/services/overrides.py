@@ -88,6 +88,19 @@ def ask_swap(
 
 
 @transaction.atomic
+def withdraw_swap(*, swap: Swap, user) -> Swap:
+    """The person who asked takes the request back before it is answered."""
+    swap = Swap.objects.select_for_update().get(pk=swap.pk)
+    if user.pk != swap.requested_by_id:
+        raise NotYourShift("Only the person who asked can withdraw this swap.")
+    if swap.status != SwapStatus.ASKED:
+        raise SwapClosed(f"This swap is already {swap.get_status_display().lower()}.")
+    swap.status = SwapStatus.WITHDRAWN
+    swap.save(update_fields=["status"])
+    return swap
+
+
+@transaction.atomic
 def answer_swap(*, swap: Swap, user, accept: bool) -> Swap:
     """The asked person accepts (it becomes an override) or declines."""
     swap = Swap.objects.select_for_update().get(pk=swap.pk)

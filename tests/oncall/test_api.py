@@ -253,6 +253,27 @@ def test_a_swap_asked_and_accepted_becomes_an_override(api, person, ops):
     assert api.post(f"/api/v1/swaps/{swap_id}/decline/").status_code == 409
 
 
+def test_the_asker_withdraws_a_swap_before_it_is_answered(api, person, ops):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    at = dt.datetime(2026, 2, 10, 12, tzinfo=UTC)
+    holder = Shift.objects.covering(at).get(rotation=ops, level=Level.L1)
+    asker = APIClient()
+    asker.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=holder.user).key}")
+    window = {"starts_at": at.isoformat(), "ends_at": (at + dt.timedelta(hours=6)).isoformat()}
+    body = {"rotation": "ops-primary", "level": "L1", "taken_by": "pat", **window}
+    swap_id = asker.post("/api/v1/swaps/", body, format="json").json()["id"]
+
+    assert api.post(f"/api/v1/swaps/{swap_id}/withdraw/").status_code == 403  # only the asker
+    response = asker.post(f"/api/v1/swaps/{swap_id}/withdraw/")
+    assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+    refused = api.post(f"/api/v1/swaps/{swap_id}/accept/")
+    assert refused.status_code == 409 and "withdrawn" in refused.json()["detail"]
+    assert asker.post(f"/api/v1/swaps/{swap_id}/withdraw/").status_code == 409
+    assert Shift.objects.covering(at).get(rotation=ops, level=Level.L1).user == holder.user
+
+
 def test_a_swap_of_someone_elses_shift_is_refused(api, ops):
     at = dt.datetime(2026, 2, 10, 12, tzinfo=UTC)
     body = {

@@ -6,7 +6,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from oncall.models import Level, Page, PageStatus, Shift
-from tests.factories import make_rotation
+from tests.factories import UserFactory, make_rotation
 
 UTC = dt.UTC
 pytestmark = pytest.mark.django_db
@@ -147,7 +147,36 @@ def test_ask_for_a_swap_on_the_rotation_page_and_accept_it_on_the_on_call_page(c
     assert response.status_code == 302, response.content.decode()[-2000:]
     swap = Swap.objects.get()
 
+    page = client.get("/oncall/").content.decode()
+    assert f'action="/oncall/swaps/{swap.pk}/withdraw/"' in page
+
     client.force_login(taker)
     assert "Swaps asked of you" in client.get("/oncall/").content.decode()
     client.post(f"/oncall/swaps/{swap.pk}/accept/")
     assert Shift.objects.covering(at).get(rotation=rotations[0], level=Level.L1).user == taker
+    assert "withdraw/" not in client.get("/oncall/").content.decode()
+
+
+def test_a_swap_is_withdrawn_from_the_on_call_page(client, rotations):
+    from oncall.models import Swap
+    from oncall.services import ask_swap
+
+    at = dt.datetime(2026, 2, 12, 12, tzinfo=UTC)
+    holder = Shift.objects.covering(at).get(rotation=rotations[0], level=Level.L1).user
+    taker = UserFactory(username="taker")
+    swap = ask_swap(
+        rotation=rotations[0],
+        requested_by=holder,
+        taken_by=taker,
+        starts_at=at,
+        ends_at=at + dt.timedelta(hours=2),
+    )
+    client.force_login(taker)
+    client.post(f"/oncall/swaps/{swap.pk}/withdraw/")
+    assert Swap.objects.get().status == "asked"  # only the asker can
+
+    client.force_login(holder)
+    response = client.post(f"/oncall/swaps/{swap.pk}/withdraw/", follow=True)
+    assert Swap.objects.get().status == "withdrawn"
+    page = response.content.decode()
+    assert "Withdrawn: taker is no longer asked." in page and "withdraw/" not in page
