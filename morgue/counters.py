@@ -15,6 +15,11 @@ with theirs. Expressions are SQL written against `{row}`, the same text on
 both databases (`COALESCE({row}.team_id, 0)`, `{row}.fired_quarter / 96`).
 Keys must never be NULL (use 0 for "none"): a unique constraint on the keys
 is what the upsert targets, and NULLs would not collide.
+
+A migration installs the triggers. SQLite rebuilds a table to alter one of
+its columns, which drops the table's triggers; `ensure_counts_after_migrate`
+(connected to post_migrate by the apps that keep counts) puts them back and
+recounts, so a later migration cannot silently stop the counting.
 """
 
 from dataclasses import dataclass
@@ -144,6 +149,27 @@ class Counts:
         )
         self._execute(connection, statements)
 
+    def installed(self, connection) -> bool:
+        """Whether all three triggers exist (SQLite drops them when a migration remakes the table)."""
+        names = [f"{self.name}_{event}" for event in ("insert", "update", "delete")]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s)", [names])
+            else:
+                marks = ", ".join(["%s"] * len(names))
+                cursor.execute(
+                    f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})", names
+                )
+            return cursor.fetchone()[0] == len(names)
+
+    def ensure(self, connection) -> bool:
+        """Install the triggers and recount when any is missing; True when it had to."""
+        if self.installed(connection):
+            return False
+        self.uninstall(connection)
+        self.install(connection)
+        return True
+
     def rebuild(self, connection) -> None:
         self._execute(connection, self.rebuild_sql())
 
@@ -156,3 +182,20 @@ class Counts:
         with connection.cursor() as cursor:
             for statement in statements:
                 cursor.execute(statement)
+
+
+def ensure_counts_after_migrate(counts: tuple[Counts, ...]):
+    """A post_migrate receiver that reinstalls any of `counts` whose triggers a migration dropped."""
+
+    def receiver(*, using: str = "default", **kwargs) -> None:
+        from django.db import connections
+
+        connection = connections[using]
+        if connection.vendor not in ("postgresql", "sqlite"):
+            return
+        tables = set(connection.introspection.table_names())
+        for each in counts:
+            if each.source in tables and each.table in tables:
+                each.ensure(connection)
+
+    return receiver

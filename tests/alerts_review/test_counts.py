@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -176,3 +177,20 @@ def test_rebuild_alert_counts_repairs_counts_that_drifted():
     call_command("rebuild_alert_counts", stdout=output)
     assert AlertDayCount.objects.get().total == 3 and AlertQuarterCount.objects.get().total == 3
     assert "Recounted 3 alerts" in output.getvalue()
+
+
+def test_triggers_a_migration_dropped_are_put_back_and_the_alerts_recounted():
+    # On SQLite, altering a column of the alerts table rebuilds it and drops its triggers.
+    team = TeamFactory()
+    AlertFactory(team=team, fired_at=dt.datetime(2026, 10, 9, tzinfo=UTC))
+    for counts in ALERT_COUNTS:
+        counts.uninstall(connection)
+    AlertFactory(team=team, fired_at=dt.datetime(2026, 10, 9, 1, tzinfo=UTC))
+    assert not any(counts.installed(connection) for counts in ALERT_COUNTS)
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    assert all(counts.installed(connection) for counts in ALERT_COUNTS)
+    AlertFactory(team=team, fired_at=dt.datetime(2026, 10, 9, 2, tzinfo=UTC))
+    assert monthly_report(month=OCTOBER, team=team)["total"] == 3
+    assert kept_counts() == recounted()
