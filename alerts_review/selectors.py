@@ -158,10 +158,6 @@ def month_bounds(month: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.dateti
     return since, until
 
 
-def _month_alerts(month: dt.date, team: Team | None, zone: ZoneInfo) -> QuerySet[Alert]:
-    return _alerts_between(*month_bounds(month, zone), team)
-
-
 def _alerts_between(since: dt.datetime, until: dt.datetime, team: Team | None) -> QuerySet[Alert]:
     alerts = Alert.objects.fired_between(since, until)
     return alerts.filter(team=team) if team is not None else alerts
