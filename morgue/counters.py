@@ -17,9 +17,9 @@ Keys must never be NULL (use 0 for "none"): a unique constraint on the keys
 is what the upsert targets, and NULLs would not collide.
 
 A migration installs the triggers. SQLite rebuilds a table to alter one of
-its columns, which drops the table's triggers; `ensure_counts_after_migrate`
-(connected to post_migrate by the apps that keep counts) puts them back and
-recounts, so a later migration cannot silently stop the counting.
+its columns, which drops the table's triggers; `keep_after_migrate`, called
+by the apps that keep counts, has post_migrate put them back and recount, so
+a later migration cannot silently stop the counting.
 """
 
 from dataclasses import dataclass
@@ -184,8 +184,24 @@ class Counts:
                 cursor.execute(statement)
 
 
-def ensure_counts_after_migrate(counts: tuple[Counts, ...]):
-    """A post_migrate receiver that reinstalls any of `counts` whose triggers a migration dropped."""
+def install_operation(*counts: Counts):
+    """The migration operation that installs `counts` (and counts what is stored), or removes them."""
+    from django.db import migrations
+
+    def install(apps, schema_editor) -> None:
+        for each in counts:
+            each.install(schema_editor.connection)
+
+    def uninstall(apps, schema_editor) -> None:
+        for each in counts:
+            each.uninstall(schema_editor.connection)
+
+    return migrations.RunPython(install, uninstall)
+
+
+def keep_after_migrate(app_config, *counts: Counts) -> None:
+    """Have post_migrate reinstall any of `counts` whose triggers a migration of the app dropped."""
+    from django.db.models.signals import post_migrate
 
     def receiver(*, using: str = "default", **kwargs) -> None:
         from django.db import connections
@@ -198,4 +214,5 @@ def ensure_counts_after_migrate(counts: tuple[Counts, ...]):
             if each.source in tables and each.table in tables:
                 each.ensure(connection)
 
-    return receiver
+    app_config.ensure_counts = receiver  # a strong reference: signals hold receivers weakly
+    post_migrate.connect(receiver, sender=app_config)

@@ -3,17 +3,7 @@
 from django.db import migrations, models
 
 from alerts_review.models import ALERT_COUNTS
-
-
-def install_counts(apps, schema_editor):
-    """Triggers keep the counts from now on; what is already stored is counted once."""
-    for counts in ALERT_COUNTS:
-        counts.install(schema_editor.connection)
-
-
-def uninstall_counts(apps, schema_editor):
-    for counts in ALERT_COUNTS:
-        counts.uninstall(schema_editor.connection)
+from morgue.counters import install_operation
 
 
 class Migration(migrations.Migration):
@@ -54,5 +44,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('fired_quarter', 'team_key', 'paged_key'), name='alert_quarter_count_keys')],
             },
         ),
-        migrations.RunPython(install_counts, uninstall_counts),
+        install_operation(*ALERT_COUNTS),
     ]

@@ -3,15 +3,7 @@
 from django.db import migrations, models
 
 from incidents.models.incident import INCIDENT_COUNTS
-
-
-def install_counts(apps, schema_editor):
-    """Triggers keep the counts from now on; what is already stored is counted once."""
-    INCIDENT_COUNTS.install(schema_editor.connection)
-
-
-def uninstall_counts(apps, schema_editor):
-    INCIDENT_COUNTS.uninstall(schema_editor.connection)
+from morgue.counters import install_operation
 
 
 class Migration(migrations.Migration):
@@ -35,5 +27,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('status', 'severity', 'team_key', 'deleted'), name='incident_count_keys')],
             },
         ),
-        migrations.RunPython(install_counts, uninstall_counts),
+        install_operation(INCIDENT_COUNTS),
     ]
