@@ -184,6 +184,20 @@ class Counts:
                 cursor.execute(statement)
 
 
+def rebuild_all(connection, *counts: Counts) -> None:
+    """Recount `counts` from their source tables, in one transaction that writers wait for."""
+    from django.db import transaction
+
+    with transaction.atomic(using=connection.alias):
+        if connection.vendor == "postgresql":
+            # Writers wait, so no row changes between the recount and the commit.
+            with connection.cursor() as cursor:
+                for source in sorted({each.source for each in counts}):
+                    cursor.execute(f"LOCK TABLE {source} IN SHARE MODE")
+        for each in counts:
+            each.rebuild(connection)
+
+
 def install_operation(*counts: Counts):
     """The migration operation that installs `counts` (and counts what is stored), or removes them."""
     from django.db import migrations

@@ -22,7 +22,9 @@ from .graph import GraphSnapshotQuerySet as GraphSnapshotQuerySet
 from .graph import SnapshotStatus as SnapshotStatus
 from .remediation import (
     RemediationCategory,
+    RemediationCount,
     RemediationDigest,
+    RemediationDueCount,
     RemediationItem,
     RemediationItemQuerySet,
     RemediationKind,
@@ -32,7 +34,9 @@ from .remediation import (
 
 __all__ += [
     "RemediationCategory",
+    "RemediationCount",
     "RemediationDigest",
+    "RemediationDueCount",
     "RemediationItem",
     "RemediationItemQuerySet",
     "RemediationKind",

@@ -8,6 +8,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from morgue.counters import Counts
+
 from .incident import Incident
 
 
@@ -43,10 +45,28 @@ UNFINISHED = (RemediationStatus.OPEN, RemediationStatus.IN_PROGRESS)
 TICKET_KEY = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9]{1,9}-[0-9]{1,7})(?![0-9])")
 
 
-BOARD_FIELDS = (
-    "title", "kind", "category", "priority", "ticket_url", "due_date", "status", "completed_at",
-    "incident_id", "owner_id", "team_id",
-)  # fmt: skip
+def ticket_key(url: str) -> str:
+    """The tracker key (ABC-123) when a ticket URL carries one, else empty."""
+    match = TICKET_KEY.search(url or "")
+    return match.group(1) if match else ""
+
+
+def item_url(*, pk: int, incident_id: int | None, review, status: str) -> str:
+    """Where an item is worked on: its incident's remediation page, or the alerts review it came from."""
+    if incident_id:
+        page = reverse("incidents:remediation-incident", args=[incident_id])
+        return f"{page}#remediation-{pk}"
+    if review is not None:
+        month = f"{review.month:%Y-%m}"
+        return reverse("alerts_review:report", args=[month]) + f"?team={review.team.slug}#review"
+    return reverse("incidents:remediation-board") + f"?status={status}"
+
+
+def review_title(review) -> str:
+    """How an item born in an alerts review names where it came from."""
+    if review is None:
+        return "No incident"
+    return f"{review.team.name} alerts review, {review.month:%B %Y}"
 
 
 # Where an item without an incident came from: the alerts review action that
@@ -64,15 +84,6 @@ class RemediationItemQuerySet(models.QuerySet):
         deleted = Incident.objects.filter(deleted_at__isnull=False).values("pk")
         return self.filter(models.Q(incident_id__isnull=True) | ~models.Q(incident_id__in=deleted))
 
-    def visible_through_incident(self):
-        """The same rows as visible(), for queries that join the incident anyway (a card's page).
-
-        The LEFT JOIN's `deleted_at IS NULL` keeps items without an incident and
-        those of incidents not deleted; on a short page it plans and runs
-        faster than the NOT IN subquery, which suits counts over an index.
-        """
-        return self.filter(incident__deleted_at__isnull=True)
-
     def unfinished(self):
         return self.filter(status__in=UNFINISHED)
 
@@ -85,23 +96,6 @@ class RemediationItemQuerySet(models.QuerySet):
 
     def with_people(self):
         return self.select_related("incident", "owner__profile", "team", *ORIGIN_RELATED)
-
-    def for_board(self):
-        """What a board card shows, and no more (an incident's postmortem text can be long).
-
-        Where items without an incident came from is loaded apart: attach_origins.
-        """
-        return self.select_related("incident", "owner__profile", "team").only(
-            *BOARD_FIELDS,
-            "incident__title",
-            "incident__severity",
-            "owner__username",
-            "owner__first_name",
-            "owner__last_name",
-            "owner__profile__display_name",
-            "team__name",
-            "team__slug",
-        )
 
 
 class RemediationItem(models.Model):
@@ -155,7 +149,11 @@ class RemediationItem(models.Model):
             models.Index(fields=["status", "due_date", "id", "incident_id"], name="remediation_status_due"),
             # Digests and "mine".
             models.Index(fields=["owner", "status", "due_date"], name="remediation_owner_status_due"),
-            models.Index(fields=["incident", "kind"], name="remediation_incident_kind"),
+            # An incident's items; and, index-only, the board's count of the
+            # items of soft-deleted incidents, which the kept counts include.
+            models.Index(
+                fields=["incident", "kind", "status", "due_date"], name="remediation_incident_status"
+            ),
             # Figures: opened and completed per month.
             models.Index(fields=["created_at"], name="remediation_created"),
             models.Index(fields=["completed_at"], name="remediation_completed"),
@@ -179,14 +177,8 @@ class RemediationItem(models.Model):
 
     def get_absolute_url(self) -> str:
         """The incident's remediation page, or the alerts report of the review month and team."""
-        if self.incident_id:
-            page = reverse("incidents:remediation-incident", args=[self.incident_id])
-            return f"{page}#remediation-{self.pk}"
-        review = self.review
-        if review is not None:
-            month = f"{review.month:%Y-%m}"
-            return reverse("alerts_review:report", args=[month]) + f"?team={review.team.slug}#review"
-        return reverse("incidents:remediation-board") + f"?status={self.status}"
+        review = None if self.incident_id else self.review
+        return item_url(pk=self.pk, incident_id=self.incident_id, review=review, status=self.status)
 
     @property
     def is_unfinished(self) -> bool:
@@ -195,8 +187,7 @@ class RemediationItem(models.Model):
     @property
     def ticket_key(self) -> str:
         """The tracker key (ABC-123) when the ticket URL carries one, else empty."""
-        match = TICKET_KEY.search(self.ticket_url or "")
-        return match.group(1) if match else ""
+        return ticket_key(self.ticket_url)
 
     @property
     def review(self):
@@ -211,10 +202,7 @@ class RemediationItem(models.Model):
         """Where the item came from, for people: the incident's title, or the alerts review."""
         if self.incident_id:
             return self.incident.title
-        review = self.review
-        if review is not None:
-            return f"{review.team.name} alerts review, {review.month:%B %Y}"
-        return "No incident"
+        return review_title(self.review)
 
     def board_url(self) -> str:
         """The item's card on the remediation board (its status column, filtered to its owner and kind)."""
@@ -259,16 +247,6 @@ class RemediationItem(models.Model):
         self.wont_do_reason = reason.strip() if status == RemediationStatus.WONT_DO else ""
 
 
-def attach_origins(items: list[RemediationItem]) -> None:
-    """Load where the items without an incident came from: one query, none when all have an incident."""
-    # Rather than three more joins on every board card: a card of an incident
-    # never needs them, and the joins double the board's cost in Python.
-    orphans = [item for item in items if item.incident_id is None]
-    if orphans:
-        actions = RemediationItem.review_action.related.related_model.objects.select_related("review__team")
-        models.prefetch_related_objects(orphans, models.Prefetch("review_action", queryset=actions))
-
-
 class RemediationDigest(models.Model):
     """One row per person per local day: claims the daily reminder so it is sent once."""
 
@@ -284,3 +262,74 @@ class RemediationDigest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.local_date}"
+
+
+class RemediationCount(models.Model):
+    """Items per kind, status, team and category, kept by database triggers.
+
+    The board's column counts are summed from these few rows instead of
+    counting every item (incidents.selectors.board). Django never writes
+    them; see morgue.counters. They count every item, those of soft-deleted
+    incidents too: whether an item is shown depends on its incident, which
+    the item's own row does not carry, so the board subtracts those few.
+    """
+
+    kind = models.CharField(max_length=10)
+    status = models.CharField(max_length=12)
+    team_key = models.BigIntegerField(help_text="The team's id; 0 for none.")
+    category = models.CharField(max_length=10)
+    total = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "status", "team_key", "category"], name="remediation_count_keys"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status}: {self.total}"
+
+
+class RemediationDueCount(models.Model):
+    """Items per kind, status and due date, kept by database triggers.
+
+    Overdue is "unfinished and due before today", a line that moves every
+    day; the items due today or later are few (due dates are weeks ahead at
+    most), so the overdue count is the unfinished total less the sum of
+    these rows from today on.
+    """
+
+    kind = models.CharField(max_length=10)
+    status = models.CharField(max_length=12)
+    due_date = models.DateField()
+    total = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "status", "due_date"], name="remediation_due_count_keys")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status} due {self.due_date}: {self.total}"
+
+
+REMEDIATION_COUNTS = Counts(
+    name="incidents_remediation_counts",
+    source="incidents_remediationitem",
+    table="incidents_remediationcount",
+    keys={
+        "kind": "{row}.kind",
+        "status": "{row}.status",
+        "team_key": "COALESCE({row}.team_id, 0)",
+        "category": "{row}.category",
+    },
+    measures={"total": "1"},
+)
+REMEDIATION_DUE_COUNTS = Counts(
+    name="incidents_remediation_due_counts",
+    source="incidents_remediationitem",
+    table="incidents_remediationduecount",
+    keys={"kind": "{row}.kind", "status": "{row}.status", "due_date": "{row}.due_date"},
+    measures={"total": "1"},
+)

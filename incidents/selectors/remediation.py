@@ -10,11 +10,10 @@ from django.db.models.functions import TruncDate, TruncMonth
 
 from incidents.blameless import DEFAULT_PHRASES, Finding, Phrase, check
 from incidents.models import Incident, RemediationItem, RemediationKind, RemediationStatus
-from incidents.models.remediation import ORIGIN_RELATED, UNFINISHED, attach_origins
+from incidents.models.remediation import ORIGIN_RELATED, UNFINISHED
 from morgue.stats import median
 
 DIGEST_HORIZON_DAYS = 3
-BOARD_COLUMN_SIZE = 25
 
 
 def items_blocking_close(incident: Incident) -> list[RemediationItem]:
@@ -96,23 +95,6 @@ class BoardFilters:
     descending: bool = False
 
 
-@dataclass
-class BoardColumn:
-    status: str
-    label: str
-    count: int
-    items: list[RemediationItem] = field(default_factory=list)
-    offset: int = 0
-
-    @property
-    def more(self) -> int:
-        return max(self.count - len(self.items), 0)
-
-    @property
-    def has_next(self) -> bool:
-        return self.offset + len(self.items) < self.count
-
-
 # Board filter name → the lookup it applies when given.
 FILTER_LOOKUPS = {
     "kind": "kind",
@@ -126,11 +108,11 @@ FILTER_LOOKUPS = {
 
 
 def filtered_items(filters: BoardFilters, *, today: dt.date):
-    """Every visible item that passes the filters, sorted by due date."""
-    return _filtered(RemediationItem.objects.visible(), filters, today=today)
+    """Every visible item that passes the filters, sorted by due date.
 
-
-def _filtered(items, filters: BoardFilters, *, today: dt.date):
+    The board's own SQL (incidents.selectors.board) chooses the same items.
+    """
+    items = RemediationItem.objects.visible()
     lookups = {
         lookup: getattr(filters, name) for name, lookup in FILTER_LOOKUPS.items() if getattr(filters, name)
     }
@@ -139,34 +121,6 @@ def _filtered(items, filters: BoardFilters, *, today: dt.date):
         items = items.overdue(today)
     order = ("-due_date", "-id") if filters.descending else ("due_date", "id")
     return items.order_by(*order)
-
-
-def board_columns(
-    filters: BoardFilters, *, today: dt.date, page: int = 1, size: int = BOARD_COLUMN_SIZE
-) -> list[BoardColumn]:
-    """One column per status with its count and first items; a constant number of queries.
-
-    One grouped query counts every column, then one query per non-empty column
-    fetches its page (at most four), and one more when a page shows items
-    from an alerts review.
-    """
-    counts = dict(
-        filtered_items(filters, today=today).order_by().values_list("status").annotate(count=Count("id"))
-    )
-    # The same rows as filtered_items; a card joins its incident anyway.
-    items = _filtered(RemediationItem.objects.visible_through_incident(), filters, today=today)
-    statuses = [filters.status] if filters.status else RemediationStatus.values
-    offset = (max(page, 1) - 1) * size if filters.status else 0
-    columns = []
-    for status in statuses:
-        column = BoardColumn(
-            status=status, label=RemediationStatus(status).label, count=counts.get(status, 0), offset=offset
-        )
-        if column.count and offset < column.count:
-            column.items = list(items.filter(status=status).for_board()[offset : offset + size])
-        columns.append(column)
-    attach_origins([item for column in columns for item in column.items])
-    return columns
 
 
 # --- Figures --------------------------------------------------------------------

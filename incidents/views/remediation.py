@@ -16,6 +16,7 @@ from incidents.forms_remediation import BoardFilterForm, RemediationItemForm, Re
 from incidents.models import Incident, RemediationItem
 from incidents.models.remediation import ORIGIN_RELATED
 from incidents.selectors import remediation as selectors
+from incidents.selectors.board import BOARD_COLUMN_SIZE, board_columns
 from incidents.services import remediation as services
 from morgue.charts import Series, bar_chart, line_chart
 from oncall.models import Team
@@ -93,7 +94,7 @@ def board(request: HttpRequest) -> HttpResponse:
     filters = form.filters(request.user)
     today = timezone.localdate()
     page = (form.cleaned_data.get("page") if form.is_valid() else None) or 1
-    columns = selectors.board_columns(filters, today=today, page=page)
+    columns = board_columns(filters, today=today, page=page)
     zone = timezone.get_current_timezone()
     since = dt.datetime.combine(_months_ago(today, FIGURE_MONTHS - 1), dt.time.min, tzinfo=zone)
     until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
@@ -107,7 +108,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "total": sum(column.count for column in columns),
         "today": today,
         "page": page,
-        "page_size": selectors.BOARD_COLUMN_SIZE,
+        "page_size": BOARD_COLUMN_SIZE,
         "query": query.urlencode(),
         "teams": Team.objects.order_by("name"),
         "figures": selectors.summarise(months),

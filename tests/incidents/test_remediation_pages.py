@@ -71,8 +71,8 @@ def test_board_filters_overdue_and_kind(browser_client, dana):
 
     response = browser_client.get("/remediations/?overdue=on&kind=dev")
 
-    shown = [item for column in response.context["columns"] for item in column.items]
-    assert shown == [late]
+    shown = [card.pk for column in response.context["columns"] for card in column.items]
+    assert shown == [late.pk]
 
 
 def test_mine_shows_only_the_signed_in_persons_items(browser_client, dana, person):
@@ -81,7 +81,7 @@ def test_mine_shows_only_the_signed_in_persons_items(browser_client, dana, perso
 
     response = browser_client.get("/remediations/?mine=on")
 
-    assert [item for column in response.context["columns"] for item in column.items] == [mine]
+    assert [card.pk for column in response.context["columns"] for card in column.items] == [mine.pk]
 
 
 def test_board_sorts_by_due_date_both_ways(browser_client, dana):
@@ -91,8 +91,8 @@ def test_board_sorts_by_due_date_both_ways(browser_client, dana):
     ascending = browser_client.get("/remediations/?status=open").context["columns"][0].items
     descending = browser_client.get("/remediations/?status=open&sort=-due").context["columns"][0].items
 
-    assert ascending == [sooner, later]
-    assert descending == [later, sooner]
+    assert [card.pk for card in ascending] == [sooner.pk, later.pk]
+    assert [card.pk for card in descending] == [later.pk, sooner.pk]
 
 
 def test_csv_export_follows_the_filters(browser_client, dana):

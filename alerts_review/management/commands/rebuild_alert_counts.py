@@ -1,9 +1,10 @@
 """Recount the monthly report's counts from the alerts themselves."""
 
 from django.core.management.base import BaseCommand
-from django.db import connection, transaction
+from django.db import connection
 
 from alerts_review.models import ALERT_COUNTS, Alert
+from morgue.counters import rebuild_all
 
 
 class Command(BaseCommand):
@@ -13,12 +14,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        with transaction.atomic():
-            # Writers wait, so no alert changes between the recount and the commit.
-            with connection.cursor() as cursor:
-                if connection.vendor == "postgresql":
-                    cursor.execute("LOCK TABLE alerts_review_alert IN SHARE MODE")
-            for counts in ALERT_COUNTS:
-                counts.rebuild(connection)
-            total = Alert.objects.count()
-        self.stdout.write(f"Recounted {total:,} alerts.")
+        rebuild_all(connection, *ALERT_COUNTS)
+        self.stdout.write(f"Recounted {Alert.objects.count():,} alerts.")
