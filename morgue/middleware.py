@@ -1,6 +1,7 @@
 import zoneinfo
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.core.exceptions import BadRequest
 from django.utils import timezone
 
 from .models import Profile
@@ -42,3 +43,31 @@ class TimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+NUMBER_TOO_LARGE = (
+    f"A number in the request is too large to look up: the largest the database stores is {2**63 - 1:,}."
+)
+
+
+class NumberTooLargeMiddleware:
+    """A number past a 64-bit integer is a 400 naming the problem, not a 500.
+
+    SQLite cannot bind such a number at all, and Django's admin hands filter
+    values from the address (`?incident=100000000000000000000`) straight to
+    the database. PostgreSQL compares them as numerics and finds nothing.
+    Morgue's own forms and API bound their numbers before they get this far.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, OverflowError) and "SQLite INTEGER" in str(exception):
+            from .views import bad_request
+
+            return bad_request(request, BadRequest(NUMBER_TOO_LARGE))
+        return None

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "morgue.middleware.LoginRequiredMiddleware",
     "morgue.middleware.TimezoneMiddleware",
+    "morgue.middleware.NumberTooLargeMiddleware",
 ]
 
 ROOT_URLCONF = "morgue.urls"

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import BadRequest
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -75,9 +76,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    # A BadRequest carries a sentence naming the problem; other 400s (a bad
+    # Host header, say) get the plain one.
+    said = exception.args[0] if isinstance(exception, BadRequest) and exception.args else ""
+    detail = said or "The request could not be understood."
     if _wants_json(request):
-        return JsonResponse({"detail": "The request could not be understood."}, status=400)
-    return render(request, "400.html", status=400)
+        return JsonResponse({"detail": detail}, status=400)
+    return render(request, "400.html", {"detail": detail}, status=400)
 
 
 @login_not_required

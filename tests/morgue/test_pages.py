@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 
 
 @pytest.mark.parametrize("path", ["/", "/profile/", "/api/docs/"])
@@ -76,3 +77,19 @@ def test_admin_lists_profiles_for_staff(client, staff):
     response = client.get("/admin/morgue/profile/")
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/incidents/revision/?incident=", "/admin/incidents/remediationitem/?owner="]
+)
+def test_a_number_too_large_for_the_database_is_a_bad_request_not_an_error(client, staff, url):
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    response = client.get(f"{url}{10**20}")
+    # PostgreSQL compares it as a numeric and finds nothing; SQLite cannot bind it.
+    if connection.vendor == "sqlite":
+        assert response.status_code == 400
+        assert "too large to look up" in response.content.decode()
+    else:
+        assert response.status_code == 200
