@@ -30,6 +30,14 @@ def remediation_panel(incident) -> dict:
         "columns": [(kind, RemediationKind(kind).label, columns[kind]) for kind in RemediationKind.values],
         "today": today,
         "default_due": default_due_date(severity=incident.severity, written_on=today),
+        **remediation_choices(),
+    }
+
+
+@register.simple_tag
+def remediation_choices() -> dict:
+    """What the item forms offer: people, teams, kinds, categories, priorities and statuses."""
+    return {
         "usernames": list(
             get_user_model()
             .objects.filter(is_active=True)

@@ -171,6 +171,50 @@ def test_the_reports_decided_list_links_to_the_item_and_shows_its_status(browser
     assert f"#remediation-{decided.pk}" in page and "In progress" in page and SUMMARY in page
 
 
+def test_a_decided_item_is_edited_on_the_report_and_the_page_comes_back(browser_client, decided, nina):
+    report = "/alerts/reports/2026-10/?team=ops"
+    page = browser_client.get(report).content.decode()
+    assert f'action="/remediations/{decided.pk}/edit/"' in page
+    assert f'action="/remediations/{decided.pk}/status/"' in page
+    assert '<option value="nina">' in page  # owners to choose from
+
+    fields = {
+        "title": "Raise the Disk threshold to 90%",
+        "description": "",
+        "kind": "ops",
+        "category": "prevent",
+        "owner": "nina",
+        "team": "ops",
+        "priority": "high",
+        "ticket_url": "https://tracker.example.com/browse/OPS-77",
+        "due_date": "2026-12-15",
+        "next": report,
+    }
+    response = browser_client.post(f"/remediations/{decided.pk}/edit/", fields)
+
+    assert response.status_code == 302 and response.url == report
+    decided.refresh_from_db()
+    assert decided.title == "Raise the Disk threshold to 90%"
+    assert (decided.owner, decided.priority) == (nina, "high")
+    assert decided.due_date == dt.date(2026, 12, 15)
+    page = browser_client.get(report).content.decode()
+    assert 'value="Raise the Disk threshold to 90%"' in page and "due 15 Dec 2026" in page
+
+
+def test_a_refused_edit_on_the_report_says_why_and_changes_nothing(browser_client, decided):
+    report = "/alerts/reports/2026-10/?team=ops"
+    response = browser_client.post(
+        f"/remediations/{decided.pk}/edit/",
+        {"title": "Renamed", "kind": "ops", "category": "prevent", "owner": "nobody-here", "next": report},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == report
+    assert "nobody-here" in response.content.decode()
+    decided.refresh_from_db()
+    assert decided.title != "Renamed"
+
+
 def test_the_board_shows_items_with_and_without_an_incident(
     browser_client, both, django_assert_max_num_queries
 ):
