@@ -1,12 +1,37 @@
 import datetime as dt
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.functions import TruncDate
 
 from morgue.stats import median
 
 from ..models import Deploy, DeployLink, Incident
+
+# Each next value is the least one greater than the last, read from the index
+# that starts with the column (the unique report key for stack, the
+# environment-and-time index for environment): a few index probes per
+# distinct value, where SELECT DISTINCT reads every deploy ever reported.
+_DISTINCT_SQL = """
+WITH RECURSIVE found (value) AS (
+    SELECT MIN({column}) FROM {table}
+    UNION ALL
+    SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > found.value) FROM found
+    WHERE found.value IS NOT NULL
+)
+SELECT value FROM found WHERE value IS NOT NULL
+"""
+
+
+def deploy_filter_choices() -> tuple[list[str], list[str]]:
+    """Every stack and every environment ever deployed, sorted, for the deploy log's filters."""
+    chosen = []
+    with connection.cursor() as cursor:
+        for column in ("stack", "environment"):
+            cursor.execute(_DISTINCT_SQL.format(column=column, table=Deploy._meta.db_table))
+            chosen.append([value for (value,) in cursor.fetchall()])
+    return chosen[0], chosen[1]
 
 
 def suggestion_window_minutes() -> int:

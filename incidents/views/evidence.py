@@ -37,9 +37,7 @@ class DeployLogForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        distinct = Deploy.objects.order_by()
-        stacks = sorted(set(distinct.values_list("stack", flat=True).distinct()))
-        environments = sorted(set(distinct.values_list("environment", flat=True).distinct()))
+        stacks, environments = selectors.deploy_filter_choices()
         self.fields["stack"].choices = [("", "any stack"), *((name, name) for name in stacks)]
         self.fields["environment"].choices = [
             ("", "any environment"),

@@ -214,3 +214,23 @@ def test_incidents_can_be_annotated_as_deploy_related():
     link_deploy(incident=related, deploy=DeployFactory())
     flags = dict(with_deploy_related(Incident.objects.all()).values_list("pk", "deploy_related"))
     assert flags == {related.pk: True, unrelated.pk: False}
+
+
+def test_the_deploy_log_offers_every_stack_and_environment_once_in_order(browser_client):
+    from incidents.selectors.deploy import deploy_filter_choices
+
+    for stack, environment in [("web", "production"), ("search", "qa"), ("web", "qa"), ("api", "staging")]:
+        for minute in range(3):
+            started = IMPACT + dt.timedelta(minutes=minute)
+            DeployFactory(stack=stack, environment=environment, started_at=started)
+
+    assert deploy_filter_choices() == (["api", "search", "web"], ["production", "qa", "staging"])
+    html = browser_client.get("/deploys/").content.decode()
+    assert '<option value="search">search</option>' in html
+    assert '<option value="staging">staging</option>' in html
+
+
+def test_the_deploy_log_filters_are_empty_without_deploys(db):
+    from incidents.selectors.deploy import deploy_filter_choices
+
+    assert deploy_filter_choices() == ([], [])
