@@ -84,7 +84,12 @@ def test_link_the_deploy_add_a_graph_and_import_the_war_room_log(page, live_serv
     figure = page.locator(f"#graph-{snapshot.pk}")
     expect(figure).to_contain_text("Captured")
     expect(figure.get_by_role("link", name="Live graph")).to_be_visible()
-    assert figure.locator("img").evaluate("image => image.complete && image.naturalWidth > 0")
+    # The stored image loads lazily: scrolled to, it must arrive and decode.
+    image = figure.locator("img")
+    image.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "image => image.complete && image.naturalWidth > 0", arg=image.element_handle(), timeout=10_000
+    )
 
     # A war-room log: preview first, then import.
     page.fill("#chatlog-text", sample("irc-warroom.log"))
