@@ -16,13 +16,31 @@ both databases (`COALESCE({row}.team_id, 0)`, `{row}.fired_quarter / 96`).
 Keys must never be NULL (use 0 for "none"): a unique constraint on the keys
 is what the upsert targets, and NULLs would not collide.
 
+PostgreSQL's TRUNCATE empties the counts with the rows. SQLite fires delete
+triggers for rows that `INSERT OR REPLACE` removes only with
+`recursive_triggers` on, which Morgue's settings turn on.
+
 A migration installs the triggers. SQLite rebuilds a table to alter one of
 its columns, which drops the table's triggers; `keep_after_migrate`, called
 by the apps that keep counts, has post_migrate put them back and recount, so
-a later migration cannot silently stop the counting.
+a later migration cannot silently stop the counting. post_migrate also runs
+after `flush`, and recounts counts that drifted (see `Counts.drifted`).
+
+What a later change must keep in mind:
+- A migration that alters a counts table on SQLite must uninstall the
+  triggers first and install them after (`install_operation` run in
+  reverse, then forward): while SQLite rebuilds the table, triggers that
+  write to it break every write to the source.
+- Changing a `Counts` definition needs a migration that uninstalls and
+  installs it again: `ensure` checks that the triggers exist, not what they say.
+- `dumpdata` of the whole project includes the counts tables, and loading
+  them on top of rows the triggers already counted collides: dump with
+  `--exclude` for each counts model (the README names them).
 """
 
 from dataclasses import dataclass
+
+ROW_EVENTS = ("insert", "update", "delete")
 
 
 @dataclass(frozen=True)
@@ -105,15 +123,29 @@ class Counts:
             f"REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {self.name}_count()"
             for event, transition in tables.items()
         ]
-        return [function, *triggers]
+        # TRUNCATE fires no row or transition-table triggers: the counts go with the rows.
+        emptied = f"""
+            CREATE OR REPLACE FUNCTION {self.name}_emptied() RETURNS trigger LANGUAGE plpgsql AS $body$
+            BEGIN
+                DELETE FROM {self.table};
+                RETURN NULL;
+            END
+            $body$
+        """
+        truncate = (
+            f"CREATE TRIGGER {self.name}_truncate AFTER TRUNCATE ON {self.source} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {self.name}_emptied()"
+        )
+        return [function, *triggers, emptied, truncate]
 
     def postgresql_uninstall(self) -> list[str]:
         return [
             *(
                 f"DROP TRIGGER IF EXISTS {self.name}_{event} ON {self.source}"
-                for event in ("insert", "update", "delete")
+                for event in (*ROW_EVENTS, "truncate")
             ),
             f"DROP FUNCTION IF EXISTS {self.name}_count()",
+            f"DROP FUNCTION IF EXISTS {self.name}_emptied()",
         ]
 
     def _sqlite_upsert(self, row: str, sign: str = "") -> str:
@@ -136,7 +168,7 @@ class Counts:
         ]
 
     def sqlite_uninstall(self) -> list[str]:
-        return [f"DROP TRIGGER IF EXISTS {self.name}_{event}" for event in ("insert", "update", "delete")]
+        return [f"DROP TRIGGER IF EXISTS {self.name}_{event}" for event in ROW_EVENTS]
 
     def install(self, connection) -> None:
         """Create the triggers and count what the source table already holds."""
@@ -150,8 +182,9 @@ class Counts:
         self._execute(connection, statements)
 
     def installed(self, connection) -> bool:
-        """Whether all three triggers exist (SQLite drops them when a migration remakes the table)."""
-        names = [f"{self.name}_{event}" for event in ("insert", "update", "delete")]
+        """Whether every trigger exists (SQLite drops them when a migration remakes the table)."""
+        events = (*ROW_EVENTS, "truncate") if connection.vendor == "postgresql" else ROW_EVENTS
+        names = [f"{self.name}_{event}" for event in events]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s)", [names])
@@ -162,13 +195,40 @@ class Counts:
                 )
             return cursor.fetchone()[0] == len(names)
 
+    def drifted(self, connection) -> bool:
+        """Whether the counts visibly disagree with the rows: a negative count, or a total that is off.
+
+        Cheap enough to ask after every migrate and flush. SQLite's flush
+        empties tables one by one in no fixed order; when it empties the
+        counts before the rows, the rows' delete triggers leave negative counts.
+        """
+        measures = list(self.measures)
+        negative = " OR ".join(f"{column} < 0" for column in measures)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {self.table} WHERE {negative} LIMIT 1")
+            if cursor.fetchone():
+                return True
+            # A measure of 1 per row sums to the number of rows.
+            for column, expression in self.measures.items():
+                if expression.strip() == "1":
+                    cursor.execute(
+                        f"SELECT (SELECT COALESCE(SUM({column}), 0) FROM {self.table}), "
+                        f"(SELECT COUNT(*) FROM {self.source})"
+                    )
+                    kept, counted = cursor.fetchone()
+                    return kept != counted
+        return False
+
     def ensure(self, connection) -> bool:
-        """Install the triggers and recount when any is missing; True when it had to."""
-        if self.installed(connection):
-            return False
-        self.uninstall(connection)
-        self.install(connection)
-        return True
+        """Install missing triggers and recount, or recount counts that drifted; True when it had to."""
+        if not self.installed(connection):
+            self.uninstall(connection)
+            self.install(connection)
+            return True
+        if self.drifted(connection):
+            self.rebuild(connection)
+            return True
+        return False
 
     def rebuild(self, connection) -> None:
         self._execute(connection, self.rebuild_sql())

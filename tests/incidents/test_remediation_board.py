@@ -274,3 +274,44 @@ def test_an_id_too_large_for_the_database_matches_nothing(browser_client):
     assert response.status_code == 200
     assert [column.count for column in response.context["columns"]] == [0, 0, 0, 0]
     assert board_columns(BoardFilters(severity=10**20), today=TODAY)[0].count == 0
+
+
+def test_counts_that_drifted_are_recounted_after_migrate_or_flush():
+    # SQLite's flush may empty the counts before the items; deleting the items then leaves negatives.
+    RemediationItemFactory.create_batch(3)
+    RemediationCount.objects.all().delete()
+    RemediationDueCount.objects.all().delete()
+    RemediationItem.objects.all().delete()
+    assert RemediationCount.objects.filter(total__lt=0).exists()
+    assert REMEDIATION_COUNTS.drifted(connection) and REMEDIATION_DUE_COUNTS.drifted(connection)
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    assert kept() == (set(), set())
+    assert not REMEDIATION_COUNTS.drifted(connection)
+    RemediationItemFactory()
+    assert sum(column.count for column in board_columns(BoardFilters(), today=TODAY)) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="INSERT OR REPLACE is SQLite's")
+def test_rows_that_insert_or_replace_removes_are_counted_out():
+    item = RemediationItemFactory(kind="dev")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT OR REPLACE INTO incidents_remediationitem SELECT * FROM incidents_remediationitem "
+            "WHERE id = %s",
+            [item.pk],
+        )
+        cursor.execute("UPDATE incidents_remediationitem SET kind = 'ops' WHERE id = %s", [item.pk])
+    assert column_counts(BoardFilters(), today=TODAY) == {"open": 1}
+    assert kept() == recounted()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE fires its own trigger on PostgreSQL")
+@pytest.mark.django_db(transaction=True)  # committed rows: no foreign-key checks pending
+def test_truncating_the_items_empties_their_counts():
+    RemediationItemFactory.create_batch(2)
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE incidents_remediationitem CASCADE")
+    assert kept() == (set(), set())
+    assert column_counts(BoardFilters(), today=TODAY) == {}
