@@ -62,7 +62,9 @@ class BoardFilterForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1)
 
     def filters(self, user) -> BoardFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        """The filters that were given and valid; a refused one is left out (the page names it)."""
+        self.is_valid()
+        data = self.cleaned_data
         return BoardFilters(
             kind=data.get("kind") or "",
             status=data.get("status") or "",
@@ -74,3 +76,11 @@ class BoardFilterForm(forms.Form):
             incident=data.get("incident"),
             descending=data.get("sort") == "-due",
         )
+
+    def refusals(self) -> list[str]:
+        """A sentence per refused filter, naming it: "Severity: Select a valid choice…"."""
+        return [
+            f"{self.fields[name].label or name.capitalize()}: {error}" if name in self.fields else error
+            for name, errors in self.errors.items()
+            for error in errors
+        ]

@@ -93,7 +93,7 @@ def board(request: HttpRequest) -> HttpResponse:
     form = BoardFilterForm(request.GET)
     filters = form.filters(request.user)
     today = timezone.localdate()
-    page = (form.cleaned_data.get("page") if form.is_valid() else None) or 1
+    page = form.cleaned_data.get("page") or 1
     columns = board_columns(filters, today=today, page=page)
     zone = timezone.get_current_timezone()
     since = dt.datetime.combine(_months_ago(today, FIGURE_MONTHS - 1), dt.time.min, tzinfo=zone)
@@ -115,8 +115,11 @@ def board(request: HttpRequest) -> HttpResponse:
         "charts": figure_charts(months, first=since.date()),
         "months": months,
         "since": since.date(),
+        "refusals": form.refusals(),
     }
-    return render(request, "incidents/remediation_board.html", context)
+    # A refused filter is named on the page, which shows the others applied.
+    status = 400 if form.errors else 200
+    return render(request, "incidents/remediation_board.html", context, status=status)
 
 
 class _Echo:
@@ -145,10 +148,15 @@ def _csv_row(item: RemediationItem, today: dt.date) -> list:
 
 
 @require_GET
-def board_csv(request: HttpRequest) -> StreamingHttpResponse:
+def board_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = BoardFilterForm(request.GET)
     today = timezone.localdate()
-    items = selectors.filtered_items(form.filters(request.user), today=today).with_people()
+    filters = form.filters(request.user)
+    if form.errors:
+        # An export must hold what was asked for, not everything.
+        refused = " ".join(form.refusals())
+        return HttpResponse(f"The export was refused. {refused}\n", status=400, content_type="text/plain")
+    items = selectors.filtered_items(filters, today=today).with_people()
     writer = csv.writer(_Echo())
 
     def rows():

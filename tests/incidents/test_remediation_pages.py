@@ -251,3 +251,27 @@ def test_panel_says_which_items_keep_the_incident_open(browser_client, dana):
 
     assert "cannot be closed until 1 item is done" in html
     assert "Runbook for failover</a>." in html
+
+
+def test_a_refused_filter_is_named_and_the_others_still_apply(browser_client, dana):
+    RemediationItemFactory(owner=dana, kind="dev")
+    RemediationItemFactory(owner=dana, kind="ops")
+
+    response = browser_client.get("/remediations/?kind=dev&severity=9")
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Severity: Select a valid choice. 9 is not one of the available choices." in html
+    assert sum(column.count for column in response.context["columns"]) == 1  # kind=dev still applies
+
+
+def test_an_export_with_a_refused_filter_is_refused_not_everything(browser_client, dana):
+    RemediationItemFactory(owner=dana, kind="dev")
+
+    response = browser_client.get("/remediations/export.csv?kind=dev&status=bogus")
+
+    assert response.status_code == 400
+    assert (
+        "Status: Select a valid choice. bogus is not one of the available choices."
+        in response.content.decode()
+    )
