@@ -21,6 +21,7 @@ from incidents.models import (
     RemediationStatus,
 )
 from incidents.selectors import remediation as selectors
+from incidents.selectors.board import column_counts
 from incidents.selectors.incident import blameless_phrases, people_names
 from incidents.services import remediation as services
 from morgue.markdown import render_markdown
@@ -226,9 +227,16 @@ class RemediationItemViewSet(
     def get_queryset(self):
         if self.action != "list":
             return RemediationItem.objects.visible().with_people()
+        return selectors.filtered_items(self._filters(), today=timezone.localdate()).with_people()
+
+    def count_for_list(self) -> int:
+        """The list's length for the paginator (morgue.rest.Pagination): the board's column counts."""
+        return sum(column_counts(self._filters(), today=timezone.localdate()).values())
+
+    def _filters(self) -> selectors.BoardFilters:
         query = RemediationQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return selectors.filtered_items(query.filters(), today=timezone.localdate()).with_people()
+        return query.filters()
 
     @extend_schema(parameters=[RemediationQuerySerializer])
     def list(self, request, *args, **kwargs):
