@@ -74,6 +74,11 @@ class Profile(models.Model):
         return self.calendar_token
 
 
+def name_from_columns(username: str, first_name: str, last_name: str, profile_name: str | None) -> str:
+    """Profile.name from columns a raw query read: the display name, else the full name, else the username."""
+    return profile_name or f"{first_name} {last_name}".strip() or username
+
+
 def display_name(user) -> str:
     """A person's name for display, without a query when the profile is loaded."""
     try:

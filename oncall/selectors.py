@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from morgue.models import Profile
+from morgue.models import Profile, name_from_columns
 
 from . import shifts as shift_rules
 from .models import LONGEST_SHIFT, Level, PageStep, Rotation, Shift, Team
@@ -100,10 +100,6 @@ def _instant(value) -> dt.datetime | None:
     return value.astimezone(dt.UTC)
 
 
-def _name(username, first, last, display) -> str:
-    return display or f"{first} {last}".strip() or username
-
-
 def on_call_now(*, at: dt.datetime | None = None, team: Team | None = None) -> list[OnCallRow]:
     """Who holds each level of each rotation at an instant, and who is next: one query."""
     at = at or timezone.now()
@@ -142,8 +138,8 @@ def on_call_now(*, at: dt.datetime | None = None, team: Team | None = None) -> l
                 next_shift_start=_instant(record[16]),
                 team_name=team_name,
                 rotation_name=rotation_name,
-                user_name=_name(*record[5:9]),
-                next_user_name=_name(*record[12:16]) if next_username else None,
+                user_name=name_from_columns(*record[5:9]),
+                next_user_name=name_from_columns(*record[12:16]) if next_username else None,
             )
         )
     # Sorted here rather than in SQL: a simpler plan for the database.

@@ -1,6 +1,7 @@
 """Remediation items over REST: per incident, across incidents, and their figures."""
 
 import datetime as dt
+from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
@@ -227,13 +228,15 @@ class RemediationItemViewSet(
     def get_queryset(self):
         if self.action != "list":
             return RemediationItem.objects.visible().with_people()
-        return selectors.filtered_items(self._filters(), today=timezone.localdate()).with_people()
+        return selectors.filtered_items(self._filters, today=timezone.localdate()).with_people()
 
     def count_for_list(self) -> int:
         """The list's length for the paginator (morgue.rest.Pagination): the board's column counts."""
-        return sum(column_counts(self._filters(), today=timezone.localdate()).values())
+        return sum(column_counts(self._filters, today=timezone.localdate()).values())
 
+    @cached_property
     def _filters(self) -> selectors.BoardFilters:
+        """The list's filters, read once for the rows and the count."""
         query = RemediationQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return query.filters()

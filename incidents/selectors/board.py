@@ -36,7 +36,7 @@ from incidents.models import (
 )
 from incidents.models.remediation import UNFINISHED, item_url, review_title, ticket_key
 from incidents.selectors.remediation import BoardFilters
-from morgue.models import Profile
+from morgue.models import Profile, name_from_columns
 from oncall.models import Team
 
 BOARD_COLUMN_SIZE = 25
@@ -57,13 +57,11 @@ class BoardCard:
     kind: str
     category: str
     status: str
-    priority: str
     ticket_url: str
     due_date: dt.date
     overdue: bool
     incident_title: str
     severity: int | None
-    owner_username: str
     owner_name: str
     team_name: str
     review: object = None  # the alerts review an item without an incident came from
@@ -245,7 +243,7 @@ def _cards(
     where = _conditions(filters, today=today).add("incident.deleted_at IS NULL")
     order = "item.due_date DESC, item.id DESC" if filters.descending else "item.due_date, item.id"
     columns = (
-        "item.id, item.incident_id, item.title, item.kind, item.category, item.status, item.priority, "
+        "item.id, item.incident_id, item.title, item.kind, item.category, item.status, "
         "item.ticket_url, item.due_date, item.owner_id, item.team_id, "
         "incident.title AS incident_title, incident.severity"
     )
@@ -260,7 +258,7 @@ def _cards(
         scan_params += [*where.params, status, size, offset]
     sql = (
         "SELECT page.id, page.incident_id, page.title, page.kind, page.category, page.status, "
-        "page.priority, page.ticket_url, page.due_date, page.incident_title, page.severity, "
+        "page.ticket_url, page.due_date, page.incident_title, page.severity, "
         "person.username, person.first_name, person.last_name, profile.display_name, team.name "
         f"FROM ({' UNION ALL '.join(scans)}) AS page "
         f"JOIN {tables['people']} AS person ON person.id = page.owner_id "
@@ -272,11 +270,10 @@ def _cards(
         rows = cursor.fetchall()
     cards: dict[str, list[BoardCard]] = {status: [] for status, _ in pages}
     for row in rows:
-        (pk, incident_id, title, kind, category, status, priority, ticket, due, *people) = row
+        (pk, incident_id, title, kind, category, status, ticket, due, *people) = row
         incident_title, severity, username, first_name, last_name, display_name, team_name = people
         # SQLite hands back dates as text; PostgreSQL as dates.
         due = dt.date.fromisoformat(due) if isinstance(due, str) else due
-        full_name = f"{first_name} {last_name}".strip()
         cards[status].append(
             BoardCard(
                 pk=pk,
@@ -285,14 +282,12 @@ def _cards(
                 kind=kind,
                 category=category,
                 status=status,
-                priority=priority,
                 ticket_url=ticket,
                 due_date=due,
                 overdue=status in UNFINISHED and due < today,
                 incident_title=incident_title or "",
                 severity=severity,
-                owner_username=username,
-                owner_name=display_name or full_name or username,
+                owner_name=name_from_columns(username, first_name, last_name, display_name),
                 team_name=team_name or "",
             )
         )
