@@ -7,7 +7,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oncall.models import Team
+from morgue.models import Team
 
 from . import selectors, services
 from .models import Alert, AlertSource, SourceKind

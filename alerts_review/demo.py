@@ -12,7 +12,8 @@ import random
 
 from django.utils import timezone
 
-from oncall.models import Shift, Team
+from morgue.models import Team
+from oncall.models import Shift
 
 from .models import Alert, AlertReview, AlertSource, Category, SourceKind
 from .services import OnCallLookup, act_on_recommendation

@@ -31,7 +31,7 @@ class AlertSource(models.Model):
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, choices=SourceKind.choices)
     team = models.ForeignKey(
-        "oncall.Team",
+        "morgue.Team",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -98,7 +98,7 @@ class RoutingRule(models.Model):
     check_pattern = models.CharField(
         max_length=200, help_text="Shell-style pattern on the check name, e.g. Disk* or *Checkout*."
     )
-    team = models.ForeignKey("oncall.Team", on_delete=models.CASCADE, related_name="alert_routing_rules")
+    team = models.ForeignKey("morgue.Team", on_delete=models.CASCADE, related_name="alert_routing_rules")
     position = models.PositiveSmallIntegerField(default=0, help_text="Lower positions are tried first.")
 
     class Meta:
@@ -164,7 +164,7 @@ class Alert(models.Model):
     fired_quarter = QuarterHourField(source="fired_at")
     resolved_at = models.DateTimeField(null=True, blank=True)
     team = models.ForeignKey(
-        "oncall.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+        "morgue.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
     paged = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -220,7 +220,7 @@ class Alert(models.Model):
 class AlertReview(models.Model):
     """The record of one team's monthly alerts review: notes and what was decided."""
 
-    team = models.ForeignKey("oncall.Team", on_delete=models.CASCADE, related_name="alert_reviews")
+    team = models.ForeignKey("morgue.Team", on_delete=models.CASCADE, related_name="alert_reviews")
     month = models.DateField(help_text="The first day of the month reviewed.")
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -275,7 +275,7 @@ class ReviewAction(models.Model):
 class ReportDelivery(models.Model):
     """Claims the monthly email of one team's report, so beat firing twice sends it once."""
 
-    team = models.ForeignKey("oncall.Team", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("morgue.Team", on_delete=models.CASCADE, related_name="+")
     month = models.DateField()
     recipients = models.PositiveIntegerField(default=0)
     sent_at = models.DateTimeField(auto_now_add=True)

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet, Sum
 
-from morgue.timezones import is_time_zone
+from morgue.models import Team
+from morgue.timezones import UnknownTimeZone, check_time_zone
 from morgue.validators import EARLIEST_YEAR, LATEST_YEAR
-from oncall.models import Shift, Team
+from oncall.models import Shift
 
 from .exceptions import BadMonth
 from .models import (
@@ -138,9 +139,10 @@ def parse_month(value: str | None) -> dt.date:
 def parse_zone(value: str | None) -> ZoneInfo:
     if not value:
         return ZoneInfo("UTC")
-    if not is_time_zone(value):
-        raise BadMonth(f"{value} is not a known IANA time zone (for example Europe/London).", field="tz")
-    return ZoneInfo(value)
+    try:
+        return check_time_zone(value)
+    except UnknownTimeZone as error:
+        raise BadMonth(str(error), field="tz") from error
 
 
 def previous_month(month: dt.date) -> dt.date:

@@ -16,8 +16,8 @@ from django.utils import timezone
 from incidents.models import RemediationCategory
 from incidents.services.remediation import create_item as create_remediation_item
 from morgue.exceptions import Conflict, NotAllowed
-from morgue.models import Profile
-from oncall.models import Level, Shift, Team
+from morgue.models import Profile, Team
+from oncall.models import Level, Shift
 
 from .exceptions import SourceTokenInvalid, UnknownCategory, WrongReceiver
 from .models import (

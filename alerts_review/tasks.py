@@ -5,7 +5,7 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
-from oncall.models import Team
+from morgue.models import Team
 
 from . import services
 from .selectors import previous_month

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from morgue import charts
 from morgue.exceptions import MorgueError
-from oncall.models import Shift, Team
+from morgue.models import Team
+from oncall.models import Shift
 
 from . import selectors, services
 from .exceptions import BadMonth

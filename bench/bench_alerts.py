@@ -48,7 +48,7 @@ def run() -> list[Result | Rate]:
         from django.contrib.auth import get_user_model
 
         from alerts_review.models import Category
-        from oncall.models import Team
+        from morgue.models import Team
 
         team = Team.objects.create(name="Bench", slug="bench")
         people = [get_user_model().objects.create_user(f"bench{n}") for n in range(PEOPLE)]

@@ -26,8 +26,9 @@ YEARS = 5
 def _load(connection):
     from django.contrib.auth import get_user_model
 
+    from morgue.models import Team
     from oncall import services
-    from oncall.models import Shift, Team
+    from oncall.models import Shift
 
     User = get_user_model()
     users = User.objects.bulk_create([User(username=f"person{index}") for index in range(300)])

@@ -64,8 +64,7 @@ LIMIT %s
 
 def _load() -> None:
     from incidents.models import Incident
-    from morgue.models import Profile
-    from oncall.models import Team
+    from morgue.models import Profile, Team
 
     User = get_user_model()
     users = User.objects.bulk_create(

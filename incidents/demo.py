@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from incidents.models import EventKind, Impact, Incident, ProblemType, ReviewMeeting, Status, TimelineEvent
 from incidents.services.incident import create_incident, refresh_search_vector
-from morgue.models import Profile
-from oncall.models import Team
+from morgue.models import Profile, Team
 
 # (title, affected service, team slug, tags)
 SCENARIOS = [

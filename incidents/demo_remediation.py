@@ -21,7 +21,7 @@ from incidents.models import (
 )
 from incidents.models.remediation import UNFINISHED
 from incidents.services.remediation import default_due_date
-from oncall.models import Team
+from morgue.models import Team
 
 TITLES = {
     RemediationKind.DEV: [

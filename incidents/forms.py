@@ -18,9 +18,8 @@ from incidents.models import (
     Status,
 )
 from incidents.models.incident import severity_choices
-from morgue.models import display_name
+from morgue.models import Team, display_name
 from morgue.validators import validate_plausible_instant
-from oncall.models import Team
 
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 MAX_SECTION_CHARS = 100_000

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from incidents.models import RemediationCategory, RemediationKind, RemediationPriority, RemediationStatus
 from incidents.selectors.remediation import BoardFilters
-from oncall.models import Team
+from morgue.models import Team
 
 
 def _blank(choices) -> list[tuple[str, str]]:

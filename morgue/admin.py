@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from .models import Profile
+from .models import Profile, Team
 
 
 class ProfileInline(admin.StackedInline):
@@ -27,6 +27,15 @@ class ProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "display_name", "user__email"]
     readonly_fields = ["calendar_token"]
     list_select_related = ["user"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "pageable", "email", "fallback_team"]
+    list_filter = ["pageable"]
+    search_fields = ["name", "slug", "email"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["members"]
 
 
 admin.site.site_header = "Morgue administration"

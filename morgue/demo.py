@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 
-from oncall.models import Team
+from morgue.models import Team
 
 from .models import Profile
 from .services import create_person

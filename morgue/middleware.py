@@ -1,5 +1,3 @@
-import zoneinfo
-
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.core.exceptions import BadRequest
 from django.utils import timezone
@@ -33,10 +31,8 @@ class TimezoneMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(Profile.objects.for_user(user).time_zone))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
+            # The stored name was validated; a zone tzdata no longer has falls back to UTC.
+            timezone.activate(Profile.objects.for_user(user).zone)
         else:
             timezone.deactivate()
         try:
@@ -67,7 +63,7 @@ class NumberTooLargeMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, OverflowError) and "SQLite INTEGER" in str(exception):
-            from .views import bad_request
+            from .errors import bad_request
 
             return bad_request(request, BadRequest(NUMBER_TOO_LARGE))
         return None

@@ -11,13 +11,32 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import MorgueError
 from .paging import CountedPaginator
+from .timezones import UnknownTimeZone, check_time_zone
+
+
+class TimeZoneField(serializers.CharField):
+    """An IANA zone name, checked by the one time-zone rule (morgue.timezones)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("help_text", "an IANA time zone such as Europe/London")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> str:
+        name = super().to_internal_value(data)
+        if name:
+            try:
+                check_time_zone(name)
+            except UnknownTimeZone as error:
+                raise serializers.ValidationError(str(error), code="invalid_time_zone") from error
+        return name
 
 
 class Pagination(PageNumberPagination):

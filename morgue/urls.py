@@ -8,7 +8,8 @@ import alerts_review.urls
 import incidents.urls
 import oncall.urls
 
-from . import api, views
+from . import health
+from .site import api, views
 
 router = SimpleRouter()
 router.register("people", api.PersonViewSet, basename="person")
@@ -23,7 +24,7 @@ api_urlpatterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("profile/", views.profile, name="profile"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -37,7 +38,7 @@ urlpatterns = [
     path("", include(alerts_review.urls)),
 ]
 
-handler400 = "morgue.views.bad_request"
-handler403 = "morgue.views.permission_denied"
-handler404 = "morgue.views.not_found"
-handler500 = "morgue.views.server_error"
+handler400 = "morgue.errors.bad_request"
+handler403 = "morgue.errors.permission_denied"
+handler404 = "morgue.errors.not_found"
+handler500 = "morgue.errors.server_error"

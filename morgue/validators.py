@@ -2,16 +2,14 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 
-from .timezones import is_time_zone
+from .timezones import UnknownTimeZone, check_time_zone
 
 
 def validate_time_zone(value: str) -> None:
-    if not is_time_zone(value):
-        raise ValidationError(
-            "%(value)s is not a known IANA time zone (for example Europe/London).",
-            params={"value": value},
-            code="invalid_time_zone",
-        )
+    try:
+        check_time_zone(value)
+    except UnknownTimeZone as error:
+        raise ValidationError(str(error), code="invalid_time_zone") from error
 
 
 # Incidents, deploys and timeline events are records of real events; a year

@@ -1,15 +1,6 @@
 from django.contrib import admin
 
-from .models import Override, Page, PageStep, Rotation, RotationMember, Shift, Swap, Team
-
-
-@admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "pageable", "email", "fallback_team"]
-    list_filter = ["pageable"]
-    search_fields = ["name", "slug", "email"]
-    prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["members"]
+from .models import Override, Page, PageStep, Rotation, RotationMember, Shift, Swap
 
 
 class RotationMemberInline(admin.TabularInline):

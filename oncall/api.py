@@ -14,12 +14,13 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from morgue.timezones import is_time_zone
+from morgue.models import Team
+from morgue.rest import TimeZoneField
 from morgue.validators import EARLIEST_YEAR, LATEST_YEAR, validate_plausible_instant
 
 from . import selectors, services
 from . import shifts as shift_rules
-from .models import Level, Override, Page, PageStep, Rotation, Shift, Swap, Team
+from .models import Level, Override, Page, PageStep, Rotation, Shift, Swap
 
 User = get_user_model()
 
@@ -153,6 +154,7 @@ class RotationMemberSerializer(serializers.Serializer):
 
 class RotationSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    time_zone = TimeZoneField(required=False, default="UTC")
     handoff_time = serializers.CharField(default="10:00")
     levels = serializers.ListField(child=serializers.CharField(), default=["L1", "L2"])
     members = RotationMemberSerializer(many=True, required=False)
@@ -196,13 +198,6 @@ class RotationSerializer(serializers.ModelSerializer):
                 for member in rotation.members.all()
             ],
         }
-
-    def validate_time_zone(self, value: str) -> str:
-        if not is_time_zone(value):
-            raise serializers.ValidationError(
-                f"{value} is not a known IANA time zone (for example Europe/London)."
-            )
-        return value
 
     def validate_handoff_time(self, value: str) -> dt.time:
         match = HHMM.match(value)

@@ -6,8 +6,10 @@ import random
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from morgue.models import Team
+
 from . import services
-from .models import Level, Page, Rotation, Shift, Team
+from .models import Level, Page, Rotation, Shift
 
 # (team slug, rotation name, slug, time zone, length in days, levels L1/L2?, members by username)
 ROTATIONS = [

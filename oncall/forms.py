@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from morgue.models import Team
 from morgue.validators import validate_plausible_instant
 
-from .models import Level, Team
+from .models import Level
 
 
 class PageForm(forms.Form):

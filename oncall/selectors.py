@@ -10,10 +10,10 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from morgue.models import Profile, name_from_columns
+from morgue.models import Profile, Team, name_from_columns
 
 from . import shifts as shift_rules
-from .models import LONGEST_SHIFT, Level, PageStep, Rotation, Shift, Team
+from .models import LONGEST_SHIFT, Level, PageStep, Rotation, Shift
 
 
 def person_on_call(*, team: Team, at: dt.datetime, level: str = Level.L1):

@@ -12,12 +12,12 @@ from django.views.decorators.http import require_GET
 
 from morgue.charts import Series, bar_chart
 from morgue.exceptions import MorgueError
-from morgue.models import Profile
+from morgue.models import Profile, Team
 from morgue.validators import is_plausible
 
 from . import feeds, selectors, services
 from .forms import OverrideForm, PageForm, SwapForm
-from .models import Page, Rotation, Shift, Swap, SwapStatus, Team
+from .models import Page, Rotation, Shift, Swap, SwapStatus
 
 
 def now(request: HttpRequest) -> HttpResponse:

@@ -3,8 +3,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from morgue.models import Profile
-from oncall.models import Team
+from morgue.models import Profile, Team
 
 
 class UserFactory(factory.django.DjangoModelFactory):

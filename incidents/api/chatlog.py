@@ -5,7 +5,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from morgue.timezones import is_time_zone, zone
+from morgue.rest import TimeZoneField
+from morgue.timezones import zone
 
 from ..services.chatlog import ChatImport, import_chat_log
 from .deploy import visible_incident
@@ -19,14 +20,12 @@ class ChatLogWriteSerializer(serializers.Serializer):
         required=False, default=None, help_text="a Slack export JSON for one channel"
     )
     dry_run = serializers.BooleanField(required=False, default=False)
-    time_zone = serializers.CharField(
-        required=False, default="", help_text="IANA zone the log's times are in; default: yours"
+    time_zone = TimeZoneField(
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="IANA zone the log's times are in; default: yours",
     )
-
-    def validate_time_zone(self, name: str) -> str:
-        if name and not is_time_zone(name):
-            raise serializers.ValidationError(f"{name} is not a known time zone.")
-        return name
 
     def validate(self, data):
         upload = data.pop("file")

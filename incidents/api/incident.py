@@ -16,8 +16,8 @@ from incidents.selectors import incident as selectors
 from incidents.services import incident as services
 from incidents.services.review import invitation_ics
 from morgue.markdown import render_markdown
+from morgue.models import Team
 from morgue.validators import validate_plausible_instant
-from oncall.models import Team
 
 # A postmortem section larger than this is refused with 400 (whole request
 # bodies over DATA_UPLOAD_MAX_MEMORY_SIZE, 2 MB, get 413 before this).

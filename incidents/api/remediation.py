@@ -26,7 +26,7 @@ from incidents.selectors.board import column_counts
 from incidents.selectors.incident import blameless_phrases, people_names
 from incidents.services import remediation as services
 from morgue.markdown import render_markdown
-from oncall.models import Team
+from morgue.models import Team
 
 
 def _choice(choices, noun: str) -> serializers.ChoiceField:

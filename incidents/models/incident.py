@@ -183,7 +183,7 @@ class Incident(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
 
     team = models.ForeignKey(
-        "oncall.Team",
+        "morgue.Team",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

@@ -116,7 +116,7 @@ class RemediationItem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="remediation_items"
     )
     team = models.ForeignKey(
-        "oncall.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="remediation_items"
+        "morgue.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="remediation_items"
     )
     priority = models.CharField(
         max_length=10, choices=RemediationPriority.choices, default=RemediationPriority.NORMAL

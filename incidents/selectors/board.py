@@ -36,8 +36,7 @@ from incidents.models import (
 )
 from incidents.models.remediation import UNFINISHED, item_url, review_title, ticket_key
 from incidents.selectors.remediation import BoardFilters
-from morgue.models import Profile, name_from_columns
-from oncall.models import Team
+from morgue.models import Profile, Team, name_from_columns
 
 BOARD_COLUMN_SIZE = 25
 LARGEST_ID = 2**63 - 1

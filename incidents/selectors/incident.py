@@ -28,9 +28,8 @@ from incidents.models import (
 )
 from incidents.models.incident import SEARCH_CONFIG
 from incidents.scheduling import suggest_slot
-from morgue.models import Profile
+from morgue.models import Profile, Team
 from morgue.timezones import zone as zone_named
-from oncall.models import Team
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from morgue.exceptions import MorgueError
+from morgue.tasking import enqueue, enqueue_on_commit
 
 from .. import graphite
 from ..fetch import MAX_BYTES, FetchError, Image, check_image, fetch_image
@@ -17,6 +18,8 @@ WINDOW_MARGIN = dt.timedelta(minutes=30)
 # A pending snapshot older than this has lost its task; after this many attempts it is given up.
 LOST_AFTER = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
+# Enqueued by name: tasks import services, never the other way round.
+CAPTURE_TASK = "incidents.tasks.graph.capture_graph"
 
 
 def allowed_hosts() -> frozenset[str]:
@@ -85,9 +88,7 @@ def add_graph_snapshot(
         _store_image(snapshot, image, now=now)
         snapshot.save()
     else:
-        from ..tasks.graph import capture_graph
-
-        transaction.on_commit(lambda: capture_graph.delay(snapshot.pk))
+        enqueue_on_commit(CAPTURE_TASK, snapshot.pk)
     return snapshot
 
 
@@ -124,8 +125,6 @@ def capture_graph_snapshot(*, snapshot_id: int, final_attempt: bool = True) -> G
 
 def requeue_lost_snapshots(*, now: dt.datetime | None = None) -> list[int]:
     """Snapshots still pending long after they were added lost their task: enqueue them again, or give up."""
-    from ..tasks.graph import capture_graph
-
     now = now or timezone.now()
     lost = GraphSnapshot.objects.pending().exclude(fetch_url="").filter(created_at__lt=now - LOST_AFTER)
     GraphSnapshot.objects.filter(pk__in=lost.filter(attempts__gte=MAX_ATTEMPTS).values("pk")).update(
@@ -133,7 +132,7 @@ def requeue_lost_snapshots(*, now: dt.datetime | None = None) -> list[int]:
     )
     requeued = list(lost.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True)[:100])
     for snapshot_id in requeued:
-        capture_graph.delay(snapshot_id)
+        enqueue(CAPTURE_TASK, snapshot_id)
     return requeued
 
 

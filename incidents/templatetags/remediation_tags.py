@@ -9,7 +9,7 @@ from incidents.selectors import remediation as selectors
 from incidents.selectors.incident import blameless_phrases, people_names
 from incidents.services.remediation import default_due_date
 from morgue.markdown import render_markdown
-from oncall.models import Team
+from morgue.models import Team
 
 register = template.Library()
 

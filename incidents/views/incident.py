@@ -18,9 +18,8 @@ from incidents.services import incident as services
 from incidents.services import review as review_services
 from morgue.exceptions import MorgueError
 from morgue.markdown import render_markdown
-from morgue.models import Profile
+from morgue.models import Profile, Team
 from morgue.paging import CountedPaginator
-from oncall.models import Team
 
 PAGE_SIZE = 50
 

@@ -19,7 +19,7 @@ from incidents.selectors import remediation as selectors
 from incidents.selectors.board import BOARD_COLUMN_SIZE, board_columns
 from incidents.services import remediation as services
 from morgue.charts import Series, bar_chart, line_chart
-from oncall.models import Team
+from morgue.models import Team
 
 FIGURE_MONTHS = 12
 

@@ -6,9 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from morgue.models import Profile
+from morgue.models import Profile, Team
 from morgue.validators import validate_plausible_instant
-from oncall.models import Team
 
 from ..models import Severity
 from ..selectors.metrics import IncidentFilters

@@ -5,7 +5,7 @@ import pytest
 from alerts_review import demo
 from alerts_review.models import Alert
 from morgue import demo as people_demo
-from oncall.models import Team
+from morgue.models import Team
 from tests.factories import AlertShiftFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ import io
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from oncall.models import Team
+from morgue.models import Team
 
 
 def _counts():

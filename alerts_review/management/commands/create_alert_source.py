@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from morgue.exceptions import MorgueError
-from morgue.timezones import is_time_zone
-from oncall.models import Team
+from morgue.models import Team
+from morgue.timezones import UnknownTimeZone, check_time_zone
 
 from ...models import SourceKind
 from ...services import create_alert_source
@@ -23,8 +23,10 @@ class Command(BaseCommand):
             owner = Team.objects.filter(slug=team).first()
             if owner is None:
                 raise CommandError(f"There is no team {team}.")
-        if not is_time_zone(time_zone):
-            raise CommandError(f"{time_zone} is not a known IANA time zone.")
+        try:
+            check_time_zone(time_zone)
+        except UnknownTimeZone as error:
+            raise CommandError(str(error)) from error
         try:
             source = create_alert_source(name=name, kind=kind, team=owner, time_zone=time_zone)
         except MorgueError as error:

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
-from oncall.models import Team
+from morgue.models import Team
 from oncall.selectors import on_call_now
 
 

@@ -5,9 +5,10 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.generics import RetrieveUpdateAPIView
 from rest_framework.response import Response
 
-from .models import Profile
-from .services import create_person, update_profile
-from .timezones import is_time_zone
+from morgue.models import Profile
+from morgue.rest import TimeZoneField
+from morgue.services import create_person, update_profile
+from oncall.feeds import feed_url
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -31,16 +32,7 @@ class MeSerializer(serializers.ModelSerializer):
 
     def get_calendar_url(self, profile) -> str:
         """The person's own on-call calendar feed (iCalendar), with their token."""
-        from oncall.feeds import feed_url
-
         return feed_url(profile=profile)
-
-    def validate_time_zone(self, value: str) -> str:
-        if not is_time_zone(value):
-            raise serializers.ValidationError(
-                f"{value} is not a known IANA time zone (for example Europe/London)."
-            )
-        return value
 
 
 class PersonSerializer(serializers.ModelSerializer):
@@ -64,18 +56,11 @@ class PersonCreateSerializer(serializers.Serializer):
     username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     display_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
-    time_zone = serializers.CharField(required=False, default="UTC")
+    time_zone = TimeZoneField(required=False, default="UTC")
 
     def validate_username(self, value: str) -> str:
         if get_user_model().objects.filter(username=value).exists():
             raise serializers.ValidationError(f"A person with username {value} already exists.")
-        return value
-
-    def validate_time_zone(self, value: str) -> str:
-        if not is_time_zone(value):
-            raise serializers.ValidationError(
-                f"{value} is not a known IANA time zone (for example Europe/London)."
-            )
         return value
 
 

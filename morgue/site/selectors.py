@@ -1,41 +1,19 @@
 """Composed reads for the project-level pages."""
 
-from django.conf import settings
 from django.db.models import Case, Value, When
 from django.utils import timezone
 
-from .celery import app as celery_app
+from alerts_review.selectors import month_figures
+from incidents.models import Incident, RemediationItem, Status
+from incidents.selectors.incident import today_in_history
+from morgue.models import Profile
+from oncall.selectors import on_call_now
 
 HOME_LIST_SIZE = 10
 
 
-def broker_status() -> str:
-    """`ok` when the Celery broker accepts a connection within a second, else `unavailable`."""
-    url = settings.CELERY_BROKER_URL
-    if url.startswith("filesystem://"):
-        from pathlib import Path
-
-        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_out"])
-        return "ok" if folder.is_dir() else "unavailable"
-    if url.startswith("memory://"):
-        return "ok"
-    try:
-        with celery_app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, timeout=1)
-    except Exception:  # noqa: BLE001 - any failure means the broker is not usable
-        return "unavailable"
-    return "ok"
-
-
 def home_context(*, user) -> dict:
     """What a person needs at a glance, in a bounded number of queries."""
-    from alerts_review.selectors import month_figures
-    from incidents.models import Incident, RemediationItem, Status
-    from incidents.selectors.incident import today_in_history
-    from oncall.selectors import on_call_now
-
-    from .models import Profile
-
     zone = Profile.objects.for_user(user).zone
     now = timezone.now()
     today = now.astimezone(zone).date()

@@ -1,52 +1,9 @@
-from django.contrib import messages
+"""The error pages: HTML for people, a JSON sentence for the API (handler400 … handler500)."""
+
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import BadRequest
-from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
-
-from . import selectors
-from .forms import ProfileForm
-from .models import Profile
-from .services import update_profile
-
-
-@login_not_required
-@never_cache
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: the database must answer; the broker is reported."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        return JsonResponse({"database": "unavailable", "broker": selectors.broker_status()}, status=503)
-    return JsonResponse({"database": "ok", "broker": selectors.broker_status()})
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "morgue/home.html", selectors.home_context(user=request.user))
-
-
-def profile(request: HttpRequest) -> HttpResponse:
-    person = Profile.objects.for_user(request.user)
-    form = ProfileForm(request.POST or None, instance=person)
-    if request.method == "POST" and form.is_valid():
-        update_profile(profile=person, **form.cleaned_data)
-        messages.success(request, "Your profile is saved.")
-        return redirect("profile")
-    from oncall.feeds import feed_url
-
-    context = {
-        "form": form,
-        "person": person,
-        "calendar_url": feed_url(profile=person),
-        "webcal_url": feed_url(profile=person, webcal=True),
-    }
-    return render(request, "morgue/profile.html", context)
+from django.shortcuts import render
 
 
 def _wants_json(request: HttpRequest) -> bool:
