@@ -23,9 +23,11 @@ PYTEST_ARGS ?= -n 2
 test: $(STAMP)
 	DJANGO_SETTINGS_MODULE=tests.settings $(VENV)/bin/pytest $(PYTEST_ARGS)
 
+## lint: ruff (lint and format) and the layering contracts (import-linter, pyproject.toml)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
