@@ -2,6 +2,7 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLogi
 from django.core.exceptions import BadRequest
 from django.utils import timezone
 
+from .errors import bad_request
 from .models import Profile
 
 # The REST API authenticates by session or token inside Django REST framework,
@@ -63,7 +64,46 @@ class NumberTooLargeMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, OverflowError) and "SQLite INTEGER" in str(exception):
-            from .errors import bad_request
-
             return bad_request(request, BadRequest(NUMBER_TOO_LARGE))
+        return None
+
+
+def unreadable_text(value: str) -> str | None:
+    """Why a piece of text cannot be stored (a NUL or a lone surrogate), or None when it can."""
+    if "\x00" in value:
+        return "contains a NUL character (%00), which Morgue cannot store"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid UTF-8 text"
+    return None
+
+
+class UnreadableTextMiddleware:
+    """An address or query parameter with a NUL byte or a lone surrogate is a 400 naming it.
+
+    PostgreSQL refuses NUL in text, so such a value in a slug or a search
+    would otherwise reach the database and fail there. Bodies are checked by
+    the forms and serializers that read them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        problem = self._problem(request)
+        if problem:
+            return bad_request(request, BadRequest(problem))
+        return self.get_response(request)
+
+    @staticmethod
+    def _problem(request) -> str | None:
+        reason = unreadable_text(request.path)
+        if reason:
+            return f"The address {reason}."
+        for name, values in request.GET.lists():
+            for text in (name, *values):
+                reason = unreadable_text(text)
+                if reason:
+                    return f"The query parameter {name!r} {reason}."
         return None

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "morgue.middleware.LoginRequiredMiddleware",
     "morgue.middleware.TimezoneMiddleware",
     "morgue.middleware.NumberTooLargeMiddleware",
+    "morgue.middleware.UnreadableTextMiddleware",
 ]
 
 ROOT_URLCONF = "morgue.urls"
@@ -191,6 +192,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON in and out; a browser that opens an API address gets the JSON too
+    # (the interactive docs are /api/docs/).
+    "DEFAULT_PARSER_CLASSES": [
+        "morgue.rest.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "morgue.rest.Pagination",
     "PAGE_SIZE": 50,
