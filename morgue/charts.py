@@ -5,7 +5,6 @@ Charts are inline SVG styled by the page's CSS variables (`--chart-1` …,
 <title> and <desc> for screen readers, and its numbers as a table and CSV.
 """
 
-import csv
 import io
 import itertools
 import math
@@ -14,6 +13,8 @@ from dataclasses import dataclass, field
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
+
+from .spreadsheets import SafeWriter
 
 WIDTH = 720
 HEIGHT = 260
@@ -45,7 +46,7 @@ class Chart:
 
     def csv(self) -> str:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = SafeWriter(buffer)
         writer.writerow(self.headers)
         writer.writerows(self.rows)
         return buffer.getvalue()
