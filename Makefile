@@ -11,11 +11,13 @@ $(STAMP): requirements.txt
 	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
-## run: install, migrate, load demo data, and serve web + Celery worker + beat
+## run: install, migrate, load demo data, and serve web + Celery worker + beat (make run PORT=8101)
+PORT ?= 8000
+
 run: $(STAMP)
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(PY) manage.py run_all
+	DEBUG=$${DEBUG:-1} $(PY) manage.py run_all --addr 127.0.0.1:$(PORT)
 
 ## test: install and run the whole pytest suite (two workers; PYTEST_ARGS= for one)
 PYTEST_ARGS ?= -n 2

@@ -195,7 +195,7 @@ REST_FRAMEWORK = {
     # JSON in and out; a browser that opens an API address gets the JSON too
     # (the interactive docs are /api/docs/).
     "DEFAULT_PARSER_CLASSES": [
-        "morgue.rest.JSONParser",
+        "morgue.fields.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

@@ -14,8 +14,8 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from morgue.fields import TimeZoneField
 from morgue.models import Team
-from morgue.rest import TimeZoneField
 from morgue.validators import EARLIEST_YEAR, LATEST_YEAR, validate_plausible_instant
 
 from . import selectors, services

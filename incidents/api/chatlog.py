@@ -5,7 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from morgue.rest import TimeZoneField
+from morgue.fields import TimeZoneField
 from morgue.timezones import zone
 
 from ..services.chatlog import ChatImport, import_chat_log

@@ -5,8 +5,8 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.generics import RetrieveUpdateAPIView
 from rest_framework.response import Response
 
+from morgue.fields import TimeZoneField
 from morgue.models import Profile
-from morgue.rest import TimeZoneField
 from morgue.services import create_person, update_profile
 from oncall.feeds import feed_url
 

@@ -1,8 +1,9 @@
 import io
+import socket
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 
 
@@ -26,3 +27,18 @@ def test_createsuperuser_noinput_and_drf_create_token_work_as_documented(monkeyp
     assert client.login(username="admin", password="a-long-admin-password")
     response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert response.json()["username"] == "admin"
+
+
+def test_run_all_refuses_a_busy_port_with_a_sentence_and_starts_nothing():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(CommandError, match=f"Port {port} on 127.0.0.1 is already in use"):
+            call_command("run_all", addr=f"127.0.0.1:{port}")
+
+
+@pytest.mark.parametrize("addr", ["8000", "127.0.0.1:http", "127.0.0.1:70000"])
+def test_run_all_refuses_an_address_it_cannot_serve_on(addr):
+    with pytest.raises(CommandError, match="is not an address:port"):
+        call_command("run_all", addr=addr)
