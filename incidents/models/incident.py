@@ -1,4 +1,5 @@
 import datetime as dt
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from incidents.durations import FIELDS as DURATION_MILESTONES
 from incidents.durations import SPANS, Span, measure
+from incidents.exceptions import IncidentHasOpenItems, StatusChangeRefused
 from morgue.counters import Counts
 
 
@@ -373,6 +375,31 @@ class Incident(models.Model):
     @property
     def impact_seconds(self) -> int | None:
         return _whole_seconds(self.durations()["impact"])
+
+    def move_to(self, status: str, *, at: dt.datetime, open_items: Sequence) -> None:
+        """Change the status if the rules allow it; the one place status changes are checked.
+
+        `open_items` are the incident's unfinished remediation items
+        (incidents.selectors.remediation.items_blocking_close): while any exist it
+        cannot close. Moving on from open stamps `resolved_at` with `at` when it
+        has none. Raises StatusChangeRefused (400) or IncidentHasOpenItems (409).
+        """
+        if status not in Status.values:
+            raise StatusChangeRefused(
+                f"{status} is not a status: use one of {', '.join(Status.values)}.", field="status"
+            )
+        if status == self.status:
+            return
+        if status == Status.REVIEW_SCHEDULED and not hasattr(self, "review"):
+            raise StatusChangeRefused(
+                "Schedule the review meeting to set the status to review-scheduled.", field="status"
+            )
+        if status == Status.CLOSED and open_items:
+            raise IncidentHasOpenItems(open_items)
+        if status != Status.OPEN and self.resolved_at is None:
+            # Resolving without a time stamps it now; every later state needs it too.
+            self.resolved_at = at
+        self.status = status
 
 
 class IncidentCount(models.Model):
