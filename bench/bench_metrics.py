@@ -39,13 +39,22 @@ def run() -> list[Result]:
         since, until = dt.date(2024, 1, 1), dt.date(2026, 1, 1)
 
         def floor():
+            # The durations as the metrics compute them (Incident.objects.with_durations),
+            # selected bare: no percentiles, no HTTP.
+            from incidents.durations import NAMES
+            from incidents.models import Incident
+
+            start, end = (dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) for day in (since, until))
+            durations = (
+                Incident.objects.visible()
+                .started_between(start, end)
+                .with_durations()
+                .order_by()
+                .values_list(*NAMES)
+            )
+            sql, params = durations.query.sql_with_params()
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT detected_at - impact_started_at, resolved_at - detected_at, "
-                    "COALESCE(mitigated_at, resolved_at) - impact_started_at FROM incidents_incident "
-                    "WHERE deleted_at IS NULL AND impact_started_at >= %s AND impact_started_at < %s",
-                    [since, until],
-                )
+                cursor.execute(sql, params)
                 cursor.fetchall()
 
         def report():

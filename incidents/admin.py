@@ -1,9 +1,15 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html
 
 # --- Incidents and postmortems ---------------------------------------------------
+from incidents.forms import add_refusal
 from incidents.models import BlamelessPhrase, Incident, ReviewMeeting, Revision, Tag, TimelineEvent
+from incidents.services import incident as services
+from morgue.exceptions import MorgueError
 
 
 class TimelineEventInline(admin.TabularInline):
@@ -11,18 +17,116 @@ class TimelineEventInline(admin.TabularInline):
     extra = 0
     fields = ["occurred_at", "kind", "text", "link", "author", "speaker"]
     raw_id_fields = ["author"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # as the page's form does
+
+
+# What the admin edits: what the services edit, in the model's order.
+EDITED_FIELDS = [
+    field.name
+    for field in (*Incident._meta.concrete_fields, *Incident._meta.many_to_many)
+    if field.name in {*services.EDITABLE_FIELDS, "status", "tags"}
+]
+
+
+class IncidentAdminForm(forms.ModelForm):
+    """The admin's incident form: parsed here, saved by the same service as the page and the API."""
+
+    # The version the form was read at: a save on top of an older one is refused, as on the page.
+    edited_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Why the service refused the last save of this form (IncidentAdmin.changeform_view).
+    refusal: Exception | None = None
+
+    class Meta:
+        model = Incident
+        fields = EDITED_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["edited_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.refusal is not None:
+            add_refusal(self, self.refusal)
+        return cleaned
+
+
+class _RefusedSave(Exception):
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
 
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
+    form = IncidentAdminForm
     list_display = ["title", "severity", "status", "team", "impact_started_at", "facilitator", "deleted_at"]
     list_filter = ["status", "severity", "team", "deleted_at"]
     search_fields = ["title"]
-    raw_id_fields = ["contact", "facilitator", "created_by"]
-    readonly_fields = ["version", "created_at", "updated_at"]
-    exclude = ["search_vector"]
+    raw_id_fields = ["contact", "facilitator"]
+    # Kept by the services: the version and times by every save, the author at
+    # creation, deletion by the Delete and Restore actions.
+    readonly_fields = ["version", "created_by", "created_at", "updated_at", "deleted_at"]
     inlines = [TimelineEventInline]
     date_hierarchy = "impact_started_at"
+    actions = ["delete_softly", "restore"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "incident_refusal", None)
+        if refusal is None:
+            return form
+        return type(form.__name__, (form,), {"refusal": refusal})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _RefusedSave as refused:
+            # The service refused and the whole save rolled back: show the same
+            # form again, the refusal on its field (IncidentAdminForm.clean).
+            request.incident_refusal = refused.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        """Create or edit through the incident services: the status rule, a revision, a new version."""
+        changes = dict(form.cleaned_data)
+        version = changes.pop("edited_version", None)
+        changes["tags"] = [tag.name for tag in changes.get("tags", ())]
+        try:
+            if change:
+                saved = services.update_incident(
+                    incident=obj,
+                    by=request.user,
+                    version=version,
+                    changes=changes,
+                    note="Edited in the admin",
+                )
+            else:
+                saved = services.create_incident(by=request.user, **changes)
+        except (MorgueError, ValidationError) as error:
+            raise _RefusedSave(error) from error
+        # The admin goes on with `obj` (inlines, the log, the redirect): make it the saved row.
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        # The tags were saved by the service; only the timeline inline is left.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    @admin.action(description="Delete the selected incidents (staff can restore them)")
+    def delete_softly(self, request, queryset):
+        for incident in queryset.filter(deleted_at__isnull=True):
+            services.delete_incident(incident=incident, by=request.user)
+        messages.success(request, "Deleted. They have left every list and metric; Restore brings them back.")
+
+    @admin.action(description="Restore the selected deleted incidents")
+    def restore(self, request, queryset):
+        for incident in queryset.filter(deleted_at__isnull=False):
+            services.restore_incident(incident=incident, by=request.user)
+        messages.success(request, "Restored.")
 
 
 @admin.register(Tag)

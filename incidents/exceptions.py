@@ -17,7 +17,7 @@ class StaleVersion(Conflict):
 
 
 class StatusChangeRefused(MorgueError):
-    pass
+    """A status change the rule (Incident.move_to) does not allow."""
 
 
 class ReviewNotReady(MorgueError):

@@ -7,6 +7,7 @@ import re
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from incidents.models import (
     MILESTONES,
@@ -18,11 +19,23 @@ from incidents.models import (
     Status,
 )
 from incidents.models.incident import severity_choices
+from morgue.exceptions import MorgueError
 from morgue.models import Team, display_name
 from morgue.validators import validate_plausible_instant
 
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 MAX_SECTION_CHARS = 100_000
+
+
+def add_refusal(form: forms.BaseForm, error: Exception) -> None:
+    """Show why a service refused a save: each sentence on its field, else above the form."""
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    elif isinstance(error, MorgueError):
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+    else:
+        form.add_error(None, str(error))
 
 
 class LocalDateTimeInput(forms.DateTimeInput):

@@ -41,7 +41,12 @@ _SUMMARY = inline_serializer(
 
 
 class IncidentMetricsView(APIView):
-    """Durations of incidents that started in a period: n, median, p90, quartiles and mean, in seconds."""
+    """Durations of incidents that started in a period: n, median, p90, quartiles and mean, in seconds.
+
+    Time to detect counts every incident, open ones too; time to resolve and
+    impact count resolved incidents only (`open` says how many are not);
+    `excluded` counts resolved incidents missing a timestamp.
+    """
 
     @extend_schema(
         parameters=[

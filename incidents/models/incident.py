@@ -1,12 +1,17 @@
 import datetime as dt
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import NotSupportedError, models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.durations import FIELDS as DURATION_MILESTONES
+from incidents.durations import SPANS, Span, measure
+from incidents.exceptions import IncidentHasOpenItems, StatusChangeRefused
 from morgue.counters import Counts
 
 
@@ -143,6 +148,44 @@ def tag_names_subquery() -> models.Subquery:
     )
 
 
+def resolved_condition() -> models.Q:
+    """Incident.is_resolved as SQL: no longer open."""
+    return ~models.Q(status=Status.OPEN)
+
+
+# What Incident.durations() reads: load these (`.only(*DURATION_FIELDS)`) to time incidents.
+DURATION_FIELDS: tuple[str, ...] = ("status", *DURATION_MILESTONES)
+
+
+class Seconds(models.Func):
+    """A duration as float seconds: date_part on PostgreSQL, Django's microseconds ÷ 10⁶ on SQLite."""
+
+    output_field = models.FloatField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError(f"Incident durations are not computed in SQL on {connection.vendor}.")
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        # date_part gives a float directly; EXTRACT computes a numeric first, twice as slow.
+        return super().as_sql(compiler, connection, template="date_part('epoch', %(expressions)s)")
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="(%(expressions)s) / 1000000.0")
+
+
+def span_expression(span: Span) -> models.Expression:
+    """incidents.durations.span_seconds as SQL (tests/incidents/test_durations.py proves they agree)."""
+    ends = [models.F(name) for name in span.ends]
+    end = ends[0] if len(ends) == 1 else Coalesce(*ends)
+    between = models.ExpressionWrapper(end - models.F(span.start), output_field=models.DurationField())
+    seconds = Seconds(between)
+    if not span.once_resolved:
+        return seconds
+    return models.Case(
+        models.When(resolved_condition(), then=seconds), default=None, output_field=models.FloatField()
+    )
+
+
 class IncidentQuerySet(models.QuerySet):
     def visible(self):
         """Not soft-deleted: what every list, page and metric shows."""
@@ -162,6 +205,16 @@ class IncidentQuerySet(models.QuerySet):
             .defer("search_vector", *POSTMORTEM_FIELDS[1:])
         )
 
+    def with_durations(self):
+        """Each incident's durations (incidents.durations) as SQL columns of float seconds, and `resolved`.
+
+        The columns are named as the spans: time_to_detect, time_to_resolve, impact.
+        """
+        return self.annotate(
+            resolved=models.ExpressionWrapper(resolved_condition(), output_field=models.BooleanField()),
+            **{span.name: span_expression(span) for span in SPANS},
+        )
+
     def started_between(self, since: dt.datetime | None, until: dt.datetime | None):
         queryset = self
         if since is not None:
@@ -171,10 +224,8 @@ class IncidentQuerySet(models.QuerySet):
         return queryset
 
 
-def _seconds_between(start: dt.datetime | None, end: dt.datetime | None) -> int | None:
-    if start is None or end is None:
-        return None
-    return int((end - start).total_seconds())
+def _whole_seconds(seconds: float | None) -> int | None:
+    return None if seconds is None else int(seconds)
 
 
 class Incident(models.Model):
@@ -305,16 +356,50 @@ class Incident(models.Model):
         return "\n\n".join(getattr(self, name) for name in POSTMORTEM_FIELDS if getattr(self, name))
 
     @property
+    def is_resolved(self) -> bool:
+        """No longer open: its time to resolve and customer impact are known (incidents.durations)."""
+        return self.status != Status.OPEN
+
+    def durations(self) -> dict[str, float | None]:
+        """Time to detect, time to resolve and customer impact in seconds (None while not known)."""
+        return measure({name: getattr(self, name) for name in DURATION_MILESTONES}, resolved=self.is_resolved)
+
+    @property
     def time_to_detect_seconds(self) -> int | None:
-        return _seconds_between(self.impact_started_at, self.detected_at)
+        return _whole_seconds(self.durations()["time_to_detect"])
 
     @property
     def time_to_resolve_seconds(self) -> int | None:
-        return _seconds_between(self.detected_at, self.resolved_at)
+        return _whole_seconds(self.durations()["time_to_resolve"])
 
     @property
     def impact_seconds(self) -> int | None:
-        return _seconds_between(self.impact_started_at, self.mitigated_at or self.resolved_at)
+        return _whole_seconds(self.durations()["impact"])
+
+    def move_to(self, status: str, *, at: dt.datetime, open_items: Sequence) -> None:
+        """Change the status if the rules allow it; the one place status changes are checked.
+
+        `open_items` are the incident's unfinished remediation items
+        (incidents.selectors.remediation.items_blocking_close): while any exist it
+        cannot close. Moving on from open stamps `resolved_at` with `at` when it
+        has none. Raises StatusChangeRefused (400) or IncidentHasOpenItems (409).
+        """
+        if status not in Status.values:
+            raise StatusChangeRefused(
+                f"{status} is not a status: use one of {', '.join(Status.values)}.", field="status"
+            )
+        if status == self.status:
+            return
+        if status == Status.REVIEW_SCHEDULED and not hasattr(self, "review"):
+            raise StatusChangeRefused(
+                "Schedule the review meeting to set the status to review-scheduled.", field="status"
+            )
+        if status == Status.CLOSED and open_items:
+            raise IncidentHasOpenItems(open_items)
+        if status != Status.OPEN and self.resolved_at is None:
+            # Resolving without a time stamps it now; every later state needs it too.
+            self.resolved_at = at
+        self.status = status
 
 
 class IncidentCount(models.Model):

@@ -8,6 +8,7 @@ from django.db.models.functions import TruncDate
 from morgue.stats import median
 
 from ..models import Deploy, DeployLink, Incident
+from ..models.incident import DURATION_FIELDS
 
 # Each next value is the least one greater than the last, read from the index
 # that starts with the column (the unique report key for stack, the
@@ -96,11 +97,7 @@ def deploys_per_day(queryset: QuerySet[Deploy], *, zone) -> list[tuple[dt.date, 
 def deploy_metrics(*, since: dt.datetime | None, until: dt.datetime | None) -> dict:
     """The "N deploys, M deploy-related incidents, MTTD, MTTR" line for a period."""
     deploys = Deploy.objects.production().started_between(since, until).count()
-    incidents = list(
-        deploy_related_incidents()
-        .started_between(since, until)
-        .only("impact_started_at", "detected_at", "resolved_at")
-    )
+    incidents = list(deploy_related_incidents().started_between(since, until).only(*DURATION_FIELDS))
     detect = [i.time_to_detect_seconds for i in incidents if i.time_to_detect_seconds is not None]
     resolve = [i.time_to_resolve_seconds for i in incidents if i.time_to_resolve_seconds is not None]
     return {

@@ -1,8 +1,9 @@
 """Incident metrics: n, median, p90, quartiles and mean of the three durations.
 
-On PostgreSQL the percentiles are computed in the database with
-percentile_cont; elsewhere the durations are fetched and summarised with
-morgue.stats, which interpolates the same way.
+The durations are the SQL columns of IncidentQuerySet.with_durations (the
+definition in incidents.durations). On PostgreSQL the percentiles are computed
+in the database with percentile_cont; elsewhere the durations are fetched and
+summarised with morgue.stats, which interpolates the same way.
 """
 
 import datetime as dt
@@ -13,9 +14,10 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from morgue import stats
 
+from ..durations import NAMES as METRICS
+from ..durations import is_missing_a_time
 from ..models import DeployLink, Incident, Status
 
-METRICS = ("time_to_detect", "time_to_resolve", "impact")
 FRACTIONS = (0.25, 0.5, 0.75, 0.9)
 
 
@@ -45,55 +47,39 @@ def filtered_incidents(filters: IncidentFilters) -> QuerySet[Incident]:
 
 
 def _summaries_in_python(queryset: QuerySet[Incident]) -> dict[str, dict]:
-    rows = list(queryset.values_list("impact_started_at", "detected_at", "mitigated_at", "resolved_at"))
+    rows = queryset.with_durations().order_by().values("resolved", *METRICS)
     columns: dict[str, list[float]] = {name: [] for name in METRICS}
     excluded = 0
-    for started, detected, mitigated, resolved in rows:
-        ttd = (detected - started).total_seconds()
-        ttr = (resolved - detected).total_seconds() if resolved else None
-        end = mitigated or resolved
-        impact = (end - started).total_seconds() if end else None
-        columns["time_to_detect"].append(ttd)
-        if ttr is not None:
-            columns["time_to_resolve"].append(ttr)
-        if impact is not None:
-            columns["impact"].append(impact)
-        if ttr is None or impact is None:
-            excluded += 1
-    summaries = {name: stats.summary(values) for name, values in columns.items()}
+    for row in rows:
+        for name in METRICS:
+            if row[name] is not None:
+                columns[name].append(row[name])
+        excluded += is_missing_a_time(row, resolved=row["resolved"])
+    summaries: dict = {name: stats.summary(values) for name, values in columns.items()}
     summaries["excluded"] = excluded
     return summaries
 
 
 SUMMARY_SQL = """
-WITH durations AS (
-    SELECT date_part('epoch', detected_at - impact_started_at) AS time_to_detect,
-           date_part('epoch', resolved_at - detected_at) AS time_to_resolve,
-           date_part('epoch', COALESCE(mitigated_at, resolved_at) - impact_started_at) AS impact
-    FROM ({inner}) AS selected
-)
-SELECT count(*) FILTER (WHERE time_to_resolve IS NULL OR impact IS NULL),
+SELECT count(*) FILTER (WHERE resolved AND ({missing})),
        {columns}
-FROM durations
+FROM ({inner}) AS durations
 """
 
 
 def _summaries_in_postgres(queryset: QuerySet[Incident]) -> dict[str, dict]:
     # No ORDER BY inside: the model's default ordering would sort every row
-    # before the percentiles sort them again. date_part gives seconds as a
-    # float directly; EXTRACT computes a numeric first, twice as slow here.
-    inner, params = (
-        queryset.order_by()
-        .values("impact_started_at", "detected_at", "mitigated_at", "resolved_at")
-        .query.sql_with_params()
-    )
+    # before the percentiles sort them again.
+    inner, params = queryset.with_durations().order_by().values("resolved", *METRICS).query.sql_with_params()
     fractions = ", ".join(str(fraction) for fraction in FRACTIONS)
     columns = ",\n       ".join(
         f"count({name}), avg({name}), percentile_cont(ARRAY[{fractions}]) WITHIN GROUP (ORDER BY {name})"
         for name in METRICS
     )
+    # incidents.durations.is_missing_a_time, over the same columns.
+    missing = " OR ".join(f"{name} IS NULL" for name in METRICS)
     with connection.cursor() as cursor:
-        cursor.execute(SUMMARY_SQL.format(inner=inner, columns=columns), params)
+        cursor.execute(SUMMARY_SQL.format(inner=inner, columns=columns, missing=missing), params)
         row = cursor.fetchone()
     summaries: dict = {"excluded": row[0]}
     for index, name in enumerate(METRICS):
@@ -106,13 +92,14 @@ def _summaries_in_postgres(queryset: QuerySet[Incident]) -> dict[str, dict]:
 def duration_summaries(queryset: QuerySet[Incident]) -> dict:
     """`{excluded, time_to_detect: {n, median, p90, q1, q3, mean}, time_to_resolve, impact}`.
 
-    Only incidents that are no longer open are timed: an open incident is never
-    timed up to "now". `excluded` counts those left out for a missing timestamp.
+    Each incident is timed as incidents.durations defines (IncidentQuerySet.with_durations):
+    time to detect for every incident, open ones too; time to resolve and impact
+    only once resolved. `excluded` counts resolved incidents left out for a
+    missing timestamp.
     """
-    closed = queryset.exclude(status=Status.OPEN)
     if connection.vendor == "postgresql":
-        return _summaries_in_postgres(closed)
-    return _summaries_in_python(closed)
+        return _summaries_in_postgres(queryset)
+    return _summaries_in_python(queryset)
 
 
 def incident_metrics(filters: IncidentFilters) -> dict:

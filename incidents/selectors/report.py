@@ -29,33 +29,30 @@ class Row:
 
 
 def incident_rows(filters: IncidentFilters) -> list[Row]:
-    """The incidents behind the numbers, with durations (None while open or missing)."""
-    rows = []
+    """The incidents behind the numbers, with durations (incidents.durations: None while not known)."""
     values = (
         filtered_incidents(filters)
+        .with_durations()
         .order_by("impact_started_at", "id")
         .values_list(
-            "id", "title", "severity", "status", "team__slug",
-            "impact_started_at", "detected_at", "mitigated_at", "resolved_at",
+            "id", "title", "severity", "status", "team__slug", "impact_started_at",
+            "time_to_detect", "time_to_resolve", "impact",
         )
     )  # fmt: skip
-    for pk, title, severity, status, team, started, detected, mitigated, resolved in values:
-        timed = status != Status.OPEN
-        end = mitigated or resolved
-        rows.append(
-            Row(
-                incident_id=pk,
-                title=title,
-                severity=severity,
-                status=status,
-                team=team or "",
-                started=started,
-                time_to_detect=(detected - started).total_seconds() if timed else None,
-                time_to_resolve=(resolved - detected).total_seconds() if timed and resolved else None,
-                impact=(end - started).total_seconds() if timed and end else None,
-            )
+    return [
+        Row(
+            incident_id=pk,
+            title=title,
+            severity=severity,
+            status=status,
+            team=team or "",
+            started=started,
+            time_to_detect=time_to_detect,
+            time_to_resolve=time_to_resolve,
+            impact=impact,
         )
-    return rows
+        for pk, title, severity, status, team, started, time_to_detect, time_to_resolve, impact in values
+    ]
 
 
 def _month_key(instant: dt.datetime, zone: ZoneInfo) -> str:

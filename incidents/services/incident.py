@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from incidents.exceptions import NotAllowed, StaleVersion, StatusChangeRefused
+from incidents.exceptions import NotAllowed, StaleVersion
 from incidents.models import (
     MILESTONES,
     POSTMORTEM_FIELDS,
@@ -22,6 +22,7 @@ from incidents.models import (
     TimelineEvent,
 )
 from incidents.models.incident import search_vector_expression
+from incidents.selectors.remediation import items_blocking_close
 from morgue.exceptions import MorgueError
 
 FOREIGN_KEYS = ("team", "contact", "facilitator")
@@ -51,7 +52,6 @@ SNAPSHOT_FIELDS = (
     *SOURCE_FIELDS,
     *POSTMORTEM_FIELDS,
 )
-STATUS_ORDER = [status.value for status in Status]
 
 
 def snapshot(incident: Incident, tags: Iterable[str]) -> dict[str, Any]:
@@ -83,27 +83,12 @@ def _set_tags(incident: Incident, names: Iterable[str]) -> None:
     incident.tags.set(tags)
 
 
-def guard_status_change(*, incident: Incident, status: str, by: AbstractBaseUser | None) -> None:
-    """Every rule about moving an incident to `status`; the one place status changes are checked.
-
-    Raises StatusChangeRefused (400) or IncidentHasOpenItems (409) with a sentence when it is not allowed.
-    """
-    if status not in STATUS_ORDER:
-        raise StatusChangeRefused(
-            f"{status} is not a status: use one of {', '.join(STATUS_ORDER)}.", field="status"
-        )
-    if status != Status.OPEN and incident.resolved_at is None and status != incident.status:
-        # Resolving without a time stamps it now; later states need it too.
-        incident.resolved_at = timezone.now()
-    if status == Status.REVIEW_SCHEDULED and not hasattr(incident, "review"):
-        raise StatusChangeRefused(
-            "Schedule the review meeting to set the status to review-scheduled.", field="status"
-        )
-    if status == Status.CLOSED and incident.pk is not None:
-        # Remediation items that are open or in progress keep the incident from closing (409).
-        from incidents.services.remediation import assert_can_close
-
-        assert_can_close(incident)
+def _move_to(*, incident: Incident, status: str, at: dt.datetime) -> None:
+    """Incident.move_to, given the remediation items that keep the incident from closing."""
+    if status == incident.status:
+        return  # nothing moves: spare the items query (most edits resend the status)
+    open_items = items_blocking_close(incident) if incident.pk is not None else []
+    incident.move_to(status, at=at, open_items=open_items)
 
 
 def _record_revision(*, incident: Incident, by, before: dict, after: dict, note: str = "") -> Revision:
@@ -145,9 +130,7 @@ def create_incident(
     )
     incident.validate_order()
     incident.status = Status.OPEN
-    if status != Status.OPEN:
-        guard_status_change(incident=incident, status=status, by=by)
-        incident.status = status
+    _move_to(incident=incident, status=status, at=now)
     incident.validate_order()
     incident.save()
     tags = list(tags)
@@ -188,9 +171,8 @@ def update_incident(
         if name.endswith("_at") and isinstance(value, str):
             value = parse_datetime(value)
         setattr(locked, name, value)
-    if status is not None and status != locked.status:
-        guard_status_change(incident=locked, status=status, by=by)
-        locked.status = status
+    if status is not None:
+        _move_to(incident=locked, status=status, at=timezone.now())
     locked.validate_order()
     after = snapshot(locked, before["tags"] if tags is None else tags)
     if after == before:
@@ -208,7 +190,7 @@ def update_incident(
 
 
 def change_status(*, incident: Incident, status: str, by: AbstractBaseUser | None) -> Incident:
-    """Move an incident to `status` (checked by guard_status_change, like every other path)."""
+    """Move an incident to `status` (checked by Incident.move_to, like every other path)."""
     return update_incident(incident=incident, by=by, version=None, changes={"status": status})
 
 

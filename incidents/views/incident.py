@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from incidents.exceptions import NotAllowed, StaleVersion
-from incidents.forms import IncidentFilterForm, IncidentForm, ReviewForm, TimelineEventForm
+from incidents.forms import IncidentFilterForm, IncidentForm, ReviewForm, TimelineEventForm, add_refusal
 from incidents.models import POSTMORTEM_SECTIONS, Incident, ReviewMeeting, Revision
 from incidents.selectors import incident as selectors
 from incidents.services import incident as services
@@ -71,16 +71,6 @@ def _status(request: HttpRequest, form) -> int:
     return 400 if request.method == "POST" and form.errors else 200
 
 
-def _save_form_errors(form, error: Exception) -> None:
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    elif isinstance(error, MorgueError):
-        form.add_error(error.field if error.field in form.fields else None, error.message)
-    else:
-        form.add_error(None, str(error))
-
-
 def incident_create(request: HttpRequest) -> HttpResponse:
     form = IncidentForm(request.POST or None, initial={"status": "open", "severity": 3})
     if request.method == "POST" and form.is_valid():
@@ -88,7 +78,7 @@ def incident_create(request: HttpRequest) -> HttpResponse:
         try:
             incident = services.create_incident(by=request.user, **changes)
         except (ValidationError, MorgueError) as error:
-            _save_form_errors(form, error)
+            add_refusal(form, error)
         else:
             messages.success(request, "Incident created. Add to its timeline and write its postmortem.")
             return redirect(incident)
@@ -170,7 +160,7 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 form = IncidentForm(data)
                 form.is_valid()
             except (ValidationError, MorgueError) as error:
-                _save_form_errors(form, error)
+                add_refusal(form, error)
             else:
                 messages.success(request, "Saved.")
                 return redirect(incident)
@@ -278,7 +268,7 @@ def review_schedule(request: HttpRequest, pk: int) -> HttpResponse:
                 if data["send_invitation"]:
                     review_services.request_invitation(meeting=meeting)
         except (ValidationError, MorgueError) as error:
-            _save_form_errors(form, error)
+            add_refusal(form, error)
         else:
             sent = " The invitation is on its way to the attendees." if data["send_invitation"] else ""
             messages.success(request, f"Review scheduled.{sent}")

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from incidents.models import Deploy, DeployLink, EventKind, TimelineEvent
+from incidents.models import Deploy, DeployLink, EventKind, Status, TimelineEvent
 from incidents.selectors.deploy import deploy_related_incidents, deploys_per_day, suggested_deploys
 from incidents.services.deploy import link_deploy, record_deploy, unlink_deploy
 from tests.factories import DeployFactory, EvidenceIncidentFactory
@@ -174,11 +174,13 @@ def test_deploy_metrics_for_a_period(api):
         impact_started_at=IMPACT,
         detected_at=IMPACT + dt.timedelta(minutes=10),
         resolved_at=IMPACT + dt.timedelta(minutes=70),
+        status=Status.RESOLVED,
     )
     second = EvidenceIncidentFactory(
         impact_started_at=IMPACT + dt.timedelta(days=1),
         detected_at=IMPACT + dt.timedelta(days=1, minutes=20),
         resolved_at=IMPACT + dt.timedelta(days=1, minutes=140),
+        status=Status.RESOLVED,
     )
     EvidenceIncidentFactory(impact_started_at=IMPACT)  # not deploy related
     for incident in (first, second):

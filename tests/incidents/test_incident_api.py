@@ -24,7 +24,7 @@ def test_creating_an_incident_answers_201_with_id_version_durations_and_url(api)
         {
             **NEW,
             "severity": 2,
-            "status": "open",
+            "status": "resolved",
             "tags": ["checkout", "database"],
             "team": "payments",
             "facilitator": "fran",

@@ -33,6 +33,8 @@ def test_durations_are_null_until_their_times_are_known():
     assert incident.time_to_resolve_seconds is None and incident.impact_seconds is None
     incident.mitigated_at = START + dt.timedelta(minutes=30)
     incident.resolved_at = START + dt.timedelta(hours=2)
+    assert incident.time_to_resolve_seconds is None, "an open incident is timed only to detection"
+    incident.status = Status.RESOLVED
     assert incident.impact_seconds == 30 * 60
     assert incident.time_to_resolve_seconds == 2 * 3600 - 240
 

@@ -50,7 +50,7 @@ def test_durations_summary_matches_an_independent_computation():
 
 
 @pytest.mark.django_db
-def test_open_incidents_are_counted_but_never_timed():
+def test_open_incidents_are_counted_apart_and_timed_only_to_detection():
     _incident(0, 5, 30)
     _incident(1, 10, None)  # still open
 
@@ -58,8 +58,10 @@ def test_open_incidents_are_counted_but_never_timed():
 
     assert result["count"] == 2
     assert result["open"] == 1
-    assert result["time_to_detect"]["n"] == 1
+    assert result["excluded"] == 0
+    assert result["time_to_detect"]["n"] == 2
     assert result["time_to_resolve"]["n"] == 1
+    assert result["impact"]["n"] == 1
 
 
 @pytest.mark.django_db
