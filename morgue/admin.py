@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from .models import Profile
+from .models import EmailDelivery, Profile
 
 
 class ProfileInline(admin.StackedInline):
@@ -27,6 +27,23 @@ class ProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "display_name", "user__email"]
     readonly_fields = ["calendar_token"]
     list_select_related = ["user"]
+
+
+@admin.register(EmailDelivery)
+class EmailDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "key",
+        "recipient",
+        "sequence",
+        "status",
+        "recipient_count",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["name", "status"]
+    search_fields = ["key", "recipient"]
+    readonly_fields = ["claimed_at", "sent_at", "attempts", "error"]
 
 
 admin.site.site_header = "Morgue administration"
