@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Alert, AlertReview, AlertSource, Category, ReportDelivery, ReviewAction, RoutingRule
+from .models import Alert, AlertReview, AlertSource, Category, ReviewAction, RoutingRule
 
 
 @admin.register(AlertSource)
@@ -47,8 +47,3 @@ class ReviewActionInline(admin.TabularInline):
 class AlertReviewAdmin(admin.ModelAdmin):
     list_display = ["team", "month", "updated_at"]
     inlines = [ReviewActionInline]
-
-
-@admin.register(ReportDelivery)
-class ReportDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["team", "month", "recipients", "sent_at"]

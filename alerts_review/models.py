@@ -272,21 +272,6 @@ class ReviewAction(models.Model):
         return f"{self.track}: {self.summary}"
 
 
-class ReportDelivery(models.Model):
-    """Claims the monthly email of one team's report, so beat firing twice sends it once."""
-
-    team = models.ForeignKey("morgue.Team", on_delete=models.CASCADE, related_name="+")
-    month = models.DateField()
-    recipients = models.PositiveIntegerField(default=0)
-    sent_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["team", "month"], name="alert_report_sent_once")]
-
-    def __str__(self) -> str:
-        return f"{self.team} alerts report {self.month:%Y-%m}"
-
-
 # --- Counts kept by the database, for the monthly report -------------------------------
 #
 # The report over a month of a million alerts sums these small tables instead

@@ -6,17 +6,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import RemediationCategory
 from incidents.services.remediation import create_item as create_remediation_item
+from morgue.emails import send_email
 from morgue.exceptions import Conflict, NotAllowed
-from morgue.models import Profile, Team
+from morgue.models import EmailDelivery, Profile, Team
 from oncall.models import Level, Shift
 
 from .exceptions import SourceTokenInvalid, UnknownCategory, WrongReceiver
@@ -25,7 +24,6 @@ from .models import (
     AlertReview,
     AlertSource,
     Category,
-    ReportDelivery,
     ReviewAction,
     RoutingRule,
     SourceKind,
@@ -367,8 +365,7 @@ def act_on_recommendation(
         raise Conflict(f"The review already acts on {check} ({reason}).") from None
 
 
-@transaction.atomic
-def send_team_alert_report(*, team: Team, month: dt.date) -> ReportDelivery | None:
+def send_team_alert_report(*, team: Team, month: dt.date) -> EmailDelivery | None:
     """Email a team's monthly alerts report to its members, once; None when already sent or nobody to tell."""
     from .selectors import monthly_report  # selectors import services' helpers
 
@@ -378,28 +375,17 @@ def send_team_alert_report(*, team: Team, month: dt.date) -> ReportDelivery | No
     )
     if not recipients:
         return None
-    try:
-        with transaction.atomic():
-            delivery = ReportDelivery.objects.create(team=team, month=month, recipients=len(recipients))
-    except IntegrityError:
-        return None
-    report = monthly_report(month=month, team=team)
-    context = {
-        "team": team,
-        "report": report,
-        "month": month,
-        "url": f"{settings.MORGUE_BASE_URL}/alerts/reports/{month:%Y-%m}/?team={team.slug}",
-    }
-    subject = render_to_string("emails/alert-report-subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/alert-report-body.txt", context),
-        to=recipients,
-    )
-    message.attach_alternative(render_to_string("emails/alert-report-body.html", context), "text/html")
-    # Sending inside the transaction: if SMTP fails the claim rolls back and a retry sends it.
-    message.send()
-    return delivery
+
+    def context() -> dict:
+        # Built only by the worker that wins the claim: the report costs queries.
+        return {
+            "team": team,
+            "report": monthly_report(month=month, team=team),
+            "month": month,
+            "url": f"{settings.MORGUE_BASE_URL}/alerts/reports/{month:%Y-%m}/?team={team.slug}",
+        }
+
+    return send_email(name="alert-report", key=f"{team.pk}/{month:%Y-%m}", to=recipients, context=context)
 
 
 def teams_to_report() -> list[int]:

@@ -27,7 +27,7 @@ def email_monthly_alert_reports(month: str | None = None) -> int:
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
 def email_team_alert_report(team_id: int, month: str) -> bool:
-    """Email one team's report for a month; a repeat finds the sent-marker and does nothing."""
+    """Email one team's report for a month; a repeat finds the delivery claimed and sends nothing."""
     team = Team.objects.filter(pk=team_id).first()
     if team is None:
         return False

@@ -195,7 +195,7 @@ class GraphSnapshotAdmin(admin.ModelAdmin):
 
 
 # --- Remediation items ----------------------------------------------------------
-from .models import RemediationDigest, RemediationItem  # noqa: E402
+from .models import RemediationItem  # noqa: E402
 from .models.remediation import ORIGIN_RELATED  # noqa: E402
 
 
@@ -213,9 +213,3 @@ class RemediationItemAdmin(admin.ModelAdmin):
     @admin.display(description="From")
     def origin_title(self, item: RemediationItem) -> str:
         return item.origin_title
-
-
-@admin.register(RemediationDigest)
-class RemediationDigestAdmin(admin.ModelAdmin):
-    list_display = ["person", "local_date", "item_count", "sent_at"]
-    raw_id_fields = ["person"]

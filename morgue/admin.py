@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from .models import Profile, Team
+from .models import EmailDelivery, Profile, Team
 
 
 class ProfileInline(admin.StackedInline):
@@ -36,6 +36,23 @@ class TeamAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "email"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["members"]
+
+
+@admin.register(EmailDelivery)
+class EmailDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "key",
+        "recipient",
+        "sequence",
+        "status",
+        "recipient_count",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["name", "status"]
+    search_fields = ["key", "recipient"]
+    readonly_fields = ["claimed_at", "sent_at", "attempts", "error"]
 
 
 admin.site.site_header = "Morgue administration"

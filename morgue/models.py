@@ -134,3 +134,52 @@ class Team(models.Model):
         if self.slug == OPS_SLUG:
             return None
         return Team.objects.filter(slug=OPS_SLUG).first()
+
+
+# --- Email deliveries ------------------------------------------------------------------
+
+
+class DeliveryStatus(models.TextChoices):
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class EmailDeliveryQuerySet(models.QuerySet):
+    def of(self, *, name: str, key: str, recipient: str = "", sequence: int = 0) -> "EmailDeliveryQuerySet":
+        return self.filter(name=name, key=key, recipient=recipient, sequence=sequence)
+
+    def sent(self) -> "EmailDeliveryQuerySet":
+        return self.filter(status=DeliveryStatus.SENT)
+
+
+class EmailDelivery(models.Model):
+    """One email that goes out once: claimed before it is sent (see morgue.emails)."""
+
+    name = models.CharField(max_length=64, help_text="The email's templates: templates/emails/<name>-….")
+    key = models.CharField(max_length=200, help_text="What the email is about, e.g. a meeting's id.")
+    recipient = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Whose copy it is (a user id) when each person gets their own; empty for one message.",
+    )
+    sequence = models.PositiveIntegerField(
+        default=0, help_text="A new sequence sends the email again, e.g. an updated invitation."
+    )
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.SENDING)
+    recipient_count = models.PositiveIntegerField(default=0, help_text="Addresses the message went to.")
+    attempts = models.PositiveSmallIntegerField(default=1)
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True, help_text="Why the last attempt failed.")
+
+    objects = EmailDeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "email deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["name", "key", "recipient", "sequence"], name="email_sent_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.key} (sequence {self.sequence})"

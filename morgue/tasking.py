@@ -1,9 +1,9 @@
 """Enqueue Celery tasks by name, so services never import the tasks that import them.
 
 Tasks import services (a task loads by id and calls one service); a service that
-enqueues work names the task instead. The name is looked up in the Celery app's
-registry, which imports every app's `tasks` module on first use, so the object
-found is the task itself (tests may patch its `delay`).
+enqueues work names the task instead and sends it with the Celery app's
+`send_task`, which needs no import of the task's module. Tests that check what
+was enqueued patch `morgue.celery.app.send_task`.
 """
 
 from django.db import transaction
@@ -13,11 +13,10 @@ from .celery import app
 
 def enqueue(task_name: str, *args: object, countdown: float | None = None) -> None:
     """Send a task to a worker now."""
-    task = app.tasks[task_name]
     if countdown is None:
-        task.delay(*args)
+        app.send_task(task_name, args=args)
     else:
-        task.apply_async(args=args, countdown=countdown)
+        app.send_task(task_name, args=args, countdown=countdown)
 
 
 def enqueue_on_commit(task_name: str, *args: object, countdown: float | None = None) -> None:

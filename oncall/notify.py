@@ -1,4 +1,4 @@
-"""The edges a page goes out through: email and a team's webhook. Every call has a timeout."""
+"""The edge a page goes out through besides email (morgue.emails): a team's webhook, with a timeout."""
 
 import ipaddress
 import json

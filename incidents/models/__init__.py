@@ -23,7 +23,6 @@ from .graph import SnapshotStatus as SnapshotStatus
 from .remediation import (
     RemediationCategory,
     RemediationCount,
-    RemediationDigest,
     RemediationDueCount,
     RemediationItem,
     RemediationItemQuerySet,
@@ -35,7 +34,6 @@ from .remediation import (
 __all__ += [
     "RemediationCategory",
     "RemediationCount",
-    "RemediationDigest",
     "RemediationDueCount",
     "RemediationItem",
     "RemediationItemQuerySet",

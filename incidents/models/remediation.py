@@ -247,23 +247,6 @@ class RemediationItem(models.Model):
         self.wont_do_reason = reason.strip() if status == RemediationStatus.WONT_DO else ""
 
 
-class RemediationDigest(models.Model):
-    """One row per person per local day: claims the daily reminder so it is sent once."""
-
-    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    local_date = models.DateField()
-    item_count = models.PositiveIntegerField(default=0)
-    sent_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["person", "local_date"], name="remediation_digest_once_a_day")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.person} {self.local_date}"
-
-
 class RemediationCount(models.Model):
     """Items per kind, status, team and category, kept by database triggers.
 

@@ -1,27 +1,22 @@
 """Remediation items: writing them, moving them along, closing the loop, and the daily digest."""
 
 import datetime as dt
-import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.db import transaction
 from django.utils import timezone
 
 from incidents.exceptions import IncidentHasOpenItems
 from incidents.models import (
     Incident,
-    RemediationDigest,
     RemediationItem,
     RemediationPriority,
     RemediationStatus,
 )
 from incidents.selectors.remediation import digest_items, items_blocking_close
-from morgue.models import Profile, display_name
-
-logger = logging.getLogger(__name__)
+from morgue.emails import send_email
+from morgue.models import EmailDelivery, Profile, display_name
 
 # Weeks from the day an item is written to its default due date, by incident
 # severity; override with settings.MORGUE_REMEDIATION_DUE_WEEKS.
@@ -153,31 +148,17 @@ def _local_today(owner, now: dt.datetime) -> dt.date:
     return now.astimezone(Profile.objects.for_user(owner).zone).date()
 
 
-def send_digest(*, owner, now: dt.datetime | None = None) -> RemediationDigest | None:
+def send_digest(*, owner, now: dt.datetime | None = None) -> EmailDelivery | None:
     """Email one person their overdue and soon-due items, at most once per local day.
 
-    The (person, local date) row is inserted in the same transaction as the
-    send: a second run the same day fails the unique constraint and sends
-    nothing; a send that raises rolls the claim back so a retry can send.
+    The delivery is keyed by the person and their local date: a second run
+    the same day sends nothing; a send that fails leaves it for a retry.
     """
     now = now or timezone.now()
     today = _local_today(owner, now)
     items = digest_items(owner=owner, today=today)
     if not items or not owner.email:
         return None
-    try:
-        with transaction.atomic():
-            digest = RemediationDigest.objects.create(
-                person=owner, local_date=today, item_count=len(items), sent_at=now
-            )
-            _send_digest_email(owner=owner, items=items, today=today)
-    except IntegrityError:
-        logger.info("remediation digest for %s on %s was already sent", owner.username, today)
-        return None
-    return digest
-
-
-def _send_digest_email(*, owner, items: list[RemediationItem], today: dt.date) -> None:
     overdue = [item for item in items if item.due_date < today]
     due_soon = [item for item in items if item.due_date >= today]
     context = {
@@ -189,12 +170,10 @@ def _send_digest_email(*, owner, items: list[RemediationItem], today: dt.date) -
         "base_url": settings.MORGUE_BASE_URL,
         "board_url": f"{settings.MORGUE_BASE_URL}/remediations/?mine=1",
     }
-    subject = " ".join(render_to_string("emails/remediation-digest-subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/remediation-digest-body.txt", context),
+    return send_email(
+        name="remediation-digest",
+        key=today.isoformat(),
+        recipient=str(owner.pk),
         to=[owner.email],
+        context=context,
     )
-    message.attach_alternative(render_to_string("emails/remediation-digest-body.html", context), "text/html")
-    # EMAIL_TIMEOUT bounds the SMTP connection.
-    message.send()

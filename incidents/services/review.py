@@ -6,18 +6,22 @@ from collections.abc import Iterable
 import icalendar
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from incidents.exceptions import ReviewNotReady
 from incidents.models import Incident, ReviewMeeting, Status
+from morgue.emails import Attachment, send_email, was_sent
 from morgue.models import Profile, display_name
+from morgue.tasking import enqueue, enqueue_on_commit
 from morgue.timezones import zone as zone_named
 
 from .incident import update_incident
+
+# Enqueued by name: tasks import services, never the other way round.
+SEND_INVITATION_TASK = "incidents.tasks.review.send_review_invitation"
+INVITATION_EMAIL = "review-invitation"
 
 
 @transaction.atomic
@@ -73,8 +77,6 @@ def schedule_review(
 @transaction.atomic
 def request_invitation(*, meeting: ReviewMeeting) -> ReviewMeeting:
     """Email the invitation to every attendee after commit; asking again re-sends it as a new sequence."""
-    from incidents.tasks.review import send_review_invitation
-
     meeting = ReviewMeeting.objects.select_for_update().get(pk=meeting.pk)
     if not meeting.invitation_pending:
         # Already sent (someone lost it): the same event, a higher SEQUENCE.
@@ -84,14 +86,12 @@ def request_invitation(*, meeting: ReviewMeeting) -> ReviewMeeting:
     meeting.invitation_requested_at = timezone.now()
     meeting.save(update_fields=["sequence", "updated_at", "requested_sequence", "invitation_requested_at"])
     sequence = meeting.sequence
-    transaction.on_commit(lambda: send_review_invitation.delay(meeting.pk, sequence))
+    enqueue_on_commit(SEND_INVITATION_TASK, meeting.pk, sequence)
     return meeting
 
 
 def resend_lost_invitations(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:
     """Enqueue again every requested invitation not sent after `older_than` (its task was lost)."""
-    from incidents.tasks.review import send_review_invitation
-
     now = timezone.now()
     lost = ReviewMeeting.objects.filter(
         sent_sequence__lt=F("requested_sequence"),
@@ -101,7 +101,7 @@ def resend_lost_invitations(*, older_than: dt.timedelta = dt.timedelta(minutes=1
     ).values_list("pk", "sequence")
     count = 0
     for meeting_id, sequence in lost:
-        send_review_invitation.delay(meeting_id, sequence)
+        enqueue(SEND_INVITATION_TASK, meeting_id, sequence)
         count += 1
     return count
 
@@ -145,17 +145,19 @@ def invitation_ics(*, meeting: ReviewMeeting) -> bytes:
     return calendar.to_ical()
 
 
-@transaction.atomic
 def deliver_invitation(*, meeting_id: int, sequence: int) -> bool:
     """Send the invitation of this sequence once; False when it was already sent (or superseded)."""
-    claimed = ReviewMeeting.objects.filter(
-        pk=meeting_id, sequence=sequence, sent_sequence__lt=sequence
-    ).update(sent_sequence=sequence, invitation_sent_at=timezone.now())
-    if not claimed:
+    meeting = (
+        ReviewMeeting.objects.select_related("incident", "facilitator")
+        .filter(pk=meeting_id, sequence=sequence)
+        .first()
+    )
+    if meeting is None or not meeting.invitation_pending:
         return False
-    meeting = ReviewMeeting.objects.select_related("incident", "facilitator").get(pk=meeting_id)
     recipients = sorted({person.email for person in meeting.attendees.all() if person.email})
     if not recipients:
+        # Nobody to invite: the sequence counts as sent, so the sweep lets it be.
+        _record_invitation_sent(meeting_id=meeting_id, sequence=sequence)
         return False
     zone = zone_named(meeting.time_zone)
     context = {
@@ -166,16 +168,25 @@ def deliver_invitation(*, meeting_id: int, sequence: int) -> bool:
         "facilitator_name": display_name(meeting.facilitator),
         "url": f"{settings.MORGUE_BASE_URL}{meeting.incident.get_absolute_url()}",
     }
-    subject = render_to_string("emails/review-invitation-subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/review-invitation-body.txt", context),
-        to=recipients,
-    )
-    message.attach_alternative(render_to_string("emails/review-invitation-body.html", context), "text/html")
-    message.attach(
+    calendar = Attachment(
         "review.ics", invitation_ics(meeting=meeting), "text/calendar; method=REQUEST; charset=utf-8"
     )
-    # A failure raises, rolling back the claim, so a retry sends it again.
-    message.send()
-    return True
+    delivery = send_email(
+        name=INVITATION_EMAIL,
+        key=str(meeting_id),
+        sequence=sequence,
+        to=recipients,
+        context=context,
+        attachments=[calendar],
+    )
+    # Recorded on the meeting also when an earlier run sent it but stopped before recording it.
+    if delivery is not None or was_sent(name=INVITATION_EMAIL, key=str(meeting_id), sequence=sequence):
+        _record_invitation_sent(meeting_id=meeting_id, sequence=sequence)
+    return delivery is not None
+
+
+def _record_invitation_sent(*, meeting_id: int, sequence: int) -> None:
+    # Never back to an older sequence: a late task of one must not undo a newer send.
+    ReviewMeeting.objects.filter(pk=meeting_id, sent_sequence__lt=sequence).update(
+        sent_sequence=sequence, invitation_sent_at=timezone.now()
+    )

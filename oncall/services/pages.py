@@ -4,11 +4,12 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+
+from morgue.emails import send_email, was_sent
+from morgue.tasking import enqueue_on_commit
 
 from .. import notify
 from ..models import (
@@ -23,6 +24,11 @@ from ..selectors import person_on_call
 from .rotations import DEFAULT_ESCALATION_MINUTES
 
 logger = logging.getLogger(__name__)
+
+# Enqueued by name: tasks import services, never the other way round.
+NOTIFY_TASK = "oncall.tasks.notify_page_step"
+ESCALATE_TASK = "oncall.tasks.escalate_page_step"
+PAGE_EMAIL = "oncall-page"
 
 
 @transaction.atomic
@@ -46,8 +52,6 @@ def _timeout_for(team: Team, now: dt.datetime) -> dt.timedelta:
 
 
 def _open_step(*, page: Page, number: int, team: Team, level: str, now: dt.datetime) -> PageStep:
-    from .. import tasks
-
     user = person_on_call(team=team, at=now, level=level)
     step = PageStep.objects.create(
         page=page,
@@ -64,8 +68,8 @@ def _open_step(*, page: Page, number: int, team: Team, level: str, now: dt.datet
         escalate_page(page_id=page.pk, step_number=number, now=now)
         return step
     delay = (step.due_at - now).total_seconds()
-    transaction.on_commit(lambda: tasks.notify_page_step.delay(step.pk))
-    transaction.on_commit(lambda: tasks.escalate_page_step.apply_async((page.pk, number), countdown=delay))
+    enqueue_on_commit(NOTIFY_TASK, step.pk)
+    enqueue_on_commit(ESCALATE_TASK, page.pk, number, countdown=delay)
     return step
 
 
@@ -103,26 +107,29 @@ def escalate_page(*, page_id: int, step_number: int, now: dt.datetime | None = N
 
 
 def notify_step(*, step_id: int, now: dt.datetime | None = None) -> PageStep | None:
-    """Email (and webhook) the person a step names, once; nothing if the page was acknowledged."""
+    """Email (and webhook) the person a step names, once; nothing if the page was acknowledged.
+
+    The email is claimed on its own (morgue.emails): a send that fails leaves
+    the step unnotified, so the task's next run or the sweep sends it. Only
+    then is the step marked notified, which claims the webhook.
+    """
     now = now or timezone.now()
-    claimed = PageStep.objects.filter(
+    waiting = PageStep.objects.filter(
         pk=step_id, notified_at__isnull=True, user__isnull=False, page__status=PageStatus.OPEN
-    ).update(notified_at=now)
-    if not claimed:
+    )
+    step = waiting.select_related("page__team", "page__created_by", "team", "user").first()
+    if step is None:
         return None
-    step = PageStep.objects.select_related("page__team", "page__created_by", "team", "user").get(pk=step_id)
     page = step.page
     link = settings.MORGUE_BASE_URL + reverse("oncall:page-detail", args=[page.pk])
-    context = {"page": page, "step": step, "link": link}
     recipients = [address for address in (step.user.email, step.team.email) if address]
     if recipients:
-        email = EmailMultiAlternatives(
-            subject=render_to_string("emails/oncall-page-subject.txt", context).strip(),
-            body=render_to_string("emails/oncall-page-body.txt", context),
-            to=recipients,
-        )
-        email.attach_alternative(render_to_string("emails/oncall-page-body.html", context), "text/html")
-        email.send()
+        context = {"page": page, "step": step, "link": link}
+        sent = send_email(name=PAGE_EMAIL, key=str(step.pk), to=recipients, context=context)
+        if sent is None and not was_sent(name=PAGE_EMAIL, key=str(step.pk)):
+            return None  # another run is sending it, and marks the step when it has
+    if not waiting.update(notified_at=now):
+        return None
     if step.team.webhook_url:
         payload = {
             "page": page.pk,
@@ -137,6 +144,7 @@ def notify_step(*, step_id: int, now: dt.datetime | None = None) -> PageStep | N
         except Exception as error:  # noqa: BLE001 - any failure of the edge is recorded, never raised
             logger.warning("webhook for page %s failed: %s", page.pk, error)
             PageStep.objects.filter(pk=step.pk).update(note=f"Webhook failed: {error}"[:200])
+    step.notified_at = now
     return step
 
 
@@ -168,5 +176,8 @@ def sweep_pages(*, now: dt.datetime | None = None) -> int:
         page__status=PageStatus.OPEN,
     ).values_list("pk", flat=True)
     for step_id in list(lost):
-        notify_step(step_id=step_id, now=now)
+        try:
+            notify_step(step_id=step_id, now=now)
+        except OSError as error:  # SMTP refused or unreachable: the next sweep tries again
+            logger.warning("page step %s could not be emailed: %s", step_id, error)
     return moved

@@ -5,8 +5,9 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
-from alerts_review.models import Alert, AlertSource, ReportDelivery
+from alerts_review.models import Alert, AlertSource
 from alerts_review.tasks import email_monthly_alert_reports, email_team_alert_report
+from morgue.models import DeliveryStatus, EmailDelivery
 from tests.factories import AlertFactory, TeamFactory, UserFactory, category
 
 pytestmark = pytest.mark.django_db
@@ -87,20 +88,27 @@ def test_the_monthly_email_goes_to_each_team_once():
     assert sorted(message.to) == ["nina@example.com", "omar@example.com"]
     assert "Disk: 1 alerts, 1 not actionable" in message.body
     assert "/alerts/reports/2026-10/?team=ops" in message.body
-    assert ReportDelivery.objects.get().recipients == 2
+    delivery = EmailDelivery.objects.get()
+    assert (delivery.name, delivery.key, delivery.recipient_count) == ("alert-report", f"{ops.pk}/2026-10", 2)
+    assert message.alternatives[0].mimetype == "text/html" and "Disk" in message.alternatives[0].content
 
 
-def test_a_failed_send_leaves_the_report_unclaimed_for_a_retry(monkeypatch):
+def test_a_failed_send_leaves_the_report_for_a_retry_which_sends_it_once(monkeypatch):
     ops = TeamFactory(slug="ops")
     ops.members.add(UserFactory(username="nina"))
 
     def refuse(*args, **kwargs):
         raise OSError("SMTP is down")
 
-    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
-    with pytest.raises(OSError):
-        email_team_alert_report.run(ops.pk, "2026-10")
-    assert not ReportDelivery.objects.exists()
+    with monkeypatch.context() as smtp_down:
+        smtp_down.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
+        with pytest.raises(OSError):
+            email_team_alert_report.run(ops.pk, "2026-10")
+    assert EmailDelivery.objects.get().status == DeliveryStatus.FAILED
+
+    assert email_team_alert_report(ops.pk, "2026-10") is True
+    assert email_team_alert_report(ops.pk, "2026-10") is False
+    assert len(mail.outbox) == 1
 
 
 def test_the_beat_task_queues_last_months_report_for_teams_with_members(monkeypatch):

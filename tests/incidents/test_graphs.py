@@ -197,16 +197,16 @@ def test_a_snapshot_can_be_pinned_to_a_timeline_moment(api, incident):
 
 
 def test_lost_snapshots_are_requeued_and_hopeless_ones_given_up(incident, monkeypatch):
-    from incidents.tasks.graph import capture_graph as task
+    from morgue.celery import app
 
     queued = []
-    monkeypatch.setattr(task, "delay", queued.append)
+    monkeypatch.setattr(app, "send_task", lambda name, args: queued.append((name, *args)))
     lost = GraphSnapshotFactory(incident=incident, created_at=NOW - dt.timedelta(hours=1))
     hopeless = GraphSnapshotFactory(incident=incident, created_at=NOW - dt.timedelta(hours=1), attempts=8)
     GraphSnapshotFactory(incident=incident, created_at=NOW)
 
     assert requeue_lost_snapshots(now=NOW) == [lost.pk]
-    assert queued == [lost.pk]
+    assert queued == [("incidents.tasks.graph.capture_graph", lost.pk)]
     hopeless.refresh_from_db()
     assert hopeless.status == SnapshotStatus.FAILED
 

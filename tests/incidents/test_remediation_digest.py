@@ -5,8 +5,9 @@ import pytest
 import time_machine
 from django.core import mail
 
-from incidents.models import RemediationDigest, RemediationStatus
+from incidents.models import RemediationStatus
 from incidents.tasks.remediation import send_remediation_digest, send_remediation_digests
+from morgue.models import DeliveryStatus, EmailDelivery
 from tests.factories import ProfileFactory, RemediationItemFactory, UserFactory
 
 # 10:00 UTC on Monday 2 March 2026.
@@ -25,6 +26,11 @@ def dana(db):
     return ProfileFactory(user=UserFactory(username="dana", email="dana@example.com"), time_zone="UTC").user
 
 
+def digest_dates() -> list[dt.date]:
+    deliveries = EmailDelivery.objects.filter(name="remediation-digest").sent()
+    return [dt.date.fromisoformat(key) for key in deliveries.values_list("key", flat=True)]
+
+
 def test_one_email_lists_overdue_and_soon_due_items(dana):
     RemediationItemFactory(owner=dana, title="Overdue runbook", due_date=dt.date(2026, 2, 20))
     RemediationItemFactory(owner=dana, title="Soon alert", due_date=dt.date(2026, 3, 5))
@@ -41,6 +47,7 @@ def test_one_email_lists_overdue_and_soon_due_items(dana):
     assert "Overdue runbook" in message.body and "Soon alert" in message.body
     assert "Later" not in message.body and "Finished" not in message.body
     assert "Overdue runbook" in message.alternatives[0].content
+    assert message.alternatives[0].mimetype == "text/html"
 
 
 def test_no_email_when_nothing_is_due(dana):
@@ -58,7 +65,8 @@ def test_running_twice_the_same_day_sends_one_digest(dana):
         send_remediation_digest(dana.pk)
 
     assert len(mail.outbox) == 1
-    assert RemediationDigest.objects.get().local_date == dt.date(2026, 3, 2)
+    assert digest_dates() == [dt.date(2026, 3, 2)]
+    assert EmailDelivery.objects.get().recipient == str(dana.pk)
 
 
 def test_the_next_day_sends_again(dana):
@@ -91,7 +99,7 @@ def test_dates_follow_the_owners_own_calendar(db):
         send_remediation_digest(kiri.pk)
 
     assert mail.outbox[0].subject == "Remediation items: 1 overdue, 1 due soon"
-    assert RemediationDigest.objects.get().local_date == dt.date(2026, 3, 3)
+    assert digest_dates() == [dt.date(2026, 3, 3)]
 
 
 def test_a_failed_send_releases_the_claim_for_a_retry(dana):
@@ -102,10 +110,12 @@ def test_a_failed_send_releases_the_claim_for_a_retry(dana):
         pytest.raises(OSError),
     ):
         send_remediation_digest.run(dana.pk)
-    assert not RemediationDigest.objects.exists()
+    assert EmailDelivery.objects.get().status == DeliveryStatus.FAILED
 
     send_remediation_digest(dana.pk)
+    send_remediation_digest(dana.pk)
     assert len(mail.outbox) == 1
+    assert digest_dates() == [dt.date(2026, 3, 2)]
 
 
 def test_the_daily_sweep_queues_one_task_per_owner(dana):

@@ -12,6 +12,8 @@ from incidents.models import ReviewMeeting, Status
 from incidents.selectors.incident import review_queue, suggested_review_slot
 from incidents.services.review import request_invitation, schedule_review
 from incidents.tasks.review import send_review_invitation
+from morgue.celery import app
+from morgue.models import DeliveryStatus, EmailDelivery
 from tests.factories import IncidentFactory, ProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -128,13 +130,13 @@ def test_the_invitation_is_enqueued_only_after_commit(
     meeting = schedule_review(
         incident=resolved_incident, facilitator=facilitator, starts_at=NOW + dt.timedelta(days=3), by=person
     )
-    with mock.patch.object(send_review_invitation, "delay") as delay:
+    with mock.patch.object(app, "send_task") as send_task:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             request_invitation(meeting=meeting)
-        delay.assert_not_called()
+        send_task.assert_not_called()
         for callback in callbacks:
             callback()
-        delay.assert_called_once_with(meeting.pk, 0)
+        send_task.assert_called_once_with(send_review_invitation.name, args=(meeting.pk, 0))
 
 
 @time_machine.travel(NOW, tick=False)
@@ -155,8 +157,10 @@ def test_the_task_emails_the_ics_once_even_when_redelivered(resolved_incident, f
     name, content, mimetype = message.attachments[0]
     assert name == "review.ics" and mimetype.startswith("text/calendar")
     assert b"METHOD:REQUEST" in (content if isinstance(content, bytes) else content.encode())
+    html, html_type = message.alternatives[0]
+    assert html_type == "text/html" and "Queue backlog" in html
     meeting.refresh_from_db()
-    assert meeting.invitation_sent_at is not None
+    assert meeting.invitation_sent_at is not None and not meeting.invitation_pending
 
 
 @time_machine.travel(NOW, tick=False)
@@ -169,7 +173,43 @@ def test_a_failed_send_releases_the_claim_for_the_retry(resolved_incident, facil
         send_review_invitation.run(meeting.pk, 0)
     meeting.refresh_from_db()
     assert meeting.invitation_pending
+    assert EmailDelivery.objects.get().status == DeliveryStatus.FAILED
     assert send_review_invitation(meeting.pk, 0) is True
+    assert send_review_invitation(meeting.pk, 0) is False
+    assert len(mail.outbox) == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_invitation_nobody_has_an_address_for_sends_nothing_and_counts_as_sent(resolved_incident, person):
+    facilitator = ProfileFactory(user=UserFactory(username="noemail", email="")).user
+    meeting = schedule_review(
+        incident=resolved_incident, facilitator=facilitator, starts_at=NOW + dt.timedelta(days=3), by=person
+    )
+
+    assert send_review_invitation(meeting.pk, 0) is False
+
+    meeting.refresh_from_db()
+    assert not meeting.invitation_pending
+    assert mail.outbox == [] and not EmailDelivery.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_superseded_sequence_is_not_sent(resolved_incident, facilitator, person):
+    meeting = schedule_review(
+        incident=resolved_incident, facilitator=facilitator, starts_at=NOW + dt.timedelta(days=3), by=person
+    )
+    schedule_review(
+        incident=resolved_incident, facilitator=facilitator, starts_at=NOW + dt.timedelta(days=4), by=person
+    )
+
+    assert send_review_invitation(meeting.pk, 0) is False
+    assert send_review_invitation(meeting.pk, 1) is True
+    assert [int(event["SEQUENCE"]) for event in calendar_events(mail.outbox[0])] == [1]
+
+
+def calendar_events(message) -> list:
+    (_, content, _) = message.attachments[0]
+    return list(icalendar.Calendar.from_ical(content).walk("VEVENT"))
 
 
 @time_machine.travel(NOW, tick=False)
@@ -216,10 +256,10 @@ def test_the_sweep_re_enqueues_a_requested_invitation_whose_task_was_lost(
         assert sweep_review_invitations() == 0
     with (
         time_machine.travel(NOW + dt.timedelta(minutes=11), tick=False),
-        mock.patch.object(send_review_invitation, "delay") as delay,
+        mock.patch.object(app, "send_task") as send_task,
     ):
         assert sweep_review_invitations() == 1
-    delay.assert_called_once_with(meeting.pk, 0)
+    send_task.assert_called_once_with(send_review_invitation.name, args=(meeting.pk, 0))
     send_review_invitation(meeting.pk, 0)
     with time_machine.travel(NOW + dt.timedelta(minutes=30), tick=False):
         assert sweep_review_invitations() == 0

@@ -4,6 +4,8 @@ from unittest import mock
 import pytest
 from django.core import mail
 
+from morgue.celery import app
+from morgue.models import DeliveryStatus, EmailDelivery
 from oncall import services, tasks
 from oncall.models import Level, Page, PageStatus, Shift
 from tests.factories import TeamFactory, make_rotation
@@ -45,14 +47,24 @@ def test_a_page_notifies_l1_by_email_and_webhook_with_an_acknowledge_link(
     step = page.steps.get()
     assert step.user == on_call(payments, Level.L1)
     assert step.due_at == NOW + dt.timedelta(minutes=10)
+    with mock.patch.object(app, "send_task") as send_task:
+        for callback in callbacks:
+            callback()
+    assert send_task.call_args_list == [
+        mock.call(tasks.notify_page_step.name, args=(step.pk,)),
+        mock.call(tasks.escalate_page_step.name, args=(page.pk, 1), countdown=600.0),
+    ]
 
     with mock.patch("oncall.notify.post_webhook") as post:
         tasks.notify_page_step(step.pk)
         tasks.notify_page_step(step.pk)  # a repeated task never notifies twice
 
     assert len(mail.outbox) == 1
-    assert f"http://127.0.0.1:8000/oncall/pages/{page.pk}/" in mail.outbox[0].body
-    assert step.user.email in mail.outbox[0].to
+    message = mail.outbox[0]
+    assert message.subject == "[Morgue page] Payments L1: Card auths failing"
+    assert f"http://127.0.0.1:8000/oncall/pages/{page.pk}/" in message.body
+    assert message.to == [step.user.email, "payments@example.com"]
+    assert f'<a href="http://127.0.0.1:8000/oncall/pages/{page.pk}/">' in message.alternatives[0].content
     post.assert_called_once()
     url, payload = post.call_args.args
     assert url == "https://hooks.example.com/payments"
@@ -113,6 +125,41 @@ def test_a_failing_webhook_is_recorded_and_does_not_stop_the_email(teams):
     step.refresh_from_db()
     assert "timed out" in step.note
     assert len(mail.outbox) == 1
+
+
+def test_a_page_email_that_fails_is_sent_by_the_sweep_once_and_only_then_the_webhook(teams):
+    payments = with_webhook(teams[1])
+    page = services.page_team(team=payments, message="Card auths failing", now=NOW)
+    step = page.steps.get()
+    smtp_down = mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("SMTP down"))
+    with smtp_down, mock.patch("oncall.notify.post_webhook") as post, pytest.raises(OSError):
+        tasks.notify_page_step(step.pk)
+    post.assert_not_called()
+    step.refresh_from_db()
+    assert step.notified_at is None
+    assert EmailDelivery.objects.get().status == DeliveryStatus.FAILED
+
+    with smtp_down:  # still down a minute later: the sweep carries on and tries again next time
+        services.sweep_pages(now=NOW + dt.timedelta(minutes=1))
+    with mock.patch("oncall.notify.post_webhook") as post:
+        services.sweep_pages(now=NOW + dt.timedelta(minutes=2))
+        services.sweep_pages(now=NOW + dt.timedelta(minutes=3))
+        assert tasks.notify_page_step(step.pk) is False
+
+    assert len(mail.outbox) == 1
+    post.assert_called_once()
+    step.refresh_from_db()
+    assert step.notified_at == NOW + dt.timedelta(minutes=2)
+
+
+def test_a_page_message_of_several_lines_is_emailed_with_a_one_line_subject(teams):
+    page = services.page_team(team=teams[1], message="Card auths failing\nsince the deploy", now=NOW)
+
+    tasks.notify_page_step(page.steps.get().pk)
+
+    (message,) = mail.outbox
+    assert message.subject == "[Morgue page] Payments L1: Card auths failing since the deploy"
+    assert "Card auths failing<br>since the deploy" in message.alternatives[0].content
 
 
 def test_a_team_with_nobody_on_call_goes_straight_to_its_fallback(teams):
