@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench worker beat migrate seed shell clean
+.PHONY: run test lint typecheck format bench worker beat migrate seed shell clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+
+## typecheck: mypy with django-stubs over the apps (strict on the pure modules; see pyproject.toml)
+typecheck: $(STAMP)
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

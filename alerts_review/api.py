@@ -1,17 +1,26 @@
 """REST endpoints: the alert receivers, the alert list and classification, the monthly report."""
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import User
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from morgue.models import Team
 
 from . import selectors, services
-from .models import Alert, AlertSource, SourceKind
-from .payloads import BadPayload, parse_alertmanager, parse_generic, parse_nagios
+from .models import Alert, AlertSource, Category, SourceKind
+from .payloads import BadPayload, Incoming, Refused, parse_alertmanager, parse_generic, parse_nagios
+
+if TYPE_CHECKING:
+    # The stubs' name for what APIView.permission_classes holds (a class or an `A | B` of them).
+    from rest_framework.permissions import _PermissionClass
 
 ReceiptSerializer = inline_serializer(
     name="AlertReceipt",
@@ -40,8 +49,8 @@ class ReceiverMixin:
     CSRF token nor mistake the source's token for a person's.
     """
 
-    authentication_classes: list = []
-    permission_classes = [permissions.AllowAny]
+    authentication_classes: Sequence[type[BaseAuthentication]] = []
+    permission_classes: "Sequence[_PermissionClass]" = [permissions.AllowAny]
     kinds: tuple[str, ...] = ()
 
     def source(self, request) -> AlertSource:
@@ -87,15 +96,21 @@ class NagiosReceiver(ReceiverMixin, APIView):
             incoming = parse_nagios(fields, zone=selectors.parse_zone(source.time_zone))
         except BadPayload as error:
             return self.refuse(error)
-        items = [incoming] if incoming else []
+        items: list[Incoming | Refused] = [incoming] if incoming else []
         return self.answer(services.receive_alerts(items=items, source_name=source.kind, alert_source=source))
 
 
 class AlertSerializer(serializers.ModelSerializer):
     check = serializers.CharField(source="check_name")
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    paged = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    team: "serializers.SlugRelatedField[Team]" = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    paged: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    category: "serializers.SlugRelatedField[Category]" = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
 
     class Meta:
         model = Alert
@@ -129,7 +144,9 @@ class AlertClassifySerializer(serializers.Serializer):
 
 class AlertFilterSerializer(serializers.Serializer):
     team = serializers.SlugField(required=False)
-    source = serializers.CharField(required=False)
+    # DRF's serializer metaclass moves declared fields off the class, so this
+    # does not replace Field.source, whatever the stubs infer.
+    source = serializers.CharField(required=False)  # type: ignore[assignment]
     check = serializers.CharField(required=False)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)

@@ -194,12 +194,15 @@ def build_alerts(teams: dict[str, Team], sources: dict[str, AlertSource]) -> lis
         team = teams.get(team_slug)
         if team is None:
             continue
-        hours = list(hours)
+        usual_hours = list(hours)
         for day in range(DAYS + 1):
             # Whole alerts a day around the rate, fired at the check's usual hours.
             for _ in range(_how_many(rng, per_day)):
                 fired_at = first_day + dt.timedelta(
-                    days=day, hours=rng.choice(hours), minutes=rng.randrange(60), seconds=rng.randrange(60)
+                    days=day,
+                    hours=rng.choice(usual_hours),
+                    minutes=rng.randrange(60),
+                    seconds=rng.randrange(60),
                 )
                 if fired_at >= now:
                     continue

@@ -7,7 +7,7 @@ the others are still stored.
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sized
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -51,7 +51,7 @@ class Incoming:
     state: str = ""
     severity: str = ""
     summary: str = ""
-    labels: dict = field(default_factory=dict)
+    labels: dict[str, object] = field(default_factory=dict)
     resolved_at: dt.datetime | None = None
     team: str = ""
     # A recovery that only closes the open alert for this identity (Nagios).
@@ -64,7 +64,7 @@ class Refused:
     detail: str
 
 
-def parse_instant(value, *, name: str, zone: ZoneInfo = UTC_ZONE) -> dt.datetime:
+def parse_instant(value: object, *, name: str, zone: ZoneInfo = UTC_ZONE) -> dt.datetime:
     """An aware instant from ISO 8601, a UNIX timestamp, or Nagios' LONGDATETIME."""
     instant = _parse_instant(value, name=name, zone=zone)
     # Year 1 or 9999 cannot be shown in a zone on the wrong side of UTC.
@@ -75,7 +75,7 @@ def parse_instant(value, *, name: str, zone: ZoneInfo = UTC_ZONE) -> dt.datetime
     return instant
 
 
-def _parse_instant(value, *, name: str, zone: ZoneInfo) -> dt.datetime:
+def _parse_instant(value: object, *, name: str, zone: ZoneInfo) -> dt.datetime:
     if isinstance(value, bool) or value is None or value == "":
         raise BadPayload(f"{name} is missing.", field=name)
     if isinstance(value, int | float):
@@ -108,7 +108,7 @@ def _from_unix(seconds: float, name: str) -> dt.datetime:
         raise BadPayload(f"{name} {seconds} is out of range for a UNIX timestamp.", field=name) from None
 
 
-def _from_longdatetime(match: re.Match, text: str, name: str, zone: ZoneInfo) -> dt.datetime:
+def _from_longdatetime(match: re.Match[str], text: str, name: str, zone: ZoneInfo) -> dt.datetime:
     month = _MONTHS.get(match["month"])
     if month is None:
         raise BadPayload(f"{name} {text!r} has an unknown month.", field=name)
@@ -132,7 +132,7 @@ def _from_longdatetime(match: re.Match, text: str, name: str, zone: ZoneInfo) ->
     return local.astimezone(UTC)
 
 
-def _check_batch(items: list) -> None:
+def _check_batch(items: Sized) -> None:
     if len(items) > MAX_BATCH:
         raise BadPayload(
             f"A request may carry at most {MAX_BATCH} alerts; this one has {len(items)}. Send it in parts.",
@@ -140,11 +140,11 @@ def _check_batch(items: list) -> None:
         )
 
 
-def _text(value, limit: int) -> str:
+def _text(value: object, limit: int) -> str:
     return "" if value is None else str(value)[:limit]
 
 
-def parse_alertmanager(payload) -> list[Incoming | Refused]:
+def parse_alertmanager(payload: object) -> list[Incoming | Refused]:
     """The Alertmanager webhook (version 4), also as Grafana's webhook contact point sends it."""
     if not isinstance(payload, Mapping):
         raise BadPayload("The body must be an Alertmanager webhook object with an alerts list.")
@@ -157,7 +157,9 @@ def parse_alertmanager(payload) -> list[Incoming | Refused]:
     if not isinstance(alerts, list):
         raise BadPayload("alerts is missing or is not a list.", field="alerts")
     _check_batch(alerts)
-    common_labels = payload.get("commonLabels") if isinstance(payload.get("commonLabels"), Mapping) else {}
+    common_labels = payload.get("commonLabels")
+    if not isinstance(common_labels, Mapping):
+        common_labels = {}
     out: list[Incoming | Refused] = []
     for index, alert in enumerate(alerts):
         try:
@@ -167,7 +169,7 @@ def parse_alertmanager(payload) -> list[Incoming | Refused]:
     return out
 
 
-def _alertmanager_alert(alert, common_labels: Mapping) -> Incoming:
+def _alertmanager_alert(alert: object, common_labels: Mapping[str, object]) -> Incoming:
     if not isinstance(alert, Mapping):
         raise BadPayload("must be an object.")
     labels = alert.get("labels")
@@ -186,7 +188,9 @@ def _alertmanager_alert(alert, common_labels: Mapping) -> Incoming:
     # A firing alert's endsAt is only Alertmanager's guess at when it times out.
     if status == "resolved" and ends_at and not str(ends_at).startswith(_ZERO_TIME_PREFIX):
         resolved_at = parse_instant(ends_at, name="endsAt")
-    annotations = alert.get("annotations") if isinstance(alert.get("annotations"), Mapping) else {}
+    annotations = alert.get("annotations")
+    if not isinstance(annotations, Mapping):
+        annotations = {}
     identity = alert.get("fingerprint") or _label_identity(labels)
     return Incoming(
         identity=_text(identity, 255),
@@ -202,12 +206,12 @@ def _alertmanager_alert(alert, common_labels: Mapping) -> Incoming:
     )
 
 
-def _label_identity(labels: Mapping) -> str:
+def _label_identity(labels: Mapping[str, object]) -> str:
     # Alertmanager's own fingerprint is a hash of the sorted label set.
     return ",".join(f"{key}={labels[key]}" for key in sorted(labels))
 
 
-def parse_nagios(fields: Mapping, *, zone: ZoneInfo = UTC_ZONE) -> Incoming | None:
+def parse_nagios(fields: object, *, zone: ZoneInfo = UTC_ZONE) -> Incoming | None:
     """One Nagios notification (its macros as form fields or JSON); None when it changes nothing.
 
     PROBLEM opens an alert; RECOVERY closes the open one for the same host and
@@ -229,7 +233,9 @@ def parse_nagios(fields: Mapping, *, zone: ZoneInfo = UTC_ZONE) -> Incoming | No
     at = parse_instant(fields.get(name), name=name, zone=zone)
     state = fields.get("SERVICESTATE") if service else fields.get("HOSTSTATE")
     output = fields.get("SERVICEOUTPUT") if service else fields.get("HOSTOUTPUT")
-    labels = {key: str(value) for key, value in fields.items() if key.isupper() and value not in (None, "")}
+    labels: dict[str, object] = {
+        key: str(value) for key, value in fields.items() if key.isupper() and value not in (None, "")
+    }
     return Incoming(
         identity=f"{host}/{service}"[:255],
         check=(service or "Host check")[:200],
@@ -258,7 +264,7 @@ GENERIC_FIELDS = {
 }
 
 
-def parse_generic(payload) -> list[Incoming | Refused]:
+def parse_generic(payload: object) -> list[Incoming | Refused]:
     """Morgue's own format: one alert object, a list of them, or {"alerts": [...]}."""
     if isinstance(payload, Mapping) and isinstance(payload.get("alerts"), list):
         items = payload["alerts"]
@@ -280,7 +286,7 @@ def parse_generic(payload) -> list[Incoming | Refused]:
     return out
 
 
-def generic_alert(item) -> Incoming:
+def generic_alert(item: object) -> Incoming:
     """One alert in Morgue's generic format (also a CSV row)."""
     if not isinstance(item, Mapping):
         raise BadPayload("must be an object.")

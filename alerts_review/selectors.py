@@ -4,7 +4,9 @@ import calendar
 import datetime as dt
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -174,7 +176,12 @@ COUNTS = {
 }
 
 
-def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> list[dict]:
+def _plain(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    # values() rows with the **SUMS / **COUNTS annotations, which the ORM's types do not list.
+    return [dict(row) for row in rows]
+
+
+def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> list[dict[str, Any]]:
     """Alerts fired in [since, until) per check and category: total, out of hours, woke.
 
     Whole UTC days are summed from AlertDayCount; the part of a local month
@@ -183,19 +190,19 @@ def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> 
     """
     first_day = -(-int(since.timestamp()) // DAY)
     last_day = int(until.timestamp()) // DAY
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     edges = [(since, until)]
     if first_day < last_day:
         counts = AlertDayCount.objects.filter(day__gte=first_day, day__lt=last_day)
         if team is not None:
             counts = counts.filter(team_key=team.pk)
-        for row in counts.values("check_name", "category_key").annotate(**SUMS).order_by():
+        for row in _plain(counts.values("check_name", "category_key").annotate(**SUMS).order_by()):
             row["category_id"] = row.pop("category_key") or None
             rows.append(row)
         edges = [(since, _instant(first_day * DAY)), (_instant(last_day * DAY), until)]
     for start, end in edges:
         if start < end:
-            rows += (
+            rows += _plain(
                 _alerts_between(start, end, team)
                 .values("check_name", "category_id")
                 .annotate(**COUNTS)
@@ -204,7 +211,7 @@ def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> 
     return rows
 
 
-def time_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> list[dict]:
+def time_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> list[dict[str, Any]]:
     """Alerts fired in [since, until) per person paged and quarter hour: total, out of hours, woke.
 
     Summed from AlertQuarterCount; counted from the alerts only for a bound
@@ -213,7 +220,7 @@ def time_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> l
     first, first_rest = divmod(int(since.timestamp()), QUARTER_HOUR)
     last, last_rest = divmod(int(until.timestamp()), QUARTER_HOUR)
     if first_rest or last_rest:
-        return list(
+        return _plain(
             _alerts_between(since, until, team)
             .values("paged_id", "fired_quarter")
             .annotate(**COUNTS)
@@ -222,7 +229,7 @@ def time_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> l
     counts = AlertQuarterCount.objects.filter(fired_quarter__gte=first, fired_quarter__lt=last)
     if team is not None:
         counts = counts.filter(team_key=team.pk)
-    rows = list(counts.values("paged_key", "fired_quarter").annotate(**SUMS).order_by())
+    rows = _plain(counts.values("paged_key", "fired_quarter").annotate(**SUMS).order_by())
     for row in rows:
         row["paged_id"] = row.pop("paged_key") or None
     return rows
@@ -363,7 +370,7 @@ def _change(now, before):
 
 
 def _by_check(checks: dict[str, Counter], check_categories: dict[str, Counter]) -> list[dict]:
-    out = []
+    out: list[dict[str, Any]] = []
     for check, counts in checks.items():
         actionable = counts[CategoryKind.ACTIONABLE]
         not_actionable = counts[CategoryKind.NOT_ACTIONABLE]
@@ -386,7 +393,7 @@ def _by_check(checks: dict[str, Counter], check_categories: dict[str, Counter]) 
 
 def _by_person(people: dict[int, Counter]) -> list[dict]:
     users = get_user_model().objects.filter(pk__in=people).select_related("profile")
-    out = []
+    out: list[dict[str, Any]] = []
     for user in users:
         counts = people[user.pk]
         profile = getattr(user, "profile", None)

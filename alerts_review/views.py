@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from morgue import charts
 from morgue.exceptions import MorgueError
+from morgue.forms import error_messages
 from morgue.models import Team
 from oncall.models import Shift
 
@@ -55,7 +56,7 @@ def classify(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(Alert.objects.select_related("team"), pk=alert_id)
     form = ClassifyForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+        messages.error(request, " ".join(error_messages(form)))
         return _back_to_review(request)
     try:
         services.classify_alert(
@@ -75,10 +76,11 @@ def classify_check(request: HttpRequest, shift_id: int) -> HttpResponse:
     shift = get_object_or_404(Shift.objects.select_related("rotation__team"), pk=shift_id)
     form = ClassifyCheckForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+        messages.error(request, " ".join(error_messages(form)))
         return _back_to_review(request)
     try:
         category = services.category_by_slug(form.cleaned_data["category"])
+        assert category is not None  # the form requires a slug, and an unknown one raises
         count = services.classify_check_in_shift(
             shift=shift, check=form.cleaned_data["check"], category=category, by=request.user
         )
@@ -236,7 +238,7 @@ def act(request: HttpRequest, month: str) -> HttpResponse:
         raise Http404("Choose a team to review.")
     form = ActForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+        messages.error(request, " ".join(error_messages(form)))
         return _review_redirect(month, team)
     try:
         action = services.act_on_recommendation(team=team, month=first, by=request.user, **form.cleaned_data)
@@ -244,6 +246,7 @@ def act(request: HttpRequest, month: str) -> HttpResponse:
         messages.error(request, error.message)
     else:
         item = action.remediation
+        assert item is not None  # acting on a recommendation always opens its remediation item
         messages.success(
             request,
             f"Recorded for {action.get_track_display()}: {action.summary} "

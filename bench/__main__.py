@@ -34,7 +34,10 @@ def main() -> int:
     failed = False
     for name in selected:
         module = importlib.import_module(f"bench.{name}")
-        print(f"== {name.removeprefix('bench_')}: {module.__doc__.strip().splitlines()[0]}", flush=True)
+        print(
+            f"== {name.removeprefix('bench_')}: {(module.__doc__ or name).strip().splitlines()[0]}",
+            flush=True,
+        )
         try:
             results: list[Result] = module.run()
         except Skipped as reason:

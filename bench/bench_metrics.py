@@ -58,7 +58,9 @@ def run() -> list[Result]:
                 cursor.fetchall()
 
         def report():
-            response = client.get("/api/v1/metrics/incidents/", {"since": since, "until": until})
+            response = client.get(
+                "/api/v1/metrics/incidents/", {"since": since.isoformat(), "until": until.isoformat()}
+            )
             assert response.status_code == 200, response.content
 
         floor_seconds = median_seconds(floor, repeat=15, warmup=2)

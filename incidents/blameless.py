@@ -29,7 +29,7 @@ class Finding:
     reason: str
     suggestion: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | int]:
         return {
             "phrase": self.phrase,
             "matched": self.matched,

@@ -10,6 +10,7 @@ import datetime as dt
 import html
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -86,13 +87,18 @@ def parse_irc(text: str, *, start_date: dt.date, zone: ZoneInfo) -> ParsedLog:
         local = dt.datetime.combine(
             day, dt.time(int(match["hour"]), int(match["minute"]), int(match["second"] or 0)), tzinfo=zone
         )
-        if previous is not None and not match["date"] and local < previous - dt.timedelta(hours=1):
-            day += dt.timedelta(days=1)
-            local += dt.timedelta(days=1)
+        try:
+            if previous is not None and not match["date"] and local < previous - dt.timedelta(hours=1):
+                day += dt.timedelta(days=1)
+                local += dt.timedelta(days=1)
+            occurred_at = local.astimezone(dt.UTC)
+        except OverflowError:  # a date such as 9999-12-31 has no next day, or no UTC instant
+            result.unparsed.append(UnparsedLine(number, raw.rstrip()))
+            continue
         previous = local
         nick = match["nick"]
         spoken = f"{nick} {match['action']}" if match.groupdict().get("action") else match["text"]
-        result.lines.append(ChatLine(number, local.astimezone(dt.UTC), nick, spoken.strip()))
+        result.lines.append(ChatLine(number, occurred_at, nick, spoken.strip()))
     return result
 
 
@@ -106,8 +112,10 @@ def _slack_text(text: str) -> str:
     return html.unescape(text)
 
 
-def _slack_speaker(message: dict) -> str:
-    profile = message.get("user_profile") or {}
+def _slack_speaker(message: Mapping[str, object]) -> str:
+    profile = message.get("user_profile")
+    if not isinstance(profile, Mapping):
+        profile = {}
     return str(
         message.get("user_name")
         or profile.get("display_name")
@@ -118,14 +126,17 @@ def _slack_speaker(message: dict) -> str:
     )
 
 
-def parse_slack_export(data: str | list) -> ParsedLog:
+def parse_slack_export(data: str | list[object]) -> ParsedLog:
     """One channel-day file of a Slack export: a JSON list of messages with epoch `ts`."""
     messages = json.loads(data) if isinstance(data, str) else data
     if not isinstance(messages, list):
         raise ValueError("A Slack export is a JSON list of messages.")
     result = ParsedLog()
     for number, message in enumerate(messages[:MAX_LINES], start=1):
-        if isinstance(message, dict) and message.get("subtype") in SLACK_SKIPPED_SUBTYPES:
+        if not isinstance(message, dict):
+            result.unparsed.append(UnparsedLine(number, json.dumps(message)[:500]))
+            continue
+        if str(message.get("subtype")) in SLACK_SKIPPED_SUBTYPES:
             continue
         try:
             occurred_at = dt.datetime.fromtimestamp(float(message["ts"]), tz=dt.UTC)

@@ -60,7 +60,7 @@ def _revision(rng: random.Random) -> str:
 def demo_deploys(*, today: dt.date, rng: random.Random) -> list[Deploy]:
     """About 1,500 deploys over the year before `today`: a few per working hour on weekdays."""
     revisions = {stack: _revision(rng) for stack, _ in STACKS}
-    deploys = []
+    deploys: list[Deploy] = []
     for offset in range(365, 0, -1):
         day = today - dt.timedelta(days=offset)
         weekend = day.weekday() >= 5

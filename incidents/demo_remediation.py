@@ -80,10 +80,10 @@ def seed(stdout=None) -> None:
         )
         written_at = min(written_at, now)
         due = default_due_date(severity=incident.severity, written_on=written_at.date())
-        titles = {kind: rng.sample(TITLES[kind], k=len(TITLES[kind])) for kind in RemediationKind.values}
+        titles = {kind: rng.sample(TITLES[kind], k=len(TITLES[kind])) for kind in RemediationKind}
         for number in range(count):
             # The first two make the dev/ops pair; the rest are either.
-            kind = RemediationKind.values[number % 2] if number < 2 else rng.choice(RemediationKind.values)
+            kind = list(RemediationKind)[number % 2] if number < 2 else rng.choice(list(RemediationKind))
             category, title = titles[kind].pop()
             team_slug = "ops" if kind == RemediationKind.OPS else rng.choice(["dev", "dev", "payments"])
             owner = rng.choice(people.get(team_slug) or everyone)

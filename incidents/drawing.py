@@ -7,7 +7,6 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 from html import escape
-from zoneinfo import ZoneInfo
 
 from morgue.templatetags.morgue_tags import duration
 
@@ -34,12 +33,12 @@ class Mark:
     kind: str = ""
 
 
-def _format(at: dt.datetime, zone: ZoneInfo, with_date: bool) -> str:
+def _format(at: dt.datetime, zone: dt.tzinfo, with_date: bool) -> str:
     local = at.astimezone(zone)
     return local.strftime("%-d %b %H:%M") if with_date else local.strftime("%H:%M")
 
 
-def timeline_svg(*, milestones: list[Mark], events: list[Mark], zone: ZoneInfo, title: str) -> str:
+def timeline_svg(*, milestones: list[Mark], events: list[Mark], zone: dt.tzinfo, title: str) -> str:
     """An SVG picture of the milestones and events on one time axis, durations labelled."""
     times = [mark.at for mark in [*milestones, *events]]
     if not times:

@@ -101,7 +101,7 @@ def resolve(host: str, port: int, *, allowed_hosts: frozenset[str] = frozenset()
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
         raise FetchError(f"The host {host} could not be resolved.", transient=True) from error
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not addresses:
         raise FetchError(f"The host {host} has no address.")
     if not _is_allowed(host, port, allowed_hosts):
@@ -134,19 +134,22 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
     def __init__(self, host: str, port: int, *, address: str, timeout: float):
         super().__init__(host, port, timeout=timeout)
         self._address = address
+        self._connect_timeout = timeout  # self.timeout may be None to http.client; ours never is
 
-    def connect(self):
-        self.sock = _connect(self._address, self.port, self.timeout)
+    def connect(self) -> None:
+        self.sock = _connect(self._address, self.port, self._connect_timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, host: str, port: int, *, address: str, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
         self._address = address
+        self._connect_timeout = timeout
 
-    def connect(self):
-        sock = _connect(self._address, self.port, self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+    def connect(self) -> None:
+        sock = _connect(self._address, self.port, self._connect_timeout)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def _remaining(deadline: float) -> float:

@@ -20,6 +20,7 @@ from incidents.models import (
 )
 from incidents.models.incident import severity_choices
 from morgue.exceptions import MorgueError
+from morgue.forms import set_choices
 from morgue.models import Team, display_name
 from morgue.validators import validate_plausible_instant
 
@@ -87,11 +88,10 @@ class IncidentFilterForm(forms.Form):
 
     def __init__(self, *args, teams=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["severity"].choices = [
-            ("", "any"),
-            *((level, str(level)) for level, _ in severity_choices()),
-        ]
-        self.fields["team"].choices = [("", "any"), *((team.slug, team.name) for team in teams)]
+        set_choices(
+            self, "severity", [("", "any"), *((level, str(level)) for level, _ in severity_choices())]
+        )
+        set_choices(self, "team", [("", "any"), *((team.slug, team.name) for team in teams)])
 
 
 class IncidentForm(forms.Form):
@@ -111,7 +111,7 @@ class IncidentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["severity"].choices = severity_choices()
+        set_choices(self, "severity", severity_choices())
         for name, label in MILESTONES:
             required = name in ("impact_started", "detected")
             self.fields[f"{name}_at"] = local_datetime_field(label, required=required)
@@ -154,7 +154,8 @@ class IncidentForm(forms.Form):
         return names
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         probe = Incident(**{f"{name}_at": cleaned.get(f"{name}_at") for name, _ in MILESTONES})
         for field, messages in probe.order_errors().items():
             for message in messages:

@@ -80,7 +80,7 @@ class BoardFilterForm(forms.Form):
     def refusals(self) -> list[str]:
         """A sentence per refused filter, naming it: "Severity: Select a valid choice…"."""
         return [
-            f"{self.fields[name].label or name.capitalize()}: {error}" if name in self.fields else error
+            f"{self.fields[name].label or name.capitalize()}: {error}" if name in self.fields else str(error)
             for name, errors in self.errors.items()
             for error in errors
         ]

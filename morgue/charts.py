@@ -26,6 +26,10 @@ PALETTE_SIZE = 5
 _ids = itertools.count(1)
 
 
+# One cell of a chart's table and CSV: a label, a number, or None for a gap.
+Cell = str | float | None
+
+
 @dataclass
 class Series:
     name: str
@@ -37,7 +41,7 @@ class Chart:
     title: str
     svg: SafeString
     headers: list[str] = field(default_factory=list)
-    rows: list[list] = field(default_factory=list)
+    rows: list[list[Cell]] = field(default_factory=list)
 
     @property
     def table(self) -> "Chart":
@@ -204,7 +208,7 @@ def bar_chart(
 
     Categories whose index is in `faded` are drawn faded (small samples).
     """
-    faded = set(faded)
+    faded_indexes = set(faded)
     totals = [
         sum((s.values[i] or 0) for s in series)
         if stacked
@@ -235,7 +239,7 @@ def bar_chart(
     bar_width = inner if stacked else inner / max(len(series), 1)
     for index, category in enumerate(categories):
         x0 = MARGIN_LEFT + band * index + band * 0.1
-        opacity = ' opacity="0.35"' if index in faded else ""
+        opacity = ' opacity="0.35"' if index in faded_indexes else ""
         base = 0.0
         for series_index, item in enumerate(series):
             value = item.values[index] or 0
@@ -246,7 +250,7 @@ def bar_chart(
             else:
                 y_top, y_bottom = scale(value), scale(0)
                 x = x0 + bar_width * series_index
-            note = f" ({faded_note})" if index in faded else ""
+            note = f" ({faded_note})" if index in faded_indexes else ""
             parts.append(
                 f'<rect x="{x:.1f}" y="{y_top:.1f}" width="{max(bar_width - 1, 1):.1f}" '
                 f'height="{max(y_bottom - y_top, 0):.1f}" fill="{_colour(series_index)}"{opacity}>'
@@ -273,7 +277,7 @@ def bar_chart(
     if faded:
         headers.append("note")
         for index, row in enumerate(rows):
-            row.append(faded_note if index in faded else "")
+            row.append(faded_note if index in faded_indexes else "")
     return Chart(title, mark_safe("".join(parts)), headers, rows)
 
 
@@ -371,7 +375,7 @@ def heatmap(
             parts.append(f'<text x="{x:.1f}" y="{y}" text-anchor="middle">{escape(column_label)}</text>')
     parts.append("</svg>")
     headers = ["", *column_labels]
-    rows = [[label, *values[index]] for index, label in enumerate(row_labels)]
+    rows: list[list[Cell]] = [[label, *values[index]] for index, label in enumerate(row_labels)]
     return Chart(title, mark_safe("".join(parts)), headers, rows)
 
 
@@ -447,7 +451,9 @@ def strip_plot(title: str, groups: Sequence[Series], x_label: str, log: bool = T
     _x_label(parts, x_label, height)
     parts.append("</svg>")
     headers = ["group", "seconds"]
-    rows = [[group.name, value] for group in groups for value in group.values if value is not None]
+    rows: list[list[Cell]] = [
+        [group.name, value] for group in groups for value in group.values if value is not None
+    ]
     return Chart(title, mark_safe("".join(parts)), headers, rows)
 
 
@@ -472,7 +478,7 @@ def ecdf(title: str, groups: Sequence[Series], x_label: str, log: bool = True) -
                 f'<text x="{scale_x(tick):.1f}" y="{bottom + 14}" text-anchor="middle">'
                 f"{format_duration(tick)}</text>"
             )
-    rows = []
+    rows: list[list[Cell]] = []
     for index, group in enumerate(groups):
         points = ecdf_points(group.values)
         path = [f"M{scale_x(max(points[0][0], low)):.1f},{scale_y(0):.1f}"] if points else []

@@ -1,7 +1,23 @@
+from collections.abc import Iterable
+
 from django import forms
 
 from .models import Profile
 from .timezones import known_time_zones
+
+
+def set_choices(form: forms.BaseForm, name: str, choices: Iterable[tuple[object, str]]) -> None:
+    """Give one of a form's choice fields the choices known only when the form is made."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{name} is not a choice field.")
+    field.choices = list(choices)
+
+
+def error_messages(form: forms.BaseForm) -> list[str]:
+    """A bound form's errors as text, field by field, for flash messages."""
+    # An ErrorList yields its errors as text (ErrorList.__getitem__), whatever the stubs say.
+    return [str(message) for errors in form.errors.values() for message in errors]
 
 
 class ProfileForm(forms.ModelForm):
@@ -18,5 +34,5 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(name, name) for name in sorted(known_time_zones())]
+        set_choices(self, "time_zone", ((name, name) for name in sorted(known_time_zones())))
         self.fields["email"].initial = self.instance.user.email

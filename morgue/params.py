@@ -16,21 +16,22 @@ def parse_instant(
     With `end_of_day`, a bare date means the midnight after it, so `until=2026-03-31`
     includes the whole of 31 March.
     """
-    if value in (None, ""):
+    if not value:
         return None
+    # A bare date is tried first: parse_datetime also reads "2026-03-31", as its midnight.
     try:
-        instant = parse_datetime(value)
-        day = None if instant else parse_date(value)
+        day = parse_date(value)
+        instant = None if day else parse_datetime(value)
     except ValueError:
-        instant = day = None
-    if instant is None and day is None:
+        day = instant = None
+    if instant is not None:
+        return instant if instant.tzinfo else instant.replace(tzinfo=zone)
+    if day is None:
         raise MorgueError(
             f"{name} must be an ISO 8601 date or date-time (for example 2026-03-01 or "
             f"2026-03-01T09:30:00+00:00), not {value!r}.",
             field=name,
         )
-    if instant is not None:
-        return instant if instant.tzinfo else instant.replace(tzinfo=zone)
     if end_of_day:
         day += dt.timedelta(days=1)
     return dt.datetime.combine(day, dt.time(0), tzinfo=zone)
@@ -55,7 +56,7 @@ def parse_int_list(name: str, values: list[str], *, low: int, high: int) -> list
 
 
 def parse_bool(name: str, value: str | None) -> bool | None:
-    if value in (None, ""):
+    if not value:
         return None
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:

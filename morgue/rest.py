@@ -28,7 +28,10 @@ class Pagination(PageNumberPagination):
         """A view with `count_for_list()` says how long its list is instead of having it counted."""
         count_for_list = getattr(view, "count_for_list", None)
         if count_for_list is not None:
-            self.django_paginator_class = functools.partial(CountedPaginator, count=count_for_list())
+            # DRF only calls it, with (queryset, page_size); the stubs want a class.
+            self.django_paginator_class = functools.partial(  # type: ignore[assignment]
+                CountedPaginator, count=count_for_list()
+            )
         return super().paginate_queryset(queryset, request, view)
 
 
@@ -51,7 +54,7 @@ def _sentences(detail, prefix: str = "") -> list[str]:
 def exception_handler(exc, context):
     """Every API error is JSON with a `detail` sentence; field errors also under `errors`."""
     if isinstance(exc, MorgueError):
-        body = {"detail": exc.message}
+        body: dict[str, object] = {"detail": exc.message}
         if exc.field:
             body["errors"] = {exc.field: [exc.message]}
         body.update(getattr(exc, "extra", {}) or {})

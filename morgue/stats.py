@@ -18,6 +18,11 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     ordered = sorted(values)
     if not ordered:
         return None
+    return _interpolate(ordered, fraction)
+
+
+def _interpolate(ordered: Sequence[float], fraction: float) -> float:
+    """The `fraction` percentile of sorted, non-empty `ordered`."""
     position = (len(ordered) - 1) * fraction
     lower = math.floor(position)
     upper = math.ceil(position)
@@ -35,16 +40,16 @@ def mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def summary(values: Sequence[float]) -> dict:
+def summary(values: Sequence[float | None]) -> dict[str, float | None]:
     """`{n, median, p90, q1, q3, mean}` for durations; all None but n when empty."""
-    values = [value for value in values if value is not None]
+    present = [value for value in values if value is not None]
     return {
-        "n": len(values),
-        "median": median(values),
-        "p90": percentile(values, 0.9),
-        "q1": percentile(values, 0.25),
-        "q3": percentile(values, 0.75),
-        "mean": mean(values),
+        "n": len(present),
+        "median": median(present),
+        "p90": percentile(present, 0.9),
+        "q1": percentile(present, 0.25),
+        "q3": percentile(present, 0.75),
+        "mean": mean(present),
     }
 
 
@@ -68,8 +73,8 @@ class Difference:
 
 
 def bootstrap_median_difference(
-    a: Sequence[float],
-    b: Sequence[float],
+    a: Sequence[float | None],
+    b: Sequence[float | None],
     *,
     resamples: int = 2000,
     confidence: float = 0.95,
@@ -81,28 +86,33 @@ def bootstrap_median_difference(
     interval is the central `confidence` share of the resampled differences.
     The seed is fixed so a report shows the same interval on every load.
     """
-    a = [value for value in a if value is not None]
-    b = [value for value in b if value is not None]
-    if not a or not b:
-        return Difference(None, None, None, confidence, len(a), len(b))
+    present_a = [value for value in a if value is not None]
+    present_b = [value for value in b if value is not None]
+    if not present_a or not present_b:
+        return Difference(None, None, None, confidence, len(present_a), len(present_b))
     generator = random.Random(seed)
     differences = []
     for _ in range(resamples):
-        sample_a = generator.choices(a, k=len(a))
-        sample_b = generator.choices(b, k=len(b))
-        differences.append(median(sample_b) - median(sample_a))
+        sample_a = generator.choices(present_a, k=len(present_a))
+        sample_b = generator.choices(present_b, k=len(present_b))
+        differences.append(_sample_median(sample_b) - _sample_median(sample_a))
     tail = (1 - confidence) / 2
     return Difference(
-        difference=median(b) - median(a),
+        difference=_sample_median(present_b) - _sample_median(present_a),
         low=percentile(differences, tail),
         high=percentile(differences, 1 - tail),
         confidence=confidence,
-        n_a=len(a),
-        n_b=len(b),
+        n_a=len(present_a),
+        n_b=len(present_b),
     )
 
 
-def ecdf(values: Sequence[float]) -> list[tuple[float, float]]:
+def _sample_median(values: Sequence[float]) -> float:
+    """The median of a sample known to be non-empty."""
+    return _interpolate(sorted(values), 0.5)
+
+
+def ecdf(values: Sequence[float | None]) -> list[tuple[float, float]]:
     """Points (x, share of values ≤ x) of the empirical cumulative distribution."""
     ordered = sorted(value for value in values if value is not None)
     total = len(ordered)

@@ -14,6 +14,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from morgue.auth import signed_in
 from morgue.fields import TimeZoneField
 from morgue.models import Team
 from morgue.validators import EARLIEST_YEAR, LATEST_YEAR, validate_plausible_instant
@@ -59,8 +60,10 @@ class UsernameField(serializers.SlugRelatedField):
         super().__init__(slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs)
 
     def to_internal_value(self, data):
+        queryset = self.get_queryset()
+        assert queryset is not None  # given in __init__
         try:
-            return self.get_queryset().get(username=data)
+            return queryset.get(username=data)
         except (User.DoesNotExist, TypeError, ValueError):
             raise serializers.ValidationError(f"There is no person with username {data}.") from None
 
@@ -75,7 +78,9 @@ class OnCallSerializer(serializers.Serializer):
     user = serializers.CharField()
     shift_start = serializers.DateTimeField()
     shift_end = serializers.DateTimeField()
-    source = serializers.CharField()
+    # DRF's serializer metaclass moves declared fields off the class, so this
+    # does not replace Field.source, whatever the stubs infer.
+    source = serializers.CharField()  # type: ignore[assignment]
     next_user = serializers.CharField(allow_null=True)
     next_shift_start = serializers.DateTimeField(allow_null=True)
 
@@ -357,7 +362,7 @@ class SwapViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gener
     queryset = Swap.objects.none()  # narrowed to the person's own in get_queryset
 
     def get_queryset(self):
-        user = self.request.user
+        user = signed_in(self.request)
         return (Swap.objects.filter(requested_by=user) | Swap.objects.filter(taken_by=user)).select_related(
             "rotation", "requested_by", "taken_by"
         )

@@ -120,7 +120,7 @@ def _seed_pages(teams, people, now) -> None:
     acknowledged = services.page_team(
         team=teams["payments"], message=MESSAGES[2], created_by=sender, now=now - dt.timedelta(days=2)
     )
-    first = acknowledged.steps.first()
+    first = acknowledged.steps.all()[0]  # steps are ordered by number
     services.acknowledge_page(
         page=acknowledged, user=first.user, now=now - dt.timedelta(days=2) + dt.timedelta(minutes=5)
     )

@@ -34,7 +34,8 @@ class WindowForm(forms.Form):
     reason = forms.CharField(required=False, max_length=200)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             self.add_error("ends_at", "The window must end after it starts.")
         return data

@@ -13,11 +13,15 @@ rotation's local calendar, never by adding hours to a UTC instant.
 import datetime as dt
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 UTC = dt.UTC
 MIN_LENGTH_DAYS = 1
 MAX_LENGTH_DAYS = 28
+
+# Whatever names a member to the caller (a user id in the app, a letter in tests).
+Key = TypeVar("Key", bound=Hashable)
 
 
 def local_instant(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
@@ -86,13 +90,13 @@ class Schedule:
 
 
 @dataclass(frozen=True)
-class Member:
-    key: Hashable
+class Member(Generic[Key]):
+    key: Key
     experienced: bool = False
 
 
 @dataclass
-class History:
+class History(Generic[Key]):
     """What level assignment needs to remember between shifts.
 
     `last_l1` maps a member to the last shift number they were L1 in;
@@ -100,24 +104,24 @@ class History:
     `experienced` holds everyone who has finished a shift in the rotation.
     """
 
-    last_l1: dict = field(default_factory=dict)
-    last_l2: dict = field(default_factory=dict)
-    previous_l1: Hashable | None = None
-    experienced: set = field(default_factory=set)
+    last_l1: dict[Key, int] = field(default_factory=dict)
+    last_l2: dict[Key, int] = field(default_factory=dict)
+    previous_l1: Key | None = None
+    experienced: set[Key] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
-class Assignment:
+class Assignment(Generic[Key]):
     number: int
-    l1: Hashable
-    l2: Hashable | None
+    l1: Key
+    l2: Key | None
 
 
 class NoExperiencedMember(ValueError):
     pass
 
 
-def check_members(members: Sequence[Member], *, has_l2: bool) -> None:
+def check_members(members: Sequence[Member[Key]], *, has_l2: bool) -> None:
     """Refuse member lists that cannot staff a rotation, with a sentence."""
     if not members:
         raise ValueError("A rotation needs at least one member.")
@@ -134,8 +138,13 @@ def check_members(members: Sequence[Member], *, has_l2: bool) -> None:
 
 
 def assign_levels(
-    members: Sequence[Member], *, start: int, count: int, has_l2: bool, history: History | None = None
-) -> list[Assignment]:
+    members: Sequence[Member[Key]],
+    *,
+    start: int,
+    count: int,
+    has_l2: bool,
+    history: History[Key] | None = None,
+) -> list[Assignment[Key]]:
     """Who is L1 and L2 for shifts start .. start+count-1.
 
     L1 goes to the member who has waited longest since their last L1 (never
@@ -146,13 +155,13 @@ def assign_levels(
     waited longest since their last L2. A first-timer is never L2.
     """
     check_members(members, has_l2=has_l2)
-    history = history or History()
+    history = history or History[Key]()
     order = {member.key: index for index, member in enumerate(members)}
     experienced = set(history.experienced) | {member.key for member in members if member.experienced}
     last_l1 = dict(history.last_l1)
     last_l2 = dict(history.last_l2)
     previous = history.previous_l1
-    plan = []
+    plan: list[Assignment[Key]] = []
     for number in range(start, start + count):
         queue = sorted(order, key=lambda key: (last_l1.get(key, -(10**9)), order[key]))
         l1 = queue[0]
@@ -174,7 +183,9 @@ def assign_levels(
     return plan
 
 
-def _pick_l2(l1, previous, order, experienced, last_l2):
+def _pick_l2(
+    l1: Key, previous: Key | None, order: dict[Key, int], experienced: set[Key], last_l2: dict[Key, int]
+) -> Key | None:
     if previous is not None and previous != l1 and previous in order and previous in experienced:
         return previous
     candidates = [key for key in order if key != l1 and key in experienced]
@@ -200,7 +211,9 @@ def split(piece: Window, cut: Window) -> tuple[Window | None, Window | None, Win
     return before, Window(start, end), after
 
 
-def hours_in(window: Window, zone: ZoneInfo, *, weekend: bool = False, night: tuple | None = None) -> float:
+def hours_in(
+    window: Window, zone: dt.tzinfo, *, weekend: bool = False, night: tuple[dt.time, dt.time] | None = None
+) -> float:
     """Hours of a window on a weekend (Sat/Sun) and/or inside a nightly span, on `zone`'s wall clock.
 
     `night` is (start, end) local times such as (22:00, 07:00). The walk is in

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from morgue.auth import SignedInRequest
 from morgue.charts import Series, bar_chart
 from morgue.exceptions import MorgueError
 from morgue.models import Profile, Team
@@ -20,7 +21,7 @@ from .forms import OverrideForm, PageForm, SwapForm
 from .models import Page, Rotation, Shift, Swap, SwapStatus
 
 
-def now(request: HttpRequest) -> HttpResponse:
+def now(request: SignedInRequest) -> HttpResponse:
     teams: dict = {}
     for row in selectors.on_call_now():
         teams.setdefault(row.team_name, []).append(row)
@@ -137,7 +138,7 @@ def page_directory(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"{page.team} is paged.")
         return redirect("oncall:page-detail", page.pk)
     teams = list(Team.objects.pageable())
-    on_call = {}
+    on_call: dict[str, list[selectors.OnCallRow]] = {}
     for row in selectors.on_call_now():
         on_call.setdefault(row.team, []).append(row)
     context = {

@@ -8,7 +8,7 @@ from django.db.models.functions import TruncDate
 from morgue.stats import median
 
 from ..models import Deploy, DeployLink, Incident
-from ..models.incident import DURATION_FIELDS
+from ..models.incident import DURATION_FIELDS, IncidentQuerySet
 
 # Each next value is the least one greater than the last, read from the index
 # that starts with the column (the unique report key for stack, the
@@ -48,7 +48,7 @@ def linked_deploys(*, incident: Incident) -> QuerySet[Deploy]:
     return Deploy.objects.filter(links__incident=incident).order_by("-started_at", "-id")
 
 
-def deploy_related_incidents() -> QuerySet[Incident]:
+def deploy_related_incidents() -> IncidentQuerySet:
     """Visible incidents with at least one linked deploy."""
     return Incident.objects.visible().filter(Exists(DeployLink.objects.filter(incident=OuterRef("pk"))))
 

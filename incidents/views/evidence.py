@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from morgue import charts
 from morgue.exceptions import MorgueError
+from morgue.forms import error_messages, set_choices
 from morgue.timezones import is_time_zone, zone
 
 from ..models import Deploy, GraphSnapshot, Incident
@@ -38,14 +39,12 @@ class DeployLogForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         stacks, environments = selectors.deploy_filter_choices()
-        self.fields["stack"].choices = [("", "any stack"), *((name, name) for name in stacks)]
-        self.fields["environment"].choices = [
-            ("", "any environment"),
-            *((name, name) for name in environments),
-        ]
+        set_choices(self, "stack", [("", "any stack"), *((name, name) for name in stacks)])
+        set_choices(self, "environment", [("", "any environment"), *((name, name) for name in environments)])
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("since") and data.get("until") and data["until"] < data["since"]:
             self.add_error("until", "The end of the period must not be before its start.")
         return data
@@ -146,7 +145,8 @@ class GraphForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         url, image = data.get("url"), data.get("image")
         if url and not url.lower().startswith(("http://", "https://")):
             self.add_error("url", "Only http and https URLs can be fetched.")
@@ -162,9 +162,8 @@ def add_graph_view(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = _incident(incident_id)
     form = GraphForm(request.POST, request.FILES)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        for message in error_messages(form):
+            messages.error(request, message)
         return _back(incident)
     data = form.cleaned_data
     try:
@@ -187,7 +186,7 @@ def add_graph_view(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 @require_GET
-def graph_image(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+def graph_image(request: HttpRequest, snapshot_id: int) -> FileResponse:
     """A stored snapshot, served to signed-in people whatever the storage backend."""
     snapshot = get_object_or_404(GraphSnapshot, pk=snapshot_id, incident__deleted_at__isnull=True)
     if not snapshot.image:

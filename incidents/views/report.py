@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from morgue.forms import set_choices
 from morgue.models import Profile, Team
 from morgue.validators import validate_plausible_instant
 
@@ -56,10 +57,11 @@ class IncidentReportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = [("", "any team"), *Team.objects.values_list("slug", "name")]
+        set_choices(self, "team", [("", "any team"), *Team.objects.values_list("slug", "name")])
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for start, end in (("since", "until"), ("compare_since", "compare_until")):
             if data.get(start) and data.get(end) and data[end] < data[start]:
                 self.add_error(end, f"{end.replace('_', ' ')} must not be before {start.replace('_', ' ')}.")

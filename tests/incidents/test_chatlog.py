@@ -76,6 +76,35 @@ def test_slack_markup_is_made_readable_and_broken_messages_are_listed():
     assert [line.line_number for line in log.unparsed] == [2]
 
 
+def test_slack_messages_of_odd_shapes_are_listed_back_rather_than_failing_the_import():
+    messages = [
+        {
+            "type": "message",
+            "user": "U1",
+            "user_profile": "pat",
+            "text": "profile is a string",
+            "ts": "1791756121.0",
+        },
+        {"type": "message", "subtype": ["bot_message"], "text": "subtype is a list", "ts": "1791756122.0"},
+        "not a message",
+    ]
+
+    log = parse_slack_export(json.dumps(messages))
+
+    assert [(line.speaker, line.text) for line in log.lines] == [
+        ("U1", "profile is a string"),
+        ("", "subtype is a list"),
+    ]
+    assert [line.line_number for line in log.unparsed] == [3]
+
+
+def test_a_log_line_whose_date_has_no_next_day_is_listed_back():
+    log = parse_irc("9999-12-31 23:50 <akim> last\n00:10 <akim> after", start_date=DAY, zone=UTC)
+
+    assert [line.text for line in log.lines] == ["last"]
+    assert [line.line_number for line in log.unparsed] == [2]
+
+
 def test_parse_recognises_a_slack_export_by_its_shape(sample):
     assert len(parse(sample("slack-export-warroom.json"), start_date=DAY, zone=UTC).lines) == 4
     assert len(parse("[14:03:41] <jsmith> hi", start_date=DAY, zone=UTC).lines) == 1

@@ -5,6 +5,7 @@ import pytest
 
 from incidents.models import Incident, Status
 from incidents.selectors.metrics import IncidentFilters, incident_metrics
+from tests.factories import IncidentFactory
 
 START = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
@@ -120,6 +121,16 @@ def test_metrics_api_returns_seconds_as_numbers(api):
     assert set(body) >= {"count", "open", "excluded", "time_to_detect", "time_to_resolve", "impact"}
     assert body["count"] == 2
     assert body["time_to_detect"]["median"] == 600.0
+
+
+@pytest.mark.django_db
+def test_metrics_api_until_a_date_counts_incidents_during_that_day(api):
+    IncidentFactory(impact_started_at=dt.datetime(2026, 3, 31, 15, 0, tzinfo=dt.UTC))
+
+    response = api.get("/api/v1/metrics/incidents/", {"since": "2026-03-01", "until": "2026-03-31"})
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
 
 
 @pytest.mark.django_db

@@ -37,7 +37,9 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {error}") from None
 
         categories = {category.slug: category for category in Category.objects.all()}
-        imported, duplicates, refused = 0, [], []
+        imported = 0
+        duplicates: list[int] = []
+        refused: list[tuple[int, str]] = []
         batch: list[HistoryRow] = []
         for number, record in enumerate(records, start=2):  # row 1 is the header
             try:
