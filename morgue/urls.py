@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -25,6 +28,12 @@ api_urlpatterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on every address, JSON ones included.
+    path(
+        "favicon.ico",
+        login_not_required(RedirectView.as_view(url=static("morgue/favicon.svg"), permanent=True)),
+        name="favicon",
+    ),
     path("profile/", views.profile, name="profile"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -93,3 +93,28 @@ def test_a_number_too_large_for_the_database_is_a_bad_request_not_an_error(clien
         assert "too large to look up" in response.content.decode()
     else:
         assert response.status_code == 200
+
+
+def test_the_favicon_is_served_without_signing_in(client):
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response.url == "/static/morgue/favicon.svg"
+    with open(finders.find("morgue/favicon.svg")) as icon:
+        assert icon.read().startswith("<svg")
+
+
+@pytest.mark.django_db
+def test_the_api_reference_pages_load_nothing_from_the_internet(browser_client):
+    for address in ("/api/redoc/", "/api/docs/"):
+        page = browser_client.get(address).content.decode()
+        assert "https://" not in page.replace("https://morgue", ""), address
+
+
+def test_every_model_is_named_in_plain_english_in_the_admin():
+    from django.apps import apps
+
+    for model in apps.get_models():
+        plural = str(model._meta.verbose_name_plural)
+        assert not (plural.endswith("ys") and plural[-3] not in "aeiou"), plural
