@@ -36,3 +36,35 @@ class JSONParser(DrfJSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError as error:
             raise exceptions.ParseError("The JSON body is nested too deeply to read.") from error
+
+
+class RefuseUnknownFields:
+    """A serializer mixin: a body naming a field the endpoint does not take is a 400 naming it.
+
+    Without it DRF ignores unknown keys, so a typo (`sevrity`, `due_on`) is
+    silently dropped and the default saved. Read-only fields are known, so a
+    script may send back what it read (they are ignored, as DRF does). Every
+    API serializer inherits `Serializer` or `ModelSerializer` below
+    (tests/morgue/test_unknown_fields.py checks every write endpoint).
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            known = set(self.fields)
+            unknown = sorted(str(key) for key in data if key not in known)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [f"{name} is not a field here; the fields are {', '.join(sorted(known))}."]
+                        for name in unknown
+                    }
+                )
+        return super().to_internal_value(data)
+
+
+class Serializer(RefuseUnknownFields, serializers.Serializer):
+    """The base of every API write serializer that is not a model serializer."""
+
+
+class ModelSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+    """The base of every API model serializer."""
