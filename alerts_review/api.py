@@ -12,6 +12,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from morgue import fields
 from morgue.models import Team
 
 from . import selectors, services
@@ -100,7 +101,7 @@ class NagiosReceiver(ReceiverMixin, APIView):
         return self.answer(services.receive_alerts(items=items, source_name=source.kind, alert_source=source))
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(fields.ModelSerializer):
     check = serializers.CharField(source="check_name")
     team: "serializers.SlugRelatedField[Team]" = serializers.SlugRelatedField(
         slug_field="slug", read_only=True
@@ -136,7 +137,7 @@ class AlertSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AlertClassifySerializer(serializers.Serializer):
+class AlertClassifySerializer(fields.Serializer):
     category = serializers.CharField(allow_null=True, allow_blank=True, required=False)
     note = serializers.CharField(allow_blank=True, required=False, max_length=10_000)
     woke_me_up = serializers.BooleanField(required=False)

@@ -5,6 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from morgue import fields
 from morgue.fields import TimeZoneField
 from morgue.timezones import zone
 
@@ -14,7 +15,7 @@ from .deploy import visible_incident
 MAX_EXPORT_BYTES = 2 * 1024 * 1024
 
 
-class ChatLogWriteSerializer(serializers.Serializer):
+class ChatLogWriteSerializer(fields.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     file = serializers.FileField(
         required=False, default=None, help_text="a Slack export JSON for one channel"
@@ -42,7 +43,7 @@ class ChatLogWriteSerializer(serializers.Serializer):
         return data
 
 
-class ChatLineSerializer(serializers.Serializer):
+class ChatLineSerializer(fields.Serializer):
     line_number = serializers.IntegerField()
     occurred_at = serializers.DateTimeField()
     speaker = serializers.CharField()
@@ -50,12 +51,12 @@ class ChatLineSerializer(serializers.Serializer):
     new = serializers.BooleanField(help_text="false when the timeline already has this line")
 
 
-class UnparsedLineSerializer(serializers.Serializer):
+class UnparsedLineSerializer(fields.Serializer):
     line_number = serializers.IntegerField()
     line = serializers.CharField()
 
 
-class ChatImportSerializer(serializers.Serializer):
+class ChatImportSerializer(fields.Serializer):
     imported = serializers.IntegerField(help_text="events added (on a dry run: that would be added)")
     dry_run = serializers.BooleanField()
     events = ChatLineSerializer(many=True)

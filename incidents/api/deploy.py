@@ -5,6 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from morgue import fields
 from morgue.validators import validate_plausible_instant
 
 from ..models import Deploy, DeployLink, Incident
@@ -12,7 +13,7 @@ from ..selectors import deploy as selectors
 from ..services.deploy import link_deploy, record_deploy, unlink_deploy
 
 
-class DeploySerializer(serializers.ModelSerializer):
+class DeploySerializer(fields.ModelSerializer):
     duration_seconds = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
@@ -34,7 +35,7 @@ class DeploySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DeployWriteSerializer(serializers.Serializer):
+class DeployWriteSerializer(fields.Serializer):
     stack = serializers.SlugField(max_length=50)
     environment = serializers.SlugField(max_length=50)
     deployer = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -120,7 +121,7 @@ class SuggestedDeploysView(APIView):
         return Response(DeploySerializer(deploys, many=True).data)
 
 
-class DeployLinkWriteSerializer(serializers.Serializer):
+class DeployLinkWriteSerializer(fields.Serializer):
     deploy = serializers.PrimaryKeyRelatedField(queryset=Deploy.objects.all())
 
 
@@ -168,7 +169,7 @@ class DeployMetricsQuerySerializer(serializers.Serializer):
         return data
 
 
-class DeployMetricsSerializer(serializers.Serializer):
+class DeployMetricsSerializer(fields.Serializer):
     deploys = serializers.IntegerField()
     deploy_related_incidents = serializers.IntegerField()
     time_to_detect_median_seconds = serializers.FloatField(allow_null=True)

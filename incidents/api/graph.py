@@ -7,12 +7,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from morgue import fields
+
 from ..models import GraphSnapshot
 from ..services.graph import add_graph_snapshot, pin_graph_snapshot
 from .deploy import visible_incident
 
 
-class GraphSnapshotSerializer(serializers.ModelSerializer):
+class GraphSnapshotSerializer(fields.ModelSerializer):
     image_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -41,7 +43,7 @@ class GraphSnapshotSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
-class GraphSnapshotWriteSerializer(serializers.Serializer):
+class GraphSnapshotWriteSerializer(fields.Serializer):
     title = serializers.CharField(max_length=200)
     url = serializers.URLField(max_length=2000, required=False, allow_blank=True, default="")
     image = serializers.FileField(required=False, default=None, help_text="PNG, JPEG or GIF, at most 5 MB")
@@ -89,7 +91,7 @@ class IncidentGraphsView(APIView):
         )
 
 
-class GraphSnapshotPinSerializer(serializers.Serializer):
+class GraphSnapshotPinSerializer(fields.Serializer):
     pinned_at = serializers.DateTimeField(allow_null=True)
 
 

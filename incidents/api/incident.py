@@ -15,6 +15,7 @@ from incidents.models.incident import severity_choices
 from incidents.selectors import incident as selectors
 from incidents.services import incident as services
 from incidents.services.review import invitation_ics
+from morgue import fields
 from morgue.markdown import render_markdown
 from morgue.models import Team
 from morgue.validators import validate_plausible_instant
@@ -28,7 +29,7 @@ TIME_ERROR = "Give a time in ISO 8601 with an offset, such as 2026-03-01T14:05:0
 SEVERITY_ERROR = "Severity must be a whole number from 1 (the worst) to 5."
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(fields.ModelSerializer):
     url = serializers.SerializerMethodField()
     severity_label = serializers.CharField(read_only=True)
     tags = serializers.SerializerMethodField()
@@ -82,7 +83,7 @@ class IncidentListSerializer(IncidentSerializer):
         read_only_fields = fields
 
 
-class IncidentWriteSerializer(serializers.Serializer):
+class IncidentWriteSerializer(fields.Serializer):
     """Create or edit; on PATCH only the fields sent change, and `version` is required."""
 
     version = serializers.IntegerField(min_value=1, required=False)
@@ -194,7 +195,7 @@ class IncidentWriteSerializer(serializers.Serializer):
         return attrs
 
 
-class TimelineEventSerializer(serializers.ModelSerializer):
+class TimelineEventSerializer(fields.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     occurred_at = serializers.DateTimeField(
         validators=[validate_plausible_instant], error_messages={"invalid": TIME_ERROR}
@@ -208,11 +209,11 @@ class TimelineEventSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "speaker"]
 
 
-class PostmortemCheckSerializer(serializers.Serializer):
+class PostmortemCheckSerializer(fields.Serializer):
     text = serializers.CharField(max_length=MAX_SECTION_CHARS, allow_blank=True, trim_whitespace=False)
 
 
-class PostmortemFindingSerializer(serializers.Serializer):
+class PostmortemFindingSerializer(fields.Serializer):
     phrase = serializers.CharField()
     matched = serializers.CharField()
     start = serializers.IntegerField()
@@ -222,7 +223,7 @@ class PostmortemFindingSerializer(serializers.Serializer):
     suggestion = serializers.CharField()
 
 
-class PostmortemCheckResultSerializer(serializers.Serializer):
+class PostmortemCheckResultSerializer(fields.Serializer):
     html = serializers.CharField()
     findings = PostmortemFindingSerializer(many=True)
 

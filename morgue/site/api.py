@@ -5,13 +5,14 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.generics import RetrieveUpdateAPIView
 from rest_framework.response import Response
 
+from morgue import fields
 from morgue.fields import TimeZoneField
 from morgue.models import Profile
 from morgue.services import create_person, update_profile
 from oncall.feeds import feed_url
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(fields.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     email = serializers.EmailField(source="user.email", required=False, allow_blank=True)
     calendar_token = serializers.CharField(read_only=True)
@@ -35,7 +36,7 @@ class MeSerializer(serializers.ModelSerializer):
         return feed_url(profile=profile)
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(fields.ModelSerializer):
     display_name = serializers.SerializerMethodField()
     time_zone = serializers.SerializerMethodField()
 
@@ -52,7 +53,7 @@ class PersonSerializer(serializers.ModelSerializer):
         return profile.time_zone if profile else "UTC"
 
 
-class PersonCreateSerializer(serializers.Serializer):
+class PersonCreateSerializer(fields.Serializer):
     username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     display_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
