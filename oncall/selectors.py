@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from morgue.models import Profile, name_from_columns
+from morgue.models import Profile, default_sleep_end, default_sleep_start, name_from_columns
 
 from . import shifts as shift_rules
 from .models import LONGEST_SHIFT, Level, PageStep, Rotation, Shift, Team
@@ -228,7 +228,12 @@ def fairness(*, rotation: Rotation, since: dt.datetime, until: dt.datetime) -> l
             )
         window = shift_rules.Window(max(shift.starts_at, since), min(shift.ends_at, until))
         zone = profile.zone if profile else shift_rules.UTC
-        night = (profile.sleep_start, profile.sleep_end) if profile else (dt.time(22), dt.time(7))
+        # No profile yet: the defaults a profile would be made with.
+        night = (
+            (profile.sleep_start, profile.sleep_end)
+            if profile
+            else (default_sleep_start(), default_sleep_end())
+        )
         row.hours += (window.ends_at - window.starts_at).total_seconds() / 3600
         row.weekend_hours += shift_rules.hours_in(window, zone, weekend=True)
         row.night_hours += shift_rules.hours_in(window, zone, night=night)
