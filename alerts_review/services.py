@@ -17,6 +17,7 @@ from morgue.emails import send_email
 from morgue.exceptions import Conflict, NotAllowed
 from morgue.models import EmailDelivery, Profile, Team
 from oncall.models import Level, Shift
+from oncall.selectors import Holders
 
 from .exceptions import SourceTokenInvalid, UnknownCategory, WrongReceiver
 from .models import (
@@ -187,33 +188,17 @@ def route_to_teams(items: list[Incoming], *, default_team: Team | None) -> list[
 
 
 class OnCallLookup:
-    """Who held L1 for each team over a span of instants, from one query.
-
-    Same answer as oncall.selectors.person_on_call (the covering L1 shift of
-    the team's first rotation), without a query per alert.
-    """
+    """Who held L1 for each team over a span of instants, from one query (oncall.selectors.Holders)."""
 
     def __init__(self, *, team_ids: set[int], instants: list[dt.datetime]):
-        self.shifts: dict[int, list[Shift]] = {}
-        if not team_ids or not instants:
-            return
-        shifts = (
-            Shift.objects.overlapping(min(instants), max(instants) + dt.timedelta(microseconds=1))
-            .filter(rotation__team_id__in=team_ids, level=Level.L1)
-            .select_related("rotation", "user__profile")
-            .order_by("rotation_id", "starts_at")
-        )
-        for shift in shifts:
-            self.shifts.setdefault(shift.rotation.team_id, []).append(shift)
+        self.holders = Holders(level=Level.L1, team_ids=team_ids, instants=instants)
 
     def paged(self, team: Team | None, at: dt.datetime):
         """(the person paged, whether it was inside their sleep hours) at an instant."""
-        if team is None:
+        person = self.holders.person(team.pk, at) if team is not None else None
+        if person is None:
             return None, False
-        for shift in self.shifts.get(team.pk, ()):
-            if shift.starts_at <= at < shift.ends_at:
-                return shift.user, _profile(shift.user).is_asleep_at(at)
-        return None, False
+        return person, _profile(person).is_asleep_at(at)
 
 
 def _profile(user) -> Profile:

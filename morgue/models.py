@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import models
 
+from .sleep import is_asleep
 from .timezones import zone
 from .validators import validate_time_zone
 
@@ -60,13 +61,7 @@ class Profile(models.Model):
 
     def is_asleep_at(self, instant: dt.datetime) -> bool:
         """Whether an instant falls inside this person's sleep hours, on their wall clock."""
-        local = instant.astimezone(self.zone).time()
-        if self.sleep_start == self.sleep_end:
-            return False
-        if self.sleep_start < self.sleep_end:
-            return self.sleep_start <= local < self.sleep_end
-        # Sleep crosses midnight, as it usually does (22:00–07:00).
-        return local >= self.sleep_start or local < self.sleep_end
+        return is_asleep(instant, self.zone, self.sleep_start, self.sleep_end)
 
     def reset_calendar_token(self) -> str:
         self.calendar_token = new_calendar_token()

@@ -116,10 +116,27 @@ class RotationMember(models.Model):
 LONGEST_SHIFT = dt.timedelta(days=shift_rules.MAX_LENGTH_DAYS, hours=2)
 
 
+# Who holds a level at an instant, when more than one piece is in force:
+# the team's oldest rotation. Within one rotation the pieces of a level never
+# overlap: an override (an accepted swap is one) replaces the part of the
+# piece it covers when it is made and again whenever shifts are rebuilt
+# (oncall.services), so there the covering piece is the holder, whatever its
+# source. The start and id only make the order total.
+HOLDER_ORDER = ("rotation_id", "starts_at", "id")
+
+
 class ShiftQuerySet(models.QuerySet):
     def covering(self, at):
-        """Shifts in force at an instant: starts_at <= at < ends_at."""
+        """Shifts in force at an instant: starts_at <= at < ends_at (Shift.covers)."""
         return self.filter(starts_at__lte=at, ends_at__gt=at)
+
+    def holding(self, *, level: str, at: dt.datetime, until: dt.datetime | None = None):
+        """Pieces of `level` in force at `at` (or at any instant up to `until`), in HOLDER_ORDER.
+
+        Of a team's (or a rotation's) pieces, the first that covers an instant
+        holds the level then: oncall.selectors.Holders reads it so.
+        """
+        return self.filter(level=level, starts_at__lte=until or at, ends_at__gt=at).order_by(*HOLDER_ORDER)
 
     def overlapping(self, since, until):
         return self.filter(starts_at__lt=until, ends_at__gt=since)
@@ -155,6 +172,10 @@ class Shift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rotation} {self.level} {self.user} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def covers(self, at: dt.datetime) -> bool:
+        """In force at an instant: the same half-open window as ShiftQuerySet.covering."""
+        return self.starts_at <= at < self.ends_at
 
 
 class Override(models.Model):

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -10,22 +11,48 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from morgue.models import Profile, Team, name_from_columns
+from morgue.models import Profile, Team, default_sleep_end, default_sleep_start, name_from_columns
 
 from . import shifts as shift_rules
 from .models import LONGEST_SHIFT, Level, PageStep, Rotation, Shift
 
 
+class Holders:
+    """Who holds one level of each of some teams at some instants, from one query.
+
+    The one definition of "who holds level X of team T at instant I": the
+    first piece, in HOLDER_ORDER, of the team's shifts of that level that
+    covers I; nobody when none does (a gap). Paging (person_on_call) and the
+    alerts review (who was paged for each alert) both ask it; on_call_now's
+    statement is proved to agree with it in tests/oncall/test_on_call_now.py.
+    """
+
+    def __init__(self, *, level: str, team_ids: Iterable[int], instants: Sequence[dt.datetime]):
+        self.pieces: dict[int, list[Shift]] = defaultdict(list)
+        team_ids = set(team_ids)
+        if not team_ids or not instants:
+            return
+        shifts = (
+            Shift.objects.holding(level=level, at=min(instants), until=max(instants))
+            .filter(rotation__team_id__in=team_ids)
+            .select_related("rotation", "user__profile")
+        )
+        for shift in shifts:
+            self.pieces[shift.rotation.team_id].append(shift)
+
+    def shift(self, team_id: int, at: dt.datetime) -> Shift | None:
+        """The piece that holds the level for the team at an instant, or None."""
+        return next((piece for piece in self.pieces.get(team_id, ()) if piece.covers(at)), None)
+
+    def person(self, team_id: int, at: dt.datetime):
+        """The person holding the level for the team at an instant, or None."""
+        shift = self.shift(team_id, at)
+        return shift.user if shift else None
+
+
 def person_on_call(*, team: Team, at: dt.datetime, level: str = Level.L1):
     """The person holding `level` for `team` at an instant, or None when nobody does."""
-    shift = (
-        Shift.objects.covering(at)
-        .filter(rotation__team=team, level=level)
-        .select_related("user")
-        .order_by("rotation_id")
-        .first()
-    )
-    return shift.user if shift else None
+    return Holders(level=level, team_ids=[team.pk], instants=[at]).person(team.pk, at)
 
 
 @dataclass(frozen=True)
@@ -47,6 +74,12 @@ class OnCallRow:
     next_user_name: str | None
 
 
+# The fast path for the on-call pages, the API and `whoisoncall`. Per
+# rotation and level it names the holder of the one definition (Holders:
+# the piece covering the instant) and the holder when that piece ends;
+# tests/oncall/test_on_call_now.py proves it on the same rows (overrides,
+# swaps, gaps, L1/L2, several teams) and must stay beside it.
+#
 # One statement: the current shift pieces come from the narrow index range
 # that a bare SELECT uses (see ShiftQuerySet.covering), and the next piece of
 # each level is a self-join on (rotation, level, starts_at = ends_at) — pieces
@@ -101,7 +134,11 @@ def _instant(value) -> dt.datetime | None:
 
 
 def on_call_now(*, at: dt.datetime | None = None, team: Team | None = None) -> list[OnCallRow]:
-    """Who holds each level of each rotation at an instant, and who is next: one query."""
+    """Who holds each level of each rotation at an instant, and who is next: one query.
+
+    Every rotation that has a holder is listed; a team's on-call person (when
+    it has several rotations) is the one of its oldest rotation, as Holders says.
+    """
     at = at or timezone.now()
     sql = ON_CALL_SQL.format(
         shift=Shift._meta.db_table,
@@ -228,7 +265,12 @@ def fairness(*, rotation: Rotation, since: dt.datetime, until: dt.datetime) -> l
             )
         window = shift_rules.Window(max(shift.starts_at, since), min(shift.ends_at, until))
         zone = profile.zone if profile else shift_rules.UTC
-        night = (profile.sleep_start, profile.sleep_end) if profile else (dt.time(22), dt.time(7))
+        # No profile yet: the defaults a profile would be made with.
+        night = (
+            (profile.sleep_start, profile.sleep_end)
+            if profile
+            else (default_sleep_start(), default_sleep_end())
+        )
         row.hours += (window.ends_at - window.starts_at).total_seconds() / 3600
         row.weekend_hours += shift_rules.hours_in(window, zone, weekend=True)
         row.night_hours += shift_rules.hours_in(window, zone, night=night)

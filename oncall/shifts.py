@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+from morgue.sleep import is_asleep
+
 UTC = dt.UTC
 MIN_LENGTH_DAYS = 1
 MAX_LENGTH_DAYS = 28
@@ -214,30 +216,22 @@ def split(piece: Window, cut: Window) -> tuple[Window | None, Window | None, Win
 def hours_in(
     window: Window, zone: dt.tzinfo, *, weekend: bool = False, night: tuple[dt.time, dt.time] | None = None
 ) -> float:
-    """Hours of a window on a weekend (Sat/Sun) and/or inside a nightly span, on `zone`'s wall clock.
+    """Hours of a window on a weekend (Sat/Sun) and/or inside a person's sleep hours, on `zone`'s wall clock.
 
-    `night` is (start, end) local times such as (22:00, 07:00). The walk is in
-    quarter hours of real time (every zone offset is a whole quarter hour), so
-    a DST night is an hour shorter or longer, as it really is.
+    `night` is the (start, end) of the sleep hours, such as (22:00, 07:00),
+    judged by morgue.sleep.is_asleep. The walk is in quarter hours of real
+    time (every zone offset is a whole quarter hour), so a DST night is an
+    hour shorter or longer, as it really is.
     """
     step = dt.timedelta(minutes=15)
     total = dt.timedelta()
     cursor = window.starts_at
     while cursor < window.ends_at:
         following = min(window.ends_at, cursor + step)
-        local = cursor.astimezone(zone)
-        counts = not weekend or local.weekday() >= 5
+        counts = not weekend or cursor.astimezone(zone).weekday() >= 5
         if counts and night is not None:
-            counts = _in_span(local.time(), *night)
+            counts = is_asleep(cursor, zone, *night)
         if counts:
             total += following - cursor
         cursor = following
     return total.total_seconds() / 3600
-
-
-def _in_span(moment: dt.time, start: dt.time, end: dt.time) -> bool:
-    if start == end:
-        return False
-    if start < end:
-        return start <= moment < end
-    return moment >= start or moment < end

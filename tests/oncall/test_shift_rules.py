@@ -181,3 +181,18 @@ def test_weekend_and_night_hours_follow_the_local_clock():
         hours_in(Window(saturday, saturday + dt.timedelta(days=1)), london, night=(dt.time(22), dt.time(7)))
         == 9
     )
+
+
+def test_night_hours_on_a_dst_change_night_are_the_real_hours_slept():
+    london = ZoneInfo("Europe/London")
+    night = (dt.time(22), dt.time(7))
+    spring = dt.datetime(2026, 3, 28, 12, tzinfo=UTC)  # 22:00 GMT to 07:00 BST
+    autumn = dt.datetime(2026, 10, 24, 12, tzinfo=UTC)  # 22:00 BST to 07:00 GMT
+    assert hours_in(Window(spring, spring + dt.timedelta(days=1)), london, night=night) == 8
+    assert hours_in(Window(autumn, autumn + dt.timedelta(days=1)), london, night=night) == 10
+
+
+def test_sleep_hours_that_start_when_they_end_count_no_night_hours():
+    day = dt.datetime(2026, 1, 1, tzinfo=UTC)
+    window = Window(day, day + dt.timedelta(days=3))
+    assert hours_in(window, ZoneInfo("UTC"), night=(dt.time(22), dt.time(22))) == 0
