@@ -4,6 +4,7 @@ from django.core.exceptions import BadRequest
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -38,6 +39,8 @@ def profile(request: HttpRequest) -> HttpResponse:
         update_profile(profile=person, **form.cleaned_data)
         messages.success(request, "Your profile is saved.")
         return redirect("profile")
+    # The cross-app panels: the on-call calendar and the person's remediation items.
+    from incidents.selectors.remediation import open_items_for
     from oncall.feeds import feed_url
 
     context = {
@@ -45,6 +48,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "person": person,
         "calendar_url": feed_url(profile=person),
         "webcal_url": feed_url(profile=person, webcal=True),
+        "open_remediation_items": open_items_for(request.user, today=timezone.localdate()),
     }
     return render(request, "morgue/profile.html", context)
 
