@@ -288,29 +288,6 @@ class RemediationCount(models.Model):
         return f"{self.kind} {self.status}: {self.total}"
 
 
-class RemediationDueCount(models.Model):
-    """Items per kind, status and due date, kept by database triggers.
-
-    Overdue is "unfinished and due before today", a line that moves every
-    day; the items due today or later are few (due dates are weeks ahead at
-    most), so the overdue count is the unfinished total less the sum of
-    these rows from today on.
-    """
-
-    kind = models.CharField(max_length=10)
-    status = models.CharField(max_length=12)
-    due_date = models.DateField()
-    total = models.IntegerField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["kind", "status", "due_date"], name="remediation_due_count_keys")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.status} due {self.due_date}: {self.total}"
-
-
 REMEDIATION_COUNTS = Counts(
     name="incidents_remediation_counts",
     source="incidents_remediationitem",
@@ -321,12 +298,5 @@ REMEDIATION_COUNTS = Counts(
         "team_key": "COALESCE({row}.team_id, 0)",
         "category": "{row}.category",
     },
-    measures={"total": "1"},
-)
-REMEDIATION_DUE_COUNTS = Counts(
-    name="incidents_remediation_due_counts",
-    source="incidents_remediationitem",
-    table="incidents_remediationduecount",
-    keys={"kind": "{row}.kind", "status": "{row}.status", "due_date": "{row}.due_date"},
     measures={"total": "1"},
 )
