@@ -305,3 +305,35 @@ def test_an_export_with_a_refused_filter_is_refused_not_everything(browser_clien
         "Status: Select a valid choice. bogus is not one of the available choices."
         in response.content.decode()
     )
+
+
+def test_overdue_items_are_marked_on_the_board_the_panel_and_the_csv(browser_client, dana):
+    incident = RemediationIncidentFactory(severity=1)
+    RemediationItemFactory(incident=incident, owner=dana, title="Late", due_date=dt.date(2026, 3, 1))
+    RemediationItemFactory(incident=incident, owner=dana, title="Due today", due_date=dt.date(2026, 3, 2))
+    RemediationItemFactory(
+        incident=incident, owner=dana, title="Done late", due_date=dt.date(2026, 2, 1),
+        status=RemediationStatus.DONE, completed_at=NOW,
+    )  # fmt: skip
+    badge = '<span class="badge error">overdue</span>'
+
+    board = browser_client.get("/remediations/").content.decode()
+    panel = browser_client.get(f"/remediations/incident/{incident.pk}/").content.decode()
+    export = browser_client.get("/remediations/export.csv")
+    rows = csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode()))
+
+    assert board.count(badge) == 1 and panel.count(badge) == 1
+    assert {row["title"]: row["overdue"] for row in rows} == {
+        "Late": "True",
+        "Due today": "False",
+        "Done late": "False",
+    }
+
+
+def test_the_add_form_offers_the_due_date_the_severity_gives(browser_client):
+    incident = RemediationIncidentFactory(severity=1)
+
+    html = browser_client.get(f"/remediations/incident/{incident.pk}/").content.decode()
+
+    assert 'placeholder="2026-03-30"' in html  # four weeks for severity 1
+    assert "empty: 30 Mar 2026, from the severity" in html
