@@ -329,6 +329,8 @@ def act_on_recommendation(
         with transaction.atomic():
             item = create_remediation_item(
                 incident=None,
+                origin_title=f"{team.name} alerts review, {month:%B %Y}",
+                origin_url=f"{report_url}#review",
                 title=title if len(title) <= 200 else title[:199] + "…",
                 description=description,
                 kind=track,

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from incidents.selectors.remediation import form_choices
 from morgue import charts
 from morgue.exceptions import MorgueError
 from morgue.forms import error_messages
@@ -138,6 +139,8 @@ def report(request: HttpRequest, month: str) -> HttpResponse:
         "previous_month": f"{selectors.previous_month(first):%Y-%m}",
         "next_month": f"{selectors.next_month(first):%Y-%m}",
         "review_record": review_record,
+        # The decided items' status and edit forms offer these (two queries, only when there are any).
+        "remediation_choices": form_choices() if acted else None,
         "review_form": ReviewForm(initial={"notes": review_record.notes if review_record else ""}),
         "recommendations": [
             {**item, "acted": (item["check"], item["reason"]) in acted} for item in data["recommendations"]

@@ -1,12 +1,16 @@
-"""The remediation board's first page (overdue dev items) among 200,000 items, against a bare indexed SELECT.
+"""The remediation board among 200,000 items: its parts and whole requests, against a bare indexed SELECT.
 
-The subject is what the board asks the database for: the per-column counts
-and each column's first page, with incident, owner and team, as the cards
-the page shows. The floor is a raw indexed SELECT of the same rows' own
-columns, through the same connection, with no counts or joins.
+What a person waits for is the whole request (session, middleware, every
+query, the template), so the board page is timed whole, unfiltered and with
+the common filters, beside the API's list; its two costly parts, the column
+counts and pages and the monthly figures, are timed alone too. The floor is
+a raw indexed SELECT of one page of overdue dev items' own columns, through
+the same connection, with no counts or joins.
 """
 
 import datetime as dt
+import statistics
+import time
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -23,13 +27,16 @@ PEOPLE = 200
 LOAD_ITEMS = """
 INSERT INTO incidents_remediationitem (
     incident_id, title, description, kind, category, owner_id, team_id, priority, ticket_url,
-    due_date, status, wont_do_reason, completed_at, reminders_muted, created_by_id, created_at, updated_at
+    due_date, status, wont_do_reason, completed_at, reminders_muted, created_by_id, created_at, updated_at,
+    origin_title, origin_url
 )
 SELECT incident_id, 'Follow-up ' || n, '', kind, category, owner_id, team_id, 'normal', '',
        due_date, status,
        CASE WHEN status = 'wont-do' THEN 'Superseded by the new pipeline.' ELSE '' END,
        CASE WHEN status = 'done' THEN created_at + (r * 50 + 1) * interval '1 day' END,
-       false, NULL, created_at, created_at
+       false, NULL, created_at, created_at,
+       (SELECT title FROM incidents_incident WHERE id = incident_id),
+       '/remediations/incident/' || incident_id || '/'
 FROM (
     SELECT n, r, incident_id, kind, category, owner_id, team_id, created_at,
            (created_at::date + CASE WHEN n %% 3 = 0 THEN 28 ELSE 56 END) AS due_date,
@@ -105,9 +112,19 @@ def _load() -> None:
         cursor.execute("VACUUM ANALYZE incidents_incident")
 
 
+PAGES = {
+    "the whole board page, unfiltered": "/remediations/",
+    "the whole board page, overdue dev items": "/remediations/?kind=dev&overdue=on",
+    "the whole board page, one team's detect items": "/remediations/?team=ops&category=detect",
+    "the whole board page, one person's items (mine)": "/remediations/?mine=on",
+    "the API list, overdue dev items (count and first page)": "/api/v1/remediations/?kind=dev&overdue=true",
+}
+
+
 def run() -> list[Result]:
-    from incidents.selectors.board import BOARD_COLUMN_SIZE, board_columns, column_counts
-    from incidents.selectors.remediation import BoardFilters
+    from incidents.selectors.board import BOARD_COLUMN_SIZE, board_columns
+    from incidents.selectors.remediation import BoardFilters, monthly_figures
+    from incidents.views.remediation import FIGURE_MONTHS, _months_ago
 
     with throwaway_database():
         _load()
@@ -128,42 +145,62 @@ def run() -> list[Result]:
                     cursor.execute(FLOOR, [status, today, BOARD_COLUMN_SIZE])
                     cursor.fetchall()
 
-        def counts_only():
-            return column_counts(filters, today=today)
+        zone = timezone.get_current_timezone()
+        since = dt.datetime.combine(_months_ago(today, FIGURE_MONTHS - 1), dt.time.min, tzinfo=zone)
+        until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+
+        def figures():
+            return monthly_figures(since=since, until=until, today=today)
 
         floor_seconds = median_seconds(floor, repeat=60)
-        counts_seconds = median_seconds(counts_only, repeat=60)
         subject_seconds = median_seconds(subject, repeat=60)
+        figures_seconds = median_seconds(figures, repeat=15)
         print(
             f"   {ITEMS:,} items; {overdue:,} overdue dev; board selector: {len(queries)} queries, "
             f"columns {shown}",
             flush=True,
         )
-
-        # For information: the whole HTML page (session, middleware, template), no target.
-        person = get_user_model().objects.get(username="bench0")
-        with override_settings(ALLOWED_HOSTS=["testserver"]):
-            client = Client()
-            client.force_login(person)
-            page_seconds = median_seconds(lambda: client.get("/remediations/?kind=dev&overdue=on"), repeat=15)
-        return [
+        results = [
             Result(
-                "board first page, overdue=true&kind=dev (counts + column pages)",
+                "board columns, overdue dev items (counts + column pages)",
                 subject_seconds,
                 floor_seconds,
                 "bare indexed SELECT of the same rows",
-                target=5,
             ),
             Result(
-                "for comparison: the column counts alone (kept counts less deleted incidents' items)",
-                counts_seconds,
-                floor_seconds,
-                "bare indexed SELECT of the same rows",
-            ),
-            Result(
-                "the whole board page (HTML, figures included)",
-                page_seconds,
+                "the board's monthly figures (twelve months)",
+                figures_seconds,
                 floor_seconds,
                 "bare indexed SELECT of the same rows",
             ),
         ]
+
+        # What a person waits for: the whole request (session, middleware, queries, template).
+        person = get_user_model().objects.get(username="bench0")
+        with override_settings(ALLOWED_HOSTS=["testserver"]):
+            client = Client()
+            client.force_login(person)
+            for name, url in PAGES.items():
+                with CaptureQueriesContext(connection) as queries:
+                    response = client.get(url)
+                assert response.status_code == 200, (url, response.status_code)
+                seconds = median_seconds(lambda url=url: client.get(url), repeat=15, warmup=2)
+                # On a shared machine the wall clock includes waiting for a core;
+                # this process's own CPU time is the steadier half of the figure.
+                cpu_seconds = _median_cpu_seconds(lambda url=url: client.get(url), repeat=15)
+                print(
+                    f"   {url}: {len(queries)} queries, {cpu_seconds * 1000:.1f} ms of this process's CPU",
+                    flush=True,
+                )
+                results.append(Result(name, seconds, floor_seconds, "bare indexed SELECT of the same rows"))
+        return results
+
+
+def _median_cpu_seconds(function, *, repeat: int) -> float:
+    """The median CPU time this process spent in `function` (the database's own work is not in it)."""
+    samples = []
+    for _ in range(repeat):
+        started = time.process_time()
+        function()
+        samples.append(time.process_time() - started)
+    return statistics.median(samples)

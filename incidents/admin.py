@@ -196,7 +196,6 @@ class GraphSnapshotAdmin(admin.ModelAdmin):
 
 # --- Remediation items ----------------------------------------------------------
 from .models import RemediationItem  # noqa: E402
-from .models.remediation import ORIGIN_RELATED  # noqa: E402
 
 
 @admin.register(RemediationItem)
@@ -208,8 +207,6 @@ class RemediationItemAdmin(admin.ModelAdmin):
     search_fields = ["title", "owner__username", "incident__title"]
     raw_id_fields = ["incident", "owner", "created_by"]
     date_hierarchy = "due_date"
-    list_select_related = ["incident", "owner", *ORIGIN_RELATED]
-
-    @admin.display(description="From")
-    def origin_title(self, item: RemediationItem) -> str:
-        return item.origin_title
+    list_select_related = ["incident", "owner"]
+    # Recorded when the item is written (incidents.services.remediation.create_item).
+    readonly_fields = ["origin_title", "origin_url"]

@@ -9,7 +9,7 @@ class IncidentsConfig(AppConfig):
         from morgue.counters import keep_after_migrate
 
         from .models.incident import INCIDENT_COUNTS
-        from .models.remediation import REMEDIATION_COUNTS, REMEDIATION_DUE_COUNTS
+        from .models.remediation import REMEDIATION_COUNTS
 
         # Keeps the counting triggers in place after any migration (see morgue.counters).
-        keep_after_migrate(self, INCIDENT_COUNTS, REMEDIATION_COUNTS, REMEDIATION_DUE_COUNTS)
+        keep_after_migrate(self, INCIDENT_COUNTS, REMEDIATION_COUNTS)

@@ -19,8 +19,7 @@ from incidents.models import (
     RemediationStatus,
     Status,
 )
-from incidents.models.remediation import UNFINISHED
-from incidents.services.remediation import default_due_date
+from incidents.models.remediation import UNFINISHED, default_due_date, incident_origin
 from morgue.models import Team
 
 TITLES = {
@@ -121,9 +120,12 @@ def seed(stdout=None) -> None:
             if rng.random() < 0.7:
                 project = "OPS" if kind == RemediationKind.OPS else "DEV"
                 ticket = rng.choice(TRACKERS).format(project, rng.randint(100, 9999))
+            origin_title, origin_url = incident_origin(incident)
             items.append(
                 RemediationItem(
                     incident=incident,
+                    origin_title=origin_title,
+                    origin_url=origin_url,
                     title=title,
                     description=f"Follow-up from the postmortem of “{incident.title}”.",
                     kind=kind,

@@ -85,6 +85,7 @@ class GraphSnapshotFactory(factory.django.DjangoModelFactory):
 
 # --- Remediation items (issue 5) -----------------------------------------------
 from incidents.models import RemediationItem  # noqa: E402
+from incidents.models.remediation import incident_origin  # noqa: E402
 
 
 class RemediationIncidentFactory(factory.django.DjangoModelFactory):
@@ -104,6 +105,13 @@ class RemediationItemFactory(factory.django.DjangoModelFactory):
         model = RemediationItem
 
     incident = factory.SubFactory(RemediationIncidentFactory)
+    # As incidents.services.remediation.create_item records it.
+    origin_title = factory.LazyAttribute(
+        lambda item: incident_origin(item.incident)[0] if item.incident else "No incident"
+    )
+    origin_url = factory.LazyAttribute(
+        lambda item: incident_origin(item.incident)[1] if item.incident else "/remediations/"
+    )
     title = factory.Sequence(lambda n: f"Add an alert on queue depth {n}")
     kind = "dev"
     category = "detect"

@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from incidents.models.remediation import REMEDIATION_COUNTS, REMEDIATION_DUE_COUNTS
+from incidents.migrations._remediation_due_counts import REMEDIATION_DUE_COUNTS
+from incidents.models.remediation import REMEDIATION_COUNTS
 from morgue.counters import install_operation
 
 

@@ -23,7 +23,6 @@ from .graph import SnapshotStatus as SnapshotStatus
 from .remediation import (
     RemediationCategory,
     RemediationCount,
-    RemediationDueCount,
     RemediationItem,
     RemediationItemQuerySet,
     RemediationKind,
@@ -34,7 +33,6 @@ from .remediation import (
 __all__ += [
     "RemediationCategory",
     "RemediationCount",
-    "RemediationDueCount",
     "RemediationItem",
     "RemediationItemQuerySet",
     "RemediationKind",

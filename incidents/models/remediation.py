@@ -3,7 +3,7 @@ import re
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -51,27 +51,26 @@ def ticket_key(url: str) -> str:
     return match.group(1) if match else ""
 
 
-def item_url(*, pk: int, incident_id: int | None, review, status: str) -> str:
-    """Where an item is worked on: its incident's remediation page, or the alerts review it came from."""
-    if incident_id:
-        page = reverse("incidents:remediation-incident", args=[incident_id])
-        return f"{page}#remediation-{pk}"
-    if review is not None:
-        month = f"{review.month:%Y-%m}"
-        return reverse("alerts_review:report", args=[month]) + f"?team={review.team.slug}#review"
-    return reverse("incidents:remediation-board") + f"?status={status}"
+# Weeks from the day an item is written to its default due date, by incident
+# severity; override with settings.MORGUE_REMEDIATION_DUE_WEEKS.
+DEFAULT_DUE_WEEKS = {1: 4, 2: 4, 3: 8, 4: 8, 5: 8}
+FALLBACK_DUE_WEEKS = 8
+# An item without an incident (decided in an alerts review) follows no outage:
+# it gets the due date of a non-severe incident.
+NON_SEVERE = 3
 
 
-def review_title(review) -> str:
-    """How an item born in an alerts review names where it came from."""
-    if review is None:
-        return "No incident"
-    return f"{review.team.name} alerts review, {review.month:%B %Y}"
+def default_due_date(*, severity: int | None, written_on: dt.date) -> dt.date:
+    """The due date an item gets when nobody gives one: sooner for worse incidents."""
+    severity = NON_SEVERE if severity is None else severity
+    weeks_by_severity = getattr(settings, "MORGUE_REMEDIATION_DUE_WEEKS", DEFAULT_DUE_WEEKS)
+    weeks = weeks_by_severity.get(severity, weeks_by_severity.get(str(severity), FALLBACK_DUE_WEEKS))
+    return written_on + dt.timedelta(weeks=weeks)
 
 
-# Where an item without an incident came from: the alerts review action that
-# made it (alerts_review.ReviewAction.remediation, reverse one-to-one).
-ORIGIN_RELATED = ("review_action__review__team",)
+def incident_origin(incident: Incident) -> tuple[str, str]:
+    """Where an item written for an incident comes from: the incident's title and its remediation page."""
+    return incident.title, reverse("incidents:remediation-incident", args=[incident.pk])
 
 
 class RemediationItemQuerySet(models.QuerySet):
@@ -87,15 +86,20 @@ class RemediationItemQuerySet(models.QuerySet):
     def unfinished(self):
         return self.filter(status__in=UNFINISHED)
 
+    @staticmethod
+    def overdue_condition(today: dt.date) -> models.Q:
+        """RemediationItem.is_overdue in SQL, for filters and conditional counts (a test holds them equal)."""
+        return models.Q(status__in=UNFINISHED, due_date__lt=today)
+
     def overdue(self, today: dt.date):
         """Still to do and past the due date, where `today` is a local calendar date."""
-        return self.unfinished().filter(due_date__lt=today)
+        return self.filter(self.overdue_condition(today))
 
     def due_by(self, day: dt.date):
         return self.unfinished().filter(due_date__lte=day)
 
     def with_people(self):
-        return self.select_related("incident", "owner__profile", "team", *ORIGIN_RELATED)
+        return self.select_related("incident", "owner__profile", "team")
 
 
 class RemediationItem(models.Model):
@@ -129,6 +133,11 @@ class RemediationItem(models.Model):
     wont_do_reason = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     reminders_muted = models.BooleanField(default=False, help_text="No digest emails for this item.")
+    # Where the item came from, recorded when it is written: its incident (the
+    # title follows the incident's), or the alerts review that decided it.
+    # Stored so this app never has to know the pages of the apps above it.
+    origin_title = models.CharField("from", max_length=300)
+    origin_url = models.CharField(max_length=500, help_text="The page the item came from.")
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -176,9 +185,10 @@ class RemediationItem(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        """The incident's remediation page, or the alerts report of the review month and team."""
-        review = None if self.incident_id else self.review
-        return item_url(pk=self.pk, incident_id=self.incident_id, review=review, status=self.status)
+        """Where the item is worked on: its card on its incident's page, or the page it came from."""
+        if self.incident_id:
+            return f"{self.origin_url}#remediation-{self.pk}"
+        return self.origin_url
 
     @property
     def is_unfinished(self) -> bool:
@@ -189,27 +199,13 @@ class RemediationItem(models.Model):
         """The tracker key (ABC-123) when the ticket URL carries one, else empty."""
         return ticket_key(self.ticket_url)
 
-    @property
-    def review(self):
-        """The alerts review record this item was decided in, or None."""
-        try:
-            return self.review_action.review
-        except ObjectDoesNotExist:
-            return None
-
-    @property
-    def origin_title(self) -> str:
-        """Where the item came from, for people: the incident's title, or the alerts review."""
-        if self.incident_id:
-            return self.incident.title
-        return review_title(self.review)
-
     def board_url(self) -> str:
         """The item's card on the remediation board (its status column, filtered to its owner and kind)."""
         query = urlencode({"status": self.status, "owner": self.owner.username, "kind": self.kind})
         return reverse("incidents:remediation-board") + f"?{query}#remediation-{self.pk}"
 
     def is_overdue(self, today: dt.date) -> bool:
+        """Still to do and past the due date, where `today` is a local calendar date."""
         return self.is_unfinished and self.due_date < today
 
     @property
@@ -251,10 +247,11 @@ class RemediationCount(models.Model):
     """Items per kind, status, team and category, kept by database triggers.
 
     The board's column counts are summed from these few rows instead of
-    counting every item (incidents.selectors.board). Django never writes
-    them; see morgue.counters. They count every item, those of soft-deleted
-    incidents too: whether an item is shown depends on its incident, which
-    the item's own row does not carry, so the board subtracts those few.
+    counting every item when only these keys narrow it
+    (incidents.selectors.board). Django never writes them; see
+    morgue.counters. They count every item, those of soft-deleted incidents
+    too: whether an item is shown depends on its incident, which the item's
+    own row does not carry, so the board subtracts those few.
     """
 
     kind = models.CharField(max_length=10)
@@ -274,29 +271,6 @@ class RemediationCount(models.Model):
         return f"{self.kind} {self.status}: {self.total}"
 
 
-class RemediationDueCount(models.Model):
-    """Items per kind, status and due date, kept by database triggers.
-
-    Overdue is "unfinished and due before today", a line that moves every
-    day; the items due today or later are few (due dates are weeks ahead at
-    most), so the overdue count is the unfinished total less the sum of
-    these rows from today on.
-    """
-
-    kind = models.CharField(max_length=10)
-    status = models.CharField(max_length=12)
-    due_date = models.DateField()
-    total = models.IntegerField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["kind", "status", "due_date"], name="remediation_due_count_keys")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.status} due {self.due_date}: {self.total}"
-
-
 REMEDIATION_COUNTS = Counts(
     name="incidents_remediation_counts",
     source="incidents_remediationitem",
@@ -307,12 +281,5 @@ REMEDIATION_COUNTS = Counts(
         "team_key": "COALESCE({row}.team_id, 0)",
         "category": "{row}.category",
     },
-    measures={"total": "1"},
-)
-REMEDIATION_DUE_COUNTS = Counts(
-    name="incidents_remediation_due_counts",
-    source="incidents_remediationitem",
-    table="incidents_remediationduecount",
-    keys={"kind": "{row}.kind", "status": "{row}.status", "due_date": "{row}.due_date"},
     measures={"total": "1"},
 )

@@ -1,17 +1,27 @@
 """Reads about remediation items: the board, a person's open items, digests, figures."""
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate, TruncMonth
 
 from incidents.blameless import DEFAULT_PHRASES, Finding, Phrase, check
-from incidents.models import Incident, RemediationItem, RemediationKind, RemediationStatus
-from incidents.models.remediation import ORIGIN_RELATED, UNFINISHED
+from incidents.models import (
+    Incident,
+    RemediationCategory,
+    RemediationItem,
+    RemediationItemQuerySet,
+    RemediationKind,
+    RemediationPriority,
+    RemediationStatus,
+)
+from incidents.models.remediation import UNFINISHED, default_due_date
+from incidents.selectors.incident import blameless_phrases, people_names
 from morgue.stats import median
+from oncall.models import Team
 
 DIGEST_HORIZON_DAYS = 3
 
@@ -33,24 +43,72 @@ def blameless_findings(
     return check(text, phrases=phrases, names=names)
 
 
-def items_for_incident(incident: Incident) -> dict[str, list[RemediationItem]]:
-    """An incident's items split into Dev and Ops, unfinished first, then by due date."""
-    columns: dict[str, list[RemediationItem]] = {RemediationKind.DEV: [], RemediationKind.OPS: []}
-    items = incident.remediation_items.select_related("owner__profile", "team").order_by("due_date", "id")
-    for item in sorted(items, key=lambda item: (not item.is_unfinished, item.due_date, item.pk)):
-        columns[item.kind].append(item)
-    return columns
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """An item as a page lists it, with whether it is overdue on the page's day."""
+
+    item: RemediationItem
+    overdue: bool
 
 
-def open_items_for(person) -> list[RemediationItem]:
-    """A person's items still to do, soonest due first."""
-    return list(
+def item_rows(items: Iterable[RemediationItem], *, today: dt.date) -> list[ItemRow]:
+    return [ItemRow(item=item, overdue=item.is_overdue(today)) for item in items]
+
+
+@dataclass(frozen=True, slots=True)
+class PanelItem:
+    """An item in its incident's panel: overdue or not, and its blameless-language findings."""
+
+    item: RemediationItem
+    overdue: bool
+    findings: list[Finding]
+
+
+def form_choices() -> dict:
+    """What the item forms offer: people, teams, kinds, categories, priorities and statuses (two queries)."""
+    return {
+        "usernames": list(
+            get_user_model()
+            .objects.filter(is_active=True)
+            .order_by("username")
+            .values_list("username", flat=True)
+        ),
+        "teams": list(Team.objects.order_by("name")),
+        "kinds": RemediationKind.choices,
+        "categories": RemediationCategory.choices,
+        "priorities": RemediationPriority.choices,
+        "statuses": RemediationStatus.choices,
+    }
+
+
+def incident_panel(*, incident: Incident, today: dt.date) -> dict:
+    """An incident's remediation panel: Dev and Ops columns, the items keeping it open, the forms' choices."""
+    phrases, names = blameless_phrases(), people_names()
+    items = incident.remediation_items.select_related("owner__profile", "team")
+    # Unfinished first, then by due date.
+    ordered = sorted(items, key=lambda item: (not item.is_unfinished, item.due_date, item.pk))
+    columns: dict[str, list[PanelItem]] = {kind: [] for kind in RemediationKind.values}
+    for item in ordered:
+        findings = blameless_findings(item, phrases=phrases, names=names)
+        columns[item.kind].append(PanelItem(item=item, overdue=item.is_overdue(today), findings=findings))
+    return {
+        "blocking": [item for item in ordered if item.is_unfinished],
+        "columns": [(kind, RemediationKind(kind).label, columns[kind]) for kind in RemediationKind.values],
+        "default_due": default_due_date(severity=incident.severity, written_on=today),
+        **form_choices(),
+    }
+
+
+def open_items_for(person, *, today: dt.date) -> list[ItemRow]:
+    """A person's items still to do, soonest due first, each marked overdue or not on `today`."""
+    items = (
         RemediationItem.objects.visible()
         .unfinished()
         .filter(owner=person)
-        .select_related("incident", "team", *ORIGIN_RELATED)
+        .select_related("incident", "team")
         .order_by("due_date", "id")
     )
+    return item_rows(items, today=today)
 
 
 def digest_items(*, owner, today: dt.date) -> list[RemediationItem]:
@@ -60,7 +118,7 @@ def digest_items(*, owner, today: dt.date) -> list[RemediationItem]:
         RemediationItem.objects.visible()
         .due_by(horizon)
         .filter(owner=owner, reminders_muted=False)
-        .select_related("incident", *ORIGIN_RELATED)
+        .select_related("incident")
         .order_by("due_date", "id")
     )
 
@@ -95,6 +153,8 @@ class BoardFilters:
     descending: bool = False
 
 
+LARGEST_ID = 2**63 - 1
+
 # Board filter name → the lookup it applies when given.
 FILTER_LOOKUPS = {
     "kind": "kind",
@@ -108,10 +168,10 @@ FILTER_LOOKUPS = {
 
 
 def filtered_items(filters: BoardFilters, *, today: dt.date):
-    """Every visible item that passes the filters, sorted by due date.
-
-    The board's own SQL (incidents.selectors.board) chooses the same items.
-    """
+    """Every visible item that passes the filters, by due date: the board's, the API's, the CSV's."""
+    if filters.incident and abs(filters.incident) > LARGEST_ID:
+        # No row has such an id, and SQLite cannot even bind it.
+        return RemediationItem.objects.none()
     items = RemediationItem.objects.visible()
     lookups = {
         lookup: getattr(filters, name) for name, lookup in FILTER_LOOKUPS.items() if getattr(filters, name)
@@ -125,65 +185,7 @@ def filtered_items(filters: BoardFilters, *, today: dt.date):
 
 # --- Figures --------------------------------------------------------------------
 
-
-def _age_days(created_at: dt.datetime, today: dt.date) -> int:
-    return (today - created_at.astimezone(dt.UTC).date()).days
-
-
-def _median(values: list[float]) -> float | None:
-    return median(values)
-
-
-def figures(*, since: dt.datetime | None, until: dt.datetime | None, today: dt.date) -> dict:
-    """Opened, completed (and on time), overdue and median open age, overall and per kind.
-
-    Opened counts items written in the window; completed counts items done in
-    it; open_overdue and median_open_age_days are about items written in the
-    window that are still to do on `today`.
-    """
-    items = RemediationItem.objects.visible().order_by()
-    opened = items
-    completed = items.filter(status=RemediationStatus.DONE)
-    if since is not None:
-        opened = opened.filter(created_at__gte=since)
-        completed = completed.filter(completed_at__gte=since)
-    if until is not None:
-        opened = opened.filter(created_at__lt=until)
-        completed = completed.filter(completed_at__lt=until)
-
-    on_time = Q(completed_day__lte=F("due_date"))
-    totals = {kind: _empty_figures() for kind in RemediationKind.values}
-    for row in opened.values("kind").annotate(
-        opened=Count("id"),
-        open_overdue=Count("id", filter=Q(status__in=UNFINISHED, due_date__lt=today)),
-    ):
-        totals[row["kind"]]["opened"] = row["opened"]
-        totals[row["kind"]]["open_overdue"] = row["open_overdue"]
-    for row in (
-        completed.annotate(completed_day=TruncDate("completed_at", tzinfo=dt.UTC))
-        .values("kind")
-        .annotate(completed=Count("id"), completed_on_time=Count("id", filter=on_time))
-    ):
-        totals[row["kind"]]["completed"] = row["completed"]
-        totals[row["kind"]]["completed_on_time"] = row["completed_on_time"]
-    ages: dict[str, list[int]] = defaultdict(list)
-    for kind, created_at in opened.filter(status__in=UNFINISHED).values_list("kind", "created_at"):
-        ages[kind].append(_age_days(created_at, today))
-    for kind in RemediationKind.values:
-        totals[kind]["median_open_age_days"] = _median(ages[kind])
-    overall = {
-        name: sum(totals[kind][name] for kind in RemediationKind.values)
-        for name in ("opened", "completed", "completed_on_time", "open_overdue")
-    }
-    overall["median_open_age_days"] = _median([age for kind in RemediationKind.values for age in ages[kind]])
-    overall["by_kind"] = totals
-    return overall
-
-
-def _empty_figures() -> dict:
-    return dict.fromkeys(("opened", "completed", "completed_on_time", "open_overdue"), 0) | {
-        "median_open_age_days": None
-    }
+FIGURE_NAMES = ("opened", "completed", "completed_on_time", "open_overdue")
 
 
 @dataclass
@@ -200,48 +202,79 @@ class MonthRow:
 
 def summarise(months: list[MonthRow]) -> dict:
     """The figures for the whole window from its monthly rows (the board's headline)."""
-    names = ("opened", "completed", "completed_on_time", "open_overdue")
-    totals = {name: sum(getattr(row, name) for row in months) for name in names}
-    totals["median_open_age_days"] = _median([age for row in months for age in row.open_ages])
+    totals: dict = {name: sum(getattr(row, name) for row in months) for name in FIGURE_NAMES}
+    totals["median_open_age_days"] = median([age for row in months for age in row.open_ages])
     return totals
 
 
-def monthly_figures(*, since: dt.datetime, until: dt.datetime, today: dt.date) -> list[MonthRow]:
-    """Per calendar month (UTC) and kind: opened, completed, on time, median age of those still open."""
+def _window(items, field_name: str, since: dt.datetime | None, until: dt.datetime | None):
+    if since is not None:
+        items = items.filter(**{f"{field_name}__gte": since})
+    if until is not None:
+        items = items.filter(**{f"{field_name}__lt": until})
+    return items
+
+
+def monthly_figures(
+    *, since: dt.datetime | None, until: dt.datetime | None, today: dt.date
+) -> list[MonthRow]:
+    """Per calendar month (UTC) and kind: opened, completed, on time, overdue, median age of those still open.
+
+    Opened counts items written in the window; completed counts items done in
+    it; open_overdue and the ages are about items written in the window that
+    are still to do on `today`. Two grouped queries: items written, per kind
+    and day (ages are whole days, so a day's count is each of its items'
+    age), and items done, per kind and month.
+    """
     items = RemediationItem.objects.visible().order_by()
     rows: dict[tuple[dt.date, str], MonthRow] = {}
 
-    def row(month, kind) -> MonthRow:
-        month = month.date() if isinstance(month, dt.datetime) else month
+    def row(month: dt.date, kind: str) -> MonthRow:
         return rows.setdefault((month, kind), MonthRow(month=month, kind=kind))
 
-    opened = items.filter(created_at__gte=since, created_at__lt=until)
-    for entry in (
-        opened.annotate(month=TruncMonth("created_at", tzinfo=dt.UTC))
-        .values("month", "kind")
-        .annotate(n=Count("id"), overdue=Count("id", filter=Q(status__in=UNFINISHED, due_date__lt=today)))
-    ):
-        month_row = row(entry["month"], entry["kind"])
-        month_row.opened = entry["n"]
-        month_row.open_overdue = entry["overdue"]
-    for entry in (
-        items.filter(status=RemediationStatus.DONE, completed_at__gte=since, completed_at__lt=until)
+    written = (
+        _window(items, "created_at", since, until)
+        .annotate(day=TruncDate("created_at", tzinfo=dt.UTC))
+        .values("day", "kind")
+        .annotate(
+            opened=Count("id"),
+            unfinished=Count("id", filter=Q(status__in=UNFINISHED)),
+            overdue=Count("id", filter=RemediationItemQuerySet.overdue_condition(today)),
+        )
+        .order_by("day")
+    )
+    for entry in written:
+        month_row = row(entry["day"].replace(day=1), entry["kind"])
+        month_row.opened += entry["opened"]
+        month_row.open_overdue += entry["overdue"]
+        month_row.open_ages += [(today - entry["day"]).days] * entry["unfinished"]
+    done = (
+        _window(items.filter(status=RemediationStatus.DONE), "completed_at", since, until)
         .annotate(
             month=TruncMonth("completed_at", tzinfo=dt.UTC),
             completed_day=TruncDate("completed_at", tzinfo=dt.UTC),
         )
         .values("month", "kind")
-        .annotate(n=Count("id"), on_time=Count("id", filter=Q(completed_day__lte=F("due_date"))))
-    ):
-        month_row = row(entry["month"], entry["kind"])
-        month_row.completed = entry["n"]
+        .annotate(completed=Count("id"), on_time=Count("id", filter=Q(completed_day__lte=F("due_date"))))
+    )
+    for entry in done:
+        month = entry["month"]
+        month_row = row(month.date() if isinstance(month, dt.datetime) else month, entry["kind"])
+        month_row.completed = entry["completed"]
         month_row.completed_on_time = entry["on_time"]
-    ages: dict[tuple[dt.date, str], list[int]] = defaultdict(list)
-    for kind, created_at in opened.filter(status__in=UNFINISHED).values_list("kind", "created_at"):
-        month = created_at.astimezone(dt.UTC).date().replace(day=1)
-        ages[(month, kind)].append(_age_days(created_at, today))
-    for key, values in ages.items():
-        month_row = row(*key)
-        month_row.open_ages = values
-        month_row.median_open_age_days = _median(values)
+    for month_row in rows.values():
+        month_row.median_open_age_days = median(month_row.open_ages)
     return sorted(rows.values(), key=lambda month_row: (month_row.month, month_row.kind))
+
+
+def figures(*, since: dt.datetime | None, until: dt.datetime | None, today: dt.date) -> dict:
+    """Opened, completed (and on time), overdue and median open age, overall and per kind.
+
+    The same figures as the board's, summed from its monthly rows.
+    """
+    months = monthly_figures(since=since, until=until, today=today)
+    overall = summarise(months)
+    overall["by_kind"] = {
+        kind: summarise([row for row in months if row.kind == kind]) for kind in RemediationKind.values
+    }
+    return overall

@@ -183,6 +183,10 @@ def update_incident(
     if tags is not None:
         _set_tags(locked, tags)
     refresh_search_vector(locked)
+    if after["title"] != before["title"]:
+        from incidents.services.remediation import follow_incident_title
+
+        follow_incident_title(incident=locked)
     _record_revision(incident=locked, by=by, before=before, after=after, note=note)
     if by is not None and by.is_authenticated:
         EditorPresence.objects.filter(incident=locked, user=by).delete()

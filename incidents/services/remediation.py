@@ -14,17 +14,10 @@ from incidents.models import (
     RemediationPriority,
     RemediationStatus,
 )
+from incidents.models.remediation import default_due_date, incident_origin
 from incidents.selectors.remediation import digest_items, items_blocking_close
 from morgue.emails import send_email
 from morgue.models import EmailDelivery, Profile, display_name
-
-# Weeks from the day an item is written to its default due date, by incident
-# severity; override with settings.MORGUE_REMEDIATION_DUE_WEEKS.
-DEFAULT_DUE_WEEKS = {1: 4, 2: 4, 3: 8, 4: 8, 5: 8}
-FALLBACK_DUE_WEEKS = 8
-# An item without an incident (decided in an alerts review) follows no outage:
-# it gets the due date of a non-severe incident.
-NON_SEVERE = 3
 
 # What a PATCH or the inline form may change (status goes through set_status).
 EDITABLE_FIELDS = (
@@ -39,14 +32,6 @@ EDITABLE_FIELDS = (
     "due_date",
     "reminders_muted",
 )
-
-
-def default_due_date(*, severity: int | None, written_on: dt.date) -> dt.date:
-    """The due date an item gets when nobody gives one: sooner for worse incidents."""
-    severity = NON_SEVERE if severity is None else severity
-    weeks_by_severity = getattr(settings, "MORGUE_REMEDIATION_DUE_WEEKS", DEFAULT_DUE_WEEKS)
-    weeks = weeks_by_severity.get(severity, weeks_by_severity.get(str(severity), FALLBACK_DUE_WEEKS))
-    return written_on + dt.timedelta(weeks=weeks)
 
 
 def _validate_and_save(item: RemediationItem) -> RemediationItem:
@@ -72,15 +57,21 @@ def create_item(
     wont_do_reason: str = "",
     reminders_muted: bool = False,
     created_by=None,
+    origin_title: str = "",
+    origin_url: str = "",
     now: dt.datetime | None = None,
 ) -> RemediationItem:
-    """Add a remediation item (to an incident, or none); the due date defaults from its severity."""
+    """Add a remediation item to an incident, or to none with the title and page of where it came from."""
     now = now or timezone.now()
     if due_date is None:
         severity = incident.severity if incident is not None else None
         due_date = default_due_date(severity=severity, written_on=timezone.localdate(now))
+    if incident is not None:
+        origin_title, origin_url = incident_origin(incident)
     item = RemediationItem(
         incident=incident,
+        origin_title=origin_title,
+        origin_url=origin_url,
         title=title.strip(),
         description=description,
         kind=kind,
@@ -130,6 +121,12 @@ def update_item(
     return _validate_and_save(item)
 
 
+def follow_incident_title(*, incident: Incident) -> int:
+    """After a rename, give an incident's items its new title as where they came from; how many changed."""
+    items = RemediationItem.objects.filter(incident=incident).exclude(origin_title=incident.title)
+    return items.update(origin_title=incident.title)
+
+
 def change_status(
     *, item: RemediationItem, status: str, reason: str = "", now: dt.datetime | None = None
 ) -> RemediationItem:
@@ -159,8 +156,8 @@ def send_digest(*, owner, now: dt.datetime | None = None) -> EmailDelivery | Non
     items = digest_items(owner=owner, today=today)
     if not items or not owner.email:
         return None
-    overdue = [item for item in items if item.due_date < today]
-    due_soon = [item for item in items if item.due_date >= today]
+    overdue = [item for item in items if item.is_overdue(today)]
+    due_soon = [item for item in items if not item.is_overdue(today)]
     context = {
         "name": display_name(owner),
         "today": today,

@@ -14,6 +14,8 @@ from incidents.exceptions import NotAllowed, StaleVersion
 from incidents.forms import IncidentFilterForm, IncidentForm, ReviewForm, TimelineEventForm, add_refusal
 from incidents.models import POSTMORTEM_SECTIONS, Incident, ReviewMeeting, Revision
 from incidents.selectors import incident as selectors
+from incidents.selectors.evidence import evidence_panel
+from incidents.selectors.remediation import incident_panel
 from incidents.services import incident as services
 from incidents.services import review as review_services
 from morgue.exceptions import MorgueError
@@ -117,6 +119,8 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "review": review,
             "editing": selectors.others_editing(incident=incident, user=request.user),
             "event_form": TimelineEventForm(initial={"occurred_at": timezone.localtime().replace(second=0)}),
+            "evidence": evidence_panel(incident=incident),
+            "remediation_panel": incident_panel(incident=incident, today=timezone.localdate()),
         },
     )
 

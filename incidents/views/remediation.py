@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents.forms_remediation import BoardFilterForm, RemediationItemForm, RemediationStatusForm
 from incidents.models import Incident, RemediationItem
-from incidents.models.remediation import ORIGIN_RELATED
 from incidents.selectors import remediation as selectors
 from incidents.selectors.board import BOARD_COLUMN_SIZE, board_columns
 from incidents.services import remediation as services
@@ -170,9 +169,9 @@ def board_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
 
 def _incident_page(request: HttpRequest, incident: Incident, *, status: int = 200, **extra) -> HttpResponse:
-    return render(
-        request, "incidents/remediation_incident.html", {"incident": incident, **extra}, status=status
-    )
+    panel = selectors.incident_panel(incident=incident, today=timezone.localdate())
+    context = {"incident": incident, "remediation_panel": panel, **extra}
+    return render(request, "incidents/remediation_incident.html", context, status=status)
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -227,7 +226,7 @@ def add_item(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 def _item(item_id: int) -> RemediationItem:
-    items = RemediationItem.objects.visible().select_related("incident", *ORIGIN_RELATED)
+    items = RemediationItem.objects.visible().select_related("incident")
     return get_object_or_404(items, pk=item_id)
 
 

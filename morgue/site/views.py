@@ -3,7 +3,9 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
+from incidents.selectors.remediation import open_items_for
 from morgue.forms import ProfileForm
 from morgue.models import Profile
 from morgue.services import update_profile
@@ -23,10 +25,12 @@ def profile(request: HttpRequest) -> HttpResponse:
         update_profile(profile=person, **form.cleaned_data)
         messages.success(request, "Your profile is saved.")
         return redirect("profile")
+    # The cross-app panels: the on-call calendar and the person's remediation items.
     context = {
         "form": form,
         "person": person,
         "calendar_url": feed_url(profile=person),
         "webcal_url": feed_url(profile=person, webcal=True),
+        "open_remediation_items": open_items_for(request.user, today=timezone.localdate()),
     }
     return render(request, "morgue/profile.html", context)

@@ -10,6 +10,7 @@ from django.urls import path
 from playwright.sync_api import expect
 
 from incidents.models import DeployLink, EventKind, GraphSnapshot, Incident, TimelineEvent
+from incidents.selectors.evidence import evidence_panel
 from incidents.tasks.graph import capture_graph
 from morgue.urls import urlpatterns as site_urlpatterns
 from tests.factories import DeployFactory, EvidenceIncidentFactory, ProfileFactory, UserFactory
@@ -26,7 +27,8 @@ PANEL = Template(
 def evidence_page(request, incident_id: int) -> HttpResponse:
     """The evidence panel on a bare page, as the incident page includes it."""
     incident = get_object_or_404(Incident, pk=incident_id)
-    return HttpResponse(PANEL.render(RequestContext(request, {"incident": incident})))
+    context = {"incident": incident, "evidence": evidence_panel(incident=incident)}
+    return HttpResponse(PANEL.render(RequestContext(request, context)))
 
 
 urlpatterns = [path("evidence-panel/<int:incident_id>/", evidence_page), *site_urlpatterns]

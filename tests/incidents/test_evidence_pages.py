@@ -7,6 +7,7 @@ from django.template import Context, Template
 from django.test import RequestFactory
 
 from incidents.models import DeployLink, GraphSnapshot, TimelineEvent
+from incidents.selectors.evidence import evidence_panel
 from tests.factories import DeployFactory, EvidenceIncidentFactory
 from tests.incidents.graph_server import PNG
 
@@ -44,8 +45,9 @@ def test_the_deploy_log_filters(browser_client):
 def render_panel(incident, user):
     request = RequestFactory().get("/")
     request.user = user
+    evidence = evidence_panel(incident=incident)
     return Template('{% include "incidents/_evidence.html" %}').render(
-        Context({"incident": incident, "request": request, "user": user})
+        Context({"incident": incident, "evidence": evidence, "request": request, "user": user})
     )
 
 

@@ -80,11 +80,15 @@ def test_the_next_day_sends_again(dana):
 
 
 def test_muted_items_are_left_out(dana):
-    RemediationItemFactory(owner=dana, due_date=dt.date(2026, 2, 20), reminders_muted=True)
+    RemediationItemFactory(owner=dana, title="Muted", due_date=dt.date(2026, 2, 20), reminders_muted=True)
 
     send_remediation_digest(dana.pk)
-
     assert mail.outbox == []
+
+    RemediationItemFactory(owner=dana, title="Reminded", due_date=dt.date(2026, 2, 21))
+    send_remediation_digest(dana.pk)
+    assert len(mail.outbox) == 1
+    assert "Reminded" in mail.outbox[0].body and "Muted" not in mail.outbox[0].body
 
 
 def test_dates_follow_the_owners_own_calendar(db):

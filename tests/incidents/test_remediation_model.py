@@ -1,8 +1,10 @@
 import datetime as dt
 
 import pytest
+from django.db.models import Count
 
-from incidents.models import RemediationItem
+from incidents.models import RemediationItem, RemediationItemQuerySet, RemediationStatus
+from tests.factories import RemediationItemFactory
 
 
 @pytest.mark.parametrize(
@@ -36,3 +38,24 @@ def test_completed_on_time_compares_the_utc_day_with_the_due_date():
     assert item.completed_on_time is True
     item.completed_at = dt.datetime(2026, 3, 2, 0, 1, tzinfo=dt.UTC)
     assert item.completed_on_time is False
+
+
+@pytest.mark.django_db
+def test_the_overdue_filter_and_the_items_own_rule_agree_on_the_same_rows():
+    today = dt.date(2026, 3, 2)
+    for status in RemediationStatus.values:
+        for days in (-30, -1, 0, 1, 30):
+            RemediationItemFactory(
+                status=status,
+                due_date=today + dt.timedelta(days=days),
+                completed_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC) if status == "done" else None,
+                wont_do_reason="Superseded." if status == "wont-do" else "",
+            )
+
+    filtered = set(RemediationItem.objects.overdue(today).values_list("pk", flat=True))
+    counted = RemediationItem.objects.aggregate(
+        overdue=Count("id", filter=RemediationItemQuerySet.overdue_condition(today))
+    )["overdue"]
+
+    assert filtered == {item.pk for item in RemediationItem.objects.all() if item.is_overdue(today)}
+    assert len(filtered) == counted == 4  # open and in progress, due a month or a day ago

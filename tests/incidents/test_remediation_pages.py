@@ -54,14 +54,21 @@ def test_board_shows_columns_with_counts(browser_client, dana):
     assert "Dana Reyes" in html
 
 
-def test_board_query_count_does_not_grow_with_items(browser_client, dana, django_assert_max_num_queries):
+@pytest.mark.parametrize("query", ["", "?overdue=on&kind=dev", "?mine=on", "?team=ops&category=detect"])
+def test_board_query_count_does_not_grow_with_items(
+    browser_client, dana, person, django_assert_max_num_queries, query
+):
     _many(3, dana)
+    _many(3, person)
     with django_assert_max_num_queries(20) as few:
-        browser_client.get("/remediations/?overdue=on&kind=dev")
-    _many(30, dana)
+        assert browser_client.get(f"/remediations/{query}").status_code == 200
+    _many(60, dana)
+    _many(60, person)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        response = browser_client.get("/remediations/?overdue=on&kind=dev")
+        response = browser_client.get(f"/remediations/{query}")
     assert response.status_code == 200
+    assert sum(len(column.items) for column in response.context["columns"]) > 3
+    assert response.content.decode().count('class="card board-item"') > 3
 
 
 def test_board_filters_overdue_and_kind(browser_client, dana):
@@ -71,7 +78,7 @@ def test_board_filters_overdue_and_kind(browser_client, dana):
 
     response = browser_client.get("/remediations/?overdue=on&kind=dev")
 
-    shown = [card.pk for column in response.context["columns"] for card in column.items]
+    shown = [card.item.pk for column in response.context["columns"] for card in column.items]
     assert shown == [late.pk]
 
 
@@ -81,7 +88,7 @@ def test_mine_shows_only_the_signed_in_persons_items(browser_client, dana, perso
 
     response = browser_client.get("/remediations/?mine=on")
 
-    assert [card.pk for column in response.context["columns"] for card in column.items] == [mine.pk]
+    assert [card.item.pk for column in response.context["columns"] for card in column.items] == [mine.pk]
 
 
 def test_board_sorts_by_due_date_both_ways(browser_client, dana):
@@ -91,8 +98,8 @@ def test_board_sorts_by_due_date_both_ways(browser_client, dana):
     ascending = browser_client.get("/remediations/?status=open").context["columns"][0].items
     descending = browser_client.get("/remediations/?status=open&sort=-due").context["columns"][0].items
 
-    assert [card.pk for card in ascending] == [sooner.pk, later.pk]
-    assert [card.pk for card in descending] == [later.pk, sooner.pk]
+    assert [card.item.pk for card in ascending] == [sooner.pk, later.pk]
+    assert [card.item.pk for card in descending] == [later.pk, sooner.pk]
 
 
 def test_csv_export_follows_the_filters(browser_client, dana):
@@ -189,15 +196,29 @@ def test_panel_shows_dev_and_ops_columns_with_blameless_findings(browser_client,
     assert "<script>x" not in html
 
 
-def test_profile_lists_the_persons_open_items(browser_client, person):
+def test_profile_lists_the_persons_open_items_marking_the_overdue_ones(browser_client, person):
     RemediationItemFactory(owner=person, title="Automate cert renewal", due_date=dt.date(2026, 3, 1))
+    RemediationItemFactory(owner=person, title="Due today", due_date=dt.date(2026, 3, 2))
     RemediationItemFactory(owner=person, title="Finished", status=RemediationStatus.DONE, completed_at=NOW)
 
-    html = browser_client.get("/profile/").content.decode()
+    response = browser_client.get("/profile/")
 
-    assert "Automate cert renewal" in html
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Automate cert renewal" in html and "Due today" in html
     assert "Finished" not in html
-    assert "overdue" in html
+    assert html.count('<span class="badge error">overdue</span>') == 1
+    assert [row.overdue for row in response.context["open_remediation_items"]] == [True, False]
+
+
+def test_profile_query_count_does_not_grow_with_items(browser_client, person, django_assert_max_num_queries):
+    RemediationItemFactory(owner=person)
+    with django_assert_max_num_queries(20) as few:
+        assert browser_client.get("/profile/").status_code == 200
+    RemediationItemFactory.create_batch(10, owner=person, team=TeamFactory())
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = browser_client.get("/profile/").content.decode()
+    assert html.count("Add an alert on queue depth") == 11
 
 
 def test_board_figures_agree_with_the_metrics_api(browser_client, api, dana):
@@ -219,16 +240,25 @@ def test_board_figures_agree_with_the_metrics_api(browser_client, api, dana):
     )
 
 
+@pytest.mark.parametrize(
+    ("page", "panel"),
+    [("/remediations/incident/{pk}/", 'id="remediations"'), ("/incidents/{pk}/", 'id="evidence"')],
+)
 def test_incident_panel_query_count_does_not_grow_with_items(
-    browser_client, dana, django_assert_max_num_queries
+    browser_client, dana, django_assert_max_num_queries, page, panel
 ):
     incident = RemediationIncidentFactory()
+    url = page.format(pk=incident.pk)
     RemediationItemFactory(incident=incident, owner=dana)
-    with django_assert_max_num_queries(20) as few:
-        browser_client.get(f"/remediations/incident/{incident.pk}/")
+    with django_assert_max_num_queries(30) as few:
+        assert browser_client.get(url).status_code == 200
     RemediationItemFactory.create_batch(10, incident=incident, owner=dana, kind="ops", team=TeamFactory())
     with django_assert_max_num_queries(len(few.captured_queries)):
-        browser_client.get(f"/remediations/incident/{incident.pk}/")
+        response = browser_client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('class="card remediation-item') == 11
+    assert panel in html
 
 
 def test_board_draws_monthly_charts_per_kind(browser_client, dana):
@@ -275,3 +305,35 @@ def test_an_export_with_a_refused_filter_is_refused_not_everything(browser_clien
         "Status: Select a valid choice. bogus is not one of the available choices."
         in response.content.decode()
     )
+
+
+def test_overdue_items_are_marked_on_the_board_the_panel_and_the_csv(browser_client, dana):
+    incident = RemediationIncidentFactory(severity=1)
+    RemediationItemFactory(incident=incident, owner=dana, title="Late", due_date=dt.date(2026, 3, 1))
+    RemediationItemFactory(incident=incident, owner=dana, title="Due today", due_date=dt.date(2026, 3, 2))
+    RemediationItemFactory(
+        incident=incident, owner=dana, title="Done late", due_date=dt.date(2026, 2, 1),
+        status=RemediationStatus.DONE, completed_at=NOW,
+    )  # fmt: skip
+    badge = '<span class="badge error">overdue</span>'
+
+    board = browser_client.get("/remediations/").content.decode()
+    panel = browser_client.get(f"/remediations/incident/{incident.pk}/").content.decode()
+    export = browser_client.get("/remediations/export.csv")
+    rows = csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode()))
+
+    assert board.count(badge) == 1 and panel.count(badge) == 1
+    assert {row["title"]: row["overdue"] for row in rows} == {
+        "Late": "True",
+        "Due today": "False",
+        "Done late": "False",
+    }
+
+
+def test_the_add_form_offers_the_due_date_the_severity_gives(browser_client):
+    incident = RemediationIncidentFactory(severity=1)
+
+    html = browser_client.get(f"/remediations/incident/{incident.pk}/").content.decode()
+
+    assert 'placeholder="2026-03-30"' in html  # four weeks for severity 1
+    assert "empty: 30 Mar 2026, from the severity" in html

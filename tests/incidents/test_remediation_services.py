@@ -132,3 +132,59 @@ def test_blameless_check_flags_titles_and_names_but_never_blocks(owner):
     findings = blameless_findings(item, names=["Dana"])
     assert {finding.phrase for finding in findings} >= {"forgot to", "human error", "person as the cause"}
     assert RemediationItem.objects.filter(pk=item.pk).exists()
+
+
+def test_an_item_records_its_incident_as_where_it_came_from(owner):
+    incident = RemediationIncidentFactory(title="Checkout outage")
+
+    item = _create(incident, owner)
+
+    page = f"/remediations/incident/{incident.pk}/"
+    assert (item.origin_title, item.origin_url) == ("Checkout outage", page)
+    assert item.get_absolute_url() == f"/remediations/incident/{incident.pk}/#remediation-{item.pk}"
+
+
+def test_an_item_without_an_incident_must_say_where_it_came_from(owner):
+    with pytest.raises(ValidationError) as error:
+        _create(None, owner)
+
+    assert set(error.value.message_dict) == {"origin_title", "origin_url"}
+    review = ("Ops alerts review, May 2026", "/alerts/reports/2026-05/?team=ops#review")
+    item = _create(None, owner, origin_title=review[0], origin_url=review[1])
+    assert (item.origin_title, item.get_absolute_url()) == review
+
+
+def test_renaming_an_incident_renames_where_its_items_came_from(owner):
+    from incidents.services.incident import update_incident
+
+    incident = RemediationIncidentFactory(title="Checkout errors")
+    item = _create(incident, owner)
+    elsewhere = _create(RemediationIncidentFactory(title="Search outage"), owner)
+
+    changes = {"title": "Checkout outage"}
+    update_incident(incident=incident, by=owner, version=incident.version, changes=changes)
+
+    item.refresh_from_db()
+    elsewhere.refresh_from_db()
+    assert (item.origin_title, elsewhere.origin_title) == ("Checkout outage", "Search outage")
+
+
+def test_existing_items_are_given_where_they_came_from_by_the_migration(owner):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    incident = RemediationIncidentFactory(title="Checkout outage")
+    item = RemediationItemFactory(incident=incident, owner=owner)
+    orphan = RemediationItemFactory(incident=None, owner=owner)
+    RemediationItem.objects.update(origin_title="", origin_url="")
+
+    import_module("incidents.migrations.0010_remediation_origin").fill_origins(apps, None)
+
+    item.refresh_from_db()
+    orphan.refresh_from_db()
+    assert (item.origin_title, item.get_absolute_url()) == (
+        "Checkout outage",
+        f"/remediations/incident/{incident.pk}/#remediation-{item.pk}",
+    )
+    assert (orphan.origin_title, orphan.origin_url) == ("No incident", "/remediations/")

@@ -1,14 +1,11 @@
-from django import template
+"""What the incident page's evidence panel shows."""
 
-from ..models import Incident
-from ..selectors import deploy as deploy_selectors
-
-register = template.Library()
+from incidents.models import Incident
+from incidents.selectors import deploy as deploy_selectors
 
 
-@register.simple_tag
-def incident_evidence(incident: Incident) -> dict:
-    """What the evidence panel shows: suggested and linked deploys, graph snapshots (four queries)."""
+def evidence_panel(*, incident: Incident) -> dict:
+    """Suggested and linked deploys (each suggestion marked when linked) and the graph snapshots."""
     linked = list(deploy_selectors.linked_deploys(incident=incident))
     linked_ids = {deploy.pk for deploy in linked}
     suggested = [
