@@ -7,13 +7,13 @@ from django.db.models import Count
 from incidents import demo_remediation
 from incidents.models import RemediationItem
 from morgue import demo as people_demo
-from tests.factories import RemediationIncidentFactory
+from tests.factories import IncidentFactory
 
 
 def test_demo_gives_each_incident_two_to_six_items_of_both_kinds_once(db):
     people_demo.seed()
     for days in (3, 40, 120, 400):
-        RemediationIncidentFactory(impact_started_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=days))
+        IncidentFactory(impact_started_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=days))
 
     demo_remediation.seed(stdout=io.StringIO())
     first = RemediationItem.objects.count()
