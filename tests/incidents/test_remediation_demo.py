@@ -1,7 +1,6 @@
 import datetime as dt
 import io
 
-import pytest
 from django.db.models import Count
 
 from incidents import demo_remediation
@@ -35,15 +34,8 @@ def test_demo_is_a_no_op_without_incidents(db):
     assert "nothing to add" in out.getvalue()
 
 
-@pytest.mark.django_db
-def test_closed_demo_incidents_have_no_open_items():
-    import io
-
-    from django.core.management import call_command
-
+def test_closed_demo_incidents_have_no_open_items(demo):
     from incidents.models import Incident, RemediationItem, Status
-
-    call_command("seed_demo", stdout=io.StringIO())
 
     assert Incident.objects.filter(status=Status.CLOSED).exists()
     assert not RemediationItem.objects.filter(
