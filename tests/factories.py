@@ -1,9 +1,17 @@
 """factory_boy factories shared by every test module."""
 
+import datetime as dt
+
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from alerts_review.models import Alert, AlertSource, Category
+from incidents.models import Deploy, GraphSnapshot, Incident, RemediationItem, Tag, TimelineEvent
+from incidents.models.remediation import incident_origin
 from morgue.models import Profile, Team
+from oncall import services as oncall_services
+from oncall.models import Rotation, Shift
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -39,25 +47,42 @@ class TeamFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda team: f"{team.slug}@example.com")
 
 
-# --- Evidence: deploys and graph snapshots (issue 4) ---------------------------
-import datetime as dt  # noqa: E402
-
-from django.utils import timezone  # noqa: E402
-
-from incidents.models import Deploy, GraphSnapshot, Incident  # noqa: E402
+# --- Incidents and postmortems ------------------------------------------------------
 
 
-class EvidenceIncidentFactory(factory.django.DjangoModelFactory):
-    """A plain incident for the evidence tests: impact at 14:00 UTC, detected ten minutes later."""
+class IncidentFactory(factory.django.DjangoModelFactory):
+    """An incident that started an hour ago and was detected five minutes later.
+
+    The one factory for incidents: a test that depends on a severity, a date or a
+    status says so in its own call (`IncidentFactory(severity=2, impact_started_at=...)`).
+    """
 
     class Meta:
         model = Incident
+        skip_postgeneration_save = True
 
-    title = factory.Sequence(lambda n: f"Elevated errors {n}")
-    impact_started_at = factory.LazyFunction(lambda: dt.datetime(2026, 10, 3, 14, 0, tzinfo=dt.UTC))
-    detected_at = factory.LazyAttribute(
-        lambda incident: incident.impact_started_at + dt.timedelta(minutes=10)
-    )
+    title = factory.Sequence(lambda n: f"Incident {n}")
+    severity = 3
+    impact_started_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=1))
+    detected_at = factory.LazyAttribute(lambda incident: incident.impact_started_at + dt.timedelta(minutes=5))
+
+    @factory.post_generation
+    def tags(self, create, names, **kwargs):
+        if create and names:
+            self.tags.set([Tag.objects.get_or_create(name=name)[0] for name in names])
+
+
+class TimelineEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimelineEvent
+
+    incident = factory.SubFactory(IncidentFactory)
+    occurred_at = factory.LazyAttribute(lambda event: event.incident.detected_at)
+    kind = "action"
+    text = factory.Sequence(lambda n: f"Step {n}")
+
+
+# --- Evidence: deploys and graph snapshots ---------------------------------------------
 
 
 class DeployFactory(factory.django.DjangoModelFactory):
@@ -77,34 +102,20 @@ class GraphSnapshotFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = GraphSnapshot
 
-    incident = factory.SubFactory(EvidenceIncidentFactory)
+    incident = factory.SubFactory(IncidentFactory)
     title = "5xx rate"
     url = "http://graphs.example.com/render?target=stats.web.5xx"
     fetch_url = factory.LazyAttribute(lambda snapshot: snapshot.url)
 
 
-# --- Remediation items (issue 5) -----------------------------------------------
-from incidents.models import RemediationItem  # noqa: E402
-from incidents.models.remediation import incident_origin  # noqa: E402
-
-
-class RemediationIncidentFactory(factory.django.DjangoModelFactory):
-    """A plain incident for remediation tests (the incident pages bring their own factory)."""
-
-    class Meta:
-        model = Incident
-
-    title = factory.Sequence(lambda n: f"Checkout errors {n}")
-    severity = 2
-    impact_started_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=2))
-    detected_at = factory.LazyAttribute(lambda incident: incident.impact_started_at + dt.timedelta(minutes=5))
+# --- Remediation items -----------------------------------------------------------
 
 
 class RemediationItemFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = RemediationItem
 
-    incident = factory.SubFactory(RemediationIncidentFactory)
+    incident = factory.SubFactory(IncidentFactory)
     # As incidents.services.remediation.create_item records it.
     origin_title = factory.LazyAttribute(
         lambda item: incident_origin(item.incident)[0] if item.incident else "No incident"
@@ -123,11 +134,6 @@ class RemediationItemFactory(factory.django.DjangoModelFactory):
 # Rotations and shifts made directly (the schedule generator lives in oncall/);
 # named apart from the on-call factories so both sections can live in this file.
 
-import datetime as _dt  # noqa: E402
-
-from alerts_review.models import Alert, AlertSource, Category  # noqa: E402
-from oncall.models import Rotation, Shift  # noqa: E402
-
 
 class AlertRotationFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -136,7 +142,7 @@ class AlertRotationFactory(factory.django.DjangoModelFactory):
     team = factory.SubFactory(TeamFactory)
     name = factory.Sequence(lambda n: f"Alerts rotation {n}")
     slug = factory.Sequence(lambda n: f"alerts-rotation-{n}")
-    first_shift_date = _dt.date(2026, 1, 1)
+    first_shift_date = dt.date(2026, 1, 1)
 
 
 class AlertShiftFactory(factory.django.DjangoModelFactory):
@@ -146,8 +152,8 @@ class AlertShiftFactory(factory.django.DjangoModelFactory):
     rotation = factory.SubFactory(AlertRotationFactory)
     level = "L1"
     user = factory.SubFactory(UserFactory)
-    starts_at = _dt.datetime(2026, 10, 1, 10, tzinfo=_dt.UTC)
-    ends_at = factory.LazyAttribute(lambda shift: shift.starts_at + _dt.timedelta(days=3))
+    starts_at = dt.datetime(2026, 10, 1, 10, tzinfo=dt.UTC)
+    ends_at = factory.LazyAttribute(lambda shift: shift.starts_at + dt.timedelta(days=3))
     number = factory.Sequence(lambda n: n)
 
 
@@ -168,7 +174,7 @@ class AlertFactory(factory.django.DjangoModelFactory):
     check_name = "DiskSpaceLow"
     host = "db12:9100"
     state = "firing"
-    fired_at = _dt.datetime(2026, 10, 3, 2, 14, tzinfo=_dt.UTC)
+    fired_at = dt.datetime(2026, 10, 3, 2, 14, tzinfo=dt.UTC)
     team = factory.SubFactory(TeamFactory)
 
 
@@ -178,8 +184,6 @@ def category(slug: str) -> Category:
 
 
 # --- On call ---------------------------------------------------------------------------------------
-
-from oncall import services as oncall_services  # noqa: E402
 
 
 def make_rotation(
@@ -210,37 +214,3 @@ def make_rotation(
         now=now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
         **fields,
     )
-
-
-# --- Incidents and postmortems (issue 3) ------------------------------------------
-from incidents.models import TimelineEvent  # noqa: E402
-
-
-class IncidentFactory(factory.django.DjangoModelFactory):
-    """An incident that started an hour ago and was detected five minutes later."""
-
-    class Meta:
-        model = Incident
-        skip_postgeneration_save = True
-
-    title = factory.Sequence(lambda n: f"Incident {n}")
-    severity = 3
-    impact_started_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=1))
-    detected_at = factory.LazyAttribute(lambda incident: incident.impact_started_at + dt.timedelta(minutes=5))
-
-    @factory.post_generation
-    def tags(self, create, names, **kwargs):
-        from incidents.models import Tag
-
-        if create and names:
-            self.tags.set([Tag.objects.get_or_create(name=name)[0] for name in names])
-
-
-class TimelineEventFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = TimelineEvent
-
-    incident = factory.SubFactory(IncidentFactory)
-    occurred_at = factory.LazyAttribute(lambda event: event.incident.detected_at)
-    kind = "action"
-    text = factory.Sequence(lambda n: f"Step {n}")

@@ -14,8 +14,8 @@ from incidents.models import RemediationItem, RemediationStatus
 from incidents.services.remediation import send_digest
 from morgue.exceptions import Conflict
 from tests.factories import (
+    IncidentFactory,
     ProfileFactory,
-    RemediationIncidentFactory,
     RemediationItemFactory,
     TeamFactory,
     UserFactory,
@@ -59,7 +59,7 @@ def decided(ops, person) -> RemediationItem:
 @pytest.fixture
 def both(decided, person) -> list[RemediationItem]:
     """An item from the review and one from an incident, both owned by the signed-in person."""
-    incident = RemediationIncidentFactory(title="Checkout outage")
+    incident = IncidentFactory(title="Checkout outage")
     return [decided, RemediationItemFactory(incident=incident, owner=person, title="Add a queue alert")]
 
 
@@ -111,7 +111,7 @@ def test_the_due_date_follows_the_non_severe_setting(ops, person, settings):
 
 
 def test_items_without_an_incident_stay_visible_and_deleted_incidents_hide_theirs(decided):
-    gone = RemediationItemFactory(incident=RemediationIncidentFactory(deleted_at=NOW))
+    gone = RemediationItemFactory(incident=IncidentFactory(deleted_at=NOW))
     kept = RemediationItemFactory()
 
     visible = set(RemediationItem.objects.visible())
@@ -284,7 +284,7 @@ def test_the_digest_links_each_item_to_where_it_came_from(nina, ops, person):
     from_review = act(ops, person, owner=nina).remediation
     from_review.due_date = dt.date(2026, 11, 1)
     from_review.save()
-    incident = RemediationIncidentFactory(title="Checkout outage")
+    incident = IncidentFactory(title="Checkout outage")
     RemediationItemFactory(incident=incident, owner=nina, title="Queue alert", due_date=dt.date(2026, 11, 4))
 
     assert send_digest(owner=nina) is not None

@@ -13,7 +13,7 @@ from incidents.models import DeployLink, EventKind, GraphSnapshot, Incident, Tim
 from incidents.selectors.evidence import evidence_panel
 from incidents.tasks.graph import capture_graph
 from morgue.urls import urlpatterns as site_urlpatterns
-from tests.factories import DeployFactory, EvidenceIncidentFactory, ProfileFactory, UserFactory
+from tests.factories import DeployFactory, IncidentFactory, ProfileFactory, UserFactory
 from tests.incidents.graph_server import graph_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__)]
@@ -37,7 +37,7 @@ urlpatterns = [path("evidence-panel/<int:incident_id>/", evidence_page), *site_u
 def test_link_the_deploy_add_a_graph_and_import_the_war_room_log(page, live_server, login, settings, sample):
     ProfileFactory(user=UserFactory(username="pat"), time_zone="UTC")
     impact = dt.datetime(2026, 10, 3, 14, 0, tzinfo=dt.UTC)
-    incident = EvidenceIncidentFactory(
+    incident = IncidentFactory(
         title="Listings 500s",
         impact_started_at=impact,
         detected_at=impact + dt.timedelta(minutes=2),

@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import ProfileFactory, RemediationIncidentFactory, UserFactory
+from tests.factories import IncidentFactory, ProfileFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,7 +17,7 @@ def _add(page, kind: str, title: str, owner: str) -> None:
 
 def test_add_dev_and_ops_items_mark_one_done_and_see_the_board_update(page, live_server, login):
     ProfileFactory(user=UserFactory(username="robin"), display_name="Robin Park")
-    incident = RemediationIncidentFactory(title="Checkout outage")
+    incident = IncidentFactory(title="Checkout outage")
     login("robin")
 
     # Written while writing the postmortem: on the incident page itself.

@@ -5,14 +5,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from incidents.models import EventKind, TimelineEvent
-from tests.factories import EvidenceIncidentFactory
+from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def incident():
-    return EvidenceIncidentFactory(impact_started_at=dt.datetime(2026, 10, 3, 13, 55, tzinfo=dt.UTC))
+    return IncidentFactory(impact_started_at=dt.datetime(2026, 10, 3, 13, 55, tzinfo=dt.UTC))
 
 
 def post(api, incident, **data):

@@ -5,7 +5,7 @@ import pytest
 from incidents import demo_evidence
 from incidents.models import Deploy, DeployLink, GraphSnapshot
 from incidents.selectors.deploy import deploy_related_incidents
-from tests.factories import EvidenceIncidentFactory
+from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +21,10 @@ def test_the_demo_loads_a_year_of_deploys_without_incidents_and_changes_nothing_
 
 
 def test_the_demo_links_deploy_related_incidents_and_stores_graphs():
-    incident = EvidenceIncidentFactory(
+    incident = IncidentFactory(
         title="Listings 500s after a deploy", impact_started_at=dt.datetime(2026, 3, 4, 14, 0, tzinfo=dt.UTC)
     )
-    EvidenceIncidentFactory(title="Vendor outage")
+    IncidentFactory(title="Vendor outage")
     demo_evidence.seed()
     demo_evidence.seed()
     assert list(deploy_related_incidents()) == [incident]

@@ -5,7 +5,7 @@ import pytest
 from incidents.models import Deploy, DeployLink, EventKind, Status, TimelineEvent
 from incidents.selectors.deploy import deploy_related_incidents, deploys_per_day, suggested_deploys
 from incidents.services.deploy import link_deploy, record_deploy, unlink_deploy
-from tests.factories import DeployFactory, EvidenceIncidentFactory
+from tests.factories import DeployFactory, IncidentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -105,9 +105,7 @@ def test_the_deploy_list_filters_by_stack_environment_deployer_and_time(api):
 
 
 def test_suggested_deploys_are_production_deploys_from_an_hour_before_impact_to_detection():
-    incident = EvidenceIncidentFactory(
-        impact_started_at=IMPACT, detected_at=IMPACT + dt.timedelta(minutes=10)
-    )
+    incident = IncidentFactory(impact_started_at=IMPACT, detected_at=IMPACT + dt.timedelta(minutes=10))
     too_early = DeployFactory(started_at=IMPACT - dt.timedelta(minutes=61))
     early = DeployFactory(started_at=IMPACT - dt.timedelta(minutes=60))
     late = DeployFactory(started_at=IMPACT + dt.timedelta(minutes=5))
@@ -119,7 +117,7 @@ def test_suggested_deploys_are_production_deploys_from_an_hour_before_impact_to_
 
 
 def test_suggested_deploys_endpoint_answers_the_window(api):
-    incident = EvidenceIncidentFactory(impact_started_at=IMPACT)
+    incident = IncidentFactory(impact_started_at=IMPACT)
     deploy = DeployFactory(started_at=IMPACT - dt.timedelta(minutes=20))
     response = api.get(f"/api/v1/incidents/{incident.pk}/suggested-deploys/")
     assert response.status_code == 200
@@ -129,7 +127,7 @@ def test_suggested_deploys_endpoint_answers_the_window(api):
 
 
 def test_linking_a_deploy_puts_it_on_the_timeline_once(api):
-    incident = EvidenceIncidentFactory()
+    incident = IncidentFactory()
     deploy = DeployFactory(started_at=IMPACT - dt.timedelta(minutes=3), deployer="rlee")
     first = api.post(f"/api/v1/incidents/{incident.pk}/deploys/", {"deploy": deploy.pk}, format="json")
     second = api.post(f"/api/v1/incidents/{incident.pk}/deploys/", {"deploy": deploy.pk}, format="json")
@@ -143,14 +141,14 @@ def test_linking_a_deploy_puts_it_on_the_timeline_once(api):
 
 
 def test_linking_an_unknown_deploy_is_a_clear_400(api):
-    incident = EvidenceIncidentFactory()
+    incident = IncidentFactory()
     response = api.post(f"/api/v1/incidents/{incident.pk}/deploys/", {"deploy": 424242}, format="json")
     assert response.status_code == 400
     assert "deploy" in response.json()["errors"]
 
 
 def test_unlinking_removes_the_timeline_entry():
-    incident = EvidenceIncidentFactory()
+    incident = IncidentFactory()
     deploy = DeployFactory()
     link_deploy(incident=incident, deploy=deploy)
     unlink_deploy(incident=incident, deploy=deploy)
@@ -160,7 +158,7 @@ def test_unlinking_removes_the_timeline_entry():
 
 
 def test_soft_deleted_incidents_are_not_deploy_related():
-    incident = EvidenceIncidentFactory(deleted_at=IMPACT)
+    incident = IncidentFactory(deleted_at=IMPACT)
     link_deploy(incident=incident, deploy=DeployFactory())
     assert not deploy_related_incidents().exists()
 
@@ -170,19 +168,19 @@ def test_deploy_metrics_for_a_period(api):
         DeployFactory(started_at=IMPACT + dt.timedelta(days=day))
     DeployFactory(started_at=IMPACT, environment="qa")
     DeployFactory(started_at=IMPACT + dt.timedelta(days=40))
-    first = EvidenceIncidentFactory(
+    first = IncidentFactory(
         impact_started_at=IMPACT,
         detected_at=IMPACT + dt.timedelta(minutes=10),
         resolved_at=IMPACT + dt.timedelta(minutes=70),
         status=Status.RESOLVED,
     )
-    second = EvidenceIncidentFactory(
+    second = IncidentFactory(
         impact_started_at=IMPACT + dt.timedelta(days=1),
         detected_at=IMPACT + dt.timedelta(days=1, minutes=20),
         resolved_at=IMPACT + dt.timedelta(days=1, minutes=140),
         status=Status.RESOLVED,
     )
-    EvidenceIncidentFactory(impact_started_at=IMPACT)  # not deploy related
+    IncidentFactory(impact_started_at=IMPACT)  # not deploy related
     for incident in (first, second):
         link_deploy(incident=incident, deploy=Deploy.objects.filter(environment="production").first())
 
@@ -212,7 +210,7 @@ def test_incidents_can_be_annotated_as_deploy_related():
     from incidents.models import Incident
     from incidents.selectors.deploy import with_deploy_related
 
-    related, unrelated = EvidenceIncidentFactory(), EvidenceIncidentFactory()
+    related, unrelated = IncidentFactory(), IncidentFactory()
     link_deploy(incident=related, deploy=DeployFactory())
     flags = dict(with_deploy_related(Incident.objects.all()).values_list("pk", "deploy_related"))
     assert flags == {related.pk: True, unrelated.pk: False}

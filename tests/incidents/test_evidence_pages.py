@@ -8,7 +8,7 @@ from django.test import RequestFactory
 
 from incidents.models import DeployLink, GraphSnapshot, TimelineEvent
 from incidents.selectors.evidence import evidence_panel
-from tests.factories import DeployFactory, EvidenceIncidentFactory
+from tests.factories import DeployFactory, IncidentFactory
 from tests.incidents.graph_server import PNG
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def render_panel(incident, user):
 
 
 def test_the_evidence_panel_suggests_deploys_and_shows_snapshots(person, django_assert_max_num_queries):
-    incident = EvidenceIncidentFactory(impact_started_at=IMPACT)
+    incident = IncidentFactory(impact_started_at=IMPACT)
     DeployFactory(started_at=IMPACT - dt.timedelta(minutes=5), deployer="rlee")
     GraphSnapshot.objects.create(
         incident=incident,
@@ -69,7 +69,7 @@ def test_the_evidence_panel_suggests_deploys_and_shows_snapshots(person, django_
 
 
 def test_one_click_links_a_suggested_deploy(browser_client):
-    incident = EvidenceIncidentFactory(impact_started_at=IMPACT)
+    incident = IncidentFactory(impact_started_at=IMPACT)
     deploy = DeployFactory(started_at=IMPACT - dt.timedelta(minutes=5))
     response = browser_client.post(f"/incidents/{incident.pk}/evidence/deploys/", {"deploy": deploy.pk})
     assert response.status_code == 302
@@ -82,7 +82,7 @@ def test_one_click_links_a_suggested_deploy(browser_client):
 
 
 def test_a_dropped_image_is_stored_and_served_to_signed_in_people(browser_client, client):
-    incident = EvidenceIncidentFactory()
+    incident = IncidentFactory()
     upload = SimpleUploadedFile("errors.png", PNG, content_type="image/png")
     browser_client.post(f"/incidents/{incident.pk}/evidence/graphs/", {"image": upload})
     snapshot = GraphSnapshot.objects.get()
@@ -94,7 +94,7 @@ def test_a_dropped_image_is_stored_and_served_to_signed_in_people(browser_client
 
 
 def test_a_graph_form_with_a_bad_url_saves_nothing(browser_client):
-    incident = EvidenceIncidentFactory()
+    incident = IncidentFactory()
     response = browser_client.post(
         f"/incidents/{incident.pk}/evidence/graphs/", {"url": "javascript:alert(1)"}
     )
@@ -103,7 +103,7 @@ def test_a_graph_form_with_a_bad_url_saves_nothing(browser_client):
 
 
 def test_a_pasted_log_is_previewed_then_imported(browser_client, sample):
-    incident = EvidenceIncidentFactory(impact_started_at=IMPACT)
+    incident = IncidentFactory(impact_started_at=IMPACT)
     preview = browser_client.post(
         f"/incidents/{incident.pk}/evidence/chatlog/", {"text": sample("irc-warroom.log"), "time_zone": "UTC"}
     )
@@ -120,7 +120,7 @@ def test_a_pasted_log_is_previewed_then_imported(browser_client, sample):
 
 
 def test_a_log_with_nothing_parseable_lists_its_lines(browser_client):
-    incident = EvidenceIncidentFactory()
+    incident = IncidentFactory()
     response = browser_client.post(f"/incidents/{incident.pk}/evidence/chatlog/", {"text": "hello there"})
     assert response.status_code == 400
     assert "hello there" in response.content.decode()

@@ -9,7 +9,7 @@ from incidents.fetch import FetchError
 from incidents.models import EventKind, GraphSnapshot, SnapshotStatus, TimelineEvent
 from incidents.services.graph import add_graph_snapshot, capture_graph_snapshot, requeue_lost_snapshots
 from incidents.tasks.graph import capture_graph
-from tests.factories import EvidenceIncidentFactory, GraphSnapshotFactory, UserFactory
+from tests.factories import GraphSnapshotFactory, IncidentFactory, UserFactory
 from tests.incidents.graph_server import PNG, SVG, graph_server
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def server(settings):
 
 @pytest.fixture
 def incident():
-    return EvidenceIncidentFactory(
+    return IncidentFactory(
         impact_started_at=IMPACT,
         detected_at=IMPACT + dt.timedelta(minutes=10),
         resolved_at=IMPACT + dt.timedelta(hours=1),
@@ -81,7 +81,7 @@ def test_a_graphite_render_url_is_fetched_for_the_incident_window(server, incide
 @time_machine.travel(NOW, tick=False)
 def test_an_unresolved_incident_is_graphed_up_to_now(server):
     base, _ = server
-    incident = EvidenceIncidentFactory(impact_started_at=IMPACT)
+    incident = IncidentFactory(impact_started_at=IMPACT)
     snapshot = add_graph_snapshot(incident=incident, title="5xx", url=f"{base}/render?target=a.b&from=-1h")
     assert parse_qs(urlsplit(snapshot.fetch_url).query)["until"] == [str(int(NOW.timestamp()))]
 

@@ -217,15 +217,13 @@ def test_search_finds_words_in_title_and_postmortem(api):
         assert titles[0] == "Payment gateway timeouts"
 
 
-def test_the_api_list_runs_the_same_number_of_queries_whatever_the_page_size(
-    api, django_assert_max_num_queries, queries_for
-):
+def test_the_api_list_runs_no_more_queries_for_a_larger_page(api, django_assert_max_num_queries, queries_for):
     team = TeamFactory()
     for number in range(12):
         IncidentFactory(team=team, facilitator=UserFactory(), tags=[f"tag-{number}", "shared"])
     small = queries_for(api, f"{URL}?page_size=2")
-    large = queries_for(api, f"{URL}?page_size=12")
-    assert small == large
+    with django_assert_max_num_queries(small):
+        assert len(api.get(f"{URL}?page_size=12").json()["results"]) == 12
     with django_assert_max_num_queries(6):
         api.get(f"{URL}?page_size=50&search=incident")
 

@@ -153,7 +153,7 @@ def test_the_list_filters_and_searches(browser_client):
     assert browser_client.get("/incidents/", {"severity": "9"}).status_code == 200
 
 
-def test_the_list_page_runs_the_same_number_of_queries_whatever_the_rows(
+def test_the_list_page_runs_no_more_queries_for_more_rows(
     browser_client, django_assert_max_num_queries, queries_for
 ):
     team = TeamFactory()
@@ -161,7 +161,8 @@ def test_the_list_page_runs_the_same_number_of_queries_whatever_the_rows(
     few = queries_for(browser_client, "/incidents/")
     for number in range(15):
         IncidentFactory(team=team, facilitator=UserFactory(), tags=[f"tag-{number}", "b"])
-    assert queries_for(browser_client, "/incidents/") == few
+    with django_assert_max_num_queries(few):
+        assert browser_client.get("/incidents/").content.decode().count("tag-") == 15
     with django_assert_max_num_queries(few):
         browser_client.get("/incidents/?search=incident&status=open")
 

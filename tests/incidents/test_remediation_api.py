@@ -5,8 +5,8 @@ import time_machine
 
 from incidents.models import RemediationItem, RemediationStatus
 from tests.factories import (
+    IncidentFactory,
     ProfileFactory,
-    RemediationIncidentFactory,
     RemediationItemFactory,
     TeamFactory,
     UserFactory,
@@ -17,7 +17,7 @@ NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def incident(db):
-    return RemediationIncidentFactory(severity=2, impact_started_at=NOW - dt.timedelta(days=3))
+    return IncidentFactory(severity=2, impact_started_at=NOW - dt.timedelta(days=3))
 
 
 @pytest.fixture
@@ -176,7 +176,7 @@ def test_list_filters_by_kind_status_owner_team_overdue_and_incident(api, incide
 
 
 def test_items_of_deleted_incidents_are_hidden(api, dana):
-    item = RemediationItemFactory(owner=dana, incident=RemediationIncidentFactory(deleted_at=NOW))
+    item = RemediationItemFactory(owner=dana, incident=IncidentFactory(deleted_at=NOW))
     shown = RemediationItemFactory(owner=dana)
 
     assert api.get(f"/api/v1/remediations/{item.pk}/").status_code == 404
@@ -191,7 +191,7 @@ def test_unknown_incident_is_a_404(api):
 
 @time_machine.travel(NOW, tick=False)
 def test_metrics_have_the_documented_shape_and_numbers(api, dana):
-    incident = RemediationIncidentFactory(impact_started_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    incident = IncidentFactory(impact_started_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     feb = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
     RemediationItemFactory(
         incident=incident, owner=dana, kind="dev", created_at=feb, due_date=dt.date(2026, 2, 10),

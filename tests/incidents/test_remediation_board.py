@@ -19,8 +19,8 @@ from incidents.selectors.remediation import BoardFilters, filtered_items
 from incidents.services.incident import delete_incident
 from incidents.services.remediation import change_status
 from tests.factories import (
+    IncidentFactory,
     ProfileFactory,
-    RemediationIncidentFactory,
     RemediationItemFactory,
     TeamFactory,
     UserFactory,
@@ -52,7 +52,7 @@ def recounted() -> set:
 def test_counts_follow_every_way_items_are_written():
     ops, dev = TeamFactory(slug="ops"), TeamFactory(slug="dev")
     owner = UserFactory()
-    incident = RemediationIncidentFactory()
+    incident = IncidentFactory()
     first = RemediationItemFactory(incident=incident, team=ops, kind="dev")
     RemediationItemFactory.create_batch(3, incident=incident, team=dev, kind="ops", category="prevent")
     RemediationItem.objects.bulk_create(
@@ -72,7 +72,7 @@ def test_counts_follow_every_way_items_are_written():
     RemediationItem.objects.filter(title="Bulk 1").update(due_date=TODAY - dt.timedelta(days=9))
     RemediationItem.objects.filter(title="Bulk 2").delete()
     dev.delete()  # its items keep going, with no team
-    RemediationItemFactory(incident=RemediationIncidentFactory()).incident.delete()  # cascades
+    RemediationItemFactory(incident=IncidentFactory()).incident.delete()  # cascades
     with connection.cursor() as cursor:
         cursor.execute("UPDATE incidents_remediationitem SET kind = 'ops' WHERE title = 'Bulk 3'")
 
@@ -113,7 +113,7 @@ def items() -> list[RemediationItem]:
         UserFactory(username="eli", first_name="Eli", last_name="Moss"),  # no profile
         ProfileFactory(user=UserFactory(username="kim", first_name="", last_name="")).user,
     ]
-    incidents = [RemediationIncidentFactory(severity=severity) for severity in (1, 2, 3, 3)]
+    incidents = [IncidentFactory(severity=severity) for severity in (1, 2, 3, 3)]
     made = []
     for number in range(70):
         status = chooser.choice(RemediationStatus.values)
@@ -237,7 +237,7 @@ def test_nothing_to_show_is_one_query(django_assert_num_queries):
 
 def test_kept_counts_leave_out_items_of_deleted_incidents():
     team = TeamFactory(slug="ops")
-    incident = RemediationIncidentFactory()
+    incident = IncidentFactory()
     RemediationItemFactory.create_batch(2, incident=incident, team=team)
     RemediationItemFactory(team=team)
     filters = BoardFilters(kind="dev", team="ops", category="detect")

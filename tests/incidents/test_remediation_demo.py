@@ -1,19 +1,18 @@
 import datetime as dt
 import io
 
-import pytest
 from django.db.models import Count
 
 from incidents import demo_remediation
 from incidents.models import RemediationItem
 from morgue import demo as people_demo
-from tests.factories import RemediationIncidentFactory
+from tests.factories import IncidentFactory
 
 
 def test_demo_gives_each_incident_two_to_six_items_of_both_kinds_once(db):
     people_demo.seed()
     for days in (3, 40, 120, 400):
-        RemediationIncidentFactory(impact_started_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=days))
+        IncidentFactory(impact_started_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=days))
 
     demo_remediation.seed(stdout=io.StringIO())
     first = RemediationItem.objects.count()
@@ -35,15 +34,8 @@ def test_demo_is_a_no_op_without_incidents(db):
     assert "nothing to add" in out.getvalue()
 
 
-@pytest.mark.django_db
-def test_closed_demo_incidents_have_no_open_items():
-    import io
-
-    from django.core.management import call_command
-
+def test_closed_demo_incidents_have_no_open_items(demo):
     from incidents.models import Incident, RemediationItem, Status
-
-    call_command("seed_demo", stdout=io.StringIO())
 
     assert Incident.objects.filter(status=Status.CLOSED).exists()
     assert not RemediationItem.objects.filter(

@@ -7,8 +7,8 @@ import time_machine
 
 from incidents.models import RemediationItem, RemediationStatus
 from tests.factories import (
+    IncidentFactory,
     ProfileFactory,
-    RemediationIncidentFactory,
     RemediationItemFactory,
     TeamFactory,
     UserFactory,
@@ -118,7 +118,7 @@ def test_csv_export_follows_the_filters(browser_client, dana):
 
 
 def test_incident_panel_adds_an_item_and_returns_to_the_page(browser_client, dana):
-    incident = RemediationIncidentFactory()
+    incident = IncidentFactory(severity=2)
     page = f"/remediations/incident/{incident.pk}/"
 
     response = browser_client.post(
@@ -134,7 +134,7 @@ def test_incident_panel_adds_an_item_and_returns_to_the_page(browser_client, dan
 
 
 def test_incident_panel_shows_errors_and_keeps_what_was_typed(browser_client):
-    incident = RemediationIncidentFactory()
+    incident = IncidentFactory()
 
     response = browser_client.post(
         f"/remediations/incident/{incident.pk}/add/",
@@ -182,7 +182,7 @@ def test_edit_form_changes_the_item(browser_client, dana):
 
 
 def test_panel_shows_dev_and_ops_columns_with_blameless_findings(browser_client, dana):
-    incident = RemediationIncidentFactory()
+    incident = IncidentFactory()
     RemediationItemFactory(incident=incident, owner=dana, kind="dev", title="Stop the human error")
     RemediationItemFactory(
         incident=incident, owner=dana, kind="ops", description="**bold** <script>x</script>"
@@ -247,7 +247,7 @@ def test_board_figures_agree_with_the_metrics_api(browser_client, api, dana):
 def test_incident_panel_query_count_does_not_grow_with_items(
     browser_client, dana, django_assert_max_num_queries, page, panel
 ):
-    incident = RemediationIncidentFactory()
+    incident = IncidentFactory()
     url = page.format(pk=incident.pk)
     RemediationItemFactory(incident=incident, owner=dana)
     with django_assert_max_num_queries(30) as few:
@@ -273,7 +273,7 @@ def test_board_draws_monthly_charts_per_kind(browser_client, dana):
 
 
 def test_panel_says_which_items_keep_the_incident_open(browser_client, dana):
-    incident = RemediationIncidentFactory()
+    incident = IncidentFactory()
     RemediationItemFactory(incident=incident, owner=dana, title="Runbook for failover")
     RemediationItemFactory(incident=incident, owner=dana, title="Done", status="done", completed_at=NOW)
 
@@ -308,7 +308,7 @@ def test_an_export_with_a_refused_filter_is_refused_not_everything(browser_clien
 
 
 def test_overdue_items_are_marked_on_the_board_the_panel_and_the_csv(browser_client, dana):
-    incident = RemediationIncidentFactory(severity=1)
+    incident = IncidentFactory(severity=1)
     RemediationItemFactory(incident=incident, owner=dana, title="Late", due_date=dt.date(2026, 3, 1))
     RemediationItemFactory(incident=incident, owner=dana, title="Due today", due_date=dt.date(2026, 3, 2))
     RemediationItemFactory(
@@ -331,7 +331,7 @@ def test_overdue_items_are_marked_on_the_board_the_panel_and_the_csv(browser_cli
 
 
 def test_the_add_form_offers_the_due_date_the_severity_gives(browser_client):
-    incident = RemediationIncidentFactory(severity=1)
+    incident = IncidentFactory(severity=1)
 
     html = browser_client.get(f"/remediations/incident/{incident.pk}/").content.decode()
 

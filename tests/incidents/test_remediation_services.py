@@ -16,7 +16,7 @@ from incidents.services.remediation import (
     update_item,
 )
 from morgue.exceptions import MorgueError
-from tests.factories import ProfileFactory, RemediationIncidentFactory, RemediationItemFactory, UserFactory
+from tests.factories import IncidentFactory, ProfileFactory, RemediationItemFactory, UserFactory
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 
@@ -34,7 +34,7 @@ def _create(incident, owner, **overrides):
 @pytest.mark.parametrize(("severity", "weeks"), [(1, 4), (2, 4), (3, 8), (5, 8)])
 @time_machine.travel(NOW, tick=False)
 def test_due_date_defaults_from_the_incident_severity(owner, severity, weeks):
-    incident = RemediationIncidentFactory(severity=severity, impact_started_at=NOW - dt.timedelta(days=1))
+    incident = IncidentFactory(severity=severity, impact_started_at=NOW - dt.timedelta(days=1))
 
     item = _create(incident, owner)
 
@@ -47,7 +47,7 @@ def test_due_weeks_are_configurable():
 
 
 def test_due_date_before_the_incident_started_is_refused(owner):
-    incident = RemediationIncidentFactory(impact_started_at=NOW)
+    incident = IncidentFactory(impact_started_at=NOW)
 
     with pytest.raises(ValidationError) as error:
         _create(incident, owner, due_date=dt.date(2026, 3, 1))
@@ -94,7 +94,7 @@ def test_an_edit_that_fails_validation_saves_nothing(owner):
 
 
 def test_items_blocking_close_are_the_open_and_in_progress_ones(owner):
-    incident = RemediationIncidentFactory()
+    incident = IncidentFactory()
     open_item = RemediationItemFactory(incident=incident, owner=owner, title="Rate-limit retries")
     started = RemediationItemFactory(incident=incident, owner=owner, status=RemediationStatus.IN_PROGRESS)
     RemediationItemFactory(incident=incident, owner=owner, status=RemediationStatus.DONE, completed_at=NOW)
@@ -106,7 +106,7 @@ def test_items_blocking_close_are_the_open_and_in_progress_ones(owner):
 
 
 def test_closing_is_refused_with_a_sentence_naming_the_items(owner):
-    incident = RemediationIncidentFactory()
+    incident = IncidentFactory()
     RemediationItemFactory(incident=incident, owner=owner, title="Rate-limit retries")
 
     with pytest.raises(IncidentHasOpenItems) as error:
@@ -118,14 +118,14 @@ def test_closing_is_refused_with_a_sentence_naming_the_items(owner):
 
 
 def test_closing_is_allowed_when_every_item_is_finished(owner):
-    incident = RemediationIncidentFactory()
+    incident = IncidentFactory()
     RemediationItemFactory(incident=incident, owner=owner, status=RemediationStatus.DONE, completed_at=NOW)
 
     assert_can_close(incident)
 
 
 def test_blameless_check_flags_titles_and_names_but_never_blocks(owner):
-    incident = RemediationIncidentFactory()
+    incident = IncidentFactory()
 
     item = _create(incident, owner, title="Dana forgot to renew the cert", description="human error")
 
@@ -135,7 +135,7 @@ def test_blameless_check_flags_titles_and_names_but_never_blocks(owner):
 
 
 def test_an_item_records_its_incident_as_where_it_came_from(owner):
-    incident = RemediationIncidentFactory(title="Checkout outage")
+    incident = IncidentFactory(title="Checkout outage")
 
     item = _create(incident, owner)
 
@@ -157,9 +157,9 @@ def test_an_item_without_an_incident_must_say_where_it_came_from(owner):
 def test_renaming_an_incident_renames_where_its_items_came_from(owner):
     from incidents.services.incident import update_incident
 
-    incident = RemediationIncidentFactory(title="Checkout errors")
+    incident = IncidentFactory(title="Checkout errors")
     item = _create(incident, owner)
-    elsewhere = _create(RemediationIncidentFactory(title="Search outage"), owner)
+    elsewhere = _create(IncidentFactory(title="Search outage"), owner)
 
     changes = {"title": "Checkout outage"}
     update_incident(incident=incident, by=owner, version=incident.version, changes=changes)
@@ -174,7 +174,7 @@ def test_existing_items_are_given_where_they_came_from_by_the_migration(owner):
 
     from django.apps import apps
 
-    incident = RemediationIncidentFactory(title="Checkout outage")
+    incident = IncidentFactory(title="Checkout outage")
     item = RemediationItemFactory(incident=incident, owner=owner)
     orphan = RemediationItemFactory(incident=None, owner=owner)
     RemediationItem.objects.update(origin_title="", origin_url="")

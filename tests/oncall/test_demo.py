@@ -1,21 +1,7 @@
-import io
-
-from django.core.management import call_command
-
 from oncall.models import Override, Page, PageStatus, Rotation, Shift
 
 
-def test_demo_has_four_rotations_a_year_of_history_overrides_and_pages_in_each_state(db):
-    call_command("seed_demo", stdout=io.StringIO())
-    counts = (Rotation.objects.count(), Shift.objects.count(), Override.objects.count(), Page.objects.count())
-    call_command("seed_demo", stdout=io.StringIO())
-
-    assert (
-        Rotation.objects.count(),
-        Shift.objects.count(),
-        Override.objects.count(),
-        Page.objects.count(),
-    ) == counts
+def test_demo_has_four_rotations_a_year_of_history_overrides_and_pages_in_each_state(demo):
     assert set(Rotation.objects.values_list("slug", flat=True)) == {
         "ops-weekly",
         "dev",
