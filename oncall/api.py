@@ -14,6 +14,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from morgue import fields
 from morgue.auth import signed_in
 from morgue.fields import TimeZoneField
 from morgue.models import Team
@@ -71,7 +72,7 @@ class UsernameField(serializers.SlugRelatedField):
 # --- Who is on call ------------------------------------------------------------------------------
 
 
-class OnCallSerializer(serializers.Serializer):
+class OnCallSerializer(fields.Serializer):
     team = serializers.CharField()
     rotation = serializers.CharField()
     level = serializers.CharField()
@@ -109,7 +110,7 @@ class OnCallView(APIView):
 # --- Teams ---------------------------------------------------------------------------------------
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(fields.ModelSerializer):
     fallback_team = serializers.SlugRelatedField(
         slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True
     )
@@ -152,12 +153,12 @@ class TeamViewSet(
 HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
-class RotationMemberSerializer(serializers.Serializer):
+class RotationMemberSerializer(fields.Serializer):
     username = serializers.CharField()
     experienced = serializers.BooleanField(default=False)
 
 
-class RotationSerializer(serializers.ModelSerializer):
+class RotationSerializer(fields.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
     time_zone = TimeZoneField(required=False, default="UTC")
     handoff_time = serializers.CharField(default="10:00")
@@ -241,7 +242,7 @@ class RotationSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ShiftSerializer(serializers.ModelSerializer):
+class ShiftSerializer(fields.ModelSerializer):
     user = serializers.CharField(source="user.username")
 
     class Meta:
@@ -249,7 +250,7 @@ class ShiftSerializer(serializers.ModelSerializer):
         fields = ["level", "user", "starts_at", "ends_at", "source"]
 
 
-class OverrideSerializer(serializers.ModelSerializer):
+class OverrideSerializer(fields.ModelSerializer):
     user = UsernameField()
     level = serializers.ChoiceField(choices=Level.choices)
 
@@ -328,7 +329,7 @@ class RotationViewSet(
 # --- Swaps ---------------------------------------------------------------------------------------
 
 
-class SwapSerializer(serializers.ModelSerializer):
+class SwapSerializer(fields.ModelSerializer):
     rotation = serializers.SlugRelatedField(slug_field="slug", queryset=Rotation.objects.all())
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     taken_by = UsernameField()
@@ -395,7 +396,7 @@ class SwapViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gener
 # --- Pages ---------------------------------------------------------------------------------------
 
 
-class PageStepSerializer(serializers.ModelSerializer):
+class PageStepSerializer(fields.ModelSerializer):
     team = serializers.CharField(source="team.slug")
     user = serializers.CharField(source="user.username", allow_null=True, default=None)
 
@@ -414,7 +415,7 @@ class PageStepSerializer(serializers.ModelSerializer):
         ]
 
 
-class PageSerializer(serializers.ModelSerializer):
+class PageSerializer(fields.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
     acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None)

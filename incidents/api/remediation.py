@@ -25,6 +25,7 @@ from incidents.selectors import remediation as selectors
 from incidents.selectors.board import column_counts
 from incidents.selectors.incident import blameless_phrases, people_names
 from incidents.services import remediation as services
+from morgue import fields
 from morgue.markdown import render_markdown
 from morgue.models import Team
 
@@ -70,7 +71,7 @@ class TeamField(serializers.Field):
         return value.slug if value else None
 
 
-class BlamelessFindingSerializer(serializers.Serializer):
+class BlamelessFindingSerializer(fields.Serializer):
     phrase = serializers.CharField()
     matched = serializers.CharField()
     line = serializers.IntegerField()
@@ -78,7 +79,7 @@ class BlamelessFindingSerializer(serializers.Serializer):
     suggestion = serializers.CharField()
 
 
-class RemediationItemSerializer(serializers.ModelSerializer):
+class RemediationItemSerializer(fields.ModelSerializer):
     incident_title = serializers.SerializerMethodField()
     origin = serializers.CharField(source="origin_title", read_only=True)
     url = serializers.CharField(source="get_absolute_url", read_only=True)
@@ -140,7 +141,7 @@ class RemediationItemSerializer(serializers.ModelSerializer):
         ]
 
 
-class RemediationItemWriteSerializer(serializers.Serializer):
+class RemediationItemWriteSerializer(fields.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     kind = _choice(RemediationKind, "kind")
