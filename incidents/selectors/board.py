@@ -2,18 +2,19 @@
 
 Pages come from `filtered_items` (incidents.selectors.remediation), the
 queryset the API and the CSV export use: one query per column that has items
-to show, each a short scan of the board's indexes with the incident, owner
-and team joined. Counts are one grouped query: summed from RemediationCount,
-which database triggers keep, when only kind, status, team and category
-narrow the board (the unfiltered board would otherwise count every item);
-counted from the rows, through their indexes, for every other filter. Tests
-hold the two ways equal. At most five queries whatever the number of items.
+to show, each a short scan of the board's indexes with the owner, the team
+and the incident's severity joined. Counts are one grouped query: summed from
+RemediationCount, which database triggers keep, when only kind, status, team
+and category narrow the board (the unfiltered board would otherwise count
+every item); counted from the rows, through their indexes, for every other
+filter. Tests hold the two ways equal. At most five queries whatever the
+number of items.
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 
 from incidents.models import RemediationCount, RemediationItem, RemediationStatus
 from incidents.selectors.remediation import BoardFilters, ItemRow, filtered_items, item_rows
@@ -89,7 +90,12 @@ def board_columns(
         BoardColumn(status=status, label=STATUS_LABELS[status], count=counts.get(status, 0), offset=offset)
         for status in _shown(filters)
     ]
-    items = filtered_items(filters, today=today).with_people()
+    # Of its incident a card shows only the severity (items store where they came from).
+    items = (
+        filtered_items(filters, today=today)
+        .select_related("owner__profile", "team")
+        .annotate(incident_severity=F("incident__severity"))
+    )
     for column in columns:
         if offset < column.count:
             page_items = items.filter(status=column.status)[offset : offset + size]

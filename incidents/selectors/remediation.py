@@ -101,13 +101,7 @@ def incident_panel(*, incident: Incident, today: dt.date) -> dict:
 
 def open_items_for(person, *, today: dt.date) -> list[ItemRow]:
     """A person's items still to do, soonest due first, each marked overdue or not on `today`."""
-    items = (
-        RemediationItem.objects.visible()
-        .unfinished()
-        .filter(owner=person)
-        .select_related("incident", "team")
-        .order_by("due_date", "id")
-    )
+    items = RemediationItem.objects.visible().unfinished().filter(owner=person).order_by("due_date", "id")
     return item_rows(items, today=today)
 
 

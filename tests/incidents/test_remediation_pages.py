@@ -52,6 +52,7 @@ def test_board_shows_columns_with_counts(browser_client, dana):
     assert 'data-status="open"' in html
     assert [column.count for column in response.context["columns"]] == [2, 2, 1, 0]
     assert "Dana Reyes" in html
+    assert html.count('<span class="badge sev-2">sev 2</span>') == 5  # each card's incident severity
 
 
 @pytest.mark.parametrize("query", ["", "?overdue=on&kind=dev", "?mine=on", "?team=ops&category=detect"])
