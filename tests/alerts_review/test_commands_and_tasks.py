@@ -90,6 +90,16 @@ def test_the_monthly_email_goes_to_each_team_once():
     assert ReportDelivery.objects.get().recipients == 2
 
 
+def test_the_monthly_email_skips_people_who_have_left():
+    ops = TeamFactory(slug="ops", name="Ops")
+    ops.members.add(UserFactory(username="nina"), UserFactory(username="left", is_active=False))
+    AlertFactory(team=ops, fired_at=dt.datetime(2026, 10, 3, tzinfo=UTC))
+
+    assert email_team_alert_report(ops.pk, "2026-10") is True
+
+    assert mail.outbox[0].to == ["nina@example.com"]
+
+
 def test_a_failed_send_leaves_the_report_unclaimed_for_a_retry(monkeypatch):
     ops = TeamFactory(slug="ops")
     ops.members.add(UserFactory(username="nina"))

@@ -10,6 +10,7 @@ from incidents.exceptions import StaleVersion, StatusChangeRefused
 from incidents.models import BlamelessPhrase, EventKind, Incident, Revision, Status
 from incidents.selectors import incident as selectors
 from incidents.services import incident as services
+from morgue.exceptions import MorgueError
 from tests.factories import IncidentFactory, TimelineEventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -112,6 +113,28 @@ def test_presence_shows_others_for_two_minutes(person):
         assert selectors.others_editing(incident=incident, user=person) == []
 
 
+def test_saving_the_editor_ends_the_savers_presence(person):
+    incident = make()
+    other = UserFactory(username="olu")
+    services.mark_editing(incident=incident, user=person)
+    assert selectors.others_editing(incident=incident, user=other) != []
+
+    services.update_incident(
+        incident=incident, by=person, version=incident.version, changes={"tldr": "Done."}
+    )
+
+    assert selectors.others_editing(incident=incident, user=other) == []
+
+
+def test_a_timeline_event_of_an_unknown_kind_is_refused_with_the_kinds_named(person):
+    incident = make()
+
+    with pytest.raises(MorgueError, match="gossip is not an event kind: use one of"):
+        services.add_timeline_event(incident=incident, by=person, occurred_at=START, kind="gossip", text="?")
+
+    assert not incident.events.exists()
+
+
 def test_team_phrases_extend_replace_and_switch_off_the_built_in_list():
     BlamelessPhrase.objects.create(
         text="rookie mistake", reason="Judges a person.", suggestion="What made it easy?"
@@ -128,6 +151,12 @@ def test_people_names_include_first_display_and_user_names():
     UserFactory(username="kgreen", first_name="Kim")
     findings = selectors.check_text(text="Kim deleted the table. Then kgreen pushed the fix.")
     assert [finding.matched for finding in findings] == ["Kim deleted", "kgreen pushed"]
+
+
+def test_names_of_two_letters_are_not_taken_for_people():
+    # A person whose username is "it" must not make "It broke" blame someone.
+    UserFactory(username="it", first_name="Ed")
+    assert selectors.check_text(text="It broke after the upgrade. Ed deleted nothing.") == []
 
 
 def test_today_in_history_finds_earlier_years_on_the_local_calendar():

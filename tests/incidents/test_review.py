@@ -10,6 +10,7 @@ from django.core import mail
 from incidents.exceptions import ReviewNotReady
 from incidents.models import ReviewMeeting, Status
 from incidents.selectors.incident import review_queue, suggested_review_slot
+from incidents.services.incident import change_status, delete_incident
 from incidents.services.review import request_invitation, schedule_review
 from incidents.tasks.review import send_review_invitation
 from tests.factories import IncidentFactory, ProfileFactory, UserFactory
@@ -181,6 +182,24 @@ def test_the_review_queue_lists_waiting_incidents_and_facilitator_load(facilitat
     assert queue["needs_facilitator"] == [waiting]
     assert queue["needs_meeting"] == [needs_meeting]
     assert [(row["user"], row["active"], row["reviewed"]) for row in queue["load"]] == [(facilitator, 1, 1)]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_review_queue_leaves_out_deleted_incidents_and_those_that_have_a_meeting(
+    facilitator, person, staff, resolved_incident
+):
+    for facilitated_by in (None, facilitator):
+        deleted = IncidentFactory(status=Status.RESOLVED, resolved_at=NOW, facilitator=facilitated_by)
+        delete_incident(incident=deleted, by=staff)
+    schedule_review(
+        incident=resolved_incident, facilitator=facilitator, starts_at=NOW + dt.timedelta(days=3), by=person
+    )
+    change_status(incident=resolved_incident, status=Status.RESOLVED, by=person)  # set back by hand
+
+    queue = review_queue()
+
+    assert queue["needs_facilitator"] == [] and queue["needs_meeting"] == []
+    assert [(row["user"], row["active"]) for row in queue["load"]] == [(facilitator, 1)]
 
 
 def test_asking_again_resends_as_a_new_sequence_of_the_same_event(resolved_incident, facilitator, person):
