@@ -116,6 +116,7 @@ def test_people_outside_the_team_may_not_classify(api):
     alert = AlertFactory(team=TeamFactory(slug="payments"), paged=UserFactory(username="gus"))
     response = api.patch(f"/api/v1/alerts/{alert.pk}/", {"category": "issue"}, format="json")
     assert response.status_code == 403
+    assert "Only the person paged, the alert's team or staff may classify" in response.json()["detail"]
 
 
 def test_a_missing_alert_is_404(api):

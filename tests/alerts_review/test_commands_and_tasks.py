@@ -100,6 +100,15 @@ def test_the_monthly_email_skips_people_who_have_left():
     assert mail.outbox[0].to == ["nina@example.com"]
 
 
+def test_a_team_with_nobody_to_tell_gets_no_email_and_no_claim():
+    empty = TeamFactory(slug="empty")
+    AlertFactory(team=empty, fired_at=dt.datetime(2026, 10, 3, tzinfo=UTC))
+
+    assert email_team_alert_report(empty.pk, "2026-10") is False
+
+    assert mail.outbox == [] and not ReportDelivery.objects.exists()
+
+
 def test_a_failed_send_leaves_the_report_unclaimed_for_a_retry(monkeypatch):
     ops = TeamFactory(slug="ops")
     ops.members.add(UserFactory(username="nina"))

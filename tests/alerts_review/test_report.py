@@ -135,6 +135,13 @@ def test_a_night_check_with_half_its_alerts_actionable_is_still_recommended_for_
     assert [(item["check"], item["reason"]) for item in recommendations] == [("Night", "out_of_hours")]
 
 
+def test_a_check_with_exactly_half_its_alerts_at_the_wrong_time_is_not_yet_recommended_a_new_period(ops):
+    for day, chosen in [(1, "timeperiod"), (2, "timeperiod"), (3, "issue"), (4, "issue")]:
+        AlertFactory(team=ops, check_name="Batch", fired_at=at(day), category=category(chosen))
+
+    assert monthly_report(month=OCTOBER, team=ops)["recommendations"] == []
+
+
 def test_an_empty_month_has_no_ratios():
     report = monthly_report(month=OCTOBER)
     assert (report["total"], report["coverage"], report["signal_to_noise"]) == (0, None, None)

@@ -96,6 +96,23 @@ def test_resolving_without_a_time_stamps_it_now(person):
     assert incident.resolved_at == START + dt.timedelta(hours=1)
 
 
+@pytest.mark.parametrize("status", [Status.REVIEWED, Status.CLOSED])
+def test_moving_straight_past_resolved_also_stamps_the_resolution_time(person, status):
+    incident = make()
+    with time_machine.travel(START + dt.timedelta(hours=1), tick=False):
+        services.change_status(incident=incident, status=status, by=person)
+    incident.refresh_from_db()
+    assert incident.resolved_at == START + dt.timedelta(hours=1)
+
+
+def test_an_incident_records_who_opened_it(person):
+    incident = services.create_incident(
+        by=person, title="Cache stampede", impact_started_at=START, detected_at=START
+    )
+    assert incident.created_by == person
+    assert incident.revisions.get().author == person
+
+
 def test_review_scheduled_needs_a_meeting(person):
     incident = make()
     with pytest.raises(StatusChangeRefused):
