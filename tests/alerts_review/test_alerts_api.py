@@ -65,6 +65,8 @@ def test_alerts_are_filtered(api, ops, person):
     assert checks("source=nagios") == ["dev:Disk"]
     assert checks("check=Disk") == ["dev:Disk", "ops:Disk"]
     assert checks("since=2026-10-04T00:00:00Z&until=2026-10-06T00:00:00Z") == ["ops:Load"]
+    # The period includes its first instant and stops before its last.
+    assert checks("since=2026-10-05T00:00:00Z&until=2026-10-07T00:00:00Z") == ["ops:Load"]
     assert checks("category=threshold") == ["ops:Load"]
     assert checks("unclassified=true") == ["dev:Disk", "ops:Disk"]
     assert checks("paged=pat") == ["ops:Disk"]
@@ -114,6 +116,7 @@ def test_people_outside_the_team_may_not_classify(api):
     alert = AlertFactory(team=TeamFactory(slug="payments"), paged=UserFactory(username="gus"))
     response = api.patch(f"/api/v1/alerts/{alert.pk}/", {"category": "issue"}, format="json")
     assert response.status_code == 403
+    assert "Only the person paged, the alert's team or staff may classify" in response.json()["detail"]
 
 
 def test_a_missing_alert_is_404(api):

@@ -93,6 +93,25 @@ def test_the_monthly_email_goes_to_each_team_once():
     assert message.alternatives[0].mimetype == "text/html" and "Disk" in message.alternatives[0].content
 
 
+def test_the_monthly_email_skips_people_who_have_left():
+    ops = TeamFactory(slug="ops", name="Ops")
+    ops.members.add(UserFactory(username="nina"), UserFactory(username="left", is_active=False))
+    AlertFactory(team=ops, fired_at=dt.datetime(2026, 10, 3, tzinfo=UTC))
+
+    assert email_team_alert_report(ops.pk, "2026-10") is True
+
+    assert mail.outbox[0].to == ["nina@example.com"]
+
+
+def test_a_team_with_nobody_to_tell_gets_no_email_and_no_claim():
+    empty = TeamFactory(slug="empty")
+    AlertFactory(team=empty, fired_at=dt.datetime(2026, 10, 3, tzinfo=UTC))
+
+    assert email_team_alert_report(empty.pk, "2026-10") is False
+
+    assert mail.outbox == [] and not EmailDelivery.objects.exists()
+
+
 def test_a_failed_send_leaves_the_report_for_a_retry_which_sends_it_once(monkeypatch):
     ops = TeamFactory(slug="ops")
     ops.members.add(UserFactory(username="nina"))

@@ -86,6 +86,32 @@ def test_the_paged_person_is_the_teams_l1_when_it_fired(alertmanager, ops, sampl
     assert alert.out_of_hours
 
 
+def test_an_alert_at_the_handoff_instant_pages_the_incoming_person():
+    # Sent in one batch with an earlier alert, so both shifts are looked up together.
+    source = AlertSourceFactory(name="generic", kind="generic", team=TeamFactory(slug="ops"))
+    handoff = dt.datetime(2026, 10, 3, 10, tzinfo=UTC)
+    outgoing = AlertShiftFactory(
+        rotation__team=source.team, user=UserFactory(username="nina"), ends_at=handoff
+    )
+    AlertShiftFactory(
+        rotation=outgoing.rotation,
+        user=UserFactory(username="omar"),
+        starts_at=handoff,
+        ends_at=handoff + dt.timedelta(days=3),
+    )
+
+    post(
+        "/api/v1/alerts/",
+        [
+            {"check": "Disk", "host": "db1", "fired_at": "2026-10-03T09:59:59Z"},
+            {"check": "Disk", "host": "db2", "fired_at": "2026-10-03T10:00:00Z"},
+        ],
+        token=source.token,
+    )
+
+    assert dict(Alert.objects.values_list("host", "paged__username")) == {"db1": "nina", "db2": "omar"}
+
+
 def test_alerts_with_no_team_label_follow_routing_rules_then_the_source_default():
     dev, web = TeamFactory(slug="dev"), TeamFactory(slug="web")
     source = AlertSourceFactory(name="generic", kind="generic", team=dev)

@@ -115,6 +115,33 @@ def test_recommendations_name_the_checks_and_the_reasons(october):
     )
 
 
+def test_a_check_with_half_its_alerts_classified_and_none_actionable_is_recommended_for_deletion(ops):
+    for day, chosen in [(1, "downtime-expired"), (2, "downtime-expired"), (3, None), (4, None)]:
+        AlertFactory(team=ops, check_name="Quiet", fired_at=at(day), category=chosen and category(chosen))
+
+    recommendations = monthly_report(month=OCTOBER, team=ops)["recommendations"]
+
+    assert [(item["check"], item["reason"]) for item in recommendations] == [("Quiet", "never_actionable")]
+
+
+def test_a_night_check_with_half_its_alerts_actionable_is_still_recommended_for_working_hours(ops):
+    for day, chosen in [(1, "issue"), (2, "issue"), (3, "downtime-expired"), (4, "downtime-expired")]:
+        AlertFactory(
+            team=ops, check_name="Night", fired_at=at(day, 3), category=category(chosen), out_of_hours=True
+        )
+
+    recommendations = monthly_report(month=OCTOBER, team=ops)["recommendations"]
+
+    assert [(item["check"], item["reason"]) for item in recommendations] == [("Night", "out_of_hours")]
+
+
+def test_a_check_with_exactly_half_its_alerts_at_the_wrong_time_is_not_yet_recommended_a_new_period(ops):
+    for day, chosen in [(1, "timeperiod"), (2, "timeperiod"), (3, "issue"), (4, "issue")]:
+        AlertFactory(team=ops, check_name="Batch", fired_at=at(day), category=category(chosen))
+
+    assert monthly_report(month=OCTOBER, team=ops)["recommendations"] == []
+
+
 def test_an_empty_month_has_no_ratios():
     report = monthly_report(month=OCTOBER)
     assert (report["total"], report["coverage"], report["signal_to_noise"]) == (0, None, None)

@@ -78,6 +78,24 @@ def test_one_click_classifies_an_alert(browser_client, alerts):
     assert "2 of 4 classified" in browser_client.get("/alerts/").content.decode()
 
 
+@pytest.mark.parametrize("elsewhere", ["//evil.example/alerts/", "https://evil.example/alerts/", "/admin/"])
+@time_machine.travel(NOW, tick=False)
+def test_classifying_returns_only_to_the_alerts_pages(browser_client, alerts, elsewhere):
+    alert = alerts[0]
+
+    response = browser_client.post(f"/alerts/{alert.pk}/classify/", {"category": "issue", "next": elsewhere})
+
+    assert response.status_code == 302 and response.url == f"/alerts/#alert-{alert.pk}"
+
+
+@time_machine.travel(dt.datetime(2026, 10, 2, 2, 30, tzinfo=UTC), tick=False)
+def test_the_review_of_a_shift_still_running_shows_the_alerts_so_far(browser_client, alerts):
+    # The Disk alerts fired at 01:00, 02:00 and 03:00: the last is after "now".
+    page = browser_client.get("/alerts/").content.decode()
+
+    assert "0 of 2 classified" in page
+
+
 @time_machine.travel(NOW, tick=False)
 def test_apply_to_all_classifies_every_alert_of_the_check_in_the_shift(browser_client, alerts, shift):
     response = browser_client.post(

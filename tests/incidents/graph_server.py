@@ -58,6 +58,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"\x89PNG\r\n\x1a\n" + b"\x00" * (5 * 1024 * 1024 + 10))
         elif path == "/unavailable":
             self._send(503, b"busy", "text/plain")
+        elif path == "/too-many":
+            self._send(429, b"slow down", "text/plain", headers={"Retry-After": "30"})
         elif path == "/missing":
             self._send(404, b"no", "text/plain")
         elif path.startswith("/redirect-to/"):

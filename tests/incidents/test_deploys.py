@@ -200,10 +200,16 @@ def test_deploy_metrics_for_a_period(api):
 def test_deploys_per_day_counts_local_days_including_empty_ones():
     DeployFactory(started_at=dt.datetime(2026, 10, 3, 23, 30, tzinfo=UTC))
     DeployFactory(started_at=dt.datetime(2026, 10, 5, 9, 0, tzinfo=UTC))
+    DeployFactory(started_at=dt.datetime(2026, 10, 7, 9, 0, tzinfo=UTC))
     from zoneinfo import ZoneInfo
 
     counts = deploys_per_day(Deploy.objects.all(), zone=ZoneInfo("Europe/Berlin"))
-    assert counts == [(dt.date(2026, 10, 4), 1), (dt.date(2026, 10, 5), 1)]
+    assert counts == [
+        (dt.date(2026, 10, 4), 1),
+        (dt.date(2026, 10, 5), 1),
+        (dt.date(2026, 10, 6), 0),
+        (dt.date(2026, 10, 7), 1),
+    ]
 
 
 def test_incidents_can_be_annotated_as_deploy_related():

@@ -132,6 +132,40 @@ def test_server_errors_are_transient_and_client_errors_are_not(server):
     assert "404" in missing.value.reason
 
 
+def test_too_many_requests_is_transient(server):
+    base, _ = server
+    with pytest.raises(FetchError, match="429") as throttled:
+        fetch_image(f"{base}/too-many", allowed_hosts=allow(base))
+    assert throttled.value.transient
+
+
+def test_an_allowed_host_matches_whatever_the_case_of_the_url(server, monkeypatch):
+    base, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    real_getaddrinfo = socket.getaddrinfo
+    monkeypatch.setattr(
+        fetch.socket,
+        "getaddrinfo",
+        lambda host, *args, **kwargs: real_getaddrinfo("127.0.0.1", *args, **kwargs),
+    )
+    image = fetch_image(
+        f"http://Graphs.Example.TEST:{port}/graph.png", allowed_hosts=frozenset({"graphs.example.test"})
+    )
+    assert image.content == PNG
+
+
+def test_an_ipv4_address_written_as_ipv6_is_judged_as_that_ipv4_address(monkeypatch):
+    answers = {"public.example.test": "::ffff:93.184.216.34", "private.example.test": "::ffff:10.0.0.1"}
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (answers[host], port, 0, 0))]
+
+    monkeypatch.setattr(fetch.socket, "getaddrinfo", getaddrinfo)
+    assert fetch.resolve("public.example.test", 80) == "::ffff:5db8:d822"
+    with pytest.raises(FetchError, match="private"):
+        fetch.resolve("private.example.test", 80)
+
+
 def test_a_server_that_never_answers_times_out_as_transient():
     # A listening socket nobody accepts on: the connection opens, no answer ever comes.
     listener = socket.socket()

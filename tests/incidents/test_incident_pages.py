@@ -134,6 +134,56 @@ def test_delete_and_restore_are_staff_only(browser_client, staff):
     assert browser_client.get(incident.get_absolute_url()).status_code == 200
 
 
+def test_only_staff_can_list_the_deleted_incidents(browser_client, staff):
+    kept, deleted = IncidentFactory(title="Still here"), IncidentFactory(title="Gone")
+    services.delete_incident(incident=deleted, by=staff)
+    client = Client()
+    client.force_login(staff)
+
+    assert [incident.title for incident in client.get("/incidents/?deleted=on").context["page"]] == ["Gone"]
+    # Anyone else asking for the deleted ones gets the ordinary list.
+    listed = browser_client.get("/incidents/?deleted=on").context["page"]
+    assert [incident.title for incident in listed] == [kept.title]
+
+
+def test_a_deleted_incident_cannot_be_edited_even_by_staff(staff):
+    incident = IncidentFactory()
+    services.delete_incident(incident=incident, by=staff)
+    client = Client()
+    client.force_login(staff)
+
+    assert client.get(f"/incidents/{incident.pk}/edit/").status_code == 404
+    assert client.post(f"/incidents/{incident.pk}/edit/", form_data(title="Revived")).status_code == 404
+    incident.refresh_from_db()
+    assert incident.title != "Revived"
+
+
+def test_the_time_since_the_previous_milestone_skips_milestones_not_yet_known(browser_client):
+    incident = IncidentFactory(
+        impact_started_at=START,
+        detected_at=START + dt.timedelta(minutes=4),
+        resolved_at=START + dt.timedelta(hours=2, minutes=4),
+    )
+
+    page = browser_client.get(incident.get_absolute_url()).content.decode()
+
+    resolved_row = page[page.index('<th scope="row">Resolved</th>') :].split("</tr>")[0]
+    assert '<td class="num">2h 00m</td>' in resolved_row  # from detection: nothing was mitigated
+
+
+def test_the_period_filter_includes_its_first_day_and_stops_before_the_last(browser_client):
+    for day in (1, 2, 3):
+        IncidentFactory(
+            title=f"March {day}",
+            impact_started_at=dt.datetime(2026, 3, day, tzinfo=dt.UTC),
+            detected_at=dt.datetime(2026, 3, day, 0, 5, tzinfo=dt.UTC),
+        )
+
+    page = browser_client.get("/incidents/", {"started_after": "2026-03-02", "started_before": "2026-03-03"})
+
+    assert [incident.title for incident in page.context["page"]] == ["March 2"]
+
+
 def test_the_list_filters_and_searches(browser_client):
     team = TeamFactory(slug="ops")
     services.create_incident(

@@ -10,6 +10,7 @@ from incidents.exceptions import StaleVersion, StatusChangeRefused
 from incidents.models import BlamelessPhrase, EventKind, Incident, Revision, Status
 from incidents.selectors import incident as selectors
 from incidents.services import incident as services
+from morgue.exceptions import MorgueError
 from tests.factories import IncidentFactory, TimelineEventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +98,23 @@ def test_resolving_without_a_time_stamps_it_now(person):
     assert incident.resolved_at == START + dt.timedelta(hours=1)
 
 
+@pytest.mark.parametrize("status", [Status.REVIEWED, Status.CLOSED])
+def test_moving_straight_past_resolved_also_stamps_the_resolution_time(person, status):
+    incident = make()
+    with time_machine.travel(START + dt.timedelta(hours=1), tick=False):
+        services.change_status(incident=incident, status=status, by=person)
+    incident.refresh_from_db()
+    assert incident.resolved_at == START + dt.timedelta(hours=1)
+
+
+def test_an_incident_records_who_opened_it(person):
+    incident = services.create_incident(
+        by=person, title="Cache stampede", impact_started_at=START, detected_at=START
+    )
+    assert incident.created_by == person
+    assert incident.revisions.get().author == person
+
+
 def test_review_scheduled_needs_a_meeting(person):
     incident = make()
     with pytest.raises(StatusChangeRefused):
@@ -112,6 +130,28 @@ def test_presence_shows_others_for_two_minutes(person):
         assert selectors.others_editing(incident=incident, user=person) == ["Olu Ade"]
     with time_machine.travel(START + dt.timedelta(minutes=2, seconds=1), tick=False):
         assert selectors.others_editing(incident=incident, user=person) == []
+
+
+def test_saving_the_editor_ends_the_savers_presence(person):
+    incident = make()
+    other = UserFactory(username="olu")
+    services.mark_editing(incident=incident, user=person)
+    assert selectors.others_editing(incident=incident, user=other) != []
+
+    services.update_incident(
+        incident=incident, by=person, version=incident.version, changes={"tldr": "Done."}
+    )
+
+    assert selectors.others_editing(incident=incident, user=other) == []
+
+
+def test_a_timeline_event_of_an_unknown_kind_is_refused_with_the_kinds_named(person):
+    incident = make()
+
+    with pytest.raises(MorgueError, match="gossip is not an event kind: use one of"):
+        services.add_timeline_event(incident=incident, by=person, occurred_at=START, kind="gossip", text="?")
+
+    assert not incident.events.exists()
 
 
 def test_team_phrases_extend_replace_and_switch_off_the_built_in_list():
@@ -130,6 +170,12 @@ def test_people_names_include_first_display_and_user_names():
     UserFactory(username="kgreen", first_name="Kim")
     findings = selectors.check_text(text="Kim deleted the table. Then kgreen pushed the fix.")
     assert [finding.matched for finding in findings] == ["Kim deleted", "kgreen pushed"]
+
+
+def test_names_of_two_letters_are_not_taken_for_people():
+    # A person whose username is "it" must not make "It broke" blame someone.
+    UserFactory(username="it", first_name="Ed")
+    assert selectors.check_text(text="It broke after the upgrade. Ed deleted nothing.") == []
 
 
 def test_today_in_history_finds_earlier_years_on_the_local_calendar():

@@ -10,6 +10,7 @@ from django.core import mail
 from incidents.exceptions import ReviewNotReady
 from incidents.models import ReviewMeeting, Status
 from incidents.selectors.incident import review_queue, suggested_review_slot
+from incidents.services.incident import change_status, delete_incident
 from incidents.services.review import request_invitation, schedule_review
 from incidents.tasks.review import send_review_invitation
 from morgue.celery import app
@@ -82,6 +83,22 @@ def test_an_open_incident_or_a_past_time_cannot_be_scheduled(facilitator, person
         )
     with pytest.raises(ReviewNotReady, match="future"):
         schedule_review(incident=resolved_incident, facilitator=facilitator, starts_at=NOW, by=person)
+    assert not ReviewMeeting.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("minutes", [14, 481])
+def test_a_review_meeting_lasts_between_a_quarter_hour_and_eight_hours(
+    facilitator, person, resolved_incident, minutes
+):
+    with pytest.raises(ReviewNotReady, match="between 15 minutes and 8 hours"):
+        schedule_review(
+            incident=resolved_incident,
+            facilitator=facilitator,
+            starts_at=NOW + dt.timedelta(days=1),
+            by=person,
+            duration_minutes=minutes,
+        )
     assert not ReviewMeeting.objects.exists()
 
 
@@ -221,6 +238,43 @@ def test_the_review_queue_lists_waiting_incidents_and_facilitator_load(facilitat
     assert queue["needs_facilitator"] == [waiting]
     assert queue["needs_meeting"] == [needs_meeting]
     assert [(row["user"], row["active"], row["reviewed"]) for row in queue["load"]] == [(facilitator, 1, 1)]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_review_queue_leaves_out_deleted_incidents_and_those_that_have_a_meeting(
+    facilitator, person, staff, resolved_incident
+):
+    for facilitated_by in (None, facilitator):
+        deleted = IncidentFactory(status=Status.RESOLVED, resolved_at=NOW, facilitator=facilitated_by)
+        delete_incident(incident=deleted, by=staff)
+    schedule_review(
+        incident=resolved_incident, facilitator=facilitator, starts_at=NOW + dt.timedelta(days=3), by=person
+    )
+    change_status(incident=resolved_incident, status=Status.RESOLVED, by=person)  # set back by hand
+
+    queue = review_queue()
+
+    assert queue["needs_facilitator"] == [] and queue["needs_meeting"] == []
+    assert [(row["user"], row["active"]) for row in queue["load"]] == [(facilitator, 1)]
+
+
+def test_the_sweep_leaves_invitations_to_meetings_already_held(resolved_incident, facilitator, person):
+    from incidents.tasks.review import sweep_review_invitations
+
+    with time_machine.travel(NOW, tick=False):
+        meeting = schedule_review(
+            incident=resolved_incident,
+            facilitator=facilitator,
+            starts_at=NOW + dt.timedelta(hours=1),
+            by=person,
+        )
+        request_invitation(meeting=meeting)  # its task was lost
+    with (
+        time_machine.travel(NOW + dt.timedelta(hours=2), tick=False),
+        mock.patch.object(send_review_invitation, "delay") as delay,
+    ):
+        assert sweep_review_invitations() == 0
+    delay.assert_not_called()
 
 
 def test_asking_again_resends_as_a_new_sequence_of_the_same_event(resolved_incident, facilitator, person):
