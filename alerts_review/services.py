@@ -4,6 +4,7 @@ import datetime as dt
 import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -42,8 +43,8 @@ class Receipt:
     updated: int = 0
     refused: list[Refused] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
-        body: dict = {"received": self.received, "created": self.created, "updated": self.updated}
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"received": self.received, "created": self.created, "updated": self.updated}
         if self.refused:
             stored = self.received - len(self.refused)
             body["detail"] = (
@@ -225,7 +226,8 @@ def can_classify(*, user, alert: Alert) -> bool:
     """The person paged, anyone on the alert's team, and staff may classify an alert."""
     if user.is_staff or alert.paged_id == user.pk:
         return True
-    return alert.team_id is not None and alert.team.members.filter(pk=user.pk).exists()
+    team = alert.team
+    return team is not None and team.members.filter(pk=user.pk).exists()
 
 
 @transaction.atomic
@@ -363,7 +365,7 @@ def send_team_alert_report(*, team: Team, month: dt.date) -> EmailDelivery | Non
     if not recipients:
         return None
 
-    def context() -> dict:
+    def context() -> dict[str, Any]:
         # Built only by the worker that wins the claim: the report costs queries.
         return {
             "team": team,

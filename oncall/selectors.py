@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
@@ -122,6 +123,14 @@ LEFT JOIN {profile} next_profile ON next_profile.user_id = listed.next_user_id
 """
 
 
+def _held_instant(value) -> dt.datetime:
+    """A bound of the piece someone holds: the query only yields pieces with both."""
+    instant = _instant(value)
+    if instant is None:
+        raise ValueError("a held piece of a shift has a start and an end")
+    return instant
+
+
 def _instant(value) -> dt.datetime | None:
     """A UTC datetime from what the driver returns (SQLite gives text)."""
     if value is None:
@@ -168,8 +177,8 @@ def on_call_now(*, at: dt.datetime | None = None, team: Team | None = None) -> l
                 rotation=rotation_slug,
                 level=level,
                 user=record[5],
-                shift_start=_instant(record[9]),
-                shift_end=_instant(record[10]),
+                shift_start=_held_instant(record[9]),
+                shift_end=_held_instant(record[10]),
                 source=record[11],
                 next_user=next_username,
                 next_shift_start=_instant(record[16]),
@@ -293,5 +302,5 @@ def fairness(*, rotation: Rotation, since: dt.datetime, until: dt.datetime) -> l
     return sorted(rows.values(), key=lambda row: row.username)
 
 
-def profiles_by_user(users) -> dict:
+def profiles_by_user(users: Iterable[User]) -> dict[int, Profile]:
     return {profile.user_id: profile for profile in Profile.objects.filter(user__in=users)}

@@ -3,6 +3,7 @@
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q
@@ -64,7 +65,7 @@ class PanelItem:
     findings: list[Finding]
 
 
-def form_choices() -> dict:
+def form_choices() -> dict[str, Any]:
     """What the item forms offer: people, teams, kinds, categories, priorities and statuses (two queries)."""
     return {
         "usernames": list(
@@ -81,7 +82,7 @@ def form_choices() -> dict:
     }
 
 
-def incident_panel(*, incident: Incident, today: dt.date) -> dict:
+def incident_panel(*, incident: Incident, today: dt.date) -> dict[str, Any]:
     """An incident's remediation panel: Dev and Ops columns, the items keeping it open, the forms' choices."""
     phrases, names = blameless_phrases(), people_names()
     items = incident.remediation_items.select_related("owner__profile", "team")
@@ -200,9 +201,9 @@ class MonthRow:
     open_ages: list[int] = field(default_factory=list, repr=False)
 
 
-def summarise(months: list[MonthRow]) -> dict:
+def summarise(months: list[MonthRow]) -> dict[str, Any]:
     """The figures for the whole window from its monthly rows (the board's headline)."""
-    totals: dict = {name: sum(getattr(row, name) for row in months) for name in FIGURE_NAMES}
+    totals: dict[str, Any] = {name: sum(getattr(row, name) for row in months) for name in FIGURE_NAMES}
     totals["median_open_age_days"] = median([age for row in months for age in row.open_ages])
     return totals
 
@@ -267,7 +268,7 @@ def monthly_figures(
     return sorted(rows.values(), key=lambda month_row: (month_row.month, month_row.kind))
 
 
-def figures(*, since: dt.datetime | None, until: dt.datetime | None, today: dt.date) -> dict:
+def figures(*, since: dt.datetime | None, until: dt.datetime | None, today: dt.date) -> dict[str, Any]:
     """Opened, completed (and on time), overdue and median open age, overall and per kind.
 
     The same figures as the board's, summed from its monthly rows.

@@ -206,7 +206,7 @@ def _back(item: RemediationItem) -> str:
 
 def _refused(request: HttpRequest, item: RemediationItem, form, **extra) -> HttpResponse:
     """Show why a form was refused: on the incident's page, or as a message where the item came from."""
-    if item.incident_id:
+    if item.incident is not None:
         return _incident_page(request, item.incident, status=400, remediation_edit_item=item.pk, **extra)
     messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
     return redirect(_next_url(request, _back(item)))

@@ -118,7 +118,7 @@ def notify_step(*, step_id: int, now: dt.datetime | None = None) -> PageStep | N
         pk=step_id, notified_at__isnull=True, user__isnull=False, page__status=PageStatus.OPEN
     )
     step = waiting.select_related("page__team", "page__created_by", "team", "user").first()
-    if step is None:
+    if step is None or step.user is None:  # the filter asks for a person; the check narrows the type
         return None
     page = step.page
     link = settings.MORGUE_BASE_URL + reverse("oncall:page-detail", args=[page.pk])

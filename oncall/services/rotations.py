@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
@@ -32,7 +32,7 @@ DEFAULT_ESCALATION_MINUTES = 15
 
 @dataclass(frozen=True)
 class MemberSpec:
-    user: object
+    user: User
     experienced: bool = False
 
 
