@@ -50,7 +50,7 @@ def add_graph_snapshot(
     incident: Incident,
     title: str,
     url: str = "",
-    upload: UploadedFile | None = None,
+    upload: "UploadedFile[bytes] | None" = None,  # the stubs make File generic; Django does not
     pinned_at: dt.datetime | None = None,
     user: User | None = None,
 ) -> GraphSnapshot:
