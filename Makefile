@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
-## typecheck: mypy with django-stubs over the apps (strict on the pure modules; see pyproject.toml)
+## typecheck: mypy with django-stubs over the apps (strict on the pure modules, services and selectors; see pyproject.toml)
 typecheck: $(STAMP)
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/mypy
 

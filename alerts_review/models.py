@@ -1,5 +1,6 @@
 import datetime as dt
 import secrets
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -20,8 +21,8 @@ class SourceKind(models.TextChoices):
     GENERIC = "generic", "Generic JSON"
 
 
-class AlertSourceQuerySet(models.QuerySet):
-    def active(self):
+class AlertSourceQuerySet(models.QuerySet["AlertSource"]):
+    def active(self) -> Self:
         return self.filter(revoked_at__isnull=True)
 
 
@@ -138,11 +139,11 @@ class QuarterHourField(models.IntegerField):
         return value
 
 
-class AlertQuerySet(models.QuerySet):
-    def fired_between(self, since: dt.datetime, until: dt.datetime):
+class AlertQuerySet(models.QuerySet["Alert"]):
+    def fired_between(self, since: dt.datetime, until: dt.datetime) -> Self:
         return self.filter(fired_at__gte=since, fired_at__lt=until)
 
-    def unclassified(self):
+    def unclassified(self) -> Self:
         return self.filter(category__isnull=True)
 
 

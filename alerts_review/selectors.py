@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet, Sum
 
 from morgue.models import Team
@@ -79,7 +80,7 @@ def filter_alerts(
 # --- A shift's review ---------------------------------------------------------------
 
 
-def last_shift(*, user, at: dt.datetime) -> Shift | None:
+def last_shift(*, user: User, at: dt.datetime) -> Shift | None:
     """The person's most recent shift that has started by `at`."""
     return (
         Shift.objects.filter(user=user, starts_at__lte=at)
@@ -243,7 +244,9 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 3) if whole else None
 
 
-def _figures(*, total, classified, actionable, not_actionable, out_of_hours, woke) -> dict:
+def _figures(
+    *, total: int, classified: int, actionable: int, not_actionable: int, out_of_hours: int, woke: int
+) -> dict[str, Any]:
     return {
         "total": total,
         "classified": classified,
@@ -256,10 +259,12 @@ def _figures(*, total, classified, actionable, not_actionable, out_of_hours, wok
     }
 
 
-def month_figures(*, month: dt.date, team: Team | None = None, zone: ZoneInfo | None = None) -> dict:
+def month_figures(
+    *, month: dt.date, team: Team | None = None, zone: ZoneInfo | None = None
+) -> dict[str, Any]:
     """The report's top-level figures alone, from the month's counts per check and category."""
     kinds = dict(Category.objects.values_list("pk", "kind"))
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     for row in check_rows(**_bounds(month, zone), team=team):
         kind = kinds.get(row["category_id"])
         counts.update({"total": row["total"], "out_of_hours": row["out_of_hours"], "woke": row["woke"]})
@@ -275,14 +280,14 @@ def month_figures(*, month: dt.date, team: Team | None = None, zone: ZoneInfo | 
     )
 
 
-def _bounds(month: dt.date, zone: ZoneInfo | None) -> dict:
+def _bounds(month: dt.date, zone: ZoneInfo | None) -> dict[str, Any]:
     since, until = month_bounds(month, zone or ZoneInfo("UTC"))
     return {"since": since, "until": until}
 
 
 def monthly_report(
     *, month: dt.date, team: Team | None = None, zone: ZoneInfo | None = None, with_heatmap: bool = False
-) -> dict:
+) -> dict[str, Any]:
     """A month's alerts review: figures, per check, category, person, day and hour, and what to fix.
 
     The counting is done by the database, mostly ahead of time (AlertDayCount,
@@ -299,9 +304,9 @@ def monthly_report(
         local = dt.datetime.fromtimestamp(row["fired_quarter"] * QUARTER_HOUR, tz=zone)
         row["day"], row["hour"] = local.date(), local.hour
 
-    checks: dict[str, Counter] = defaultdict(Counter)
-    check_categories: dict[str, Counter] = defaultdict(Counter)
-    by_category: Counter = Counter()
+    checks: dict[str, Counter[str]] = defaultdict(Counter)
+    check_categories: dict[str, Counter[str]] = defaultdict(Counter)
+    by_category: Counter[int] = Counter()
     for row in rows:
         category = categories.get(row["category_id"])
         counts = checks[row["check_name"]]
@@ -313,7 +318,7 @@ def monthly_report(
             counts[f"hint:{category.hint}"] += row["total"]
             check_categories[row["check_name"]][category.slug] += row["total"]
             by_category[category.pk] += row["total"]
-    people: dict[int, Counter] = defaultdict(Counter)
+    people: dict[int, Counter[str]] = defaultdict(Counter)
     woke = 0
     for row in times:
         woke += row["woke"]
@@ -323,7 +328,7 @@ def monthly_report(
             person["out_of_hours"] += row["out_of_hours"]
             person["woke"] += row["woke"]
 
-    totals: Counter = Counter()
+    totals: Counter[str] = Counter()
     for counts in checks.values():
         totals.update(counts)
     figures = _figures(
@@ -363,13 +368,15 @@ def monthly_report(
     return report
 
 
-def _change(now, before):
+def _change(now: float | None, before: float | None) -> float | None:
     if now is None or before is None:
         return None
     return round(now - before, 3) if isinstance(now, float) or isinstance(before, float) else now - before
 
 
-def _by_check(checks: dict[str, Counter], check_categories: dict[str, Counter]) -> list[dict]:
+def _by_check(
+    checks: dict[str, Counter[str]], check_categories: dict[str, Counter[str]]
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for check, counts in checks.items():
         actionable = counts[CategoryKind.ACTIONABLE]
@@ -391,7 +398,7 @@ def _by_check(checks: dict[str, Counter], check_categories: dict[str, Counter]) 
     return out
 
 
-def _by_person(people: dict[int, Counter]) -> list[dict]:
+def _by_person(people: dict[int, Counter[str]]) -> list[dict[str, Any]]:
     users = get_user_model().objects.filter(pk__in=people).select_related("profile")
     out: list[dict[str, Any]] = []
     for user in users:
@@ -410,8 +417,8 @@ def _by_person(people: dict[int, Counter]) -> list[dict]:
     return out
 
 
-def _by_day(month: dt.date, times: list[dict]) -> list[dict]:
-    days: dict[dt.date, Counter] = defaultdict(Counter)
+def _by_day(month: dt.date, times: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    days: dict[dt.date, Counter[str]] = defaultdict(Counter)
     for row in times:
         days[row["day"]]["total"] += row["total"]
         days[row["day"]]["out_of_hours"] += row["out_of_hours"]
@@ -422,8 +429,8 @@ def _by_day(month: dt.date, times: list[dict]) -> list[dict]:
     ]
 
 
-def _by_hour(times: list[dict]) -> list[dict]:
-    hours: dict[int, Counter] = defaultdict(Counter)
+def _by_hour(times: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    hours: dict[int, Counter[str]] = defaultdict(Counter)
     for row in times:
         hours[row["hour"]]["total"] += row["total"]
         hours[row["hour"]]["out_of_hours"] += row["out_of_hours"]
@@ -433,7 +440,7 @@ def _by_hour(times: list[dict]) -> list[dict]:
     ]
 
 
-def _heatmap(month: dt.date, times: list[dict]) -> list[list[int]]:
+def _heatmap(month: dt.date, times: list[dict[str, Any]]) -> list[list[int]]:
     """Out-of-hours pages per day of the month (rows) and local hour (columns)."""
     length = calendar.monthrange(month.year, month.month)[1]
     grid = [[0] * 24 for _ in range(length)]
@@ -443,7 +450,7 @@ def _heatmap(month: dt.date, times: list[dict]) -> list[list[int]]:
     return grid
 
 
-def recommendations(by_check: list[dict], checks: dict[str, Counter]) -> list[dict]:
+def recommendations(by_check: list[dict[str, Any]], checks: dict[str, Counter[str]]) -> list[dict[str, Any]]:
     """Checks that need attention, each with the reason, noisiest first."""
     out = []
     for row in by_check:
@@ -492,5 +499,5 @@ def recommendations(by_check: list[dict], checks: dict[str, Counter]) -> list[di
     return out
 
 
-def _recommend(row: dict, reason: str, detail: str) -> dict:
+def _recommend(row: dict[str, Any], reason: str, detail: str) -> dict[str, Any]:
     return {"check": row["check"], "reason": reason, "detail": detail, "total": row["total"]}

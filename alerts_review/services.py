@@ -4,8 +4,10 @@ import datetime as dt
 import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -42,8 +44,8 @@ class Receipt:
     updated: int = 0
     refused: list[Refused] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
-        body: dict = {"received": self.received, "created": self.created, "updated": self.updated}
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"received": self.received, "created": self.created, "updated": self.updated}
         if self.refused:
             stored = self.received - len(self.refused)
             body["detail"] = (
@@ -84,7 +86,9 @@ def create_alert_source(
     return AlertSource.objects.create(name=name, kind=kind, team=team, time_zone=time_zone)
 
 
-def _new_alert(item, *, team, on_call, source: str, **fields) -> Alert:
+def _new_alert(
+    item: Incoming, *, team: Team | None, on_call: "OnCallLookup", source: str, **fields: Any
+) -> Alert:
     """An unsaved Alert for an incoming notification, with who was paged and whether it was out of hours."""
     paged, out_of_hours = on_call.paged(team, item.fired_at)
     return Alert(
@@ -193,7 +197,7 @@ class OnCallLookup:
     def __init__(self, *, team_ids: set[int], instants: list[dt.datetime]):
         self.holders = Holders(level=Level.L1, team_ids=team_ids, instants=instants)
 
-    def paged(self, team: Team | None, at: dt.datetime):
+    def paged(self, team: Team | None, at: dt.datetime) -> tuple[User | None, bool]:
         """(the person paged, whether it was inside their sleep hours) at an instant."""
         person = self.holders.person(team.pk, at) if team is not None else None
         if person is None:
@@ -201,9 +205,10 @@ class OnCallLookup:
         return person, _profile(person).is_asleep_at(at)
 
 
-def _profile(user) -> Profile:
+def _profile(user: User) -> Profile:
     try:
-        return user.profile
+        profile: Profile = user.profile  # the stubs do not see the reverse one-to-one on auth.User
+        return profile
     except Profile.DoesNotExist:
         return Profile(user=user)  # the defaults: UTC, asleep 22:00–07:00
 
@@ -221,18 +226,19 @@ def category_by_slug(slug: str | None) -> Category | None:
     return category
 
 
-def can_classify(*, user, alert: Alert) -> bool:
+def can_classify(*, user: User, alert: Alert) -> bool:
     """The person paged, anyone on the alert's team, and staff may classify an alert."""
     if user.is_staff or alert.paged_id == user.pk:
         return True
-    return alert.team_id is not None and alert.team.members.filter(pk=user.pk).exists()
+    team = alert.team
+    return team is not None and team.members.filter(pk=user.pk).exists()
 
 
 @transaction.atomic
 def classify_alert(
     *,
     alert: Alert,
-    by,
+    by: User,
     category: Category | None,
     note: str | None = None,
     woke_me_up: bool | None = None,
@@ -253,7 +259,7 @@ def classify_alert(
 
 
 @transaction.atomic
-def classify_check_in_shift(*, shift: Shift, check: str, category: Category, by) -> int:
+def classify_check_in_shift(*, shift: Shift, check: str, category: Category, by: User) -> int:
     """Give every alert of one check during a shift the same category; returns how many."""
     if not (by.is_staff or shift.user_id == by.pk or shift.rotation.team.members.filter(pk=by.pk).exists()):
         raise NotAllowed("Only the person on that shift, their team or staff may classify its alerts.")
@@ -309,7 +315,15 @@ def remediation_category(reason: str) -> str:
 
 @transaction.atomic
 def act_on_recommendation(
-    *, team: Team, month: dt.date, check: str, reason: str, summary: str, track: str, by, owner=None
+    *,
+    team: Team,
+    month: dt.date,
+    check: str,
+    reason: str,
+    summary: str,
+    track: str,
+    by: User,
+    owner: User | None = None,
 ) -> ReviewAction:
     """Turn a report's recommendation into a dev or ops remediation item, recorded on the month's review."""
     month = month.replace(day=1)
@@ -363,7 +377,7 @@ def send_team_alert_report(*, team: Team, month: dt.date) -> EmailDelivery | Non
     if not recipients:
         return None
 
-    def context() -> dict:
+    def context() -> dict[str, Any]:
         # Built only by the worker that wins the claim: the report costs queries.
         return {
             "team": team,

@@ -4,7 +4,7 @@ import csv
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents.selectors.remediation import form_choices
 from morgue import charts
+from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
 from morgue.forms import error_messages
 from morgue.models import Team
@@ -27,7 +28,7 @@ DECIDED_RELATED = ("remediation__owner__profile",)
 
 
 @require_GET
-def review(request: HttpRequest, shift_id: int | None = None) -> HttpResponse:
+def review(request: SignedInRequest, shift_id: int | None = None) -> HttpResponse:
     now = timezone.now()
     if shift_id is None:
         shift = selectors.last_shift(user=request.user, at=now)
@@ -45,7 +46,7 @@ def review(request: HttpRequest, shift_id: int | None = None) -> HttpResponse:
     return render(request, "alerts_review/review.html", context)
 
 
-def _back_to_review(request: HttpRequest, anchor: str = "") -> HttpResponse:
+def _back_to_review(request: SignedInRequest, anchor: str = "") -> HttpResponse:
     target = request.POST.get("next", "")
     if not target.startswith("/alerts/") or target.startswith("//"):
         target = reverse("alerts_review:review")
@@ -53,7 +54,7 @@ def _back_to_review(request: HttpRequest, anchor: str = "") -> HttpResponse:
 
 
 @require_POST
-def classify(request: HttpRequest, alert_id: int) -> HttpResponse:
+def classify(request: SignedInRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(Alert.objects.select_related("team"), pk=alert_id)
     form = ClassifyForm(request.POST)
     if not form.is_valid():
@@ -73,7 +74,7 @@ def classify(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 
 @require_POST
-def classify_check(request: HttpRequest, shift_id: int) -> HttpResponse:
+def classify_check(request: SignedInRequest, shift_id: int) -> HttpResponse:
     shift = get_object_or_404(Shift.objects.select_related("rotation__team"), pk=shift_id)
     form = ClassifyCheckForm(request.POST)
     if not form.is_valid():
@@ -93,12 +94,12 @@ def classify_check(request: HttpRequest, shift_id: int) -> HttpResponse:
 
 
 @require_GET
-def latest_report(request: HttpRequest) -> HttpResponse:
+def latest_report(request: SignedInRequest) -> HttpResponse:
     month = selectors.previous_month(timezone.now().date().replace(day=1))
     return redirect("alerts_review:report", month=f"{month:%Y-%m}")
 
 
-def _report_arguments(request: HttpRequest, month: str):
+def _report_arguments(request: SignedInRequest, month: str):
     try:
         first = selectors.parse_month(month)
         zone = selectors.parse_zone(request.GET.get("tz"))
@@ -110,7 +111,7 @@ def _report_arguments(request: HttpRequest, month: str):
 
 
 @require_GET
-def report(request: HttpRequest, month: str) -> HttpResponse:
+def report(request: SignedInRequest, month: str) -> HttpResponse:
     first, zone, team = _report_arguments(request, month)
     data = selectors.monthly_report(
         month=first, team=team, zone=zone, with_heatmap=request.GET.get("format") != "csv"
@@ -223,7 +224,7 @@ def _review_redirect(month: str, team: Team) -> HttpResponse:
 
 
 @require_POST
-def save_review(request: HttpRequest, month: str) -> HttpResponse:
+def save_review(request: SignedInRequest, month: str) -> HttpResponse:
     first, _, team = _report_arguments(request, month)
     if team is None:
         raise Http404("Choose a team to review.")
@@ -235,7 +236,7 @@ def save_review(request: HttpRequest, month: str) -> HttpResponse:
 
 
 @require_POST
-def act(request: HttpRequest, month: str) -> HttpResponse:
+def act(request: SignedInRequest, month: str) -> HttpResponse:
     first, _, team = _report_arguments(request, month)
     if team is None:
         raise Http404("Choose a team to review.")

@@ -11,6 +11,7 @@ the same connection, with no counts or joins.
 import datetime as dt
 import statistics
 import time
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import connection, reset_queries
@@ -186,10 +187,10 @@ def run() -> list[Result]:
                 with CaptureQueriesContext(connection) as queries:
                     response = client.get(url)
                 assert response.status_code == 200, (url, response.status_code)
-                seconds = median_seconds(lambda url=url: client.get(url), repeat=15, warmup=2)
+                seconds = median_seconds(partial(client.get, url), repeat=15, warmup=2)
                 # On a shared machine the wall clock includes waiting for a core;
                 # this process's own CPU time is the steadier half of the figure.
-                cpu_seconds = _median_cpu_seconds(lambda url=url: client.get(url), repeat=15)
+                cpu_seconds = _median_cpu_seconds(partial(client.get, url), repeat=15)
                 print(
                     f"   {url}: {len(queries)} queries, {cpu_seconds * 1000:.1f} ms of this process's CPU",
                     flush=True,

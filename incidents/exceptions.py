@@ -1,6 +1,12 @@
 """Domain errors of the incidents app; morgue/rest.py maps them to HTTP."""
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from morgue.exceptions import Conflict, MorgueError, NotAllowed
+
+if TYPE_CHECKING:
+    from incidents.models import RemediationItem
 
 
 class StaleVersion(Conflict):
@@ -27,7 +33,7 @@ class ReviewNotReady(MorgueError):
 class IncidentHasOpenItems(Conflict):
     """The incident cannot close while remediation items are still to do."""
 
-    def __init__(self, items):
+    def __init__(self, items: Iterable["RemediationItem"]) -> None:
         self.items = list(items)
         listed = "; ".join(
             f"“{item.title}” ({item.get_kind_display()}, {item.get_status_display().lower()})"

@@ -140,7 +140,7 @@ def _claim(
         status=DeliveryStatus.SENDING, claimed_at__lt=now - CLAIM_LEASE
     )
     taken = (
-        EmailDelivery.objects.of(**identity)
+        EmailDelivery.objects.of(name=name, key=key, recipient=recipient, sequence=sequence)
         .filter(retryable)
         .update(
             status=DeliveryStatus.SENDING,
@@ -152,4 +152,4 @@ def _claim(
     )
     if not taken:
         return None
-    return EmailDelivery.objects.of(**identity).get()
+    return EmailDelivery.objects.of(name=name, key=key, recipient=recipient, sequence=sequence).get()

@@ -4,6 +4,8 @@ Apart from morgue.rest, which DRF imports from its settings while it is still
 loading: these import DRF's serializers and parsers, which would be circular there.
 """
 
+from typing import TYPE_CHECKING
+
 from rest_framework import exceptions, serializers
 from rest_framework.parsers import JSONParser as DrfJSONParser
 
@@ -38,7 +40,14 @@ class JSONParser(DrfJSONParser):
             raise exceptions.ParseError("The JSON body is nested too deeply to read.") from error
 
 
-class RefuseUnknownFields:
+if TYPE_CHECKING:
+    # What the mixin is mixed into, so its `self.fields` and `super()` are checked.
+    _SerializerMixin = serializers.Serializer
+else:
+    _SerializerMixin = object
+
+
+class RefuseUnknownFields(_SerializerMixin):
     """A serializer mixin: a body naming a field the endpoint does not take is a 400 naming it.
 
     Without it DRF ignores unknown keys, so a typo (`sevrity`, `due_on`) is

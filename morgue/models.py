@@ -1,5 +1,6 @@
 import datetime as dt
 import secrets
+from typing import Self
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -24,7 +25,7 @@ def default_sleep_end() -> dt.time:
     return dt.time(7, 0)
 
 
-class ProfileQuerySet(models.QuerySet):
+class ProfileQuerySet(models.QuerySet["Profile"]):
     def for_user(self, user) -> "Profile":
         """The person's profile, made with defaults the first time it is asked for.
 
@@ -86,8 +87,8 @@ def display_name(user) -> str:
 OPS_SLUG = "ops"
 
 
-class TeamQuerySet(models.QuerySet):
-    def pageable(self):
+class TeamQuerySet(models.QuerySet["Team"]):
+    def pageable(self) -> Self:
         # Ops first: "If you're not sure who to page, page Ops911."
         return self.filter(pageable=True).order_by(
             models.Case(models.When(slug=OPS_SLUG, then=0), default=1), "name"
@@ -140,7 +141,7 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class EmailDeliveryQuerySet(models.QuerySet):
+class EmailDeliveryQuerySet(models.QuerySet["EmailDelivery"]):
     def of(self, *, name: str, key: str, recipient: str = "", sequence: int = 0) -> "EmailDeliveryQuerySet":
         return self.filter(name=name, key=key, recipient=recipient, sequence=sequence)
 

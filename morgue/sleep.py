@@ -12,10 +12,9 @@ exist (spring forward) is simply never seen.
 """
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 
-def is_asleep(instant: dt.datetime, zone: ZoneInfo, sleep_start: dt.time, sleep_end: dt.time) -> bool:
+def is_asleep(instant: dt.datetime, zone: dt.tzinfo, sleep_start: dt.time, sleep_end: dt.time) -> bool:
     """Whether an aware instant is inside [sleep_start, sleep_end) on `zone`'s wall clock.
 
     A span whose start is after its end crosses midnight (22:00–07:00); a span

@@ -369,7 +369,9 @@ class SwapViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gener
         )
 
     def perform_create(self, serializer):
-        serializer.instance = services.ask_swap(requested_by=self.request.user, **serializer.validated_data)
+        serializer.instance = services.ask_swap(
+            requested_by=signed_in(self.request), **serializer.validated_data
+        )
 
     def _answer(self, request, pk, accept: bool):
         swap = get_object_or_404(self.get_queryset(), pk=pk)
@@ -459,7 +461,9 @@ class PageViewSet(
     )
 
     def perform_create(self, serializer):
-        serializer.instance = services.page_team(created_by=self.request.user, **serializer.validated_data)
+        serializer.instance = services.page_team(
+            created_by=signed_in(self.request), **serializer.validated_data
+        )
 
     @extend_schema(request=None, responses=PageSerializer)
     @action(detail=True, methods=["post"])

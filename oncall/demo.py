@@ -121,6 +121,7 @@ def _seed_pages(teams, people, now) -> None:
         team=teams["payments"], message=MESSAGES[2], created_by=sender, now=now - dt.timedelta(days=2)
     )
     first = acknowledged.steps.all()[0]  # steps are ordered by number
+    assert first.user is not None  # the demo's teams always have someone on call
     services.acknowledge_page(
         page=acknowledged, user=first.user, now=now - dt.timedelta(days=2) + dt.timedelta(minutes=5)
     )

@@ -1,5 +1,6 @@
 import datetime as dt
 import secrets
+from typing import Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -125,12 +126,12 @@ LONGEST_SHIFT = dt.timedelta(days=shift_rules.MAX_LENGTH_DAYS, hours=2)
 HOLDER_ORDER = ("rotation_id", "starts_at", "id")
 
 
-class ShiftQuerySet(models.QuerySet):
-    def covering(self, at):
+class ShiftQuerySet(models.QuerySet["Shift"]):
+    def covering(self, at: dt.datetime) -> Self:
         """Shifts in force at an instant: starts_at <= at < ends_at (Shift.covers)."""
         return self.filter(starts_at__lte=at, ends_at__gt=at)
 
-    def holding(self, *, level: str, at: dt.datetime, until: dt.datetime | None = None):
+    def holding(self, *, level: str, at: dt.datetime, until: dt.datetime | None = None) -> Self:
         """Pieces of `level` in force at `at` (or at any instant up to `until`), in HOLDER_ORDER.
 
         Of a team's (or a rotation's) pieces, the first that covers an instant
@@ -138,7 +139,7 @@ class ShiftQuerySet(models.QuerySet):
         """
         return self.filter(level=level, starts_at__lte=until or at, ends_at__gt=at).order_by(*HOLDER_ORDER)
 
-    def overlapping(self, since, until):
+    def overlapping(self, since: dt.datetime, until: dt.datetime) -> Self:
         return self.filter(starts_at__lt=until, ends_at__gt=since)
 
 
@@ -246,8 +247,8 @@ class PageStatus(models.TextChoices):
     EXHAUSTED = "exhausted", "Nobody answered"
 
 
-class PageQuerySet(models.QuerySet):
-    def open(self):
+class PageQuerySet(models.QuerySet["Page"]):
+    def open(self) -> Self:
         return self.filter(status=PageStatus.OPEN)
 
 

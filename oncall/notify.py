@@ -30,7 +30,8 @@ def check_webhook_address(url: str) -> None:
     except OSError as error:
         raise WebhookRefused(f"{parts.hostname} does not resolve.") from error
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
+        # An IPv6 address may carry a zone (fe80::1%eth0); the stubs allow an int for other families.
+        ip = ipaddress.ip_address(str(address).split("%")[0])
         if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
             raise WebhookRefused(f"{parts.hostname} points inside the private network.")
 

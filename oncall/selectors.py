@@ -4,10 +4,12 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -44,13 +46,13 @@ class Holders:
         """The piece that holds the level for the team at an instant, or None."""
         return next((piece for piece in self.pieces.get(team_id, ()) if piece.covers(at)), None)
 
-    def person(self, team_id: int, at: dt.datetime):
+    def person(self, team_id: int, at: dt.datetime) -> User | None:
         """The person holding the level for the team at an instant, or None."""
         shift = self.shift(team_id, at)
         return shift.user if shift else None
 
 
-def person_on_call(*, team: Team, at: dt.datetime, level: str = Level.L1):
+def person_on_call(*, team: Team, at: dt.datetime, level: str = Level.L1) -> User | None:
     """The person holding `level` for `team` at an instant, or None when nobody does."""
     return Holders(level=level, team_ids=[team.pk], instants=[at]).person(team.pk, at)
 
@@ -122,12 +124,23 @@ LEFT JOIN {profile} next_profile ON next_profile.user_id = listed.next_user_id
 """
 
 
-def _instant(value) -> dt.datetime | None:
+def _held_instant(value: str | dt.datetime | None) -> dt.datetime:
+    """A bound of the piece someone holds: the query only yields pieces with both."""
+    instant = _instant(value)
+    if instant is None:
+        raise ValueError("a held piece of a shift has a start and an end")
+    return instant
+
+
+def _instant(value: str | dt.datetime | None) -> dt.datetime | None:
     """A UTC datetime from what the driver returns (SQLite gives text)."""
     if value is None:
         return None
     if isinstance(value, str):
-        value = parse_datetime(value)
+        parsed = parse_datetime(value)
+        if parsed is None:
+            raise ValueError(f"{value!r} is not a datetime")
+        value = parsed
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
@@ -152,7 +165,13 @@ def on_call_now(*, at: dt.datetime | None = None, team: Team | None = None) -> l
     adapt = connection.ops.adapt_datetimefield_value
     # The next piece starts after `at` and no later than the longest shift
     # from it; the bound keeps the planner to an index range, not the table.
-    params: list = [adapt(at), adapt(at + LONGEST_SHIFT), adapt(at), adapt(at - LONGEST_SHIFT), adapt(at)]
+    params: list[Any] = [
+        adapt(at),
+        adapt(at + LONGEST_SHIFT),
+        adapt(at),
+        adapt(at - LONGEST_SHIFT),
+        adapt(at),
+    ]
     if team is not None:
         params.append(team.pk)
     with connection.cursor() as cursor:
@@ -168,8 +187,8 @@ def on_call_now(*, at: dt.datetime | None = None, team: Team | None = None) -> l
                 rotation=rotation_slug,
                 level=level,
                 user=record[5],
-                shift_start=_instant(record[9]),
-                shift_end=_instant(record[10]),
+                shift_start=_held_instant(record[9]),
+                shift_end=_held_instant(record[10]),
                 source=record[11],
                 next_user=next_username,
                 next_shift_start=_instant(record[16]),
@@ -184,7 +203,7 @@ def on_call_now(*, at: dt.datetime | None = None, team: Team | None = None) -> l
     return rows
 
 
-def upcoming_shifts(*, user, at: dt.datetime | None = None, limit: int = 10):
+def upcoming_shifts(*, user: User, at: dt.datetime | None = None, limit: int = 10) -> QuerySet[Shift]:
     at = at or timezone.now()
     return (
         Shift.objects.filter(user=user, ends_at__gt=at)
@@ -193,7 +212,7 @@ def upcoming_shifts(*, user, at: dt.datetime | None = None, limit: int = 10):
     )
 
 
-def rotation_shifts(*, rotation: Rotation, since: dt.datetime, until: dt.datetime):
+def rotation_shifts(*, rotation: Rotation, since: dt.datetime, until: dt.datetime) -> QuerySet[Shift]:
     return (
         rotation.shifts.overlapping(since, until)
         .select_related("user__profile")
@@ -211,7 +230,7 @@ class CalendarEntry:
 @dataclass
 class CalendarDay:
     day: dt.date
-    entries: list
+    entries: list[CalendarEntry]
 
 
 def calendar_weeks(*, rotation: Rotation, start: dt.date, weeks: int = 6) -> list[list[CalendarDay]]:
@@ -255,7 +274,7 @@ def fairness(*, rotation: Rotation, since: dt.datetime, until: dt.datetime) -> l
     """Per person: shifts, hours on call, weekend and night hours on their own clock, pages received."""
     rows: dict[int, FairnessRow] = {}
     pieces = list(rotation_shifts(rotation=rotation, since=since, until=until))
-    counted_numbers: dict[int, set] = defaultdict(set)
+    counted_numbers: dict[int, set[tuple[int, str]]] = defaultdict(set)
     for shift in pieces:
         profile = getattr(shift.user, "profile", None)
         row = rows.get(shift.user_id)
@@ -293,5 +312,5 @@ def fairness(*, rotation: Rotation, since: dt.datetime, until: dt.datetime) -> l
     return sorted(rows.values(), key=lambda row: row.username)
 
 
-def profiles_by_user(users) -> dict:
+def profiles_by_user(users: Iterable[User]) -> dict[int, Profile]:
     return {profile.user_id: profile for profile in Profile.objects.filter(user__in=users)}

@@ -49,7 +49,7 @@ def _parse_date(value: str | None) -> dt.date | None:
     return day if is_plausible(day) else None
 
 
-def rotation(request: HttpRequest, slug: str) -> HttpResponse:
+def rotation(request: SignedInRequest, slug: str) -> HttpResponse:
     rotation = get_object_or_404(Rotation.objects.select_related("team"), slug=slug)
     asking = request.method == "POST" and "swap-taken_by" in request.POST
     form = OverrideForm(None if asking else request.POST or None)
@@ -131,7 +131,7 @@ def person_feed(request: HttpRequest, username: str) -> HttpResponse:
     return _ics(body, f"{username}.ics")
 
 
-def page_directory(request: HttpRequest) -> HttpResponse:
+def page_directory(request: SignedInRequest) -> HttpResponse:
     form = PageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         page = services.page_team(created_by=request.user, **form.cleaned_data)
@@ -149,7 +149,7 @@ def page_directory(request: HttpRequest) -> HttpResponse:
     return render(request, "oncall/page.html", context)
 
 
-def page_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def page_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     page = get_object_or_404(Page.objects.select_related("team", "created_by", "acknowledged_by"), pk=pk)
     if request.method == "POST":
         services.acknowledge_page(page=page, user=request.user)
@@ -159,7 +159,7 @@ def page_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "oncall/page_detail.html", {"page": page, "steps": steps})
 
 
-def fairness(request: HttpRequest) -> HttpResponse:
+def fairness(request: SignedInRequest) -> HttpResponse:
     rotations = list(Rotation.objects.select_related("team").order_by("team__name", "name"))
     if not rotations:
         return render(request, "oncall/fairness.html", {"rotations": []})
@@ -199,7 +199,7 @@ def fairness(request: HttpRequest) -> HttpResponse:
     return render(request, "oncall/fairness.html", context)
 
 
-def answer_swap(request: HttpRequest, pk: int, answer: str) -> HttpResponse:
+def answer_swap(request: SignedInRequest, pk: int, answer: str) -> HttpResponse:
     swap = get_object_or_404(Swap, pk=pk)
     if request.method == "POST":
         try:
@@ -213,7 +213,7 @@ def answer_swap(request: HttpRequest, pk: int, answer: str) -> HttpResponse:
     return redirect("oncall:now")
 
 
-def withdraw_swap(request: HttpRequest, pk: int) -> HttpResponse:
+def withdraw_swap(request: SignedInRequest, pk: int) -> HttpResponse:
     swap = get_object_or_404(Swap, pk=pk)
     if request.method == "POST":
         try:
@@ -225,7 +225,7 @@ def withdraw_swap(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("oncall:now")
 
 
-def reset_calendar_token(request: HttpRequest) -> HttpResponse:
+def reset_calendar_token(request: SignedInRequest) -> HttpResponse:
     """Revoke the person's feed address and give them a new one."""
     if request.method == "POST":
         Profile.objects.for_user(request.user).reset_calendar_token()

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from morgue import fields
+from morgue.auth import signed_in
 from morgue.fields import TimeZoneField
 from morgue.timezones import zone
 
@@ -99,6 +100,6 @@ class IncidentChatLogView(APIView):
             text=data["text"],
             zone=zone(time_zone),
             dry_run=data["dry_run"],
-            user=request.user,
+            user=signed_in(request),
         )
         return Response(ChatImportSerializer(chat_import_data(result)).data)

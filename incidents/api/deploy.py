@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from morgue import fields
+from morgue.auth import signed_in
 from morgue.validators import validate_plausible_instant
 
 from ..models import Deploy, DeployLink, Incident
@@ -142,7 +143,7 @@ class IncidentDeploysView(APIView):
         serializer.is_valid(raise_exception=True)
         deploy = serializer.validated_data["deploy"]
         already = DeployLink.objects.filter(incident=incident, deploy=deploy).exists()
-        link_deploy(incident=incident, deploy=deploy, user=request.user)
+        link_deploy(incident=incident, deploy=deploy, user=signed_in(request))
         return Response(
             DeploySerializer(deploy).data, status=status.HTTP_200_OK if already else status.HTTP_201_CREATED
         )

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from morgue import fields
+from morgue.auth import signed_in
 
 from ..models import GraphSnapshot
 from ..services.graph import add_graph_snapshot, pin_graph_snapshot
@@ -83,7 +84,7 @@ class IncidentGraphsView(APIView):
             url=data["url"],
             upload=data["image"],
             pinned_at=data["pinned_at"],
-            user=request.user,
+            user=signed_in(request),
         )
         return Response(
             GraphSnapshotSerializer(snapshot, context={"request": request}).data,

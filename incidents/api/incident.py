@@ -3,6 +3,7 @@
 import re
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -10,7 +11,16 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents.models import POSTMORTEM_FIELDS, EventKind, Incident, ReviewMeeting, Status, TimelineEvent
+from incidents.models import (
+    POSTMORTEM_FIELDS,
+    EventKind,
+    Impact,
+    Incident,
+    ProblemType,
+    ReviewMeeting,
+    Status,
+    TimelineEvent,
+)
 from incidents.models.incident import severity_choices
 from incidents.selectors import incident as selectors
 from incidents.services import incident as services
@@ -33,8 +43,12 @@ class IncidentSerializer(fields.ModelSerializer):
     url = serializers.SerializerMethodField()
     severity_label = serializers.CharField(read_only=True)
     tags = serializers.SerializerMethodField()
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    facilitator = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    team: "serializers.SlugRelatedField[Team]" = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    facilitator: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     time_to_detect_seconds = serializers.IntegerField(read_only=True, allow_null=True)
     time_to_resolve_seconds = serializers.IntegerField(read_only=True, allow_null=True)
     impact_seconds = serializers.IntegerField(read_only=True, allow_null=True)
@@ -99,12 +113,8 @@ class IncidentWriteSerializer(fields.Serializer):
         slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True
     )
     affected_service = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    problem_type = serializers.ChoiceField(
-        choices=Incident._meta.get_field("problem_type").choices, required=False, allow_blank=True
-    )
-    impact_type = serializers.ChoiceField(
-        choices=Incident._meta.get_field("impact_type").choices, required=False, allow_blank=True
-    )
+    problem_type = serializers.ChoiceField(choices=ProblemType.choices, required=False, allow_blank=True)
+    impact_type = serializers.ChoiceField(choices=Impact.choices, required=False, allow_blank=True)
     facilitator = serializers.SlugRelatedField(
         slug_field="username",
         queryset=get_user_model().objects.filter(is_active=True),
@@ -196,7 +206,9 @@ class IncidentWriteSerializer(fields.Serializer):
 
 
 class TimelineEventSerializer(fields.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     occurred_at = serializers.DateTimeField(
         validators=[validate_plausible_instant], error_messages={"invalid": TIME_ERROR}
     )

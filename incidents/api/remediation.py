@@ -84,7 +84,9 @@ class RemediationItemSerializer(fields.ModelSerializer):
     origin = serializers.CharField(source="origin_title", read_only=True)
     url = serializers.CharField(source="get_absolute_url", read_only=True)
     owner = serializers.CharField(source="owner.username", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    team: "serializers.SlugRelatedField[Team]" = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     ticket_key = serializers.CharField(read_only=True)
     description_html = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
@@ -134,7 +136,9 @@ class RemediationItemSerializer(fields.ModelSerializer):
         # The phrase list and people's names are loaded once per response.
         lists = self.context.get("blameless_lists")
         if lists is None:
-            lists = self.context["blameless_lists"] = (blameless_phrases(), people_names())
+            # The stubs type the context as a read-only Mapping; DRF hands every
+            # serializer of a response the same dict, which is what makes this a cache.
+            lists = self.context["blameless_lists"] = (blameless_phrases(), people_names())  # type: ignore[index]
         phrases, names = lists
         return [
             finding.as_dict() for finding in selectors.blameless_findings(item, phrases=phrases, names=names)
@@ -275,7 +279,7 @@ def _day_start(day: dt.date | None) -> dt.datetime | None:
     return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
 
 
-_KIND_FIGURES = {
+_KIND_FIGURES: dict[str, serializers.Field] = {
     "opened": serializers.IntegerField(),
     "completed": serializers.IntegerField(),
     "completed_on_time": serializers.IntegerField(),

@@ -1,17 +1,21 @@
 import datetime as dt
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+if TYPE_CHECKING:
+    from .incident import Incident
+
 PRODUCTION = "production"
 
 
-class DeployQuerySet(models.QuerySet):
-    def production(self):
+class DeployQuerySet(models.QuerySet["Deploy"]):
+    def production(self) -> Self:
         return self.filter(environment=PRODUCTION)
 
-    def started_between(self, since: dt.datetime | None, until: dt.datetime | None):
+    def started_between(self, since: dt.datetime | None, until: dt.datetime | None) -> Self:
         queryset = self
         if since is not None:
             queryset = queryset.filter(started_at__gte=since)
@@ -19,7 +23,7 @@ class DeployQuerySet(models.QuerySet):
             queryset = queryset.filter(started_at__lt=until)
         return queryset
 
-    def before_incident(self, incident, *, minutes: int):
+    def before_incident(self, incident: "Incident", *, minutes: int) -> Self:
         """Production deploys from `minutes` before impact started up to detection, newest first."""
         # Served by the (environment, started_at) index: one range scan.
         return (

@@ -1,3 +1,5 @@
+from typing import Self
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -9,8 +11,8 @@ class SnapshotStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class GraphSnapshotQuerySet(models.QuerySet):
-    def pending(self):
+class GraphSnapshotQuerySet(models.QuerySet["GraphSnapshot"]):
+    def pending(self) -> Self:
         return self.filter(status=SnapshotStatus.PENDING)
 
 

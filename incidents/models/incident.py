@@ -1,10 +1,12 @@
 import datetime as dt
 from collections.abc import Sequence
+from typing import Self
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import NotSupportedError, models
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -104,7 +106,7 @@ POSTMORTEM_FIELDS: tuple[str, ...] = tuple(name for name, _, _ in POSTMORTEM_SEC
 SEARCH_CONFIG = "english"
 
 
-def search_vector_expression() -> SearchVector:
+def search_vector_expression() -> CombinedExpression:
     return (
         SearchVector("title", weight="A", config=SEARCH_CONFIG)
         + SearchVector("tldr", weight="B", config=SEARCH_CONFIG)
@@ -143,9 +145,9 @@ def tag_names_subquery() -> models.Subquery:
     and costs far less than a prefetch building a queryset per incident.
     """
     through = Incident.tags.through.objects.filter(incident_id=models.OuterRef("pk"))
-    return models.Subquery(
-        through.order_by().values("incident_id").annotate(names=JSONList("tag__name")).values("names")
-    )
+    # The stubs' plugin does not follow an annotation made after values() (`names` is one).
+    names = through.order_by().values("incident_id").annotate(names=JSONList("tag__name")).values("names")  # type: ignore[misc]
+    return models.Subquery(names)
 
 
 def resolved_condition() -> models.Q:
@@ -162,7 +164,7 @@ class Seconds(models.Func):
 
     output_field = models.FloatField()
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context):
         raise NotSupportedError(f"Incident durations are not computed in SQL on {connection.vendor}.")
 
     def as_postgresql(self, compiler, connection, **extra_context):
@@ -186,18 +188,18 @@ def span_expression(span: Span) -> models.Expression:
     )
 
 
-class IncidentQuerySet(models.QuerySet):
-    def visible(self):
+class IncidentQuerySet(models.QuerySet["Incident"]):
+    def visible(self) -> Self:
         """Not soft-deleted: what every list, page and metric shows."""
         return self.filter(deleted_at__isnull=True)
 
-    def open(self):
+    def open(self) -> Self:
         return self.visible().filter(status=Status.OPEN)
 
-    def deleted(self):
+    def deleted(self) -> Self:
         return self.filter(deleted_at__isnull=False)
 
-    def for_list(self):
+    def for_list(self) -> Self:
         """What a list row shows, in one query whatever the page size (tags: Incident.tag_names)."""
         return (
             self.select_related("team", "facilitator")
@@ -205,7 +207,7 @@ class IncidentQuerySet(models.QuerySet):
             .defer("search_vector", *POSTMORTEM_FIELDS[1:])
         )
 
-    def with_durations(self):
+    def with_durations(self) -> Self:
         """Each incident's durations (incidents.durations) as SQL columns of float seconds, and `resolved`.
 
         The columns are named as the spans: time_to_detect, time_to_resolve, impact.
@@ -215,7 +217,7 @@ class IncidentQuerySet(models.QuerySet):
             **{span.name: span_expression(span) for span in SPANS},
         )
 
-    def started_between(self, since: dt.datetime | None, until: dt.datetime | None):
+    def started_between(self, since: dt.datetime | None, until: dt.datetime | None) -> Self:
         queryset = self
         if since is not None:
             queryset = queryset.filter(impact_started_at__gte=since)
@@ -309,7 +311,7 @@ class Incident(models.Model):
     def tag_names(self) -> list[str]:
         """The tags' names, sorted; read from the list query's annotation when it has one."""
         if "listed_tag_names" in self.__dict__:
-            return sorted(self.listed_tag_names or [])
+            return sorted(self.__dict__["listed_tag_names"] or [])
         return sorted(tag.name for tag in self.tags.all())
 
     @property

@@ -1,5 +1,6 @@
 import datetime as dt
 import re
+from typing import Self
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -73,8 +74,8 @@ def incident_origin(incident: Incident) -> tuple[str, str]:
     return incident.title, reverse("incidents:remediation-incident", args=[incident.pk])
 
 
-class RemediationItemQuerySet(models.QuerySet):
-    def visible(self):
+class RemediationItemQuerySet(models.QuerySet["RemediationItem"]):
+    def visible(self) -> Self:
         """Items of incidents that are not soft-deleted, and items born in an alerts review (no incident)."""
         # NOT IN the (few) deleted incidents rather than a join to every
         # incident: counts over the board's index then need no join at all.
@@ -83,7 +84,7 @@ class RemediationItemQuerySet(models.QuerySet):
         deleted = Incident.objects.filter(deleted_at__isnull=False).values("pk")
         return self.filter(models.Q(incident_id__isnull=True) | ~models.Q(incident_id__in=deleted))
 
-    def unfinished(self):
+    def unfinished(self) -> Self:
         return self.filter(status__in=UNFINISHED)
 
     @staticmethod
@@ -91,14 +92,14 @@ class RemediationItemQuerySet(models.QuerySet):
         """RemediationItem.is_overdue in SQL, for filters and conditional counts (a test holds them equal)."""
         return models.Q(status__in=UNFINISHED, due_date__lt=today)
 
-    def overdue(self, today: dt.date):
+    def overdue(self, today: dt.date) -> Self:
         """Still to do and past the due date, where `today` is a local calendar date."""
         return self.filter(self.overdue_condition(today))
 
-    def due_by(self, day: dt.date):
+    def due_by(self, day: dt.date) -> Self:
         return self.unfinished().filter(due_date__lte=day)
 
-    def with_people(self):
+    def with_people(self) -> Self:
         return self.select_related("incident", "owner__profile", "team")
 
 

@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -77,7 +78,7 @@ def deploy_log(
     return queryset.order_by("-started_at", "-id")
 
 
-def deploys_per_day(queryset: QuerySet[Deploy], *, zone) -> list[tuple[dt.date, int]]:
+def deploys_per_day(queryset: QuerySet[Deploy], *, zone: dt.tzinfo) -> list[tuple[dt.date, int]]:
     """Counts by local day over the range the queryset covers, with empty days as zero."""
     rows = (
         queryset.order_by()
@@ -94,7 +95,7 @@ def deploys_per_day(queryset: QuerySet[Deploy], *, zone) -> list[tuple[dt.date, 
     return [(day, days.get(day, 0)) for day in every_day]
 
 
-def deploy_metrics(*, since: dt.datetime | None, until: dt.datetime | None) -> dict:
+def deploy_metrics(*, since: dt.datetime | None, until: dt.datetime | None) -> dict[str, Any]:
     """The "N deploys, M deploy-related incidents, MTTD, MTTR" line for a period."""
     deploys = Deploy.objects.production().started_between(since, until).count()
     incidents = list(deploy_related_incidents().started_between(since, until).only(*DURATION_FIELDS))

@@ -1,10 +1,12 @@
 """What the incident page's evidence panel shows."""
 
+from typing import Any
+
 from incidents.models import Incident
 from incidents.selectors import deploy as deploy_selectors
 
 
-def evidence_panel(*, incident: Incident) -> dict:
+def evidence_panel(*, incident: Incident) -> dict[str, Any]:
     """Suggested and linked deploys (each suggestion marked when linked) and the graph snapshots."""
     linked = list(deploy_selectors.linked_deploys(incident=incident))
     linked_ids = {deploy.pk for deploy in linked}

@@ -2,10 +2,12 @@
 
 import datetime as dt
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -25,6 +27,7 @@ from incidents.models import (
     ReviewMeeting,
     Revision,
     Status,
+    TimelineEvent,
 )
 from incidents.models.incident import SEARCH_CONFIG
 from incidents.scheduling import suggest_slot
@@ -99,7 +102,7 @@ def count_incidents(*, filters: IncidentFilters) -> int:
     return counts.aggregate(total=Sum("total"))["total"] or 0
 
 
-def incident_for_page(*, pk: int, user) -> Incident:
+def incident_for_page(*, pk: int, user: User) -> Incident:
     """One incident with what its page shows; deleted ones only for staff (404 otherwise)."""
     queryset = Incident.objects.select_related(
         "team", "facilitator__profile", "contact__profile", "created_by"
@@ -124,7 +127,7 @@ def today_in_history(*, today: dt.date, limit: int = 10) -> list[Incident]:
     )
 
 
-def others_editing(*, incident: Incident, user, now: dt.datetime | None = None) -> list[str]:
+def others_editing(*, incident: Incident, user: User, now: dt.datetime | None = None) -> list[str]:
     """Names of the other people who opened this incident's editor in the last two minutes."""
     now = now or timezone.now()
     presences = (
@@ -136,7 +139,7 @@ def others_editing(*, incident: Incident, user, now: dt.datetime | None = None) 
     return [_name(presence.user) for presence in presences]
 
 
-def _name(user) -> str:
+def _name(user: User) -> str:
     try:
         return user.profile.name
     except Profile.DoesNotExist:
@@ -221,7 +224,7 @@ def revision_diff(*, older: Revision, newer: Revision) -> list[FieldDiff]:
 # --- Timeline picture ---------------------------------------------------------------
 
 
-def timeline_picture(*, incident: Incident, events, zone: dt.tzinfo) -> str:
+def timeline_picture(*, incident: Incident, events: Iterable[TimelineEvent], zone: dt.tzinfo) -> str:
     milestones = [Mark(at, label) for _, label, at in incident.milestones()]
     marks = [Mark(event.occurred_at, event.text[:120], event.kind) for event in events]
     return timeline_svg(
@@ -250,7 +253,9 @@ def milestone_rows(*, incident: Incident) -> list[dict[str, Any]]:
 # --- Review meetings ----------------------------------------------------------------
 
 
-def suggested_review_slot(*, incident: Incident, facilitator, now: dt.datetime | None = None) -> dt.datetime:
+def suggested_review_slot(
+    *, incident: Incident, facilitator: User, now: dt.datetime | None = None
+) -> dt.datetime:
     """A free slot within five business days of resolution, on the facilitator's local calendar."""
     now = now or timezone.now()
     zone = zone_named(Profile.objects.for_user(facilitator).time_zone)

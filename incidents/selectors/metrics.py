@@ -8,15 +8,16 @@ summarised with morgue.stats, which interpolates the same way.
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q
 
 from morgue import stats
 
 from ..durations import NAMES as METRICS
 from ..durations import is_missing_a_time
-from ..models import DeployLink, Incident, Status
+from ..models import DeployLink, Incident, IncidentQuerySet, Status
 
 FRACTIONS = (0.25, 0.5, 0.75, 0.9)
 
@@ -31,7 +32,7 @@ class IncidentFilters:
     deploy_related: bool | None = None
 
 
-def filtered_incidents(filters: IncidentFilters) -> QuerySet[Incident]:
+def filtered_incidents(filters: IncidentFilters) -> IncidentQuerySet:
     """Visible incidents that started in the period and match the filters."""
     queryset = Incident.objects.visible().started_between(filters.since, filters.until)
     if filters.severity:
@@ -46,7 +47,7 @@ def filtered_incidents(filters: IncidentFilters) -> QuerySet[Incident]:
     return queryset
 
 
-def _summaries_in_python(queryset: QuerySet[Incident]) -> dict[str, dict]:
+def _summaries_in_python(queryset: IncidentQuerySet) -> dict[str, dict[str, Any]]:
     rows = queryset.with_durations().order_by().values("resolved", *METRICS)
     columns: dict[str, list[float]] = {name: [] for name in METRICS}
     excluded = 0
@@ -55,7 +56,7 @@ def _summaries_in_python(queryset: QuerySet[Incident]) -> dict[str, dict]:
             if row[name] is not None:
                 columns[name].append(row[name])
         excluded += is_missing_a_time(row, resolved=row["resolved"])
-    summaries: dict = {name: stats.summary(values) for name, values in columns.items()}
+    summaries: dict[str, Any] = {name: stats.summary(values) for name, values in columns.items()}
     summaries["excluded"] = excluded
     return summaries
 
@@ -67,7 +68,7 @@ FROM ({inner}) AS durations
 """
 
 
-def _summaries_in_postgres(queryset: QuerySet[Incident]) -> dict[str, dict]:
+def _summaries_in_postgres(queryset: IncidentQuerySet) -> dict[str, dict[str, Any]]:
     # No ORDER BY inside: the model's default ordering would sort every row
     # before the percentiles sort them again.
     inner, params = queryset.with_durations().order_by().values("resolved", *METRICS).query.sql_with_params()
@@ -81,7 +82,7 @@ def _summaries_in_postgres(queryset: QuerySet[Incident]) -> dict[str, dict]:
     with connection.cursor() as cursor:
         cursor.execute(SUMMARY_SQL.format(inner=inner, columns=columns, missing=missing), params)
         row = cursor.fetchone()
-    summaries: dict = {"excluded": row[0]}
+    summaries: dict[str, Any] = {"excluded": row[0]}
     for index, name in enumerate(METRICS):
         count, average, quantiles = row[1 + index * 3 : 4 + index * 3]
         q1, middle, q3, p90 = quantiles if count else (None, None, None, None)
@@ -89,7 +90,7 @@ def _summaries_in_postgres(queryset: QuerySet[Incident]) -> dict[str, dict]:
     return summaries
 
 
-def duration_summaries(queryset: QuerySet[Incident]) -> dict:
+def duration_summaries(queryset: IncidentQuerySet) -> dict[str, Any]:
     """`{excluded, time_to_detect: {n, median, p90, q1, q3, mean}, time_to_resolve, impact}`.
 
     Each incident is timed as incidents.durations defines (IncidentQuerySet.with_durations):
@@ -102,7 +103,7 @@ def duration_summaries(queryset: QuerySet[Incident]) -> dict:
     return _summaries_in_python(queryset)
 
 
-def incident_metrics(filters: IncidentFilters) -> dict:
+def incident_metrics(filters: IncidentFilters) -> dict[str, Any]:
     """The figures behind GET /api/v1/metrics/incidents/."""
     queryset = filtered_incidents(filters)
     # IN (the linked incidents) is one hashed scan of the links; EXISTS per

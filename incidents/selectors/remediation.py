@@ -3,8 +3,10 @@
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate, TruncMonth
 
@@ -64,7 +66,7 @@ class PanelItem:
     findings: list[Finding]
 
 
-def form_choices() -> dict:
+def form_choices() -> dict[str, Any]:
     """What the item forms offer: people, teams, kinds, categories, priorities and statuses (two queries)."""
     return {
         "usernames": list(
@@ -81,7 +83,7 @@ def form_choices() -> dict:
     }
 
 
-def incident_panel(*, incident: Incident, today: dt.date) -> dict:
+def incident_panel(*, incident: Incident, today: dt.date) -> dict[str, Any]:
     """An incident's remediation panel: Dev and Ops columns, the items keeping it open, the forms' choices."""
     phrases, names = blameless_phrases(), people_names()
     items = incident.remediation_items.select_related("owner__profile", "team")
@@ -99,13 +101,13 @@ def incident_panel(*, incident: Incident, today: dt.date) -> dict:
     }
 
 
-def open_items_for(person, *, today: dt.date) -> list[ItemRow]:
+def open_items_for(person: User, *, today: dt.date) -> list[ItemRow]:
     """A person's items still to do, soonest due first, each marked overdue or not on `today`."""
     items = RemediationItem.objects.visible().unfinished().filter(owner=person).order_by("due_date", "id")
     return item_rows(items, today=today)
 
 
-def digest_items(*, owner, today: dt.date) -> list[RemediationItem]:
+def digest_items(*, owner: User, today: dt.date) -> list[RemediationItem]:
     """An owner's unmuted items overdue or due within three days of their local `today`."""
     horizon = today + dt.timedelta(days=DIGEST_HORIZON_DAYS)
     return list(
@@ -161,7 +163,7 @@ FILTER_LOOKUPS = {
 }
 
 
-def filtered_items(filters: BoardFilters, *, today: dt.date):
+def filtered_items(filters: BoardFilters, *, today: dt.date) -> RemediationItemQuerySet:
     """Every visible item that passes the filters, by due date: the board's, the API's, the CSV's."""
     if filters.incident and abs(filters.incident) > LARGEST_ID:
         # No row has such an id, and SQLite cannot even bind it.
@@ -194,14 +196,16 @@ class MonthRow:
     open_ages: list[int] = field(default_factory=list, repr=False)
 
 
-def summarise(months: list[MonthRow]) -> dict:
+def summarise(months: list[MonthRow]) -> dict[str, Any]:
     """The figures for the whole window from its monthly rows (the board's headline)."""
-    totals: dict = {name: sum(getattr(row, name) for row in months) for name in FIGURE_NAMES}
+    totals: dict[str, Any] = {name: sum(getattr(row, name) for row in months) for name in FIGURE_NAMES}
     totals["median_open_age_days"] = median([age for row in months for age in row.open_ages])
     return totals
 
 
-def _window(items, field_name: str, since: dt.datetime | None, until: dt.datetime | None):
+def _window(
+    items: RemediationItemQuerySet, field_name: str, since: dt.datetime | None, until: dt.datetime | None
+) -> RemediationItemQuerySet:
     if since is not None:
         items = items.filter(**{f"{field_name}__gte": since})
     if until is not None:
@@ -251,17 +255,17 @@ def monthly_figures(
         .values("month", "kind")
         .annotate(completed=Count("id"), on_time=Count("id", filter=Q(completed_day__lte=F("due_date"))))
     )
-    for entry in done:
-        month = entry["month"]
-        month_row = row(month.date() if isinstance(month, dt.datetime) else month, entry["kind"])
-        month_row.completed = entry["completed"]
-        month_row.completed_on_time = entry["on_time"]
+    for done_entry in done:
+        month = done_entry["month"]
+        month_row = row(month.date() if isinstance(month, dt.datetime) else month, done_entry["kind"])
+        month_row.completed = done_entry["completed"]
+        month_row.completed_on_time = done_entry["on_time"]
     for month_row in rows.values():
         month_row.median_open_age_days = median(month_row.open_ages)
     return sorted(rows.values(), key=lambda month_row: (month_row.month, month_row.kind))
 
 
-def figures(*, since: dt.datetime | None, until: dt.datetime | None, today: dt.date) -> dict:
+def figures(*, since: dt.datetime | None, until: dt.datetime | None, today: dt.date) -> dict[str, Any]:
     """Opened, completed (and on time), overdue and median open age, overall and per kind.
 
     The same figures as the board's, summed from its monthly rows.

@@ -1,7 +1,9 @@
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from morgue.exceptions import MorgueError
@@ -36,7 +38,7 @@ class ChatImport:
         return sum(self.new)
 
 
-def _key(speaker: str, text: str, occurred_at) -> tuple:
+def _key(speaker: str, text: str, occurred_at: dt.datetime) -> tuple[dt.datetime, str, str]:
     return (occurred_at, speaker, text)
 
 
@@ -47,7 +49,7 @@ def import_chat_log(
     text: str,
     zone: ZoneInfo,
     dry_run: bool = False,
-    user=None,
+    user: User | None = None,
 ) -> ChatImport:
     """Add a war-room log's lines to the timeline, skipping lines it already has (re-import adds nothing)."""
     start_date = incident.impact_started_at.astimezone(zone).date()

@@ -1,5 +1,6 @@
 import datetime as dt
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from morgue.exceptions import MorgueError
@@ -55,7 +56,7 @@ def _deploy_event_text(deploy: Deploy) -> str:
 
 
 @transaction.atomic
-def link_deploy(*, incident: Incident, deploy: Deploy, user=None) -> DeployLink:
+def link_deploy(*, incident: Incident, deploy: Deploy, user: User | None = None) -> DeployLink:
     """Link a deploy to an incident and put it on the timeline; linking twice is a no-op."""
     link = DeployLink.objects.select_for_update().filter(incident=incident, deploy=deploy).first()
     if link is not None:

@@ -1,7 +1,9 @@
 import datetime as dt
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -48,9 +50,9 @@ def add_graph_snapshot(
     incident: Incident,
     title: str,
     url: str = "",
-    upload=None,
+    upload: "UploadedFile[bytes] | None" = None,  # the stubs make File generic; Django does not
     pinned_at: dt.datetime | None = None,
-    user=None,
+    user: User | None = None,
 ) -> GraphSnapshot:
     """Record a graph on the incident: an uploaded image is checked and kept now, a URL is fetched later."""
     if not url and upload is None:

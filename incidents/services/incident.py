@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -91,7 +91,9 @@ def _move_to(*, incident: Incident, status: str, at: dt.datetime) -> None:
     incident.move_to(status, at=at, open_items=open_items)
 
 
-def _record_revision(*, incident: Incident, by, before: dict, after: dict, note: str = "") -> Revision:
+def _record_revision(
+    *, incident: Incident, by: User | None, before: dict[str, Any], after: dict[str, Any], note: str = ""
+) -> Revision:
     changed = [name for name in after if before.get(name) != after.get(name)]
     return Revision.objects.create(
         incident=incident,
@@ -106,7 +108,7 @@ def _record_revision(*, incident: Incident, by, before: dict, after: dict, note:
 @transaction.atomic
 def create_incident(
     *,
-    by: AbstractBaseUser | None,
+    by: User | None,
     title: str,
     impact_started_at: dt.datetime,
     detected_at: dt.datetime,
@@ -144,7 +146,7 @@ def create_incident(
 def update_incident(
     *,
     incident: Incident,
-    by: AbstractBaseUser | None,
+    by: User | None,
     version: int | None,
     changes: Mapping[str, Any],
     note: str = "",
@@ -193,13 +195,13 @@ def update_incident(
     return locked
 
 
-def change_status(*, incident: Incident, status: str, by: AbstractBaseUser | None) -> Incident:
+def change_status(*, incident: Incident, status: str, by: User | None) -> Incident:
     """Move an incident to `status` (checked by Incident.move_to, like every other path)."""
     return update_incident(incident=incident, by=by, version=None, changes={"status": status})
 
 
 @transaction.atomic
-def restore_revision(*, incident: Incident, revision: Revision, by: AbstractBaseUser) -> Incident:
+def restore_revision(*, incident: Incident, revision: Revision, by: User) -> Incident:
     """Bring back a revision's content as a new revision (nothing in history is rewritten)."""
     state = revision.snapshot
     changes: dict[str, Any] = {name: state[name] for name in SNAPSHOT_FIELDS if name in state}
@@ -209,7 +211,7 @@ def restore_revision(*, incident: Incident, revision: Revision, by: AbstractBase
     )
 
 
-def mark_editing(*, incident: Incident, user: AbstractBaseUser) -> EditorPresence:
+def mark_editing(*, incident: Incident, user: User) -> EditorPresence:
     """Note that `user` has the editor open now (shown to others for two minutes)."""
     presence, _ = EditorPresence.objects.update_or_create(
         incident=incident, user=user, defaults={"seen_at": timezone.now()}
@@ -218,7 +220,7 @@ def mark_editing(*, incident: Incident, user: AbstractBaseUser) -> EditorPresenc
 
 
 @transaction.atomic
-def delete_incident(*, incident: Incident, by: AbstractBaseUser) -> Incident:
+def delete_incident(*, incident: Incident, by: User) -> Incident:
     """Soft-delete: the incident leaves every list and metric; staff can restore it."""
     if not by.is_staff:
         raise NotAllowed("Only staff can delete incidents.")
@@ -228,7 +230,7 @@ def delete_incident(*, incident: Incident, by: AbstractBaseUser) -> Incident:
 
 
 @transaction.atomic
-def restore_incident(*, incident: Incident, by: AbstractBaseUser) -> Incident:
+def restore_incident(*, incident: Incident, by: User) -> Incident:
     """Undo a soft delete."""
     if not by.is_staff:
         raise NotAllowed("Only staff can restore deleted incidents.")
@@ -241,7 +243,7 @@ def restore_incident(*, incident: Incident, by: AbstractBaseUser) -> Incident:
 def add_timeline_event(
     *,
     incident: Incident,
-    by: AbstractBaseUser | None,
+    by: User | None,
     occurred_at: dt.datetime,
     kind: str,
     text: str,

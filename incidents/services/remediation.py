@@ -1,8 +1,10 @@
 """Remediation items: writing them, moving them along, closing the loop, and the daily digest."""
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +19,7 @@ from incidents.models import (
 from incidents.models.remediation import default_due_date, incident_origin
 from incidents.selectors.remediation import digest_items, items_blocking_close
 from morgue.emails import send_email
-from morgue.models import EmailDelivery, Profile, display_name
+from morgue.models import EmailDelivery, Profile, Team, display_name
 
 # What a PATCH or the inline form may change (status goes through set_status).
 EDITABLE_FIELDS = (
@@ -47,16 +49,16 @@ def create_item(
     title: str,
     kind: str,
     category: str,
-    owner,
+    owner: User,
     description: str = "",
-    team=None,
+    team: Team | None = None,
     priority: str = RemediationPriority.NORMAL,
     ticket_url: str = "",
     due_date: dt.date | None = None,
     status: str = RemediationStatus.OPEN,
     wont_do_reason: str = "",
     reminders_muted: bool = False,
-    created_by=None,
+    created_by: User | None = None,
     origin_title: str = "",
     origin_url: str = "",
     now: dt.datetime | None = None,
@@ -94,7 +96,7 @@ def create_item(
 def update_item(
     *,
     item: RemediationItem,
-    changes: dict,
+    changes: dict[str, Any],
     status: str | None = None,
     wont_do_reason: str | None = None,
     now: dt.datetime | None = None,
@@ -141,11 +143,11 @@ def assert_can_close(incident: Incident) -> None:
         raise IncidentHasOpenItems(blocking)
 
 
-def _local_today(owner, now: dt.datetime) -> dt.date:
+def _local_today(owner: User, now: dt.datetime) -> dt.date:
     return now.astimezone(Profile.objects.for_user(owner).zone).date()
 
 
-def send_digest(*, owner, now: dt.datetime | None = None) -> EmailDelivery | None:
+def send_digest(*, owner: User, now: dt.datetime | None = None) -> EmailDelivery | None:
     """Email one person their overdue and soon-due items, at most once per local day.
 
     The delivery is keyed by the person and their local date: a second run

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 import icalendar
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -28,10 +28,10 @@ INVITATION_EMAIL = "review-invitation"
 def schedule_review(
     *,
     incident: Incident,
-    facilitator: AbstractBaseUser,
+    facilitator: User,
     starts_at: dt.datetime,
-    by: AbstractBaseUser,
-    attendees: Iterable[AbstractBaseUser] = (),
+    by: User,
+    attendees: Iterable[User] = (),
     duration_minutes: int = 60,
     location: str = "",
 ) -> ReviewMeeting:
@@ -67,7 +67,7 @@ def schedule_review(
     meeting.save()
     meeting.attendees.set({facilitator, *attendees})
     incident.review = meeting
-    changes = {"facilitator": facilitator}
+    changes: dict[str, object] = {"facilitator": facilitator}
     if incident.status == Status.RESOLVED:
         changes["status"] = Status.REVIEW_SCHEDULED
     update_incident(incident=incident, by=by, version=None, changes=changes, note="Review scheduled")
@@ -139,10 +139,11 @@ def invitation_ics(*, meeting: ReviewMeeting) -> bytes:
         attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
         attendee.params["partstat"] = icalendar.vText("NEEDS-ACTION")
         attendee.params["rsvp"] = icalendar.vText("TRUE")
-        event.add("attendee", attendee, encode=0)
+        event.add("attendee", attendee, encode=False)
     calendar.add_component(event)
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()  # untyped in icalendar
+    return ical
 
 
 def deliver_invitation(*, meeting_id: int, sequence: int) -> bool:

@@ -5,13 +5,14 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from morgue import charts
+from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
 from morgue.forms import error_messages, set_choices
 from morgue.timezones import is_time_zone, zone
@@ -75,7 +76,7 @@ def _deploys_chart(queryset, *, since: dt.datetime | None, until: dt.datetime | 
 
 
 @require_GET
-def deploy_log(request: HttpRequest) -> HttpResponse:
+def deploy_log(request: SignedInRequest) -> HttpResponse:
     """The deploy log: newest first, one line per deploy, with filters and deploys per day."""
     form = DeployLogForm(request.GET or None)
     filters: dict = {}
@@ -115,7 +116,7 @@ def _back(incident: Incident) -> HttpResponse:
 
 
 @require_POST
-def link_deploy_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+def link_deploy_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
     incident = _incident(incident_id)
     deploy_id = request.POST.get("deploy", "")
     deploy = Deploy.objects.filter(pk=deploy_id).first() if deploy_id.isdigit() else None
@@ -128,7 +129,7 @@ def link_deploy_view(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 @require_POST
-def unlink_deploy_view(request: HttpRequest, incident_id: int, deploy_id: int) -> HttpResponse:
+def unlink_deploy_view(request: SignedInRequest, incident_id: int, deploy_id: int) -> HttpResponse:
     incident = _incident(incident_id)
     deploy = get_object_or_404(Deploy, pk=deploy_id)
     unlink_deploy(incident=incident, deploy=deploy)
@@ -158,7 +159,7 @@ class GraphForm(forms.Form):
 
 
 @require_POST
-def add_graph_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+def add_graph_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
     incident = _incident(incident_id)
     form = GraphForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -186,7 +187,7 @@ def add_graph_view(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 @require_GET
-def graph_image(request: HttpRequest, snapshot_id: int) -> FileResponse:
+def graph_image(request: SignedInRequest, snapshot_id: int) -> FileResponse:
     """A stored snapshot, served to signed-in people whatever the storage backend."""
     snapshot = get_object_or_404(GraphSnapshot, pk=snapshot_id, incident__deleted_at__isnull=True)
     if not snapshot.image:
@@ -215,7 +216,7 @@ def _chatlog_preview(request, incident, text: str, time_zone: str, *, status: in
 
 
 @require_POST
-def chatlog_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+def chatlog_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
     """Preview a pasted war-room log, or import it into the timeline."""
     incident = _incident(incident_id)
     text = request.POST.get("text", "")

@@ -5,7 +5,7 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,6 +18,7 @@ from incidents.selectors.evidence import evidence_panel
 from incidents.selectors.remediation import incident_panel
 from incidents.services import incident as services
 from incidents.services import review as review_services
+from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
 from morgue.markdown import render_markdown
 from morgue.models import Profile, Team
@@ -32,7 +33,7 @@ def _local_day_start(day: dt.date | None) -> dt.datetime | None:
     return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
 
 
-def incident_list(request: HttpRequest) -> HttpResponse:
+def incident_list(request: SignedInRequest) -> HttpResponse:
     teams = list(Team.objects.order_by("name"))
     form = IncidentFilterForm(request.GET or None, teams=teams)
     filters = selectors.IncidentFilters()
@@ -68,12 +69,12 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _status(request: HttpRequest, form) -> int:
+def _status(request: SignedInRequest, form) -> int:
     """400 for a refused submission (the page still shows the form with each field's sentence)."""
     return 400 if request.method == "POST" and form.errors else 200
 
 
-def incident_create(request: HttpRequest) -> HttpResponse:
+def incident_create(request: SignedInRequest) -> HttpResponse:
     form = IncidentForm(request.POST or None, initial={"status": "open", "severity": 3})
     if request.method == "POST" and form.is_valid():
         changes = form.changes()
@@ -89,14 +90,14 @@ def incident_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _incident_or_404(request: HttpRequest, pk: int) -> Incident:
+def _incident_or_404(request: SignedInRequest, pk: int) -> Incident:
     try:
         return selectors.incident_for_page(pk=pk, user=request.user)
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None
 
 
-def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     events = list(incident.events.select_related("author__profile"))
     zone = timezone.get_current_timezone()
@@ -125,7 +126,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     if incident.is_deleted:
         raise Http404("No such incident.")
@@ -184,7 +185,7 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def incident_editing(request: HttpRequest, pk: int) -> JsonResponse:
+def incident_editing(request: SignedInRequest, pk: int) -> JsonResponse:
     """The editor's heartbeat: keeps this person's presence fresh, answers who else is editing."""
     incident = _incident_or_404(request, pk)
     services.mark_editing(incident=incident, user=request.user)
@@ -195,7 +196,7 @@ def incident_editing(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @require_POST
-def timeline_add(request: HttpRequest, pk: int) -> HttpResponse:
+def timeline_add(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     form = TimelineEventForm(request.POST)
     if form.is_valid():
@@ -203,11 +204,12 @@ def timeline_add(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Event added to the timeline.")
     else:
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            # An ErrorList yields its errors as text, whatever the stubs say.
+            messages.error(request, f"{field}: {' '.join(str(error) for error in errors)}")
     return redirect(f"{incident.get_absolute_url()}#timeline")
 
 
-def incident_history(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_history(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     revisions = list(incident.revisions.select_related("author__profile"))
     by_number = {revision.number: revision for revision in revisions}
@@ -227,19 +229,19 @@ def incident_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def revision_restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+def revision_restore(request: SignedInRequest, pk: int, number: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     revision = get_object_or_404(Revision, incident=incident, number=number)
     try:
         services.restore_revision(incident=incident, revision=revision, by=request.user)
     except (ValidationError, MorgueError) as error:
-        messages.error(request, getattr(error, "message", None) or " ".join(error.messages))
+        messages.error(request, error.message if isinstance(error, MorgueError) else " ".join(error.messages))
         return redirect("incidents:history", pk=pk)
     messages.success(request, f"Revision {number} restored as a new revision.")
     return redirect(incident)
 
 
-def review_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+def review_schedule(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     meeting = ReviewMeeting.objects.filter(incident=incident).first()
     facilitator = incident.facilitator or request.user
@@ -293,7 +295,7 @@ def review_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def review_invite(request: HttpRequest, pk: int) -> HttpResponse:
+def review_invite(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     meeting = get_object_or_404(ReviewMeeting, incident=incident)
     review_services.request_invitation(meeting=meeting)
@@ -301,7 +303,7 @@ def review_invite(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(incident)
 
 
-def review_ics(request: HttpRequest, pk: int) -> HttpResponse:
+def review_ics(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     meeting = get_object_or_404(
         ReviewMeeting.objects.select_related("incident", "facilitator"), incident=incident
@@ -315,7 +317,7 @@ def review_ics(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def incident_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_delete(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     try:
         services.delete_incident(incident=incident, by=request.user)
@@ -326,7 +328,7 @@ def incident_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def incident_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_restore(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     try:
         services.restore_incident(incident=incident, by=request.user)
@@ -336,5 +338,5 @@ def incident_restore(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(incident)
 
 
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: SignedInRequest) -> HttpResponse:
     return render(request, "incidents/review_queue.html", selectors.review_queue())

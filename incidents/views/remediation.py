@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,13 +17,14 @@ from incidents.models import Incident, RemediationItem
 from incidents.selectors import remediation as selectors
 from incidents.selectors.board import BOARD_COLUMN_SIZE, board_columns
 from incidents.services import remediation as services
+from morgue.auth import SignedInRequest
 from morgue.charts import Series, bar_chart, line_chart
 from morgue.models import Team
 
 FIGURE_MONTHS = 12
 
 
-def _next_url(request: HttpRequest, fallback: str) -> str:
+def _next_url(request: SignedInRequest, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
         return target
@@ -88,7 +89,7 @@ def figure_charts(months: list[selectors.MonthRow], *, first: dt.date) -> list:
 
 
 @require_GET
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: SignedInRequest) -> HttpResponse:
     form = BoardFilterForm(request.GET)
     filters = form.filters(request.user)
     today = timezone.localdate()
@@ -147,7 +148,7 @@ def _csv_row(item: RemediationItem, today: dt.date) -> list:
 
 
 @require_GET
-def board_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+def board_csv(request: SignedInRequest) -> HttpResponse | StreamingHttpResponse:
     form = BoardFilterForm(request.GET)
     today = timezone.localdate()
     filters = form.filters(request.user)
@@ -168,7 +169,9 @@ def board_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     return response
 
 
-def _incident_page(request: HttpRequest, incident: Incident, *, status: int = 200, **extra) -> HttpResponse:
+def _incident_page(
+    request: SignedInRequest, incident: Incident, *, status: int = 200, **extra
+) -> HttpResponse:
     panel = selectors.incident_panel(incident=incident, today=timezone.localdate())
     context = {"incident": incident, "remediation_panel": panel, **extra}
     return render(request, "incidents/remediation_incident.html", context, status=status)
@@ -182,11 +185,11 @@ def _add_errors(form, error: ValidationError) -> None:
 
 
 @require_GET
-def incident_items(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_items(request: SignedInRequest, incident_id: int) -> HttpResponse:
     return _incident_page(request, get_object_or_404(Incident.objects.visible(), pk=incident_id))
 
 
-def _save(request: HttpRequest, form, fallback: str, write) -> HttpResponse | None:
+def _save(request: SignedInRequest, form, fallback: str, write) -> HttpResponse | None:
     """Call `write(cleaned_data)` for a valid form and go back; None when the form shows errors."""
     if form.is_valid():
         try:
@@ -204,16 +207,16 @@ def _back(item: RemediationItem) -> str:
     return item.get_absolute_url()
 
 
-def _refused(request: HttpRequest, item: RemediationItem, form, **extra) -> HttpResponse:
+def _refused(request: SignedInRequest, item: RemediationItem, form, **extra) -> HttpResponse:
     """Show why a form was refused: on the incident's page, or as a message where the item came from."""
-    if item.incident_id:
+    if item.incident is not None:
         return _incident_page(request, item.incident, status=400, remediation_edit_item=item.pk, **extra)
     messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
     return redirect(_next_url(request, _back(item)))
 
 
 @require_POST
-def add_item(request: HttpRequest, incident_id: int) -> HttpResponse:
+def add_item(request: SignedInRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.visible(), pk=incident_id)
     form = RemediationItemForm(request.POST)
     done = _save(
@@ -231,7 +234,7 @@ def _item(item_id: int) -> RemediationItem:
 
 
 @require_POST
-def edit_item(request: HttpRequest, item_id: int) -> HttpResponse:
+def edit_item(request: SignedInRequest, item_id: int) -> HttpResponse:
     item = _item(item_id)
     form = RemediationItemForm(request.POST)
     done = _save(request, form, _back(item), lambda data: services.update_item(item=item, changes=data))
@@ -239,7 +242,7 @@ def edit_item(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 @require_POST
-def change_status(request: HttpRequest, item_id: int) -> HttpResponse:
+def change_status(request: SignedInRequest, item_id: int) -> HttpResponse:
     item = _item(item_id)
     form = RemediationStatusForm(request.POST)
     done = _save(

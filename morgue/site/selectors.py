@@ -1,5 +1,8 @@
 """Composed reads for the project-level pages."""
 
+from typing import Any
+
+from django.contrib.auth.models import User
 from django.db.models import Case, Value, When
 from django.utils import timezone
 
@@ -12,7 +15,7 @@ from oncall.selectors import on_call_now
 HOME_LIST_SIZE = 10
 
 
-def home_context(*, user) -> dict:
+def home_context(*, user: User) -> dict[str, Any]:
     """What a person needs at a glance, in a bounded number of queries."""
     zone = Profile.objects.for_user(user).zone
     now = timezone.now()

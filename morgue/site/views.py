@@ -1,11 +1,12 @@
 """The home page and the profile page, composed from every app's selectors."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from incidents.selectors.remediation import open_items_for
+from morgue.auth import SignedInRequest
 from morgue.forms import ProfileForm
 from morgue.models import Profile
 from morgue.services import update_profile
@@ -14,11 +15,11 @@ from oncall.feeds import feed_url
 from . import selectors
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     return render(request, "morgue/home.html", selectors.home_context(user=request.user))
 
 
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: SignedInRequest) -> HttpResponse:
     person = Profile.objects.for_user(request.user)
     form = ProfileForm(request.POST or None, instance=person)
     if request.method == "POST" and form.is_valid():

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from ..exceptions import NotYourShift, OverrideConflict, OverrideInvalid, SwapClosed
@@ -21,11 +22,11 @@ def create_override(
     *,
     rotation: Rotation,
     level: str,
-    user,
+    user: User,
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     reason: str = "",
-    created_by=None,
+    created_by: User | None = None,
 ) -> Override:
     """Give a person one level of a rotation for a window; the shifts it covers are split."""
     if ends_at <= starts_at:
@@ -61,10 +62,10 @@ def create_override(
 def ask_swap(
     *,
     rotation: Rotation,
-    requested_by,
-    taken_by,
-    starts_at,
-    ends_at,
+    requested_by: User,
+    taken_by: User,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
     level: str = Level.L1,
     reason: str = "",
 ) -> Swap:
@@ -88,7 +89,7 @@ def ask_swap(
 
 
 @transaction.atomic
-def withdraw_swap(*, swap: Swap, user) -> Swap:
+def withdraw_swap(*, swap: Swap, user: User) -> Swap:
     """The person who asked takes the request back before it is answered."""
     swap = Swap.objects.select_for_update().get(pk=swap.pk)
     if user.pk != swap.requested_by_id:
@@ -101,7 +102,7 @@ def withdraw_swap(*, swap: Swap, user) -> Swap:
 
 
 @transaction.atomic
-def answer_swap(*, swap: Swap, user, accept: bool) -> Swap:
+def answer_swap(*, swap: Swap, user: User, accept: bool) -> Swap:
     """The asked person accepts (it becomes an override) or declines."""
     swap = Swap.objects.select_for_update().get(pk=swap.pk)
     if user.pk != swap.taken_by_id:

@@ -2,8 +2,10 @@
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -33,7 +35,13 @@ PAGE_EMAIL = "oncall-page"
 
 @transaction.atomic
 def page_team(
-    *, team: Team, message: str, created_by=None, incident=None, now: dt.datetime | None = None
+    *,
+    team: Team,
+    message: str,
+    created_by: User | None = None,
+    # An incidents.Incident: oncall sits below incidents, so it cannot name the type.
+    incident: Any = None,
+    now: dt.datetime | None = None,
 ) -> Page:
     """Page a team: its current L1 is notified now; escalation runs until someone acknowledges."""
     now = now or timezone.now()
@@ -118,7 +126,7 @@ def notify_step(*, step_id: int, now: dt.datetime | None = None) -> PageStep | N
         pk=step_id, notified_at__isnull=True, user__isnull=False, page__status=PageStatus.OPEN
     )
     step = waiting.select_related("page__team", "page__created_by", "team", "user").first()
-    if step is None:
+    if step is None or step.user is None:  # the filter asks for a person; the check narrows the type
         return None
     page = step.page
     link = settings.MORGUE_BASE_URL + reverse("oncall:page-detail", args=[page.pk])
@@ -149,7 +157,7 @@ def notify_step(*, step_id: int, now: dt.datetime | None = None) -> PageStep | N
 
 
 @transaction.atomic
-def acknowledge_page(*, page: Page, user, now: dt.datetime | None = None) -> Page:
+def acknowledge_page(*, page: Page, user: User, now: dt.datetime | None = None) -> Page:
     """Stop a page's escalation; acknowledging twice changes nothing."""
     now = now or timezone.now()
     Page.objects.filter(pk=page.pk, status__in=[PageStatus.OPEN, PageStatus.EXHAUSTED]).update(

@@ -4,12 +4,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from morgue.services import ENGINEERS_GROUP
@@ -32,12 +33,12 @@ DEFAULT_ESCALATION_MINUTES = 15
 
 @dataclass(frozen=True)
 class MemberSpec:
-    user: object
+    user: User
     experienced: bool = False
 
 
 @transaction.atomic
-def create_team(*, name: str, slug: str, **fields) -> Team:
+def create_team(*, name: str, slug: str, **fields: Any) -> Team:
     """Create a team (fallback: Ops, when empty)."""
     team = Team(name=name, slug=slug, **fields)
     team.full_clean()
@@ -46,7 +47,7 @@ def create_team(*, name: str, slug: str, **fields) -> Team:
 
 
 @transaction.atomic
-def update_team(*, team: Team, **fields) -> Team:
+def update_team(*, team: Team, **fields: Any) -> Team:
     """Change a team's settings."""
     for name, value in fields.items():
         setattr(team, name, value)
@@ -105,7 +106,7 @@ def update_rotation(
     rotation: Rotation,
     members: Sequence[MemberSpec] | None = None,
     now: dt.datetime | None = None,
-    **fields,
+    **fields: Any,
 ) -> Rotation:
     """Edit a rotation; changes take effect from the next handoff, never on shifts begun."""
     rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
@@ -152,7 +153,7 @@ def _set_members(rotation: Rotation, members: Sequence[MemberSpec]) -> None:
         member.save()
 
 
-def everyone_else_users(rotation: Rotation):
+def everyone_else_users(rotation: Rotation) -> QuerySet[User]:
     """Everyone in the rotation's group (engineers by default) who is in no other rotation."""
     User = get_user_model()
     group_filter = Q(groups=rotation.group_id) if rotation.group_id else Q(groups__name=ENGINEERS_GROUP)
@@ -285,7 +286,7 @@ def _mark_experienced(rotation: Rotation, now: dt.datetime) -> None:
     rotation.members.filter(experienced=False, user_id__in=finished).update(experienced=True)
 
 
-def _history(rotation: Rotation, next_number: int) -> shift_rules.History:
+def _history(rotation: Rotation, next_number: int) -> shift_rules.History[int]:
     before = rotation.shifts.filter(number__lt=next_number)
     last_l1 = dict(
         before.filter(level=Level.L1)
@@ -341,7 +342,11 @@ def _apply_in_memory(
 
 
 def _keep_levels_apart(
-    pieces: list[Shift], override: Override, displaced: dict, experienced: set, order: list
+    pieces: list[Shift],
+    override: Override,
+    displaced: dict[int, int],
+    experienced: set[int],
+    order: list[int],
 ) -> list[Shift]:
     """After an override, the other level must not be the same person: hand that window on.
 
