@@ -286,6 +286,30 @@ def test_a_swap_of_someone_elses_shift_is_refused(api, ops):
     assert api.post("/api/v1/swaps/", body, format="json").status_code == 403
 
 
+def test_a_swap_window_that_runs_into_the_next_persons_shift_is_refused(ops):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from oncall.models import Swap
+
+    at = dt.datetime(2026, 2, 10, 12, tzinfo=UTC)
+    holder = Shift.objects.covering(at).get(rotation=ops, level=Level.L1)
+    following = Shift.objects.get(rotation=ops, level=Level.L1, starts_at=holder.ends_at)
+    assert following.user != holder.user
+    asker = APIClient()
+    asker.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=holder.user).key}")
+    body = {
+        "rotation": "ops-primary",
+        "level": "L1",
+        "taken_by": following.user.username,
+        "starts_at": (holder.ends_at - dt.timedelta(hours=1)).isoformat(),
+        "ends_at": (holder.ends_at + dt.timedelta(hours=1)).isoformat(),
+    }
+
+    assert asker.post("/api/v1/swaps/", body, format="json").status_code == 403
+    assert not Swap.objects.exists()
+
+
 def test_patching_members_and_levels_applies_from_the_next_handoff(staff_api, ops):
     ProfileFactory(user=UserFactory(username="dee"))
     body = {

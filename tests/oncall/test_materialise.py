@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 
 from morgue.services import ENGINEERS_GROUP, create_person
 from oncall import services
+from oncall.exceptions import OverrideConflict
 from oncall.models import Level, Shift, ShiftSource
 from tests.factories import make_rotation
 
@@ -52,8 +53,10 @@ def test_editing_a_rotation_never_changes_past_or_current_shifts():
     assert [row for row in after if row[2] <= now] == kept
     current_end = max(row[3] for row in kept)
     following = [row for row in after if row[2] >= current_end and row[0] == Level.L1]
-    # The next shift starts when the current one ends; from then on, 7 days at 09:00.
+    # The next shift starts when the current one ends and hands off at 09:00
+    # seven days on: the edit is in force from that next shift, not a later one.
     assert following[0][2] == current_end
+    assert following[0][3] == dt.datetime.combine(current_end.date() + dt.timedelta(days=7), dt.time(9), UTC)
     assert following[1][2] - following[0][3] == dt.timedelta()
     assert following[1][3] - following[1][2] == dt.timedelta(days=7)
     assert following[1][2].hour == 9
@@ -85,6 +88,25 @@ def test_override_splits_the_shift_so_the_window_is_exactly_covered():
     assert pieces[1].starts_at == window_start and pieces[1].ends_at == window_end
     _check_contiguous(rotation)
     assert Shift.objects.covering(window_start).get(rotation=rotation, level=Level.L1).user == stand_in
+
+
+def test_an_override_that_would_make_one_person_l1_and_l2_at_once_is_refused():
+    rotation = make_rotation(now=dt.datetime(2026, 1, 1, tzinfo=UTC))
+    at = dt.datetime(2026, 2, 10, 12, tzinfo=UTC)
+    level_one = Shift.objects.covering(at).get(rotation=rotation, level=Level.L1).user
+    level_two = Shift.objects.covering(at).get(rotation=rotation, level=Level.L2).user
+
+    with pytest.raises(OverrideConflict, match="L1 and L2 must be different people"):
+        services.create_override(
+            rotation=rotation,
+            level=Level.L1,
+            user=level_two,
+            starts_at=at,
+            ends_at=at + dt.timedelta(hours=2),
+        )
+
+    assert not rotation.overrides.exists()
+    assert Shift.objects.covering(at).get(rotation=rotation, level=Level.L1).user == level_one
 
 
 def test_override_survives_regeneration_of_future_shifts():
