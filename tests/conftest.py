@@ -116,8 +116,10 @@ def _demo_transaction(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def demo(_demo_transaction, db):
+def demo(request, _demo_transaction, db):
     """The demo organisation of `manage.py seed_demo`, shared by the tests that read it; read-write."""
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        pytest.fail("The shared demo lives in an open transaction: a transactional test must seed its own.")
     assert _demo_transaction.atomic is not None
 
 
