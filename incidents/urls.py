@@ -58,6 +58,7 @@ urlpatterns += [
     ),
     path("incidents/<int:pk>/review/", incident_views.review_schedule, name="review"),
     path("incidents/<int:pk>/review/invite/", incident_views.review_invite, name="review-invite"),
+    path("incidents/<int:pk>/review/unschedule/", incident_views.review_unschedule, name="review-unschedule"),
     path("incidents/<int:pk>/review.ics", incident_views.review_ics, name="review-ics"),
     path("incidents/<int:pk>/delete/", incident_views.incident_delete, name="delete"),
     path("incidents/<int:pk>/restore/", incident_views.incident_restore, name="restore"),

@@ -16,10 +16,12 @@ records that it failed).
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -45,6 +47,14 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """Another form of the body, after the HTML one: an invitation as `text/calendar; method=REQUEST`."""
+
+    content: str
+    mimetype: str
+
+
+@dataclass(frozen=True)
 class RenderedEmail:
     subject: str
     text: str
@@ -63,15 +73,41 @@ def render_email(name: str, context: Mapping[str, Any]) -> RenderedEmail:
     )
 
 
+def _without_charset(mimetype: str) -> str:
+    """The type without a charset parameter: Django adds its own to text parts.
+
+    `text/calendar; method=REQUEST; charset=utf-8` would otherwise go out with
+    two charsets, and calendar clients may then ignore the invitation.
+    """
+    pieces = [piece.strip() for piece in mimetype.split(";")]
+    return "; ".join(piece for piece in pieces if not piece.lower().startswith("charset="))
+
+
 def build_message(
-    rendered: RenderedEmail, *, to: list[str], attachments: Iterable[Attachment] = ()
+    rendered: RenderedEmail,
+    *,
+    to: list[str],
+    attachments: Iterable[Attachment] = (),
+    alternatives: Iterable[Alternative] = (),
+    from_email: str | None = None,
+    reply_to: Sequence[str] = (),
 ) -> EmailMultiAlternatives:
-    """The message with its plain-text body, its HTML alternative and its attachments."""
-    message = EmailMultiAlternatives(subject=rendered.subject, body=rendered.text, to=to)
+    """The message with its plain-text body, its HTML alternative, other alternatives and its attachments."""
+    message = EmailMultiAlternatives(
+        subject=rendered.subject, body=rendered.text, to=to, from_email=from_email, reply_to=list(reply_to)
+    )
     message.attach_alternative(rendered.html, "text/html")
+    for alternative in alternatives:
+        message.attach_alternative(alternative.content, _without_charset(alternative.mimetype))
     for attachment in attachments:
-        message.attach(attachment.filename, attachment.content, attachment.mimetype)
+        message.attach(attachment.filename, attachment.content, _without_charset(attachment.mimetype))
     return message
+
+
+def on_behalf_of(name: str) -> str:
+    """An address the server may send from, named for whom it sends: "Dana Reyes via Morgue" <morgue@…>."""
+    server_name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((f"{name} via {server_name or 'Morgue'}", address))
 
 
 def send_email(
@@ -83,6 +119,9 @@ def send_email(
     recipient: str = "",
     sequence: int = 0,
     attachments: Iterable[Attachment] = (),
+    alternatives: Iterable[Alternative] = (),
+    from_email: str | None = None,
+    reply_to: Sequence[str] = (),
 ) -> EmailDelivery | None:
     """Send email `name` about `key` once; None when it was sent already or another worker is sending it.
 
@@ -101,7 +140,15 @@ def send_email(
         return None
     try:
         rendered = render_email(name, context() if callable(context) else context)
-        build_message(rendered, to=addresses, attachments=attachments).send()
+        message = build_message(
+            rendered,
+            to=addresses,
+            attachments=attachments,
+            alternatives=alternatives,
+            from_email=from_email,
+            reply_to=reply_to,
+        )
+        message.send()
     except Exception as error:
         # Only our own claim: a worker that took it over after the lease keeps its own.
         EmailDelivery.objects.filter(

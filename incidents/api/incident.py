@@ -1,4 +1,4 @@
-"""The incidents API: list and search, create, edit with a version, timeline, review invitation, the check."""
+"""The incidents API: list and search, create, edit with a version, timeline, review meeting, the check."""
 
 import re
 
@@ -24,7 +24,7 @@ from incidents.models import (
 from incidents.models.incident import severity_choices
 from incidents.selectors import incident as selectors
 from incidents.services import incident as services
-from incidents.services.review import invitation_ics
+from incidents.services import review as review_services
 from morgue import fields
 from morgue.markdown import render_markdown
 from morgue.models import Team
@@ -365,10 +365,18 @@ class IncidentViewSet(
         except ReviewMeeting.DoesNotExist:
             raise Http404("No review meeting is scheduled for this incident.") from None
         response = HttpResponse(
-            invitation_ics(meeting=meeting), content_type="text/calendar; method=REQUEST; charset=utf-8"
+            review_services.invitation_ics(meeting=meeting),
+            content_type="text/calendar; method=REQUEST; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="incident-{incident.pk}-review.ics"'
         return response
+
+    @extend_schema(request=None, responses={200: IncidentSerializer})
+    @action(detail=True, methods=["post"], url_path="unschedule-review")
+    def unschedule_review(self, request, pk=None):
+        """Call the review meeting off: everyone invited is sent a cancellation; it is resolved again."""
+        incident = review_services.unschedule_review(incident=self.get_object(), by=request.user)
+        return self._respond(incident)
 
     @extend_schema(request=PostmortemCheckSerializer, responses={200: PostmortemCheckResultSerializer})
     @action(detail=False, methods=["post"])

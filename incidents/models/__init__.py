@@ -49,7 +49,7 @@ from .incident import (  # noqa: E402
     severity_labels,
 )
 from .phrase import BlamelessPhrase  # noqa: E402
-from .review import ReviewMeeting  # noqa: E402
+from .review import CancellationReason, ReviewCancellation, ReviewMeeting  # noqa: E402
 from .revision import PRESENCE_WINDOW, EditorPresence, Revision  # noqa: E402
 
 __all__ += [
@@ -58,7 +58,9 @@ __all__ += [
     "POSTMORTEM_SECTIONS",
     "PRESENCE_WINDOW",
     "BlamelessPhrase",
+    "CancellationReason",
     "EditorPresence",
+    "ReviewCancellation",
     "ReviewMeeting",
     "Revision",
     "severity_choices",

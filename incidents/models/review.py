@@ -7,6 +7,12 @@ from django.utils import timezone
 from morgue.validators import validate_time_zone
 
 
+def review_uid(incident_id: int) -> str:
+    """The calendar UID of an incident's review: every invitation, update and cancellation carries it."""
+    host = settings.MORGUE_BASE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "morgue"
+    return f"incident-{incident_id}-review@{host}"
+
+
 class ReviewMeeting(models.Model):
     """The postmortem review meeting of one incident; rescheduling updates it (same calendar UID)."""
 
@@ -44,9 +50,64 @@ class ReviewMeeting(models.Model):
     @property
     def uid(self) -> str:
         # Stable across reschedules: calendars match updates to the event by UID.
-        host = settings.MORGUE_BASE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "morgue"
-        return f"incident-{self.incident_id}-review@{host}"
+        return review_uid(self.incident_id)
+
+    @property
+    def has_started(self) -> bool:
+        """Once started, a meeting is no longer called off (unscheduled, or with a deleted incident)."""
+        return self.starts_at <= timezone.now()
 
     @property
     def invitation_pending(self) -> bool:
         return self.sent_sequence < self.sequence
+
+
+class CancellationReason(models.TextChoices):
+    REMOVED = "removed", "Removed from the meeting"
+    UNSCHEDULED = "unscheduled", "Review unscheduled"
+    INCIDENT_DELETED = "incident-deleted", "Incident deleted"
+
+
+class ReviewCancellation(models.Model):
+    """A review meeting called off for some of its attendees: what their calendars are told (METHOD:CANCEL).
+
+    It keeps what the cancelled meeting was, since an unscheduled meeting is
+    deleted, until the email has gone; and after, because a review scheduled
+    again carries the same UID and must continue its SEQUENCE past this one.
+    """
+
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.CASCADE, related_name="review_cancellations"
+    )
+    reason = models.CharField(max_length=20, choices=CancellationReason.choices)
+    sequence = models.PositiveIntegerField(
+        help_text="The meeting's calendar SEQUENCE this cancellation carries."
+    )
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    location = models.CharField(max_length=200, blank=True)
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", help_text="Who is told."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return (
+            f"Review of {self.incident_id} cancelled ({self.get_reason_display()}, sequence {self.sequence})"
+        )
+
+    @property
+    def ends_at(self):
+        return self.starts_at + dt.timedelta(minutes=self.duration_minutes)
+
+    @property
+    def uid(self) -> str:
+        return review_uid(self.incident_id)

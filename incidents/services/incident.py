@@ -221,11 +221,18 @@ def mark_editing(*, incident: Incident, user: User) -> EditorPresence:
 
 @transaction.atomic
 def delete_incident(*, incident: Incident, by: User) -> Incident:
-    """Soft-delete: the incident leaves every list and metric; staff can restore it."""
+    """Soft-delete (staff can restore it): off every list and metric, and its coming review called off."""
+    # Imported here: the review workflows build on this module's update_incident.
+    from .review import call_off_review_of_deleted
+
     if not by.is_staff:
         raise NotAllowed("Only staff can delete incidents.")
-    Incident.objects.filter(pk=incident.pk, deleted_at__isnull=True).update(deleted_at=timezone.now())
-    incident.refresh_from_db(fields=["deleted_at"])
+    deleted = Incident.objects.filter(pk=incident.pk, deleted_at__isnull=True).update(
+        deleted_at=timezone.now()
+    )
+    if deleted:
+        call_off_review_of_deleted(incident=incident, by=by)
+    incident.refresh_from_db(fields=["deleted_at", "status", "version", "updated_at"])
     return incident
 
 

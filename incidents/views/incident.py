@@ -303,6 +303,18 @@ def review_invite(request: SignedInRequest, pk: int) -> HttpResponse:
     return redirect(incident)
 
 
+@require_POST
+def review_unschedule(request: SignedInRequest, pk: int) -> HttpResponse:
+    incident = _incident_or_404(request, pk)
+    try:
+        review_services.unschedule_review(incident=incident, by=request.user)
+    except MorgueError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Review unscheduled. Everyone invited is sent a cancellation.")
+    return redirect(incident)
+
+
 def review_ics(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     meeting = get_object_or_404(

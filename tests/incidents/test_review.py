@@ -1,4 +1,5 @@
 import datetime as dt
+from email.utils import parseaddr
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -172,8 +173,8 @@ def test_the_task_emails_the_ics_once_even_when_redelivered(resolved_incident, f
     assert sorted(message.to) == sorted(["fran@example.com", person.email])
     assert "Queue backlog" in message.subject and "America/New_York" in message.subject
     name, content, mimetype = message.attachments[0]
-    assert name == "review.ics" and mimetype.startswith("text/calendar")
-    assert b"METHOD:REQUEST" in (content if isinstance(content, bytes) else content.encode())
+    assert name == "review.ics" and mimetype == "application/ics"
+    assert b"METHOD:REQUEST" in content
     html, html_type = message.alternatives[0]
     assert html_type == "text/html" and "Queue backlog" in html
     meeting.refresh_from_db()
@@ -225,8 +226,43 @@ def test_a_superseded_sequence_is_not_sent(resolved_incident, facilitator, perso
 
 
 def calendar_events(message) -> list:
-    (_, content, _) = message.attachments[0]
+    (content,) = [
+        content for content, mimetype in message.alternatives if mimetype.startswith("text/calendar")
+    ]
     return list(icalendar.Calendar.from_ical(content).walk("VEVENT"))
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_invitation_is_inline_with_one_charset_and_from_morgue_on_behalf_of_the_facilitator(
+    resolved_incident, person, settings
+):
+    settings.DEFAULT_FROM_EMAIL = "Morgue <morgue@example.org>"
+    dana = ProfileFactory(
+        user=UserFactory(username="dana", email="dana@example.com"), display_name="Dana Reyes"
+    ).user
+    meeting = schedule_review(
+        incident=resolved_incident, facilitator=dana, starts_at=NOW + dt.timedelta(days=3), by=person
+    )
+    send_review_invitation(meeting.pk, 0)
+
+    (message,) = mail.outbox
+    mime = message.message()
+    assert parseaddr(mime["From"]) == ("Dana Reyes via Morgue", "morgue@example.org")
+    assert mime["Reply-To"] == "dana@example.com"
+    # Mail clients offer to accept an invitation found among the body's alternatives.
+    body = next(part for part in mime.walk() if part.get_content_type() == "multipart/alternative")
+    types = [part.get_content_type() for part in body.get_payload()]
+    assert types == ["text/plain", "text/html", "text/calendar"]
+    calendar_part = body.get_payload()[2]
+    assert calendar_part.get_param("method") == "REQUEST"
+    assert calendar_part["Content-Type"].lower().count("charset") == 1
+    assert calendar_part.get_content_charset() == "utf-8"
+    assert b"METHOD:REQUEST" in calendar_part.get_payload(decode=True)
+    organizer = calendar_events(message)[0]["ORGANIZER"]
+    assert str(organizer) == "mailto:dana@example.com"
+    assert organizer.params["SENT-BY"] == "mailto:morgue@example.org"
+    (attachment,) = [part for part in mime.walk() if part.get_filename() == "review.ics"]
+    assert attachment.get_content_type() == "application/ics"
 
 
 @time_machine.travel(NOW, tick=False)

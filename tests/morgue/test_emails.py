@@ -1,4 +1,5 @@
 import datetime as dt
+from email.header import decode_header, make_header
 from pathlib import Path
 from unittest import mock
 
@@ -7,7 +8,7 @@ import time_machine
 from django.conf import settings
 from django.core import mail
 
-from morgue.emails import Attachment, render_email, send_email, was_sent
+from morgue.emails import Alternative, Attachment, on_behalf_of, render_email, send_email, was_sent
 from morgue.models import DeliveryStatus, EmailDelivery
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,13 @@ def greet(*, key: str = "1", **options) -> EmailDelivery | None:
 def test_every_email_has_a_subject_a_text_body_and_an_html_body():
     parts = {path.name for path in EMAILS.iterdir()}
     names = {path.name.removesuffix("-subject.txt") for path in EMAILS.glob("*-subject.txt")}
-    assert names == {"alert-report", "oncall-page", "remediation-digest", "review-invitation"}
+    assert names == {
+        "alert-report",
+        "oncall-page",
+        "remediation-digest",
+        "review-cancellation",
+        "review-invitation",
+    }
     assert parts == {f"{name}-{part}" for name in names for part in ("subject.txt", "body.txt", "body.html")}
 
 
@@ -69,6 +76,22 @@ def test_the_message_carries_the_html_alternative_and_the_attachments():
         ("review.ics", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar; method=REQUEST")
     ]
     assert (delivery.status, delivery.recipient_count) == (DeliveryStatus.SENT, 1)
+
+
+def test_a_further_alternative_keeps_its_type_parameters_beside_one_charset(settings):
+    settings.DEFAULT_FROM_EMAIL = "Morgue <morgue@example.org>"
+    invitation = Alternative(
+        "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar; method=REQUEST; charset=utf-8"
+    )
+
+    greet(alternatives=[invitation], from_email=on_behalf_of("Zoë Díaz"), reply_to=["zoe@example.com"])
+
+    mime = mail.outbox[0].message()
+    (part,) = [part for part in mime.walk() if part.get_content_type() == "text/calendar"]
+    assert part.get_param("method") == "REQUEST"
+    assert part["Content-Type"].lower().count("charset") == 1
+    assert str(make_header(decode_header(mime["From"]))) == "Zoë Díaz via Morgue <morgue@example.org>"
+    assert mime["Reply-To"] == "zoe@example.com"
 
 
 @time_machine.travel(NOW, tick=False)
