@@ -35,6 +35,7 @@ def _many(count: int, owner):
         RemediationItemFactory(
             owner=owner,
             team=team,
+            incident=IncidentFactory(severity=2),
             kind="dev" if number % 2 else "ops",
             due_date=dt.date(2026, 2, 1) + dt.timedelta(days=number),
             status=[RemediationStatus.OPEN, RemediationStatus.IN_PROGRESS][number % 2],
@@ -43,7 +44,9 @@ def _many(count: int, owner):
 
 def test_board_shows_columns_with_counts(browser_client, dana):
     _many(4, dana)
-    RemediationItemFactory(owner=dana, status=RemediationStatus.DONE, completed_at=NOW)
+    RemediationItemFactory(
+        owner=dana, incident=IncidentFactory(severity=2), status=RemediationStatus.DONE, completed_at=NOW
+    )
 
     response = browser_client.get("/remediations/")
 
