@@ -30,7 +30,7 @@ class AlertSource(models.Model):
     """A system that sends alerts in, authenticated by its own token."""
 
     name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=20, choices=SourceKind.choices)
+    kind = models.CharField(max_length=20, choices=SourceKind)
     team = models.ForeignKey(
         "morgue.Team",
         null=True,
@@ -81,8 +81,8 @@ class Category(models.Model):
 
     slug = models.SlugField(max_length=40, unique=True)
     description = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, choices=CategoryKind.choices)
-    hint = models.CharField(max_length=20, choices=CategoryHint.choices, blank=True, default="")
+    kind = models.CharField(max_length=20, choices=CategoryKind)
+    hint = models.CharField(max_length=20, choices=CategoryHint, blank=True, default="")
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -247,7 +247,7 @@ class ReviewAction(models.Model):
     check_name = models.CharField("check", max_length=200)
     reason = models.CharField(max_length=40, help_text="The recommendation's kind, e.g. threshold.")
     summary = models.CharField(max_length=300)
-    track = models.CharField(max_length=3, choices=Track.choices)
+    track = models.CharField(max_length=3, choices=Track)
     # The work itself, tracked to done on the remediation board.
     remediation = models.OneToOneField(
         "incidents.RemediationItem",

@@ -162,7 +162,7 @@ class EmailDelivery(models.Model):
     sequence = models.PositiveIntegerField(
         default=0, help_text="A new sequence sends the email again, e.g. an updated invitation."
     )
-    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.SENDING)
+    status = models.CharField(max_length=10, choices=DeliveryStatus, default=DeliveryStatus.SENDING)
     recipient_count = models.PositiveIntegerField(default=0, help_text="Addresses the message went to.")
     attempts = models.PositiveSmallIntegerField(default=1)
     claimed_at = models.DateTimeField()

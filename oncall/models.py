@@ -152,11 +152,11 @@ class Shift(models.Model):
     """
 
     rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="shifts")
-    level = models.CharField(max_length=2, choices=Level.choices, default=Level.L1)
+    level = models.CharField(max_length=2, choices=Level, default=Level.L1)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shifts")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    source = models.CharField(max_length=10, choices=ShiftSource.choices, default=ShiftSource.ROTATION)
+    source = models.CharField(max_length=10, choices=ShiftSource, default=ShiftSource.ROTATION)
     number = models.PositiveIntegerField(help_text="k: the rotation's shift number this piece belongs to.")
 
     objects = ShiftQuerySet.as_manager()
@@ -187,7 +187,7 @@ class Override(models.Model):
     """
 
     rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="overrides")
-    level = models.CharField(max_length=2, choices=Level.choices, default=Level.L1)
+    level = models.CharField(max_length=2, choices=Level, default=Level.L1)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="overrides")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -220,13 +220,13 @@ class Swap(models.Model):
     """One person asking another to take a window of their shift; accepted, it becomes an override."""
 
     rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="swaps")
-    level = models.CharField(max_length=2, choices=Level.choices, default=Level.L1)
+    level = models.CharField(max_length=2, choices=Level, default=Level.L1)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     reason = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=10, choices=SwapStatus.choices, default=SwapStatus.ASKED)
+    status = models.CharField(max_length=10, choices=SwapStatus, default=SwapStatus.ASKED)
     override = models.OneToOneField(Override, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -262,7 +262,7 @@ class Page(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="pages_sent"
     )
     created_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=12, choices=PageStatus.choices, default=PageStatus.OPEN)
+    status = models.CharField(max_length=12, choices=PageStatus, default=PageStatus.OPEN)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -288,7 +288,7 @@ class PageStep(models.Model):
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="steps")
     number = models.PositiveSmallIntegerField()
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
-    level = models.CharField(max_length=2, choices=Level.choices)
+    level = models.CharField(max_length=2, choices=Level)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="page_steps"
     )

@@ -32,7 +32,7 @@ class GraphSnapshot(models.Model):
     url = models.URLField(max_length=2000, blank=True)
     fetch_url = models.URLField(max_length=4000, blank=True)
     status = models.CharField(
-        max_length=10, choices=SnapshotStatus.choices, default=SnapshotStatus.PENDING, db_index=True
+        max_length=10, choices=SnapshotStatus, default=SnapshotStatus.PENDING, db_index=True
     )
     failure_reason = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

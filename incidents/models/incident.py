@@ -232,8 +232,8 @@ def _whole_seconds(seconds: float | None) -> int | None:
 
 class Incident(models.Model):
     title = models.CharField(max_length=200)
-    severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.SEV3)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
+    severity = models.PositiveSmallIntegerField(choices=Severity, default=Severity.SEV3)
+    status = models.CharField(max_length=20, choices=Status, default=Status.OPEN, db_index=True)
 
     team = models.ForeignKey(
         "morgue.Team",
@@ -244,8 +244,8 @@ class Incident(models.Model):
         help_text="The owning team.",
     )
     affected_service = models.CharField(max_length=100, blank=True)
-    problem_type = models.CharField(max_length=20, choices=ProblemType.choices, blank=True)
-    impact_type = models.CharField(max_length=20, choices=Impact.choices, blank=True)
+    problem_type = models.CharField(max_length=20, choices=ProblemType, blank=True)
+    impact_type = models.CharField(max_length=20, choices=Impact, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="incidents")
     contact = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -114,8 +114,8 @@ class RemediationItem(models.Model):
     )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Markdown.")
-    kind = models.CharField(max_length=10, choices=RemediationKind.choices)
-    category = models.CharField(max_length=10, choices=RemediationCategory.choices)
+    kind = models.CharField(max_length=10, choices=RemediationKind)
+    category = models.CharField(max_length=10, choices=RemediationCategory)
     # People are deactivated, not deleted: an owner with items cannot vanish.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="remediation_items"
@@ -124,13 +124,11 @@ class RemediationItem(models.Model):
         "morgue.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="remediation_items"
     )
     priority = models.CharField(
-        max_length=10, choices=RemediationPriority.choices, default=RemediationPriority.NORMAL
+        max_length=10, choices=RemediationPriority, default=RemediationPriority.NORMAL
     )
     ticket_url = models.URLField(max_length=500, blank=True)
     due_date = models.DateField()
-    status = models.CharField(
-        max_length=12, choices=RemediationStatus.choices, default=RemediationStatus.OPEN
-    )
+    status = models.CharField(max_length=12, choices=RemediationStatus, default=RemediationStatus.OPEN)
     wont_do_reason = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     reminders_muted = models.BooleanField(default=False, help_text="No digest emails for this item.")

@@ -79,7 +79,7 @@ class ReviewCancellation(models.Model):
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.CASCADE, related_name="review_cancellations"
     )
-    reason = models.CharField(max_length=20, choices=CancellationReason.choices)
+    reason = models.CharField(max_length=20, choices=CancellationReason)
     sequence = models.PositiveIntegerField(
         help_text="The meeting's calendar SEQUENCE this cancellation carries."
     )

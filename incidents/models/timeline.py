@@ -14,7 +14,7 @@ class EventKind(models.TextChoices):
 class TimelineEvent(models.Model):
     incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="events")
     occurred_at = models.DateTimeField()
-    kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.NOTE)
+    kind = models.CharField(max_length=20, choices=EventKind, default=EventKind.NOTE)
     text = models.TextField()
     link = models.URLField(max_length=2000, blank=True)
     author = models.ForeignKey(
