@@ -1,7 +1,5 @@
 """Pages: the on-call person's shift review and the monthly report."""
 
-import csv
-
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
@@ -16,6 +14,7 @@ from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
 from morgue.forms import error_messages
 from morgue.models import Team
+from morgue.spreadsheets import SafeWriter
 from oncall.models import Shift
 
 from . import selectors, services
@@ -203,7 +202,7 @@ def _report_csv(data: dict, month, team) -> HttpResponse:
     name = f"alerts-{month:%Y-%m}{'-' + team.slug if team else ''}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
+    writer = SafeWriter(response)
     columns = [
         "check",
         "total",

@@ -1,6 +1,5 @@
 """Remediation pages: the board, its CSV export, and inline add/edit/status forms."""
 
-import csv
 import datetime as dt
 
 from django.contrib import messages
@@ -20,6 +19,7 @@ from incidents.services import remediation as services
 from morgue.auth import SignedInRequest
 from morgue.charts import Series, bar_chart, line_chart
 from morgue.models import Team
+from morgue.spreadsheets import SafeWriter
 
 FIGURE_MONTHS = 12
 
@@ -157,7 +157,7 @@ def board_csv(request: SignedInRequest) -> HttpResponse | StreamingHttpResponse:
         refused = " ".join(form.refusals())
         return HttpResponse(f"The export was refused. {refused}\n", status=400, content_type="text/plain")
     items = selectors.filtered_items(filters, today=today).with_people()
-    writer = csv.writer(_Echo())
+    writer = SafeWriter(_Echo())
 
     def rows():
         yield writer.writerow(CSV_HEADERS)

@@ -1,4 +1,3 @@
-import csv
 import datetime as dt
 
 from django import forms
@@ -8,6 +7,7 @@ from django.utils import timezone
 
 from morgue.forms import set_choices
 from morgue.models import Profile, Team
+from morgue.spreadsheets import SafeWriter
 from morgue.validators import validate_plausible_instant
 
 from ..models import Severity
@@ -115,7 +115,7 @@ def incident_report_page(request: HttpRequest) -> HttpResponse:
 def _csv(rows, zone) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
-    writer = csv.writer(response)
+    writer = SafeWriter(response)
     writer.writerow(
         [
             "id",

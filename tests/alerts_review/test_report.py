@@ -253,3 +253,11 @@ def test_the_quarter_hour_follows_fired_at_on_save_and_bulk_create(ops):
         [Alert(source="x", identity="y", check_name="z", fired_at=alert.fired_at)]
     )
     assert Alert.objects.get(pk=made.pk).fired_quarter == alert.fired_quarter
+
+
+def test_a_check_name_a_spreadsheet_would_run_is_exported_as_text(browser_client, october):
+    AlertFactory(team=october, check_name='=HYPERLINK("http://evil")', fired_at=at(12))
+    response = browser_client.get("/alerts/reports/2026-10/?team=ops&format=csv")
+    checks = [row[0] for row in csv.reader(io.StringIO(response.content.decode()))]
+    assert '\'=HYPERLINK("http://evil")' in checks
+    assert not any(check.startswith("=") for check in checks)

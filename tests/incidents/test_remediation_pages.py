@@ -341,3 +341,12 @@ def test_the_add_form_offers_the_due_date_the_severity_gives(browser_client):
 
     assert 'placeholder="2026-03-30"' in html  # four weeks for severity 1
     assert "empty: 30 Mar 2026, from the severity" in html
+
+
+def test_the_board_export_writes_formula_like_titles_as_text(browser_client, dana):
+    RemediationItemFactory(owner=dana, title="-2+3+cmd|' /C calc'!A0")
+
+    response = browser_client.get("/remediations/export.csv")
+
+    body = b"".join(response.streaming_content).decode()
+    assert ",'-2+3+cmd" in body

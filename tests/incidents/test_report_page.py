@@ -120,3 +120,15 @@ def test_report_shows_remediation_on_time_and_days_to_review(browser_client, per
 
     assert "<strong>50%</strong> (1 of 2 done)" in html
     assert "median <strong>3.0</strong>" in html
+
+
+@pytest.mark.django_db
+def test_titles_a_spreadsheet_would_run_are_exported_as_text(browser_client, frozen):
+    _incidents(1, start=dt.datetime(2026, 5, 1, tzinfo=dt.UTC), detect_minutes=5, resolve_minutes=60)
+    Incident.objects.update(title="@SUM(1+1)*cmd|' /C calc'!A0")
+
+    response = browser_client.get(
+        "/reports/incidents/", {"since": "2026-05-01", "until": "2026-05-31", "format": "csv"}
+    )
+
+    assert ",'@SUM(1+1)" in response.content.decode().splitlines()[1]
