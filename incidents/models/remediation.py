@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from morgue.counters import Counts
 
-from .incident import Incident
+from .incident import Incident, Status
 
 
 class RemediationKind(models.TextChoices):
@@ -225,6 +225,12 @@ class RemediationItem(models.Model):
             ]
         if self.status == RemediationStatus.WONT_DO and not self.wont_do_reason.strip():
             errors["wont_do_reason"] = ["Say why this item won't be done: a reason is required for won't do."]
+        # The other half of Incident.move_to's closing rule: a closed incident
+        # has no work still to do, so none can be added to it or reopened on it.
+        if self.is_unfinished and self.incident is not None and self.incident.status == Status.CLOSED:
+            errors["status"] = [
+                f"Incident #{self.incident_id} is closed: reopen it before giving it work still to do."
+            ]
         if errors:
             raise ValidationError(errors)
 

@@ -269,3 +269,14 @@ def test_items_are_checked_against_the_teams_own_phrases(api, person):
     response = api.get(f"/api/v1/remediations/{item.pk}/")
 
     assert [finding["phrase"] for finding in response.json()["blameless"]] == ["sloppy"]
+
+
+def test_an_open_item_on_a_closed_incident_is_refused_with_a_sentence(api, dana):
+    from incidents.models import Status
+
+    incident = IncidentFactory(status=Status.CLOSED)
+    body = {"title": "Alert on 5xx", "kind": "dev", "category": "detect", "owner": dana.username}
+    response = api.post(f"/api/v1/incidents/{incident.pk}/remediations/", body, format="json")
+    assert response.status_code == 400
+    assert f"Incident #{incident.pk} is closed" in response.json()["detail"]
+    assert not incident.remediation_items.exists()

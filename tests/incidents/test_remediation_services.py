@@ -188,3 +188,20 @@ def test_existing_items_are_given_where_they_came_from_by_the_migration(owner):
         f"/remediations/incident/{incident.pk}/#remediation-{item.pk}",
     )
     assert (orphan.origin_title, orphan.origin_url) == ("No incident", "/remediations/")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_closed_incident_takes_no_work_still_to_do(owner):
+    from incidents.models import Status
+
+    incident = IncidentFactory(status=Status.CLOSED, impact_started_at=NOW - dt.timedelta(days=1))
+    with pytest.raises(ValidationError, match=f"Incident #{incident.pk} is closed: reopen it"):
+        _create(incident, owner)
+    done = create_item(
+        incident=incident, title="Written up", kind="dev", category="detect", owner=owner,
+        status=RemediationStatus.DONE, now=NOW,
+    )  # fmt: skip
+    with pytest.raises(ValidationError, match="is closed"):
+        update_item(item=done, changes={}, status=RemediationStatus.OPEN, now=NOW)
+    done.refresh_from_db()
+    assert done.status == RemediationStatus.DONE
