@@ -1,11 +1,14 @@
 """The chat-log import as a person uses it: upload, preview, confirm, and the lines on the incident page."""
 
 import datetime as dt
+from html import unescape
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from incidents.models import TimelineEvent
 from tests.factories import IncidentFactory
+from tests.incidents.slack_zip import message, slack_zip
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +49,127 @@ def test_imported_lines_show_their_speaker_in_the_timeline(browser_client, perso
     assert who[0].startswith("jsmith")
     assert who[1].startswith("akim")
     assert "imported by" in who[0]
+
+
+def upload(name: str, content: bytes):
+    return SimpleUploadedFile(name, content, "application/zip")
+
+
+def export_zip():
+    return slack_zip(
+        {
+            "warroom/2026-11-26": [message(-86400, "the day before", user="U01ALICE")],
+            "warroom/2026-11-27": [
+                message(0, "", subtype="channel_join", user="U02BOB"),
+                message(60, "checkout is timing out, <@U02BOB>", user="U01ALICE"),
+                message(120, "on it", user="U02BOB"),
+                message(
+                    130,
+                    "[FIRING:1] CheckoutLatency",
+                    subtype="bot_message",
+                    bot_id="B1",
+                    username="Alertmanager",
+                ),
+            ],
+            "general/2026-11-27": [message(0, "lunch?", user="U02BOB")],
+        }
+    )
+
+
+def test_a_slack_export_zip_is_previewed_for_the_incidents_channel_and_days_then_imported(
+    browser_client, incident
+):
+    preview = browser_client.post(
+        URL.format(incident.pk), {"file": upload("export.zip", export_zip()), "time_zone": "UTC"}
+    )
+
+    assert preview.status_code == 200
+    html = preview.content.decode()
+    assert "#warroom" in html
+    assert "2026-11-27" in html and "the day before" not in html and "lunch?" not in html
+    assert "checkout is timing out, @Bob Lee" in html
+    assert "Alertmanager" in html
+    assert "3 lines will be added" in html
+    assert "1 join, quit, topic change and the like is left out" in html
+    assert not TimelineEvent.objects.exists()
+
+    text = html.split('<textarea name="text" hidden>', 1)[1].split("</textarea>", 1)[0]
+    response = browser_client.post(
+        URL.format(incident.pk), {"text": unescape(text), "time_zone": "UTC", "action": "import"}
+    )
+
+    assert response.status_code == 302
+    assert list(TimelineEvent.objects.values_list("speaker", "text")) == [
+        ("alice", "checkout is timing out, @Bob Lee"),
+        ("Bob Lee", "on it"),
+        ("Alertmanager", "[FIRING:1] CheckoutLatency"),
+    ]
+
+
+def test_another_channel_of_the_export_can_be_chosen(browser_client, incident):
+    response = browser_client.post(
+        URL.format(incident.pk),
+        {"file": upload("export.zip", export_zip()), "channel": "general", "time_zone": "UTC"},
+    )
+    html = response.content.decode()
+    assert "lunch?" in html and "checkout is timing out" not in html
+    assert '<option value="warroom">#warroom</option>' in html
+
+
+def test_a_channel_the_export_lacks_is_a_400_naming_the_channels(browser_client, incident):
+    response = browser_client.post(
+        URL.format(incident.pk),
+        {"file": upload("export.zip", export_zip()), "channel": "random", "time_zone": "UTC"},
+    )
+    assert response.status_code == 400
+    assert "The export has no channel #random; it has #general, #warroom." in response.content.decode()
+
+
+def test_a_file_named_zip_that_is_not_one_is_refused_with_a_clear_400(browser_client, incident):
+    response = browser_client.post(
+        URL.format(incident.pk), {"file": upload("export.zip", b"not a zip at all")}
+    )
+    assert response.status_code == 400
+    assert "The file is not a ZIP archive" in response.content.decode()
+    assert not TimelineEvent.objects.exists()
+
+
+def test_an_export_with_no_day_of_the_incident_says_what_it_covers(browser_client, incident):
+    data = slack_zip({"warroom/2026-10-01": [message(-86400 * 57, "long ago", user="U01ALICE")]})
+    response = browser_client.post(
+        URL.format(incident.pk), {"file": upload("export.zip", data), "time_zone": "UTC"}
+    )
+    assert response.status_code == 400
+    assert "#warroom has no messages on the incident" in response.content.decode()
+    assert "the export covers 2026-10-01 to 2026-10-01" in response.content.decode()
+
+
+FAR_LOG = (
+    "2017-11-27 14:02:11\talice\tlooks like last year's log\n2026-11-27 14:05:00\tbob\tthis one is right\n"
+)
+
+
+def test_lines_dated_far_from_the_incident_need_the_box_ticked(browser_client, incident):
+    preview = browser_client.post(URL.format(incident.pk), {"text": FAR_LOG, "time_zone": "UTC"})
+    html = preview.content.decode()
+    assert "1 line is dated 2017; the incident is in 2026." in html
+    assert 'name="confirm_dates"' in html
+
+    refused = browser_client.post(
+        URL.format(incident.pk), {"text": FAR_LOG, "time_zone": "UTC", "action": "import"}
+    )
+    assert refused.status_code == 400
+    assert "1 line is dated 2017; the incident is in 2026." in refused.content.decode()
+    assert not TimelineEvent.objects.exists()
+
+    confirmed = browser_client.post(
+        URL.format(incident.pk),
+        {"text": FAR_LOG, "time_zone": "UTC", "action": "import", "confirm_dates": "on"},
+    )
+    assert confirmed.status_code == 302
+    assert TimelineEvent.objects.count() == 2
+
+
+def test_lines_near_the_incident_need_no_confirmation(browser_client, incident):
+    preview = browser_client.post(URL.format(incident.pk), {"text": "14:02 < a> b", "time_zone": "UTC"})
+    assert 'name="confirm_dates"' not in preview.content.decode()
