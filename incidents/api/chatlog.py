@@ -31,6 +31,13 @@ class ChatLogWriteSerializer(fields.Serializer):
         max_length=100,
         help_text="the channel to read from a Slack export ZIP; default: the busiest on the incident's days",
     )
+    days = serializers.ListField(
+        child=serializers.DateField(),
+        required=False,
+        default=list,
+        max_length=366,
+        help_text="the days to read from a Slack export ZIP; default: those the incident overlaps",
+    )
     dry_run = serializers.BooleanField(required=False, default=False)
     confirm_dates = serializers.BooleanField(
         required=False, default=False, help_text="import lines dated far from the incident anyway"
@@ -132,7 +139,11 @@ class IncidentChatLogView(APIView):
         slack = None
         if data["slack_zip"] is not None:
             slack = pick_from_slack_export(
-                incident=incident, data=data["slack_zip"], channel=data["channel"], zone=zone(time_zone)
+                incident=incident,
+                data=data["slack_zip"],
+                channel=data["channel"],
+                days=data["days"],
+                zone=zone(time_zone),
             )
         result = import_chat_log(
             incident=incident,

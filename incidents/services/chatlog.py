@@ -1,6 +1,7 @@
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,8 @@ from .graph import incident_window
 # Lines dated further than this from the incident are most likely misdated (a log
 # from another year, the wrong day given): they are imported only once confirmed.
 FAR_FROM_INCIDENT = dt.timedelta(days=3)
+# A Slack export's days this close to the incident are offered beside the ones it overlaps.
+NEARBY_DAYS = dt.timedelta(days=2)
 
 
 class UnparseableLog(MorgueError):
@@ -82,6 +85,8 @@ class SlackChoice:
     channel: str
     days: list[dt.date]
     channels: list[str] = field(default_factory=list)
+    # The channel's days around the incident, to widen or narrow the choice.
+    nearby_days: list[dt.date] = field(default_factory=list)
 
 
 def _incident_days(incident: Incident, *, zone: ZoneInfo, now: dt.datetime) -> set[dt.date]:
@@ -97,9 +102,14 @@ def _incident_days(incident: Incident, *, zone: ZoneInfo, now: dt.datetime) -> s
 
 
 def pick_from_slack_export(
-    *, incident: Incident, data: bytes, channel: str = "", zone: ZoneInfo
+    *,
+    incident: Incident,
+    data: bytes,
+    channel: str = "",
+    days: Collection[dt.date] = (),
+    zone: ZoneInfo,
 ) -> SlackChoice:
-    """One channel of a Slack export ZIP (the busiest by default) on the days the incident overlaps."""
+    """One channel of a Slack export ZIP (the busiest by default) on the given days, else the incident's."""
     try:
         export = slack_export.open_export(data)
     except slack_export.SlackExportError as error:
@@ -119,19 +129,35 @@ def pick_from_slack_export(
                 if day in incident_days
             ),
         )
-    days = [day for day in export.days[channel] if day in incident_days]
-    if not days:
-        covered = export.days[channel]
-        raise MorgueError(
-            f"#{channel} has no messages on the incident's days ({min(incident_days)} to "
-            f"{max(incident_days)}); the export covers {covered[0]} to {covered[-1]}.",
-            field="file",
-        )
+    covered = export.days[channel]
+    if days:
+        chosen = [day for day in covered if day in days]
+        if not chosen:
+            asked = ", ".join(str(day) for day in sorted(days))
+            raise MorgueError(
+                f"#{channel} has no messages on {asked}; the export covers {covered[0]} to {covered[-1]}.",
+                field="days",
+            )
+    else:
+        chosen = [day for day in covered if day in incident_days]
+        if not chosen:
+            raise MorgueError(
+                f"#{channel} has no messages on the incident's days ({min(incident_days)} to "
+                f"{max(incident_days)}); the export covers {covered[0]} to {covered[-1]}.",
+                field="file",
+            )
     try:
-        messages = slack_export.channel_messages(export, channel=channel, days=days)
+        messages = slack_export.channel_messages(export, channel=channel, days=chosen)
     except slack_export.SlackExportError as error:
         raise MorgueError(str(error), field="file") from error
-    return SlackChoice(text=json.dumps(messages), channel=channel, days=days, channels=export.channels)
+    near = (min(incident_days) - NEARBY_DAYS, max(incident_days) + NEARBY_DAYS)
+    return SlackChoice(
+        text=json.dumps(messages),
+        channel=channel,
+        days=chosen,
+        channels=export.channels,
+        nearby_days=sorted({day for day in covered if near[0] <= day <= near[1]} | set(chosen)),
+    )
 
 
 def _key(speaker: str, text: str, occurred_at: dt.datetime) -> tuple[dt.datetime, str, str]:

@@ -250,10 +250,15 @@ def chatlog_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
                         "export only the war-room channel.",
                         field="file",
                     )
+                try:
+                    days = [dt.date.fromisoformat(day) for day in request.POST.getlist("days")]
+                except ValueError as error:
+                    raise MorgueError("Days are given as YYYY-MM-DD.", field="days") from error
                 slack = pick_from_slack_export(
                     incident=incident,
                     data=content,
                     channel=request.POST.get("channel", ""),
+                    days=days,
                     zone=zone(time_zone),
                 )
             except MorgueError as error:

@@ -173,3 +173,42 @@ def test_lines_dated_far_from_the_incident_need_the_box_ticked(browser_client, i
 def test_lines_near_the_incident_need_no_confirmation(browser_client, incident):
     preview = browser_client.post(URL.format(incident.pk), {"text": "14:02 < a> b", "time_zone": "UTC"})
     assert 'name="confirm_dates"' not in preview.content.decode()
+
+
+def test_the_days_can_be_chosen_among_the_channels_days_near_the_incident(browser_client, incident):
+    first = browser_client.post(
+        URL.format(incident.pk), {"file": upload("export.zip", export_zip()), "time_zone": "UTC"}
+    )
+    html = first.content.decode()
+    assert '<input type="checkbox" name="days" value="2026-11-26">' in html
+    assert '<input type="checkbox" name="days" value="2026-11-27" checked>' in html
+
+    again = browser_client.post(
+        URL.format(incident.pk),
+        {
+            "file": upload("export.zip", export_zip()),
+            "channel": "warroom",
+            "days": ["2026-11-26", "2026-11-27"],
+            "time_zone": "UTC",
+        },
+    )
+    html = again.content.decode()
+    assert "the day before" in html and "checkout is timing out" in html
+    assert "4 lines will be added" in html
+
+
+def test_a_malformed_day_is_a_400(browser_client, incident):
+    response = browser_client.post(
+        URL.format(incident.pk), {"file": upload("export.zip", export_zip()), "days": "yesterday"}
+    )
+    assert response.status_code == 400
+    assert "Days are given as YYYY-MM-DD." in response.content.decode()
+
+
+def test_a_continued_message_keeps_its_lines_on_the_incident_page(browser_client, incident):
+    browser_client.post(
+        URL.format(incident.pk),
+        {"text": "[14:02:11] <alice> traceback:\n    File app.py\n", "time_zone": "UTC", "action": "import"},
+    )
+    html = browser_client.get(incident.get_absolute_url()).content.decode()
+    assert "traceback:<br>File app.py" in html
