@@ -25,6 +25,7 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+MAX_ZIP_BYTES = 50 * 1024 * 1024  # the upload itself
 MAX_MEMBERS = 20_000
 MAX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_MEMBER_BYTES = 20 * 1024 * 1024
@@ -50,6 +51,11 @@ class SlackExport:
     @property
     def channels(self) -> list[str]:
         return sorted(self.days)
+
+
+def looks_like_zip(name: str, head: bytes) -> bool:
+    """An upload meant as a ZIP: by its name, or by the local file header's signature."""
+    return name.lower().endswith(".zip") or head.startswith(b"PK\x03\x04")
 
 
 def _safe(name: str) -> bool:

@@ -11,10 +11,10 @@ from morgue.fields import TimeZoneField
 from morgue.timezones import zone
 
 from ..services.chatlog import ChatImport, SlackChoice, import_chat_log, pick_from_slack_export
+from ..slack_export import MAX_ZIP_BYTES, looks_like_zip
 from .deploy import visible_incident
 
 MAX_EXPORT_BYTES = 2 * 1024 * 1024
-MAX_SLACK_ZIP_BYTES = 50 * 1024 * 1024
 
 
 class ChatLogWriteSerializer(fields.Serializer):
@@ -52,13 +52,13 @@ class ChatLogWriteSerializer(fields.Serializer):
     def validate(self, data):
         upload = data.pop("file")
         data["slack_zip"] = None
-        if upload is not None and (
-            (upload.name or "").lower().endswith(".zip") or upload.read(4).startswith(b"PK\x03\x04")
-        ):
+        if upload is not None and looks_like_zip(upload.name or "", upload.read(4)):
             upload.seek(0)
-            content = upload.read(MAX_SLACK_ZIP_BYTES + 1)
-            if len(content) > MAX_SLACK_ZIP_BYTES:
-                raise serializers.ValidationError({"file": "The archive is larger than the 50 MB limit."})
+            content = upload.read(MAX_ZIP_BYTES + 1)
+            if len(content) > MAX_ZIP_BYTES:
+                raise serializers.ValidationError(
+                    {"file": f"The archive is larger than the {MAX_ZIP_BYTES // (1024 * 1024)} MB limit."}
+                )
             data["slack_zip"] = content
             return data
         if upload is not None:

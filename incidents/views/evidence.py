@@ -28,12 +28,12 @@ from ..services.chatlog import (
 )
 from ..services.deploy import link_deploy, unlink_deploy
 from ..services.graph import add_graph_snapshot
+from ..slack_export import MAX_ZIP_BYTES, looks_like_zip
 
 DEPLOYS_PER_PAGE = 100
 CHART_DAYS = 60
 MAX_UNPARSED_SHOWN = 20
 MAX_LOG_BYTES = 2 * 1024 * 1024
-MAX_SLACK_ZIP_BYTES = 50 * 1024 * 1024
 
 
 class DeployLogForm(forms.Form):
@@ -223,10 +223,6 @@ def _chatlog_preview(request, incident, text: str, time_zone: str, *, status: in
     )
 
 
-def _is_zip(name: str, head: bytes) -> bool:
-    return name.lower().endswith(".zip") or head.startswith(b"PK\x03\x04")
-
-
 @require_POST
 def chatlog_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
     """Preview a pasted war-room log or an uploaded Slack export, or import it into the timeline."""
@@ -241,12 +237,12 @@ def chatlog_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
     if upload is not None:
         head = upload.read(4)
         upload.seek(0)
-        if _is_zip(upload.name or "", head):
-            content = upload.read(MAX_SLACK_ZIP_BYTES + 1)
+        if looks_like_zip(upload.name or "", head):
+            content = upload.read(MAX_ZIP_BYTES + 1)
             try:
-                if len(content) > MAX_SLACK_ZIP_BYTES:
+                if len(content) > MAX_ZIP_BYTES:
                     raise MorgueError(
-                        f"The archive is larger than {MAX_SLACK_ZIP_BYTES // (1024 * 1024)} MB; "
+                        f"The archive is larger than {MAX_ZIP_BYTES // (1024 * 1024)} MB; "
                         "export only the war-room channel.",
                         field="file",
                     )
