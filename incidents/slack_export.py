@@ -22,6 +22,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -67,8 +68,17 @@ def _read_json(export: SlackExport, name: str) -> object:
     info = export.members.get(name)
     if info is None:
         return None
-    with export.archive.open(info) as member:
-        content = member.read(MAX_MEMBER_BYTES + 1)
+    try:
+        with export.archive.open(info) as member:
+            content = member.read(MAX_MEMBER_BYTES + 1)
+    except RuntimeError as error:  # zipfile's word for an encrypted member
+        raise SlackExportError(
+            f"{name} in the archive is encrypted; export it again without a password."
+        ) from error
+    except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, zlib.error) as error:
+        raise SlackExportError(
+            f"{name} in the archive is damaged or compressed in a way that cannot be read."
+        ) from error
     if len(content) > MAX_MEMBER_BYTES:
         raise SlackExportError(
             f"{name} in the archive is larger than {MAX_MEMBER_BYTES // (1024 * 1024)} MB."

@@ -15,6 +15,8 @@ import json
 import zipfile
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from incidents import slack_export
 from incidents.chatlog import parse_slack_export
@@ -171,3 +173,42 @@ def test_paths_that_climb_out_of_the_archive_are_ignored():
     export = slack_export.open_export(data)
     assert export.channels == ["warroom"]
     assert [item["text"] for item in open_messages(data, "warroom", "2026-11-27")] == ["inside"]
+
+
+def stored_zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_a_damaged_member_is_refused_with_a_reason():
+    data = stored_zip({"warroom/2026-11-27.json": b'[{"type": "message", "text": "hello", "ts": "1"}]'})
+    damaged = data.replace(b"hello", b"jello")  # the CRC no longer matches
+    export = slack_export.open_export(damaged)
+    with pytest.raises(slack_export.SlackExportError, match="damaged"):
+        slack_export.channel_messages(export, channel="warroom", days=[dt.date(2026, 11, 27)])
+
+
+def test_an_encrypted_member_is_refused_with_a_reason():
+    data = bytearray(stored_zip({"users.json": b"[]", "warroom/2026-11-27.json": b"[]"}))
+    # Set the "encrypted" flag bit in every local and central directory header.
+    for signature, flag_offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = 0
+        while (start := data.find(signature, start)) != -1:
+            data[start + flag_offset] |= 0x01
+            start += 4
+    with pytest.raises(slack_export.SlackExportError, match="encrypted"):
+        slack_export.open_export(bytes(data))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_are_read_or_refused_with_a_reason(tail):
+    for data in (tail, b"PK\x03\x04" + tail, stored_zip({"warroom/2026-11-27.json": tail})):
+        try:
+            export = slack_export.open_export(data)
+            slack_export.channel_messages(export, channel="warroom", days=[dt.date(2026, 11, 27)])
+        except slack_export.SlackExportError:
+            pass
