@@ -58,6 +58,10 @@ class ChatImport:
         return sum(self.new)
 
 
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
 def far_dates_sentence(
     lines: list[chatlog.ChatLine], *, incident: Incident, zone: ZoneInfo, now: dt.datetime
 ) -> str:
@@ -73,8 +77,8 @@ def far_dates_sentence(
     if incident_day.year not in years:
         return f"{count} dated {' and '.join(map(str, years))}; the incident is in {incident_day.year}."
     first, last = min(far).date(), max(far).date()
-    when = f"{first:%-d %b %Y}" if first == last else f"between {first:%-d %b %Y} and {last:%-d %b %Y}"
-    return f"{count} dated {when}; the incident is on {incident_day:%-d %b %Y}."
+    when = _day(first) if first == last else f"between {_day(first)} and {_day(last)}"
+    return f"{count} dated {when}; the incident is on {_day(incident_day.date())}."
 
 
 @dataclass
