@@ -52,9 +52,10 @@ def test_weechats_logger_file():
 
 
 def test_text_copied_from_weechats_screen():
-    # weechat's screen: the time (weechat.look.buffer_time_format "%H:%M:%S", often shortened to
-    # "%H:%M"), the prefix column, weechat.look.prefix_suffix "|", then the message. Wrapped
-    # lines copy as the bar alone, indented to the column.
+    # weechat's screen (src/core/wee-config.c): the time (weechat.look.buffer_time_format
+    # "%H:%M:%S", often shortened to "%H:%M"), the prefix column (nick, or prefix_join "-->",
+    # prefix_action " *"), weechat.look.prefix_suffix "|", then the message. Wrapped lines copy
+    # as the bar alone, indented to the column.
     log = parse_irc(
         "14:02 alice | checkout is timing out, the pool\n"
         "            | is exhausted on every node\n"
