@@ -263,7 +263,17 @@ def chatlog_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
                 )
             text = slack.text
         else:
-            text = upload.read(MAX_LOG_BYTES).decode("utf-8-sig", errors="replace")
+            content = upload.read(MAX_LOG_BYTES + 1)
+            if len(content) > MAX_LOG_BYTES:
+                error = MorgueError(
+                    f"The file is larger than the {MAX_LOG_BYTES // (1024 * 1024)} MB limit; "
+                    "upload the part of the log around the incident.",
+                    field="file",
+                )
+                return _chatlog_preview(
+                    request, incident, "", time_zone, status=400, result=None, error=error, unparsed=[]
+                )
+            text = content.decode("utf-8-sig", errors="replace")
     if not text.strip():
         messages.error(request, "Paste a chat log or upload a Slack export.")
         return _back(incident)

@@ -212,3 +212,22 @@ def test_a_continued_message_keeps_its_lines_on_the_incident_page(browser_client
     )
     html = browser_client.get(incident.get_absolute_url()).content.decode()
     assert "traceback:<br>File app.py" in html
+
+
+def test_a_log_file_over_the_limit_is_a_400_not_a_silent_cut(browser_client, incident):
+    big = b"14:02 < a> " + b"x" * (2 * 1024 * 1024)
+    response = browser_client.post(
+        URL.format(incident.pk), {"file": SimpleUploadedFile("irc.log", big, "text/plain")}
+    )
+    assert response.status_code == 400
+    assert "larger than the 2 MB limit" in response.content.decode()
+    assert not TimelineEvent.objects.exists()
+
+
+def test_a_client_log_file_is_read_like_pasted_text(browser_client, incident):
+    log = b"2026-11-27 14:02:11\talice\tcheckout is timing out\n"
+    response = browser_client.post(
+        URL.format(incident.pk),
+        {"file": SimpleUploadedFile("weechat.log", log, "text/plain"), "time_zone": "UTC"},
+    )
+    assert "1 line will be added" in response.content.decode()
