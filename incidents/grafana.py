@@ -51,6 +51,8 @@ def pin_to_window(url: str, *, start: dt.datetime, end: dt.datetime) -> str:
     assert match is not None  # is_grafana_url matched it
     query = _query(url)
     panel = next((value for key, value in query if key in PANEL_PARAMETERS and value), "")
+    # Grafana 11's dashboards name panels `panel-4` in links; the renderer takes the number.
+    panel = panel.removeprefix("panel-")
     kind = "d-solo" if panel else "d"
     path = f"{match['prefix']}/render/{kind}/{match['uid']}{(match['slug'] or '').rstrip('/')}"
     kept = [(key, value) for key, value in query if key not in DROPPED and key != "panelId"]

@@ -83,3 +83,9 @@ def test_a_whole_dashboard_link_renders_the_dashboard():
 def test_other_urls_are_left_as_given(url):
     assert not is_grafana_url(url)
     assert pin_to_window(url, start=START, end=END) == url
+
+
+def test_a_grafana_11_panel_name_is_given_to_the_renderer_as_its_number():
+    path, query = pinned("https://grafana.example.com/d/Kx7bT2/checkout?orgId=1&viewPanel=panel-12")
+    assert path == "/render/d-solo/Kx7bT2/checkout"
+    assert query["panelId"] == ["12"]
