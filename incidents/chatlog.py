@@ -8,8 +8,10 @@ irssi (`14:02 <@nick> text`, `--- Day changed Fri Nov 27 2026`) and ZNC's log mo
 local date the caller gives (or the last day marker), in the zone the client wrote
 times in; a time that jumps back by more than an hour means the log passed midnight.
 An indented line without a time continues the message above it (a wrapped or
-multi-line message). Joins, quits, mode and topic changes are recognised and
-skipped; lines that match no format are returned with their line numbers, never dropped.
+multi-line message), as does any line without a time right after a weechat
+logger line (weechat writes a multi-line message's later lines bare). Joins,
+quits, mode and topic changes are recognised and skipped; lines that match no
+format are returned with their line numbers, never dropped.
 """
 
 import dataclasses
@@ -144,6 +146,8 @@ class _Reader:
         self.day = start_date
         self.zone = zone
         self.previous: dt.datetime | None = None
+        # weechat's logger writes a multi-line message's later lines bare, with no time or indent.
+        self.in_weechat_message = False
         self.result = ParsedLog()
 
     def unparsed(self, number: int, raw: str) -> None:
@@ -185,6 +189,7 @@ class _Reader:
 
     def read(self, number: int, raw: str) -> None:
         line = raw.strip()
+        continues_weechat_message, self.in_weechat_message = self.in_weechat_message, False
         if marker := DAY_MARKER.match(line):
             try:
                 self.day = dt.date(int(marker["year"]), MONTHS[marker["month"]], int(marker["day"]))
@@ -224,8 +229,9 @@ class _Reader:
                     return
             said = _body(match["body"])
         else:
-            if raw[:1].isspace() or line.startswith(("|", "│")):
+            if raw[:1].isspace() or line.startswith(("|", "│")) or continues_weechat_message:
                 self.continue_last(number, raw, line.lstrip("|│ ").strip())
+                self.in_weechat_message = continues_weechat_message
             else:
                 self.unparsed(number, raw)
             return
@@ -234,6 +240,7 @@ class _Reader:
             return
         if said == _CONTINUE:
             self.continue_last(number, raw, match["text"].strip())
+            self.in_weechat_message = match.re is WEECHAT_LOG
             return
         occurred_at = self.at(match, day=day)
         if occurred_at is None:
@@ -247,6 +254,7 @@ class _Reader:
             self.unparsed(number, raw)
             return
         self.say(number, occurred_at, said)
+        self.in_weechat_message = match.re is WEECHAT_LOG
 
 
 def parse_irc(text: str, *, start_date: dt.date, zone: ZoneInfo) -> ParsedLog:

@@ -26,12 +26,17 @@ def test_weechats_logger_file():
     # weechat src/plugins/logger/logger-config.c: `logger.file.time_format` defaults to
     # "%Y-%m-%d %H:%M:%S"; each line is time TAB prefix TAB message. Prefixes come from
     # weechat.look.prefix_join "-->", prefix_quit "<--", prefix_network "--", prefix_error "=!=",
-    # prefix_action " *"; nicks carry their mode (`@`). An empty prefix continues the message above.
+    # prefix_action " *"; nicks carry their mode (`@`). An empty prefix continues the message above,
+    # and logger_print_cb writes "%s\t%s\t%s" with the message as is, so a multi-line message's
+    # later lines come bare.
     log = parse_irc(
         "2026-11-27 14:00:01\t-->\talice (~alice@db.example.com) has joined #warroom\n"
         "2026-11-27 14:02:11\t@alice\tcheckout is timing out\n"
         "2026-11-27 14:02:11\t\tstack: ConnectionPool exhausted\n"
         "2026-11-27 14:02:40\tbob\ton it\n"
+        "2026-11-27 14:02:50\tbob\tpool settings:\n"
+        "max=20\n"
+        "timeout=5s\n"
         "2026-11-27 14:03:05\t *\tbob restarts the pool\n"
         "2026-11-27 14:03:30\t--\tMode #warroom [+o bob] by ChanServ\n"
         "2026-11-27 14:04:00\t<--\tcarol (~carol@host) has quit (Ping timeout)\n"
@@ -43,12 +48,13 @@ def test_weechats_logger_file():
     assert said(log) == [
         ("2026-11-27 13:02:11", "alice", "checkout is timing out\nstack: ConnectionPool exhausted"),
         ("2026-11-27 13:02:40", "bob", "on it"),
+        ("2026-11-27 13:02:50", "bob", "pool settings:\nmax=20\ntimeout=5s"),
         ("2026-11-27 13:03:05", "bob", "bob restarts the pool"),
         ("2026-11-27 23:01:00", "alice", "next day"),
     ]
     assert log.lines[0].end_line_number == 3
-    assert log.skipped == [1, 6, 7]
-    assert unparsed(log) == [(8, "2026-11-27 14:05 bob this line lost its tabs")]
+    assert log.skipped == [1, 9, 10]
+    assert unparsed(log) == [(11, "2026-11-27 14:05 bob this line lost its tabs")]
 
 
 def test_text_copied_from_weechats_screen():
