@@ -223,6 +223,41 @@ def _chatlog_preview(request, incident, text: str, time_zone: str, *, status: in
     )
 
 
+def _read_upload(request, incident: Incident, time_zone: str) -> tuple[str, SlackChoice | None]:
+    """An uploaded client log's text, or the messages picked from an uploaded Slack export ZIP."""
+    upload = request.FILES["file"]
+    head = upload.read(4)
+    upload.seek(0)
+    if not looks_like_zip(upload.name or "", head):
+        content = upload.read(MAX_LOG_BYTES + 1)
+        if len(content) > MAX_LOG_BYTES:
+            raise MorgueError(
+                f"The file is larger than the {MAX_LOG_BYTES // (1024 * 1024)} MB limit; "
+                "upload the part of the log around the incident.",
+                field="file",
+            )
+        return content.decode("utf-8-sig", errors="replace"), None
+    content = upload.read(MAX_ZIP_BYTES + 1)
+    if len(content) > MAX_ZIP_BYTES:
+        raise MorgueError(
+            f"The archive is larger than {MAX_ZIP_BYTES // (1024 * 1024)} MB; "
+            "export only the war-room channel.",
+            field="file",
+        )
+    try:
+        days = [dt.date.fromisoformat(day) for day in request.POST.getlist("days")]
+    except ValueError as error:
+        raise MorgueError("Days are given as YYYY-MM-DD.", field="days") from error
+    slack = pick_from_slack_export(
+        incident=incident,
+        data=content,
+        channel=request.POST.get("channel", ""),
+        days=days,
+        zone=zone(time_zone),
+    )
+    return slack.text, slack
+
+
 @require_POST
 def chatlog_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
     """Preview a pasted war-room log or an uploaded Slack export, or import it into the timeline."""
@@ -233,47 +268,13 @@ def chatlog_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
         time_zone = request.user.profile.time_zone if hasattr(request.user, "profile") else "UTC"
     preview = request.POST.get("action") != "import"
     slack: SlackChoice | None = None
-    upload = request.FILES.get("file")
-    if upload is not None:
-        head = upload.read(4)
-        upload.seek(0)
-        if looks_like_zip(upload.name or "", head):
-            content = upload.read(MAX_ZIP_BYTES + 1)
-            try:
-                if len(content) > MAX_ZIP_BYTES:
-                    raise MorgueError(
-                        f"The archive is larger than {MAX_ZIP_BYTES // (1024 * 1024)} MB; "
-                        "export only the war-room channel.",
-                        field="file",
-                    )
-                try:
-                    days = [dt.date.fromisoformat(day) for day in request.POST.getlist("days")]
-                except ValueError as error:
-                    raise MorgueError("Days are given as YYYY-MM-DD.", field="days") from error
-                slack = pick_from_slack_export(
-                    incident=incident,
-                    data=content,
-                    channel=request.POST.get("channel", ""),
-                    days=days,
-                    zone=zone(time_zone),
-                )
-            except MorgueError as error:
-                return _chatlog_preview(
-                    request, incident, "", time_zone, status=400, result=None, error=error, unparsed=[]
-                )
-            text = slack.text
-        else:
-            content = upload.read(MAX_LOG_BYTES + 1)
-            if len(content) > MAX_LOG_BYTES:
-                error = MorgueError(
-                    f"The file is larger than the {MAX_LOG_BYTES // (1024 * 1024)} MB limit; "
-                    "upload the part of the log around the incident.",
-                    field="file",
-                )
-                return _chatlog_preview(
-                    request, incident, "", time_zone, status=400, result=None, error=error, unparsed=[]
-                )
-            text = content.decode("utf-8-sig", errors="replace")
+    if "file" in request.FILES:
+        try:
+            text, slack = _read_upload(request, incident, time_zone)
+        except MorgueError as error:
+            return _chatlog_preview(
+                request, incident, "", time_zone, status=400, result=None, error=error, unparsed=[]
+            )
     if not text.strip():
         messages.error(request, "Paste a chat log or upload a Slack export.")
         return _back(incident)
