@@ -231,3 +231,11 @@ def test_a_client_log_file_is_read_like_pasted_text(browser_client, incident):
         {"file": SimpleUploadedFile("weechat.log", log, "text/plain"), "time_zone": "UTC"},
     )
     assert "1 line will be added" in response.content.decode()
+
+
+def test_an_archive_over_the_upload_limit_is_a_400(browser_client, incident, monkeypatch):
+    monkeypatch.setattr("incidents.views.evidence.MAX_ZIP_BYTES", 1024 * 1024)
+    data = export_zip() + b"\0" * (1024 * 1024)
+    response = browser_client.post(URL.format(incident.pk), {"file": upload("export.zip", data)})
+    assert response.status_code == 400
+    assert "The archive is larger than 1 MB" in response.content.decode()
