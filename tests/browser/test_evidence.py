@@ -138,6 +138,7 @@ def test_a_slack_export_zip_on_a_phone_then_a_log_with_far_dates(page, live_serv
     expect(page.locator("main")).to_contain_text("2 lines will be added")
     expect(page.locator("table.chatlog-preview")).to_contain_text("Bob Lee")
     # No sideways scroll at 390 px, long links and all.
+    page.wait_for_load_state("load")  # the stylesheets, not only the text
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     page.click("text=Import 2 lines")
     expect(page.locator(".messages")).to_contain_text("Imported 2 lines into the timeline")
