@@ -1,7 +1,7 @@
 """Incident pages: list and search, create, the incident page, the editor, history, review scheduling."""
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django import forms
 from django.contrib import messages
@@ -160,9 +160,35 @@ def _saved_value(incident: Incident, name: str) -> object:
     return getattr(incident, name)
 
 
+def _conflict(
+    *, form: IncidentForm, current: Incident, yours: Mapping, choices: ConflictChoicesForm, version: object
+) -> dict:
+    """The conflict screen's data: who saved, and each field both changed, theirs beside mine."""
+    sections = set(POSTMORTEM_FIELDS)
+    fields = []
+    for name in choices.fields:
+        text = name in sections
+        theirs = _saved_value(current, name)
+        fields.append(
+            {
+                "name": name,
+                "label": services.FIELD_LABELS.get(name, name),
+                "text": text,
+                "theirs": theirs if text else _shown(form, name, theirs),
+                "yours": yours.get(name, "") if text else _shown(form, name, yours.get(name)),
+                "choice": choices[name],
+            }
+        )
+    return {
+        "version": version,
+        "author": current.revisions.select_related("author__profile").first(),
+        "fields": fields,
+    }
+
+
 def _conflict_screen(
     *, form: IncidentForm, current: Incident, names: list[str], kept_mine: list[str], version: int
-) -> tuple[IncidentForm, dict, ConflictChoicesForm]:
+) -> tuple[IncidentForm, dict]:
     """The editor again, merged: their changes taken, mine kept, each conflict shown side by side.
 
     The new form is based on the current version, so saving it cannot revert
@@ -174,29 +200,9 @@ def _conflict_screen(
         if name in mine:
             initial[name] = ", ".join(mine[name]) if name == "tags" else mine[name]
     initial["version"] = version
-    merged = IncidentForm(initial=initial)
-    sections = set(POSTMORTEM_FIELDS)
     choices = ConflictChoicesForm(names=names, labels=services.FIELD_LABELS)
-    conflict = {
-        "version": version,
-        "author": current.revisions.select_related("author__profile").first(),
-        "fields": [
-            {
-                "name": name,
-                "label": services.FIELD_LABELS.get(name, name),
-                "text": name in sections,
-                "theirs": (
-                    getattr(current, name)
-                    if name in sections
-                    else _shown(form, name, _saved_value(current, name))
-                ),
-                "yours": mine.get(name, "") if name in sections else _shown(form, name, mine.get(name)),
-                "choice": choices[name],
-            }
-            for name in names
-        ],
-    }
-    return merged, conflict, choices
+    conflict = _conflict(form=form, current=current, yours=mine, choices=choices, version=version)
+    return IncidentForm(initial=initial), conflict
 
 
 def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
@@ -224,7 +230,7 @@ def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
                 # Nothing was saved. Show the merged form: the other save's changes
                 # taken, every word this person typed kept, conflicts side by side.
                 current = selectors.incident_for_page(pk=pk, user=request.user)
-                form, conflict, choices = _conflict_screen(
+                form, conflict = _conflict_screen(
                     form=form,
                     current=current,
                     names=error.conflicts,
@@ -241,8 +247,18 @@ def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
                 )
                 messages.success(request, f"Saved.{merged}")
                 return redirect(incident)
-        elif settled and not choices.is_valid():
-            form.add_error(None, "Choose, for each conflicting field, whose text to keep.")
+        if conflict is None and settled:
+            # The settling form was refused (a field's error, an unknown choice):
+            # keep the conflicts on screen so the next save still settles them.
+            if not choices.is_valid():
+                form.add_error(None, "Choose, for each conflicting field, whose text to keep.")
+            conflict = _conflict(
+                form=form,
+                current=incident,
+                yours=form.data,
+                choices=choices,
+                version=form.data.get("version"),
+            )
     else:
         form = IncidentForm(initial=IncidentForm.initial_for(incident))
     return render(
@@ -254,7 +270,7 @@ def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
             "conflict": conflict,
             "editing": selectors.others_editing(incident=incident, user=request.user),
         },
-        status=409 if conflict else _status(request, form),
+        status=_status(request, form) if form.errors or not conflict else 409,
     )
 
 
