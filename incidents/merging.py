@@ -9,7 +9,8 @@ save then arrives with version N. Each field is merged on its own against the ba
 - a field both changed to different values is a conflict, for the person to settle
   field by field: keep theirs, keep mine, or (for postmortem text) keep both.
 
-Values are compared as given (the services pass JSON-ready snapshots). A field the
+Values are compared as given (the services pass JSON-ready snapshots), except that
+text differing only in line endings is the same text. A field the
 base does not hold (history from before revisions recorded it) is a conflict whenever
 the two sides differ: without the base, nobody can tell who changed it.
 """
@@ -44,6 +45,13 @@ class Merge:
 _UNKNOWN = object()
 
 
+def _same(one: object, other: object) -> bool:
+    """Equal, counting line endings alike: browsers send a textarea's lines ending in CRLF."""
+    if isinstance(one, str) and isinstance(other, str):
+        return one.replace("\r\n", "\n") == other.replace("\r\n", "\n")
+    return one == other
+
+
 def merge(*, base: Mapping[str, object], theirs: Mapping[str, object], mine: Mapping[str, object]) -> Merge:
     """Merge the fields of `mine` (what this save sent) onto `theirs` (what is saved now)."""
     values: dict[str, object] = {}
@@ -53,12 +61,12 @@ def merge(*, base: Mapping[str, object], theirs: Mapping[str, object], mine: Map
     for name, value in mine.items():
         current = theirs.get(name)
         started = base.get(name, _UNKNOWN)
-        if value == current:
+        if _same(value, current):
             values[name] = current
-        elif started is not _UNKNOWN and started == value:
+        elif started is not _UNKNOWN and _same(started, value):
             values[name] = current
             kept_theirs.append(name)
-        elif started is not _UNKNOWN and started == current:
+        elif started is not _UNKNOWN and _same(started, current):
             values[name] = value
             kept_mine.append(name)
         else:
@@ -69,7 +77,7 @@ def merge(*, base: Mapping[str, object], theirs: Mapping[str, object], mine: Map
 
 def keep_both(*, theirs: str, mine: str) -> str:
     """Their text, then a blank line, then mine; one side alone when the other is blank or the same."""
-    if not theirs.strip() or theirs == mine:
+    if not theirs.strip() or _same(theirs, mine):
         return mine
     if not mine.strip():
         return theirs

@@ -173,3 +173,19 @@ def test_keep_theirs_leaves_the_field_as_saved_even_after_a_third_save(alice, pe
     )
 
     assert saved.tldr == "Alice, again." and saved.went_well == "Paging worked."
+
+
+def test_keeping_my_emptied_section_over_their_rewrite_keeps_their_text(alice, person):
+    incident = open_incident(tldr="Checkout failed.")
+    services.update_incident(
+        incident=incident, by=alice, version=1, changes={"tldr": "Checkout failed for 40m."}
+    )
+    with pytest.raises(StaleVersion) as refused:
+        services.update_incident(incident=incident, by=person, version=1, changes={"tldr": ""})
+    assert refused.value.conflicts == ["tldr"]
+
+    saved = services.update_incident(
+        incident=incident, by=person, version=2, changes={"tldr": ""}, choices={"tldr": Choice.MINE}
+    )
+
+    assert saved.tldr == "Checkout failed for 40m."

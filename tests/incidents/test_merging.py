@@ -91,3 +91,13 @@ def test_settling_a_conflict_never_empties_a_section_either_side_wrote():
     assert resolve(Choice.MINE, theirs="Theirs.", mine="") == "Theirs."
     assert resolve(Choice.THEIRS, theirs="", mine="Mine.") == "Mine."
     assert resolve(Choice.BOTH, theirs="", mine="") == ""
+
+
+def test_line_endings_a_browser_changed_are_not_a_change():
+    base = {"what_happened": "Line one\nLine two"}
+    theirs = {"what_happened": "Line one\nLine two, corrected"}
+
+    result = merge(base=base, theirs=theirs, mine={"what_happened": "Line one\r\nLine two"})
+
+    assert result.conflicts == () and result.theirs == ("what_happened",)
+    assert result.values["what_happened"] == "Line one\nLine two, corrected"
