@@ -52,6 +52,10 @@ def _same(one: object, other: object) -> bool:
     return one == other
 
 
+def _contains(text: str, part: str) -> bool:
+    return part.replace("\r\n", "\n").strip() in text.replace("\r\n", "\n")
+
+
 def merge(*, base: Mapping[str, object], theirs: Mapping[str, object], mine: Mapping[str, object]) -> Merge:
     """Merge the fields of `mine` (what this save sent) onto `theirs` (what is saved now)."""
     values: dict[str, object] = {}
@@ -76,10 +80,14 @@ def merge(*, base: Mapping[str, object], theirs: Mapping[str, object], mine: Map
 
 
 def keep_both(*, theirs: str, mine: str) -> str:
-    """Their text, then a blank line, then mine; one side alone when the other is blank or the same."""
-    if not theirs.strip() or _same(theirs, mine):
+    """Their text, then a blank line, then mine; one side alone when it already holds the other.
+
+    A person who merged by hand in the editor has their text in mine already:
+    keeping both then saves mine as it is, not their text twice.
+    """
+    if not theirs.strip() or _contains(mine, theirs):
         return mine
-    if not mine.strip():
+    if not mine.strip() or _contains(theirs, mine):
         return theirs
     return f"{theirs.rstrip()}\n\n{mine.lstrip()}"
 

@@ -84,6 +84,16 @@ def test_keeping_both_puts_their_text_first_then_mine_after_a_blank_line():
     assert keep_both(theirs="Same.", mine="Same.") == "Same."
 
 
+def test_keeping_both_does_not_repeat_text_one_side_already_holds():
+    # Merged by hand in the editor before choosing "keep both".
+    merged = "Their words. And mine."
+    assert keep_both(theirs="Their words.", mine=merged) == merged
+    assert keep_both(theirs="Their words.\r\nMore.", mine="Their words.\nMore.\n\nMine.") == (
+        "Their words.\nMore.\n\nMine."
+    )
+    assert keep_both(theirs="Their words, and mine.", mine="and mine") == "Their words, and mine."
+
+
 def test_settling_a_conflict_never_empties_a_section_either_side_wrote():
     assert resolve(Choice.THEIRS, theirs="Theirs.", mine="Mine.") == "Theirs."
     assert resolve(Choice.MINE, theirs="Theirs.", mine="Mine.") == "Mine."
