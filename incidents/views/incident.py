@@ -214,7 +214,9 @@ def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = IncidentForm(request.POST)
         # The fields a conflict screen asked the person to settle (keep theirs / mine / both).
-        settled = [name for name in request.POST.getlist("conflict") if name in form.fields]
+        settled = [
+            name for name in dict.fromkeys(request.POST.getlist("conflict")) if name in services.FIELD_LABELS
+        ]
         choices = ConflictChoicesForm(request.POST, names=settled, labels=services.FIELD_LABELS)
         if form.is_valid() and choices.is_valid():
             version = form.cleaned_data["version"] or 0
