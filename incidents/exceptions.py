@@ -1,6 +1,6 @@
 """Domain errors of the incidents app; morgue/rest.py maps them to HTTP."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from morgue.exceptions import Conflict, MorgueError, NotAllowed
@@ -10,16 +10,30 @@ if TYPE_CHECKING:
 
 
 class StaleVersion(Conflict):
-    """An edit based on an older version than the incident's current one."""
+    """An edit based on an older version that changes what the newer one changed too.
 
-    def __init__(self, *, current_version: int):
-        super().__init__(
+    `conflicts` names the fields both saves changed (incidents.merging); `kept_mine`
+    the fields only this edit changed, which a merged form keeps as typed.
+    """
+
+    def __init__(
+        self,
+        *,
+        current_version: int,
+        conflicts: Sequence[tuple[str, str]] = (),
+        kept_mine: Sequence[str] = (),
+    ):
+        message = (
             f"Someone else saved this incident first (it is now at version {current_version}); "
-            "reload it, merge your changes and save again.",
-            field="version",
+            "reload it, merge your changes and save again."
         )
+        if conflicts:
+            message += f" Both of you changed: {', '.join(label for _, label in conflicts)}."
+        super().__init__(message, field="version")
         self.current_version = current_version
-        self.extra = {"version": current_version}
+        self.conflicts = [name for name, _ in conflicts]
+        self.kept_mine = list(kept_mine)
+        self.extra = {"version": current_version, "conflicts": self.conflicts}
 
 
 class StatusChangeRefused(MorgueError):

@@ -4,13 +4,16 @@ Times are typed on the viewer's wall clock (the active time zone) and stored in 
 """
 
 import re
+from collections.abc import Mapping, Sequence
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
+from incidents.merging import Choice
 from incidents.models import (
     MILESTONES,
+    POSTMORTEM_FIELDS,
     POSTMORTEM_SECTIONS,
     EventKind,
     Impact,
@@ -174,6 +177,32 @@ class IncidentForm(forms.Form):
 
     def milestone_fields(self):
         return [(self[f"{name}_at"], self[f"{name}_source"]) for name, _ in MILESTONES]
+
+
+class ConflictChoicesForm(forms.Form):
+    """How a person settles each field both saves changed: keep theirs, mine, or (postmortem text) both."""
+
+    prefix = "resolve"
+
+    def __init__(self, *args, names: Sequence[str] = (), labels: Mapping[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = labels or {}
+        for name in names:
+            text = name in POSTMORTEM_FIELDS
+            options = [(Choice.THEIRS, "Keep theirs"), (Choice.MINE, "Keep mine")]
+            if text:
+                options.append((Choice.BOTH, "Keep both (theirs, then mine)"))
+            self.fields[name] = forms.ChoiceField(
+                label=labels.get(name, name),
+                choices=options,
+                required=False,
+                widget=forms.RadioSelect,
+                # Keeping both loses nothing; for other fields the form below shows mine.
+                initial=Choice.BOTH if text else Choice.MINE,
+            )
+
+    def choices(self) -> dict[str, Choice]:
+        return {name: Choice(value) for name, value in self.cleaned_data.items() if value}
 
 
 class TimelineEventForm(forms.Form):

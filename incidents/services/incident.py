@@ -1,5 +1,6 @@
 """Workflows that write incidents: create, edit with optimistic locking, revisions, status, deletion."""
 
+import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -10,9 +11,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from incidents.exceptions import NotAllowed, StaleVersion
+from incidents.merging import Choice, merge, resolve
 from incidents.models import (
     MILESTONES,
     POSTMORTEM_FIELDS,
+    POSTMORTEM_SECTIONS,
     EditorPresence,
     EventKind,
     Incident,
@@ -142,6 +145,95 @@ def create_incident(
     return incident
 
 
+# What a conflict calls each field, in sentences and on the conflict screen.
+FIELD_LABELS: dict[str, str] = {
+    "title": "Title",
+    "severity": "Severity",
+    "status": "Status",
+    "team": "Team",
+    "affected_service": "Affected service",
+    "problem_type": "Problem type",
+    "impact_type": "Impact type",
+    "tags": "Tags",
+    "contact": "Contact",
+    "facilitator": "Facilitator",
+    **{f"{name}_at": label for name, label in MILESTONES},
+    **{f"{name}_source": f"{label}: source" for name, label in MILESTONES},
+    **{name: label for name, label, _ in POSTMORTEM_SECTIONS},
+}
+
+
+def _state_key(name: str) -> str:
+    """The snapshot key of an edited field (`team` is stored as `team_id`)."""
+    return f"{name}_id" if name in FOREIGN_KEYS else name
+
+
+def _change_name(name: str) -> str:
+    """The field name an edit uses for `name` (`team_id` is edited as `team`)."""
+    return name.removesuffix("_id") if name.removesuffix("_id") in FOREIGN_KEYS else name
+
+
+def _assign(incident: Incident, changes: Mapping[str, Any]) -> None:
+    for name, value in changes.items():
+        if name.endswith("_at") and isinstance(value, str):
+            value = parse_datetime(value)
+        setattr(incident, name, value)
+
+
+def _state_at(*, incident: Incident, current: dict[str, Any], version: int) -> dict[str, Any]:
+    """The content at `version`, from its revision; empty when history does not hold it."""
+    if version == incident.version:
+        return current
+    revision = Revision.objects.filter(incident=incident, number=version).only("snapshot").first()
+    return dict(revision.snapshot) if revision is not None else {}
+
+
+def _apply_choices(
+    *, changes: dict[str, Any], choices: Mapping[str, Choice], theirs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Turn how a person settled each conflict into the values to save.
+
+    `theirs` is the content the conflict screen showed (the version the settled form
+    is based on). "Keep theirs" leaves the field alone, so even a save made since is kept.
+    """
+    for name, choice in choices.items():
+        if name not in changes:
+            continue
+        if choice is Choice.THEIRS:
+            del changes[name]
+        elif name in POSTMORTEM_FIELDS and isinstance(theirs.get(name), str):
+            changes[name] = resolve(choice, theirs=theirs[name], mine=changes[name] or "")
+    return changes
+
+
+def _merge_onto_newer(
+    *, locked: Incident, current: dict[str, Any], version: int, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Of an edit made on `version`, the changes to apply on top of the newer saved content.
+
+    Raises StaleVersion naming the fields both saves changed; nothing is saved then.
+    """
+    mine_incident = copy.copy(locked)
+    _assign(mine_incident, {name: value for name, value in changes.items() if name not in ("tags", "status")})
+    if "status" in changes:
+        mine_incident.status = changes["status"]
+    mine_state = snapshot(mine_incident, changes.get("tags", current["tags"]))
+    keys = {name: _state_key(name) for name in changes}
+    result = merge(
+        base=_state_at(incident=locked, current=current, version=version),
+        theirs=current,
+        mine={key: mine_state[key] for key in keys.values()},
+    )
+    if result.conflicts:
+        conflicts = [_change_name(key) for key in result.conflicts]
+        raise StaleVersion(
+            current_version=locked.version,
+            conflicts=[(name, FIELD_LABELS.get(name, name)) for name in conflicts],
+            kept_mine=[_change_name(key) for key in result.mine],
+        )
+    return {name: value for name, value in changes.items() if keys[name] in result.mine}
+
+
 @transaction.atomic
 def update_incident(
     *,
@@ -150,29 +242,35 @@ def update_incident(
     version: int | None,
     changes: Mapping[str, Any],
     note: str = "",
+    choices: Mapping[str, Choice] | None = None,
 ) -> Incident:
-    """Apply an edit made on top of `version`; a stale version is refused, a real change is a revision.
+    """Apply an edit made on top of `version`, merged field by field onto any newer save.
 
-    `version=None` applies a workflow change (scheduling, status) on top of
-    whatever is current; document edits always pass the version they read.
+    A field only the newer save changed keeps its value; a field only this edit
+    changed takes this edit's; a field both changed differently refuses the whole
+    edit with StaleVersion naming it (incidents.merging). `choices` settles such
+    conflicts, as shown at `version` (keep theirs, mine or both). `version=None`
+    applies a workflow change (scheduling, status) on top of whatever is current;
+    document edits always pass the version they read.
     """
-    # The row lock serialises concurrent saves of one incident: the second
-    # waits, then sees the bumped version and is refused.
-    locked = Incident.objects.select_for_update().get(pk=incident.pk)
-    if version is not None and locked.version != version:
-        raise StaleVersion(current_version=locked.version)
-    before = snapshot(locked, _tag_names(locked))
     changes = dict(changes)
-    tags = changes.pop("tags", None)
-    status = changes.pop("status", None)
-    allowed = set(EDITABLE_FIELDS) | {f"{name}_id" for name in FOREIGN_KEYS}
+    allowed = set(EDITABLE_FIELDS) | {f"{name}_id" for name in FOREIGN_KEYS} | {"tags", "status"}
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"unknown incident fields: {sorted(unknown)}")
-    for name, value in changes.items():
-        if name.endswith("_at") and isinstance(value, str):
-            value = parse_datetime(value)
-        setattr(locked, name, value)
+    # The row lock serialises concurrent saves of one incident: the second
+    # waits, then sees the bumped version and is merged or refused.
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    before = snapshot(locked, _tag_names(locked))
+    if choices and version is not None:
+        shown = _state_at(incident=locked, current=before, version=version)
+        changes = _apply_choices(changes=changes, choices=choices, theirs=shown)
+    if version is not None and locked.version != version:
+        changes = _merge_onto_newer(locked=locked, current=before, version=version, changes=changes)
+        note = note or f"Merged with version {locked.version}"
+    tags = changes.pop("tags", None)
+    status = changes.pop("status", None)
+    _assign(locked, changes)
     if status is not None:
         _move_to(incident=locked, status=status, at=timezone.now())
     locked.validate_order()
