@@ -165,6 +165,10 @@ class IncidentForm(forms.Form):
     def changes(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("version", None)
+        if "status" not in self.changed_data:
+            # Left as shown: the status follows the times (Incident.move_to), so a
+            # resolution time typed into an open incident resolves it.
+            data.pop("status", None)
         for name in ("problem_type", "impact_type"):
             data[name] = data.get(name) or ""
         return data

@@ -133,7 +133,8 @@ def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     services.mark_editing(incident=incident, user=request.user)
     conflict = None
     if request.method == "POST":
-        form = IncidentForm(request.POST)
+        # The initial values tell which fields the person changed (IncidentForm.changes).
+        form = IncidentForm(request.POST, initial=IncidentForm.initial_for(incident))
         if form.is_valid():
             try:
                 services.update_incident(
@@ -162,7 +163,7 @@ def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
                 }
                 data = request.POST.copy()
                 data["version"] = str(error.current_version)
-                form = IncidentForm(data)
+                form = IncidentForm(data, initial=IncidentForm.initial_for(current))
                 form.is_valid()
             except (ValidationError, MorgueError) as error:
                 add_refusal(form, error)
