@@ -4,12 +4,13 @@ from typing import Self
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import NotSupportedError, models
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from incidents.durations import FIELDS as DURATION_MILESTONES
 from incidents.durations import SPANS, Span, measure
@@ -422,6 +423,25 @@ class Incident(models.Model):
             # Resolving without a time stamps it now; every later state needs it too.
             self.resolved_at = at
         self.status = status
+
+
+def revision_field_label(name: str) -> str:
+    """What people call a field a revision records (its snapshot key: `team_id`, `what_happened`, …)."""
+    for milestone, label in MILESTONES:
+        if name == f"{milestone}_at":
+            return label
+        if name == f"{milestone}_source":
+            return f"{label}: source"
+    for section, label, _ in POSTMORTEM_SECTIONS:
+        if name == section:
+            return label
+    if name == "tags":
+        return "Tags"
+    try:
+        field = Incident._meta.get_field(name.removesuffix("_id"))
+    except FieldDoesNotExist:
+        return name.replace("_", " ").capitalize()
+    return capfirst(str(getattr(field, "verbose_name", name)))
 
 
 class IncidentCount(models.Model):
