@@ -132,3 +132,19 @@ def test_titles_a_spreadsheet_would_run_are_exported_as_text(browser_client, fro
     )
 
     assert ",'@SUM(1+1)" in response.content.decode().splitlines()[1]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("resolve_minutes", "unit"), [(60, "minutes"), (600, "hours")])
+def test_the_duration_charts_count_in_minutes_or_hours_and_say_which(
+    browser_client, frozen, resolve_minutes, unit
+):
+    _incidents(
+        3, start=dt.datetime(2026, 5, 1, tzinfo=dt.UTC), detect_minutes=5, resolve_minutes=resolve_minutes
+    )
+
+    html = browser_client.get("/reports/incidents/").content.decode()
+
+    assert f"median duration ({unit})" in html
+    assert f"duration ({unit}, log scale)" in html
+    assert ">seconds<" not in html, "no axis or table column counts in seconds"
