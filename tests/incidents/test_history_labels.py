@@ -62,3 +62,18 @@ def test_the_history_shows_labels_and_names_not_columns_and_ids(browser_client, 
     assert "Team, Facilitator, Resolved, What happened?, Status" in text
     assert "Payments" in text and "Olu Ade" in text
     assert "2026-03-01 15:00" in text, "times read on the viewer's clock, not as ISO 8601"
+
+
+def test_a_refused_timeline_event_names_the_field_by_its_label(browser_client):
+    incident = IncidentFactory(impact_started_at=STARTED)
+
+    response = browser_client.post(
+        f"/incidents/{incident.pk}/timeline/",
+        {"occurred_at": "yesterday", "kind": "note", "text": ""},
+        follow=True,
+    )
+
+    text = _visible_text(response.content.decode())
+    assert "occurred_at" not in text and "text:" not in text
+    assert "Time: give a date and time such as 2026-03-01 14:05." in text
+    assert "Text: This field is required." in text
