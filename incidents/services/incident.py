@@ -213,6 +213,11 @@ def restore_revision(*, incident: Incident, revision: Revision, by: User) -> Inc
     state = revision.snapshot
     changes: dict[str, Any] = {name: state[name] for name in SNAPSHOT_FIELDS if name in state}
     changes["tags"] = state.get("tags", [])
+    status = Incident.objects.select_for_update().values_list("status", flat=True).get(pk=incident.pk)
+    if changes.get("resolved_at") is None and status != Status.OPEN:
+        # A revision from before the resolution has no time; the incident is still
+        # resolved (status is workflow), so it keeps its time (Incident.move_to).
+        changes.pop("resolved_at", None)
     return update_incident(
         incident=incident, by=by, version=None, changes=changes, note=f"Restored revision {revision.number}"
     )

@@ -493,3 +493,19 @@ def test_the_migration_makes_existing_rows_agree(person):
     assert (entered.status, entered.resolved_at) == (Status.RESOLVED, RESOLVED_AT)
     assert (reopened.status, reopened.resolved_at) == (Status.OPEN, None)
     assert (unstamped.status, unstamped.resolved_at) == (Status.CLOSED, NOW)
+
+
+@pytest.mark.django_db
+def test_restoring_a_revision_from_before_the_resolution_keeps_the_incident_resolved(person):
+    incident = services.create_incident(
+        by=person, title="Queue backlog", impact_started_at=STARTED, detected_at=STARTED
+    )
+    services.update_incident(
+        incident=incident, by=person, version=1, changes={"title": "Queue stuck", "resolved_at": RESOLVED_AT}
+    )
+    first = incident.revisions.get(number=1)
+
+    restored = services.restore_revision(incident=incident, revision=first, by=person)
+
+    assert restored.title == "Queue backlog"
+    assert (restored.status, restored.resolved_at) == (Status.RESOLVED, RESOLVED_AT)
