@@ -147,7 +147,6 @@ def seed(stdout=None) -> None:
             went_well=rng.choice(WENT_WELL) if status in (Status.REVIEWED, Status.CLOSED) else "",
             got_lucky=rng.choice(LUCKY) if status in (Status.REVIEWED, Status.CLOSED) else "",
             contributing_factors=rng.choice(FACTORS) if status in (Status.REVIEWED, Status.CLOSED) else "",
-            status=Status.OPEN,
         )
         Incident.objects.filter(pk=incident.pk).update(status=status, created_at=started)
         moments = [

@@ -1,5 +1,6 @@
 """Domain errors of the incidents app; morgue/rest.py maps them to HTTP."""
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,25 @@ class StatusChangeRefused(MorgueError):
     """A status change the rule (Incident.move_to) does not allow."""
 
 
+class StatusContradictsTimes(StatusChangeRefused):
+    """A status asked for alongside a resolution time that says otherwise (Incident.move_to)."""
+
+    def __init__(self, *, status: str, resolved_at: "dt.datetime | None") -> None:
+        if resolved_at is None:
+            message = (
+                f"status is {status} but resolved_at (Resolved) is empty: a {status} incident has a "
+                "resolution time; give resolved_at, or set status to open to reopen it."
+            )
+        else:
+            message = (
+                "status is open but resolved_at (Resolved) is given: an open incident has no resolution "
+                "time; clear resolved_at to reopen it, or leave status out (or set it to resolved)."
+            )
+        super().__init__(message, field="status")
+        # Both fields are named in the API's field errors.
+        self.extra = {"errors": {"status": [message], "resolved_at": [message]}}
+
+
 class ReviewNotReady(MorgueError):
     pass
 
@@ -62,4 +82,11 @@ class IncidentHasOpenItems(Conflict):
         self.extra = {"blocking_items": [item.pk for item in self.items]}
 
 
-__all__ = ["IncidentHasOpenItems", "NotAllowed", "ReviewNotReady", "StaleVersion", "StatusChangeRefused"]
+__all__ = [
+    "IncidentHasOpenItems",
+    "NotAllowed",
+    "ReviewNotReady",
+    "StaleVersion",
+    "StatusChangeRefused",
+    "StatusContradictsTimes",
+]

@@ -23,7 +23,7 @@ from incidents.models import (
 )
 from incidents.models.incident import severity_choices
 from morgue.exceptions import MorgueError
-from morgue.forms import set_choices
+from morgue.forms import DateInput, DateTimeLocalInput, set_choices
 from morgue.models import Team, display_name
 from morgue.validators import validate_plausible_instant
 
@@ -42,18 +42,11 @@ def add_refusal(form: forms.BaseForm, error: Exception) -> None:
         form.add_error(None, str(error))
 
 
-class LocalDateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
-
-
 def local_datetime_field(label: str, *, required: bool = False) -> forms.DateTimeField:
     return forms.DateTimeField(
         label=label,
         required=required,
-        widget=LocalDateTimeInput(),
+        widget=DateTimeLocalInput(),
         validators=[validate_plausible_instant],
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         error_messages={"invalid": f"{label}: give a date and time such as 2026-03-01 14:05."},
@@ -80,12 +73,8 @@ class IncidentFilterForm(forms.Form):
     severity = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[("", "any")])
     team = forms.ChoiceField(required=False, choices=[("", "any")])
     tag = forms.CharField(required=False, max_length=50)
-    started_after = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From"
-    )
-    started_before = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Before"
-    )
+    started_after = forms.DateField(required=False, widget=DateInput(), label="From")
+    started_before = forms.DateField(required=False, widget=DateInput(), label="Before")
     sort = forms.ChoiceField(required=False, choices=[("newest", "newest first"), ("oldest", "oldest first")])
     deleted = forms.BooleanField(required=False, label="Deleted only")
 
@@ -168,6 +157,10 @@ class IncidentForm(forms.Form):
     def changes(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("version", None)
+        if "status" not in self.changed_data:
+            # Left as shown: the status follows the times (Incident.move_to), so a
+            # resolution time typed into an open incident resolves it.
+            data.pop("status", None)
         for name in ("problem_type", "impact_type"):
             data[name] = data.get(name) or ""
         return data

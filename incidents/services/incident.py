@@ -86,12 +86,12 @@ def _set_tags(incident: Incident, names: Iterable[str]) -> None:
     incident.tags.set(tags)
 
 
-def _move_to(*, incident: Incident, status: str, at: dt.datetime) -> None:
+def _move_to(*, incident: Incident, status: str | None, at: dt.datetime, resolved_at_given: bool) -> None:
     """Incident.move_to, given the remediation items that keep the incident from closing."""
-    if status == incident.status:
-        return  # nothing moves: spare the items query (most edits resend the status)
-    open_items = items_blocking_close(incident) if incident.pk is not None else []
-    incident.move_to(status, at=at, open_items=open_items)
+    closing = status == Status.CLOSED and incident.status != Status.CLOSED and incident.pk is not None
+    # Only closing reads the items: spare the query on every other edit.
+    open_items = items_blocking_close(incident) if closing else []
+    incident.move_to(status, at=at, open_items=open_items, resolved_at_given=resolved_at_given)
 
 
 def _record_revision(
@@ -116,10 +116,14 @@ def create_incident(
     impact_started_at: dt.datetime,
     detected_at: dt.datetime,
     tags: Iterable[str] = (),
-    status: str = Status.OPEN,
+    status: str | None = None,
     **fields: Any,
 ) -> Incident:
-    """Open an incident; its first revision is version 1."""
+    """Record an incident; its first revision is version 1.
+
+    Without a status it is open, or resolved when it is given a resolution time
+    (Incident.move_to); a status that contradicts the times is refused.
+    """
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"unknown incident fields: {sorted(unknown)}")
@@ -135,7 +139,8 @@ def create_incident(
     )
     incident.validate_order()
     incident.status = Status.OPEN
-    _move_to(incident=incident, status=status, at=now)
+    resolved_at_given = incident.resolved_at is not None
+    _move_to(incident=incident, status=status, at=now, resolved_at_given=resolved_at_given)
     incident.validate_order()
     incident.save()
     tags = list(tags)
@@ -270,9 +275,11 @@ def update_incident(
         note = note or f"Merged with version {locked.version}"
     tags = changes.pop("tags", None)
     status = changes.pop("status", None)
+    resolved_before = locked.resolved_at
     _assign(locked, changes)
-    if status is not None:
-        _move_to(incident=locked, status=status, at=timezone.now())
+    # The status follows the times, or is checked against them (Incident.move_to).
+    resolved_at_given = "resolved_at" in changes and locked.resolved_at != resolved_before
+    _move_to(incident=locked, status=status, at=timezone.now(), resolved_at_given=resolved_at_given)
     locked.validate_order()
     after = snapshot(locked, before["tags"] if tags is None else tags)
     if after == before:
@@ -304,6 +311,11 @@ def restore_revision(*, incident: Incident, revision: Revision, by: User) -> Inc
     state = revision.snapshot
     changes: dict[str, Any] = {name: state[name] for name in SNAPSHOT_FIELDS if name in state}
     changes["tags"] = state.get("tags", [])
+    status = Incident.objects.select_for_update().values_list("status", flat=True).get(pk=incident.pk)
+    if changes.get("resolved_at") is None and status != Status.OPEN:
+        # A revision from before the resolution has no time; the incident is still
+        # resolved (status is workflow), so it keeps its time (Incident.move_to).
+        changes.pop("resolved_at", None)
     return update_incident(
         incident=incident, by=by, version=None, changes=changes, note=f"Restored revision {revision.number}"
     )

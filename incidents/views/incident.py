@@ -212,7 +212,8 @@ def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     services.mark_editing(incident=incident, user=request.user)
     conflict = None
     if request.method == "POST":
-        form = IncidentForm(request.POST)
+        # The initial values tell which fields the person changed (IncidentForm.changes).
+        form = IncidentForm(request.POST, initial=IncidentForm.initial_for(incident))
         # The fields a conflict screen asked the person to settle (keep theirs / mine / both).
         settled = [
             name for name in dict.fromkeys(request.POST.getlist("conflict")) if name in services.FIELD_LABELS
@@ -296,8 +297,11 @@ def timeline_add(request: SignedInRequest, pk: int) -> HttpResponse:
         messages.success(request, "Event added to the timeline.")
     else:
         for field, errors in form.errors.items():
+            # Named by its label, as the form shows it (never the field's name).
+            label = form[field].label if field in form.fields else None
             # An ErrorList yields its errors as text, whatever the stubs say.
-            messages.error(request, f"{field}: {' '.join(str(error) for error in errors)}")
+            text = " ".join(str(error) for error in errors)
+            messages.error(request, text if not label or text.startswith(f"{label}:") else f"{label}: {text}")
     return redirect(f"{incident.get_absolute_url()}#timeline")
 
 
