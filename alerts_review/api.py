@@ -171,6 +171,7 @@ class AlertSerializer(fields.ModelSerializer):
             "labels",
             "fired_at",
             "resolved_at",
+            "is_test",
             "team",
             "paged",
             "out_of_hours",
