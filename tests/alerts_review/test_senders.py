@@ -14,6 +14,8 @@
 
 import datetime as dt
 import json
+import re
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -530,3 +532,108 @@ def test_every_receiver_answers_without_its_trailing_slash(settings, debug, kind
     response = post(path, body, token=source.token)
     assert response.status_code == 200, response.content
     assert response.json()["created"] == 1
+
+
+# --- The README's command definitions ------------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_fields(definition_name, field_pattern):
+    """The form fields a command defined in the README sends, as (field, macro) pairs."""
+    text = README.read_text()
+    start = text.index(definition_name)
+    block = text[start : text.index("}", start)]
+    return re.findall(field_pattern, block)
+
+
+NAGIOS_FIELD = r'--data-urlencode "(\w+)=\$(\w+)\$"'
+ICINGA_FIELD = r'"--data-urlencode", "(\w+)=\$([\w.]+)\$"'
+
+
+def test_the_readmes_nagios_commands_send_problem_ids_and_both_times(ops):
+    source = AlertSourceFactory(name="nagios", kind="nagios", team=ops, time_zone="America/New_York")
+    # What Nagios puts in each macro for a second notification of problem 4711, then its recovery.
+    macros = {
+        "NOTIFICATIONTYPE": "PROBLEM",
+        "NOTIFICATIONNUMBER": "1",
+        "HOSTNAME": "web042",
+        "SERVICEDESC": "Apache Busy Workers",
+        "SERVICESTATE": "CRITICAL",
+        "SERVICEOUTPUT": "CRITICAL - 245 of 256 workers busy",
+        "SERVICEPROBLEMID": "4711",
+        "LASTSERVICEPROBLEMID": "4690",
+        "HOSTSTATE": "UP",
+        "HOSTOUTPUT": "PING OK",
+        "HOSTPROBLEMID": "0",
+        "LASTHOSTPROBLEMID": "4702",
+        "LONGDATETIME": "Sun Nov 1 01:30:00 EST 2026",
+        "TIMET": "1793514600",
+    }
+    fields = readme_fields("notify-service-by-morgue", NAGIOS_FIELD)
+    assert {field for field, _ in fields} >= {
+        "SERVICEPROBLEMID",
+        "LASTSERVICEPROBLEMID",
+        "NOTIFICATIONNUMBER",
+        "LONGDATETIME",
+        "TIMET",
+    }
+    assert {field for field, _ in readme_fields("notify-host-by-morgue", NAGIOS_FIELD)} >= {
+        "HOSTPROBLEMID",
+        "LASTHOSTPROBLEMID",
+        "NOTIFICATIONNUMBER",
+        "LONGDATETIME",
+        "TIMET",
+    }
+    url = "/api/v1/alerts/nagios/"
+    for number in ("1", "2"):
+        body = {field: {**macros, "NOTIFICATIONNUMBER": number}[macro] for field, macro in fields}
+        assert post(url, body, token=source.token, form=True).status_code == 200
+    recovery = {
+        **macros,
+        "NOTIFICATIONTYPE": "RECOVERY",
+        "SERVICESTATE": "OK",
+        "SERVICEPROBLEMID": "0",
+        "LASTSERVICEPROBLEMID": "4711",
+        "TIMET": "1793518200",
+    }
+    post(url, {field: recovery[macro] for field, macro in fields}, token=source.token, form=True)
+    alert = Alert.objects.get()
+    assert (alert.problem_id, alert.fired_at) == ("4711", dt.datetime(2026, 11, 1, 6, 30, tzinfo=UTC))
+    assert alert.resolved_at == dt.datetime(2026, 11, 1, 7, 30, tzinfo=UTC)
+
+
+def test_the_readmes_icinga_2_commands_send_icinga_2s_own_names(ops):
+    source = AlertSourceFactory(name="icinga", kind="nagios", team=ops)
+    # Icinga 2's runtime macros for a service problem.
+    macros = {
+        "notification.type": "PROBLEM",
+        "notification.notification_number": "1",
+        "host.name": "web042.example.com",
+        "host.display_name": "web042",
+        "service.name": "ping4",
+        "service.display_name": "PING IPv4",
+        "service.state": "CRITICAL",
+        "service.output": "PING CRITICAL - Packet loss = 100%",
+        "host.state": "UP",
+        "host.output": "PING OK",
+        "icinga.long_date_time": "2026-11-26 16:12:44 +0100",
+        "icinga.timet": "",  # left empty here so that LONGDATETIME is read
+    }
+    fields = readme_fields('"morgue-service-notification"', ICINGA_FIELD)
+    assert {field for field, _ in fields} >= {
+        "SERVICENAME",
+        "HOSTDISPLAYNAME",
+        "SERVICEDISPLAYNAME",
+        "LONGDATETIME",
+    }
+    assert {field for field, _ in readme_fields('"morgue-host-notification"', ICINGA_FIELD)} >= {
+        "HOSTNAME",
+        "HOSTSTATE",
+        "LONGDATETIME",
+    }
+    body = {field: macros[macro] for field, macro in fields}
+    assert post("/api/v1/alerts/nagios/", body, token=source.token, form=True).json()["created"] == 1
+    alert = Alert.objects.get()
+    assert (alert.check_name, alert.state) == ("ping4", "CRITICAL")
+    assert alert.fired_at == dt.datetime(2026, 11, 26, 15, 12, 44, tzinfo=UTC)
