@@ -19,10 +19,12 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.core import mail
 from rest_framework.test import APIClient
 
 from alerts_review.models import Alert, TruncatedAlerts
 from alerts_review.selectors import monthly_report, shift_review
+from alerts_review.services import send_team_alert_report
 from tests.factories import AlertShiftFactory, AlertSourceFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -228,6 +230,12 @@ def test_alerts_alertmanager_left_out_are_recorded_and_the_report_says_so(ops, p
     client.force_login(person)
     page = client.get(f"/alerts/reports/{month:%Y-%m}/?team=ops")
     assert "1247 alerts were left out by Alertmanager" in page.content.decode()
+
+    ops.members.add(person)
+    send_team_alert_report(team=ops, month=month)
+    (message,) = mail.outbox
+    assert "1247 alerts were left out by Alertmanager and are not counted." in message.body
+    assert "Left out by Alertmanager" in message.alternatives[0].content
 
 
 # --- Grafana -----------------------------------------------------------------------------
