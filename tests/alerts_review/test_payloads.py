@@ -201,6 +201,10 @@ def test_a_nagios_recovery_names_the_problem_it_ends_and_a_renotification_is_mar
         {**base, "NOTIFICATIONTYPE": "PROBLEM", "SERVICEPROBLEMID": "4711", "SERVICESTATE": "CRITICAL"}
     )
     assert (problem.problem_id, problem.renotification) == ("4711", False)
+    renotified = parse_nagios(
+        {**base, "NOTIFICATIONTYPE": "PROBLEM", "SERVICEPROBLEMID": "4711", "NOTIFICATIONNUMBER": "3"}
+    )
+    assert (renotified.problem_id, renotified.renotification) == ("4711", True)
     recovery = parse_nagios(
         {**base, "NOTIFICATIONTYPE": "RECOVERY", "SERVICEPROBLEMID": "0", "LASTSERVICEPROBLEMID": "4711"}
     )

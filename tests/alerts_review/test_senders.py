@@ -398,6 +398,22 @@ def test_a_nagios_renotification_without_problem_ids_updates_the_open_alert(ops)
     assert Alert.objects.count() == 1
 
 
+def test_a_renotification_with_a_problem_id_takes_over_the_open_alert_stored_without_one(ops):
+    # The first notification came before the command passed $SERVICEPROBLEMID$.
+    source = AlertSourceFactory(name="nagios", kind="nagios", team=ops)
+    first = dt.datetime(2026, 11, 3, 3, 12, 44, tzinfo=UTC)
+    Alert.objects.create(
+        source="nagios",
+        identity="web042/Apache Busy Workers",
+        check_name="Apache Busy Workers",
+        fired_at=first,
+    )
+    again = nagios_service("PROBLEM", at=first + dt.timedelta(hours=1), number=2)
+    response = post("/api/v1/alerts/nagios/", again, token=source.token, form=True)
+    assert response.json() == {"received": 1, "created": 0, "updated": 1}
+    assert list(Alert.objects.values_list("problem_id", "fired_at")) == [("4711", first)]
+
+
 def test_a_recovery_closes_every_open_alert_of_the_service_not_only_the_newest(ops):
     # Stored before problem ids were read: one problem notified twice is two open alerts.
     source = AlertSourceFactory(name="nagios", kind="nagios", team=ops)
