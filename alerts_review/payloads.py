@@ -339,7 +339,7 @@ def parse_nagios(fields: object, *, zone: ZoneInfo = UTC_ZONE) -> Incoming | Non
         team=_text(fields.get("TEAM"), 50),
         resolves_open=kind == "RECOVERY",
         problem_id=problem_id,
-        renotification=kind == "PROBLEM" and _number(fields.get("NOTIFICATIONNUMBER")) > 1,
+        renotification=kind == "PROBLEM" and _number(fields, scope) > 1,
     )
 
 
@@ -348,7 +348,10 @@ def _problem_id(value: object) -> str:
     return "" if text in ("", "0") else text
 
 
-def _number(value: object) -> int:
+def _number(fields: Mapping[str, object], scope: str) -> int:
+    # Nagios 4 documents $SERVICENOTIFICATIONNUMBER$ / $HOSTNOTIFICATIONNUMBER$ and
+    # keeps $NOTIFICATIONNUMBER$ for older commands; the README sends the first as the last.
+    value = fields.get("NOTIFICATIONNUMBER") or fields.get(f"{scope}NOTIFICATIONNUMBER")
     text = _text(value, 20).strip()
     return int(text) if text.isdigit() else 0
 

@@ -211,6 +211,9 @@ def test_a_nagios_recovery_names_the_problem_it_ends_and_a_renotification_is_mar
     assert (recovery.problem_id, recovery.resolves_open) == ("4711", True)
     again = parse_nagios({**base, "NOTIFICATIONTYPE": "PROBLEM", "NOTIFICATIONNUMBER": "2"})
     assert (again.problem_id, again.renotification) == ("", True)
+    # Nagios 4's own names for the number, as a script posting every macro sends them.
+    numbered = parse_nagios({**base, "NOTIFICATIONTYPE": "PROBLEM", "SERVICENOTIFICATIONNUMBER": "2"})
+    assert numbered.renotification
     # A host notification reads the host's ids, not a service's.
     host = parse_nagios(
         {"HOSTNAME": "web042", "TIMET": "1", "NOTIFICATIONTYPE": "PROBLEM", "HOSTPROBLEMID": "88"}

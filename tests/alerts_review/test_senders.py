@@ -580,7 +580,8 @@ def test_the_readmes_nagios_commands_send_problem_ids_and_both_times(ops):
     # What Nagios puts in each macro for a second notification of problem 4711, then its recovery.
     macros = {
         "NOTIFICATIONTYPE": "PROBLEM",
-        "NOTIFICATIONNUMBER": "1",
+        "SERVICENOTIFICATIONNUMBER": "1",
+        "HOSTNOTIFICATIONNUMBER": "0",
         "HOSTNAME": "web042",
         "SERVICEDESC": "Apache Busy Workers",
         "SERVICESTATE": "CRITICAL",
@@ -611,7 +612,7 @@ def test_the_readmes_nagios_commands_send_problem_ids_and_both_times(ops):
     }
     url = "/api/v1/alerts/nagios/"
     for number in ("1", "2"):
-        body = {field: {**macros, "NOTIFICATIONNUMBER": number}[macro] for field, macro in fields}
+        body = {field: {**macros, "SERVICENOTIFICATIONNUMBER": number}[macro] for field, macro in fields}
         assert post(url, body, token=source.token, form=True).status_code == 200
     recovery = {
         **macros,
