@@ -72,6 +72,15 @@ BLAMEFUL_ASIDE = (
     "orchestration refused the first."
 )
 
+# How a changed default arrives with most deploys: a dependency upgrade.
+UPGRADE = {
+    "how": "it carried a library upgrade that nobody had reviewed for behaviour changes, and the upgrade "
+    "changed the default of",
+    "believed": "the release notes called the upgrade a maintenance release, the tests passed, and "
+    "staging looked normal",
+    "factor": "the upgrade shipped together with unrelated work, which made the diff look harmless",
+}
+
 CHANGED_DEFAULT = Story(
     key="changed-default",
     tldr=(
@@ -80,21 +89,19 @@ CHANGED_DEFAULT = Story(
         "{change_kind} back mitigated it after {to_mitigate}."
     ),
     what_happened=(
-        "A routine {change_kind} to {service} went out at the start of the incident. It carried a library "
-        "upgrade that nobody had reviewed for behaviour changes, and that upgrade changed the default of "
+        "A routine {change_kind} to {service} went out at the start of the incident. {how_capital} "
         "{setting_quoted}: {default_change}.\n\n"
-        "The first sign was {first_sign}, {to_detect} after the {change_kind} finished. The on-call "
+        "The first sign was {first_sign}, {to_detect} after the impact began. The on-call "
         "engineer acknowledged {to_acknowledge} later and opened the deploy log, where the {change_kind} "
         "was the only change in the window. Because the diff itself touched nothing related, the first "
         "half hour went into ruling out {red_herring}.\n\n"
         "Once someone compared the effective configuration of an old and a new instance side by side, "
-        "the difference was one line. We rolled the {change_kind} back, {symptom_short_lower} stopped "
-        "within a minute, and the status page was updated {to_status} after detection. The fix, pinning "
-        "{setting_quoted} explicitly in our own configuration, shipped the next morning."
+        "the difference was one line. We rolled the {change_kind} back and {recovered}; the status page "
+        "had been updated {to_status} after detection. The fix, setting {setting_quoted} explicitly in our "
+        "own configuration, shipped the next morning."
     ),
     why_surprised=(
-        "We believed the {change_kind} was a no-op for behaviour: the release notes called it a maintenance "
-        "release, the tests passed, and staging looked normal.\n\n"
+        "We believed the {change_kind} changed nothing customers would notice: {believed}.\n\n"
         "Staging did not show the problem because {staging_gap}. Our tests exercise the code paths but "
         "read configuration from fixtures, so they never saw the library's new default at all."
     ),
@@ -110,21 +117,20 @@ CHANGED_DEFAULT = Story(
         "name as soon as it was pasted into the channel."
     ),
     contributing_factors=(
-        "- A dependency upgrade changed the default of {setting_quoted}; we relied on the default instead "
-        "of setting it ourselves.\n"
+        "- {setting_quoted} was left to a default, and the default changed; we relied on it instead of "
+        "setting it ourselves.\n"
         "- Staging cannot show this class of problem: {staging_gap}.\n"
         "- Nothing lists the effective configuration of a running instance, so comparing old and new "
         "took a person and half an hour.\n"
-        "- The upgrade shipped together with unrelated work, which made the diff look harmless."
+        "- {factor_capital}."
     ),
     events=(
-        Event("impact_started", -4, "deploy", "{change_kind_capital} of {service} finished on all hosts"),
         Event("detected", 0, "detection", "{first_sign_capital}"),
         Event("acknowledged", 1, "action", "Checked the deploy log: one {change_kind} in the window"),
         Event("acknowledged", 3, "note", "Ruling out {red_herring}"),
         Event("status_posted", 0, "communication", "Status page: {symptom_short_lower}, investigating"),
         Event("mitigated", -2, "action", "Rolled {service} back to the previous release"),
-        Event("mitigated", 0, "note", "{symptom_short} stopped; watching the graphs"),
+        Event("mitigated", 0, "note", "{recovered_capital}; watching the graphs"),
         Event("resolved", 0, "communication", "Status page: resolved; {setting_quoted} to be pinned"),
     ),
     items=(
@@ -150,14 +156,14 @@ CHANGED_DEFAULT = Story(
         Item(
             "dev",
             "process",
-            "Ship dependency upgrades for {service} on their own, with the changelog in the description",
-            "The upgrade rode along with unrelated work, which made the diff look harmless.",
+            "Ask “which defaults does this change touch?” in the {service} change template",
+            "The change relied on a default nobody had chosen: {factor}.",
         ),
         Item(
             "ops",
             "mitigate",
             "Canary {service} deploys on one host for ten minutes before the rest",
-            "A canary would have shown {symptom_short_lower} on a small share of traffic.",
+            "A canary would have shown the problem on a small share of traffic first.",
         ),
         Item(
             "ops",
@@ -174,6 +180,8 @@ CHANGED_DEFAULT = Story(
             ("deploy", "checkout"),
             {
                 "change_kind": "deploy",
+                **UPGRADE,
+                "recovered": "checkout stopped returning errors within a minute",
                 "setting": "payment_client.strict_currency",
                 "default_change": "it began rejecting baskets whose currency was not set explicitly, which "
                 "is every basket created before the customer picks a country",
@@ -195,12 +203,20 @@ CHANGED_DEFAULT = Story(
             ("config", "search"),
             {
                 "change_kind": "config change",
+                "how": "it moved the ranking settings to a new configuration template, and the template left "
+                "out",
+                "believed": "the new template had been reviewed, the configuration linter passed, and "
+                "staging "
+                "looked normal",
+                "factor": "the new template left the setting out, and nothing warns when a setting falls "
+                "back "
+                "to a default",
+                "recovered": "the ranking was back to most relevant first within a minute",
                 "setting": "ranking.sort_direction",
-                "default_change": "the new version reads an unset direction as ascending, so the least "
-                "relevant "
-                "listings came first",
+                "default_change": "the search library reads an unset direction as ascending, so the least "
+                "relevant listings came first",
                 "symptom_short": "Shop search showed the least relevant results first",
-                "who_hit": "Every visitor searching within a shop",
+                "who_hit": "Visitors searching within a shop",
                 "first_sign": "a drop in search click-through on the conversion dashboard",
                 "red_herring": "the nightly index rebuild and a suspected bad shard",
                 "staging_gap": "the staging index holds a few hundred listings, too few for the order to "
@@ -217,10 +233,11 @@ CHANGED_DEFAULT = Story(
             ("rate-limit", "mobile"),
             {
                 "change_kind": "deploy",
+                **UPGRADE,
+                "recovered": "the 429 responses stopped within a minute",
                 "setting": "ratelimit.key",
                 "default_change": "limits are now counted per client IP instead of per API token, so every "
-                "phone "
-                "behind a carrier's shared address counted against one small budget",
+                "phone behind a carrier's shared address counted against one small budget",
                 "symptom_short": "The API answered the mobile app with HTTP 429",
                 "who_hit": "Mobile users on the two largest carriers",
                 "first_sign": "a spike of 429 responses on the API dashboard and app-store reviews",
@@ -238,11 +255,20 @@ CHANGED_DEFAULT = Story(
             ("cdn", "vendor"),
             {
                 "change_kind": "deploy",
+                "how": "it shipped a new release of the purge tool that the deploy pipeline runs on every "
+                "release, and that release changed the meaning of an unset",
+                "believed": "the purge tool's release notes described it as a bug-fix release, and the "
+                "deploy "
+                "pipeline's checks passed",
+                "factor": "the purge step runs on every deploy with an empty path list, which was harmless "
+                "until the meaning of empty changed",
+                "recovered": "pages got their styles and images back as the CDN refilled from our origin",
                 "setting": "purge.paths",
-                "default_change": "the new release of the purge tool reads an empty path list as “purge "
-                "everything” where the old one purged nothing",
+                "default_change": "the new release reads an empty path list as “purge everything” where the "
+                "old "
+                "one purged nothing",
                 "symptom_short": "Pages loaded without styles or images",
-                "who_hit": "Every visitor until the CDN refilled its cache from our origin",
+                "who_hit": "All visitors, until the CDN refilled its cache from our origin,",
                 "first_sign": "the origin traffic graph jumping twentyfold",
                 "red_herring": "a CDN-side outage, since the vendor's status page was yellow that day",
                 "staging_gap": "staging has no CDN in front of it, so the purge step is skipped there",
@@ -258,10 +284,11 @@ CHANGED_DEFAULT = Story(
             ("data", "pricing"),
             {
                 "change_kind": "deploy",
+                **UPGRADE,
+                "recovered": "converted prices were right again within a minute",
                 "setting": "fx_feed.units",
                 "default_change": "the new client returns rates in minor units (cents) unless told "
-                "otherwise, "
-                "so every converted price came out a hundred times too large",
+                "otherwise, so every converted price came out a hundred times too large",
                 "symptom_short": "Converted prices were shown a hundred times too high",
                 "who_hit": "Visitors browsing in a currency other than the listing's",
                 "first_sign": "a support ticket with a screenshot of a 4,500 euro mug",
@@ -289,7 +316,7 @@ CERTIFICATE = Story(
         "later. The error message ({error}) pointed at the certificate straight away, so the time went "
         "into finding who could issue a new one and where the private key lived.\n\n"
         "The key was in the secrets store under an old name. A new certificate was issued, installed on "
-        "{where}, and {action} worked again {to_mitigate} after the expiry. We then checked every other "
+        "{where}, and {recovered} {to_mitigate} after the expiry. We then checked every other "
         "certificate we own by hand: two more were due within a month."
     ),
     why_surprised=(
@@ -320,7 +347,7 @@ CERTIFICATE = Story(
         Event("acknowledged", 6, "action", "Found the private key in the secrets store under an old name"),
         Event("status_posted", 0, "communication", "Status page: {who_hit} cannot {action}"),
         Event("mitigated", -3, "action", "Installed the renewed certificate on {where}"),
-        Event("mitigated", 0, "note", "{action_capital} works again"),
+        Event("mitigated", 0, "note", "{recovered_capital}"),
         Event("resolved", 0, "action", "Checked every certificate by hand: two more due within a month"),
     ),
     items=(
@@ -368,6 +395,7 @@ CERTIFICATE = Story(
                 "first_sign": "the partner integration error rate alert fired",
                 "error": "“certificate has expired” in every client",
                 "where": "both load balancers",
+                "recovered": "the API accepted connections again",
                 "lucky": "The web site uses a different hostname and certificate, so most customers saw "
                 "nothing at all.",
             },
@@ -385,6 +413,7 @@ CERTIFICATE = Story(
                 "first_sign": "support chats about being sent back to the login page started",
                 "error": "“signature validation failed” in the identity provider's logs",
                 "where": "the auth service and in each identity provider's metadata",
+                "recovered": "logging in through single sign-on worked again",
                 "lucky": "People already logged in kept their sessions, and password logins were not "
                 "affected.",
             },
@@ -396,7 +425,7 @@ DNS_TTL = Story(
     key="dns-ttl",
     tldr=(
         "{symptom_capital} for {to_resolve} after {dns_change}. Resolvers kept the old answer for the "
-        "record's {ttl} TTL; lowering the TTL ahead of changes is now on the checklist."
+        "record's TTL of {ttl}; lowering the TTL ahead of changes is now on the checklist."
     ),
     what_happened=(
         "A planned change, {dns_change}, was made at the start of the incident. The change itself was "
@@ -473,7 +502,7 @@ DNS_TTL = Story(
             ("dns", "network"),
             {
                 "dns_change": "moving the internal service records to the new resolver pair",
-                "ttl": "one-day",
+                "ttl": "one day",
                 "symptom": "services in one data centre could not reach each other by name",
                 "first_sign": "the service-to-service error rate alert fired for the second data centre",
                 "red_herring": "the new resolvers' configuration",
@@ -488,7 +517,7 @@ DNS_TTL = Story(
             ("email", "vendor"),
             {
                 "dns_change": "pointing the support domain's MX record at the new helpdesk provider",
-                "ttl": "twelve-hour",
+                "ttl": "twelve hours",
                 "symptom": "email to support was bounced or delivered to the old helpdesk",
                 "first_sign": "a customer wrote on social media that their email to support had bounced",
                 "red_herring": "the new helpdesk provider's inbound filters",
@@ -504,7 +533,7 @@ DNS_TTL = Story(
             ("monitoring", "network"),
             {
                 "dns_change": "renumbering the metrics collectors during the network upgrade",
-                "ttl": "six-hour",
+                "ttl": "six hours",
                 "symptom": "dashboards and alerts had no data from half of the hosts",
                 "first_sign": "the upgrade's own checks showed a gap in the request-rate graph",
                 "red_herring": "the new switches' firewall rules",
@@ -517,7 +546,7 @@ DNS_TTL = Story(
 FAILOVER = Story(
     key="failover",
     tldr=(
-        "The primary {service} database host lost its disk controller and the failover to a replica took "
+        "The primary MySQL host lost its disk controller and the failover to a replica took "
         "{to_mitigate} instead of the expected two. Writes failed across the site for that time; reads "
         "mostly worked."
     ),
@@ -757,7 +786,7 @@ QUEUE_BACKLOG = Story(
 RESOURCE_FULL = Story(
     key="resource-full",
     tldr=(
-        "{resource_capital} on {hosts} ran out and {symptom} for {to_resolve}. {usage_capital} had grown "
+        "{resource_capital} on {hosts} ran out, and for {to_resolve} {symptom}. {usage_capital} had grown "
         "steadily for weeks; the growth is now graphed and alerted on."
     ),
     what_happened=(
@@ -768,7 +797,7 @@ RESOURCE_FULL = Story(
         "that and found {evidence}. The quick fix, {quick_fix}, was applied to one host at a time so the "
         "cluster kept some capacity throughout.\n\n"
         "The service was working again {to_mitigate} after the first host ran out. The lasting fix, "
-        "{lasting_fix}, was deployed the same week."
+        "{lasting}, went out the same week."
     ),
     why_surprised=(
         "We believed {resource} was watched: there is an alert on it. The alert fires at 95%, and at the "
@@ -839,6 +868,7 @@ RESOURCE_FULL = Story(
                 "evidence": "every log host's data disk at 100%",
                 "quick_fix": "deleting indices older than seven days",
                 "lasting_fix": "Apply a retention policy to log indices",
+                "lasting": "a retention policy on the log indices",
                 "cause": "nothing deleted old log indices; retention had been done by hand",
                 "lucky": "No incident needed those logs while they were missing.",
             },
@@ -852,11 +882,12 @@ RESOURCE_FULL = Story(
                 "resource": "memory",
                 "hosts": "the recommendations hosts",
                 "symptom": "product pages showed no recommendations and loaded slowly",
-                "usage": "the recommendations service's memory",
+                "usage": "the memory used by each recommendations process",
                 "first_sign": "the product page latency alert fired",
                 "evidence": "the recommendations processes being killed by the kernel for lack of memory",
                 "quick_fix": "restarting the recommendations processes",
                 "lasting_fix": "Bound the per-request model cache in the recommendations service",
+                "lasting": "a size limit on the per-request model cache",
                 "cause": "a per-request model cache in the recommendations service was never evicted",
                 "lucky": "Product pages fall back to no recommendations on a timeout, so buying still "
                 "worked.",
