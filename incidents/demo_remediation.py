@@ -5,7 +5,8 @@ its postmortem says should change, owned by people of the incident's team.
 Any other incident gets items from the generic list below.
 
 Runs after incidents.demo; idempotent (incidents that already have items are
-left alone) and deterministic (each incident's items come from its own seed).
+left alone) and deterministic (each incident's items come from its own seed,
+its title).
 """
 
 import datetime as dt
@@ -92,7 +93,8 @@ def seed(stdout=None) -> None:
     today = now.date()
     items = []
     for incident in incidents:
-        rng = random.Random(42 * 100_003 + incident.pk)
+        # Seeded by the title, not the id, so a demo seeded afresh gets the same items.
+        rng = random.Random(f"42 {incident.title}")
         count = rng.randint(2, 6)
         written_at = incident.impact_started_at + dt.timedelta(
             days=rng.randint(1, 5), hours=rng.randint(0, 8)

@@ -117,3 +117,35 @@ def test_remediation_items_come_from_their_incidents_story_and_are_owned_by_its_
         assert item.team == incident.team
         assert incident.team.members.filter(pk=item.owner_id).exists()
         assert incident.title in item.description
+
+
+def _told(incidents) -> list[tuple]:
+    return [
+        (
+            incident.title,
+            incident.status,
+            incident.team_id,
+            *(getattr(incident, name) for name in SECTIONS),
+            # The story's own events (the evidence demo adds deploys and graphs once).
+            tuple(
+                incident.events.exclude(kind__in=["deploy", "graph"])
+                .order_by("occurred_at", "text")
+                .values_list("text", flat=True)
+            ),
+            tuple(incident.remediation_items.order_by("title").values_list("title", "owner_id", "status")),
+        )
+        for incident in incidents.order_by("title")
+    ]
+
+
+def test_seeding_the_demo_incidents_again_from_nothing_tells_the_same_stories(demo):
+    from incidents import demo as incidents_demo
+    from incidents import demo_remediation
+
+    first = _told(Incident.objects.all())
+    Incident.objects.all().delete()
+
+    incidents_demo.seed()
+    demo_remediation.seed()
+
+    assert _told(Incident.objects.all()) == first
