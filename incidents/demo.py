@@ -149,7 +149,10 @@ def seed(stdout=None) -> None:
         # Number 0 started this day last year: something for "today in postmortem history".
         started = today - dt.timedelta(days=days_ago)
         if days_ago >= 1:
-            started = started.replace(hour=rng.randint(0, 23), minute=rng.randint(0, 59))
+            hour, minute = rng.randint(0, 23), rng.randint(0, 59)
+            started = started.replace(
+                hour=hour if variant.start_hour is None else variant.start_hour, minute=minute
+            )
         moments = _milestones(rng, started, variant)
         is_open = status == Status.OPEN
         team_people = members.get(variant.team) or people

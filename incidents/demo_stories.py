@@ -31,6 +31,8 @@ class Variant:
     # Minutes after impact started of detection, acknowledgement, status post,
     # mitigation and resolution, when the title states a duration.
     timing: tuple[int, int, int, int, int] | None = None
+    # The hour (UTC) impact started, when the story says when in the day it happened.
+    start_hour: int | None = None
 
 
 @dataclass(frozen=True)
@@ -191,10 +193,10 @@ CHANGED_DEFAULT = Story(
                 "red_herring": "the payment gateway and the database",
                 "staging_gap": "staging baskets are all created by a test script that always sets the "
                 "currency",
-                "lucky_timing": "It happened on a weekday morning in Europe, an hour before the lunchtime "
-                "peak "
-                "and well away from the seasonal sale.",
+                "lucky_timing": "It happened mid-morning in Europe, an hour before the lunchtime peak and "
+                "well away from the seasonal sale.",
             },
+            start_hour=10,
         ),
         Variant(
             "Shop search ranking reversed after config change",
@@ -221,10 +223,10 @@ CHANGED_DEFAULT = Story(
                 "red_herring": "the nightly index rebuild and a suspected bad shard",
                 "staging_gap": "the staging index holds a few hundred listings, too few for the order to "
                 "look wrong",
-                "lucky_timing": "It happened late on a Sunday evening, when shop search traffic is at its "
-                "weekly "
-                "low.",
+                "lucky_timing": "It happened late in the evening in Europe, when shop search traffic is at "
+                "its daily low.",
             },
+            start_hour=21,
         ),
         Variant(
             "Rate limiter blocked the mobile app",
@@ -641,6 +643,7 @@ FAILOVER = Story(
             "ops",
             ("database", "failover"),
             timing=(1, 3, 6, 14, 95),
+            start_hour=14,
         ),
     ),
 )
@@ -740,8 +743,10 @@ QUEUE_BACKLOG = Story(
                 "stuck": "sent the resized image to the object store",
                 "call": "the object store upload",
                 "first_sign": "sellers wrote in that new listing photos showed as “processing”",
-                "lucky": "It happened outside the evening peak, when sellers upload the most photos.",
+                "lucky": "It happened in the morning, well before the evening peak when sellers upload "
+                "the most photos.",
             },
+            start_hour=7,
         ),
         Variant(
             "Push notifications delayed by two hours",
@@ -779,6 +784,7 @@ QUEUE_BACKLOG = Story(
                 "delivery date.",
             },
             timing=(1380, 1395, 1410, 1470, 1530),
+            start_hour=0,
         ),
     ),
 )
@@ -1014,6 +1020,7 @@ CACHE = Story(
                 "factor_fix": "Use consistent hashing with virtual nodes for the listings cache",
                 "lucky": "It happened in the quietest hour of the day.",
             },
+            start_hour=4,
         ),
     ),
 )
@@ -1110,6 +1117,7 @@ RETRIED_JOB = Story(
             "payments",
             ("jobs", "payments"),
             {"count": "312"},
+            start_hour=2,
         ),
     ),
 )
