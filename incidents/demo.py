@@ -37,6 +37,8 @@ RECENT = {
 }
 # An older incident whose review never happened: the review queue's backlog.
 BACKLOG = 21
+# Resolved incidents still waiting for someone to facilitate their review.
+WITHOUT_FACILITATOR = {35, BACKLOG}
 # The story whose first telling carries the demo's one blameful sentence.
 BLAMEFUL_STORY = "failover"
 
@@ -158,7 +160,7 @@ def seed(stdout=None) -> None:
         team_people = members.get(variant.team) or people
         others = [user for user in people if user not in team_people]
         facilitator = None
-        if status != Status.OPEN and not (status == Status.RESOLVED and number in (35, BACKLOG)):
+        if status != Status.OPEN and number not in WITHOUT_FACILITATOR:
             facilitator = rng.choice(others or people)
         contact = rng.choice(team_people)
         sections = postmortem(story, variant, moments) if not is_open else dict.fromkeys(SECTIONS, "")
