@@ -2,6 +2,8 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from morgue.submissions import FIELD, token_for
+
 register = template.Library()
 
 
@@ -35,3 +37,10 @@ def duration(seconds) -> str:
     if minutes:
         return f"{sign}{minutes}m {secs:02d}s" if secs and minutes < 10 else f"{sign}{minutes}m"
     return f"{sign}{secs}s"
+
+
+@register.simple_tag(takes_context=True)
+def submission_field(context, form: str) -> str:
+    """A create form's one-time token (morgue.submissions): `{% submission_field "incident-create" %}`."""
+    token = token_for(context["request"], form)
+    return format_html('<input type="hidden" name="{}" value="{}">', FIELD, token)
