@@ -8,7 +8,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents.exceptions import NotAllowed, StaleVersion
 from incidents.forms import IncidentFilterForm, IncidentForm, ReviewForm, TimelineEventForm, add_refusal
@@ -23,6 +23,7 @@ from morgue.exceptions import MorgueError
 from morgue.markdown import render_markdown
 from morgue.models import Profile, Team
 from morgue.paging import CountedPaginator
+from morgue.submissions import submit_once
 
 PAGE_SIZE = 50
 
@@ -78,13 +79,16 @@ def incident_create(request: SignedInRequest) -> HttpResponse:
     form = IncidentForm(request.POST or None, initial={"status": "open", "severity": 3})
     if request.method == "POST" and form.is_valid():
         changes = form.changes()
-        try:
+
+        def write() -> str:
             incident = services.create_incident(by=request.user, **changes)
+            messages.success(request, "Incident created. Add to its timeline and write its postmortem.")
+            return incident.get_absolute_url()
+
+        try:
+            return submit_once(request, write)
         except (ValidationError, MorgueError) as error:
             add_refusal(form, error)
-        else:
-            messages.success(request, "Incident created. Add to its timeline and write its postmortem.")
-            return redirect(incident)
     return render(
         request, "incidents/form.html", {"form": form, "creating": True}, status=_status(request, form)
     )
@@ -98,7 +102,13 @@ def _incident_or_404(request: SignedInRequest, pk: int) -> Incident:
 
 
 def incident_detail(request: SignedInRequest, pk: int) -> HttpResponse:
-    incident = _incident_or_404(request, pk)
+    return detail_page(request, _incident_or_404(request, pk))
+
+
+def detail_page(
+    request: SignedInRequest, incident: Incident, *, status: int = 200, **refused
+) -> HttpResponse:
+    """The incident page; `refused` holds a refused form of it, shown again as typed with its errors."""
     events = list(incident.events.select_related("author__profile"))
     zone = timezone.get_current_timezone()
     sections = [
@@ -122,7 +132,12 @@ def incident_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "event_form": TimelineEventForm(initial={"occurred_at": timezone.localtime().replace(second=0)}),
             "evidence": evidence_panel(incident=incident),
             "remediation_panel": incident_panel(incident=incident, today=timezone.localdate()),
+            # Shown at a form's own address after a refusal, the page's other forms
+            # still go back to the incident page once saved.
+            "back_url": incident.get_absolute_url(),
+            **refused,
         },
+        status=status,
     )
 
 
@@ -195,18 +210,25 @@ def incident_editing(request: SignedInRequest, pk: int) -> JsonResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def timeline_add(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
+    if request.method == "GET":
+        # The address of a refused event, opened again from history or the address bar.
+        return redirect(f"{incident.get_absolute_url()}#timeline")
     form = TimelineEventForm(request.POST)
     if form.is_valid():
-        services.add_timeline_event(incident=incident, by=request.user, **form.cleaned_data)
-        messages.success(request, "Event added to the timeline.")
-    else:
-        for field, errors in form.errors.items():
-            # An ErrorList yields its errors as text, whatever the stubs say.
-            messages.error(request, f"{field}: {' '.join(str(error) for error in errors)}")
-    return redirect(f"{incident.get_absolute_url()}#timeline")
+
+        def write() -> str:
+            services.add_timeline_event(incident=incident, by=request.user, **form.cleaned_data)
+            messages.success(request, "Event added to the timeline.")
+            return f"{incident.get_absolute_url()}#timeline"
+
+        try:
+            return submit_once(request, write)
+        except (ValidationError, MorgueError) as error:
+            add_refusal(form, error)
+    return detail_page(request, incident, status=400, event_form=form)
 
 
 def incident_history(request: SignedInRequest, pk: int) -> HttpResponse:
@@ -260,7 +282,8 @@ def review_schedule(request: SignedInRequest, pk: int) -> HttpResponse:
     form = ReviewForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def write() -> str:
             with transaction.atomic():
                 meeting = review_services.schedule_review(
                     incident=incident,
@@ -273,12 +296,15 @@ def review_schedule(request: SignedInRequest, pk: int) -> HttpResponse:
                 )
                 if data["send_invitation"]:
                     review_services.request_invitation(meeting=meeting)
-        except (ValidationError, MorgueError) as error:
-            add_refusal(form, error)
-        else:
             sent = " The invitation is on its way to the attendees." if data["send_invitation"] else ""
             messages.success(request, f"Review scheduled.{sent}")
-            return redirect(incident)
+            return incident.get_absolute_url()
+
+        try:
+            # Sent twice, the form would send the invitation twice: once per token.
+            return submit_once(request, write)
+        except (ValidationError, MorgueError) as error:
+            add_refusal(form, error)
     facilitator_zone = Profile.objects.for_user(facilitator).time_zone
     return render(
         request,
