@@ -8,7 +8,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.exceptions import NotAllowed, StaleVersion
 from incidents.forms import IncidentFilterForm, IncidentForm, ReviewForm, TimelineEventForm, add_refusal
@@ -354,15 +354,32 @@ def review_ics(request: SignedInRequest, pk: int) -> HttpResponse:
     return response
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def incident_delete(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Ask first (GET: a page naming the incident), then delete softly (POST) and offer Undo."""
     incident = _incident_or_404(request, pk)
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff can delete incidents.")
+    if request.method == "GET":
+        if incident.is_deleted:
+            return redirect("incidents:deleted", pk=incident.pk)
+        review = ReviewMeeting.objects.filter(incident=incident).first()
+        return render(request, "incidents/delete.html", {"incident": incident, "review": review})
     try:
+        # Deleting a deleted incident changes nothing: a second click lands on the same page.
         services.delete_incident(incident=incident, by=request.user)
     except NotAllowed as error:
         raise PermissionDenied(error.message) from error
-    messages.success(request, "Incident deleted. Staff can restore it from its page.")
-    return redirect("incidents:list")
+    return redirect("incidents:deleted", pk=incident.pk)
+
+
+@require_GET
+def incident_deleted(request: SignedInRequest, pk: int) -> HttpResponse:
+    """What a delete leads to: the incident named, and Undo."""
+    incident = _incident_or_404(request, pk)
+    if not incident.is_deleted:
+        return redirect(incident)
+    return render(request, "incidents/deleted.html", {"incident": incident})
 
 
 @require_POST
@@ -372,7 +389,7 @@ def incident_restore(request: SignedInRequest, pk: int) -> HttpResponse:
         services.restore_incident(incident=incident, by=request.user)
     except NotAllowed as error:
         raise PermissionDenied(error.message) from error
-    messages.success(request, "Incident restored.")
+    messages.success(request, f"“{incident.title}” is restored: it is back on the lists and in the metrics.")
     return redirect(incident)
 
 

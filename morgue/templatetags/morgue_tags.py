@@ -1,3 +1,5 @@
+import re
+
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -40,7 +42,11 @@ def duration(seconds) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def submission_field(context, form: str) -> str:
-    """A create form's one-time token (morgue.submissions): `{% submission_field "incident-create" %}`."""
+def submission_field(context, *name) -> str:
+    """A create form's one-time token (morgue.submissions), named for its form on the page.
+
+    `{% submission_field "incident-create" %}`, `{% submission_field "page" team.slug %}`.
+    """
+    form = re.sub(r"[^a-z0-9-]+", "-", "-".join(str(part) for part in name).lower())[:60]
     token = token_for(context["request"], form)
     return format_html('<input type="hidden" name="{}" value="{}">', FIELD, token)
