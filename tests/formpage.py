@@ -68,6 +68,10 @@ class _Forms(HTMLParser):
         elif tag == "select":
             self.select = None
         elif tag == "textarea":
+            if self.current is not None and self.textarea:
+                # A newline straight after <textarea> is not part of its value (HTML parsing rules).
+                value = self.current.fields[self.textarea]
+                self.current.fields[self.textarea] = value[1:] if value.startswith("\n") else value
             self.textarea = None
 
 
@@ -80,7 +84,7 @@ def forms_on(response, page_url: str = "") -> list[Form]:
 
 def form_on(response, *, action: str = "", page_url: str = "", **attrs) -> Form:
     """The one form posting to `action` (or carrying `attrs`, e.g. data_kind="dev")."""
-    wanted = {name.replace("_", "-"): value for name, value in attrs.items()}
+    wanted = {name.rstrip("_").replace("_", "-"): value for name, value in attrs.items()}
     found = [
         form
         for form in forms_on(response, page_url)

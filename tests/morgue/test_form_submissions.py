@@ -46,11 +46,19 @@ The filter forms (incident list, deploys, reports, board, history, fairness)
 are GET forms: nothing to save.
 """
 
+import datetime as dt
+
 import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from incidents.models import RemediationItem, RemediationStatus
 from tests.factories import IncidentFactory, ProfileFactory, RemediationItemFactory, UserFactory
 from tests.formpage import form_on
+from tests.incidents.graph_server import PNG
+
+ON_CALL_NOW = dt.datetime(2026, 2, 10, 12, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -154,3 +162,244 @@ def test_a_form_address_opened_directly_leads_to_its_page(browser_client, dana, 
     item = RemediationItemFactory(owner=dana)
     response = browser_client.get(path.format(incident=item.incident_id, item=item.pk))
     _opens(browser_client, response)
+
+
+# --- Incidents -------------------------------------------------------------------------------------
+
+
+def _round_trip(client, page_url: str, bad: dict, good: dict, *, count, error: str, **which):
+    """Refuse the form once, correct it on its error page, send it twice: one new row."""
+    before = count()
+    form = form_on(client.get(page_url), page_url=page_url, **which)
+    refused = client.post(form.action, form.data(**bad))
+    assert refused.status_code in (200, 400), refused.status_code
+    assert error in refused.content.decode()
+    assert count() == before
+    again = form_on(refused, page_url=form.action, **which)
+    for name, value in bad.items():
+        if isinstance(value, str) and name != "submission":
+            assert again.fields.get(name) == value, (name, again.fields.get(name))
+    fill = good if callable(good) else lambda: good
+    saved = client.post(again.action, again.data(**fill()))
+    _opens(client, saved)
+    twice = client.post(again.action, again.data(**fill()))
+    assert twice["Location"] == saved["Location"]
+    assert count() == before + 1
+    return saved
+
+
+def test_new_incident_round_trip(browser_client):
+    from incidents.models import Incident
+
+    _round_trip(
+        browser_client,
+        "/incidents/new/",
+        {"title": "", "tldr": "Checkout failing"},
+        {
+            "title": "Checkout outage",
+            "impact_started_at": "2026-03-01T10:00",
+            "detected_at": "2026-03-01T10:05",
+        },
+        count=Incident.objects.count,
+        error="This field is required.",
+        class_="stacked incident-form",
+    )
+
+
+def test_timeline_event_round_trip(browser_client):
+    incident = IncidentFactory()
+    _round_trip(
+        browser_client,
+        f"/incidents/{incident.pk}/",
+        {"text": "Rolled back", "link": "not a link"},
+        {"link": "https://deploys.example.com/42"},
+        count=incident.events.count,
+        error="Enter a valid URL.",
+        action=f"/incidents/{incident.pk}/timeline/",
+    )
+
+
+def test_graph_round_trip(browser_client):
+    from incidents.models import GraphSnapshot
+
+    incident = IncidentFactory()
+    _round_trip(
+        browser_client,
+        f"/incidents/{incident.pk}/",
+        {"title": "Error rate", "url": ""},
+        lambda: {"image": SimpleUploadedFile("errors.png", PNG, content_type="image/png")},
+        count=GraphSnapshot.objects.count,
+        error="or drop its image.",
+        action=f"/incidents/{incident.pk}/evidence/graphs/",
+    )
+
+
+def test_review_meeting_round_trip_sends_one_invitation(
+    browser_client, dana, django_capture_on_commit_callbacks
+):
+    from incidents.models import ReviewMeeting
+
+    incident = IncidentFactory(status="resolved", resolved_at=timezone.now())
+    with django_capture_on_commit_callbacks() as callbacks:
+        _round_trip(
+            browser_client,
+            f"/incidents/{incident.pk}/review/",
+            {"starts_at": "2020-01-01T10:00", "location": "Room 4"},
+            {"starts_at": "2099-01-05T10:00", "send_invitation": "on"},
+            count=ReviewMeeting.objects.count,
+            error="The review meeting must start in the future.",
+            class_="stacked",
+        )
+    assert len(callbacks) == 1  # one invitation enqueued, though the form was sent twice
+
+
+def test_editing_an_incident_refused_then_corrected_saves_once(browser_client):
+    incident = IncidentFactory(title="Before")
+    url = f"/incidents/{incident.pk}/edit/"
+    form = form_on(browser_client.get(url), page_url=url, class_="stacked incident-form")
+    refused = browser_client.post(form.action, form.data(title="", tldr="Kept words"))
+    assert refused.status_code == 400
+    again = form_on(refused, page_url=url, class_="stacked incident-form")
+    assert again.action == url and again.fields["tldr"] == "Kept words"
+    _opens(browser_client, browser_client.post(again.action, again.data(title="After")))
+    incident.refresh_from_db()
+    assert (incident.title, incident.tldr, incident.revisions.count()) == ("After", "Kept words", 1)
+
+
+# --- Delete asks first, and can be undone ----------------------------------------------------------
+
+
+def test_delete_asks_first_on_a_page_naming_the_incident(client, staff):
+    incident = IncidentFactory(title="Checkout outage")
+    client.force_login(staff)
+    detail = client.get(f"/incidents/{incident.pk}/").content.decode()
+    # The incident page links to the question; it deletes nothing itself.
+    assert f'href="/incidents/{incident.pk}/delete/"' in detail
+    assert f'action="/incidents/{incident.pk}/delete/"' not in detail
+
+    asked = client.get(f"/incidents/{incident.pk}/delete/")
+
+    assert asked.status_code == 200
+    assert "Delete “Checkout outage”?" in asked.content.decode()
+    form = form_on(asked, action=f"/incidents/{incident.pk}/delete/")
+    assert form.method == "post" and form.fields["csrfmiddlewaretoken"]
+    incident.refresh_from_db()
+    assert not incident.is_deleted
+
+
+def test_the_deleted_page_offers_undo_as_a_post_that_restores(staff):
+    from django.test import Client
+
+    incident = IncidentFactory(title="Checkout outage")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff)
+    asked = client.get(f"/incidents/{incident.pk}/delete/")
+    confirm = form_on(asked, action=f"/incidents/{incident.pk}/delete/")
+
+    deleted = client.post(confirm.action, confirm.data())
+
+    assert deleted["Location"] == f"/incidents/{incident.pk}/deleted/"
+    incident.refresh_from_db()
+    assert incident.is_deleted
+    result = client.get(deleted["Location"])
+    assert result.status_code == 200
+    assert "“Checkout outage” is deleted" in result.content.decode()
+    undo = form_on(result, action=f"/incidents/{incident.pk}/restore/")
+    assert undo.method == "post"
+    # Without its CSRF token the Undo is refused; with it, the incident is back.
+    assert client.post(undo.action, {}).status_code == 403
+    restored = client.post(undo.action, undo.data())
+    assert restored["Location"] == incident.get_absolute_url()
+    incident.refresh_from_db()
+    assert not incident.is_deleted
+    assert "is restored" in client.get(restored["Location"]).content.decode()
+    # The result page of an undone delete leads to the incident.
+    assert client.get(deleted["Location"])["Location"] == incident.get_absolute_url()
+
+
+def test_delete_sent_twice_deletes_once_and_lands_on_the_same_page(client, staff):
+    incident = IncidentFactory()
+    client.force_login(staff)
+    first = client.post(f"/incidents/{incident.pk}/delete/")
+    incident.refresh_from_db()
+    deleted_at = incident.deleted_at
+    second = client.post(f"/incidents/{incident.pk}/delete/")
+    incident.refresh_from_db()
+    assert first["Location"] == second["Location"] and incident.deleted_at == deleted_at
+
+
+def test_only_staff_are_asked_to_delete(browser_client):
+    incident = IncidentFactory()
+    assert browser_client.get(f"/incidents/{incident.pk}/delete/").status_code == 403
+    assert "/delete/" not in browser_client.get(f"/incidents/{incident.pk}/").content.decode()
+
+
+# --- On call ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rotation(db):
+    from tests.factories import make_rotation
+
+    return make_rotation(slug="ops-primary", people=("ana", "ben", "cy"))
+
+
+def test_override_round_trip(client, rotation):
+    from oncall.models import Override
+
+    me = rotation.members.first().user
+    client.force_login(me)
+    with time_machine.travel(ON_CALL_NOW):
+        _round_trip(
+            client,
+            "/oncall/rotations/ops-primary/",
+            {"level": "L1", "user": "ghost", "starts_at": "2026-02-12T09:00", "ends_at": "2026-02-12T17:00"},
+            {"user": me.username},
+            count=Override.objects.count,
+            error="There is no person with username ghost.",
+            data_form="override",
+        )
+
+
+def test_swap_round_trip(client, rotation):
+    from oncall.models import Level, Shift, Swap
+
+    at = dt.datetime(2026, 2, 12, 12, tzinfo=dt.UTC)
+    holder = Shift.objects.covering(at).get(rotation=rotation, level=Level.L1).user
+    taker = next(
+        member.user.username
+        for member in rotation.members.all()
+        if not Shift.objects.covering(at).filter(rotation=rotation, user=member.user).exists()
+    )
+    client.force_login(holder)
+    with time_machine.travel(ON_CALL_NOW):
+        _round_trip(
+            client,
+            "/oncall/rotations/ops-primary/",
+            {
+                "swap-level": "L1",
+                "swap-taken_by": taker,
+                "swap-starts_at": "2026-02-12T15:00",
+                "swap-ends_at": "2026-02-12T11:00",
+            },
+            {"swap-starts_at": "2026-02-12T11:00", "swap-ends_at": "2026-02-12T15:00"},
+            count=Swap.objects.count,
+            error="The window must end after it starts.",
+            data_form="swap",
+        )
+
+
+def test_paging_a_team_round_trip_pages_once(client, rotation):
+    from oncall.models import Page
+
+    client.force_login(rotation.members.first().user)
+    with time_machine.travel(ON_CALL_NOW):
+        _round_trip(
+            client,
+            "/oncall/page/",
+            {"message": "x" * 2001},
+            {"message": "Card auths failing"},
+            count=Page.objects.count,
+            error="Ensure this value has at most 2000 characters",
+            data_team="ops",
+        )
