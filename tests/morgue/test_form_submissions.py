@@ -167,11 +167,15 @@ def test_a_form_address_opened_directly_leads_to_its_page(browser_client, dana, 
 # --- Incidents -------------------------------------------------------------------------------------
 
 
-def _round_trip(client, page_url: str, bad: dict, good: dict, *, count, error: str, **which):
-    """Refuse the form once, correct it on its error page, send it twice: one new row."""
+def _round_trip(client, page_url: str, bad: dict, good, *, count, error: str, button=None, **which):
+    """Refuse the form once, correct it on its error page, send it twice: one new row.
+
+    `button` is the name and value of the submit button pressed, sent each time.
+    """
+    button = button or {}
     before = count()
     form = form_on(client.get(page_url), page_url=page_url, **which)
-    refused = client.post(form.action, form.data(**bad))
+    refused = client.post(form.action, form.data(**bad, **button))
     assert refused.status_code in (200, 400), refused.status_code
     assert error in refused.content.decode()
     assert count() == before
@@ -179,7 +183,7 @@ def _round_trip(client, page_url: str, bad: dict, good: dict, *, count, error: s
     for name, value in bad.items():
         if isinstance(value, str) and name != "submission":
             assert again.fields.get(name) == value, (name, again.fields.get(name))
-    fill = good if callable(good) else lambda: good
+    fill = (lambda: {**good(), **button}) if callable(good) else (lambda: {**good, **button})
     saved = client.post(again.action, again.data(**fill()))
     _opens(client, saved)
     twice = client.post(again.action, again.data(**fill()))
@@ -403,3 +407,89 @@ def test_paging_a_team_round_trip_pages_once(client, rotation):
             error="Ensure this value has at most 2000 characters",
             data_team="ops",
         )
+
+
+# --- Alerts review and profile ---------------------------------------------------------------------
+
+
+def test_acting_on_a_recommendation_round_trip(browser_client, dana):
+    from alerts_review.models import ReviewAction
+    from tests.factories import AlertFactory, TeamFactory, category
+
+    team = TeamFactory(slug="ops", name="Ops")
+    for day in (1, 2, 3):
+        fired = dt.datetime(2026, 10, day, 14, tzinfo=dt.UTC)
+        AlertFactory(team=team, check_name="Disk", fired_at=fired, category=category("threshold"))
+    with time_machine.travel(dt.datetime(2026, 11, 3, 10, tzinfo=dt.UTC)):
+        saved = _round_trip(
+            browser_client,
+            "/alerts/reports/2026-10/?team=ops",
+            {"owner": "nobdy"},
+            {"owner": "dana"},
+            button={"track": "ops"},
+            count=ReviewAction.objects.count,
+            error="Nobody active has the username",
+            data_recommendation="Disk:threshold",
+        )
+    assert saved["Location"] == "/alerts/reports/2026-10/?team=ops#review"
+    assert RemediationItem.objects.get().owner == dana
+
+
+def test_profile_round_trip(browser_client, person):
+    form = form_on(browser_client.get("/profile/"), page_url="/profile/", class_="stacked")
+    refused = browser_client.post("/profile/", form.data(display_name="Pat", time_zone="Mars/Olympus"))
+    assert refused.status_code == 200
+    again = form_on(refused, page_url="/profile/", class_="stacked")
+    assert again.action == "/profile/" and again.fields["display_name"] == "Pat"
+    _opens(browser_client, browser_client.post(again.action, again.data(time_zone="Europe/Oslo")))
+    person.profile.refresh_from_db()
+    assert person.profile.time_zone == "Europe/Oslo"
+
+
+def test_the_board_status_buttons_go_back_to_the_board(browser_client, dana):
+    item = RemediationItemFactory(owner=dana)
+    board = browser_client.get("/remediations/?kind=")
+    form = form_on(board, action=f"/remediations/{item.pk}/status/")
+    saved = browser_client.post(form.action, form.data(status="done"))
+    assert saved["Location"] == "/remediations/?kind="
+    _opens(browser_client, saved)
+
+
+# --- The token itself ------------------------------------------------------------------------------
+
+
+def test_a_form_sent_without_a_token_is_still_saved(browser_client, dana):
+    incident = IncidentFactory()
+    data = {"title": "Flag it", "kind": "dev", "category": "prevent", "owner": "dana"}
+    browser_client.post(f"/remediations/incident/{incident.pk}/add/", data)
+    browser_client.post(f"/remediations/incident/{incident.pk}/add/", data)
+    # Scripts and old pages are not guarded: each POST is done.
+    assert RemediationItem.objects.count() == 2
+
+
+def test_a_token_is_one_persons_own(client, dana, person):
+    incident = IncidentFactory()
+    data = {
+        "title": "Flag it",
+        "kind": "dev",
+        "category": "prevent",
+        "owner": "dana",
+        "submission": "remediation-add-dev:8f14e45f-ceea-467f-a3c5-0d9b0c8d2c1e",
+    }
+    for someone in (dana, person):
+        client.force_login(someone)
+        client.post(f"/remediations/incident/{incident.pk}/add/", data)
+    assert RemediationItem.objects.count() == 2
+
+
+def test_a_malformed_token_is_ignored_not_refused(browser_client, dana):
+    incident = IncidentFactory()
+    data = {
+        "title": "Flag it",
+        "kind": "dev",
+        "category": "prevent",
+        "owner": "dana",
+        "submission": "x" * 500,
+    }
+    response = browser_client.post(f"/remediations/incident/{incident.pk}/add/", data)
+    assert response.status_code == 302 and RemediationItem.objects.count() == 1
