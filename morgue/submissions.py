@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 
+from .auth import SignedInRequest
 from .models import Submission
 
 FIELD = "submission"
@@ -47,7 +48,7 @@ def sent_token(request: HttpRequest) -> str | None:
     return sent if _TOKEN.match(sent) else None
 
 
-def submit_once(request: HttpRequest, write: Callable[[], str]) -> HttpResponse:
+def submit_once(request: SignedInRequest, write: Callable[[], str]) -> HttpResponse:
     """Run `write` (which saves and returns the address to go to) once per token, and redirect there.
 
     Exceptions from `write` propagate with nothing saved and the token unclaimed,

@@ -493,3 +493,47 @@ def test_a_malformed_token_is_ignored_not_refused(browser_client, dana):
     }
     response = browser_client.post(f"/remediations/incident/{incident.pk}/add/", data)
     assert response.status_code == 302 and RemediationItem.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_add_one_item():
+    """Both POSTs race to claim the token: the second waits for the first and follows it."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    if connection.vendor == "sqlite":
+        # The test database is SQLite's shared in-memory cache, whose table locks do not
+        # wait; the file database the site runs on takes its write lock at BEGIN instead.
+        pytest.skip("concurrent requests need PostgreSQL or a file database")
+
+    dana = ProfileFactory(user=UserFactory(username="dana")).user
+    incident = IncidentFactory()
+    data = {
+        "title": "Flag it",
+        "kind": "dev",
+        "category": "prevent",
+        "owner": "dana",
+        "submission": "remediation-add-dev:0b8e4c2e-8d0c-4a59-9a7f-3c1f3f4d2b11",
+    }
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def click():
+        client = Client()
+        client.force_login(dana)
+        barrier.wait()
+        try:
+            answers.append(client.post(f"/remediations/incident/{incident.pk}/add/", data).status_code)
+        finally:
+            connection.close()
+
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join()
+
+    assert answers == [302, 302]
+    assert RemediationItem.objects.filter(incident=incident).count() == 1
