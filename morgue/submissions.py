@@ -13,6 +13,7 @@ still goes through.
 A POST without a token (an old page, a script) is not guarded, only done.
 """
 
+import datetime as dt
 import re
 import uuid
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from .auth import SignedInRequest
 from .models import Submission
@@ -74,3 +76,14 @@ def submit_once(request: SignedInRequest, write: Callable[[], str]) -> HttpRespo
         claim.result_url = url[:500]
         claim.save(update_fields=["result_url"])
     return HttpResponseRedirect(url)
+
+
+# Long past any back button or retry; a form older than this is sent as new.
+KEPT_FOR = dt.timedelta(days=7)
+
+
+def forget_old_submissions(*, now: dt.datetime | None = None) -> int:
+    """Delete the claimed tokens older than KEPT_FOR; how many went."""
+    now = now or timezone.now()
+    deleted, _ = Submission.objects.filter(created_at__lt=now - KEPT_FOR).delete()
+    return deleted

@@ -324,9 +324,14 @@ def review_schedule(request: SignedInRequest, pk: int) -> HttpResponse:
 def review_invite(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     meeting = get_object_or_404(ReviewMeeting, incident=incident)
-    review_services.request_invitation(meeting=meeting)
-    messages.success(request, "The invitation is on its way to the attendees.")
-    return redirect(incident)
+
+    def write() -> str:
+        review_services.request_invitation(meeting=meeting)
+        messages.success(request, "The invitation is on its way to the attendees.")
+        return incident.get_absolute_url()
+
+    # A double click sends the invitation once.
+    return submit_once(request, write)
 
 
 @require_POST

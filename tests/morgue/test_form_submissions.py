@@ -537,3 +537,32 @@ def test_two_clicks_at_once_add_one_item():
 
     assert answers == [302, 302]
     assert RemediationItem.objects.filter(incident=incident).count() == 1
+
+
+def test_tokens_are_forgotten_after_a_week(dana):
+    from morgue.models import Submission
+    from morgue.tasks import forget_old_submissions
+
+    old = Submission.objects.create(user=dana, token="page-ops:0b8e4c2e-8d0c-4a59-9a7f-3c1f3f4d2b11")
+    Submission.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=8))
+    recent = Submission.objects.create(user=dana, token="page-ops:1b8e4c2e-8d0c-4a59-9a7f-3c1f3f4d2b11")
+
+    assert forget_old_submissions() == 1
+    assert list(Submission.objects.all()) == [recent]
+
+
+def test_the_invitation_clicked_twice_is_sent_once(browser_client, dana, django_capture_on_commit_callbacks):
+    from incidents.models import ReviewMeeting
+
+    incident = IncidentFactory(status="resolved", resolved_at=timezone.now())
+    ReviewMeeting.objects.create(
+        incident=incident, facilitator=dana, starts_at=timezone.now() + dt.timedelta(days=3),
+        created_at=timezone.now(),
+    )  # fmt: skip
+    form = form_on(
+        browser_client.get(f"/incidents/{incident.pk}/"), action=f"/incidents/{incident.pk}/review/invite/"
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        for _ in range(2):
+            _opens(browser_client, browser_client.post(form.action, form.data()))
+    assert len(callbacks) == 1
