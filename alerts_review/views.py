@@ -237,16 +237,21 @@ def _review_redirect(month: str, team: Team) -> HttpResponse:
     return redirect(_review_url(month, team))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def save_review(request: SignedInRequest, month: str) -> HttpResponse:
-    first, _, team = _report_arguments(request, month)
+    first, zone, team = _report_arguments(request, month)
     if team is None:
         raise Http404("Choose a team to review.")
+    if request.method == "GET":
+        return _review_redirect(month, team)
     form = ReviewForm(request.POST)
     if form.is_valid():
         services.record_review(team=team, month=first, notes=form.cleaned_data["notes"])
         messages.success(request, "The review notes are saved.")
-    return _review_redirect(month, team)
+        return _review_redirect(month, team)
+    # Shown again on the report, as typed, with the sentence that refused it.
+    data = selectors.monthly_report(month=first, team=team, zone=zone, with_heatmap=True)
+    return _report_page(request, data, first, zone, team, status=400, review_form=form)
 
 
 @require_http_methods(["GET", "POST"])

@@ -223,10 +223,13 @@ def _chatlog_preview(request, incident, text: str, time_zone: str, *, status: in
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def chatlog_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
     """Preview a pasted war-room log, or import it into the timeline."""
     incident = _incident(incident_id)
+    if request.method == "GET":
+        # The preview's address, opened again from history or the address bar.
+        return _back(incident)
     text = request.POST.get("text", "")
     upload = request.FILES.get("file")
     if upload is not None:

@@ -566,3 +566,28 @@ def test_the_invitation_clicked_twice_is_sent_once(browser_client, dana, django_
         for _ in range(2):
             _opens(browser_client, browser_client.post(form.action, form.data()))
     assert len(callbacks) == 1
+
+
+def test_review_notes_too_long_are_shown_again_and_then_saved(browser_client):
+    from alerts_review.models import AlertReview
+    from tests.factories import TeamFactory
+
+    TeamFactory(slug="ops", name="Ops")
+    report = "/alerts/reports/2026-10/?team=ops"
+    form = form_on(browser_client.get(report), action="/alerts/reports/2026-10/review/")
+    refused = browser_client.post(form.action, form.data(notes="x" * 20_001))
+    assert refused.status_code == 400
+    assert "Notes: Ensure this value has at most 20000 characters" in refused.content.decode()
+    again = form_on(refused, action="/alerts/reports/2026-10/review/")
+    assert again.fields["notes"] == "x" * 20_001
+    saved = browser_client.post(again.action, again.data(notes="Raise the disk threshold."))
+    _opens(browser_client, saved)
+    assert AlertReview.objects.get().notes == "Raise the disk threshold."
+
+
+@pytest.mark.parametrize(
+    "path", ["/incidents/{incident}/evidence/chatlog/", "/incidents/{incident}/timeline/"]
+)
+def test_an_incident_form_address_opened_directly_leads_to_its_page(browser_client, path):
+    incident = IncidentFactory()
+    _opens(browser_client, browser_client.get(path.format(incident=incident.pk)))
