@@ -253,3 +253,36 @@ def test_delete_asks_first_and_undo_brings_the_incident_back(page, live_server, 
     expect(page.get_by_text("is restored")).to_be_visible()
     incident.refresh_from_db()
     assert not incident.is_deleted
+
+
+def test_a_sent_form_disables_its_button_until_the_next_page(page, live_server, login):
+    from tests.factories import UserFactory
+
+    ProfileFactory(user=UserFactory(username="robin"))
+    incident = IncidentFactory()
+    login("robin")
+    page.goto(f"{live_server.url}/incidents/{incident.pk}/")
+    held, posts = [], []
+    page.on("request", lambda request: posts.append(request) if request.method == "POST" else None)
+    # The answer is held back, as on a slow network; meanwhile the page notes whether the
+    # button is disabled and tries to send the form again (kept across the navigation).
+    page.route("**/timeline/", lambda route: held.append(route))
+    page.evaluate("""() => document.addEventListener("submit", (event) => {
+        const form = event.target;
+        if (sessionStorage.getItem("disabled") !== null) { return; }
+        setTimeout(() => {
+            sessionStorage.setItem("disabled", String(form.querySelector("button").disabled));
+            form.requestSubmit();
+        }, 50);
+    })""")
+    form = page.locator(f"form[action='/incidents/{incident.pk}/timeline/']")
+    form.locator("#id_text").fill("Rolled back")
+    form.get_by_role("button", name="Add event").click(no_wait_after=True)
+    page.wait_for_timeout(500)
+    with page.expect_navigation():
+        for route in held:
+            route.continue_()
+
+    assert page.evaluate("() => sessionStorage.getItem('disabled')") == "true"
+    assert len(posts) == 1
+    assert TimelineEvent.objects.filter(incident=incident).count() == 1
