@@ -4,7 +4,10 @@ A person types a bad value, sees the form again with what they typed and
 the error, corrects it and submits; the page that follows opens (2xx, never
 the 405 of a form's POST-only address), and exactly one row is new. The
 walk reuses one signed-in page; the table of forms and their views is in
-tests/morgue/test_form_submissions.py.
+tests/morgue/test_form_submissions.py. Forms whose only input is a button
+(link, acknowledge, answer a swap) have no bad value to type, and fields the
+browser itself caps (the review notes' maxlength) cannot be sent too long;
+those are refused and corrected in the client tests there.
 """
 
 import datetime as dt
@@ -20,6 +23,8 @@ from tests.factories import AlertFactory, IncidentFactory, ProfileFactory, make_
 from tests.incidents.graph_server import PNG
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WAR_ROOM = "14:02 < jsmith> seeing elevated 500s on listings\n14:03 < akim> confirmed, rolling back"
 
 
 @pytest.fixture(autouse=True)
@@ -133,6 +138,19 @@ def test_every_form_survives_a_refusal_and_saves_once(page, live_server, login):
         )
     assert navigation.value.status == 200
     assert GraphSnapshot.objects.filter(incident=incident).count() == 1
+
+    # A chat log nothing can be read from, corrected on its preview page, then imported.
+    page.locator("#chatlog-text").fill("hello\nnothing to read here")
+    assert submit(page, page.locator("form.chatlog button[value=preview]")) == 400
+    expect(page.locator("#chatlog-text")).to_have_value("hello\nnothing to read here")
+    page.locator("#chatlog-text").fill(WAR_ROOM)
+    assert submit(page, page.locator("form.chatlog button[value=preview]")) == 200
+    events = TimelineEvent.objects.filter(incident=incident).count()
+    assert submit(page, page.get_by_role("button", name="Import 2 lines")) == 200
+    assert TimelineEvent.objects.filter(incident=incident).count() == events + 2
+    page.go_back()
+    assert submit(page, page.get_by_role("button", name="Import 2 lines")) == 200
+    assert TimelineEvent.objects.filter(incident=incident).count() == events + 2
 
     # A remediation item for nobody, corrected on its error page; then clicked twice.
     ops = "form[data-kind=ops]"
