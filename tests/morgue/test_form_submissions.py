@@ -591,3 +591,16 @@ def test_review_notes_too_long_are_shown_again_and_then_saved(browser_client):
 def test_an_incident_form_address_opened_directly_leads_to_its_page(browser_client, path):
     incident = IncidentFactory()
     _opens(browser_client, browser_client.get(path.format(incident=incident.pk)))
+
+
+def test_an_unreadable_chat_log_is_shown_again_to_correct_and_preview(browser_client):
+    incident = IncidentFactory()
+    form = form_on(browser_client.get(f"/incidents/{incident.pk}/"), class_="chatlog")
+    refused = browser_client.post(form.action, form.data(text="hello\nnothing here", action="preview"))
+    assert refused.status_code == 400
+    again = form_on(refused, class_="chatlog stacked")
+    assert again.action == form.action and again.fields["text"] == "hello\nnothing here"
+    preview = browser_client.post(
+        again.action, again.data(text="14:02 < jsmith> seeing 500s", time_zone="UTC", action="preview")
+    )
+    assert preview.status_code == 200 and "1 line will be added" in preview.content.decode()
