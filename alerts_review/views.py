@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.selectors.remediation import form_choices
 from morgue import charts, numbers
@@ -15,6 +15,7 @@ from morgue.exceptions import MorgueError
 from morgue.forms import error_messages
 from morgue.models import Team
 from morgue.spreadsheets import SafeWriter
+from morgue.submissions import submit_once
 from oncall.models import Shift
 
 from . import selectors, services
@@ -117,6 +118,11 @@ def report(request: SignedInRequest, month: str) -> HttpResponse:
     )
     if request.GET.get("format") == "csv":
         return _report_csv(data, first, team)
+    return _report_page(request, data, first, zone, team)
+
+
+def _report_page(request: SignedInRequest, data, first, zone, team, *, status=200, **refused) -> HttpResponse:
+    """The report page; `refused` holds a refused form of it, shown again as typed with its errors."""
     review_record = (
         AlertReview.objects.filter(team=team, month=first)
         .prefetch_related(Prefetch("actions", ReviewAction.objects.select_related(*DECIDED_RELATED)))
@@ -149,7 +155,12 @@ def report(request: SignedInRequest, month: str) -> HttpResponse:
         "previous_rows": _comparison_rows(data),
     }
     context.update(_charts(data, zone.key))
-    return render(request, "alerts_review/report.html", context)
+    # Shown at a form's own address after a refusal, the page's other forms
+    # still go back to the report once saved.
+    query = f"?team={team.slug}" if team else ""
+    context["back_url"] = reverse("alerts_review:report", args=[f"{first:%Y-%m}"]) + query
+    context.update(refused)
+    return render(request, "alerts_review/report.html", context, status=status)
 
 
 # The month-to-month comparison's figures as the page words them; ratios read as
@@ -249,41 +260,59 @@ def _report_csv(data: dict, month, team) -> HttpResponse:
     return response
 
 
+def _review_url(month: str, team: Team) -> str:
+    return f"{reverse('alerts_review:report', kwargs={'month': month})}?team={team.slug}#review"
+
+
 def _review_redirect(month: str, team: Team) -> HttpResponse:
-    return redirect(f"{reverse('alerts_review:report', kwargs={'month': month})}?team={team.slug}#review")
+    return redirect(_review_url(month, team))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def save_review(request: SignedInRequest, month: str) -> HttpResponse:
-    first, _, team = _report_arguments(request, month)
+    first, zone, team = _report_arguments(request, month)
     if team is None:
         raise Http404("Choose a team to review.")
+    if request.method == "GET":
+        return _review_redirect(month, team)
     form = ReviewForm(request.POST)
     if form.is_valid():
         services.record_review(team=team, month=first, notes=form.cleaned_data["notes"])
         messages.success(request, "The review notes are saved.")
-    return _review_redirect(month, team)
+        return _review_redirect(month, team)
+    # Shown again on the report, as typed, with the sentence that refused it.
+    data = selectors.monthly_report(month=first, team=team, zone=zone, with_heatmap=True)
+    return _report_page(request, data, first, zone, team, status=400, review_form=form)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def act(request: SignedInRequest, month: str) -> HttpResponse:
-    first, _, team = _report_arguments(request, month)
+    first, zone, team = _report_arguments(request, month)
     if team is None:
         raise Http404("Choose a team to review.")
-    form = ActForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(error_messages(form)))
+    if request.method == "GET":
+        # The address of a refused decision, opened again from history or the address bar.
         return _review_redirect(month, team)
-    try:
-        action = services.act_on_recommendation(team=team, month=first, by=request.user, **form.cleaned_data)
-    except MorgueError as error:
-        messages.error(request, error.message)
-    else:
-        item = action.remediation
-        assert item is not None  # acting on a recommendation always opens its remediation item
-        messages.success(
-            request,
-            f"Recorded for {action.get_track_display()}: {action.summary} "
-            f"(a remediation item for {item.owner.username}, due {item.due_date.day} {item.due_date:%b %Y}).",
-        )
-    return _review_redirect(month, team)
+    form = ActForm(request.POST)
+    if form.is_valid():
+
+        def write() -> str:
+            action = services.act_on_recommendation(
+                team=team, month=first, by=request.user, **form.cleaned_data
+            )
+            item = action.remediation
+            assert item is not None  # acting on a recommendation always opens its remediation item
+            messages.success(
+                request,
+                f"Recorded for {action.get_track_display()}: {action.summary} (a remediation item for "
+                f"{item.owner.username}, due {item.due_date.day} {item.due_date:%b %Y}).",
+            )
+            return _review_url(month, team)
+
+        try:
+            return submit_once(request, write)
+        except MorgueError as error:
+            form.add_error(None, error.message)
+    # Shown again on the report, beside its recommendation, as typed and with its sentence.
+    data = selectors.monthly_report(month=first, team=team, zone=zone, with_heatmap=True)
+    return _report_page(request, data, first, zone, team, status=400, refused_act=form)

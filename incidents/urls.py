@@ -61,6 +61,7 @@ urlpatterns += [
     path("incidents/<int:pk>/review/unschedule/", incident_views.review_unschedule, name="review-unschedule"),
     path("incidents/<int:pk>/review.ics", incident_views.review_ics, name="review-ics"),
     path("incidents/<int:pk>/delete/", incident_views.incident_delete, name="delete"),
+    path("incidents/<int:pk>/deleted/", incident_views.incident_deleted, name="deleted"),
     path("incidents/<int:pk>/restore/", incident_views.incident_restore, name="restore"),
 ]
 

@@ -36,6 +36,11 @@ app.conf.beat_schedule = {
         "task": "incidents.tasks.remediation.send_remediation_digests",
         "schedule": crontab(minute=0, hour=6),
     },
+    "forget-old-submissions": {
+        # One-time form tokens (morgue.submissions) a week old are past any resubmission.
+        "task": "morgue.tasks.forget_old_submissions",
+        "schedule": crontab(minute=30, hour=3),
+    },
     "alerts-review-monthly-report": {
         # Last month's alerts report to each team, on the first of the month.
         "task": "alerts_review.tasks.email_monthly_alert_reports",

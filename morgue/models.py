@@ -179,3 +179,22 @@ class EmailDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.key} (sequence {self.sequence})"
+
+
+class Submission(models.Model):
+    """A create form's one-time token, claimed by the first POST that carries it (see morgue.submissions).
+
+    A second POST of the same form (a double click, or back and submit again)
+    finds the token taken and is sent to what the first one made.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=100, help_text="The form's name and a UUID made when it was shown.")
+    result_url = models.CharField(max_length=500, blank=True, help_text="Where the first submission led.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "token"], name="submission_once_per_person")]
+
+    def __str__(self) -> str:
+        return self.token

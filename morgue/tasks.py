@@ -1,6 +1,8 @@
 from celery import shared_task
 from django.db import connection
 
+from morgue import submissions
+
 
 @shared_task
 def ping(nonce: str) -> dict:
@@ -9,3 +11,9 @@ def ping(nonce: str) -> dict:
         cursor.execute("SELECT 1")
         database = "ok" if cursor.fetchone() == (1,) else "unexpected"
     return {"nonce": nonce, "database": database}
+
+
+@shared_task
+def forget_old_submissions() -> int:
+    """Daily: the one-time form tokens past any resubmission are deleted."""
+    return submissions.forget_old_submissions()

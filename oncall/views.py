@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -14,6 +15,7 @@ from morgue.auth import SignedInRequest
 from morgue.charts import Series, bar_chart
 from morgue.exceptions import MorgueError
 from morgue.models import Profile, Team
+from morgue.submissions import submit_once
 from morgue.validators import is_plausible
 
 from . import feeds, selectors, services
@@ -55,22 +57,28 @@ def rotation(request: SignedInRequest, slug: str) -> HttpResponse:
     form = OverrideForm(None if asking else request.POST or None)
     swap_form = SwapForm(request.POST if asking else None, prefix="swap")
     if asking and swap_form.is_valid():
-        try:
+
+        def ask() -> str:
             services.ask_swap(rotation=rotation, requested_by=request.user, **swap_form.cleaned_data)
+            messages.success(request, f"{swap_form.cleaned_data['taken_by'].username} is asked to take it.")
+            return request.path
+
+        try:
+            return submit_once(request, ask)
         except MorgueError as error:
             swap_form.add_error(error.field if error.field in swap_form.fields else None, error.message)
-        else:
-            messages.success(request, f"{swap_form.cleaned_data['taken_by'].username} is asked to take it.")
-            return redirect(request.path)
     if not asking and request.method == "POST" and form.is_valid():
-        try:
+
+        def override() -> str:
             services.create_override(rotation=rotation, created_by=request.user, **form.cleaned_data)
-        except MorgueError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
             messages.success(request, "The override is on the calendar.")
             start = timezone.localtime(form.cleaned_data["starts_at"], rotation.zone).date()
-            return redirect(f"{request.path}?start={start.isoformat()}")
+            return f"{request.path}?start={start.isoformat()}"
+
+        try:
+            return submit_once(request, override)
+        except MorgueError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
     start = _parse_date(request.GET.get("start")) or timezone.localtime(timezone.now(), rotation.zone).date()
     weeks = selectors.calendar_weeks(rotation=rotation, start=start)
     context = {
@@ -134,9 +142,14 @@ def person_feed(request: HttpRequest, username: str) -> HttpResponse:
 def page_directory(request: SignedInRequest) -> HttpResponse:
     form = PageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        page = services.page_team(created_by=request.user, **form.cleaned_data)
-        messages.success(request, f"{page.team} is paged.")
-        return redirect("oncall:page-detail", page.pk)
+
+        def page_team() -> str:
+            page = services.page_team(created_by=request.user, **form.cleaned_data)
+            messages.success(request, f"{page.team} is paged.")
+            return reverse("oncall:page-detail", args=[page.pk])
+
+        # A double click must not wake people twice.
+        return submit_once(request, page_team)
     teams = list(Team.objects.pageable())
     on_call: dict[str, list[selectors.OnCallRow]] = {}
     for row in selectors.on_call_now():

@@ -9,12 +9,13 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from morgue import charts
 from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
-from morgue.forms import DateInput, DateTimeLocalInput, error_messages, set_choices
+from morgue.forms import DateInput, DateTimeLocalInput, set_choices
+from morgue.submissions import submit_once
 from morgue.timezones import is_time_zone, zone
 
 from ..models import Deploy, GraphSnapshot, Incident
@@ -29,6 +30,7 @@ from ..services.chatlog import (
 from ..services.deploy import link_deploy, unlink_deploy
 from ..services.graph import add_graph_snapshot
 from ..slack_export import MAX_ZIP_BYTES, looks_like_zip
+from .incident import detail_page
 
 DEPLOYS_PER_PAGE = 100
 CHART_DAYS = 60
@@ -162,32 +164,38 @@ class GraphForm(forms.Form):
         return data
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def add_graph_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
     incident = _incident(incident_id)
+    if request.method == "GET":
+        return _back(incident)
     form = GraphForm(request.POST, request.FILES)
-    if not form.is_valid():
-        for message in error_messages(form):
-            messages.error(request, message)
-        return _back(incident)
-    data = form.cleaned_data
-    try:
-        snapshot = add_graph_snapshot(
-            incident=incident,
-            title=data["title"],
-            url=data["url"] or "",
-            upload=data["image"],
-            pinned_at=data["pinned_at"],
-            user=request.user,
-        )
-    except MorgueError as error:
-        messages.error(request, error.message)
-        return _back(incident)
-    if snapshot.status == "captured":
-        messages.success(request, f"The graph “{snapshot.title}” is stored with the incident.")
-    else:
-        messages.success(request, f"The graph “{snapshot.title}” is being captured; reload to see it.")
-    return _back(incident)
+    if form.is_valid():
+        data = form.cleaned_data
+
+        def write() -> str:
+            snapshot = add_graph_snapshot(
+                incident=incident,
+                title=data["title"],
+                url=data["url"] or "",
+                upload=data["image"],
+                pinned_at=data["pinned_at"],
+                user=request.user,
+            )
+            if snapshot.status == "captured":
+                messages.success(request, f"The graph “{snapshot.title}” is stored with the incident.")
+            else:
+                messages.success(
+                    request, f"The graph “{snapshot.title}” is being captured; reload to see it."
+                )
+            return _incident_url(incident)
+
+        try:
+            return submit_once(request, write)
+        except MorgueError as error:
+            form.add_error(error.field if error.field in form.fields else "url", error.message)
+    # Shown again on the incident page, as typed, with each field's sentence.
+    return detail_page(request, incident, status=400, graph_form=form)
 
 
 @require_GET
@@ -254,10 +262,13 @@ def _read_upload(request, incident: Incident, time_zone: str) -> tuple[str, Slac
     return slack.text, slack
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def chatlog_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
     """Preview a pasted war-room log or an uploaded Slack export, or import it into the timeline."""
     incident = _incident(incident_id)
+    if request.method == "GET":
+        # The preview's address, opened again from history or the address bar.
+        return _back(incident)
     text = request.POST.get("text", "")
     time_zone = request.POST.get("time_zone", "")
     if not is_time_zone(time_zone):

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.exceptions import NotAllowed, StaleVersion
 from incidents.forms import (
@@ -33,6 +33,7 @@ from morgue.exceptions import MorgueError
 from morgue.markdown import render_markdown
 from morgue.models import Profile, Team, display_name
 from morgue.paging import CountedPaginator
+from morgue.submissions import submit_once
 
 PAGE_SIZE = 50
 
@@ -88,13 +89,16 @@ def incident_create(request: SignedInRequest) -> HttpResponse:
     form = IncidentForm(request.POST or None, initial={"status": "open", "severity": 3})
     if request.method == "POST" and form.is_valid():
         changes = form.changes()
-        try:
+
+        def write() -> str:
             incident = services.create_incident(by=request.user, **changes)
+            messages.success(request, "Incident created. Add to its timeline and write its postmortem.")
+            return incident.get_absolute_url()
+
+        try:
+            return submit_once(request, write)
         except (ValidationError, MorgueError) as error:
             add_refusal(form, error)
-        else:
-            messages.success(request, "Incident created. Add to its timeline and write its postmortem.")
-            return redirect(incident)
     return render(
         request, "incidents/form.html", {"form": form, "creating": True}, status=_status(request, form)
     )
@@ -108,7 +112,13 @@ def _incident_or_404(request: SignedInRequest, pk: int) -> Incident:
 
 
 def incident_detail(request: SignedInRequest, pk: int) -> HttpResponse:
-    incident = _incident_or_404(request, pk)
+    return detail_page(request, _incident_or_404(request, pk))
+
+
+def detail_page(
+    request: SignedInRequest, incident: Incident, *, status: int = 200, **refused
+) -> HttpResponse:
+    """The incident page; `refused` holds a refused form of it, shown again as typed with its errors."""
     events = list(incident.events.select_related("author__profile"))
     zone = timezone.get_current_timezone()
     sections = [
@@ -132,7 +142,12 @@ def incident_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "event_form": TimelineEventForm(initial={"occurred_at": timezone.localtime().replace(second=0)}),
             "evidence": evidence_panel(incident=incident),
             "remediation_panel": incident_panel(incident=incident, today=timezone.localdate()),
+            # Shown at a form's own address after a refusal, the page's other forms
+            # still go back to the incident page once saved.
+            "back_url": incident.get_absolute_url(),
+            **refused,
         },
+        status=status,
     )
 
 
@@ -288,21 +303,25 @@ def incident_editing(request: SignedInRequest, pk: int) -> JsonResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def timeline_add(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
+    if request.method == "GET":
+        # The address of a refused event, opened again from history or the address bar.
+        return redirect(f"{incident.get_absolute_url()}#timeline")
     form = TimelineEventForm(request.POST)
     if form.is_valid():
-        services.add_timeline_event(incident=incident, by=request.user, **form.cleaned_data)
-        messages.success(request, "Event added to the timeline.")
-    else:
-        for field, errors in form.errors.items():
-            # Named by its label, as the form shows it (never the field's name).
-            label = form[field].label if field in form.fields else None
-            # An ErrorList yields its errors as text, whatever the stubs say.
-            text = " ".join(str(error) for error in errors)
-            messages.error(request, text if not label or text.startswith(f"{label}:") else f"{label}: {text}")
-    return redirect(f"{incident.get_absolute_url()}#timeline")
+
+        def write() -> str:
+            services.add_timeline_event(incident=incident, by=request.user, **form.cleaned_data)
+            messages.success(request, "Event added to the timeline.")
+            return f"{incident.get_absolute_url()}#timeline"
+
+        try:
+            return submit_once(request, write)
+        except (ValidationError, MorgueError) as error:
+            add_refusal(form, error)
+    return detail_page(request, incident, status=400, event_form=form)
 
 
 def incident_history(request: SignedInRequest, pk: int) -> HttpResponse:
@@ -356,7 +375,8 @@ def review_schedule(request: SignedInRequest, pk: int) -> HttpResponse:
     form = ReviewForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def write() -> str:
             with transaction.atomic():
                 meeting = review_services.schedule_review(
                     incident=incident,
@@ -369,12 +389,15 @@ def review_schedule(request: SignedInRequest, pk: int) -> HttpResponse:
                 )
                 if data["send_invitation"]:
                     review_services.request_invitation(meeting=meeting)
-        except (ValidationError, MorgueError) as error:
-            add_refusal(form, error)
-        else:
             sent = " The invitation is on its way to the attendees." if data["send_invitation"] else ""
             messages.success(request, f"Review scheduled.{sent}")
-            return redirect(incident)
+            return incident.get_absolute_url()
+
+        try:
+            # Sent twice, the form would send the invitation twice: once per token.
+            return submit_once(request, write)
+        except (ValidationError, MorgueError) as error:
+            add_refusal(form, error)
     facilitator_zone = Profile.objects.for_user(facilitator).time_zone
     return render(
         request,
@@ -394,9 +417,14 @@ def review_schedule(request: SignedInRequest, pk: int) -> HttpResponse:
 def review_invite(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     meeting = get_object_or_404(ReviewMeeting, incident=incident)
-    review_services.request_invitation(meeting=meeting)
-    messages.success(request, "The invitation is on its way to the attendees.")
-    return redirect(incident)
+
+    def write() -> str:
+        review_services.request_invitation(meeting=meeting)
+        messages.success(request, "The invitation is on its way to the attendees.")
+        return incident.get_absolute_url()
+
+    # A double click sends the invitation once.
+    return submit_once(request, write)
 
 
 @require_POST
@@ -424,15 +452,32 @@ def review_ics(request: SignedInRequest, pk: int) -> HttpResponse:
     return response
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def incident_delete(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Ask first (GET: a page naming the incident), then delete softly (POST) and offer Undo."""
     incident = _incident_or_404(request, pk)
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff can delete incidents.")
+    if request.method == "GET":
+        if incident.is_deleted:
+            return redirect("incidents:deleted", pk=incident.pk)
+        review = ReviewMeeting.objects.filter(incident=incident).first()
+        return render(request, "incidents/delete.html", {"incident": incident, "review": review})
     try:
+        # Deleting a deleted incident changes nothing: a second click lands on the same page.
         services.delete_incident(incident=incident, by=request.user)
     except NotAllowed as error:
         raise PermissionDenied(error.message) from error
-    messages.success(request, "Incident deleted. Staff can restore it from its page.")
-    return redirect("incidents:list")
+    return redirect("incidents:deleted", pk=incident.pk)
+
+
+@require_GET
+def incident_deleted(request: SignedInRequest, pk: int) -> HttpResponse:
+    """What a delete leads to: the incident named, and Undo."""
+    incident = _incident_or_404(request, pk)
+    if not incident.is_deleted:
+        return redirect(incident)
+    return render(request, "incidents/deleted.html", {"incident": incident})
 
 
 @require_POST
@@ -442,7 +487,7 @@ def incident_restore(request: SignedInRequest, pk: int) -> HttpResponse:
         services.restore_incident(incident=incident, by=request.user)
     except NotAllowed as error:
         raise PermissionDenied(error.message) from error
-    messages.success(request, "Incident restored.")
+    messages.success(request, f"“{incident.title}” is restored: it is back on the lists and in the metrics.")
     return redirect(incident)
 
 

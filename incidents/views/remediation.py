@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from incidents.forms_remediation import BoardFilterForm, RemediationItemForm, RemediationStatusForm
 from incidents.models import Incident, RemediationItem
@@ -20,13 +20,18 @@ from morgue.auth import SignedInRequest
 from morgue.charts import Series, bar_chart, line_chart
 from morgue.models import Team
 from morgue.spreadsheets import SafeWriter
+from morgue.submissions import submit_once
 
 FIGURE_MONTHS = 12
 
 
 def _next_url(request: SignedInRequest, fallback: str) -> str:
+    """Where a form goes back to: the page it was on, never a form's own POST-only address."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+    if (
+        url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False)
+        and target.split("?")[0].split("#")[0] != request.path
+    ):
         return target
     return fallback
 
@@ -174,6 +179,11 @@ def _incident_page(
 ) -> HttpResponse:
     panel = selectors.incident_panel(incident=incident, today=timezone.localdate())
     context = {"incident": incident, "remediation_panel": panel, **extra}
+    if request.method == "POST":
+        # A refused form is shown again at its own (POST) address; its forms must
+        # still go back to the page they came from once they are saved.
+        fallback = reverse("incidents:remediation-incident", args=[incident.pk])
+        context["back_url"] = _next_url(request, fallback)
     return render(request, "incidents/remediation_incident.html", context, status=status)
 
 
@@ -215,17 +225,25 @@ def _refused(request: SignedInRequest, item: RemediationItem, form, **extra) -> 
     return redirect(_next_url(request, _back(item)))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def add_item(request: SignedInRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.visible(), pk=incident_id)
+    back = reverse("incidents:remediation-incident", args=[incident.pk])
+    if request.method == "GET":
+        # The address of a refused form, opened again from history or the address bar.
+        return redirect(back)
     form = RemediationItemForm(request.POST)
-    done = _save(
-        request,
-        form,
-        reverse("incidents:remediation-incident", args=[incident.pk]),
-        lambda data: services.create_item(incident=incident, created_by=request.user, **data),
-    )
-    return done or _incident_page(request, incident, status=400, remediation_add_form=form)
+    if form.is_valid():
+
+        def write() -> str:
+            services.create_item(incident=incident, created_by=request.user, **form.cleaned_data)
+            return _next_url(request, back)
+
+        try:
+            return submit_once(request, write)
+        except ValidationError as error:
+            _add_errors(form, error)
+    return _incident_page(request, incident, status=400, remediation_add_form=form)
 
 
 def _item(item_id: int) -> RemediationItem:
@@ -233,17 +251,21 @@ def _item(item_id: int) -> RemediationItem:
     return get_object_or_404(items, pk=item_id)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def edit_item(request: SignedInRequest, item_id: int) -> HttpResponse:
     item = _item(item_id)
+    if request.method == "GET":
+        return redirect(_back(item))
     form = RemediationItemForm(request.POST)
     done = _save(request, form, _back(item), lambda data: services.update_item(item=item, changes=data))
     return done or _refused(request, item, form, remediation_edit_form=form)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def change_status(request: SignedInRequest, item_id: int) -> HttpResponse:
     item = _item(item_id)
+    if request.method == "GET":
+        return redirect(_back(item))
     form = RemediationStatusForm(request.POST)
     done = _save(
         request,

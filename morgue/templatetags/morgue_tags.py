@@ -1,6 +1,10 @@
+import re
+
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+
+from morgue.submissions import FIELD, token_for
 
 register = template.Library()
 
@@ -35,3 +39,14 @@ def duration(seconds) -> str:
     if minutes:
         return f"{sign}{minutes}m {secs:02d}s" if secs and minutes < 10 else f"{sign}{minutes}m"
     return f"{sign}{secs}s"
+
+
+@register.simple_tag(takes_context=True)
+def submission_field(context, *name) -> str:
+    """A create form's one-time token (morgue.submissions), named for its form on the page.
+
+    `{% submission_field "incident-create" %}`, `{% submission_field "page" team.slug %}`.
+    """
+    form = re.sub(r"[^a-z0-9-]+", "-", "-".join(str(part) for part in name).lower())[:60]
+    token = token_for(context["request"], form)
+    return format_html('<input type="hidden" name="{}" value="{}">', FIELD, token)

@@ -98,7 +98,10 @@ def test_a_graph_form_with_a_bad_url_saves_nothing(browser_client):
     response = browser_client.post(
         f"/incidents/{incident.pk}/evidence/graphs/", {"url": "javascript:alert(1)"}
     )
-    assert response.status_code == 302
+    # Shown again on the incident page, as typed, with the field's sentence.
+    assert response.status_code == 400
+    assert 'value="javascript:alert(1)"' in response.content.decode()
+    assert "Graph URL: Enter a valid URL." in response.content.decode()
     assert not GraphSnapshot.objects.exists()
 
 
