@@ -1,0 +1,262 @@
+"""Prometheus 2 and Alertmanager 0.25 (Debian's) notify a live Morgue through the README's receiver."""
+
+import datetime as dt
+import json
+import subprocess
+import threading
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from alerts_review.models import Alert
+from alerts_review.payloads import MAX_BATCH, parse_instant
+from tests.factories import AlertSourceFactory
+
+from .conftest import Daemon, free_port, need, readme_block, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+UTC = dt.UTC
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
+        return json.load(response)
+
+
+def alertmanager_config(*, url: str, token: str) -> str:
+    """The README's receiver, pointed at this Morgue, behind a route that flushes every second."""
+    receivers = readme_block("webhook_configs")
+    receivers = receivers.replace("https://morgue.example.com", url).replace("<token>", token)
+    assert "max_alerts" in receivers and "send_resolved: true" in receivers
+    route = (
+        "route:\n"
+        "  receiver: morgue\n"
+        "  group_by: [alertname]\n"
+        "  group_wait: 0s\n"
+        "  group_interval: 1s\n"
+        "  repeat_interval: 1h\n"
+    )
+    return route + "\n".join(line for line in receivers.splitlines() if not line.startswith("#"))
+
+
+@pytest.fixture
+def source():
+    return AlertSourceFactory(name="prometheus", kind="alertmanager")
+
+
+@pytest.fixture
+def alertmanager(tmp_path, daemons, live_server, source):
+    """A real Alertmanager whose only receiver is the README's webhook to Morgue; its base URL."""
+    binary = need("prometheus-alertmanager", "prometheus-alertmanager")
+    need("amtool", "prometheus-alertmanager")
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(alertmanager_config(url=live_server.url, token=source.token))
+    port = free_port()
+    daemon = Daemon(
+        "alertmanager",
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.path={tmp_path / 'alertmanager-data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        tmp_path / "alertmanager.log",
+    )
+    daemons.append(daemon)
+    url = f"http://127.0.0.1:{port}"
+    wait_for("Alertmanager to be ready", lambda: _ready(f"{url}/-/ready"), daemons=daemons)
+    return url
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def active_alerts(alertmanager_url: str) -> dict[str, dict]:
+    """Alertmanager's own view (API v2) of its active alerts, by alert name."""
+    return {alert["labels"]["alertname"]: alert for alert in get_json(f"{alertmanager_url}/api/v2/alerts")}
+
+
+def stored(check: str) -> list[Alert]:
+    return list(Alert.objects.filter(check_name=check).order_by("fired_at"))
+
+
+def amtool(alertmanager_url: str, *args: str) -> str:
+    result = subprocess.run(
+        ["amtool", f"--alertmanager.url={alertmanager_url}", "--timeout=10s", *args],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    assert result.returncode == 0, f"amtool {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def rfc3339(instant: dt.datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_an_alert_added_with_amtool_is_stored_then_resolved_at_its_end(alertmanager, daemons, source):
+    started = dt.datetime.now(UTC).replace(microsecond=0) - dt.timedelta(minutes=5)
+    labels = ["alertname=DiskSpaceLow", "instance=db12:9100", "severity=warning", "team_hint=storage"]
+    amtool(
+        alertmanager,
+        "alert",
+        "add",
+        *labels,
+        "--annotation=summary=Disk / is 91% full",
+        f"--start={rfc3339(started)}",
+    )
+    (alert,) = wait_for("Morgue to store the firing alert", lambda: stored("DiskSpaceLow"), daemons=daemons)
+    listed = json.loads(amtool(alertmanager, "alert", "query", "-o", "json", "alertname=DiskSpaceLow"))
+    assert len(listed) == 1
+    assert alert.identity == listed[0]["fingerprint"]
+    assert alert.fired_at == parse_instant(listed[0]["startsAt"], name="startsAt") == started
+    assert (alert.state, alert.host, alert.severity) == ("firing", "db12:9100", "warning")
+    assert alert.summary == "Disk / is 91% full"
+    assert alert.labels == listed[0]["labels"]
+    assert alert.resolved_at is None and alert.alert_source == source
+
+    # Sending it again with an end in the past resolves it in Alertmanager,
+    # which notifies the resolution (send_resolved) with that end.
+    ended = started + dt.timedelta(minutes=3)
+    amtool(alertmanager, "alert", "add", *labels, f"--start={rfc3339(started)}", f"--end={rfc3339(ended)}")
+
+    def resolved():
+        alert.refresh_from_db()
+        return alert.state == "resolved"
+
+    wait_for("Morgue to store the resolution", resolved, daemons=daemons)
+    assert alert.resolved_at == ended and alert.fired_at == started
+    assert Alert.objects.count() == 1
+    assert "DiskSpaceLow" not in active_alerts(alertmanager)
+
+
+def test_readme_receiver_sends_no_more_alerts_than_morgue_takes_in_one_request():
+    assert f"max_alerts: {MAX_BATCH}" in readme_block("webhook_configs")
+
+
+class Flag:
+    """A scrape target exposing one gauge the test raises and lowers."""
+
+    def __init__(self):
+        self.value = 0
+        flag = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = f"# TYPE morgue_test_flag gauge\nmorgue_test_flag {flag.value}\n".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+RULES = """\
+groups:
+  - name: morgue
+    interval: 1s
+    rules:
+      - alert: AlwaysFiring
+        expr: vector(1)
+        labels: {severity: info, instance: prometheus}
+        annotations: {summary: Fires as long as Prometheus runs}
+      - alert: FlagRaised
+        expr: morgue_test_flag == 1
+        labels: {severity: critical}
+        annotations: {summary: "The flag is {{ $value }}"}
+"""
+
+
+@pytest.fixture
+def flag():
+    target = Flag()
+    yield target
+    target.close()
+
+
+def test_prometheus_rules_fire_and_resolve_through_alertmanager(
+    alertmanager, daemons, tmp_path, flag, source
+):
+    binary = need("prometheus", "prometheus")
+    (tmp_path / "rules.yml").write_text(RULES)
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        f"rule_files: [{tmp_path / 'rules.yml'}]\n"
+        "alerting:\n"
+        f"  alertmanagers: [{{static_configs: [{{targets: ['{alertmanager.removeprefix('http://')}']}}]}}]\n"
+        "scrape_configs:\n"
+        f"  - {{job_name: flag, static_configs: [{{targets: ['{flag.address}']}}]}}\n"
+    )
+    port = free_port()
+    daemons.append(
+        Daemon(
+            "prometheus",
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={tmp_path / 'prometheus-data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                # Alerts evaluated before Prometheus has found its Alertmanager are
+                # dropped, and sent again only after this delay (1 minute by default).
+                "--rules.alert.resend-delay=1s",
+            ],
+            tmp_path / "prometheus.log",
+        )
+    )
+    flag.value = 1
+
+    def both_stored():
+        alerts = {alert.check_name: alert for alert in Alert.objects.all()}
+        return alerts if {"AlwaysFiring", "FlagRaised"} <= set(alerts) else None
+
+    alerts = wait_for("Morgue to store both firing alerts", both_stored, daemons=daemons)
+    reported = active_alerts(alertmanager)
+    for name in ("AlwaysFiring", "FlagRaised"):
+        alert = alerts[name]
+        assert alert.identity == reported[name]["fingerprint"], name
+        assert alert.fired_at == parse_instant(reported[name]["startsAt"], name="startsAt"), name
+        assert alert.labels == reported[name]["labels"], name
+        assert alert.state == "firing" and alert.resolved_at is None, name
+    assert alerts["FlagRaised"].host == flag.address
+    assert alerts["FlagRaised"].summary == "The flag is 1"
+    assert alerts["AlwaysFiring"].host == "prometheus"
+
+    lowered = dt.datetime.now(UTC)
+    flag.value = 0
+    flagged = alerts["FlagRaised"]
+
+    def resolved():
+        flagged.refresh_from_db()
+        return flagged.state == "resolved"
+
+    wait_for("Morgue to store FlagRaised's resolution", resolved, daemons=daemons)
+    # Prometheus ends the alert at the first evaluation that no longer finds it
+    # (millisecond timestamps, so allow the truncation).
+    assert lowered - dt.timedelta(milliseconds=1) <= flagged.resolved_at <= dt.datetime.now(UTC)
+    assert flagged.fired_at == alerts["FlagRaised"].fired_at
+    assert "FlagRaised" not in active_alerts(alertmanager)
+    assert Alert.objects.filter(check_name="FlagRaised").count() == 1
+    always = Alert.objects.get(check_name="AlwaysFiring")
+    assert always.state == "firing" and always.resolved_at is None
