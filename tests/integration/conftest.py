@@ -17,6 +17,8 @@ from typing import TypeVar
 
 import pytest
 
+from alerts_review.models import Alert
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 T = TypeVar("T")
@@ -84,6 +86,16 @@ def daemons() -> Iterator[list[Daemon]]:
         daemon.stop()
 
 
+def morgue_alerts() -> str:
+    """What Morgue has stored, for a failure message."""
+    rows = Alert.objects.order_by("id").values_list(
+        "source", "identity", "check_name", "host", "state", "fired_at", "resolved_at"
+    )
+    return "--- Morgue's alerts (source, identity, check, host, state, fired, resolved)\n" + (
+        "\n".join(map(repr, rows)) or "(none)"
+    )
+
+
 def wait_for(what: str, probe: Callable[[], T | None], *, daemons: list[Daemon], timeout: float = 20.0) -> T:
     """Poll `probe` until it returns something truthy; else fail saying what, with the daemons' logs."""
     deadline = time.monotonic() + timeout
@@ -99,5 +111,5 @@ def wait_for(what: str, probe: Callable[[], T | None], *, daemons: list[Daemon],
             return result
         if time.monotonic() > deadline:
             logs = "\n".join(daemon.tail() for daemon in daemons)
-            pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}\n{logs}")
+            pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}\n{morgue_alerts()}\n{logs}")
         time.sleep(0.2)

@@ -260,3 +260,18 @@ def test_prometheus_rules_fire_and_resolve_through_alertmanager(
     assert Alert.objects.filter(check_name="FlagRaised").count() == 1
     always = Alert.objects.get(check_name="AlwaysFiring")
     assert always.state == "firing" and always.resolved_at is None
+
+    # Raised again, it is the same alerting thing (the fingerprint) firing anew:
+    # a second alert, from Prometheus' new start.
+    flag.value = 1
+    again = wait_for(
+        "Morgue to store FlagRaised firing again",
+        lambda: stored("FlagRaised")[1:],
+        daemons=daemons,
+    )[0]
+    reported = active_alerts(alertmanager)["FlagRaised"]
+    assert again.identity == flagged.identity == reported["fingerprint"]
+    assert again.fired_at == parse_instant(reported["startsAt"], name="startsAt") > flagged.resolved_at
+    assert again.state == "firing" and again.resolved_at is None
+    flagged.refresh_from_db()
+    assert flagged.state == "resolved"
