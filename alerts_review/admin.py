@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Alert, AlertReview, AlertSource, Category, ReviewAction, RoutingRule
+from .models import Alert, AlertReview, AlertSource, Category, ReviewAction, RoutingRule, TruncatedAlerts
 
 
 @admin.register(AlertSource)
@@ -30,11 +30,26 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
     list_display = ["check_name", "host", "source", "team", "paged", "fired_at", "category", "out_of_hours"]
-    list_filter = ["source", "team", "category", "out_of_hours"]
+    list_filter = ["source", "team", "category", "out_of_hours", "is_test"]
     search_fields = ["check_name", "host", "identity"]
     date_hierarchy = "fired_at"
     list_select_related = ["team", "paged", "category"]
     raw_id_fields = ["paged", "classified_by", "alert_source"]
+
+
+@admin.register(TruncatedAlerts)
+class TruncatedAlertsAdmin(admin.ModelAdmin):
+    """Read-only: what Alertmanager said it left out."""
+
+    list_display = ["received_at", "count", "alert_source", "team", "group_key"]
+    list_filter = ["alert_source", "team"]
+    date_hierarchy = "received_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class ReviewActionInline(admin.TabularInline):

@@ -1,10 +1,12 @@
 """REST endpoints: the alert receivers, the alert list and classification, the monthly report."""
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -17,7 +19,15 @@ from morgue.models import Team
 
 from . import selectors, services
 from .models import Alert, AlertSource, Category, SourceKind
-from .payloads import BadPayload, Incoming, Refused, parse_alertmanager, parse_generic, parse_nagios
+from .payloads import (
+    BadPayload,
+    Incoming,
+    Refused,
+    parse_alertmanager,
+    parse_generic,
+    parse_nagios,
+    truncated_alerts,
+)
 
 if TYPE_CHECKING:
     # The stubs' name for what APIView.permission_classes holds (a class or an `A | B` of them).
@@ -35,10 +45,15 @@ ReceiptSerializer = inline_serializer(
 )
 
 
+# `Token` is Morgue's own scheme; `Bearer` is what Alertmanager's http_config
+# `authorization` sends by default and what Grafana's webhook contact point sends.
+TOKEN_SCHEMES = ("token", "bearer")
+
+
 def source_token(request) -> str:
     header = request.headers.get("Authorization", "")
-    scheme, _, key = header.partition(" ")
-    if scheme.lower() == "token" and key.strip():
+    scheme, _, key = header.strip().partition(" ")
+    if scheme.lower() in TOKEN_SCHEMES and key.strip():
         return key.strip()
     return request.query_params.get("token", "").strip()
 
@@ -56,6 +71,23 @@ class ReceiverMixin:
 
     def source(self, request) -> AlertSource:
         return services.authenticate_source(token=source_token(request), kinds=self.kinds)
+
+    def too_big(self, request) -> Response | None:
+        """A 413 naming the limit for a body over DATA_UPLOAD_MAX_MEMORY_SIZE (DRF reads JSON unchecked)."""
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit is None or length <= limit:
+            return None
+        return Response(
+            {
+                "detail": f"The body is {length} bytes; this Morgue takes at most {limit} "
+                "(DATA_UPLOAD_MAX_MEMORY_SIZE). Raise it, or have the sender send smaller groups."
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
 
     def answer(self, receipt: services.Receipt) -> Response:
         stored = receipt.received - len(receipt.refused)
@@ -77,21 +109,33 @@ class AlertmanagerReceiver(ReceiverMixin, APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=ReceiptSerializer)
     def post(self, request):
         source = self.source(request)
+        if response := self.too_big(request):
+            return response
         try:
-            items = parse_alertmanager(request.data)
+            items = parse_alertmanager(request.data, received_at=timezone.now())
         except BadPayload as error:
             return self.refuse(error)
-        return self.answer(services.receive_alerts(items=items, source_name=source.kind, alert_source=source))
+        group_key = request.data.get("groupKey")
+        receipt = services.receive_alerts(
+            items=items,
+            source_name=source.kind,
+            alert_source=source,
+            truncated=truncated_alerts(request.data),
+            group_key=group_key if isinstance(group_key, str) else "",
+        )
+        return self.answer(receipt)
 
 
 class NagiosReceiver(ReceiverMixin, APIView):
-    """A Nagios notification command's macros, form-encoded or as JSON."""
+    """A Nagios or Icinga 2 notification command's macros, form-encoded or as JSON."""
 
     kinds = (SourceKind.NAGIOS,)
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=ReceiptSerializer)
     def post(self, request):
         source = self.source(request)
+        if response := self.too_big(request):
+            return response
         fields = request.data.dict() if hasattr(request.data, "dict") else request.data
         try:
             incoming = parse_nagios(fields, zone=selectors.parse_zone(source.time_zone))
@@ -127,6 +171,7 @@ class AlertSerializer(fields.ModelSerializer):
             "labels",
             "fired_at",
             "resolved_at",
+            "is_test",
             "team",
             "paged",
             "out_of_hours",
@@ -201,6 +246,8 @@ class AlertViewSet(
     def create(self, request):
         """Morgue's generic format: one alert, a list, or {"alerts": [...]}; see README."""
         source = self.source(request)
+        if response := self.too_big(request):
+            return response
         try:
             items = parse_generic(request.data)
         except BadPayload as error:
@@ -241,3 +288,14 @@ class AlertReportView(APIView):
         slug = request.query_params.get("team")
         team = get_object_or_404(Team, slug=slug) if slug else None
         return Response(selectors.monthly_report(month=month, team=team, zone=zone))
+
+
+def without_slash(view: type[APIView], **actions: str):
+    """A receiver's view for its URL without the trailing slash, left out of the API schema.
+
+    Alertmanager and Grafana post to the URL exactly as configured; APPEND_SLASH
+    would answer a 301 that they follow as a GET (and drop the alerts), or a
+    500 with DEBUG.
+    """
+    twin: Any = extend_schema(exclude=True)(type(f"{view.__name__}WithoutSlash", (view,), {}))
+    return twin.as_view(actions) if actions else twin.as_view()

@@ -146,6 +146,10 @@ class AlertQuerySet(models.QuerySet["Alert"]):
     def unclassified(self) -> Self:
         return self.filter(category__isnull=True)
 
+    def counted(self) -> Self:
+        """Real alerts: without senders' test notifications (as the counts tables see them)."""
+        return self.filter(is_test=False)
+
 
 class Alert(models.Model):
     source = models.CharField(max_length=40, help_text="alertmanager, grafana, nagios, generic, import…")
@@ -164,6 +168,14 @@ class Alert(models.Model):
     fired_at = models.DateTimeField()
     fired_quarter = QuarterHourField(source="fired_at")
     resolved_at = models.DateTimeField(null=True, blank=True)
+    problem_id = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Nagios' problem id: its re-notifications update this alert instead of adding one.",
+    )
+    is_test = models.BooleanField(
+        default=False, help_text="A sender's test notification (Grafana's contact point Test), not counted."
+    )
     team = models.ForeignKey(
         "morgue.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
@@ -216,6 +228,30 @@ class Alert(models.Model):
         self.woke_me_up = woke_me_up
         self.classified_by = by if category else None
         self.classified_at = timezone.now() if category else None
+
+
+class TruncatedAlerts(models.Model):
+    """Alerts Alertmanager left out of one notification (its webhook's max_alerts), by its own count.
+
+    They never reach Morgue, so the monthly report can only say how many there were.
+    """
+
+    alert_source = models.ForeignKey(
+        AlertSource, null=True, blank=True, on_delete=models.SET_NULL, related_name="truncations"
+    )
+    team = models.ForeignKey(
+        "morgue.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="alert_truncations"
+    )
+    group_key = models.TextField(blank=True, help_text="Alertmanager's groupKey of the notification.")
+    count = models.PositiveIntegerField(help_text="Alertmanager's truncatedAlerts.")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "truncated alerts"
+        indexes = [models.Index(fields=["received_at"], name="alert_truncation_received")]
+
+    def __str__(self) -> str:
+        return f"{self.count} alerts left out at {self.received_at:%Y-%m-%d %H:%M}"
 
 
 class AlertReview(models.Model):
@@ -327,10 +363,11 @@ class AlertQuarterCount(models.Model):
         return f"quarter hour {self.fired_quarter}: {self.total}"
 
 
+# A sender's test notification is stored but counts for nothing (Alert.objects.counted()).
 _ALERT_MEASURES = {
-    "total": "1",
-    "out_of_hours": "CASE WHEN {row}.out_of_hours THEN 1 ELSE 0 END",
-    "woke": "CASE WHEN {row}.woke_me_up THEN 1 ELSE 0 END",
+    "total": "CASE WHEN {row}.is_test THEN 0 ELSE 1 END",
+    "out_of_hours": "CASE WHEN {row}.out_of_hours AND NOT {row}.is_test THEN 1 ELSE 0 END",
+    "woke": "CASE WHEN {row}.woke_me_up AND NOT {row}.is_test THEN 1 ELSE 0 END",
 }
 ALERT_DAY_COUNTS = Counts(
     name="alerts_review_day_counts",

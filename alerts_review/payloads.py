@@ -2,19 +2,23 @@
 
 Each parser returns a list of `Incoming` or `Refused` items, in the order the
 payload gave them, so one bad alert in a batch is reported by its index and
-the others are still stored.
+the others are still stored. There is no cap on the number of alerts: the
+request body's size is the limit (DATA_UPLOAD_MAX_MEMORY_SIZE), because
+Alertmanager does not retry a refused group and an alert storm would be lost.
+
+Every text an alert carries is made storable here (see `storable`): NUL and
+lone surrogates, which JSON may escape and PostgreSQL or UTF-8 refuse, are
+replaced, so one odd character never loses a batch.
 """
 
 import datetime as dt
+import math
 import re
-from collections.abc import Mapping, Sized
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from zoneinfo import ZoneInfo
 
 from morgue.validators import EARLIEST_YEAR, LATEST_YEAR, is_plausible
-
-# The most alerts one request may carry; larger batches are refused whole.
-MAX_BATCH = 500
 
 UTC = dt.UTC
 UTC_ZONE = ZoneInfo("UTC")
@@ -33,10 +37,30 @@ _MONTHS = {
 }
 
 
+# NUL (PostgreSQL refuses it in text and JSON) and UTF-16 surrogates (UTF-8 cannot
+# encode one; JSON's "\ud800" escape makes them) become U+FFFD, the replacement character.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def storable(value: object) -> object:
+    """A JSON value with every string made storable and non-finite numbers (1e999) as text."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(REPLACEMENT, value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(storable(str(key))): storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(item) for item in value]
+    return value
+
+
 class BadPayload(ValueError):
     """A payload, or one alert in it, that cannot be understood; the message names the field."""
 
     def __init__(self, message: str, *, field: str | None = None):
+        message = _UNSTORABLE.sub(REPLACEMENT, message)
         super().__init__(message)
         self.message = message
         self.field = field
@@ -54,14 +78,29 @@ class Incoming:
     labels: dict[str, object] = field(default_factory=dict)
     resolved_at: dt.datetime | None = None
     team: str = ""
-    # A recovery that only closes the open alert for this identity (Nagios).
+    # A recovery that only closes the open alerts for this identity (Nagios, Icinga 2).
     resolves_open: bool = False
+    # Nagios' problem id: every notification of one problem is one alert.
+    problem_id: str = ""
+    # A notification numbered above 1 with no problem id: the open alert's problem again.
+    renotification: bool = False
+    # A sender's "test this contact point" notification, kept out of the report.
+    is_test: bool = False
+
+    def __post_init__(self) -> None:
+        for each in fields(self):
+            value = getattr(self, each.name)
+            if isinstance(value, str | dict):
+                setattr(self, each.name, storable(value))
 
 
 @dataclass
 class Refused:
     index: int
     detail: str
+
+    def __post_init__(self) -> None:
+        self.detail = _UNSTORABLE.sub(REPLACEMENT, self.detail)
 
 
 def parse_instant(value: object, *, name: str, zone: ZoneInfo = UTC_ZONE) -> dt.datetime:
@@ -98,7 +137,10 @@ def _parse_instant(value: object, *, name: str, zone: ZoneInfo) -> dt.datetime:
         ) from None
     if instant.tzinfo is None:
         raise BadPayload(f"{name} {value!r} has no UTC offset; add Z or +hh:mm.", field=name)
-    return instant.astimezone(UTC)
+    try:
+        return instant.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 is past the last instant Python has
+        raise BadPayload(f"{name} {value!r} is out of range.", field=name) from None
 
 
 def _from_unix(seconds: float, name: str) -> dt.datetime:
@@ -121,31 +163,29 @@ def _from_longdatetime(match: re.Match[str], text: str, name: str, zone: ZoneInf
     if abbreviation in ("UTC", "GMT", "Z"):
         return wall.replace(tzinfo=UTC)
     # Abbreviations such as EDT or IST are ambiguous on their own; trust one only
-    # when it is what the source's own zone calls that wall-clock time.
-    local = wall.replace(tzinfo=zone)
-    if local.tzname() != abbreviation:
-        raise BadPayload(
-            f"{name} {text!r} is in {abbreviation}, which is not the source's time zone ({zone.key}); "
-            "send $TIMET$ as well, or set the source's time zone.",
-            field=name,
-        )
-    return local.astimezone(UTC)
-
-
-def _check_batch(items: Sized) -> None:
-    if len(items) > MAX_BATCH:
-        raise BadPayload(
-            f"A request may carry at most {MAX_BATCH} alerts; this one has {len(items)}. Send it in parts.",
-            field="alerts",
-        )
+    # when it is what the source's own zone calls that wall-clock time. The hour
+    # a clock falls back repeats (01:30 EDT, then 01:30 EST): the abbreviation
+    # names which of the two folds it is.
+    for fold in (0, 1):
+        local = wall.replace(tzinfo=zone, fold=fold)
+        if local.tzname() == abbreviation:
+            return local.astimezone(UTC)
+    raise BadPayload(
+        f"{name} {text!r} is in {abbreviation}, which is not the source's time zone ({zone.key}); "
+        "send $TIMET$ as well, or set the source's time zone.",
+        field=name,
+    )
 
 
 def _text(value: object, limit: int) -> str:
     return "" if value is None else str(value)[:limit]
 
 
-def parse_alertmanager(payload: object) -> list[Incoming | Refused]:
-    """The Alertmanager webhook (version 4), also as Grafana's webhook contact point sends it."""
+def parse_alertmanager(payload: object, *, received_at: dt.datetime) -> list[Incoming | Refused]:
+    """The Alertmanager webhook (version 4), also as Grafana's webhook contact point sends it.
+
+    `received_at` is the resolved time of a `resolved` alert that gives none.
+    """
     if not isinstance(payload, Mapping):
         raise BadPayload("The body must be an Alertmanager webhook object with an alerts list.")
     version = str(payload.get("version", "4"))
@@ -156,20 +196,35 @@ def parse_alertmanager(payload: object) -> list[Incoming | Refused]:
     alerts = payload.get("alerts")
     if not isinstance(alerts, list):
         raise BadPayload("alerts is missing or is not a list.", field="alerts")
-    _check_batch(alerts)
     common_labels = payload.get("commonLabels")
     if not isinstance(common_labels, Mapping):
         common_labels = {}
     out: list[Incoming | Refused] = []
     for index, alert in enumerate(alerts):
         try:
-            out.append(_alertmanager_alert(alert, common_labels))
+            out.append(_alertmanager_alert(alert, common_labels, received_at))
         except BadPayload as error:
             out.append(Refused(index, error.message))
     return out
 
 
-def _alertmanager_alert(alert: object, common_labels: Mapping[str, object]) -> Incoming:
+def truncated_alerts(payload: object) -> int:
+    """How many alerts Alertmanager left out of this notification (its webhook's max_alerts)."""
+    count = payload.get("truncatedAlerts") if isinstance(payload, Mapping) else None
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        return 0
+    return min(count, 2**31 - 1)
+
+
+# Grafana replaces a rule's alertname with one of these when its query returns
+# no data or fails, and moves the rule's title to the `rulename` label:
+# grafana/grafana pkg/services/ngalert/state/compat.go (noDataAlert, errorAlert).
+GRAFANA_STAND_INS = {"DatasourceNoData": "no data", "DatasourceError": "query failed"}
+
+
+def _alertmanager_alert(
+    alert: object, common_labels: Mapping[str, object], received_at: dt.datetime
+) -> Incoming:
     if not isinstance(alert, Mapping):
         raise BadPayload("must be an object.")
     labels = alert.get("labels")
@@ -186,11 +241,21 @@ def _alertmanager_alert(alert: object, common_labels: Mapping[str, object]) -> I
     resolved_at = None
     ends_at = alert.get("endsAt")
     # A firing alert's endsAt is only Alertmanager's guess at when it times out.
-    if status == "resolved" and ends_at and not str(ends_at).startswith(_ZERO_TIME_PREFIX):
-        resolved_at = parse_instant(ends_at, name="endsAt")
+    if status == "resolved":
+        if ends_at in (None, "") or str(ends_at).startswith(_ZERO_TIME_PREFIX):
+            # Resolved with no end time (Go's zero time): it ended by the time it arrived.
+            resolved_at = max(received_at, fired_at)
+        else:
+            resolved_at = parse_instant(ends_at, name="endsAt")
     annotations = alert.get("annotations")
     if not isinstance(annotations, Mapping):
         annotations = {}
+    summary = annotations.get("summary") or annotations.get("description") or ""
+    stand_in = GRAFANA_STAND_INS.get(str(check))
+    if stand_in and labels.get("rulename"):
+        # Each rule's no-data or error alert is that rule's own check.
+        check = labels["rulename"]
+        summary = summary or f"{check}: {stand_in}"
     identity = alert.get("fingerprint") or _label_identity(labels)
     return Incoming(
         identity=_text(identity, 255),
@@ -199,11 +264,18 @@ def _alertmanager_alert(alert: object, common_labels: Mapping[str, object]) -> I
         host=_text(labels.get("instance") or labels.get("host") or "", 255),
         state=status,
         severity=_text(labels.get("severity") or "", 40),
-        summary=str(annotations.get("summary") or annotations.get("description") or ""),
+        summary=str(summary),
         labels=dict(labels),
         resolved_at=resolved_at,
         team=_text(labels.get("team") or "", 50),
+        is_test=_is_grafana_test(labels),
     )
+
+
+def _is_grafana_test(labels: Mapping[str, object]) -> bool:
+    # A contact point's "Test" button sends one alert with these default labels:
+    # grafana/alerting notify/receivers.go (newTestAlert).
+    return labels.get("alertname") == "TestAlert" and labels.get("instance") == "Grafana"
 
 
 def _label_identity(labels: Mapping[str, object]) -> str:
@@ -212,42 +284,73 @@ def _label_identity(labels: Mapping[str, object]) -> str:
 
 
 def parse_nagios(fields: object, *, zone: ZoneInfo = UTC_ZONE) -> Incoming | None:
-    """One Nagios notification (its macros as form fields or JSON); None when it changes nothing.
+    """One Nagios or Icinga 2 notification (its macros as form fields or JSON); None when it changes nothing.
 
-    PROBLEM opens an alert; RECOVERY closes the open one for the same host and
-    service; acknowledgements, flapping and downtime notices are not alerts.
-    `zone` reads a LONGDATETIME that is not in UTC; $TIMET$ needs no zone.
+    PROBLEM opens an alert, or updates the open one of the same problem
+    (Nagios' SERVICEPROBLEMID / HOSTPROBLEMID, or a NOTIFICATIONNUMBER above 1);
+    RECOVERY closes the open ones for the same host and service;
+    acknowledgements, flapping and downtime notices are not alerts. Icinga 2's
+    shipped notification commands name the service SERVICENAME where Nagios
+    says SERVICEDESC. `zone` reads a LONGDATETIME with a zone abbreviation
+    (Nagios); Icinga 2's carries its offset, and $TIMET$ needs no zone.
     """
     if not isinstance(fields, Mapping):
         raise BadPayload("The body must be the Nagios notification macros as form fields or a JSON object.")
-    kind = str(fields.get("NOTIFICATIONTYPE") or "").upper()
+    kind = _text(fields.get("NOTIFICATIONTYPE"), 40).strip().upper()
     if not kind:
         raise BadPayload("NOTIFICATIONTYPE is missing.", field="NOTIFICATIONTYPE")
-    host = str(fields.get("HOSTNAME") or "")
+    host = _text(fields.get("HOSTNAME"), 255).strip()
     if not host:
         raise BadPayload("HOSTNAME is missing.", field="HOSTNAME")
     if kind not in ("PROBLEM", "RECOVERY"):
         return None
-    service = str(fields.get("SERVICEDESC") or "")
+    service = _text(fields.get("SERVICEDESC") or fields.get("SERVICENAME"), 200).strip()
+    if not service and _text(fields.get("SERVICESTATE"), 40).strip():
+        # A service notification whose service went missing must not become a host check.
+        raise BadPayload(
+            "SERVICESTATE is given but no service: send SERVICEDESC (Nagios' $SERVICEDESC$) "
+            "or SERVICENAME (Icinga 2's $service.name$).",
+            field="SERVICEDESC",
+        )
     name = "TIMET" if fields.get("TIMET") else "LONGDATETIME"
     at = parse_instant(fields.get(name), name=name, zone=zone)
     state = fields.get("SERVICESTATE") if service else fields.get("HOSTSTATE")
     output = fields.get("SERVICEOUTPUT") if service else fields.get("HOSTOUTPUT")
     labels: dict[str, object] = {
-        key: str(value) for key, value in fields.items() if key.isupper() and value not in (None, "")
+        str(key): str(value)
+        for key, value in fields.items()
+        if str(key).isupper() and value not in (None, "")
     }
+    # The problem id is 0 when there is none (Nagios' macro list): on a
+    # recovery, the problem that ended is the LAST… one.
+    scope = "SERVICE" if service else "HOST"
+    problem_id = _problem_id(
+        fields.get(f"LAST{scope}PROBLEMID" if kind == "RECOVERY" else f"{scope}PROBLEMID")
+    )
     return Incoming(
         identity=f"{host}/{service}"[:255],
         check=(service or "Host check")[:200],
         fired_at=at,
-        host=host[:255],
+        host=host,
         state=_text(state, 40),
         summary=_text(output, 10_000),
         labels=labels,
         resolved_at=at if kind == "RECOVERY" else None,
         team=_text(fields.get("TEAM"), 50),
         resolves_open=kind == "RECOVERY",
+        problem_id=problem_id,
+        renotification=kind == "PROBLEM" and not problem_id and _number(fields.get("NOTIFICATIONNUMBER")) > 1,
     )
+
+
+def _problem_id(value: object) -> str:
+    text = _text(value, 40).strip()
+    return "" if text in ("", "0") else text
+
+
+def _number(value: object) -> int:
+    text = _text(value, 20).strip()
+    return int(text) if text.isdigit() else 0
 
 
 GENERIC_FIELDS = {
@@ -276,7 +379,6 @@ def parse_generic(payload: object) -> list[Incoming | Refused]:
         raise BadPayload("The body must be an alert object or a list of them.")
     if not items:
         raise BadPayload("The list of alerts is empty.", field="alerts")
-    _check_batch(items)
     out: list[Incoming | Refused] = []
     for index, item in enumerate(items):
         try:

@@ -27,6 +27,7 @@ from .models import (
     Category,
     CategoryHint,
     CategoryKind,
+    TruncatedAlerts,
 )
 
 # A check needs this many alerts in a month before the report recommends anything.
@@ -111,7 +112,8 @@ class ShiftReview:
 def shift_review(*, shift: Shift, at: dt.datetime) -> ShiftReview:
     """The alerts of a shift's team while it was on, newest first, grouped by check."""
     alerts = list(
-        Alert.objects.fired_between(shift.starts_at, min(shift.ends_at, at))
+        Alert.objects.counted()
+        .fired_between(shift.starts_at, min(shift.ends_at, at))
         .filter(team_id=shift.rotation.team_id)
         .select_related("category", "paged")
         .order_by("-fired_at", "-id")
@@ -164,7 +166,7 @@ def month_bounds(month: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.dateti
 
 
 def _alerts_between(since: dt.datetime, until: dt.datetime, team: Team | None) -> QuerySet[Alert]:
-    alerts = Alert.objects.fired_between(since, until)
+    alerts = Alert.objects.counted().fired_between(since, until)
     return alerts.filter(team=team) if team is not None else alerts
 
 
@@ -194,7 +196,8 @@ def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> 
     rows: list[dict[str, Any]] = []
     edges = [(since, until)]
     if first_day < last_day:
-        counts = AlertDayCount.objects.filter(day__gte=first_day, day__lt=last_day)
+        # total__gt=0: rows of only test notifications (or of deleted alerts) name no alert.
+        counts = AlertDayCount.objects.filter(day__gte=first_day, day__lt=last_day, total__gt=0)
         if team is not None:
             counts = counts.filter(team_key=team.pk)
         for row in _plain(counts.values("check_name", "category_key").annotate(**SUMS).order_by()):
@@ -227,7 +230,7 @@ def time_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> l
             .annotate(**COUNTS)
             .order_by()
         )
-    counts = AlertQuarterCount.objects.filter(fired_quarter__gte=first, fired_quarter__lt=last)
+    counts = AlertQuarterCount.objects.filter(fired_quarter__gte=first, fired_quarter__lt=last, total__gt=0)
     if team is not None:
         counts = counts.filter(team_key=team.pk)
     rows = _plain(counts.values("paged_key", "fired_quarter").annotate(**SUMS).order_by())
@@ -362,10 +365,19 @@ def monthly_report(
             "change": {key: _change(figures[key], previous[key]) for key in TOP_LEVEL},
         },
         "recommendations": recommendations(by_check, checks),
+        "truncated_alerts": truncated_alerts(**bounds, team=team),
     }
     if with_heatmap:
         report["out_of_hours_heatmap"] = _heatmap(month, times)
     return report
+
+
+def truncated_alerts(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> int:
+    """How many alerts Alertmanager said it left out of notifications received in [since, until)."""
+    truncations = TruncatedAlerts.objects.filter(received_at__gte=since, received_at__lt=until)
+    if team is not None:
+        truncations = truncations.filter(team=team)
+    return truncations.aggregate(total=Sum("count"))["total"] or 0
 
 
 def _change(now: float | None, before: float | None) -> float | None:

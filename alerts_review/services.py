@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,11 +30,14 @@ from .models import (
     ReviewAction,
     RoutingRule,
     SourceKind,
+    TruncatedAlerts,
 )
-from .payloads import Incoming, Refused
+from .payloads import Incoming, Refused, storable
 
 # Fields a repeated delivery may change; the classification and who was paged stay.
 REDELIVERY_FIELDS = ["state", "severity", "summary", "labels", "host", "resolved_at", "updated_at"]
+# Fields a re-notification of an open problem (Nagios, Icinga 2) may change.
+RENOTIFICATION_FIELDS = ["state", "summary", "labels", "updated_at"]
 
 
 @dataclass
@@ -102,6 +105,8 @@ def _new_alert(
         summary=item.summary,
         fired_at=item.fired_at,
         resolved_at=item.resolved_at,
+        problem_id=item.problem_id,
+        is_test=item.is_test,
         team=team,
         paged=paged,
         out_of_hours=out_of_hours,
@@ -111,20 +116,36 @@ def _new_alert(
 
 @transaction.atomic
 def receive_alerts(
-    *, items: list[Incoming | Refused], source_name: str, alert_source: AlertSource | None = None
+    *,
+    items: list[Incoming | Refused],
+    source_name: str,
+    alert_source: AlertSource | None = None,
+    truncated: int = 0,
+    group_key: str = "",
 ) -> Receipt:
-    """Store a batch of incoming alerts: new ones created, repeated deliveries updated in place."""
+    """Store a batch of incoming alerts: new ones created, repeated deliveries updated in place.
+
+    `truncated` is how many alerts the sender says it left out of this batch
+    (Alertmanager's truncatedAlerts); it is recorded for the monthly report.
+    """
     receipt = Receipt(received=len(items))
     receipt.refused = [item for item in items if isinstance(item, Refused)]
     incoming = [item for item in items if isinstance(item, Incoming)]
+    new_alerts = []
     for item in incoming:
         if item.resolves_open:
             receipt.updated += _resolve_open(item, source_name)
-    by_key = {(item.identity, item.fired_at): item for item in incoming if not item.resolves_open}
-    if not by_key:
-        return receipt
+        elif (item.problem_id or item.renotification) and _renotify(item, source_name):
+            receipt.updated += 1
+        else:
+            new_alerts.append(item)
+    by_key = {(item.identity, item.fired_at): item for item in new_alerts}
     batch = list(by_key.values())
     teams = route_to_teams(batch, default_team=alert_source.team if alert_source else None)
+    if truncated > 0:
+        _record_truncation(count=truncated, group_key=group_key, alert_source=alert_source, teams=teams)
+    if not by_key:
+        return receipt
     on_call = OnCallLookup(
         team_ids={team.pk for team in teams if team}, instants=[item.fired_at for item in batch]
     )
@@ -142,11 +163,13 @@ def receive_alerts(
         )
     # One upsert for the batch; the unique constraint makes a concurrent
     # duplicate delivery land on the same row (the counts may then be off by it).
+    # Batches of 500 rows keep each statement under every database's parameter limit.
     Alert.objects.bulk_create(
         alerts,
         update_conflicts=True,
         unique_fields=["source", "identity", "fired_at"],
         update_fields=REDELIVERY_FIELDS,
+        batch_size=500,
     )
     updated = sum(1 for key in by_key if key in existing)
     receipt.updated += updated
@@ -154,22 +177,66 @@ def receive_alerts(
     return receipt
 
 
-def _resolve_open(item: Incoming, source_name: str) -> int:
-    """Close the latest open alert for a recovery's identity; 0 when none is open."""
-    alert = (
-        Alert.objects.select_for_update()
-        .filter(
-            source=source_name, identity=item.identity, resolved_at__isnull=True, fired_at__lte=item.fired_at
-        )
-        .order_by("-fired_at")
-        .first()
+def _open_alerts(item: Incoming, source_name: str) -> "QuerySet[Alert]":
+    return Alert.objects.select_for_update().filter(
+        source=source_name, identity=item.identity, resolved_at__isnull=True
     )
+
+
+def _renotify(item: Incoming, source_name: str) -> bool:
+    """Update the open alert of the problem a notification repeats; False when none is open.
+
+    With a problem id, the alert of that problem; with only a notification
+    number above 1, the latest open alert for the same host and service.
+    """
+    alerts = _open_alerts(item, source_name)
+    if item.problem_id:
+        alerts = alerts.filter(problem_id=item.problem_id)
+    else:
+        alerts = alerts.filter(fired_at__lte=item.fired_at)
+    alert = alerts.order_by("-fired_at").first()
     if alert is None:
-        return 0
-    alert.resolved_at = item.resolved_at
-    alert.state = item.state or "resolved"
-    alert.save(update_fields=["resolved_at", "state", "updated_at"])
-    return 1
+        return False
+    alert.state = item.state or alert.state
+    alert.summary = item.summary or alert.summary
+    alert.labels = item.labels
+    alert.save(update_fields=RENOTIFICATION_FIELDS)
+    return True
+
+
+def _resolve_open(item: Incoming, source_name: str) -> int:
+    """Close every open alert a recovery ends; returns how many (0 when none is open).
+
+    A recovery means the host or service is fine again, so every problem
+    still open for it from before the recovery is over (a re-notification
+    stored as its own alert, or one whose recovery was lost), and the problem
+    the recovery names (LASTSERVICEPROBLEMID) whatever the clocks say.
+    """
+    ended = Q(fired_at__lte=item.fired_at)
+    if item.problem_id:
+        ended |= Q(problem_id=item.problem_id)
+    alerts = list(_open_alerts(item, source_name).filter(ended))
+    now = timezone.now()
+    for alert in alerts:
+        alert.resolved_at = max(item.resolved_at or item.fired_at, alert.fired_at)
+        alert.state = item.state or "resolved"
+        alert.updated_at = now
+    Alert.objects.bulk_update(alerts, ["resolved_at", "state", "updated_at"])
+    return len(alerts)
+
+
+def _record_truncation(
+    *, count: int, group_key: str, alert_source: AlertSource | None, teams: list[Team | None]
+) -> TruncatedAlerts:
+    # The left-out alerts are of the same group as the ones received: their team
+    # is the one those share, else the source's.
+    shared = set(teams)
+    team = shared.pop() if len(shared) == 1 else None
+    if team is None and alert_source is not None and not teams:
+        team = alert_source.team
+    return TruncatedAlerts.objects.create(
+        alert_source=alert_source, team=team, group_key=str(storable(group_key)), count=count
+    )
 
 
 def route_to_teams(items: list[Incoming], *, default_team: Team | None) -> list[Team | None]:

@@ -20,10 +20,14 @@ urlpatterns = [
 router = SimpleRouter()
 router.register("alerts", api.AlertViewSet, basename="alert")
 
-# REST endpoints, included under /api/v1/ by morgue/urls.py.
+# REST endpoints, included under /api/v1/ by morgue/urls.py. Every receiver
+# answers at its URL with and without the trailing slash (api.without_slash).
 api_urlpatterns = [
     path("alerts/alertmanager/", api.AlertmanagerReceiver.as_view(), name="alerts-alertmanager"),
+    path("alerts/alertmanager", api.without_slash(api.AlertmanagerReceiver)),
     path("alerts/nagios/", api.NagiosReceiver.as_view(), name="alerts-nagios"),
+    path("alerts/nagios", api.without_slash(api.NagiosReceiver)),
+    path("alerts", api.without_slash(api.AlertViewSet, post="create")),
     path("reports/alerts/", api.AlertReportView.as_view(), name="alerts-report"),
     *router.urls,
 ]

@@ -176,6 +176,7 @@ def test_the_api_returns_exactly_the_documented_keys(api, october):
         "by_hour",
         "previous_month",
         "recommendations",
+        "truncated_alerts",
     }
     assert response.json()["total"] == 9
 
