@@ -96,7 +96,7 @@ def morgue_alerts() -> str:
     )
 
 
-def wait_for(what: str, probe: Callable[[], T | None], *, daemons: list[Daemon], timeout: float = 20.0) -> T:
+def wait_for(what: str, probe: Callable[[], T | None], *, daemons: list[Daemon], timeout: float = 30.0) -> T:
     """Poll `probe` until it returns something truthy; else fail saying what, with the daemons' logs."""
     deadline = time.monotonic() + timeout
     while True:
