@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from alerts_review import selectors
 from alerts_review.models import Alert, TruncatedAlerts
 from alerts_review.payloads import parse_instant
 from tests.factories import AlertSourceFactory
@@ -26,7 +27,9 @@ def get_json(url: str):
         return json.load(response)
 
 
-def alertmanager_config(*, url: str, token: str, group_wait: str = "0s", max_alerts: int = 0) -> str:
+def alertmanager_config(
+    *, url: str, token: str, group_wait: str = "0s", repeat_interval: str = "1h", max_alerts: int = 0
+) -> str:
     """The README's receiver, pointed at this Morgue, behind a route that flushes every second."""
     receivers = readme_block("webhook_configs")
     receivers = receivers.replace("https://morgue.example.com", url).replace("<token>", token)
@@ -41,7 +44,7 @@ def alertmanager_config(*, url: str, token: str, group_wait: str = "0s", max_ale
         "  group_by: [alertname]\n"
         f"  group_wait: {group_wait}\n"
         "  group_interval: 1s\n"
-        "  repeat_interval: 1h\n"
+        f"  repeat_interval: {repeat_interval}\n"
     )
     return route + "\n".join(line for line in receivers.splitlines() if not line.startswith("#"))
 
@@ -289,13 +292,12 @@ def test_prometheus_rules_fire_and_resolve_through_alertmanager(
     assert flagged.state == "resolved"
 
 
-def test_alerts_alertmanager_leaves_out_of_a_notification_are_counted(start_alertmanager, daemons, source):
-    # A second's group_wait, so the three alerts posted at once are one notification.
-    alertmanager = start_alertmanager(group_wait="1s", max_alerts=2)
+def post_storm(alertmanager: str, size: int) -> None:
+    """`size` alerts of one group, posted to Alertmanager's API at once."""
     started = rfc3339(dt.datetime.now(UTC) - dt.timedelta(minutes=1))
     storm = [
         {"labels": {"alertname": "Storm", "instance": f"web{number}"}, "startsAt": started}
-        for number in range(3)
+        for number in range(size)
     ]
     request = urllib.request.Request(  # noqa: S310 (loopback)
         f"{alertmanager}/api/v2/alerts",
@@ -306,11 +308,35 @@ def test_alerts_alertmanager_leaves_out_of_a_notification_are_counted(start_aler
     with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (loopback)
         assert response.status == 200
 
-    def truncation():
-        return list(TruncatedAlerts.objects.all())
 
-    (truncated,) = wait_for("Morgue to record the alert left out", truncation, daemons=daemons)
+def truncations() -> list[TruncatedAlerts]:
+    return list(TruncatedAlerts.objects.order_by("id"))
+
+
+def test_alerts_alertmanager_leaves_out_of_a_notification_are_counted(start_alertmanager, daemons, source):
+    # A second's group_wait, so the three alerts posted at once are one notification.
+    alertmanager = start_alertmanager(group_wait="1s", max_alerts=2)
+    post_storm(alertmanager, 3)
+    (truncated,) = wait_for("Morgue to record the alert left out", truncations, daemons=daemons)
     assert truncated.count == 1 and truncated.alert_source == source
     reported = {alert["fingerprint"] for alert in get_json(f"{alertmanager}/api/v2/alerts")}
     kept = stored("Storm")
     assert len(kept) == 2 and {alert.identity for alert in kept} < reported
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="the monthly report adds up truncatedAlerts of every notification, so a group that "
+    "Alertmanager notifies again (repeat_interval, or any change in the group) counts the same "
+    "left-out alerts again",
+)
+def test_alerts_left_out_of_repeated_notifications_are_counted_once(start_alertmanager, daemons):
+    alertmanager = start_alertmanager(group_wait="1s", max_alerts=2, repeat_interval="2s")
+    post_storm(alertmanager, 3)
+    wait_for("Alertmanager to notify the group twice", lambda: truncations()[1:], daemons=daemons)
+    assert [truncated.count for truncated in truncations()][:2] == [1, 1]
+    month = dt.datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    until = (month + dt.timedelta(days=32)).replace(day=1)
+    # One alert was left out, however often Alertmanager said so.
+    assert selectors.truncated_alerts(since=month, until=until, team=None) == 1
