@@ -18,6 +18,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 UTC = dt.UTC
 HOST = "web042"
 SERVICE = "Apache Busy Workers"
+# Notified again every two seconds while it is a problem.
+NOISY = "Queue Depth"
 
 
 def nagios_cfg(directory, user: str) -> str:
@@ -117,6 +119,19 @@ define service {{
     notification_options    w,u,c,r
     contacts                morgue
 }}
+define service {{
+    host_name               {HOST}
+    service_description     {NOISY}
+    check_command           check-state-file!{directory}/noisy.state
+    max_check_attempts      1
+    check_interval          1
+    retry_interval          1
+    check_period            always
+    notification_period     always
+    notification_interval   2
+    notification_options    w,u,c,r
+    contacts                morgue
+}}
 """
 
 
@@ -136,7 +151,8 @@ class Nagios:
     def check_now(self) -> None:
         now = int(time.time())
         self.command(f"SCHEDULE_FORCED_HOST_CHECK;{HOST};{now}")
-        self.command(f"SCHEDULE_FORCED_SVC_CHECK;{HOST};{SERVICE};{now}")
+        for service in (SERVICE, NOISY):
+            self.command(f"SCHEDULE_FORCED_SVC_CHECK;{HOST};{service};{now}")
 
     def notifications(self, kind: str) -> list[tuple[dt.datetime, list[str]]]:
         """Nagios' own log of its notifications: (when, fields) of each `kind` (SERVICE or HOST)."""
@@ -172,6 +188,7 @@ def nagios(tmp_path, daemons, live_server, source):
     instance = Nagios(directory, None)
     instance.set_state("host", 0)
     instance.set_state("service", 0)
+    instance.set_state("noisy", 0)
     daemon = Daemon("nagios4", [binary, str(directory / "nagios.cfg")], directory / "nagios.out")
     daemon.extra_logs.append(directory / "nagios.log")
     daemons.append(daemon)
@@ -231,3 +248,41 @@ def test_a_host_that_goes_down_and_comes_back_is_one_alert(nagios, daemons, sour
     assert fields[2] == "UP"
     assert alert.resolved_at == recovered_at
     assert list(Alert.objects.values_list("check_name", flat=True)) == ["Host check"]
+
+
+def test_a_problem_that_worsens_and_is_notified_again_is_one_alert(nagios, daemons):
+    nagios.set_state("noisy", 1)
+    nagios.check_now()
+    (alert,) = wait_for("Morgue to store the WARNING", lambda: stored(NOISY), daemons=daemons)
+    assert alert.state == "WARNING"
+    warned_at = alert.fired_at
+
+    nagios.set_state("noisy", 2)
+    nagios.check_now()
+
+    def notified_again():
+        states = [fields[3] for _, fields in nagios.notifications("SERVICE") if fields[2] == NOISY]
+        return states.count("CRITICAL") >= 2 and states
+
+    states = wait_for("Nagios to notify the CRITICAL again", notified_again, daemons=daemons)
+    assert states[0] == "WARNING"
+
+    def critical():
+        alert.refresh_from_db()
+        return alert.state == "CRITICAL"
+
+    wait_for("Morgue to store the CRITICAL", critical, daemons=daemons)
+    # Nagios' problem id stays the same from WARNING to CRITICAL and across
+    # re-notifications: it is one problem, and one alert from its first notice.
+    assert stored(NOISY) == [alert] and alert.fired_at == warned_at
+
+    nagios.set_state("noisy", 0)
+    nagios.check_now()
+
+    def recovered():
+        alert.refresh_from_db()
+        return alert.resolved_at is not None
+
+    wait_for("Morgue to store the recovery", recovered, daemons=daemons)
+    (recovered_at,) = [at for at, fields in nagios.notifications("SERVICE") if fields[3] == "OK"]
+    assert alert.resolved_at == recovered_at and stored(NOISY) == [alert]
