@@ -19,6 +19,8 @@ UTC = dt.UTC
 HOST = "web042"
 SERVICE = "apache-busy-workers"
 SERVICE_DISPLAY = "Apache Busy Workers"
+# Notified again every two seconds while it is a problem.
+NOISY = "queue-depth"
 
 
 def readme_notification_commands(*, url: str, token: str) -> tuple[str, str, str]:
@@ -76,6 +78,15 @@ object Service "{SERVICE}" {{
   vars.state_file = "{directory}/service.state"
 }}
 
+object Service "{NOISY}" {{
+  host_name = "{HOST}"
+  check_command = "state-file"
+  max_check_attempts = 1
+  check_interval = 1s
+  retry_interval = 1s
+  vars.state_file = "{directory}/noisy.state"
+}}
+
 object User "morgue" {{ }}
 
 object Notification "morgue" {{
@@ -92,6 +103,14 @@ object Notification "morgue" {{
   users = [ "morgue" ]
   interval = 0
 }}
+
+object Notification "morgue" {{
+  host_name = "{HOST}"
+  service_name = "{NOISY}"
+  command = "{service_command}"
+  users = [ "morgue" ]
+  interval = 2s
+}}
 """
 
 
@@ -105,12 +124,12 @@ class Icinga2:
     def sent(self, kind: str, notification: str) -> list[dt.datetime]:
         """When Icinga logged sending a `kind` (Problem, Recovery) of a notification ('web042!morgue').
 
-        It logs that before it runs the command, but writes its log file a little later.
+        Reminders count. It logs a send before it runs the command, but writes its log file later.
         """
         log = (self.directory / "icinga2.log").read_text()
         pattern = (
             r"^\[([0-9-]+ [0-9:]+ [+-]\d{4})\] information/Notification: "
-            rf"Sending '{kind}' notification '{re.escape(notification)}'"
+            rf"Sending (?:reminder )?'{kind}' notification '{re.escape(notification)}'"
         )
         return [
             dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S %z").astimezone(UTC)
@@ -141,6 +160,7 @@ def start_icinga2(tmp_path, daemons, live_server, source):
         instance = Icinga2(directory)
         instance.set_state("host", 0)
         instance.set_state("service", 0)
+        instance.set_state("noisy", 0)
         defines = {
             "DataDir": directory / "data",
             "LogDir": directory / "log",
@@ -232,3 +252,41 @@ def test_a_host_that_goes_down_and_comes_back_is_one_alert(start_icinga2, daemon
     )
     assert abs(alert.resolved_at - sent) <= dt.timedelta(seconds=1)
     assert Alert.objects.count() == 1
+
+
+def test_a_problem_that_worsens_and_is_notified_again_is_one_alert(start_icinga2, daemons):
+    icinga = start_icinga2()
+    icinga.set_state("noisy", 1)
+    (alert,) = wait_for("Morgue to store the WARNING", stored, daemons=daemons)
+    assert alert.state == "WARNING"
+    warned_at = alert.fired_at
+
+    icinga.set_state("noisy", 2)
+    wait_for(
+        "Icinga to notify the CRITICAL and remind of it",
+        lambda: icinga.sent("Problem", f"{HOST}!{NOISY}!morgue")[2:],
+        daemons=daemons,
+    )
+
+    def critical():
+        alert.refresh_from_db()
+        return alert.state == "CRITICAL"
+
+    wait_for("Morgue to store the CRITICAL", critical, daemons=daemons)
+    # Icinga numbers the notifications of one problem: it is one alert from its first notice.
+    assert stored() == [alert] and alert.fired_at == warned_at
+
+    icinga.set_state("noisy", 0)
+
+    def recovered():
+        alert.refresh_from_db()
+        return alert.resolved_at is not None
+
+    wait_for("Morgue to store the recovery", recovered, daemons=daemons)
+    (sent,) = wait_for(
+        "Icinga's log of the recovery",
+        lambda: icinga.sent("Recovery", f"{HOST}!{NOISY}!morgue"),
+        daemons=daemons,
+    )
+    assert abs(alert.resolved_at - sent) <= dt.timedelta(seconds=1)
+    assert stored() == [alert]
