@@ -13,7 +13,7 @@ import pytest
 from alerts_review import selectors
 from alerts_review.models import Alert, TruncatedAlerts
 from alerts_review.payloads import parse_instant
-from tests.factories import AlertSourceFactory
+from tests.factories import AlertSourceFactory, TeamFactory
 
 from .conftest import Daemon, free_port, need, readme_block, wait_for
 
@@ -123,7 +123,8 @@ def rfc3339(instant: dt.datetime) -> str:
 
 def test_an_alert_added_with_amtool_is_stored_then_resolved_at_its_end(alertmanager, daemons, source):
     started = dt.datetime.now(UTC).replace(microsecond=0) - dt.timedelta(minutes=5)
-    labels = ["alertname=DiskSpaceLow", "instance=db12:9100", "severity=warning", "team_hint=storage"]
+    TeamFactory(slug="storage")
+    labels = ["alertname=DiskSpaceLow", "instance=db12:9100", "severity=warning", "team=storage"]
     amtool(
         alertmanager,
         "alert",
@@ -140,7 +141,7 @@ def test_an_alert_added_with_amtool_is_stored_then_resolved_at_its_end(alertmana
     assert (alert.state, alert.host, alert.severity) == ("firing", "db12:9100", "warning")
     assert alert.summary == "Disk / is 91% full"
     assert alert.labels == listed[0]["labels"]
-    assert alert.resolved_at is None and alert.alert_source == source
+    assert alert.resolved_at is None and alert.alert_source == source and alert.team.slug == "storage"
 
     # Sending it again with an end in the past resolves it in Alertmanager,
     # which notifies the resolution (send_resolved) with that end.
