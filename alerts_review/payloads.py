@@ -82,7 +82,7 @@ class Incoming:
     resolves_open: bool = False
     # Nagios' problem id: every notification of one problem is one alert.
     problem_id: str = ""
-    # A notification numbered above 1 with no problem id: the open alert's problem again.
+    # A notification numbered above 1: the open alert's problem again.
     renotification: bool = False
     # A sender's "test this contact point" notification, kept out of the report.
     is_test: bool = False
@@ -339,7 +339,7 @@ def parse_nagios(fields: object, *, zone: ZoneInfo = UTC_ZONE) -> Incoming | Non
         team=_text(fields.get("TEAM"), 50),
         resolves_open=kind == "RECOVERY",
         problem_id=problem_id,
-        renotification=kind == "PROBLEM" and not problem_id and _number(fields.get("NOTIFICATIONNUMBER")) > 1,
+        renotification=kind == "PROBLEM" and _number(fields, scope) > 1,
     )
 
 
@@ -348,7 +348,10 @@ def _problem_id(value: object) -> str:
     return "" if text in ("", "0") else text
 
 
-def _number(value: object) -> int:
+def _number(fields: Mapping[str, object], scope: str) -> int:
+    # Nagios 4 documents $SERVICENOTIFICATIONNUMBER$ / $HOSTNOTIFICATIONNUMBER$ and
+    # keeps $NOTIFICATIONNUMBER$ for older commands; the README sends the first as the last.
+    value = fields.get("NOTIFICATIONNUMBER") or fields.get(f"{scope}NOTIFICATIONNUMBER")
     text = _text(value, 20).strip()
     return int(text) if text.isdigit() else 0
 

@@ -189,18 +189,18 @@ def _renotify(item: Incoming, source_name: str) -> bool:
     With a problem id, the alert of that problem; with only a notification
     number above 1, the latest open alert for the same host and service.
     """
-    alerts = _open_alerts(item, source_name)
-    if item.problem_id:
-        alerts = alerts.filter(problem_id=item.problem_id)
-    else:
-        alerts = alerts.filter(fired_at__lte=item.fired_at)
-    alert = alerts.order_by("-fired_at").first()
+    alerts = _open_alerts(item, source_name).order_by("-fired_at")
+    alert = alerts.filter(problem_id=item.problem_id).first() if item.problem_id else None
+    if alert is None and item.renotification:
+        # Stored without a problem id (sent before the command passed it): the latest open one.
+        alert = alerts.filter(problem_id="", fired_at__lte=item.fired_at).first()
     if alert is None:
         return False
+    alert.problem_id = item.problem_id or alert.problem_id
     alert.state = item.state or alert.state
     alert.summary = item.summary or alert.summary
     alert.labels = item.labels
-    alert.save(update_fields=RENOTIFICATION_FIELDS)
+    alert.save(update_fields=["problem_id", *RENOTIFICATION_FIELDS])
     return True
 
 

@@ -27,7 +27,7 @@ api_urlpatterns = [
     path("alerts/alertmanager", api.without_slash(api.AlertmanagerReceiver)),
     path("alerts/nagios/", api.NagiosReceiver.as_view(), name="alerts-nagios"),
     path("alerts/nagios", api.without_slash(api.NagiosReceiver)),
-    path("alerts", api.without_slash(api.AlertViewSet, post="create")),
+    path("alerts", api.without_slash(api.AlertViewSet, get="list", post="create")),
     path("reports/alerts/", api.AlertReportView.as_view(), name="alerts-report"),
     *router.urls,
 ]

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.selectors.remediation import form_choices
-from morgue import charts
+from morgue import charts, numbers
 from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
 from morgue.forms import error_messages
@@ -146,13 +146,44 @@ def report(request: SignedInRequest, month: str) -> HttpResponse:
             {**item, "acted": (item["check"], item["reason"]) in acted} for item in data["recommendations"]
         ],
         "unclassified": data["total"] - data["classified"],
-        "previous_rows": [
-            (key, (data["previous_month"][key], data["previous_month"]["change"][key]))
-            for key in selectors.TOP_LEVEL
-        ],
+        "previous_rows": _comparison_rows(data),
     }
     context.update(_charts(data, zone.key))
     return render(request, "alerts_review/report.html", context)
+
+
+# The month-to-month comparison's figures as the page words them; ratios read as
+# percentages and their changes in percentage points.
+FIGURE_LABELS = {
+    "total": "Alerts",
+    "classified": "Classified",
+    "coverage": "Coverage",
+    "actionable": "Actionable",
+    "not_actionable": "Not actionable",
+    "signal_to_noise": "Signal to noise",
+    "out_of_hours": "Out of hours",
+    "woke_people": "Woke someone up",
+}
+RATIO_FIGURES = {"coverage", "signal_to_noise"}
+
+
+def _comparison_rows(data: dict) -> list[dict[str, str]]:
+    """This month against the one before, each figure labelled and formatted (the API keeps the numbers)."""
+    previous = data["previous_month"]
+    rows = []
+    for key in selectors.TOP_LEVEL:
+        ratio = key in RATIO_FIGURES
+        shown = numbers.percent if ratio else numbers.count
+        change = numbers.percent_points if ratio else numbers.signed_count
+        rows.append(
+            {
+                "label": FIGURE_LABELS[key],
+                "now": shown(data[key]),
+                "before": shown(previous[key]),
+                "change": change(previous["change"][key]),
+            }
+        )
+    return rows
 
 
 CHART_CHECKS = 15

@@ -93,6 +93,8 @@ class IncidentAdmin(admin.ModelAdmin):
         changes = dict(form.cleaned_data)
         version = changes.pop("edited_version", None)
         changes["tags"] = [tag.name for tag in changes.get("tags", ())]
+        if "status" not in form.changed_data:
+            changes.pop("status", None)  # left as shown: it follows the times (Incident.move_to)
         try:
             if change:
                 saved = services.update_incident(

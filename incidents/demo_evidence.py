@@ -147,7 +147,7 @@ def _link_deploy_related_incidents(rng: random.Random) -> list[Incident]:
     for incident in incidents:
         started_at = incident.impact_started_at - dt.timedelta(minutes=rng.randint(3, 25))
         deploy, _ = record_deploy(
-            stack="web",
+            stack=incident.affected_service or "web",
             environment=PRODUCTION,
             deployer=rng.choice(DEPLOYERS),
             old_revision=_revision(rng),

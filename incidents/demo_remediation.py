@@ -1,7 +1,12 @@
 """Demo remediation items: 2–6 per demo incident, dev and ops, some done on time, some late, some overdue.
 
+A demo incident's items come from its story (`incidents.demo_stories`): what
+its postmortem says should change, owned by people of the incident's team.
+Any other incident gets items from the generic list below.
+
 Runs after incidents.demo; idempotent (incidents that already have items are
-left alone) and deterministic (each incident's items come from its own seed).
+left alone) and deterministic (each incident's items come from its own seed,
+its title).
 """
 
 import datetime as dt
@@ -10,6 +15,7 @@ import random
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from incidents.demo_stories import story_for, words
 from incidents.models import (
     Incident,
     RemediationCategory,
@@ -52,9 +58,24 @@ TRACKERS = ["https://jira.example.com/browse/{}-{}", "https://tracker.example.co
 
 def _people_by_team() -> dict[str, list]:
     people: dict[str, list] = {}
-    for team in Team.objects.prefetch_related("members").filter(slug__in=["dev", "ops", "payments"]):
+    for team in Team.objects.prefetch_related("members"):
         people[team.slug] = sorted(team.members.all(), key=lambda user: user.username)
     return people
+
+
+def story_items(incident: Incident) -> dict[str, list[tuple[str, str, str]]] | None:
+    """The follow-up work its story names for a demo incident, by kind: (category, title, description)."""
+    found = story_for(incident.title)
+    if found is None:
+        return None
+    story, variant = found
+    values = words(variant, {})  # items name the story's nouns, never its durations
+    by_kind: dict[str, list[tuple[str, str, str]]] = {kind: [] for kind in RemediationKind}
+    for item in story.items:
+        by_kind[item.kind].append(
+            (item.category, item.title.format(**values), item.description.format(**values))
+        )
+    return by_kind
 
 
 def seed(stdout=None) -> None:
@@ -72,19 +93,35 @@ def seed(stdout=None) -> None:
     today = now.date()
     items = []
     for incident in incidents:
-        rng = random.Random(42 * 100_003 + incident.pk)
+        # Seeded by the title, not the id, so a demo seeded afresh gets the same items.
+        rng = random.Random(f"42 {incident.title}")
         count = rng.randint(2, 6)
         written_at = incident.impact_started_at + dt.timedelta(
             days=rng.randint(1, 5), hours=rng.randint(0, 8)
         )
         written_at = min(written_at, now)
         due = default_due_date(severity=incident.severity, written_on=written_at.date())
-        titles = {kind: rng.sample(TITLES[kind], k=len(TITLES[kind])) for kind in RemediationKind}
+        from_story = story_items(incident)
+        if from_story is not None:
+            titles = {kind: rng.sample(from_story[kind], k=len(from_story[kind])) for kind in RemediationKind}
+            count = min(count, sum(len(choices) for choices in titles.values()))
+        else:
+            titles = {
+                kind: [
+                    (category, title, "") for category, title in rng.sample(TITLES[kind], k=len(TITLES[kind]))
+                ]
+                for kind in RemediationKind
+            }
         for number in range(count):
-            # The first two make the dev/ops pair; the rest are either.
-            kind = list(RemediationKind)[number % 2] if number < 2 else rng.choice(list(RemediationKind))
-            category, title = titles[kind].pop()
-            team_slug = "ops" if kind == RemediationKind.OPS else rng.choice(["dev", "dev", "payments"])
+            # The first two make the dev/ops pair; the rest are either, while the story has some left.
+            kinds = [kind for kind in RemediationKind if titles[kind]]
+            kind = list(RemediationKind)[number % 2] if number < 2 else rng.choice(kinds)
+            category, title, why = titles[kind].pop()
+            if from_story is not None and incident.team is not None:
+                # The incident's own team does the work its postmortem asks for.
+                team_slug = incident.team.slug
+            else:
+                team_slug = "ops" if kind == RemediationKind.OPS else rng.choice(["dev", "dev", "payments"])
             owner = rng.choice(people.get(team_slug) or everyone)
             item_due = due + dt.timedelta(days=rng.randint(-7, 14))
             status, completed_at, reason = RemediationStatus.OPEN, None, ""
@@ -127,7 +164,8 @@ def seed(stdout=None) -> None:
                     origin_title=origin_title,
                     origin_url=origin_url,
                     title=title,
-                    description=f"Follow-up from the postmortem of “{incident.title}”.",
+                    description=(f"{why}\n\n" if why else "")
+                    + f"Follow-up from the postmortem of “{incident.title}”.",
                     kind=kind,
                     category=category,
                     owner=owner,

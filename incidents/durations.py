@@ -5,7 +5,8 @@
 - time to resolve = resolved − detected, and
 - customer impact = mitigated, else resolved, − impact started; both known only
   once the incident is resolved (no longer open): an open incident is never
-  timed up to "now", and a stale resolution time on a reopened one is ignored.
+  timed up to "now", and a stale resolution time on a reopened one is ignored
+  (rows from before Incident.move_to cleared it on reopening).
 
 Incident.durations() applies it to one incident; IncidentQuerySet.with_durations()
 builds the same spans as SQL from SPANS for the metrics and the report, and

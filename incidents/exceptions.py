@@ -1,6 +1,7 @@
 """Domain errors of the incidents app; morgue/rest.py maps them to HTTP."""
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from morgue.exceptions import Conflict, MorgueError, NotAllowed
@@ -10,20 +11,53 @@ if TYPE_CHECKING:
 
 
 class StaleVersion(Conflict):
-    """An edit based on an older version than the incident's current one."""
+    """An edit based on an older version that changes what the newer one changed too.
 
-    def __init__(self, *, current_version: int):
-        super().__init__(
+    `conflicts` names the fields both saves changed (incidents.merging); `kept_mine`
+    the fields only this edit changed, which a merged form keeps as typed.
+    """
+
+    def __init__(
+        self,
+        *,
+        current_version: int,
+        conflicts: Sequence[tuple[str, str]] = (),
+        kept_mine: Sequence[str] = (),
+    ):
+        message = (
             f"Someone else saved this incident first (it is now at version {current_version}); "
-            "reload it, merge your changes and save again.",
-            field="version",
+            "reload it, merge your changes and save again."
         )
+        if conflicts:
+            message += f" Both of you changed: {', '.join(label for _, label in conflicts)}."
+        super().__init__(message, field="version")
         self.current_version = current_version
-        self.extra = {"version": current_version}
+        self.conflicts = [name for name, _ in conflicts]
+        self.kept_mine = list(kept_mine)
+        self.extra = {"version": current_version, "conflicts": self.conflicts}
 
 
 class StatusChangeRefused(MorgueError):
     """A status change the rule (Incident.move_to) does not allow."""
+
+
+class StatusContradictsTimes(StatusChangeRefused):
+    """A status asked for alongside a resolution time that says otherwise (Incident.move_to)."""
+
+    def __init__(self, *, status: str, resolved_at: "dt.datetime | None") -> None:
+        if resolved_at is None:
+            message = (
+                f"status is {status} but resolved_at (Resolved) is empty: a {status} incident has a "
+                "resolution time; give resolved_at, or set status to open to reopen it."
+            )
+        else:
+            message = (
+                "status is open but resolved_at (Resolved) is given: an open incident has no resolution "
+                "time; clear resolved_at to reopen it, or leave status out (or set it to resolved)."
+            )
+        super().__init__(message, field="status")
+        # Both fields are named in the API's field errors.
+        self.extra = {"errors": {"status": [message], "resolved_at": [message]}}
 
 
 class ReviewNotReady(MorgueError):
@@ -48,4 +82,11 @@ class IncidentHasOpenItems(Conflict):
         self.extra = {"blocking_items": [item.pk for item in self.items]}
 
 
-__all__ = ["IncidentHasOpenItems", "NotAllowed", "ReviewNotReady", "StaleVersion", "StatusChangeRefused"]
+__all__ = [
+    "IncidentHasOpenItems",
+    "NotAllowed",
+    "ReviewNotReady",
+    "StaleVersion",
+    "StatusChangeRefused",
+    "StatusContradictsTimes",
+]

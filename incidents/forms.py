@@ -4,13 +4,16 @@ Times are typed on the viewer's wall clock (the active time zone) and stored in 
 """
 
 import re
+from collections.abc import Mapping, Sequence
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
+from incidents.merging import Choice
 from incidents.models import (
     MILESTONES,
+    POSTMORTEM_FIELDS,
     POSTMORTEM_SECTIONS,
     EventKind,
     Impact,
@@ -20,7 +23,7 @@ from incidents.models import (
 )
 from incidents.models.incident import severity_choices
 from morgue.exceptions import MorgueError
-from morgue.forms import set_choices
+from morgue.forms import DateInput, DateTimeLocalInput, set_choices
 from morgue.models import Team, display_name
 from morgue.validators import validate_plausible_instant
 
@@ -39,18 +42,11 @@ def add_refusal(form: forms.BaseForm, error: Exception) -> None:
         form.add_error(None, str(error))
 
 
-class LocalDateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
-
-
 def local_datetime_field(label: str, *, required: bool = False) -> forms.DateTimeField:
     return forms.DateTimeField(
         label=label,
         required=required,
-        widget=LocalDateTimeInput(),
+        widget=DateTimeLocalInput(),
         validators=[validate_plausible_instant],
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         error_messages={"invalid": f"{label}: give a date and time such as 2026-03-01 14:05."},
@@ -77,12 +73,8 @@ class IncidentFilterForm(forms.Form):
     severity = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[("", "any")])
     team = forms.ChoiceField(required=False, choices=[("", "any")])
     tag = forms.CharField(required=False, max_length=50)
-    started_after = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From"
-    )
-    started_before = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Before"
-    )
+    started_after = forms.DateField(required=False, widget=DateInput(), label="From")
+    started_before = forms.DateField(required=False, widget=DateInput(), label="Before")
     sort = forms.ChoiceField(required=False, choices=[("newest", "newest first"), ("oldest", "oldest first")])
     deleted = forms.BooleanField(required=False, label="Deleted only")
 
@@ -165,6 +157,10 @@ class IncidentForm(forms.Form):
     def changes(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("version", None)
+        if "status" not in self.changed_data:
+            # Left as shown: the status follows the times (Incident.move_to), so a
+            # resolution time typed into an open incident resolves it.
+            data.pop("status", None)
         for name in ("problem_type", "impact_type"):
             data[name] = data.get(name) or ""
         return data
@@ -174,6 +170,32 @@ class IncidentForm(forms.Form):
 
     def milestone_fields(self):
         return [(self[f"{name}_at"], self[f"{name}_source"]) for name, _ in MILESTONES]
+
+
+class ConflictChoicesForm(forms.Form):
+    """How a person settles each field both saves changed: keep theirs, mine, or (postmortem text) both."""
+
+    prefix = "resolve"
+
+    def __init__(self, *args, names: Sequence[str] = (), labels: Mapping[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = labels or {}
+        for name in names:
+            text = name in POSTMORTEM_FIELDS
+            options = [(Choice.THEIRS, "Keep theirs"), (Choice.MINE, "Keep mine")]
+            if text:
+                options.append((Choice.BOTH, "Keep both (theirs, then mine)"))
+            self.fields[name] = forms.ChoiceField(
+                label=labels.get(name, name),
+                choices=options,
+                required=False,
+                widget=forms.RadioSelect,
+                # Keeping both loses nothing; for other fields the form below shows mine.
+                initial=Choice.BOTH if text else Choice.MINE,
+            )
+
+    def choices(self) -> dict[str, Choice]:
+        return {name: Choice(value) for name, value in self.cleaned_data.items() if value}
 
 
 class TimelineEventForm(forms.Form):

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from incidents.models import RemediationCategory, RemediationKind, RemediationPriority, RemediationStatus
 from incidents.selectors.remediation import BoardFilters
+from morgue.forms import DateInput
 from morgue.models import Team
 
 
@@ -24,7 +25,7 @@ class RemediationItemForm(forms.Form):
         choices=RemediationPriority.choices, initial=RemediationPriority.NORMAL, required=False
     )
     ticket_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
-    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(required=False, widget=DateInput())
     reminders_muted = forms.BooleanField(required=False, label="Mute reminders")
 
     def clean_priority(self) -> str:

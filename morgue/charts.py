@@ -129,6 +129,34 @@ def format_duration(seconds: float) -> str:
     return f"{seconds:.0f}s"
 
 
+@dataclass(frozen=True)
+class DurationUnit:
+    """The unit a chart's duration axis counts in."""
+
+    name: str
+    seconds: float
+
+    def of(self, seconds: float | None) -> float | None:
+        """Seconds in this unit, to two decimals (None stays a gap)."""
+        return None if seconds is None else round(seconds / self.seconds, 2)
+
+
+MINUTES = DurationUnit("minutes", 60)
+HOURS = DurationUnit("hours", 3600)
+# Below this every duration reads well in minutes; from it on, in hours.
+MINUTES_BELOW = 2 * 3600
+
+
+def duration_unit(values: Sequence[float | None]) -> DurationUnit:
+    """Minutes when every duration (in seconds) is under two hours, hours otherwise."""
+    longest = max((value for value in values if value is not None), default=0.0)
+    return MINUTES if longest < MINUTES_BELOW else HOURS
+
+
+def _in_unit(groups: Sequence[Series], unit: DurationUnit) -> list[Series]:
+    return [Series(group.name, [unit.of(value) for value in group.values]) for group in groups]
+
+
 def _open(title: str, description: str, height: int = HEIGHT) -> tuple[list[str], str]:
     chart_id = f"chart-{next(_ids)}"
     parts = [
@@ -341,6 +369,14 @@ def line_chart(
     return Chart(title, mark_safe("".join(parts)), headers, rows)
 
 
+def duration_line_chart(
+    title: str, x_values: Sequence[str], series: Sequence[Series], what: str, x_label: str = ""
+) -> Chart:
+    """A line chart of durations given in seconds, drawn and tabled in minutes or hours (duration_unit)."""
+    unit = duration_unit([value for item in series for value in item.values])
+    return line_chart(title, x_values, _in_unit(series, unit), f"{what} ({unit.name})", x_label)
+
+
 def heatmap(
     title: str,
     row_labels: Sequence[str],
@@ -389,24 +425,45 @@ def _log_scale(low: float, high: float, start: float, end: float) -> Callable[[f
     return scale
 
 
-DURATION_TICKS = [1, 10, 60, 600, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400]
-
-
-def _duration_range(values: Sequence[float]) -> tuple[float, float]:
+def _log_range(values: Sequence[float]) -> tuple[float, float]:
+    """Whole decades around the positive values (in a chart's unit)."""
     positive = [v for v in values if v and v > 0]
     if not positive:
-        return 1, 3600
+        return 1, 100
     low = 10 ** math.floor(math.log10(min(positive)))
     high = 10 ** math.ceil(math.log10(max(positive)))
-    return max(low, 1), max(high, low * 10)
+    return low, max(high, low * 10)
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """1, 10, 100 … between low and high; with 2 and 5 too when the axis spans two decades or less."""
+    decades = round(math.log10(high / low))
+    multiples = (1, 2, 5) if decades <= 2 else (1,)
+    start = round(math.log10(low))
+    ticks = []
+    for power in range(start, start + decades + 1):
+        for multiple in multiples:
+            tick = round(multiple * 10.0**power, 10)
+            if low <= tick <= high:
+                ticks.append(tick)
+    return ticks
+
+
+def _axis_label(x_label: str, unit: DurationUnit, log: bool) -> str:
+    return f"{x_label} ({unit.name}{', log scale' if log else ''})"
 
 
 def strip_plot(title: str, groups: Sequence[Series], x_label: str, log: bool = True) -> Chart:
-    """One row of dots per group along a (log) duration axis, medians marked."""
+    """One row of dots per group along a (log) duration axis, medians marked.
+
+    Durations come in seconds and are drawn in minutes or hours (duration_unit).
+    """
     from .stats import median
 
+    unit = duration_unit([v for g in groups for v in g.values])
+    groups = _in_unit(groups, unit)
     all_values = [v for g in groups for v in g.values if v is not None]
-    low, high = _duration_range(all_values)
+    low, high = _log_range(all_values)
     row_height = 36
     height = MARGIN_TOP + row_height * max(len(groups), 1) + 40
     left, right = MARGIN_LEFT + 60, WIDTH - MARGIN_RIGHT
@@ -417,17 +474,15 @@ def strip_plot(title: str, groups: Sequence[Series], x_label: str, log: bool = T
         def scale(value: float) -> float:
             return left + (right - left) * value / (high or 1)
 
-    parts, _ = _open(
-        title, f"Strip plot of {x_label} on a {'logarithmic ' if log else ''}axis; bars mark medians.", height
-    )
+    axis_label = _axis_label(x_label, unit, log)
+    parts, _ = _open(title, f"Strip plot of {axis_label}; bars mark medians.", height)
     axis_y = MARGIN_TOP + row_height * len(groups)
-    for tick in DURATION_TICKS:
-        if low <= tick <= high:
-            x = scale(tick)
-            parts.append(
-                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{MARGIN_TOP}" y2="{axis_y}" stroke="var(--line)"/>'
-                f'<text x="{x:.1f}" y="{axis_y + 14}" text-anchor="middle">{format_duration(tick)}</text>'
-            )
+    for tick in _log_ticks(low, high):
+        x = scale(tick)
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{MARGIN_TOP}" y2="{axis_y}" stroke="var(--line)"/>'
+            f'<text x="{x:.1f}" y="{axis_y + 14}" text-anchor="middle">{format_number(tick)}</text>'
+        )
     jitter = itertools.cycle([-9, -5, -1, 3, 7, 11, -7, -3, 1, 5, 9])
     for index, group in enumerate(groups):
         centre = MARGIN_TOP + row_height * index + row_height / 2
@@ -439,18 +494,20 @@ def strip_plot(title: str, groups: Sequence[Series], x_label: str, log: bool = T
         for value in values:
             parts.append(
                 f'<circle cx="{scale(max(value, low)):.1f}" cy="{centre + next(jitter) * 0.8:.1f}" r="2.5" '
-                f'fill="{_colour(index)}" fill-opacity="0.6"><title>{format_duration(value)}</title></circle>'
+                f'fill="{_colour(index)}" fill-opacity="0.6">'
+                f"<title>{format_duration(value * unit.seconds)}</title></circle>"
             )
         middle = median(values)
         if middle is not None:
             x = scale(max(middle, low))
             parts.append(
                 f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{centre - 14:.1f}" y2="{centre + 14:.1f}" '
-                f'stroke="var(--fg)" stroke-width="2"><title>median {format_duration(middle)}</title></line>'
+                f'stroke="var(--fg)" stroke-width="2">'
+                f"<title>median {format_duration(middle * unit.seconds)}</title></line>"
             )
-    _x_label(parts, x_label, height)
+    _x_label(parts, axis_label, height)
     parts.append("</svg>")
-    headers = ["group", "seconds"]
+    headers = ["group", unit.name]
     rows: list[list[Cell]] = [
         [group.name, value] for group in groups for value in group.values if value is not None
     ]
@@ -458,11 +515,16 @@ def strip_plot(title: str, groups: Sequence[Series], x_label: str, log: bool = T
 
 
 def ecdf(title: str, groups: Sequence[Series], x_label: str, log: bool = True) -> Chart:
-    """Empirical cumulative distribution per group: share of values at or below each duration."""
+    """Empirical cumulative distribution per group: share of values at or below each duration.
+
+    Durations come in seconds and are drawn in minutes or hours (duration_unit).
+    """
     from .stats import ecdf as ecdf_points
 
+    unit = duration_unit([v for g in groups for v in g.values])
+    groups = _in_unit(groups, unit)
     all_values = [v for g in groups for v in g.values if v is not None]
-    low, high = _duration_range(all_values)
+    low, high = _log_range(all_values)
     left, right = MARGIN_LEFT, WIDTH - MARGIN_RIGHT
     top, bottom = MARGIN_TOP, HEIGHT - MARGIN_BOTTOM
     scale_x = _log_scale(low, high, left, right) if log else (lambda v: left + (right - left) * v / high)
@@ -470,14 +532,14 @@ def ecdf(title: str, groups: Sequence[Series], x_label: str, log: bool = True) -
     def scale_y(share: float) -> float:
         return bottom - (bottom - top) * share
 
-    parts, _ = _open(title, f"Cumulative share of incidents by {x_label}.")
+    axis_label = _axis_label(x_label, unit, log)
+    parts, _ = _open(title, f"Cumulative share of incidents by {axis_label}.")
     _y_axis(parts, [0, 0.25, 0.5, 0.75, 1.0], scale_y, "share ≤ x", lambda v: f"{v:.0%}")
-    for tick in DURATION_TICKS:
-        if low <= tick <= high:
-            parts.append(
-                f'<text x="{scale_x(tick):.1f}" y="{bottom + 14}" text-anchor="middle">'
-                f"{format_duration(tick)}</text>"
-            )
+    for tick in _log_ticks(low, high):
+        parts.append(
+            f'<text x="{scale_x(tick):.1f}" y="{bottom + 14}" text-anchor="middle">'
+            f"{format_number(tick)}</text>"
+        )
     rows: list[list[Cell]] = []
     for index, group in enumerate(groups):
         points = ecdf_points(group.values)
@@ -494,6 +556,6 @@ def ecdf(title: str, groups: Sequence[Series], x_label: str, log: bool = True) -
             f"<title>{escape(group.name)} (n={count})</title></path>"
         )
     _legend(parts, groups)
-    _x_label(parts, x_label)
+    _x_label(parts, axis_label)
     parts.append("</svg>")
-    return Chart(title, mark_safe("".join(parts)), ["group", "seconds", "share at or below"], rows)
+    return Chart(title, mark_safe("".join(parts)), ["group", unit.name, "share at or below"], rows)

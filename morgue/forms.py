@@ -6,6 +6,24 @@ from .models import Profile
 from .timezones import known_time_zones
 
 
+class DateInput(forms.DateInput):
+    """A date picker. Browsers read its value only as YYYY-MM-DD, whatever the language's date format."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, str] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """A date-and-time picker on the wall clock: its value must read YYYY-MM-DDTHH:MM."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, str] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
 def set_choices(form: forms.BaseForm, name: str, choices: Iterable[tuple[object, str]]) -> None:
     """Give one of a form's choice fields the choices known only when the form is made."""
     field = form.fields[name]

@@ -133,5 +133,13 @@ def _seed_pages(teams, people, now) -> None:
     for number in (1, 2, 3):
         moment += dt.timedelta(minutes=16)
         services.escalate_page(page_id=exhausted.pk, step_number=number, now=moment)
-    # Open right now, waiting for Ops L1.
-    services.page_team(team=teams["ops"], message=MESSAGES[0], created_by=sender, now=now)
+    # This morning: Ops L1 did not answer in time, L2 acknowledged a few minutes after being paged.
+    # Every demo page is settled (acknowledged or run out), so nothing escalates or
+    # emails anyone once `make run` starts the worker and the beat.
+    moment = now - dt.timedelta(hours=3)
+    escalated = services.page_team(team=teams["ops"], message=MESSAGES[0], created_by=sender, now=moment)
+    second = services.escalate_page(
+        page_id=escalated.pk, step_number=1, now=moment + dt.timedelta(minutes=16)
+    )
+    answering = second.user if second is not None and second.user is not None else first.user
+    services.acknowledge_page(page=escalated, user=answering, now=moment + dt.timedelta(minutes=20))

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from morgue.forms import DateTimeLocalInput
 from morgue.models import Team
 from morgue.validators import validate_plausible_instant
 
@@ -25,12 +26,8 @@ class WindowForm(forms.Form):
     """Times are read on the viewer's wall clock (Django's current time zone)."""
 
     level = forms.ChoiceField(choices=Level.choices)
-    starts_at = forms.DateTimeField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), validators=[validate_plausible_instant]
-    )
-    ends_at = forms.DateTimeField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), validators=[validate_plausible_instant]
-    )
+    starts_at = forms.DateTimeField(widget=DateTimeLocalInput(), validators=[validate_plausible_instant])
+    ends_at = forms.DateTimeField(widget=DateTimeLocalInput(), validators=[validate_plausible_instant])
     reason = forms.CharField(required=False, max_length=200)
 
     def clean(self):

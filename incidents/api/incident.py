@@ -248,7 +248,12 @@ class IncidentViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Incidents and their postmortems. PATCH needs the `version` read; a stale one answers 409."""
+    """Incidents and their postmortems. PATCH needs the `version` read.
+
+    A PATCH on a stale version is merged field by field (incidents.merging): it
+    answers 200 when it changes only fields the newer saves did not, else 409
+    listing the fields both changed under `conflicts`, with nothing saved.
+    """
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 

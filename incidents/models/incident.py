@@ -4,16 +4,17 @@ from typing import Self
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import NotSupportedError, models
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from incidents.durations import FIELDS as DURATION_MILESTONES
 from incidents.durations import SPANS, Span, measure
-from incidents.exceptions import IncidentHasOpenItems, StatusChangeRefused
+from incidents.exceptions import IncidentHasOpenItems, StatusChangeRefused, StatusContradictsTimes
 from morgue.counters import Counts
 
 
@@ -378,30 +379,69 @@ class Incident(models.Model):
     def impact_seconds(self) -> int | None:
         return _whole_seconds(self.durations()["impact"])
 
-    def move_to(self, status: str, *, at: dt.datetime, open_items: Sequence) -> None:
+    def move_to(
+        self, status: str | None, *, at: dt.datetime, open_items: Sequence, resolved_at_given: bool = False
+    ) -> None:
         """Change the status if the rules allow it; the one place status changes are checked.
+
+        The status and the resolution time never contradict each other: an
+        incident is open exactly when it has no `resolved_at`.
+
+        - `status=None` (none asked for) follows the times: an open incident
+          given a resolution time is resolved.
+        - Moving on from open stamps `resolved_at` with `at` when it has none;
+          moving back to open clears it (a reopened incident is not resolved).
+        - A resolution time the caller gave or cleared (`resolved_at_given`,
+          already set on the incident) that contradicts the status asked for or
+          kept is refused, naming both fields (StatusContradictsTimes).
 
         `open_items` are the incident's unfinished remediation items
         (incidents.selectors.remediation.items_blocking_close): while any exist it
-        cannot close. Moving on from open stamps `resolved_at` with `at` when it
-        has none. Raises StatusChangeRefused (400) or IncidentHasOpenItems (409).
+        cannot close. Raises StatusChangeRefused (400) or IncidentHasOpenItems (409).
         """
+        if status is None:
+            if self.resolved_at is not None and self.status == Status.OPEN:
+                status = Status.RESOLVED
+            else:
+                status = self.status
         if status not in Status.values:
             raise StatusChangeRefused(
                 f"{status} is not a status: use one of {', '.join(Status.values)}.", field="status"
             )
-        if status == self.status:
-            return
-        if status == Status.REVIEW_SCHEDULED and not hasattr(self, "review"):
-            raise StatusChangeRefused(
-                "Schedule the review meeting to set the status to review-scheduled.", field="status"
-            )
-        if status == Status.CLOSED and open_items:
-            raise IncidentHasOpenItems(open_items)
-        if status != Status.OPEN and self.resolved_at is None:
+        if resolved_at_given and (status == Status.OPEN) != (self.resolved_at is None):
+            raise StatusContradictsTimes(status=status, resolved_at=self.resolved_at)
+        if status != self.status:
+            if status == Status.REVIEW_SCHEDULED and not hasattr(self, "review"):
+                raise StatusChangeRefused(
+                    "Schedule the review meeting to set the status to review-scheduled.", field="status"
+                )
+            if status == Status.CLOSED and open_items:
+                raise IncidentHasOpenItems(open_items)
+        if status == Status.OPEN:
+            self.resolved_at = None
+        elif self.resolved_at is None:
             # Resolving without a time stamps it now; every later state needs it too.
             self.resolved_at = at
         self.status = status
+
+
+def revision_field_label(name: str) -> str:
+    """What people call a field a revision records (its snapshot key: `team_id`, `what_happened`, …)."""
+    for milestone, label in MILESTONES:
+        if name == f"{milestone}_at":
+            return label
+        if name == f"{milestone}_source":
+            return f"{label}: source"
+    for section, label, _ in POSTMORTEM_SECTIONS:
+        if name == section:
+            return label
+    if name == "tags":
+        return "Tags"
+    try:
+        field = Incident._meta.get_field(name.removesuffix("_id"))
+    except FieldDoesNotExist:
+        return name.replace("_", " ").capitalize()
+    return capfirst(str(getattr(field, "verbose_name", name)))
 
 
 class IncidentCount(models.Model):

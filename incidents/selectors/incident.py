@@ -22,16 +22,18 @@ from incidents.models import (
     PRESENCE_WINDOW,
     BlamelessPhrase,
     EditorPresence,
+    Impact,
     Incident,
     IncidentCount,
+    ProblemType,
     ReviewMeeting,
     Revision,
     Status,
     TimelineEvent,
 )
-from incidents.models.incident import SEARCH_CONFIG
+from incidents.models.incident import SEARCH_CONFIG, revision_field_label, severity_labels
 from incidents.scheduling import suggest_slot
-from morgue.models import Profile, Team
+from morgue.models import Profile, Team, display_name
 from morgue.timezones import zone as zone_named
 
 
@@ -190,6 +192,7 @@ def postmortem_findings(*, incident: Incident) -> list[dict[str, Any]]:
 @dataclass(frozen=True)
 class FieldDiff:
     field: str
+    label: str  # what people call the field (incidents.models.incident.revision_field_label)
     before: str
     after: str
     lines: list[tuple[str, str]]  # (kind: "same" | "added" | "removed", text)
@@ -203,12 +206,52 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _shown_values(snapshots: Iterable[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """How a snapshot's stored values read on the page: names for ids, labels for choices."""
+    ids: dict[str, set[Any]] = {"team_id": set(), "contact_id": set(), "facilitator_id": set()}
+    for state in snapshots:
+        for name, found in ids.items():
+            if state.get(name) is not None:
+                found.add(state[name])
+    teams = {str(team.pk): team.name for team in Team.objects.filter(pk__in=ids["team_id"])}
+    user_ids = ids["contact_id"] | ids["facilitator_id"]
+    people = {
+        str(user.pk): display_name(user)
+        for user in get_user_model().objects.filter(pk__in=user_ids).select_related("profile")
+    }
+    return {
+        "team_id": teams,
+        "contact_id": people,
+        "facilitator_id": people,
+        "severity": {str(level): label for level, label in severity_labels().items()},
+        "status": {str(value): str(label) for value, label in Status.choices},
+        "problem_type": {str(value): str(label) for value, label in ProblemType.choices},
+        "impact_type": {str(value): str(label) for value, label in Impact.choices},
+    }
+
+
+def _shown(name: str, value: Any, shown: dict[str, dict[str, str]], zone: dt.tzinfo) -> str:
+    text = _text(value)
+    if name in shown and text:
+        return shown[name].get(text, text)
+    if name.endswith("_at") and text:
+        instant = dt.datetime.fromisoformat(text)
+        return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return text
+
+
 def revision_diff(*, older: Revision, newer: Revision) -> list[FieldDiff]:
-    """What changed between two revisions, field by field, as line diffs."""
+    """What changed between two revisions, field by field, as line diffs under each field's label.
+
+    Ids read as names, choices as their labels and times on the viewer's clock.
+    """
     out = []
+    shown = _shown_values([older.snapshot, newer.snapshot])
+    zone = timezone.get_current_timezone()
     names = list(dict.fromkeys([*older.snapshot, *newer.snapshot]))
     for name in names:
-        before, after = _text(older.snapshot.get(name)), _text(newer.snapshot.get(name))
+        before = _shown(name, older.snapshot.get(name), shown, zone)
+        after = _shown(name, newer.snapshot.get(name), shown, zone)
         if before == after:
             continue
         lines = []
@@ -217,7 +260,8 @@ def revision_diff(*, older: Revision, newer: Revision) -> list[FieldDiff]:
                 continue
             kind = {"+": "added", "-": "removed"}.get(line[:1], "same")
             lines.append((kind, line[2:]))
-        out.append(FieldDiff(field=name, before=before, after=after, lines=lines))
+        label = revision_field_label(name)
+        out.append(FieldDiff(field=name, label=label, before=before, after=after, lines=lines))
     return out
 
 

@@ -89,7 +89,7 @@ def _buckets(
         stacked=True,
         faded=faded,
     )
-    medians = charts.line_chart(
+    medians = charts.duration_line_chart(
         f"Median durations per {label}",
         names,
         [
@@ -108,9 +108,8 @@ def _buckets(
                 ],
             ),
         ],
-        y_label="seconds",
+        what="median duration",
         x_label=label,
-        y_formatter=charts.format_duration,
     )
     small = [names[index] for index in faded]
     return {"counts": by_severity, "medians": medians, "small": small}
@@ -173,12 +172,12 @@ def incident_report(
         "distribution": charts.ecdf(
             "Distribution of time to detect and time to resolve",
             [charts.Series("time to detect", detect), charts.Series("time to resolve", resolve)],
-            x_label="duration (log scale)",
+            x_label="duration",
         ),
         "strip": charts.strip_plot(
             "Each incident's time to detect and time to resolve",
             [charts.Series("detect", detect), charts.Series("resolve", resolve)],
-            x_label="duration (log scale)",
+            x_label="duration",
         ),
         "comparison": comparison(filters, compare_with) if compare_with else None,
         "follow_through": follow_through(filters),

@@ -1,5 +1,6 @@
 """Workflows that write incidents: create, edit with optimistic locking, revisions, status, deletion."""
 
+import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -10,9 +11,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from incidents.exceptions import NotAllowed, StaleVersion
+from incidents.merging import Choice, merge, resolve
 from incidents.models import (
     MILESTONES,
     POSTMORTEM_FIELDS,
+    POSTMORTEM_SECTIONS,
     EditorPresence,
     EventKind,
     Incident,
@@ -83,12 +86,12 @@ def _set_tags(incident: Incident, names: Iterable[str]) -> None:
     incident.tags.set(tags)
 
 
-def _move_to(*, incident: Incident, status: str, at: dt.datetime) -> None:
+def _move_to(*, incident: Incident, status: str | None, at: dt.datetime, resolved_at_given: bool) -> None:
     """Incident.move_to, given the remediation items that keep the incident from closing."""
-    if status == incident.status:
-        return  # nothing moves: spare the items query (most edits resend the status)
-    open_items = items_blocking_close(incident) if incident.pk is not None else []
-    incident.move_to(status, at=at, open_items=open_items)
+    closing = status == Status.CLOSED and incident.status != Status.CLOSED and incident.pk is not None
+    # Only closing reads the items: spare the query on every other edit.
+    open_items = items_blocking_close(incident) if closing else []
+    incident.move_to(status, at=at, open_items=open_items, resolved_at_given=resolved_at_given)
 
 
 def _record_revision(
@@ -113,10 +116,14 @@ def create_incident(
     impact_started_at: dt.datetime,
     detected_at: dt.datetime,
     tags: Iterable[str] = (),
-    status: str = Status.OPEN,
+    status: str | None = None,
     **fields: Any,
 ) -> Incident:
-    """Open an incident; its first revision is version 1."""
+    """Record an incident; its first revision is version 1.
+
+    Without a status it is open, or resolved when it is given a resolution time
+    (Incident.move_to); a status that contradicts the times is refused.
+    """
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"unknown incident fields: {sorted(unknown)}")
@@ -132,7 +139,8 @@ def create_incident(
     )
     incident.validate_order()
     incident.status = Status.OPEN
-    _move_to(incident=incident, status=status, at=now)
+    resolved_at_given = incident.resolved_at is not None
+    _move_to(incident=incident, status=status, at=now, resolved_at_given=resolved_at_given)
     incident.validate_order()
     incident.save()
     tags = list(tags)
@@ -140,6 +148,95 @@ def create_incident(
     refresh_search_vector(incident)
     _record_revision(incident=incident, by=by, before={}, after=snapshot(incident, tags), note="Created")
     return incident
+
+
+# What a conflict calls each field, in sentences and on the conflict screen.
+FIELD_LABELS: dict[str, str] = {
+    "title": "Title",
+    "severity": "Severity",
+    "status": "Status",
+    "team": "Team",
+    "affected_service": "Affected service",
+    "problem_type": "Problem type",
+    "impact_type": "Impact type",
+    "tags": "Tags",
+    "contact": "Contact",
+    "facilitator": "Facilitator",
+    **{f"{name}_at": label for name, label in MILESTONES},
+    **{f"{name}_source": f"{label}: source" for name, label in MILESTONES},
+    **{name: label for name, label, _ in POSTMORTEM_SECTIONS},
+}
+
+
+def _state_key(name: str) -> str:
+    """The snapshot key of an edited field (`team` is stored as `team_id`)."""
+    return f"{name}_id" if name in FOREIGN_KEYS else name
+
+
+def _change_name(name: str) -> str:
+    """The field name an edit uses for `name` (`team_id` is edited as `team`)."""
+    return name.removesuffix("_id") if name.removesuffix("_id") in FOREIGN_KEYS else name
+
+
+def _assign(incident: Incident, changes: Mapping[str, Any]) -> None:
+    for name, value in changes.items():
+        if name.endswith("_at") and isinstance(value, str):
+            value = parse_datetime(value)
+        setattr(incident, name, value)
+
+
+def _state_at(*, incident: Incident, current: dict[str, Any], version: int) -> dict[str, Any]:
+    """The content at `version`, from its revision; empty when history does not hold it."""
+    if version == incident.version:
+        return current
+    revision = Revision.objects.filter(incident=incident, number=version).only("snapshot").first()
+    return dict(revision.snapshot) if revision is not None else {}
+
+
+def _apply_choices(
+    *, changes: dict[str, Any], choices: Mapping[str, Choice], theirs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Turn how a person settled each conflict into the values to save.
+
+    `theirs` is the content the conflict screen showed (the version the settled form
+    is based on). "Keep theirs" leaves the field alone, so even a save made since is kept.
+    """
+    for name, choice in choices.items():
+        if name not in changes:
+            continue
+        if choice is Choice.THEIRS:
+            del changes[name]
+        elif name in POSTMORTEM_FIELDS and isinstance(theirs.get(name), str):
+            changes[name] = resolve(choice, theirs=theirs[name], mine=changes[name] or "")
+    return changes
+
+
+def _merge_onto_newer(
+    *, locked: Incident, current: dict[str, Any], version: int, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Of an edit made on `version`, the changes to apply on top of the newer saved content.
+
+    Raises StaleVersion naming the fields both saves changed; nothing is saved then.
+    """
+    mine_incident = copy.copy(locked)
+    _assign(mine_incident, {name: value for name, value in changes.items() if name not in ("tags", "status")})
+    if "status" in changes:
+        mine_incident.status = changes["status"]
+    mine_state = snapshot(mine_incident, changes.get("tags", current["tags"]))
+    keys = {name: _state_key(name) for name in changes}
+    result = merge(
+        base=_state_at(incident=locked, current=current, version=version),
+        theirs=current,
+        mine={key: mine_state[key] for key in keys.values()},
+    )
+    if result.conflicts:
+        conflicts = [_change_name(key) for key in result.conflicts]
+        raise StaleVersion(
+            current_version=locked.version,
+            conflicts=[(name, FIELD_LABELS.get(name, name)) for name in conflicts],
+            kept_mine=[_change_name(key) for key in result.mine],
+        )
+    return {name: value for name, value in changes.items() if keys[name] in result.mine}
 
 
 @transaction.atomic
@@ -150,31 +247,39 @@ def update_incident(
     version: int | None,
     changes: Mapping[str, Any],
     note: str = "",
+    choices: Mapping[str, Choice] | None = None,
 ) -> Incident:
-    """Apply an edit made on top of `version`; a stale version is refused, a real change is a revision.
+    """Apply an edit made on top of `version`, merged field by field onto any newer save.
 
-    `version=None` applies a workflow change (scheduling, status) on top of
-    whatever is current; document edits always pass the version they read.
+    A field only the newer save changed keeps its value; a field only this edit
+    changed takes this edit's; a field both changed differently refuses the whole
+    edit with StaleVersion naming it (incidents.merging). `choices` settles such
+    conflicts, as shown at `version` (keep theirs, mine or both). `version=None`
+    applies a workflow change (scheduling, status) on top of whatever is current;
+    document edits always pass the version they read.
     """
-    # The row lock serialises concurrent saves of one incident: the second
-    # waits, then sees the bumped version and is refused.
-    locked = Incident.objects.select_for_update().get(pk=incident.pk)
-    if version is not None and locked.version != version:
-        raise StaleVersion(current_version=locked.version)
-    before = snapshot(locked, _tag_names(locked))
     changes = dict(changes)
-    tags = changes.pop("tags", None)
-    status = changes.pop("status", None)
-    allowed = set(EDITABLE_FIELDS) | {f"{name}_id" for name in FOREIGN_KEYS}
+    allowed = set(EDITABLE_FIELDS) | {f"{name}_id" for name in FOREIGN_KEYS} | {"tags", "status"}
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"unknown incident fields: {sorted(unknown)}")
-    for name, value in changes.items():
-        if name.endswith("_at") and isinstance(value, str):
-            value = parse_datetime(value)
-        setattr(locked, name, value)
-    if status is not None:
-        _move_to(incident=locked, status=status, at=timezone.now())
+    # The row lock serialises concurrent saves of one incident: the second
+    # waits, then sees the bumped version and is merged or refused.
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    before = snapshot(locked, _tag_names(locked))
+    if choices and version is not None:
+        shown = _state_at(incident=locked, current=before, version=version)
+        changes = _apply_choices(changes=changes, choices=choices, theirs=shown)
+    if version is not None and locked.version != version:
+        changes = _merge_onto_newer(locked=locked, current=before, version=version, changes=changes)
+        note = note or f"Merged with version {locked.version}"
+    tags = changes.pop("tags", None)
+    status = changes.pop("status", None)
+    resolved_before = locked.resolved_at
+    _assign(locked, changes)
+    # The status follows the times, or is checked against them (Incident.move_to).
+    resolved_at_given = "resolved_at" in changes and locked.resolved_at != resolved_before
+    _move_to(incident=locked, status=status, at=timezone.now(), resolved_at_given=resolved_at_given)
     locked.validate_order()
     after = snapshot(locked, before["tags"] if tags is None else tags)
     if after == before:
@@ -206,6 +311,11 @@ def restore_revision(*, incident: Incident, revision: Revision, by: User) -> Inc
     state = revision.snapshot
     changes: dict[str, Any] = {name: state[name] for name in SNAPSHOT_FIELDS if name in state}
     changes["tags"] = state.get("tags", [])
+    status = Incident.objects.select_for_update().values_list("status", flat=True).get(pk=incident.pk)
+    if changes.get("resolved_at") is None and status != Status.OPEN:
+        # A revision from before the resolution has no time; the incident is still
+        # resolved (status is workflow), so it keeps its time (Incident.move_to).
+        changes.pop("resolved_at", None)
     return update_incident(
         incident=incident, by=by, version=None, changes=changes, note=f"Restored revision {revision.number}"
     )

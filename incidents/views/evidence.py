@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from morgue import charts
 from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
-from morgue.forms import error_messages, set_choices
+from morgue.forms import DateInput, DateTimeLocalInput, error_messages, set_choices
 from morgue.timezones import is_time_zone, zone
 
 from ..models import Deploy, GraphSnapshot, Incident
@@ -32,10 +32,8 @@ class DeployLogForm(forms.Form):
     stack = forms.ChoiceField(required=False)
     environment = forms.ChoiceField(required=False)
     deployer = forms.CharField(required=False, max_length=100)
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="inclusive"
-    )
+    since = forms.DateField(required=False, widget=DateInput())
+    until = forms.DateField(required=False, widget=DateInput(), help_text="inclusive")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,9 +139,7 @@ class GraphForm(forms.Form):
     title = forms.CharField(max_length=200, required=False)
     url = forms.URLField(max_length=2000, required=False, assume_scheme="https")
     image = forms.FileField(required=False)
-    pinned_at = forms.DateTimeField(
-        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Pin to moment"
-    )
+    pinned_at = forms.DateTimeField(required=False, widget=DateTimeLocalInput(), label="Pin to moment")
 
     def clean(self):
         super().clean()

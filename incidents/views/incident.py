@@ -1,8 +1,11 @@
 """Incident pages: list and search, create, the incident page, the editor, history, review scheduling."""
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 
+from django import forms
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
@@ -11,8 +14,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from incidents.exceptions import NotAllowed, StaleVersion
-from incidents.forms import IncidentFilterForm, IncidentForm, ReviewForm, TimelineEventForm, add_refusal
-from incidents.models import POSTMORTEM_SECTIONS, Incident, ReviewMeeting, Revision
+from incidents.forms import (
+    ConflictChoicesForm,
+    IncidentFilterForm,
+    IncidentForm,
+    ReviewForm,
+    TimelineEventForm,
+    add_refusal,
+)
+from incidents.models import POSTMORTEM_FIELDS, POSTMORTEM_SECTIONS, Incident, ReviewMeeting, Revision
 from incidents.selectors import incident as selectors
 from incidents.selectors.evidence import evidence_panel
 from incidents.selectors.remediation import incident_panel
@@ -21,7 +31,7 @@ from incidents.services import review as review_services
 from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
 from morgue.markdown import render_markdown
-from morgue.models import Profile, Team
+from morgue.models import Profile, Team, display_name
 from morgue.paging import CountedPaginator
 
 PAGE_SIZE = 50
@@ -126,6 +136,75 @@ def incident_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     )
 
 
+def _shown(form: IncidentForm, name: str, value: object) -> str:
+    """A field's value as the conflict screen shows it: names, labels and local times, not ids."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, User):
+        return display_name(value)
+    field = form.fields[name]
+    if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+        # Flat choices (severity, status, problem and impact types); the stubs allow any kind.
+        options: Iterable[tuple[object, str]] = field.choices  # type: ignore[assignment]
+        return str({str(key): label for key, label in options}.get(str(value), value))
+    return str(value)
+
+
+def _saved_value(incident: Incident, name: str) -> object:
+    if name == "tags":
+        return sorted(tag.name for tag in incident.tags.all())
+    return getattr(incident, name)
+
+
+def _conflict(
+    *, form: IncidentForm, current: Incident, yours: Mapping, choices: ConflictChoicesForm, version: object
+) -> dict:
+    """The conflict screen's data: who saved, and each field both changed, theirs beside mine."""
+    sections = set(POSTMORTEM_FIELDS)
+    fields = []
+    for name in choices.fields:
+        text = name in sections
+        theirs = _saved_value(current, name)
+        fields.append(
+            {
+                "name": name,
+                "label": services.FIELD_LABELS.get(name, name),
+                "text": text,
+                "theirs": theirs if text else _shown(form, name, theirs),
+                "yours": yours.get(name, "") if text else _shown(form, name, yours.get(name)),
+                "choice": choices[name],
+            }
+        )
+    return {
+        "version": version,
+        "author": current.revisions.select_related("author__profile").first(),
+        "fields": fields,
+    }
+
+
+def _conflict_screen(
+    *, form: IncidentForm, current: Incident, names: list[str], kept_mine: list[str], version: int
+) -> tuple[IncidentForm, dict]:
+    """The editor again, merged: their changes taken, mine kept, each conflict shown side by side.
+
+    The new form is based on the current version, so saving it cannot revert
+    anything the other save changed unless the person chooses so.
+    """
+    mine = form.cleaned_data
+    initial = IncidentForm.initial_for(current)
+    for name in [*names, *kept_mine]:
+        if name in mine:
+            initial[name] = ", ".join(mine[name]) if name == "tags" else mine[name]
+    initial["version"] = version
+    choices = ConflictChoicesForm(names=names, labels=services.FIELD_LABELS)
+    conflict = _conflict(form=form, current=current, yours=mine, choices=choices, version=version)
+    return IncidentForm(initial=initial), conflict
+
+
 def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     if incident.is_deleted:
@@ -133,42 +212,56 @@ def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     services.mark_editing(incident=incident, user=request.user)
     conflict = None
     if request.method == "POST":
-        form = IncidentForm(request.POST)
-        if form.is_valid():
+        # The initial values tell which fields the person changed (IncidentForm.changes).
+        form = IncidentForm(request.POST, initial=IncidentForm.initial_for(incident))
+        # The fields a conflict screen asked the person to settle (keep theirs / mine / both).
+        settled = [
+            name for name in dict.fromkeys(request.POST.getlist("conflict")) if name in services.FIELD_LABELS
+        ]
+        choices = ConflictChoicesForm(request.POST, names=settled, labels=services.FIELD_LABELS)
+        if form.is_valid() and choices.is_valid():
+            version = form.cleaned_data["version"] or 0
             try:
                 services.update_incident(
                     incident=incident,
                     by=request.user,
-                    version=form.cleaned_data["version"] or 0,
+                    version=version,
                     changes=form.changes(),
+                    choices=choices.choices(),
                 )
             except StaleVersion as error:
-                # Keep every word the person typed; show what the other save changed,
-                # and base their next save on the current version.
+                # Nothing was saved. Show the merged form: the other save's changes
+                # taken, every word this person typed kept, conflicts side by side.
                 current = selectors.incident_for_page(pk=pk, user=request.user)
-                conflict = {
-                    "version": error.current_version,
-                    "incident": current,
-                    "sections": [
-                        {
-                            "label": label,
-                            "theirs": getattr(current, name),
-                            "yours": form.cleaned_data.get(name, ""),
-                        }
-                        for name, label, _ in POSTMORTEM_SECTIONS
-                        if getattr(current, name) != form.cleaned_data.get(name, "")
-                    ],
-                    "author": current.revisions.select_related("author__profile").first(),
-                }
-                data = request.POST.copy()
-                data["version"] = str(error.current_version)
-                form = IncidentForm(data)
-                form.is_valid()
+                form, conflict = _conflict_screen(
+                    form=form,
+                    current=current,
+                    names=error.conflicts,
+                    kept_mine=error.kept_mine,
+                    version=error.current_version,
+                )
             except (ValidationError, MorgueError) as error:
                 add_refusal(form, error)
             else:
-                messages.success(request, "Saved.")
+                merged = (
+                    " Changes saved meanwhile by someone else are kept."
+                    if version != incident.version
+                    else ""
+                )
+                messages.success(request, f"Saved.{merged}")
                 return redirect(incident)
+        if conflict is None and settled:
+            # The settling form was refused (a field's error, an unknown choice):
+            # keep the conflicts on screen so the next save still settles them.
+            if not choices.is_valid():
+                form.add_error(None, "Choose, for each conflicting field, whose text to keep.")
+            conflict = _conflict(
+                form=form,
+                current=incident,
+                yours=form.data,
+                choices=choices,
+                version=form.data.get("version"),
+            )
     else:
         form = IncidentForm(initial=IncidentForm.initial_for(incident))
     return render(
@@ -180,7 +273,7 @@ def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
             "conflict": conflict,
             "editing": selectors.others_editing(incident=incident, user=request.user),
         },
-        status=409 if conflict else _status(request, form),
+        status=_status(request, form) if form.errors or not conflict else 409,
     )
 
 
@@ -204,8 +297,11 @@ def timeline_add(request: SignedInRequest, pk: int) -> HttpResponse:
         messages.success(request, "Event added to the timeline.")
     else:
         for field, errors in form.errors.items():
+            # Named by its label, as the form shows it (never the field's name).
+            label = form[field].label if field in form.fields else None
             # An ErrorList yields its errors as text, whatever the stubs say.
-            messages.error(request, f"{field}: {' '.join(str(error) for error in errors)}")
+            text = " ".join(str(error) for error in errors)
+            messages.error(request, text if not label or text.startswith(f"{label}:") else f"{label}: {text}")
     return redirect(f"{incident.get_absolute_url()}#timeline")
 
 

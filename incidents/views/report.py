@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from morgue.forms import set_choices
+from morgue.forms import DateInput, set_choices
 from morgue.models import Profile, Team
 from morgue.spreadsheets import SafeWriter
 from morgue.validators import validate_plausible_instant
@@ -19,12 +19,12 @@ class IncidentReportForm(forms.Form):
     since = forms.DateField(
         required=False,
         validators=[validate_plausible_instant],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     until = forms.DateField(
         required=False,
         validators=[validate_plausible_instant],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text="inclusive",
     )
     severity = forms.TypedMultipleChoiceField(
@@ -45,13 +45,13 @@ class IncidentReportForm(forms.Form):
     compare_since = forms.DateField(
         required=False,
         validators=[validate_plausible_instant],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         label="Compare with: since",
     )
     compare_until = forms.DateField(
         required=False,
         validators=[validate_plausible_instant],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         label="until",
     )
 

@@ -13,6 +13,7 @@ from alerts_review.payloads import (
     parse_generic,
     parse_instant,
     parse_nagios,
+    truncated_alerts,
 )
 
 UTC = dt.UTC
@@ -160,3 +161,73 @@ def test_generic_alerts_without_identity_use_host_and_check():
 def test_generic_alerts_with_unknown_fields_are_refused():
     (item,) = parse_generic([{"check": "Backups", "fired_at": 0, "colour": "red"}])
     assert isinstance(item, Refused) and "Unknown field colour" in item.detail
+
+
+def test_the_hour_the_clocks_fall_back_is_read_in_the_fold_its_abbreviation_names():
+    new_york = ZoneInfo("America/New_York")
+    first = parse_instant("Sun Nov 1 01:30:00 EDT 2026", name="LONGDATETIME", zone=new_york)
+    second = parse_instant("Sun Nov 1 01:30:00 EST 2026", name="LONGDATETIME", zone=new_york)
+    assert (first, second) == (
+        dt.datetime(2026, 11, 1, 5, 30, tzinfo=UTC),
+        dt.datetime(2026, 11, 1, 6, 30, tzinfo=UTC),
+    )
+    with pytest.raises(BadPayload, match="CET, which is not the source's time zone"):
+        parse_instant("Sun Nov 1 01:30:00 CET 2026", name="LONGDATETIME", zone=new_york)
+
+
+def test_icinga_2s_long_date_time_carries_its_offset():
+    # $icinga.long_date_time$ is "%Y-%m-%d %H:%M:%S %z" (Icinga 2's global runtime macros).
+    assert parse_instant("2026-11-26 16:12:44 +0100", name="LONGDATETIME") == dt.datetime(
+        2026, 11, 26, 15, 12, 44, tzinfo=UTC
+    )
+
+
+def test_unstorable_characters_and_numbers_become_storable_everywhere_in_an_alert():
+    (item,) = parse_generic(
+        {
+            "check": "Disk\x00",
+            "host": "db\ud83d",
+            "fired_at": "2026-10-03T02:00:00Z",
+            "labels": {"k\x00": ["\udc00", {"deep\x00": 1e999}], "fine": "é😀"},
+        }
+    )
+    assert (item.check, item.host, item.identity) == ("Disk\ufffd", "db\ufffd", "db\ufffd/Disk\ufffd")
+    assert item.labels == {"k\ufffd": ["\ufffd", {"deep\ufffd": "inf"}], "fine": "é😀"}
+
+
+def test_a_nagios_recovery_names_the_problem_it_ends_and_a_renotification_is_marked():
+    base = {"HOSTNAME": "web042", "SERVICEDESC": "HTTP", "TIMET": "1791011564"}
+    problem = parse_nagios(
+        {**base, "NOTIFICATIONTYPE": "PROBLEM", "SERVICEPROBLEMID": "4711", "SERVICESTATE": "CRITICAL"}
+    )
+    assert (problem.problem_id, problem.renotification) == ("4711", False)
+    renotified = parse_nagios(
+        {**base, "NOTIFICATIONTYPE": "PROBLEM", "SERVICEPROBLEMID": "4711", "NOTIFICATIONNUMBER": "3"}
+    )
+    assert (renotified.problem_id, renotified.renotification) == ("4711", True)
+    recovery = parse_nagios(
+        {**base, "NOTIFICATIONTYPE": "RECOVERY", "SERVICEPROBLEMID": "0", "LASTSERVICEPROBLEMID": "4711"}
+    )
+    assert (recovery.problem_id, recovery.resolves_open) == ("4711", True)
+    again = parse_nagios({**base, "NOTIFICATIONTYPE": "PROBLEM", "NOTIFICATIONNUMBER": "2"})
+    assert (again.problem_id, again.renotification) == ("", True)
+    # Nagios 4's own names for the number, as a script posting every macro sends them.
+    numbered = parse_nagios({**base, "NOTIFICATIONTYPE": "PROBLEM", "SERVICENOTIFICATIONNUMBER": "2"})
+    assert numbered.renotification
+    # A host notification reads the host's ids, not a service's.
+    host = parse_nagios(
+        {"HOSTNAME": "web042", "TIMET": "1", "NOTIFICATIONTYPE": "PROBLEM", "HOSTPROBLEMID": "88"}
+    )
+    assert (host.check, host.problem_id) == ("Host check", "88")
+
+
+def test_truncated_alerts_is_alertmanagers_count_or_zero():
+    assert truncated_alerts({"truncatedAlerts": 12}) == 12
+    assert [
+        truncated_alerts(value) for value in ({}, {"truncatedAlerts": "12"}, {"truncatedAlerts": -1}, [])
+    ] == [
+        0,
+        0,
+        0,
+        0,
+    ]

@@ -262,3 +262,20 @@ def test_a_check_name_a_spreadsheet_would_run_is_exported_as_text(browser_client
     checks = [row[0] for row in csv.reader(io.StringIO(response.content.decode()))]
     assert '\'=HYPERLINK("http://evil")' in checks
     assert not any(check.startswith("=") for check in checks)
+
+
+def test_the_comparison_with_the_previous_month_reads_in_labels_and_percentages(browser_client, october):
+    import re
+
+    page = browser_client.get("/alerts/reports/2026-10/?team=ops").content.decode()
+    section = page[page.index('<section id="previous">') :]
+    section = section[: section.index("</section>")]
+    rows = [
+        [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", section)
+    ]
+
+    assert rows[0] == ["Figure", "October 2026", "2026-09", "Change"]
+    assert ["Alerts", "9", "2", "+7"] in rows
+    assert ["Signal to noise", "14%", "100%", "−86 points"] in rows
+    assert "signal_to_noise" not in section and "0.857" not in section

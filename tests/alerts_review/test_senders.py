@@ -19,10 +19,12 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.core import mail
 from rest_framework.test import APIClient
 
 from alerts_review.models import Alert, TruncatedAlerts
 from alerts_review.selectors import monthly_report, shift_review
+from alerts_review.services import send_team_alert_report
 from tests.factories import AlertShiftFactory, AlertSourceFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -229,6 +231,12 @@ def test_alerts_alertmanager_left_out_are_recorded_and_the_report_says_so(ops, p
     page = client.get(f"/alerts/reports/{month:%Y-%m}/?team=ops")
     assert "1247 alerts were left out by Alertmanager" in page.content.decode()
 
+    ops.members.add(person)
+    send_team_alert_report(team=ops, month=month)
+    (message,) = mail.outbox
+    assert "1247 alerts were left out by Alertmanager and are not counted." in message.body
+    assert "Left out by Alertmanager" in message.alternatives[0].content
+
 
 # --- Grafana -----------------------------------------------------------------------------
 
@@ -388,6 +396,22 @@ def test_a_nagios_renotification_without_problem_ids_updates_the_open_alert(ops)
         del fields["SERVICEPROBLEMID"], fields["LASTSERVICEPROBLEMID"]
         post("/api/v1/alerts/nagios/", fields, token=source.token, form=True)
     assert Alert.objects.count() == 1
+
+
+def test_a_renotification_with_a_problem_id_takes_over_the_open_alert_stored_without_one(ops):
+    # The first notification came before the command passed $SERVICEPROBLEMID$.
+    source = AlertSourceFactory(name="nagios", kind="nagios", team=ops)
+    first = dt.datetime(2026, 11, 3, 3, 12, 44, tzinfo=UTC)
+    Alert.objects.create(
+        source="nagios",
+        identity="web042/Apache Busy Workers",
+        check_name="Apache Busy Workers",
+        fired_at=first,
+    )
+    again = nagios_service("PROBLEM", at=first + dt.timedelta(hours=1), number=2)
+    response = post("/api/v1/alerts/nagios/", again, token=source.token, form=True)
+    assert response.json() == {"received": 1, "created": 0, "updated": 1}
+    assert list(Alert.objects.values_list("problem_id", "fired_at")) == [("4711", first)]
 
 
 def test_a_recovery_closes_every_open_alert_of_the_service_not_only_the_newest(ops):
@@ -556,7 +580,8 @@ def test_the_readmes_nagios_commands_send_problem_ids_and_both_times(ops):
     # What Nagios puts in each macro for a second notification of problem 4711, then its recovery.
     macros = {
         "NOTIFICATIONTYPE": "PROBLEM",
-        "NOTIFICATIONNUMBER": "1",
+        "SERVICENOTIFICATIONNUMBER": "1",
+        "HOSTNOTIFICATIONNUMBER": "0",
         "HOSTNAME": "web042",
         "SERVICEDESC": "Apache Busy Workers",
         "SERVICESTATE": "CRITICAL",
@@ -587,7 +612,7 @@ def test_the_readmes_nagios_commands_send_problem_ids_and_both_times(ops):
     }
     url = "/api/v1/alerts/nagios/"
     for number in ("1", "2"):
-        body = {field: {**macros, "NOTIFICATIONNUMBER": number}[macro] for field, macro in fields}
+        body = {field: {**macros, "SERVICENOTIFICATIONNUMBER": number}[macro] for field, macro in fields}
         assert post(url, body, token=source.token, form=True).status_code == 200
     recovery = {
         **macros,

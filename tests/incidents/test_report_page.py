@@ -132,3 +132,93 @@ def test_titles_a_spreadsheet_would_run_are_exported_as_text(browser_client, fro
     )
 
     assert ",'@SUM(1+1)" in response.content.decode().splitlines()[1]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("resolve_minutes", "unit"), [(60, "minutes"), (600, "hours")])
+def test_the_duration_charts_count_in_minutes_or_hours_and_say_which(
+    browser_client, frozen, resolve_minutes, unit
+):
+    _incidents(
+        3, start=dt.datetime(2026, 5, 1, tzinfo=dt.UTC), detect_minutes=5, resolve_minutes=resolve_minutes
+    )
+
+    html = browser_client.get("/reports/incidents/").content.decode()
+
+    assert f"median duration ({unit})" in html
+    assert f"duration ({unit}, log scale)" in html
+    assert ">seconds<" not in html, "no axis or table column counts in seconds"
+
+
+def _submitted(html: str, form_label: str) -> dict[str, list[str]]:
+    """What a browser sends when the form labelled `form_label` is submitted as shown."""
+    from html.parser import HTMLParser
+
+    class Form(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.inside = False
+            self.select: str | None = None
+            self.data: dict[str, list[str]] = {}
+
+        def handle_starttag(self, tag, attrs):
+            attributes = dict(attrs)
+            if tag == "form":
+                self.inside = attributes.get("aria-label") == form_label
+            if not self.inside:
+                return
+            name = attributes.get("name")
+            if tag == "input" and name:
+                if attributes.get("type") in ("checkbox", "radio") and "checked" not in attributes:
+                    return
+                self.data.setdefault(name, []).append(attributes.get("value") or "")
+            elif tag == "select":
+                self.select = name
+            elif tag == "option" and self.select and "selected" in attributes:
+                self.data.setdefault(self.select, []).append(attributes.get("value") or "")
+
+        def handle_endtag(self, tag):
+            if tag == "form":
+                self.inside = False
+            elif tag == "select":
+                self.select = None
+
+    parser = Form()
+    parser.feed(html)
+    return parser.data
+
+
+@pytest.mark.django_db
+def test_the_period_shown_is_in_the_date_fields_and_show_keeps_it(browser_client, frozen):
+    _incidents(3, start=dt.datetime(2025, 5, 1, tzinfo=dt.UTC), detect_minutes=5, resolve_minutes=60)
+    _incidents(2, start=dt.datetime(2026, 5, 1, tzinfo=dt.UTC), detect_minutes=5, resolve_minutes=60)
+
+    first = browser_client.get("/reports/incidents/").content.decode()
+    sent = _submitted(first, "Report filters")
+
+    # The last twelve months up to today (15 June 2026), as input type=date reads them.
+    assert sent["since"] == ["2025-06-15"] and sent["until"] == ["2026-06-15"]
+    assert "2</strong> incidents started" in first
+    again = browser_client.get("/reports/incidents/", sent)
+    assert again.status_code == 200
+    html = again.content.decode()
+    assert "2</strong> incidents started" in html
+    assert _submitted(html, "Report filters")["since"] == ["2025-06-15"]
+
+
+@pytest.mark.parametrize(
+    ("widget", "value", "shown"),
+    [
+        ("DateInput", dt.date(2026, 6, 15), 'value="2026-06-15"'),
+        ("DateTimeLocalInput", dt.datetime(2026, 6, 15, 9, 5), 'value="2026-06-15T09:05"'),
+    ],
+)
+def test_date_pickers_carry_their_value_as_browsers_read_it(widget, value, shown, settings):
+    from django.utils import translation
+
+    from morgue import forms
+
+    with translation.override("en-gb"):
+        html = getattr(forms, widget)().render("when", value)
+
+    assert shown in html

@@ -49,7 +49,7 @@ def test_line_heatmap_strip_and_ecdf_render():
     for chart in (line, heat, strip, cumulative):
         _parse(chart)
     assert "median" in str(strip.svg)
-    assert cumulative.table.rows[-1] == ["ttr", 3000, 1.0]
+    assert cumulative.table.rows[-1] == ["ttr", 50.0, 1.0], "50 minutes"
 
 
 def test_nice_ticks_cover_the_maximum():
@@ -77,3 +77,39 @@ def test_long_category_names_are_slanted_and_keep_their_full_name():
     assert svg.count("rotate(-40") == 12
     assert "<title>VeryLongCheckName0WithMoreWords</title>" in svg
     _parse(chart)
+
+
+def test_durations_under_two_hours_are_drawn_in_minutes_and_longer_ones_in_hours():
+    assert charts.duration_unit([30, 5400, None, 7199]) == charts.MINUTES
+    assert charts.duration_unit([30, 7200]) == charts.HOURS
+    assert charts.duration_unit([]) == charts.MINUTES
+
+
+def test_a_duration_line_chart_labels_its_axis_with_the_unit_and_tables_in_it():
+    short = charts.duration_line_chart(
+        "Medians", ["2026-01", "2026-02"], [charts.Series("ttd", [600, 1800])], what="median"
+    )
+    long = charts.duration_line_chart(
+        "Medians", ["2026-01", "2026-02"], [charts.Series("ttr", [5400, 36000])], what="median"
+    )
+
+    assert "median (minutes)" in str(short.svg) and "seconds" not in str(short.svg)
+    assert [text for text in _axis_texts(short) if text.isdigit()] == ["0", "10", "20", "30"]
+    assert short.table.rows == [["2026-01", 10.0], ["2026-02", 30.0]]
+    assert "median (hours)" in str(long.svg)
+    assert long.table.rows == [["2026-01", 1.5], ["2026-02", 10.0]]
+
+
+def test_log_duration_axes_count_in_the_unit_they_name():
+    strip = charts.strip_plot("Durations", [charts.Series("ttr", [3600, 7200, 36000])], "duration")
+    cumulative = charts.ecdf("ECDF", [charts.Series("ttd", [60, 600, 1200])], "duration")
+
+    assert "duration (hours, log scale)" in str(strip.svg)
+    assert strip.table.headers == ["group", "hours"]
+    assert {"1", "2", "5", "10"} <= set(_axis_texts(strip))
+    assert "duration (minutes, log scale)" in str(cumulative.svg)
+    assert {"1", "2", "5", "10", "20", "50", "100"} <= set(_axis_texts(cumulative))
+
+
+def _axis_texts(chart) -> list[str]:
+    return [element.text for element in _parse(chart).iter(f"{SVG}text")]

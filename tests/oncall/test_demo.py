@@ -1,7 +1,16 @@
-from oncall.models import Override, Page, PageStatus, Rotation, Shift
+import datetime as dt
+
+import time_machine
+from django.core import mail
+from django.utils import timezone
+
+from incidents.tasks.review import sweep_review_invitations
+from morgue.models import EmailDelivery
+from oncall import tasks
+from oncall.models import Override, Page, PageStatus, PageStep, Rotation, Shift
 
 
-def test_demo_has_four_rotations_a_year_of_history_overrides_and_pages_in_each_state(demo):
+def test_demo_has_four_rotations_a_year_of_history_overrides_and_pages_in_each_settled_state(demo):
     assert set(Rotation.objects.values_list("slug", flat=True)) == {
         "ops-weekly",
         "dev",
@@ -12,7 +21,32 @@ def test_demo_has_four_rotations_a_year_of_history_overrides_and_pages_in_each_s
     assert dev.everyone_else and dev.shift_length_days == 3 and dev.has_l2
     assert dev.members.count() >= 10
     assert Override.objects.count() >= 3
-    assert set(Page.objects.values_list("status", flat=True)) == set(PageStatus.values)
+    assert set(Page.objects.values_list("status", flat=True)) == {
+        PageStatus.ACKNOWLEDGED,
+        PageStatus.EXHAUSTED,
+    }
+    # One page climbed the ladder before someone answered it.
+    assert Page.objects.filter(status=PageStatus.ACKNOWLEDGED, steps__number=2).exists()
     oldest = Shift.objects.order_by("starts_at").first().starts_at
     newest = Shift.objects.order_by("-ends_at").first().ends_at
     assert (newest - oldest).days >= 365 + 180
+
+
+def test_nothing_in_the_demo_pages_or_emails_anyone_an_hour_after_it_is_seeded(demo):
+    mail.outbox.clear()
+    deliveries, steps = EmailDelivery.objects.count(), PageStep.objects.count()
+
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1)):
+        # What the beat and the worker would run by then: the sweep, and every
+        # page step's own notify and escalate tasks (enqueued when it was seeded).
+        tasks.sweep_pages()
+        for step_id, page_id, number in PageStep.objects.values_list("pk", "page_id", "number"):
+            tasks.notify_page_step(step_id)
+            tasks.escalate_page_step(page_id, number)
+        invitations = sweep_review_invitations()
+
+    assert invitations == 0
+    assert mail.outbox == []
+    assert EmailDelivery.objects.count() == deliveries
+    assert PageStep.objects.count() == steps
+    assert not Page.objects.filter(status=PageStatus.OPEN).exists()
