@@ -275,6 +275,7 @@ def test_a_problem_that_worsens_and_is_notified_again_is_one_alert(start_icinga2
     wait_for("Morgue to store the CRITICAL", critical, daemons=daemons)
     # Icinga numbers the notifications of one problem: it is one alert from its first notice.
     assert stored() == [alert] and alert.fired_at == warned_at
+    assert int(alert.labels["NOTIFICATIONNUMBER"]) >= 2
 
     icinga.set_state("noisy", 0)
 

@@ -275,6 +275,8 @@ def test_a_problem_that_worsens_and_is_notified_again_is_one_alert(nagios, daemo
     # Nagios' problem id stays the same from WARNING to CRITICAL and across
     # re-notifications: it is one problem, and one alert from its first notice.
     assert stored(NOISY) == [alert] and alert.fired_at == warned_at
+    # The README's macros are ones Nagios 4 fills in with numbers.
+    assert int(alert.labels["SERVICEPROBLEMID"]) > 0 and int(alert.labels["NOTIFICATIONNUMBER"]) >= 2
 
     nagios.set_state("noisy", 0)
     nagios.check_now()
