@@ -10,7 +10,8 @@ from morgue.auth import signed_in
 from morgue.fields import TimeZoneField
 from morgue.timezones import zone
 
-from ..services.chatlog import ChatImport, import_chat_log
+from ..services.chatlog import ChatImport, SlackChoice, import_chat_log, pick_from_slack_export
+from ..slack_export import MAX_ZIP_BYTES, looks_like_zip
 from .deploy import visible_incident
 
 MAX_EXPORT_BYTES = 2 * 1024 * 1024
@@ -19,9 +20,28 @@ MAX_EXPORT_BYTES = 2 * 1024 * 1024
 class ChatLogWriteSerializer(fields.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     file = serializers.FileField(
-        required=False, default=None, help_text="a Slack export JSON for one channel"
+        required=False,
+        default=None,
+        help_text="a client's log, a Slack export ZIP, or one channel's Slack JSON",
+    )
+    channel = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=100,
+        help_text="the channel to read from a Slack export ZIP; default: the busiest on the incident's days",
+    )
+    days = serializers.ListField(
+        child=serializers.DateField(),
+        required=False,
+        default=list,
+        max_length=366,
+        help_text="the days to read from a Slack export ZIP; default: those the incident overlaps",
     )
     dry_run = serializers.BooleanField(required=False, default=False)
+    confirm_dates = serializers.BooleanField(
+        required=False, default=False, help_text="import lines dated far from the incident anyway"
+    )
     time_zone = TimeZoneField(
         required=False,
         default="",
@@ -31,7 +51,18 @@ class ChatLogWriteSerializer(fields.Serializer):
 
     def validate(self, data):
         upload = data.pop("file")
+        data["slack_zip"] = None
+        if upload is not None and looks_like_zip(upload.name or "", upload.read(4)):
+            upload.seek(0)
+            content = upload.read(MAX_ZIP_BYTES + 1)
+            if len(content) > MAX_ZIP_BYTES:
+                raise serializers.ValidationError(
+                    {"file": f"The archive is larger than the {MAX_ZIP_BYTES // (1024 * 1024)} MB limit."}
+                )
+            data["slack_zip"] = content
+            return data
         if upload is not None:
+            upload.seek(0)
             content = upload.read(MAX_EXPORT_BYTES + 1)
             if len(content) > MAX_EXPORT_BYTES:
                 raise serializers.ValidationError({"file": "The file is larger than the 2 MB limit."})
@@ -60,14 +91,24 @@ class UnparsedLineSerializer(fields.Serializer):
 class ChatImportSerializer(fields.Serializer):
     imported = serializers.IntegerField(help_text="events added (on a dry run: that would be added)")
     dry_run = serializers.BooleanField()
+    skipped = serializers.IntegerField(help_text="joins, quits, topic changes and the like, left out")
+    far_dates = serializers.CharField(
+        help_text="how many lines are dated far from the incident (confirm_dates imports them), or empty"
+    )
+    channel = serializers.CharField(help_text="the Slack channel read from an export ZIP, or empty")
+    days = serializers.ListField(child=serializers.DateField(), help_text="the export's days that were read")
     events = ChatLineSerializer(many=True)
     unparsed = UnparsedLineSerializer(many=True)
 
 
-def chat_import_data(result: ChatImport) -> dict:
+def chat_import_data(result: ChatImport, slack: SlackChoice | None = None) -> dict:
     return {
         "imported": result.imported,
         "dry_run": result.dry_run,
+        "skipped": result.skipped,
+        "far_dates": result.far_dates,
+        "channel": slack.channel if slack else "",
+        "days": slack.days if slack else [],
         "events": [
             {
                 "line_number": line.line_number,
@@ -83,7 +124,7 @@ def chat_import_data(result: ChatImport) -> dict:
 
 
 class IncidentChatLogView(APIView):
-    """Import a war-room chat log (IRC lines or a Slack export) into the incident's timeline."""
+    """Import a war-room chat log (an IRC client's log or a Slack export) into the incident's timeline."""
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
@@ -95,11 +136,21 @@ class IncidentChatLogView(APIView):
         data = serializer.validated_data
         profile = getattr(request.user, "profile", None)
         time_zone = data["time_zone"] or (profile.time_zone if profile else "UTC")
+        slack = None
+        if data["slack_zip"] is not None:
+            slack = pick_from_slack_export(
+                incident=incident,
+                data=data["slack_zip"],
+                channel=data["channel"],
+                days=data["days"],
+                zone=zone(time_zone),
+            )
         result = import_chat_log(
             incident=incident,
-            text=data["text"],
+            text=slack.text if slack else data["text"],
             zone=zone(time_zone),
             dry_run=data["dry_run"],
+            confirm_dates=data["confirm_dates"],
             user=signed_in(request),
         )
-        return Response(ChatImportSerializer(chat_import_data(result)).data)
+        return Response(ChatImportSerializer(chat_import_data(result, slack)).data)

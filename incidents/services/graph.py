@@ -11,7 +11,7 @@ from django.utils import timezone
 from morgue.exceptions import MorgueError
 from morgue.tasking import enqueue, enqueue_on_commit
 
-from .. import graphite
+from .. import grafana, graphite
 from ..fetch import MAX_BYTES, FetchError, Image, check_image, fetch_image
 from ..models import EventKind, GraphSnapshot, Incident, SnapshotStatus, TimelineEvent
 
@@ -62,7 +62,10 @@ def add_graph_snapshot(
     fetch_url = ""
     if url:
         start, end = incident_window(incident, now=now)
-        fetch_url = graphite.pin_to_window(url, start=start, end=end)
+        # Graphite and Grafana links are pinned to the incident window; other URLs are fetched as given.
+        fetch_url = grafana.pin_to_window(
+            graphite.pin_to_window(url, start=start, end=end), start=start, end=end
+        )
     image = None
     if upload is not None:
         try:

@@ -19,13 +19,21 @@ from morgue.timezones import is_time_zone, zone
 
 from ..models import Deploy, GraphSnapshot, Incident
 from ..selectors import deploy as selectors
-from ..services.chatlog import UnparseableLog, import_chat_log
+from ..services.chatlog import (
+    DatesOutsideIncident,
+    SlackChoice,
+    UnparseableLog,
+    import_chat_log,
+    pick_from_slack_export,
+)
 from ..services.deploy import link_deploy, unlink_deploy
 from ..services.graph import add_graph_snapshot
+from ..slack_export import MAX_ZIP_BYTES, looks_like_zip
 
 DEPLOYS_PER_PAGE = 100
 CHART_DAYS = 60
 MAX_UNPARSED_SHOWN = 20
+MAX_LOG_BYTES = 2 * 1024 * 1024
 
 
 class DeployLogForm(forms.Form):
@@ -211,24 +219,70 @@ def _chatlog_preview(request, incident, text: str, time_zone: str, *, status: in
     )
 
 
+def _read_upload(request, incident: Incident, time_zone: str) -> tuple[str, SlackChoice | None]:
+    """An uploaded client log's text, or the messages picked from an uploaded Slack export ZIP."""
+    upload = request.FILES["file"]
+    head = upload.read(4)
+    upload.seek(0)
+    if not looks_like_zip(upload.name or "", head):
+        content = upload.read(MAX_LOG_BYTES + 1)
+        if len(content) > MAX_LOG_BYTES:
+            raise MorgueError(
+                f"The file is larger than the {MAX_LOG_BYTES // (1024 * 1024)} MB limit; "
+                "upload the part of the log around the incident.",
+                field="file",
+            )
+        return content.decode("utf-8-sig", errors="replace"), None
+    content = upload.read(MAX_ZIP_BYTES + 1)
+    if len(content) > MAX_ZIP_BYTES:
+        raise MorgueError(
+            f"The archive is larger than {MAX_ZIP_BYTES // (1024 * 1024)} MB; "
+            "export only the war-room channel.",
+            field="file",
+        )
+    try:
+        days = [dt.date.fromisoformat(day) for day in request.POST.getlist("days")]
+    except ValueError as error:
+        raise MorgueError("Days are given as YYYY-MM-DD.", field="days") from error
+    slack = pick_from_slack_export(
+        incident=incident,
+        data=content,
+        channel=request.POST.get("channel", ""),
+        days=days,
+        zone=zone(time_zone),
+    )
+    return slack.text, slack
+
+
 @require_POST
 def chatlog_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
-    """Preview a pasted war-room log, or import it into the timeline."""
+    """Preview a pasted war-room log or an uploaded Slack export, or import it into the timeline."""
     incident = _incident(incident_id)
     text = request.POST.get("text", "")
-    upload = request.FILES.get("file")
-    if upload is not None:
-        text = upload.read(2 * 1024 * 1024).decode("utf-8-sig", errors="replace")
     time_zone = request.POST.get("time_zone", "")
     if not is_time_zone(time_zone):
         time_zone = request.user.profile.time_zone if hasattr(request.user, "profile") else "UTC"
     preview = request.POST.get("action") != "import"
+    slack: SlackChoice | None = None
+    if "file" in request.FILES:
+        try:
+            text, slack = _read_upload(request, incident, time_zone)
+        except MorgueError as error:
+            return _chatlog_preview(
+                request, incident, "", time_zone, status=400, result=None, error=error, unparsed=[]
+            )
     if not text.strip():
         messages.error(request, "Paste a chat log or upload a Slack export.")
         return _back(incident)
+    import_error: MorgueError | None = None
     try:
         result = import_chat_log(
-            incident=incident, text=text, zone=zone(time_zone), dry_run=preview, user=request.user
+            incident=incident,
+            text=text,
+            zone=zone(time_zone),
+            dry_run=preview,
+            confirm_dates=request.POST.get("confirm_dates") == "on",
+            user=request.user,
         )
     except UnparseableLog as error:
         messages.error(request, error.message)
@@ -236,10 +290,17 @@ def chatlog_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
             request, incident, text, time_zone, status=400,
             result=None, error=error, unparsed=error.extra["unparsed"],
         )  # fmt: skip
-    if preview:
+    except DatesOutsideIncident as error:
+        # Shown again with the sentence, beside the box that confirms the dates.
+        import_error = error
+        result = import_chat_log(
+            incident=incident, text=text, zone=zone(time_zone), dry_run=True, user=request.user
+        )
+    if preview or import_error:
         return _chatlog_preview(
-            request, incident, text, time_zone,
+            request, incident, text, time_zone, status=400 if import_error else 200,
             result=result, rows=list(zip(result.lines, result.new, strict=True)), unparsed=result.unparsed,
+            slack=slack, import_error=import_error,
         )  # fmt: skip
     already = len(result.lines) - result.imported
     messages.success(

@@ -102,3 +102,60 @@ def test_link_the_deploy_add_a_graph_and_import_the_war_room_log(page, live_serv
     page.click("text=Import 9 lines")
     expect(page.locator(".messages")).to_contain_text("Imported 9 lines into the timeline")
     assert TimelineEvent.objects.filter(incident=incident, kind=EventKind.COMMUNICATION).count() == 9
+
+
+def test_a_slack_export_zip_on_a_phone_then_a_log_with_far_dates(page, live_server, login):
+    from tests.incidents.slack_zip import message, slack_zip
+
+    ProfileFactory(user=UserFactory(username="sam"), time_zone="UTC")
+    impact = dt.datetime(2026, 11, 27, 13, 55, tzinfo=dt.UTC)
+    incident = IncidentFactory(
+        title="Checkout down", impact_started_at=impact, resolved_at=impact + dt.timedelta(hours=1)
+    )
+    export = slack_zip(
+        {
+            "warroom/2026-11-27": [
+                message(
+                    60,
+                    "checkout is timing out, <@U02BOB> see "
+                    "<https://grafana.example.com/d/Kx7bT2/checkout?orgId=1&viewPanel=4|the latency panel>",
+                    user="U01ALICE",
+                ),
+                message(120, "on it", user="U02BOB"),
+            ],
+            "general/2026-11-27": [message(0, "lunch?", user="U02BOB")],
+        }
+    )
+    page.set_viewport_size({"width": 390, "height": 844})
+    login("sam")
+    page.goto(f"{live_server.url}/evidence-panel/{incident.pk}/")
+    page.set_input_files(
+        "#chatlog-file", files=[{"name": "export.zip", "mimeType": "application/zip", "buffer": export}]
+    )
+    page.fill("#chatlog-zone", "UTC")
+    page.click("text=Preview")
+    expect(page.locator("main")).to_contain_text("#warroom")
+    expect(page.locator("main")).to_contain_text("2 lines will be added")
+    expect(page.locator("table.chatlog-preview")).to_contain_text("Bob Lee")
+    # No sideways scroll at 390 px, long links and all.
+    page.wait_for_load_state("load")  # the stylesheets, not only the text
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    page.click("text=Import 2 lines")
+    expect(page.locator(".messages")).to_contain_text("Imported 2 lines into the timeline")
+    assert list(TimelineEvent.objects.filter(incident=incident).values_list("speaker", flat=True)) == [
+        "alice",
+        "Bob Lee",
+    ]
+
+    # A weechat log from the wrong year: reported, and imported only once the box is ticked.
+    page.goto(f"{live_server.url}/evidence-panel/{incident.pk}/")
+    page.fill("#chatlog-text", "2017-11-27 14:02:11\tcarol\tlast year's log\n")
+    page.click("text=Preview")
+    expect(page.locator("main")).to_contain_text("1 line is dated 2017; the incident is in 2026.")
+    page.click("text=Import 1 line")
+    expect(page.locator("p.error[role=alert]")).to_contain_text(
+        "1 line is dated 2017; the incident is in 2026."
+    )
+    page.check("input[name=confirm_dates]")
+    page.click("text=Import 1 line")
+    expect(page.locator(".messages")).to_contain_text("Imported 1 line into the timeline")

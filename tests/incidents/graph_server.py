@@ -45,9 +45,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.requests.append((self.path, self.headers.get("Host")))
         path = self.path.split("?")[0]
-        if path in ("/graph.png", "/render", "/render/"):
+        if path in ("/graph.png", "/render", "/render/") or path.startswith("/render/d-solo/"):
             self._send(200, PNG)
-        elif path == "/page":
+        elif path == "/page" or path.startswith("/d/"):
             self._send(200, b"<!doctype html><html><body>Login</body></html>", "text/html")
         elif path == "/svg":
             self._send(200, SVG, "image/svg+xml")

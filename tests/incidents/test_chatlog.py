@@ -110,11 +110,26 @@ def test_parse_recognises_a_slack_export_by_its_shape(sample):
     assert len(parse("[14:03:41] <jsmith> hi", start_date=DAY, zone=UTC).lines) == 1
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(max_size=40).filter(lambda line: "\n" not in line and "\r" not in line), max_size=15))
-def test_every_non_blank_line_is_either_parsed_or_listed_back(lines):
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=40),
+            st.sampled_from(
+                ["14:02 < a> hi", "  more", "--- Day changed Sat Nov 28 2026", "[14:03] *** Joins: b"]
+            ),
+        ).filter(lambda line: not any(mark in line for mark in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")),
+        max_size=15,
+    )
+)
+def test_every_non_blank_line_is_spoken_continued_skipped_or_listed_back(lines):
     text = "\n".join(lines)
     log = parse_irc(text, start_date=DAY, zone=UTC)
-    numbers = sorted([line.line_number for line in log.lines] + [line.line_number for line in log.unparsed])
+    spoken = [number for line in log.lines for number in range(line.line_number, line.end_line_number + 1)]
+    numbers = sorted(
+        [number for number in spoken if text.splitlines()[number - 1].strip()]
+        + [line.line_number for line in log.unparsed]
+        + log.skipped
+    )
     expected = [number for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
     assert numbers == expected

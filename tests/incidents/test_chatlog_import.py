@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from incidents.models import EventKind, TimelineEvent
 from tests.factories import IncidentFactory
+from tests.incidents.slack_zip import message, slack_zip
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +105,64 @@ def test_a_malformed_slack_export_is_read_as_lines_and_listed_back(api, incident
     response = post(api, incident, text=text + "\n14:02 < a> b")
     assert response.status_code == 200
     assert response.json()["imported"] == 1
+
+
+def test_a_slack_export_zip_is_read_for_the_busiest_channel_on_the_incidents_days(api):
+    incident = IncidentFactory(
+        impact_started_at=dt.datetime(2026, 11, 27, 13, 55, tzinfo=dt.UTC),
+        resolved_at=dt.datetime(2026, 11, 27, 15, 0, tzinfo=dt.UTC),
+    )
+    data = slack_zip(
+        {
+            "warroom/2026-11-27": [
+                message(60, "checkout down", user="U01ALICE"),
+                message(90, "ack", user="U02BOB"),
+            ],
+            "general/2026-11-27": [message(0, "lunch?", user="U02BOB")],
+            "general/2026-11-28": [message(86400, "next day", user="U02BOB")] * 20,
+        }
+    )
+    upload = SimpleUploadedFile("export.zip", data, "application/zip")
+    response = api.post(f"/api/v1/incidents/{incident.pk}/chatlog/", {"file": upload, "dry_run": True})
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["channel"], body["days"]) == ("warroom", ["2026-11-27"])
+    assert [(event["speaker"], event["text"]) for event in body["events"]] == [
+        ("alice", "checkout down"),
+        ("Bob Lee", "ack"),
+    ]
+
+
+def test_a_zip_that_is_not_one_is_a_400_on_the_file(api, incident):
+    upload = SimpleUploadedFile("export.zip", b"PK\x03\x04 but broken", "application/zip")
+    response = api.post(f"/api/v1/incidents/{incident.pk}/chatlog/", {"file": upload})
+    assert response.status_code == 400
+    assert "file" in response.json()["errors"]
+    assert "not a ZIP archive" in response.json()["detail"]
+
+
+def test_lines_dated_far_from_the_incident_are_imported_only_when_confirmed(api, incident):
+    text = "2017-10-03 14:02:00\takim\told log\n2026-10-03 14:03:00\takim\tright log"
+    preview = post(api, incident, text=text, dry_run=True)
+    assert preview.json()["far_dates"] == "1 line is dated 2017; the incident is in 2026."
+
+    refused = post(api, incident, text=text)
+    assert refused.status_code == 400
+    assert refused.json()["detail"] == "1 line is dated 2017; the incident is in 2026."
+    assert "confirm_dates" in refused.json()["errors"]
+    assert not TimelineEvent.objects.exists()
+
+    assert post(api, incident, text=text, confirm_dates=True).json()["imported"] == 2
+
+
+def test_lines_far_from_the_incident_in_its_own_year_are_named_by_date(api, incident):
+    text = (
+        "2026-03-01 09:00:00\takim\tspring\n"
+        "2026-03-05 09:00:00\takim\tstill spring\n"
+        "2026-10-03 14:02:00\takim\tnow"
+    )
+    body = post(api, incident, text=text, dry_run=True).json()
+    assert (
+        body["far_dates"]
+        == "2 lines are dated between 1 Mar 2026 and 5 Mar 2026; the incident is on 3 Oct 2026."
+    )

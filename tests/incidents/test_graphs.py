@@ -219,3 +219,34 @@ def test_a_snapshot_can_be_pinned_later_and_its_timeline_entry_moves(api, incide
     assert TimelineEvent.objects.get().occurred_at == IMPACT + dt.timedelta(minutes=20)
     assert api.patch(url, {"pinned_at": "soon"}, format="json").status_code == 400
     assert api.get(f"/api/v1/incidents/{incident.pk}/graphs/999999/").status_code == 404
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_grafana_panel_link_is_captured_as_the_panels_image_for_the_incident_window(server, incident):
+    base, requests = server
+    url = f"{base}/d/Kx7bT2/checkout?orgId=1&viewPanel=4&from=now-6h&to=now"
+    snapshot = add_graph_snapshot(incident=incident, title="checkout", url=url)
+    assert snapshot.url == url
+
+    assert capture_graph_snapshot(snapshot_id=snapshot.pk).status == SnapshotStatus.CAPTURED
+
+    path, _, query_string = requests[0][0].partition("?")
+    query = parse_qs(query_string)
+    assert path == "/render/d-solo/Kx7bT2/checkout"
+    assert query["panelId"] == ["4"]
+    assert query["from"] == [str(int((IMPACT - dt.timedelta(minutes=30)).timestamp()) * 1000)]
+    assert query["to"] == [str(int((IMPACT + dt.timedelta(minutes=90)).timestamp()) * 1000)]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_grafana_link_to_a_host_not_allowed_is_still_refused(settings, incident):
+    settings.GRAPH_FETCH_ALLOWED_HOSTS = []
+    snapshot = add_graph_snapshot(
+        incident=incident, title="checkout", url="http://127.0.0.1:3000/d/Kx7bT2/checkout?orgId=1&viewPanel=4"
+    )
+    assert snapshot.fetch_url.startswith("http://127.0.0.1:3000/render/d-solo/Kx7bT2/checkout?")
+
+    captured = capture_graph_snapshot(snapshot_id=snapshot.pk)
+
+    assert captured.status == SnapshotStatus.FAILED
+    assert not captured.image
