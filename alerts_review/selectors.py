@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from morgue.models import Team
 from morgue.timezones import UnknownTimeZone, check_time_zone
@@ -373,11 +373,24 @@ def monthly_report(
 
 
 def truncated_alerts(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> int:
-    """How many alerts Alertmanager said it left out of notifications received in [since, until)."""
+    """How many alerts Alertmanager said it left out of notifications received in [since, until).
+
+    Alertmanager notifies a group again on every repeat and on every change, each
+    time saying how many of the group's alerts it left out; those are mostly the
+    same alerts. So a group counts its largest figure once, not the sum of its
+    notifications; a notification without a group key counts on its own.
+    """
     truncations = TruncatedAlerts.objects.filter(received_at__gte=since, received_at__lt=until)
     if team is not None:
         truncations = truncations.filter(team=team)
-    return truncations.aggregate(total=Sum("count"))["total"] or 0
+    ungrouped = truncations.filter(group_key="").aggregate(total=Sum("count"))["total"] or 0
+    grouped = (
+        truncations.exclude(group_key="")
+        .values("group_key")
+        .annotate(most=Max("count"))
+        .values_list("most", flat=True)
+    )
+    return ungrouped + sum(grouped)
 
 
 def _change(now: float | None, before: float | None) -> float | None:

@@ -662,3 +662,21 @@ def test_the_readmes_icinga_2_commands_send_icinga_2s_own_names(ops):
     alert = Alert.objects.get()
     assert (alert.check_name, alert.state) == ("ping4", "CRITICAL")
     assert alert.fired_at == dt.datetime(2026, 11, 26, 15, 12, 44, tzinfo=UTC)
+
+
+def test_a_group_notified_again_counts_its_left_out_alerts_once(ops):
+    # Alertmanager's dispatcher re-sends a whole group on every repeat_interval and whenever
+    # it changes (dispatch/dispatch.go, aggrGroup.run), each time with its truncatedAlerts.
+    source = AlertSourceFactory(name="prometheus", kind="alertmanager")
+    storm = [alertmanager_alert("InstanceDown", f"web{n}:9100", fingerprint=f"{n:016x}") for n in range(2)]
+    other = [alertmanager_alert("DiskFull", "db1:9100", fingerprint="00000000000000f1")]
+    for truncated in (5, 5, 7):  # the same group, notified three times, growing once
+        message = alertmanager_message(storm, truncated=truncated, common={"alertname": "InstanceDown"})
+        assert post("/api/v1/alerts/alertmanager/", message, token=source.token).status_code == 200
+    message = alertmanager_message(other, truncated=2, common={"alertname": "DiskFull"})
+    assert post("/api/v1/alerts/alertmanager/", message, token=source.token).status_code == 200
+    TruncatedAlerts.objects.create(count=3, group_key="")  # a sender without group keys
+
+    month = TruncatedAlerts.objects.earliest("received_at").received_at.date().replace(day=1)
+    assert TruncatedAlerts.objects.count() == 5
+    assert monthly_report(month=month)["truncated_alerts"] == 7 + 2 + 3

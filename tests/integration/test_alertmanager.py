@@ -330,13 +330,6 @@ def test_alerts_alertmanager_leaves_out_of_a_notification_are_counted(start_aler
     assert len(kept) == 2 and {alert.identity for alert in kept} < reported
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the monthly report adds up truncatedAlerts of every notification, so a group that "
-    "Alertmanager notifies again (repeat_interval, or any change in the group) counts the same "
-    "left-out alerts again",
-)
 def test_alerts_left_out_of_repeated_notifications_are_counted_once(start_alertmanager, daemons):
     alertmanager = start_alertmanager(group_wait="1s", max_alerts=2, repeat_interval="2s")
     post_storm(alertmanager, 3)
