@@ -15,6 +15,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def pytest_collection_modifyitems(config, items):
     if os.path.exists(CHROMIUM) or shutil.which(CHROMIUM):
         return
+    if os.environ.get("MORGUE_REQUIRE_REAL_PROGRAMS") == "1":
+        raise pytest.UsageError(f"CI requires Chromium at {CHROMIUM} (MORGUE_REQUIRE_REAL_PROGRAMS=1)")
     skip = pytest.mark.skip(
         reason=f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)"
     )

@@ -6,6 +6,7 @@ uses the packages' own services, configuration or ports. A test whose program
 is not installed is skipped with the apt-get line that installs it.
 """
 
+import os
 import re
 import shutil
 import socket
@@ -28,7 +29,10 @@ def need(program: str, package: str) -> str:
     """The program's path, or skip the test naming the Debian package that has it."""
     path = shutil.which(program) or shutil.which(program, path="/usr/sbin:/usr/bin:/sbin:/bin")
     if path is None:
-        pytest.skip(f"{program} is not installed (apt-get install -y --no-install-recommends {package})")
+        reason = f"{program} is not installed (apt-get install -y --no-install-recommends {package})"
+        if os.environ.get("MORGUE_REQUIRE_REAL_PROGRAMS") == "1":
+            pytest.fail(f"{reason}; CI requires it (MORGUE_REQUIRE_REAL_PROGRAMS=1)", pytrace=False)
+        pytest.skip(reason)
     return path
 
 
