@@ -62,6 +62,6 @@ def home_context(*, user: User) -> dict[str, Any]:
         "overdue_items": overdue,
         "alerts": month_figures(month=today.replace(day=1), zone=zone),
         "alerts_month": today.replace(day=1),
-        "history": today_in_history(today=today),
+        "history": today_in_history(today=today, zone=zone),
         "today": today,
     }
