@@ -112,6 +112,24 @@ def _sample_median(values: Sequence[float]) -> float:
     return _interpolate(sorted(values), 0.5)
 
 
+def rank_sample(values: Sequence[float | None], size: int) -> list[float]:
+    """At most `size` of the values, sorted, evenly spaced by rank: all of them when there are few.
+
+    The value at rank r (1-based, of n) is kept when r·size÷n (integer division)
+    steps past (r−1)·size÷n, so the k-th kept value is at rank ⌈k·n/size⌉ and the
+    largest is always kept. Whole-number arithmetic, so SQL can pick the same ranks.
+    """
+    ordered = sorted(value for value in values if value is not None)
+    total = len(ordered)
+    if total <= size:
+        return ordered
+    return [
+        value
+        for rank, value in enumerate(ordered, start=1)
+        if rank * size // total > (rank - 1) * size // total
+    ]
+
+
 def ecdf(values: Sequence[float | None]) -> list[tuple[float, float]]:
     """Points (x, share of values ≤ x) of the empirical cumulative distribution."""
     ordered = sorted(value for value in values if value is not None)

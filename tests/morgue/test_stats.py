@@ -61,3 +61,11 @@ def test_two_samples_of_the_same_distribution_are_not_distinguishable():
 
 def test_ecdf_steps_reach_one():
     assert stats.ecdf([5, 1, 5, 3]) == [(1, 0.25), (3, 0.5), (5, 1.0)]
+
+
+def test_a_rank_sample_keeps_few_values_whole_and_spaces_many_by_rank():
+    assert stats.rank_sample([3, None, 1, 2], 5) == [1, 2, 3]
+    assert stats.rank_sample(list(range(1, 11)), 5) == [2, 4, 6, 8, 10]
+    # The k-th kept value is at rank ⌈k·n/size⌉: ranks 3, 5, 7 of 7 for a sample of 3.
+    assert stats.rank_sample([70, 10, 20, 30, 40, 50, 60], 3) == [30, 50, 70]
+    assert len(stats.rank_sample(list(range(10_001)), 300)) == 300
