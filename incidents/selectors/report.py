@@ -199,17 +199,30 @@ def _bucket_charts(buckets: list[Bucket], label: str) -> dict[str, Any]:
     return {"counts": by_severity, "medians": medians, "small": small}
 
 
+def _durations(filters: IncidentFilters) -> dict[str, list[float]]:
+    """Each known time to detect and time to resolve of the filtered incidents (no other column)."""
+    rows = (
+        filtered_incidents(filters)
+        .with_durations()
+        .order_by()
+        .values_list("time_to_detect", "time_to_resolve")  # type: ignore[misc]
+    )
+    columns: dict[str, list[float]] = {"time_to_detect": [], "time_to_resolve": []}
+    for detect, resolve in rows:
+        if detect is not None:
+            columns["time_to_detect"].append(detect)
+        if resolve is not None:
+            columns["time_to_resolve"].append(resolve)
+    return columns
+
+
 def comparison(current: IncidentFilters, previous: IncidentFilters) -> dict[str, Any]:
     """Difference in medians between two periods with a bootstrap 95% interval."""
-    now_rows = incident_rows(current)
-    then_rows = incident_rows(previous)
-    result = {}
-    for name, attribute in (("time_to_detect", "time_to_detect"), ("time_to_resolve", "time_to_resolve")):
-        result[name] = stats.bootstrap_median_difference(
-            [getattr(r, attribute) for r in then_rows if getattr(r, attribute) is not None],
-            [getattr(r, attribute) for r in now_rows if getattr(r, attribute) is not None],
-        )
-    return result
+    now, then = _durations(current), _durations(previous)
+    return {
+        name: stats.bootstrap_median_difference(then[name], now[name])
+        for name in ("time_to_detect", "time_to_resolve")
+    }
 
 
 def follow_through(filters: IncidentFilters) -> dict[str, Any]:
