@@ -2,13 +2,14 @@
 
 import datetime as dt
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, F, Min, Q, QuerySet, Sum
 from django.utils import timezone
@@ -335,20 +336,34 @@ def suggested_review_slot(
 AWAITING_REVIEW = (Status.RESOLVED, Status.REVIEW_SCHEDULED)
 
 
-def review_queue() -> dict[str, Any]:
-    """Incidents awaiting a facilitator or a meeting, the scheduled meetings, each facilitator's load."""
+REVIEW_QUEUE_PAGE_SIZE = 25
+REVIEW_QUEUE_LISTS = ("needs_facilitator", "needs_meeting", "scheduled")
+
+
+def review_queue(*, pages: Mapping[str, str | int | None] | None = None) -> dict[str, Any]:
+    """Incidents awaiting a facilitator or a meeting, the scheduled meetings, each facilitator's load.
+
+    The three lists are pages (REVIEW_QUEUE_PAGE_SIZE), each turned by its own
+    number in `pages` (keyed by the list's name): a large organisation's queue
+    holds thousands of resolved incidents.
+    """
+    pages = pages or {}
     base = (
         Incident.objects.visible()
         .select_related("team", "facilitator__profile")
         .defer("search_vector", *POSTMORTEM_FIELDS)
     )
-    needs_facilitator = base.filter(status=Status.RESOLVED, facilitator__isnull=True).order_by("resolved_at")
-    needs_meeting = base.filter(
-        status=Status.RESOLVED, facilitator__isnull=False, review__isnull=True
-    ).order_by("resolved_at")
-    scheduled = (
-        base.filter(status=Status.REVIEW_SCHEDULED).select_related("review").order_by("review__starts_at")
-    )
+    lists = {
+        "needs_facilitator": base.filter(status=Status.RESOLVED, facilitator__isnull=True).order_by(
+            "resolved_at", "id"
+        ),
+        "needs_meeting": base.filter(
+            status=Status.RESOLVED, facilitator__isnull=False, review__isnull=True
+        ).order_by("resolved_at", "id"),
+        "scheduled": base.filter(status=Status.REVIEW_SCHEDULED)
+        .select_related("review")
+        .order_by("review__starts_at", "id"),
+    }
     load = (
         get_user_model()
         .objects.filter(facilitated_incidents__isnull=False, facilitated_incidents__deleted_at__isnull=True)
@@ -365,9 +380,10 @@ def review_queue() -> dict[str, Any]:
         .order_by("-active", "username")
     )
     return {
-        "needs_facilitator": list(needs_facilitator),
-        "needs_meeting": list(needs_meeting),
-        "scheduled": list(scheduled),
+        **{
+            name: Paginator(queryset, REVIEW_QUEUE_PAGE_SIZE).get_page(pages.get(name))
+            for name, queryset in lists.items()
+        },
         "load": [
             {"person": _name(user), "user": user, "active": user.active, "reviewed": user.reviewed}
             for user in load
