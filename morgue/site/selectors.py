@@ -2,14 +2,15 @@
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from alerts_review.selectors import month_figures
 from incidents.models import Incident, RemediationItem, Status
 from incidents.selectors.incident import today_in_history
-from morgue.models import Profile
+from morgue.models import Profile, display_name
 from oncall.selectors import on_call_now
 
 HOME_LIST_SIZE = 10
@@ -65,3 +66,27 @@ def home_context(*, user: User) -> dict[str, Any]:
         "history": today_in_history(today=today, zone=zone),
         "today": today,
     }
+
+
+PEOPLE_SUGGESTED = 20
+
+
+def people_suggested(*, text: str) -> list[dict[str, str]]:
+    """At most PEOPLE_SUGGESTED active people whose username or name contains `text`, usernames first."""
+    text = text.strip()
+    if not text:
+        return []
+    people = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(username__icontains=text)
+            | Q(first_name__icontains=text)
+            | Q(last_name__icontains=text)
+            | Q(profile__display_name__icontains=text)
+        )
+        .select_related("profile")
+        .annotate(by_username=Case(When(username__istartswith=text, then=Value(0)), default=Value(1)))
+        .order_by("by_username", "username")[:PEOPLE_SUGGESTED]
+    )
+    return [{"username": person.username, "name": display_name(person)} for person in people]
