@@ -302,10 +302,13 @@ class Incident(models.Model):
         ordering = ["-impact_started_at", "-id"]
         indexes = [
             models.Index(fields=["deleted_at", "-impact_started_at"], name="incident_visible_start"),
-            # The review queue's pages, oldest resolution first: read 25 rows, not every resolved incident.
+            # The review queue's pages and the home page's list, oldest resolution first:
+            # read a page of rows, not every incident awaiting review.
             models.Index(
                 fields=["resolved_at", "id"],
-                condition=models.Q(status=Status.RESOLVED, deleted_at__isnull=True),
+                condition=models.Q(
+                    status__in=[Status.RESOLVED, Status.REVIEW_SCHEDULED], deleted_at__isnull=True
+                ),
                 name="incident_awaiting_review",
             ),
         ]
