@@ -1,7 +1,7 @@
 """The home page and the profile page, composed from every app's selectors."""
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -17,6 +17,11 @@ from . import selectors
 
 def home(request: SignedInRequest) -> HttpResponse:
     return render(request, "morgue/home.html", selectors.home_context(user=request.user))
+
+
+def people_suggest(request: SignedInRequest) -> JsonResponse:
+    """People whose name or username contains ?q=, for the owner fields' suggestions."""
+    return JsonResponse({"people": selectors.people_suggested(text=request.GET.get("q", "")[:100])})
 
 
 def profile(request: SignedInRequest) -> HttpResponse:
