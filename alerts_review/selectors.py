@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Model, Q, QuerySet, Sum
 
 from morgue.models import Team
 from morgue.timezones import UnknownTimeZone, check_time_zone
@@ -23,7 +23,9 @@ from .models import (
     QUARTER_HOUR,
     Alert,
     AlertDayCount,
-    AlertQuarterCount,
+    AlertDayDelta,
+    AlertHourCount,
+    AlertHourDelta,
     Category,
     CategoryHint,
     CategoryKind,
@@ -171,6 +173,7 @@ def _alerts_between(since: dt.datetime, until: dt.datetime, team: Team | None) -
 
 
 DAY = 86_400  # seconds in a UTC day, which has no daylight saving
+HOUR = 3_600
 SUMS = {"total": Sum("total"), "out_of_hours": Sum("out_of_hours"), "woke": Sum("woke")}
 COUNTS = {
     "total": Count("*"),
@@ -182,6 +185,31 @@ COUNTS = {
 def _plain(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     # values() rows with the **SUMS / **COUNTS annotations, which the ORM's types do not list.
     return [dict(row) for row in rows]
+
+
+def _kept(
+    models: tuple[type[Model], ...], *, team: Team | None, group: list[str], **filters: Any
+) -> list[dict[str, Any]]:
+    """Kept counts summed per `group`, from a counts table and its deltas (morgue.counters).
+
+    Each table is grouped by the database; Python only merges the two small groupings.
+    Groups that sum to no alert (test notifications, deleted alerts) are left out.
+    """
+    grouped = []
+    for model in models:
+        counts = model.objects.filter(**filters)  # type: ignore[attr-defined]
+        if team is not None:
+            counts = counts.filter(team_key=team.pk)
+        grouped.append(counts.values(*group).annotate(**SUMS).order_by())
+    merged: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
+    # One query: each table grouped, then UNION ALL.
+    for row in grouped[0].union(*grouped[1:], all=True):
+        merged[tuple(row[name] for name in group)].update({measure: row[measure] for measure in SUMS})
+    return [
+        {**dict(zip(group, key, strict=True)), **{measure: sums[measure] for measure in SUMS}}
+        for key, sums in merged.items()
+        if sums["total"]
+    ]
 
 
 def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> list[dict[str, Any]]:
@@ -196,11 +224,13 @@ def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> 
     rows: list[dict[str, Any]] = []
     edges = [(since, until)]
     if first_day < last_day:
-        # total__gt=0: rows of only test notifications (or of deleted alerts) name no alert.
-        counts = AlertDayCount.objects.filter(day__gte=first_day, day__lt=last_day, total__gt=0)
-        if team is not None:
-            counts = counts.filter(team_key=team.pk)
-        for row in _plain(counts.values("check_name", "category_key").annotate(**SUMS).order_by()):
+        for row in _kept(
+            (AlertDayCount, AlertDayDelta),
+            team=team,
+            group=["check_name", "category_key"],
+            day__gte=first_day,
+            day__lt=last_day,
+        ):
             row["category_id"] = row.pop("category_key") or None
             rows.append(row)
         edges = [(since, _instant(first_day * DAY)), (_instant(last_day * DAY), until)]
@@ -215,28 +245,56 @@ def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> 
     return rows
 
 
-def time_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> list[dict[str, Any]]:
-    """Alerts fired in [since, until) per person paged and quarter hour: total, out of hours, woke.
+def _on_whole_hours(since: dt.datetime, until: dt.datetime, zone: dt.tzinfo) -> bool:
+    """Whether every UTC hour in [since, until) is one local hour in `zone`.
 
-    Summed from AlertQuarterCount; counted from the alerts only for a bound
-    that is not on a quarter hour (no zone since 1972 has such an offset).
+    True for all but zones with a half- or quarter-hour offset (India, Nepal,
+    Lord Howe Island): the zone's offset is a whole number of hours at both
+    ends of each UTC hour, so no clock change falls inside one.
     """
-    first, first_rest = divmod(int(since.timestamp()), QUARTER_HOUR)
-    last, last_rest = divmod(int(until.timestamp()), QUARTER_HOUR)
-    if first_rest or last_rest:
-        return _plain(
-            _alerts_between(since, until, team)
-            .values("paged_id", "fired_quarter")
-            .annotate(**COUNTS)
-            .order_by()
-        )
-    counts = AlertQuarterCount.objects.filter(fired_quarter__gte=first, fired_quarter__lt=last, total__gt=0)
-    if team is not None:
-        counts = counts.filter(team_key=team.pk)
-    rows = _plain(counts.values("paged_key", "fired_quarter").annotate(**SUMS).order_by())
-    for row in rows:
-        row["paged_id"] = row.pop("paged_key") or None
-    return rows
+    start, end = int(since.timestamp()), int(until.timestamp())
+    if start % HOUR or end % HOUR:
+        return False
+    for seconds in range(start, end, HOUR):
+        for instant in (seconds, seconds + HOUR - 1):
+            offset = _instant(instant).astimezone(zone).utcoffset()
+            if offset is None or offset.total_seconds() % HOUR:
+                return False
+    return True
+
+
+@dataclass
+class TimeRows:
+    """A period's alerts by when they fired and by whom they paged."""
+
+    periods: list[dict[str, Any]]  # "start" (UNIX seconds) of each hour or quarter hour, and sums
+    people: list[dict[str, Any]]  # "paged_id" and sums, for people paged
+
+
+def time_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> TimeRows:
+    """Alerts fired in [since, until) per UTC hour and per person paged: total, out of hours, woke.
+
+    Summed from AlertHourCount when each UTC hour is one local hour of the
+    zone of `since`; otherwise (a zone with a half-hour offset) counted from
+    the alerts per quarter hour, which every zone's offset divides.
+    """
+    zone = since.tzinfo or dt.UTC
+    if _on_whole_hours(since, until, zone):
+        first, last = int(since.timestamp()) // HOUR, int(until.timestamp()) // HOUR
+        kept = (AlertHourCount, AlertHourDelta)
+        periods = _kept(kept, team=team, group=["hour"], hour__gte=first, hour__lt=last)
+        for row in periods:
+            row["start"] = row.pop("hour") * HOUR
+        people = _kept(kept, team=team, group=["paged_key"], hour__gte=first, hour__lt=last)
+        for row in people:
+            row["paged_id"] = row.pop("paged_key") or None
+        return TimeRows(periods=periods, people=[row for row in people if row["paged_id"]])
+    alerts = _alerts_between(since, until, team)
+    periods = _plain(alerts.values("fired_quarter").annotate(**COUNTS).order_by())
+    for row in periods:
+        row["start"] = row.pop("fired_quarter") * QUARTER_HOUR
+    people = _plain(alerts.filter(paged__isnull=False).values("paged_id").annotate(**COUNTS).order_by())
+    return TimeRows(periods=periods, people=people)
 
 
 def _instant(seconds: int) -> dt.datetime:
@@ -294,7 +352,8 @@ def monthly_report(
     """A month's alerts review: figures, per check, category, person, day and hour, and what to fix.
 
     The counting is done by the database, mostly ahead of time (AlertDayCount,
-    AlertQuarterCount); Python only adds up a few thousand rows.
+    AlertHourCount), and grouped there: Python only adds up a few thousand rows
+    (checks × categories, hours, people), however many alerts the month had.
     `woke_people` counts the alerts that woke the person paged.
     `with_heatmap` adds `out_of_hours_heatmap` (day of month × local hour) for the page.
     """
@@ -302,9 +361,10 @@ def monthly_report(
     bounds = _bounds(month, zone)
     categories = {category.pk: category for category in Category.objects.all()}
     rows = check_rows(**bounds, team=team)
-    times = time_rows(**bounds, team=team)
+    timed = time_rows(**bounds, team=team)
+    times = timed.periods
     for row in times:
-        local = dt.datetime.fromtimestamp(row["fired_quarter"] * QUARTER_HOUR, tz=zone)
+        local = _instant(row["start"]).astimezone(zone)
         row["day"], row["hour"] = local.date(), local.hour
 
     checks: dict[str, Counter[str]] = defaultdict(Counter)
@@ -321,15 +381,8 @@ def monthly_report(
             counts[f"hint:{category.hint}"] += row["total"]
             check_categories[row["check_name"]][category.slug] += row["total"]
             by_category[category.pk] += row["total"]
-    people: dict[int, Counter[str]] = defaultdict(Counter)
-    woke = 0
-    for row in times:
-        woke += row["woke"]
-        if row["paged_id"]:
-            person = people[row["paged_id"]]
-            person["total"] += row["total"]
-            person["out_of_hours"] += row["out_of_hours"]
-            person["woke"] += row["woke"]
+    people = {row["paged_id"]: row for row in timed.people}
+    woke = sum(row["woke"] for row in times)
 
     totals: Counter[str] = Counter()
     for counts in checks.values():
@@ -410,7 +463,7 @@ def _by_check(
     return out
 
 
-def _by_person(people: dict[int, Counter[str]]) -> list[dict[str, Any]]:
+def _by_person(people: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     users = get_user_model().objects.filter(pk__in=people).select_related("profile")
     out: list[dict[str, Any]] = []
     for user in users:

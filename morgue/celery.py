@@ -36,6 +36,8 @@ app.conf.beat_schedule = {
         "task": "incidents.tasks.remediation.send_remediation_digests",
         "schedule": crontab(minute=0, hour=6),
     },
+    # Alerts review: fold the report counts' deltas (appended by triggers) into the counts.
+    "alerts-review-compact-counts": {"task": "alerts_review.tasks.compact_alert_counts", "schedule": 60.0},
     "alerts-review-monthly-report": {
         # Last month's alerts report to each team, on the first of the month.
         "task": "alerts_review.tasks.email_monthly_alert_reports",
