@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.core.paginator import Page
 from django.db.models import Count, Model, Q, QuerySet, Sum
 
 from morgue.models import Team
+from morgue.paging import CountedPaginator
 from morgue.timezones import UnknownTimeZone, check_time_zone
 from morgue.validators import EARLIEST_YEAR, LATEST_YEAR
 from oncall.models import Shift
@@ -93,14 +95,17 @@ def last_shift(*, user: User, at: dt.datetime) -> Shift | None:
     )
 
 
+# Alerts per page of a shift's review: a noisy shift has thousands, and each
+# row carries its own classify form (about 1.5 KB of HTML).
+REVIEW_PAGE_SIZE = 50
+
+
 @dataclass
 class CheckGroup:
     check: str
-    alerts: list[Alert]
-
-    @property
-    def classified(self) -> int:
-        return sum(1 for alert in self.alerts if alert.category_id)
+    alerts: list[Alert]  # those on this page
+    total: int  # the check's alerts in the whole shift
+    classified: int
 
 
 @dataclass
@@ -109,25 +114,51 @@ class ShiftReview:
     groups: list[CheckGroup]
     total: int
     classified: int
+    page: Page[Alert]
 
 
-def shift_review(*, shift: Shift, at: dt.datetime) -> ShiftReview:
-    """The alerts of a shift's team while it was on, newest first, grouped by check."""
-    alerts = list(
+def shift_review(*, shift: Shift, at: dt.datetime, page: int | str | None = 1) -> ShiftReview:
+    """A page of the alerts of a shift's team while it was on, newest first, grouped by check.
+
+    The shift's and each check's counts are counted by the database, so a
+    page costs the same few queries however many alerts the shift had.
+    """
+    alerts = (
         Alert.objects.counted()
         .fired_between(shift.starts_at, min(shift.ends_at, at))
         .filter(team_id=shift.rotation.team_id)
-        .select_related("category", "paged")
-        .order_by("-fired_at", "-id")
     )
+    counts = alerts.aggregate(total=Count("id"), classified=Count("category_id"))
+    paginator = CountedPaginator(
+        alerts.select_related("category").order_by("-fired_at", "-id"),
+        REVIEW_PAGE_SIZE,
+        count=counts["total"],
+    )
+    shown = paginator.get_page(page)
     groups: dict[str, list[Alert]] = {}
-    for alert in alerts:
+    for alert in shown:
         groups.setdefault(alert.check_name, []).append(alert)
+    per_check = {
+        row["check_name"]: row
+        for row in alerts.filter(check_name__in=list(groups))
+        .values("check_name")
+        .annotate(total=Count("id"), classified=Count("category_id"))
+        .order_by()
+    }
     return ShiftReview(
         shift=shift,
-        groups=[CheckGroup(check, items) for check, items in groups.items()],
-        total=len(alerts),
-        classified=sum(1 for alert in alerts if alert.category_id),
+        groups=[
+            CheckGroup(
+                check,
+                items,
+                total=per_check[check]["total"],
+                classified=per_check[check]["classified"],
+            )
+            for check, items in groups.items()
+        ],
+        total=counts["total"],
+        classified=counts["classified"],
+        page=shown,
     )
 
 
