@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.paginator import Page
+from django.db import connection
 from django.db.models import Count, Model, Q, QuerySet, Sum
 
 from morgue.models import Team
@@ -219,32 +220,42 @@ def _plain(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _kept(
-    models: tuple[type[Model], ...], *, team: Team | None, group: list[str], **filters: Any
+    models: tuple[type[Model], ...],
+    *,
+    team: Team | None,
+    group: list[str],
+    key: str,
+    first: int,
+    last: int,
 ) -> list[dict[str, Any]]:
-    """Kept counts summed per `group`, from a counts table and its deltas (morgue.counters).
+    """Kept counts with `key` in [first, last), summed per `group` over a counts table and its deltas.
 
-    Each table is grouped by the database; Python only merges the two small groupings.
-    Groups that sum to no alert (test notifications, deleted alerts) are left out.
+    One statement: the database sums both tables (morgue.counters) and groups them, so
+    Python gets one row per group. Groups that sum to no alert (test
+    notifications, deleted alerts) are left out.
     """
-    grouped = []
+    columns = ", ".join(group)
+    parts, params = [], []
     for model in models:
-        counts = model.objects.filter(**filters)  # type: ignore[attr-defined]
-        if team is not None:
-            counts = counts.filter(team_key=team.pk)
-        grouped.append(counts.values(*group).annotate(**SUMS).order_by())
-    merged: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
-    # One query: each table grouped, then UNION ALL.
-    for row in grouped[0].union(*grouped[1:], all=True):
-        merged[tuple(row[name] for name in group)].update({measure: row[measure] for measure in SUMS})
-    return [
-        {**dict(zip(group, key, strict=True)), **{measure: sums[measure] for measure in SUMS}}
-        for key, sums in merged.items()
-        if sums["total"]
-    ]
+        where = f"{key} >= %s AND {key} < %s" + (" AND team_key = %s" if team is not None else "")
+        table = model._meta.db_table
+        parts.append(f"SELECT {columns}, total, out_of_hours, woke FROM {table} WHERE {where}")  # noqa: S608
+        params += [first, last, *([team.pk] if team is not None else [])]
+    # Names come from the code, never from a request; values are parameters.
+    sql = (
+        f"SELECT {columns}, SUM(total), SUM(out_of_hours), SUM(woke) "  # noqa: S608
+        f"FROM ({' UNION ALL '.join(parts)}) AS kept GROUP BY {columns} HAVING SUM(total) <> 0"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [*group, *SUMS]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> list[dict[str, Any]]:
-    """Alerts fired in [since, until) per check and category: total, out of hours, woke.
+def check_rows(
+    *, since: dt.datetime, until: dt.datetime, team: Team | None, by_check: bool = True
+) -> list[dict[str, Any]]:
+    """Alerts fired in [since, until) per check and category (or category alone): total, ooh, woke.
 
     Whole UTC days are summed from AlertDayCount; the part of a local month
     that starts or ends inside a UTC day (any zone but UTC) is counted from
@@ -258,9 +269,10 @@ def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> 
         for row in _kept(
             (AlertDayCount, AlertDayDelta),
             team=team,
-            group=["check_name", "category_key"],
-            day__gte=first_day,
-            day__lt=last_day,
+            group=["check_name", "category_key"] if by_check else ["category_key"],
+            key="day",
+            first=first_day,
+            last=last_day,
         ):
             row["category_id"] = row.pop("category_key") or None
             rows.append(row)
@@ -269,7 +281,7 @@ def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> 
         if start < end:
             rows += _plain(
                 _alerts_between(start, end, team)
-                .values("check_name", "category_id")
+                .values(*(["check_name", "category_id"] if by_check else ["category_id"]))
                 .annotate(**COUNTS)
                 .order_by()
             )
@@ -313,10 +325,10 @@ def time_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> T
     if _on_whole_hours(since, until, zone):
         first, last = int(since.timestamp()) // HOUR, int(until.timestamp()) // HOUR
         kept = (AlertHourCount, AlertHourDelta)
-        periods = _kept(kept, team=team, group=["hour"], hour__gte=first, hour__lt=last)
+        periods = _kept(kept, team=team, group=["hour"], key="hour", first=first, last=last)
         for row in periods:
             row["start"] = row.pop("hour") * HOUR
-        people = _kept(kept, team=team, group=["paged_key"], hour__gte=first, hour__lt=last)
+        people = _kept(kept, team=team, group=["paged_key"], key="hour", first=first, last=last)
         for row in people:
             row["paged_id"] = row.pop("paged_key") or None
         return TimeRows(periods=periods, people=[row for row in people if row["paged_id"]])
@@ -357,7 +369,7 @@ def month_figures(
     """The report's top-level figures alone, from the month's counts per check and category."""
     kinds = dict(Category.objects.values_list("pk", "kind"))
     counts: Counter[str] = Counter()
-    for row in check_rows(**_bounds(month, zone), team=team):
+    for row in check_rows(**_bounds(month, zone), team=team, by_check=False):
         kind = kinds.get(row["category_id"])
         counts.update({"total": row["total"], "out_of_hours": row["out_of_hours"], "woke": row["woke"]})
         if kind:
