@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from oncall.selectors import Holders
 
 from .exceptions import SourceTokenInvalid, UnknownCategory, WrongReceiver
 from .models import (
+    ALERT_COUNTS,
     Alert,
     AlertReview,
     AlertSource,
@@ -516,3 +517,9 @@ def import_history(*, rows: list[HistoryRow]) -> tuple[int, list[int]]:
         )
     Alert.objects.bulk_create(alerts, ignore_conflicts=True, batch_size=500)
     return len(alerts), duplicates
+
+
+def compact_alert_counts() -> None:
+    """Fold the report counts' deltas into the counts (see morgue.counters)."""
+    for counts in ALERT_COUNTS:
+        counts.compact(connection)

@@ -1,4 +1,4 @@
-"""Background work of the alerts review: the monthly report emails."""
+"""Background work of the alerts review: the monthly report emails, folding the kept counts."""
 
 import datetime as dt
 
@@ -33,3 +33,9 @@ def email_team_alert_report(team_id: int, month: str) -> bool:
         return False
     delivery = services.send_team_alert_report(team=team, month=dt.date.fromisoformat(f"{month}-01"))
     return delivery is not None
+
+
+@shared_task(acks_late=True)
+def compact_alert_counts() -> None:
+    """Beat, every minute: fold the counts' deltas into the counts, so reads stay small."""
+    services.compact_alert_counts()

@@ -36,7 +36,7 @@ def review(request: SignedInRequest, shift_id: int | None = None) -> HttpRespons
         shift = get_object_or_404(Shift.objects.select_related("rotation__team", "user"), pk=shift_id)
     context: dict = {"shift": shift, "categories": list(Category.objects.all())}
     if shift is not None:
-        context["review"] = selectors.shift_review(shift=shift, at=now)
+        context["review"] = selectors.shift_review(shift=shift, at=now, page=request.GET.get("page"))
         context["earlier"] = (
             Shift.objects.filter(user=shift.user, starts_at__lt=shift.starts_at)
             .order_by("-starts_at")

@@ -41,6 +41,8 @@ app.conf.beat_schedule = {
         "task": "morgue.tasks.forget_old_submissions",
         "schedule": crontab(minute=30, hour=3),
     },
+    # Alerts review: fold the report counts' deltas (appended by triggers) into the counts.
+    "alerts-review-compact-counts": {"task": "alerts_review.tasks.compact_alert_counts", "schedule": 60.0},
     "alerts-review-monthly-report": {
         # Last month's alerts report to each team, on the first of the month.
         "task": "alerts_review.tasks.email_monthly_alert_reports",

@@ -195,7 +195,7 @@ def test_an_unknown_team_is_404(api):
 def test_the_report_page_shows_the_figures_and_recommendations(
     browser_client, october, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         response = browser_client.get("/alerts/reports/2026-10/?team=ops")
     assert response.status_code == 200
     page = response.content.decode()
