@@ -290,7 +290,12 @@ def cases() -> tuple[str, list[Case]]:
             page=False,
         ),
         Case("API alerts list", "/api/v1/alerts/", "alerts-api", page=False),
+        Case("remediation board /remediations/", "/remediations/", "remediation-board"),
+        Case("deploy log /deploys/", "/deploys/", "deploys"),
+        Case("on call /oncall/", "/oncall/", "oncall"),
         Case("API incidents list", "/api/v1/incidents/", "incidents-api", page=False),
+        Case("API deploys list", "/api/v1/deploys/", "deploys-api", page=False),
+        Case("API remediations list", "/api/v1/remediations/", "remediations-api", page=False),
         Case("API who is on call", "/api/v1/oncall/", "oncall-api", page=False),
     ]
 

@@ -87,6 +87,37 @@ FLOORS: dict[str, tuple[str, str]] = {
             ORDER BY impact_started_at DESC, id DESC LIMIT 50""",
         "json",
     ),
+    "remediation-board": (
+        """SELECT id, title, status, kind, due_date, owner_id, team_id FROM (
+               SELECT *, row_number() OVER (PARTITION BY status ORDER BY due_date, id) AS place
+                 FROM incidents_remediationitem) AS items
+            WHERE place <= 25 ORDER BY status, place""",
+        "html",
+    ),
+    "deploys": (
+        """SELECT id, stack, environment, deployer, old_revision, new_revision, started_at, finished_at
+             FROM incidents_deploy ORDER BY started_at DESC, id DESC LIMIT 100""",
+        "html",
+    ),
+    "deploys-api": (
+        """SELECT id, stack, environment, deployer, old_revision, new_revision, started_at, finished_at,
+                  diff_url, log_url, message
+             FROM incidents_deploy ORDER BY started_at DESC, id DESC LIMIT 50""",
+        "json",
+    ),
+    "remediations-api": (
+        """SELECT id, incident_id, title, description, kind, category, owner_id, team_id, priority, due_date,
+                  status, origin_title, origin_url
+             FROM incidents_remediationitem ORDER BY due_date, id LIMIT 50""",
+        "json",
+    ),
+    "oncall": (
+        """SELECT r.slug, t.slug, s.level, u.username, s.ends_at
+             FROM oncall_shift s JOIN oncall_rotation r ON r.id = s.rotation_id
+             JOIN oncall_team t ON t.id = r.team_id JOIN auth_user u ON u.id = s.user_id
+            WHERE s.starts_at <= now() AND s.ends_at > now() ORDER BY t.slug, r.slug, s.level""",
+        "html",
+    ),
     "oncall-api": (
         """SELECT r.slug, t.slug, s.level, u.username, s.ends_at
              FROM oncall_shift s JOIN oncall_rotation r ON r.id = s.rotation_id
