@@ -98,3 +98,9 @@ def test_pages_render_on_the_organisation(organisation):
     ]:
         response = client.get(address, follow=True)
         assert response.status_code == 200, address
+
+
+def test_the_benchmark_floors_are_not_served_by_morgue(client, person):
+    # bench/floor_urls.py is mounted only by bench/settings.py, under gunicorn in `make bench`.
+    client.force_login(person)
+    assert client.get("/bench-floor/home/").status_code == 404
