@@ -383,6 +383,7 @@ def time_requests(client: Client, case: Case, rounds: int) -> Row:
     for _ in range(2):  # warm both workers' caches
         client.get(case.path), client.get(case.floor_path)
     last = floor_last = None
+    status = 200
     for number in range(rounds):
         # Turn about, each first in every other round, so a busy machine slows both alike.
         order = [(case.path, subject), (case.floor_path, floor)]
@@ -391,6 +392,7 @@ def time_requests(client: Client, case: Case, rounds: int) -> Row:
             samples.append(reply.seconds)
             if samples is subject:
                 last = reply
+                status = status if reply.status == 200 else reply.status
             else:
                 floor_last = reply
     assert last is not None and floor_last is not None
@@ -402,7 +404,7 @@ def time_requests(client: Client, case: Case, rounds: int) -> Row:
         len(last.body),
         last.headers.get("x-bench-queries", "?"),
         floor_last.headers.get("x-bench-queries", "?"),
-        last.status,
+        status,  # the first answer other than 200, if any: its time is not the page's
     )
 
 
@@ -659,8 +661,14 @@ def _growth(rows: list[Row], port: int, rounds: int) -> None:
             small.get(case.path), big.get(big_case.path)
             small_seconds, big_seconds = [], []
             for _ in range(rounds):
-                small_seconds.append(small.get(case.path).seconds)
-                big_seconds.append(big.get(big_case.path).seconds)
+                for client, path, samples in (
+                    (small, case.path, small_seconds),
+                    (big, big_case.path, big_seconds),
+                ):
+                    reply = client.get(path)
+                    samples.append(reply.seconds)
+                    if reply.status != 200 and row.status == 200:
+                        row.status = reply.status
             row.growth = statistics.median(big_seconds) / statistics.median(small_seconds)
             row.grown_size = len(big.get(big_case.path).body)
 
