@@ -35,6 +35,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.harness import Skipped
 
@@ -85,8 +86,9 @@ def prepare_database(url: str, scale: float) -> None:
             admin.execute(f'CREATE DATABASE "{name}"')
     _manage(url, "migrate", "--noinput")
     with psycopg.connect(url) as database:
-        teams = database.execute("SELECT count(*) FROM oncall_team").fetchone()[0]
-        incidents = database.execute("SELECT count(*) FROM incidents_incident").fetchone()[0]
+        teams, incidents = database.execute(
+            "SELECT (SELECT count(*) FROM oncall_team), (SELECT count(*) FROM incidents_incident)"
+        ).fetchone() or (0, 0)
     if not teams:
         print(f"   seeding {name} at scale {scale:g} (minutes at scale 1) …", flush=True)
         started = time.monotonic()
@@ -470,6 +472,7 @@ def ingest(port: int, rounds: int) -> list[Throughput]:
     from morgue.models import Team
 
     team = Team.objects.order_by("pk").first()
+    assert team is not None, "no teams: is the database seeded?"
     source = AlertSource.objects.create(name=f"bench-ingest-{os.getpid()}", kind="alertmanager", team=team)
     started = dt.datetime(2001, 1, 1, tzinfo=dt.UTC)  # outside every month the pages show
     client = Client(
@@ -487,7 +490,7 @@ def ingest(port: int, rounds: int) -> list[Throughput]:
     def insert() -> float:
         batch = next(numbers)
         at = started + dt.timedelta(seconds=batch)
-        rows = []
+        rows: list[Any] = []
         for n in range(BATCH):
             labels = json.dumps({"alertname": f"BenchCheck{n % 7}", "instance": f"host{n}:9100"})
             rows += ["alertmanager", source.pk, f"floor-{batch}-{n}", f"BenchCheck{n % 7}", f"host{n}:9100"]
@@ -559,7 +562,7 @@ def ingest(port: int, rounds: int) -> list[Throughput]:
 def on_call_by_icalendar(at: dt.datetime) -> dict[str, str]:
     """Each rotation as recurring events (one per member's turn), expanded at `at`: rotation -> L1 holder."""
     import icalendar
-    import recurring_ical_events
+    import recurring_ical_events  # type: ignore[import-untyped]
 
     from oncall.models import Rotation
 
@@ -582,7 +585,7 @@ def on_call_by_icalendar(at: dt.datetime) -> dict[str, str]:
     return holders
 
 
-def who_is_on_call(client: Client, rounds: int) -> list[Throughput | str]:
+def who_is_on_call(client: Client, rounds: int) -> "list[Throughput | SpeedUp | str]":
     from django.utils import timezone
 
     from oncall.selectors import on_call_now
@@ -659,7 +662,8 @@ def _growth(rows: list[Row], port: int, rounds: int) -> None:
         big.sign_in(big_username)
         for row, case, big_case in zip(rows, requests, big_requests, strict=True):
             small.get(case.path), big.get(big_case.path)
-            small_seconds, big_seconds = [], []
+            small_seconds: list[float] = []
+            big_seconds: list[float] = []
             for _ in range(rounds):
                 for client, path, samples in (
                     (small, case.path, small_seconds),
@@ -694,7 +698,7 @@ def run(report: Callable[[str], None] = print) -> list:
         rows = _measure_pages(port, ROUNDS)
         signed_in = Client(port)
         signed_in.sign_in(cases()[0])
-        extra = who_is_on_call(signed_in, ROUNDS)
+        extra: list[Throughput | SpeedUp | str] = [*who_is_on_call(signed_in, ROUNDS)]
         extra += ingest(port, max(ROUNDS, 20))
         if GROWTH:
             _growth(rows, port, ROUNDS)
