@@ -35,7 +35,7 @@ def test_matchers_parse_like_alertmanagers(text, expected):
 
 @pytest.mark.parametrize("text", ["severity", "=critical", "1abc=x", "env=~(unclosed", "a ~ b"])
 def test_a_matcher_that_does_not_parse_is_refused_with_its_text(text):
-    with pytest.raises(RuleError, match="matcher|regex") as error:
+    with pytest.raises(RuleError, match=r"matcher|regex") as error:
         parse_matcher(text)
     assert text in str(error.value)
 
