@@ -192,7 +192,7 @@ def check_heartbeat(*, heartbeat_id: int, now: dt.datetime | None = None) -> Pag
     """Page the source's team when its heartbeat went silent (once); resolve that page when it beats again."""
     now = now or timezone.now()
     heartbeat = (
-        Heartbeat.objects.select_for_update()
+        Heartbeat.objects.select_for_update(of=("self",))
         .select_related("alert_source__team", "page")
         .filter(pk=heartbeat_id)
         .first()
