@@ -281,18 +281,30 @@ def end_maintenance_window(*, window: MaintenanceWindow, now: dt.datetime | None
     return window
 
 
-def suggested_category(alert: Alert) -> str | None:
-    """downtime-expired for an alert on a check within an hour after a maintenance window on it ended."""
-    if alert.team_id is None or alert.paging == PagingDecision.MAINTENANCE:
+def suggested_category(alert: Alert, windows: Iterable[MaintenanceWindow] | None = None) -> str | None:
+    """downtime-expired for an alert on a check within an hour after a maintenance window on it ended.
+
+    `windows` are the team's windows that may have ended then (recent_windows); read when not given.
+    """
+    if alert.team_id is None or alert.paging in (PagingDecision.MAINTENANCE, PagingDecision.HEARTBEAT):
         return None
-    recent = MaintenanceWindow.objects.filter(
-        team_id=alert.team_id,
-        ends_at__lte=alert.fired_at,
-        ends_at__gt=alert.fired_at - DOWNTIME_EXPIRED_WITHIN,
-    )
-    if any(paging_rules.check_matches(window.check_pattern, alert.check_name) for window in recent):
-        return DOWNTIME_EXPIRED
+    if windows is None:
+        windows = recent_windows(team_id=alert.team_id, since=alert.fired_at, until=alert.fired_at)
+    for window in windows:
+        soon_after = window.ends_at <= alert.fired_at < window.ends_at + DOWNTIME_EXPIRED_WITHIN
+        same_check = paging_rules.check_matches(window.check_pattern, alert.check_name)
+        if window.team_id == alert.team_id and soon_after and same_check:
+            return DOWNTIME_EXPIRED
     return None
+
+
+def recent_windows(*, team_id: int, since: dt.datetime, until: dt.datetime) -> list[MaintenanceWindow]:
+    """A team's windows that ended up to an hour before a span of alerts, or inside it."""
+    return list(
+        MaintenanceWindow.objects.filter(
+            team_id=team_id, ends_at__gt=since - DOWNTIME_EXPIRED_WITHIN, ends_at__lte=until
+        )
+    )
 
 
 def maintenance_filter() -> Q:

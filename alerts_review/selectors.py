@@ -18,6 +18,7 @@ from morgue.timezones import UnknownTimeZone, check_time_zone
 from morgue.validators import EARLIEST_YEAR, LATEST_YEAR
 from oncall.models import Shift
 
+from . import paging
 from .exceptions import BadMonth
 from .models import (
     QUARTER_HOUR,
@@ -27,6 +28,7 @@ from .models import (
     Category,
     CategoryHint,
     CategoryKind,
+    PagingDecision,
     TruncatedAlerts,
 )
 
@@ -107,17 +109,28 @@ class ShiftReview:
     groups: list[CheckGroup]
     total: int
     classified: int
+    # Stored during a maintenance window: left out of the queue, only counted.
+    during_maintenance: int = 0
 
 
 def shift_review(*, shift: Shift, at: dt.datetime) -> ShiftReview:
-    """The alerts of a shift's team while it was on, newest first, grouped by check."""
+    """The alerts of a shift's team while it was on, newest first, grouped by check.
+
+    Alerts stored during maintenance and heartbeats are left out; an alert
+    soon after a window on its check ended carries `suggested_category`.
+    """
+    until = min(shift.ends_at, at)
+    shift_alerts = (
+        Alert.objects.counted().fired_between(shift.starts_at, until).filter(team_id=shift.rotation.team_id)
+    )
     alerts = list(
-        Alert.objects.counted()
-        .fired_between(shift.starts_at, min(shift.ends_at, at))
-        .filter(team_id=shift.rotation.team_id)
+        shift_alerts.exclude(paging__in=[PagingDecision.MAINTENANCE, PagingDecision.HEARTBEAT])
         .select_related("category", "paged")
         .order_by("-fired_at", "-id")
     )
+    windows = paging.recent_windows(team_id=shift.rotation.team_id, since=shift.starts_at, until=until)
+    for alert in alerts:
+        alert.suggested_category = paging.suggested_category(alert, windows) if windows else None
     groups: dict[str, list[Alert]] = {}
     for alert in alerts:
         groups.setdefault(alert.check_name, []).append(alert)
@@ -126,6 +139,7 @@ def shift_review(*, shift: Shift, at: dt.datetime) -> ShiftReview:
         groups=[CheckGroup(check, items) for check, items in groups.items()],
         total=len(alerts),
         classified=sum(1 for alert in alerts if alert.category_id),
+        during_maintenance=shift_alerts.filter(paging=PagingDecision.MAINTENANCE).count(),
     )
 
 
@@ -366,10 +380,17 @@ def monthly_report(
         },
         "recommendations": recommendations(by_check, checks),
         "truncated_alerts": truncated_alerts(**bounds, team=team),
+        "during_maintenance": during_maintenance(**bounds, team=team),
     }
     if with_heatmap:
         report["out_of_hours_heatmap"] = _heatmap(month, times)
     return report
+
+
+def during_maintenance(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> int:
+    """Alerts stored during a maintenance window: counted apart, they paged nobody."""
+    alerts = Alert.objects.counted().fired_between(since, until).filter(paging=PagingDecision.MAINTENANCE)
+    return alerts.filter(team=team).count() if team is not None else alerts.count()
 
 
 def truncated_alerts(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> int:

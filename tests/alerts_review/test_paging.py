@@ -193,3 +193,35 @@ def test_a_team_policy_decides_by_label(ops, source):
         firing("HighLatency", identity="prod", severity="warning", env="production"),
     )
     assert Page.objects.get().alerts.get().identity == "prod"
+
+
+def test_the_review_queue_leaves_out_maintenance_and_heartbeats_and_suggests_downtime_expired(ops, source):
+    from alerts_review import selectors
+    from oncall.models import Shift
+
+    MaintenanceWindow.objects.create(
+        team=ops,
+        check_pattern="Disk*",
+        starts_at=NOW - dt.timedelta(hours=1),
+        ends_at=NOW + dt.timedelta(minutes=30),
+        reason="Disk replacement",
+    )
+    Heartbeat.objects.create(alert_source=source, check_name="Watchdog")
+    receive(
+        source,
+        firing("DiskSpaceLow", identity="inside"),
+        firing("Watchdog", severity="none"),
+        firing("DiskSpaceLow", identity="after", at=NOW + dt.timedelta(minutes=50)),
+        firing("ApiDown", identity="api", at=NOW + dt.timedelta(minutes=50)),
+    )
+    shift = Shift.objects.covering(NOW).get(rotation__team=ops, level="L1")
+    review = selectors.shift_review(shift=shift, at=NOW + dt.timedelta(hours=2))
+
+    listed = {alert.identity: alert for group in review.groups for alert in group.alerts}
+    assert set(listed) == {"after", "api"}
+    assert review.during_maintenance == 1
+    assert listed["after"].suggested_category == "downtime-expired"
+    assert listed["api"].suggested_category is None
+
+    report = selectors.monthly_report(month=NOW.date().replace(day=1), team=ops)
+    assert report["during_maintenance"] == 1

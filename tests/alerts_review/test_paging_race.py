@@ -21,7 +21,9 @@ NOW = dt.datetime(2026, 2, 10, 12, tzinfo=dt.UTC)
 def test_two_concurrent_batches_of_the_same_check_open_one_page():
     team = make_rotation(slug="ops-primary", people=("ana", "ben")).team
     first, second = (
-        AlertFactory(team=team, identity=identity, check_name="DiskSpaceLow", severity="critical", fired_at=NOW)
+        AlertFactory(
+            team=team, identity=identity, check_name="DiskSpaceLow", severity="critical", fired_at=NOW
+        )
         for identity in ("a", "b")
     )
     opening = paging.page_team
