@@ -308,11 +308,6 @@ def without_slash(view: type[APIView], **actions: str):
 # --- Paging: policies, maintenance windows, pages with their alerts ------------------------------
 
 
-def may_manage_team(user: User, team: Team) -> bool:
-    """Staff and the team's members edit its paging policy and maintenance windows."""
-    return bool(user.is_staff or team.members.filter(pk=user.pk).exists())
-
-
 class PagingRuleSerializer(fields.Serializer):
     match = serializers.ListField(
         child=serializers.CharField(allow_blank=False),
@@ -369,7 +364,7 @@ class PagingPolicyView(APIView):
     @extend_schema(request=PagingPolicySerializer, responses=PagingPolicySerializer)
     def put(self, request, slug: str):
         team = get_object_or_404(Team, slug=slug)
-        if not may_manage_team(request.user, team):
+        if not paging.may_manage_team(request.user, team):
             raise NotAllowed(f"Only {team.name}'s members and staff may change its paging policy.")
         serializer = PagingPolicySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -426,7 +421,7 @@ class MaintenanceWindowViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, v
 
     def perform_create(self, serializer):
         team = serializer.validated_data["team"]
-        if not may_manage_team(self.request.user, team):
+        if not paging.may_manage_team(self.request.user, team):
             raise NotAllowed(f"Only {team.name}'s members and staff may plan its maintenance.")
         serializer.instance = paging.create_maintenance_window(
             created_by=self.request.user, **serializer.validated_data
@@ -436,7 +431,7 @@ class MaintenanceWindowViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, v
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
         window = self.get_object()
-        if not may_manage_team(request.user, window.team):
+        if not paging.may_manage_team(request.user, window.team):
             raise NotAllowed(f"Only {window.team.name}'s members and staff may end its maintenance.")
         return Response(MaintenanceWindowSerializer(paging.end_maintenance_window(window=window)).data)
 

@@ -15,6 +15,8 @@ urlpatterns = [
     path("alerts/reports/<str:month>/", views.report, name="report"),
     path("alerts/reports/<str:month>/review/", views.save_review, name="save-review"),
     path("alerts/reports/<str:month>/act/", views.act, name="act"),
+    path("alerts/paging/", views.paging_teams, name="paging"),
+    path("alerts/paging/<slug:slug>/", views.team_paging, name="team-paging"),
 ]
 
 router = SimpleRouter()
