@@ -8,7 +8,7 @@ from django.utils import timezone
 from alerts_review.models import Heartbeat, MaintenanceWindow, PagingPolicy
 from oncall import services as oncall_services
 from oncall.models import PageStatus
-from tests.factories import AlertSourceFactory, TeamFactory
+from tests.factories import AlertSourceFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +96,27 @@ def test_a_page_is_resolved_from_its_page(browser_client, ops):
     assert response.status_code == 302
     page.refresh_from_db()
     assert page.status == PageStatus.RESOLVED
+
+
+def test_the_admin_refuses_a_rule_that_does_not_parse_and_saves_a_good_one(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    team = TeamFactory(slug="db", name="DB")
+    response = client.post(
+        "/admin/alerts_review/pagingpolicy/add/",
+        {"team": team.pk, "rules": '[{"match": ["env~x"], "action": "page"}]', "grouping_window_minutes": 5},
+    )
+    assert response.status_code == 200
+    assert "is not a matcher" in response.content.decode()
+    assert not PagingPolicy.objects.exists()
+    response = client.post(
+        "/admin/alerts_review/pagingpolicy/add/",
+        {
+            "team": team.pk,
+            "rules": '[{"match": ["env=prod"], "action": "page"}]',
+            "grouping_window_minutes": 5,
+        },
+    )
+    assert response.status_code == 302
+    assert PagingPolicy.objects.get().rules == [{"match": ["env=prod"], "action": "page"}]
+    assert client.get("/admin/alerts_review/maintenancewindow/").status_code == 200
+    assert client.get("/admin/alerts_review/heartbeat/").status_code == 200
