@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from morgue import fields
+from morgue.auth import signed_in
 from morgue.exceptions import NotAllowed
 from morgue.models import Team
 from oncall import api as oncall_api
@@ -421,11 +422,10 @@ class MaintenanceWindowViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, v
 
     def perform_create(self, serializer):
         team = serializer.validated_data["team"]
-        if not paging.may_manage_team(self.request.user, team):
+        user = signed_in(self.request)
+        if not paging.may_manage_team(user, team):
             raise NotAllowed(f"Only {team.name}'s members and staff may plan its maintenance.")
-        serializer.instance = paging.create_maintenance_window(
-            created_by=self.request.user, **serializer.validated_data
-        )
+        serializer.instance = paging.create_maintenance_window(created_by=user, **serializer.validated_data)
 
     @extend_schema(request=None, responses=MaintenanceWindowSerializer)
     @action(detail=True, methods=["post"])

@@ -41,7 +41,9 @@ class ActForm(forms.Form):
 
 def split_matchers(text: str) -> list[str]:
     """Matchers separated by commas, except inside a double-quoted value (as in Alertmanager's {a="x,y"})."""
-    parts, current, quoted = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
     for character in text:
         if character == '"':
             quoted = not quoted
@@ -101,7 +103,7 @@ class MaintenanceWindowForm(forms.Form):
     reason = forms.CharField(max_length=200)
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
         if starts_at and ends_at and ends_at <= starts_at:
             self.add_error("ends_at", "A maintenance window ends after it starts.")

@@ -227,6 +227,9 @@ class Alert(models.Model):
 
     objects = AlertQuerySet.as_manager()
 
+    # Not stored: what the review suggests for it (set by selectors.shift_review).
+    suggested_category: str | None = None
+
     class Meta:
         ordering = ["-fired_at", "-id"]
         constraints = [

@@ -92,9 +92,9 @@ def _message(alert: Alert) -> str:
     return f"{alert.check_name}{where}{severity}{summary}"[:2000]
 
 
-def _page_to_attach(alert: Alert, window: dt.timedelta) -> Page | None:
+def _page_to_attach(alert: Alert, team_id: int, window: dt.timedelta) -> Page | None:
     """The team's unresolved page this alert belongs to: a repeat of one on it, or its check soon after."""
-    attached = Alert.objects.filter(page__team_id=alert.team_id).exclude(page__status=PageStatus.RESOLVED)
+    attached = Alert.objects.filter(page__team_id=team_id).exclude(page__status=PageStatus.RESOLVED)
     same = attached.filter(source=alert.source, identity=alert.identity).select_related("page").first()
     if same is None:
         same = (
@@ -128,7 +128,7 @@ def decide_paging(*, alert_ids: list[int], now: dt.datetime | None = None) -> li
         .select_related("team", "alert_source")
         .order_by("fired_at", "id")
     )
-    heartbeats = {
+    heartbeats: dict[tuple[int | None, str], Heartbeat] = {
         (heartbeat.alert_source_id, heartbeat.check_name): heartbeat
         for heartbeat in Heartbeat.objects.select_for_update().filter(
             alert_source_id__in={alert.alert_source_id for alert in alerts if alert.alert_source_id}
@@ -167,7 +167,7 @@ def _decide(alert: Alert, policy: PagingPolicy | None, now: dt.datetime) -> tupl
             decision = PagingDecision.MAINTENANCE
         elif paging_rules.decide(policy.parsed_rules(), alert_fields(alert)) == "page":
             decision = PagingDecision.PAGED
-            page = _page_to_attach(alert, policy.grouping_window)
+            page = _page_to_attach(alert, alert.team_id, policy.grouping_window)
             if page is None:
                 assert alert.team is not None  # narrowed by team_id above
                 page = page_team(team=alert.team, message=_message(alert), now=now)
