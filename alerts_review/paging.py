@@ -162,16 +162,23 @@ def _decide(alert: Alert, policy: PagingPolicy | None, now: dt.datetime) -> tupl
     decision = PagingDecision.RECORDED
     page = None
     is_new = False
-    if policy is not None and alert.team_id is not None and alert.resolved_at is None and not alert.is_test:
-        if in_maintenance(team_id=alert.team_id, check=alert.check_name, at=alert.fired_at):
-            decision = PagingDecision.MAINTENANCE
-        elif paging_rules.decide(policy.parsed_rules(), alert_fields(alert)) == "page":
-            decision = PagingDecision.PAGED
-            page = _page_to_attach(alert, alert.team_id, policy.grouping_window)
-            if page is None:
-                assert alert.team is not None  # narrowed by team_id above
-                page = page_team(team=alert.team, message=_message(alert), now=now)
-                is_new = True
+    if alert.team_id is not None and in_maintenance(
+        team_id=alert.team_id, check=alert.check_name, at=alert.fired_at
+    ):
+        # Whether it already resolved or not: it is kept out of the review queue either way.
+        decision = PagingDecision.MAINTENANCE
+    elif (
+        policy is not None
+        and alert.team is not None
+        and alert.resolved_at is None
+        and not alert.is_test
+        and paging_rules.decide(policy.parsed_rules(), alert_fields(alert)) == "page"
+    ):
+        decision = PagingDecision.PAGED
+        page = _page_to_attach(alert, alert.team.pk, policy.grouping_window)
+        if page is None:
+            page = page_team(team=alert.team, message=_message(alert), now=now)
+            is_new = True
     alert.paging = decision
     alert.page = page
     Alert.objects.filter(pk=alert.pk).update(paging=decision, page=page)

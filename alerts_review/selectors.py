@@ -28,6 +28,7 @@ from .models import (
     Category,
     CategoryHint,
     CategoryKind,
+    MaintenanceWindow,
     PagingDecision,
     TruncatedAlerts,
 )
@@ -388,8 +389,22 @@ def monthly_report(
 
 
 def during_maintenance(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> int:
-    """Alerts stored during a maintenance window: counted apart, they paged nobody."""
-    alerts = Alert.objects.counted().fired_between(since, until).filter(paging=PagingDecision.MAINTENANCE)
+    """Alerts stored during a maintenance window: counted apart, they paged nobody.
+
+    The report otherwise reads only kept counts; this reads the alerts only
+    inside the month's windows (short ranges of the fired_at indexes), and
+    not at all in a month without one.
+    """
+    windows = MaintenanceWindow.objects.filter(starts_at__lt=until, ends_at__gt=since)
+    if team is not None:
+        windows = windows.filter(team=team)
+    spans = list(windows.values_list("starts_at", "ends_at"))
+    if not spans:
+        return 0
+    inside = Q()
+    for starts_at, ends_at in spans:
+        inside |= Q(fired_at__gte=max(starts_at, since), fired_at__lt=min(ends_at, until))
+    alerts = Alert.objects.counted().filter(inside, paging=PagingDecision.MAINTENANCE)
     return alerts.filter(team=team).count() if team is not None else alerts.count()
 
 

@@ -225,3 +225,11 @@ def test_the_review_queue_leaves_out_maintenance_and_heartbeats_and_suggests_dow
 
     report = selectors.monthly_report(month=NOW.date().replace(day=1), team=ops)
     assert report["during_maintenance"] == 1
+
+
+def test_an_alert_already_resolved_when_it_arrives_in_a_window_is_still_during_maintenance(ops, source):
+    paging.create_maintenance_window(
+        team=ops, starts_at=NOW - dt.timedelta(hours=1), ends_at=NOW + dt.timedelta(hours=1), reason="Upgrade"
+    )
+    receive(source, firing(resolved_at=NOW + dt.timedelta(minutes=5)))
+    assert Alert.objects.get().paging == PagingDecision.MAINTENANCE
