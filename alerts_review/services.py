@@ -27,6 +27,7 @@ from .models import (
     AlertReview,
     AlertSource,
     Category,
+    PagingDecision,
     ReviewAction,
     RoutingRule,
     SourceKind,
@@ -519,6 +520,8 @@ def import_history(*, rows: list[HistoryRow]) -> tuple[int, list[int]]:
                 note=row.note,
                 woke_me_up=row.woke_me_up,
                 classified_at=now if row.category else None,
+                # History: its moment to page is long past, so the paging sweep leaves it be.
+                paging=PagingDecision.RECORDED,
             )
         )
     Alert.objects.bulk_create(alerts, ignore_conflicts=True, batch_size=500)

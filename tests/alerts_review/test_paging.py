@@ -233,3 +233,19 @@ def test_an_alert_already_resolved_when_it_arrives_in_a_window_is_still_during_m
     )
     receive(source, firing(resolved_at=NOW + dt.timedelta(minutes=5)))
     assert Alert.objects.get().paging == PagingDecision.MAINTENANCE
+
+
+def test_imported_history_never_pages(ops, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "history.csv"
+    path.write_text(
+        "check,host,fired_at,team,severity\nDiskSpaceLow,db12,2026-02-10T11:59:00Z,ops,critical\n"
+    )
+    with time_machine.travel(NOW, tick=False):
+        call_command("import_alerts", str(path), stdout=StringIO(), stderr=StringIO())
+    assert Alert.objects.get().paging == PagingDecision.RECORDED
+    assert paging.sweep_paging(now=NOW + dt.timedelta(minutes=1)) == 0
+    assert not Page.objects.exists()
