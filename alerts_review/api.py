@@ -183,6 +183,8 @@ class AlertSerializer(fields.ModelSerializer):
             "category",
             "note",
             "woke_me_up",
+            "paging",
+            "page",
         ]
         read_only_fields = fields
 

@@ -115,6 +115,7 @@ def test_page_detail_includes_its_alerts_and_a_page_can_be_resolved(api, ops, dj
     AlertFactory(team=ops, page=page, check_name="DiskSpaceLow", paging="paged")
     body = api.get(f"/api/v1/pages/{page.pk}/").json()
     assert [alert["check"] for alert in body["alerts"]] == ["DiskSpaceLow", "DiskSpaceLow"]
+    assert {(alert["paging"], alert["page"]) for alert in body["alerts"]} == {("paged", page.pk)}
     with django_assert_max_num_queries(12):
         assert len(api.get("/api/v1/pages/").json()["results"]) == 1
 
