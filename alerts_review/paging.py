@@ -220,7 +220,8 @@ def check_heartbeat(*, heartbeat_id: int, now: dt.datetime | None = None) -> Pag
             resolve_page(page=page, now=now)
         return None
     team = heartbeat.alert_source.team
-    if team is None or (page is not None and page.status != PageStatus.RESOLVED):
+    # One page per silence: resolved by hand, it is not sent again until the heartbeat has beaten.
+    if team is None or page is not None:
         return None
     heartbeat.page = page_team(
         team=team,

@@ -12,6 +12,7 @@ from alerts_review.models import Alert, Heartbeat, MaintenanceWindow, PagingDeci
 from alerts_review.payloads import Incoming
 from alerts_review.services import receive_alerts
 from morgue.celery import app
+from oncall import services as oncall_services
 from oncall import tasks as oncall_tasks
 from oncall.models import Page, PageStatus
 from tests.factories import AlertSourceFactory, make_rotation
@@ -164,6 +165,8 @@ def test_a_silent_heartbeat_pages_once_and_the_page_resolves_when_it_beats_again
     assert paging.sweep_paging(now=NOW + dt.timedelta(minutes=17)) == 0  # idempotent
     page = Page.objects.get()
     assert page.message.startswith("Monitoring is silent: Watchdog from prometheus")
+    oncall_services.resolve_page(page=page, now=NOW + dt.timedelta(minutes=18))  # by hand, still silent
+    assert paging.sweep_paging(now=NOW + dt.timedelta(minutes=19)) == 0
 
     receive(source, firing("Watchdog", severity="none"), now=NOW + dt.timedelta(minutes=20))
     page.refresh_from_db()
