@@ -16,7 +16,7 @@ from morgue.exceptions import MorgueError
 from morgue.forms import error_messages
 from morgue.models import Team
 from morgue.spreadsheets import SafeWriter
-from oncall.models import Shift
+from oncall.models import Page, Shift
 
 from . import paging, selectors, services
 from .exceptions import BadMonth
@@ -352,6 +352,10 @@ def team_paging(request: SignedInRequest, slug: str) -> HttpResponse:
         "heartbeats": Heartbeat.objects.filter(alert_source__team=team).select_related(
             "alert_source", "page"
         ),
+        "pages": Page.objects.filter(team=team, alerts__isnull=False)
+        .distinct()
+        .order_by("-created_at")
+        .prefetch_related(Prefetch("alerts", queryset=Alert.objects.order_by("fired_at", "id")))[:10],
         "now": now,
     }
     return render(request, "alerts_review/team_paging.html", context)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from alerts_review.models import Heartbeat, MaintenanceWindow, PagingPolicy
 from oncall import services as oncall_services
 from oncall.models import PageStatus
-from tests.factories import AlertSourceFactory, TeamFactory, UserFactory
+from tests.factories import AlertFactory, AlertSourceFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +88,17 @@ def test_someone_outside_the_team_sees_the_policy_but_cannot_change_it(browser_c
     assert "Save the policy" not in body and "page: severity=critical" in body
     response = browser_client.post("/alerts/paging/payments/", {"form": "policy", "rules": ""})
     assert response.status_code == 403
+
+
+def test_the_teams_pages_from_alerts_are_listed_with_their_alerts(
+    browser_client, ops, django_assert_max_num_queries
+):
+    for number in range(3):
+        page = oncall_services.page_team(team=ops, message=f"Disk {number}")
+        AlertFactory.create_batch(2, team=ops, page=page, host=f"db{number}", paging="paged")
+    with django_assert_max_num_queries(20):
+        body = browser_client.get("/alerts/paging/ops/").content.decode()
+    assert "Disk 2" in body and "DiskSpaceLow db2" in body
 
 
 def test_a_page_is_resolved_from_its_page(browser_client, ops):
