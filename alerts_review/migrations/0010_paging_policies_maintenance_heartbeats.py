@@ -60,7 +60,15 @@ class Migration(migrations.Migration):
             name='page',
             field=models.ForeignKey(blank=True, help_text='The page this alert opened or was attached to.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='alerts', to='oncall.page'),
         ),
+        # Alerts stored before paging existed were only recorded: the column is
+        # added with that as its default (no rewrite of the table on PostgreSQL),
+        # then new alerts start undecided.
         migrations.AddField(
+            model_name='alert',
+            name='paging',
+            field=models.CharField(blank=True, choices=[('', 'Not decided yet'), ('paged', 'Paged'), ('recorded', 'Recorded only'), ('maintenance', 'During maintenance'), ('heartbeat', 'Heartbeat')], default='recorded', max_length=12),
+        ),
+        migrations.AlterField(
             model_name='alert',
             name='paging',
             field=models.CharField(blank=True, choices=[('', 'Not decided yet'), ('paged', 'Paged'), ('recorded', 'Recorded only'), ('maintenance', 'During maintenance'), ('heartbeat', 'Heartbeat')], default='', max_length=12),
