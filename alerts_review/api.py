@@ -1,4 +1,4 @@
-"""REST endpoints: the alert receivers, the alert list and classification, the monthly report."""
+"""REST endpoints: the alert receivers, the alert list and classification, the monthly report, paging."""
 
 import base64
 import binascii
@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -21,10 +23,13 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from morgue import fields
+from morgue.auth import signed_in
+from morgue.exceptions import NotAllowed
 from morgue.models import Team
+from oncall import api as oncall_api
 
-from . import selectors, services
-from .models import Alert, AlertSource, Category, SourceKind
+from . import paging, paging_rules, selectors, services
+from .models import Alert, AlertSource, Category, MaintenanceWindow, SourceKind
 from .payloads import (
     BadPayload,
     Incoming,
@@ -184,6 +189,8 @@ class AlertSerializer(fields.ModelSerializer):
             "category",
             "note",
             "woke_me_up",
+            "paging",
+            "page",
         ]
         read_only_fields = fields
 
@@ -402,3 +409,151 @@ def without_slash(view: type[APIView], **actions: str):
     """
     twin: Any = extend_schema(exclude=True)(type(f"{view.__name__}WithoutSlash", (view,), {}))
     return twin.as_view(actions) if actions else twin.as_view()
+
+
+# --- Paging: policies, maintenance windows, pages with their alerts ------------------------------
+
+
+class PagingRuleSerializer(fields.Serializer):
+    match = serializers.ListField(
+        child=serializers.CharField(allow_blank=False),
+        allow_empty=True,
+        help_text="Matchers that must all hold: label=value, label!=value, label=~regex, label!~regex.",
+    )
+    action = serializers.ChoiceField(choices=paging_rules.ACTIONS)
+
+    def validate_match(self, value: list[str]) -> list[str]:
+        try:
+            return [str(paging_rules.parse_matcher(text)) for text in value]
+        except paging_rules.RuleError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+class PagingPolicySerializer(fields.Serializer):
+    team = serializers.CharField(source="team.slug", read_only=True)
+    rules = PagingRuleSerializer(many=True, help_text="In order; the first rule that matches decides.")
+    grouping_window_minutes = serializers.IntegerField(min_value=0, max_value=24 * 60, required=False)
+    default_action = serializers.SerializerMethodField()
+
+    def get_default_action(self, policy) -> str:
+        return "record"
+
+    def to_internal_value(self, data):
+        # A rule's error is named by its place, rules[2].match, so the sentence says which rule.
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            detail = error.detail
+            rules = detail.get("rules") if isinstance(detail, dict) else None
+            if isinstance(detail, dict) and isinstance(rules, dict | list):
+                # DRF reports a list's items by index, in a dict or a list.
+                problems = rules.items() if isinstance(rules, dict) else enumerate(rules)
+                named = {key: value for key, value in detail.items() if key != "rules"}
+                for index, problem in problems:
+                    number = int(index) + 1
+                    if isinstance(problem, dict):
+                        named.update({f"rules[{number}].{key}": value for key, value in problem.items()})
+                    elif problem:
+                        named[f"rules[{number}]"] = problem
+                detail = named or detail
+            raise serializers.ValidationError(detail) from None
+
+
+class PagingPolicyView(APIView):
+    """A team's paging policy: which alerts page (the first matching rule wins); the rest are recorded."""
+
+    @extend_schema(responses=PagingPolicySerializer)
+    def get(self, request, slug: str):
+        team = get_object_or_404(Team, slug=slug)
+        return Response(PagingPolicySerializer(paging.policy_for(team)).data)
+
+    @extend_schema(request=PagingPolicySerializer, responses=PagingPolicySerializer)
+    def put(self, request, slug: str):
+        team = get_object_or_404(Team, slug=slug)
+        if not paging.may_manage_team(request.user, team):
+            raise NotAllowed(f"Only {team.name}'s members and staff may change its paging policy.")
+        serializer = PagingPolicySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        policy = paging.update_policy(
+            team=team,
+            rules=serializer.validated_data["rules"],
+            grouping_window_minutes=serializer.validated_data.get("grouping_window_minutes"),
+        )
+        return Response(PagingPolicySerializer(policy).data)
+
+
+class MaintenanceWindowSerializer(fields.ModelSerializer):
+    team: "serializers.SlugRelatedField[Team]" = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Team.objects.all()
+    )
+    created_by: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["id", "team", "check_pattern", "starts_at", "ends_at", "reason", "created_by", "created_at"]
+        read_only_fields = ["id", "created_by", "created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].error_messages["does_not_exist"] = "There is no team {value}."
+
+    def validate_reason(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("Say why: the reason shows beside every alert it holds back.")
+        return value.strip()
+
+    def validate(self, attrs):
+        if attrs["ends_at"] <= attrs["starts_at"]:
+            raise serializers.ValidationError({"ends_at": "A maintenance window ends after it starts."})
+        return attrs
+
+
+class MaintenanceWindowViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Spans when a team's alerts on matching checks are stored and never page."""
+
+    serializer_class = MaintenanceWindowSerializer
+    queryset = MaintenanceWindow.objects.select_related("team", "created_by")
+
+    @extend_schema(parameters=[OpenApiParameter("team", str, description="A team's slug.")])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        windows = super().get_queryset()
+        team = self.request.query_params.get("team")
+        return windows.filter(team__slug=team) if team else windows
+
+    def perform_create(self, serializer):
+        team = serializer.validated_data["team"]
+        user = signed_in(self.request)
+        if not paging.may_manage_team(user, team):
+            raise NotAllowed(f"Only {team.name}'s members and staff may plan its maintenance.")
+        serializer.instance = paging.create_maintenance_window(created_by=user, **serializer.validated_data)
+
+    @extend_schema(request=None, responses=MaintenanceWindowSerializer)
+    @action(detail=True, methods=["post"])
+    def end(self, request, pk=None):
+        window = self.get_object()
+        if not paging.may_manage_team(request.user, window.team):
+            raise NotAllowed(f"Only {window.team.name}'s members and staff may end its maintenance.")
+        return Response(MaintenanceWindowSerializer(paging.end_maintenance_window(window=window)).data)
+
+
+class PageDetailSerializer(oncall_api.PageSerializer):
+    alerts = AlertSerializer(
+        many=True, read_only=True, help_text="The alerts that opened the page or joined it."
+    )
+
+    class Meta(oncall_api.PageSerializer.Meta):
+        fields = [*oncall_api.PageSerializer.Meta.fields, "alerts"]
+
+
+class PageViewSet(oncall_api.PageViewSet):
+    """Page any team; the page escalates L1 → L2 → fallback team until acknowledged or resolved."""
+
+    serializer_class = PageDetailSerializer
+    queryset = oncall_api.PageViewSet.queryset.prefetch_related(
+        Prefetch("alerts", queryset=Alert.objects.select_related("team", "paged", "category"))
+    )

@@ -9,6 +9,8 @@ from django.utils import timezone
 from morgue.counters import Counts
 from morgue.validators import validate_time_zone
 
+from . import paging_rules
+
 
 def new_source_token() -> str:
     return secrets.token_urlsafe(32)
@@ -151,6 +153,16 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         return self.filter(is_test=False)
 
 
+class PagingDecision(models.TextChoices):
+    """What became of an alert once stored: decided after the receiver answered (services.paging)."""
+
+    UNDECIDED = "", "Not decided yet"
+    PAGED = "paged", "Paged"
+    RECORDED = "recorded", "Recorded only"
+    MAINTENANCE = "maintenance", "During maintenance"
+    HEARTBEAT = "heartbeat", "Heartbeat"
+
+
 class Alert(models.Model):
     source = models.CharField(max_length=40, help_text="alertmanager, grafana, nagios, generic, import…")
     alert_source = models.ForeignKey(
@@ -201,8 +213,22 @@ class Alert(models.Model):
     classified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    paging = models.CharField(
+        max_length=12, choices=PagingDecision, blank=True, default=PagingDecision.UNDECIDED
+    )
+    page = models.ForeignKey(
+        "oncall.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+        help_text="The page this alert opened or was attached to.",
+    )
 
     objects = AlertQuerySet.as_manager()
+
+    # Not stored: what the review suggests for it (set by selectors.shift_review).
+    suggested_category: str | None = None
 
     class Meta:
         ordering = ["-fired_at", "-id"]
@@ -217,6 +243,8 @@ class Alert(models.Model):
             models.Index(fields=["fired_at"], name="alert_fired_at"),
             models.Index(fields=["team", "fired_at"], name="alert_team_fired_at"),
             models.Index(fields=["paged", "fired_at"], name="alert_paged_fired_at"),
+            # The paging sweep's "decided yet?" is a short range of recent rows.
+            models.Index(fields=["created_at"], name="alert_undecided", condition=models.Q(paging="")),
         ]
 
     def __str__(self) -> str:
@@ -228,6 +256,121 @@ class Alert(models.Model):
         self.woke_me_up = woke_me_up
         self.classified_by = by if category else None
         self.classified_at = timezone.now() if category else None
+
+    @property
+    def during_maintenance(self) -> bool:
+        return self.paging == PagingDecision.MAINTENANCE
+
+    @property
+    def is_firing(self) -> bool:
+        return self.resolved_at is None and self.state.lower() not in ("resolved", "ok", "up")
+
+
+def default_paging_rules() -> list[dict[str, object]]:
+    return [dict(rule) for rule in paging_rules.DEFAULT_RULES]
+
+
+class PagingPolicy(models.Model):
+    """Which of a team's incoming alerts page and which are only recorded (alerts_review.paging_rules)."""
+
+    team = models.OneToOneField("morgue.Team", on_delete=models.CASCADE, related_name="paging_policy")
+    rules = models.JSONField(
+        default=default_paging_rules,
+        help_text='In order, first match wins: [{"match": ["severity=critical"], "action": "page"}, …]. '
+        "No match: recorded.",
+    )
+    grouping_window_minutes = models.PositiveSmallIntegerField(
+        default=5, help_text="Alerts of the same check this soon after a page opened attach to it."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "paging policies"
+
+    def __str__(self) -> str:
+        return f"{self.team} paging policy"
+
+    def parsed_rules(self) -> list[paging_rules.Rule]:
+        return paging_rules.parse_rules(self.rules)
+
+    @property
+    def grouping_window(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.grouping_window_minutes)
+
+
+class MaintenanceWindowQuerySet(models.QuerySet["MaintenanceWindow"]):
+    def covering(self, at: dt.datetime) -> Self:
+        """Windows in force at an instant: starts_at <= at < ends_at."""
+        return self.filter(starts_at__lte=at, ends_at__gt=at)
+
+
+class MaintenanceWindow(models.Model):
+    """A planned span when a team's alerts on some checks are stored but never page."""
+
+    team = models.ForeignKey("morgue.Team", on_delete=models.CASCADE, related_name="maintenance_windows")
+    check_pattern = models.CharField(
+        max_length=200, default="*", help_text="Shell-style pattern on the check name; * for every check."
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MaintenanceWindowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="maintenance_window_order"
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "ends_at"], name="maintenance_team_ends")]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.check_pattern} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def covers(self, *, check: str, at: dt.datetime) -> bool:
+        return self.starts_at <= at < self.ends_at and paging_rules.check_matches(self.check_pattern, check)
+
+
+class Heartbeat(models.Model):
+    """An alert a source sends all the time (Alertmanager's Watchdog); its silence pages the team."""
+
+    alert_source = models.ForeignKey(AlertSource, on_delete=models.CASCADE, related_name="heartbeats")
+    check_name = models.CharField("check", max_length=200, default="Watchdog")
+    interval_minutes = models.PositiveIntegerField(default=5, help_text="How often it arrives.")
+    grace_minutes = models.PositiveIntegerField(default=10, help_text="How late it may be before paging.")
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(
+        default=True, help_text="Watched for silence; off while the sender is being set up."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    page = models.ForeignKey(
+        "oncall.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The open page saying monitoring is silent.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["alert_source", "check_name"], name="heartbeat_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_name} from {self.alert_source}"
+
+    def silent_since(self, now: dt.datetime) -> dt.datetime | None:
+        """When it was due and did not come, if it is now later than its grace; None while it beats."""
+        last = self.last_seen_at or self.created_at
+        due = last + dt.timedelta(minutes=self.interval_minutes)
+        return due if now > due + dt.timedelta(minutes=self.grace_minutes) else None
 
 
 class TruncatedAlerts(models.Model):

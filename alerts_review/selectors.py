@@ -21,6 +21,7 @@ from morgue.timezones import UnknownTimeZone, check_time_zone
 from morgue.validators import EARLIEST_YEAR, LATEST_YEAR
 from oncall.models import Shift
 
+from . import paging
 from .exceptions import BadMonth
 from .models import (
     QUARTER_HOUR,
@@ -32,6 +33,8 @@ from .models import (
     Category,
     CategoryHint,
     CategoryKind,
+    MaintenanceWindow,
+    PagingDecision,
     TruncatedAlerts,
 )
 
@@ -116,6 +119,8 @@ class ShiftReview:
     total: int
     classified: int
     page: Page[Alert]
+    # Stored during a maintenance window: left out of the queue, only counted.
+    during_maintenance: int = 0
 
 
 def shift_review(*, shift: Shift, at: dt.datetime, page: int | str | None = 1) -> ShiftReview:
@@ -123,19 +128,29 @@ def shift_review(*, shift: Shift, at: dt.datetime, page: int | str | None = 1) -
 
     The shift's and each check's counts are counted by the database, so a
     page costs the same few queries however many alerts the shift had.
+    Alerts stored during maintenance and heartbeats are left out; an alert
+    soon after a window on its check ended carries `suggested_category`.
     """
-    alerts = (
-        Alert.objects.counted()
-        .fired_between(shift.starts_at, min(shift.ends_at, at))
-        .filter(team_id=shift.rotation.team_id)
+    until = min(shift.ends_at, at)
+    shift_alerts = (
+        Alert.objects.counted().fired_between(shift.starts_at, until).filter(team_id=shift.rotation.team_id)
     )
-    counts = alerts.aggregate(total=Count("id"), classified=Count("category_id"))
+    listed = ~Q(paging__in=[PagingDecision.MAINTENANCE, PagingDecision.HEARTBEAT])
+    alerts = shift_alerts.filter(listed)
+    counts = shift_alerts.aggregate(
+        total=Count("id", filter=listed),
+        classified=Count("category_id", filter=listed),
+        during_maintenance=Count("id", filter=Q(paging=PagingDecision.MAINTENANCE)),
+    )
     paginator = CountedPaginator(
-        alerts.select_related("category").order_by("-fired_at", "-id"),
+        alerts.select_related("category", "paged").order_by("-fired_at", "-id"),
         REVIEW_PAGE_SIZE,
         count=counts["total"],
     )
     shown = paginator.get_page(page)
+    windows = paging.recent_windows(team_id=shift.rotation.team_id, since=shift.starts_at, until=until)
+    for alert in shown:
+        alert.suggested_category = paging.suggested_category(alert, windows) if windows else None
     groups: dict[str, list[Alert]] = {}
     for alert in shown:
         groups.setdefault(alert.check_name, []).append(alert)
@@ -160,6 +175,7 @@ def shift_review(*, shift: Shift, at: dt.datetime, page: int | str | None = 1) -
         total=counts["total"],
         classified=counts["classified"],
         page=shown,
+        during_maintenance=counts["during_maintenance"],
     )
 
 
@@ -462,10 +478,31 @@ def monthly_report(
         },
         "recommendations": recommendations(by_check, checks),
         "truncated_alerts": truncated_alerts(**bounds, team=team),
+        "during_maintenance": during_maintenance(**bounds, team=team),
     }
     if with_heatmap:
         report["out_of_hours_heatmap"] = _heatmap(month, times)
     return report
+
+
+def during_maintenance(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> int:
+    """Alerts stored during a maintenance window: counted apart, they paged nobody.
+
+    The report otherwise reads only kept counts; this reads the alerts only
+    inside the month's windows (short ranges of the fired_at indexes), and
+    not at all in a month without one.
+    """
+    windows = MaintenanceWindow.objects.filter(starts_at__lt=until, ends_at__gt=since)
+    if team is not None:
+        windows = windows.filter(team=team)
+    spans = list(windows.values_list("starts_at", "ends_at"))
+    if not spans:
+        return 0
+    inside = Q()
+    for starts_at, ends_at in spans:
+        inside |= Q(fired_at__gte=max(starts_at, since), fired_at__lt=min(ends_at, until))
+    alerts = Alert.objects.counted().filter(inside, paging=PagingDecision.MAINTENANCE)
+    return alerts.filter(team=team).count() if team is not None else alerts.count()
 
 
 def truncated_alerts(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> int:

@@ -52,6 +52,6 @@ class PageStepInline(admin.TabularInline):
 
 @admin.register(Page)
 class PageAdmin(admin.ModelAdmin):
-    list_display = ["team", "message", "status", "created_at", "acknowledged_by"]
+    list_display = ["team", "message", "status", "created_at", "acknowledged_by", "resolved_at"]
     list_filter = ["status", "team"]
     inlines = [PageStepInline]

@@ -422,7 +422,7 @@ class PageSerializer(fields.ModelSerializer):
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
     acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None)
     steps = PageStepSerializer(many=True, read_only=True)
-    status = serializers.CharField(read_only=True, help_text="open, acknowledged or exhausted")
+    status = serializers.CharField(read_only=True, help_text="open, acknowledged, exhausted or resolved")
 
     class Meta:
         model = Page
@@ -436,9 +436,10 @@ class PageSerializer(fields.ModelSerializer):
             "created_at",
             "acknowledged_by",
             "acknowledged_at",
+            "resolved_at",
             "steps",
         ]
-        read_only_fields = ["id", "status", "created_at", "acknowledged_at"]
+        read_only_fields = ["id", "status", "created_at", "acknowledged_at", "resolved_at"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -469,4 +470,11 @@ class PageViewSet(
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         page = services.acknowledge_page(page=self.get_object(), user=request.user)
-        return Response(PageSerializer(self.get_queryset().get(pk=page.pk)).data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=page.pk)).data)
+
+    @extend_schema(request=None, responses=PageSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """End the page: escalation stops and everyone it notified is told it is resolved."""
+        page = services.resolve_page(page=self.get_object())
+        return Response(self.get_serializer(self.get_queryset().get(pk=page.pk)).data)

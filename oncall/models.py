@@ -245,11 +245,16 @@ class PageStatus(models.TextChoices):
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     EXHAUSTED = "exhausted", "Nobody answered"
+    RESOLVED = "resolved", "Resolved"
 
 
 class PageQuerySet(models.QuerySet["Page"]):
     def open(self) -> Self:
         return self.filter(status=PageStatus.OPEN)
+
+    def unresolved(self) -> Self:
+        """Pages whose problem is not over, answered or not: what new alerts may attach to."""
+        return self.exclude(status=PageStatus.RESOLVED)
 
 
 class Page(models.Model):
@@ -268,6 +273,10 @@ class Page(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     token = models.CharField(max_length=32, default=new_page_token, editable=False)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the people notified were told it resolved (claims the notice)."
+    )
 
     objects = PageQuerySet.as_manager()
 

@@ -17,6 +17,11 @@ def escalate_page_step(page_id: int, step_number: int) -> bool:
 
 
 @shared_task(acks_late=True)
+def notify_page_resolved(page_id: int) -> bool:
+    return services.notify_page_resolved(page_id=page_id) is not None
+
+
+@shared_task(acks_late=True)
 def sweep_pages() -> int:
     return services.sweep_pages()
 

@@ -24,7 +24,7 @@ router = SimpleRouter()
 router.register("teams", api.TeamViewSet, basename="team")
 router.register("rotations", api.RotationViewSet, basename="rotation")
 router.register("swaps", api.SwapViewSet, basename="swap")
-router.register("pages", api.PageViewSet, basename="page")
+# "pages" is registered by alerts_review, whose page detail adds the alerts on a page.
 
 # REST endpoints, included under /api/v1/ by morgue/urls.py.
 api_urlpatterns: list = [

@@ -165,8 +165,12 @@ def page_directory(request: SignedInRequest) -> HttpResponse:
 def page_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     page = get_object_or_404(Page.objects.select_related("team", "created_by", "acknowledged_by"), pk=pk)
     if request.method == "POST":
-        services.acknowledge_page(page=page, user=request.user)
-        messages.success(request, "Acknowledged: escalation stopped.")
+        if request.POST.get("action") == "resolve":
+            services.resolve_page(page=page)
+            messages.success(request, "Resolved: escalation stopped and the people notified are told.")
+        else:
+            services.acknowledge_page(page=page, user=request.user)
+            messages.success(request, "Acknowledged: escalation stopped.")
         return redirect("oncall:page-detail", page.pk)
     steps = page.steps.select_related("team", "user")
     return render(request, "oncall/page_detail.html", {"page": page, "steps": steps})

@@ -1,7 +1,15 @@
 """Workflows that write: rotations and their shifts, overrides and swaps, pages."""
 
 from .overrides import answer_swap, ask_swap, create_override, withdraw_swap
-from .pages import acknowledge_page, escalate_page, notify_step, page_team, sweep_pages
+from .pages import (
+    acknowledge_page,
+    escalate_page,
+    notify_page_resolved,
+    notify_step,
+    page_team,
+    resolve_page,
+    sweep_pages,
+)
 from .rotations import (
     DEFAULT_ESCALATION_MINUTES,
     HORIZON,
@@ -29,8 +37,10 @@ __all__ = [
     "everyone_else_users",
     "extend_all_rotations",
     "materialise_shifts",
+    "notify_page_resolved",
     "notify_step",
     "page_team",
+    "resolve_page",
     "sweep_pages",
     "update_rotation",
     "update_team",

@@ -40,6 +40,8 @@ def _demo_pages() -> list[str]:
         "/oncall/fairness/",
         "/alerts/",
         "/alerts/reports/",
+        "/alerts/paging/",
+        "/alerts/paging/ops/",
         "/",
         "/incidents/review-queue/",
     ]

@@ -43,6 +43,7 @@ def test_every_email_has_a_subject_a_text_body_and_an_html_body():
     assert names == {
         "alert-report",
         "oncall-page",
+        "oncall-page-resolved",
         "remediation-digest",
         "review-cancellation",
         "review-invitation",

@@ -4,6 +4,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from alerts_review import tasks as alerts_tasks
 from incidents.tasks.review import sweep_review_invitations
 from morgue.models import EmailDelivery
 from oncall import tasks
@@ -24,6 +25,7 @@ def test_demo_has_four_rotations_a_year_of_history_overrides_and_pages_in_each_s
     assert set(Page.objects.values_list("status", flat=True)) == {
         PageStatus.ACKNOWLEDGED,
         PageStatus.EXHAUSTED,
+        PageStatus.RESOLVED,  # opened by demo alerts, resolved with them
     }
     # One page climbed the ladder before someone answered it.
     assert Page.objects.filter(status=PageStatus.ACKNOWLEDGED, steps__number=2).exists()
@@ -43,6 +45,10 @@ def test_nothing_in_the_demo_pages_or_emails_anyone_an_hour_after_it_is_seeded(d
         for step_id, page_id, number in PageStep.objects.values_list("pk", "page_id", "number"):
             tasks.notify_page_step(step_id)
             tasks.escalate_page_step(page_id, number)
+        # Paging from alerts: lost decisions, silent heartbeats, resolution notices.
+        assert alerts_tasks.sweep_paging() == 0
+        for page_id in Page.objects.values_list("pk", flat=True):
+            tasks.notify_page_resolved(page_id)
         invitations = sweep_review_invitations()
 
     assert invitations == 0
