@@ -17,6 +17,7 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # On call: the safety net for page escalation whose countdown task was lost.
     "oncall-sweep-pages": {"task": "oncall.tasks.sweep_pages", "schedule": 60.0},
+    "oncall-sweep-notifications": {"task": "oncall.tasks.sweep_notifications", "schedule": 60.0},
     # On call: keep every rotation materialised 180 days ahead; everyone-else
     # rotations recompute their members (changes apply from the next handoff).
     "oncall-extend-rotations": {"task": "oncall.tasks.extend_rotations", "schedule": 3600.0},

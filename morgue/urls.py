@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 
 import alerts_review.urls
 import incidents.urls
+import oncall.contact_api
 import oncall.urls
 
 from . import health
@@ -16,9 +17,14 @@ from .site import api, views
 
 router = SimpleRouter()
 router.register("people", api.PersonViewSet, basename="person")
+router.register("me/contact-methods", oncall.contact_api.ContactMethodViewSet, basename="contact-method")
+router.register(
+    "me/notification-rules", oncall.contact_api.NotificationRuleViewSet, basename="notification-rule"
+)
 
 api_urlpatterns = [
     path("me/", api.MeView.as_view(), name="me"),
+    path("me/test-page/", oncall.contact_api.TestPageView.as_view(), name="test-page"),
     *router.urls,
     *incidents.urls.api_urlpatterns,
     *oncall.urls.api_urlpatterns,
