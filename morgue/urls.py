@@ -9,7 +9,6 @@ from rest_framework.routers import SimpleRouter
 
 import alerts_review.urls
 import incidents.urls
-import oncall.contact_api
 import oncall.urls
 
 from . import health
@@ -24,7 +23,6 @@ router.register(
 
 api_urlpatterns = [
     path("me/", api.MeView.as_view(), name="me"),
-    path("me/test-page/", oncall.contact_api.TestPageView.as_view(), name="test-page"),
     *router.urls,
     *incidents.urls.api_urlpatterns,
     *oncall.urls.api_urlpatterns,

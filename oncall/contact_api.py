@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from morgue import fields
 from morgue.auth import signed_in
 
-from . import contact
+from . import contact, selectors
 from .models import ContactKind, ContactMethod, Notification, NotificationRule
 from .services import notifications
 
@@ -42,6 +42,7 @@ class ContactMethodViewSet(
     """Your ways to be reached: email, SMS, voice call, push (ntfy), a Slack-compatible or Teams webhook."""
 
     serializer_class = ContactMethodSerializer
+    queryset = ContactMethod.objects.none()  # for the schema; get_queryset scopes to the signed-in person
 
     def get_queryset(self):
         return ContactMethod.objects.filter(user=signed_in(self.request))
@@ -55,21 +56,24 @@ class ContactMethodViewSet(
         notifications.remove_contact_method(method=instance)
 
 
+class OwnContactMethodField(serializers.PrimaryKeyRelatedField):
+    """Only your own methods: another person's id reads as one that does not exist."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            return ContactMethod.objects.none()
+        return ContactMethod.objects.filter(user=request.user)
+
+
 class NotificationRuleSerializer(fields.ModelSerializer):
-    contact_method = serializers.PrimaryKeyRelatedField(queryset=ContactMethod.objects.none())
+    contact_method = OwnContactMethodField()
     delay_minutes = serializers.IntegerField(min_value=0, max_value=MAX_DELAY_MINUTES)
 
     class Meta:
         model = NotificationRule
         fields = ["id", "contact_method", "delay_minutes"]
         read_only_fields = ["id"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
-            # Only your own methods: another person's id reads as one that does not exist.
-            self.fields["contact_method"].queryset = ContactMethod.objects.filter(user=request.user)
 
 
 class NotificationRuleViewSet(
@@ -85,6 +89,7 @@ class NotificationRuleViewSet(
     """
 
     serializer_class = NotificationRuleSerializer
+    queryset = NotificationRule.objects.none()  # for the schema; get_queryset scopes to the signed-in person
 
     def get_queryset(self):
         return NotificationRule.objects.filter(user=signed_in(self.request))
@@ -110,7 +115,7 @@ class TestPageView(APIView):
 
     @extend_schema(responses=DeliveryReceiptSerializer(many=True))
     def get(self, request):
-        receipts = notifications.latest_drill(user=signed_in(request))
+        receipts = selectors.latest_drill(user=signed_in(request))
         return Response(DeliveryReceiptSerializer(receipts, many=True).data)
 
     @extend_schema(request=None, responses={202: DeliveryReceiptSerializer(many=True)})

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api, inbound, views
+from . import api, contact_api, inbound, views
 
 app_name = "oncall"
 
@@ -28,9 +28,12 @@ router.register("teams", api.TeamViewSet, basename="team")
 router.register("rotations", api.RotationViewSet, basename="rotation")
 router.register("swaps", api.SwapViewSet, basename="swap")
 router.register("pages", api.PageViewSet, basename="page")
+router.register("me/contact-methods", contact_api.ContactMethodViewSet, basename="contact-method")
+router.register("me/notification-rules", contact_api.NotificationRuleViewSet, basename="notification-rule")
 
 # REST endpoints, included under /api/v1/ by morgue/urls.py.
 api_urlpatterns: list = [
     path("oncall/", api.OnCallView.as_view(), name="oncall"),
+    path("me/test-page/", contact_api.TestPageView.as_view(), name="test-page"),
     *router.urls,
 ]

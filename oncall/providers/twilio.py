@@ -89,7 +89,7 @@ def call(address: str, message: Message) -> Receipt:
 
 def signature_is_valid(url: str, params: dict[str, str], signature: str) -> bool:
     """Whether Twilio (holding our auth token) signed this request."""
-    from twilio.request_validator import RequestValidator
+    from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
     token = getattr(settings, "TWILIO_AUTH_TOKEN", "")
     return bool(token and signature) and RequestValidator(token).validate(url, params, signature)

@@ -395,15 +395,3 @@ def fire_drill(*, user: User, now: dt.datetime | None = None) -> list[Notificati
     methods, _ = _methods_and_rules(user)
     created = [_create(key=key, step=None, user=user, method=method, due_at=now) for method in methods]
     return [notification for notification in created if notification is not None]
-
-
-def latest_drill(*, user: User) -> list[Notification]:
-    """The receipts of a person's latest fire drill."""
-    last = (
-        Notification.objects.filter(key__startswith=f"drill:{user.pk}:", step=None)
-        .order_by("-due_at", "-pk")
-        .first()
-    )
-    if last is None:
-        return []
-    return list(Notification.objects.filter(key=last.key).order_by("pk"))
