@@ -324,25 +324,34 @@ def move_to_next_method(*, notification: Notification, now: dt.datetime | None =
         return None  # a team channel or a drill: nothing to move to
     now = now or timezone.now()
     methods, rules = _methods_and_rules(notification.user)
-    planned = {
+    rows = {
         (row.kind, row.address): row
         for row in Notification.objects.filter(key=notification.key, user=notification.user)
     }
-    for method in [item.method for item in contact.plan(methods, rules)] + methods:
-        row = planned.get((method.kind, method.address))
-        if row is None:
-            return _create(
-                key=notification.key,
-                step=notification.step,
-                user=notification.user,
-                method=method,
-                due_at=now,
-                fallback_for=notification,
-            )
-        sooner = Notification.objects.filter(pk=row.pk, status=NotificationStatus.PENDING, due_at__gt=now)
-        if row.status == NotificationStatus.PENDING and sooner.update(due_at=now, fallback_for=notification):
-            enqueue_on_commit(SEND_TASK, row.pk)
-            return row
+    # Tried: every method with a row, except one still waiting for its later delay.
+    tried = {
+        method.id
+        for method in methods
+        if (row := rows.get((method.kind, method.address))) is not None
+        and not (row.status == NotificationStatus.PENDING and row.due_at > now)
+    }
+    method = contact.fallback(methods, rules, tried=tried)
+    if method is None:
+        return None
+    row = rows.get((method.kind, method.address))
+    if row is None:
+        return _create(
+            key=notification.key,
+            step=notification.step,
+            user=notification.user,
+            method=method,
+            due_at=now,
+            fallback_for=notification,
+        )
+    sooner = Notification.objects.filter(pk=row.pk, status=NotificationStatus.PENDING, due_at__gt=now)
+    if sooner.update(due_at=now, fallback_for=notification):
+        enqueue_on_commit(SEND_TASK, row.pk)
+        return row
     return None
 
 

@@ -69,3 +69,14 @@ def test_nobody_sees_or_deletes_another_persons_methods(api):
     assert api.get(METHODS).json()["results"] == []
     assert api.delete(f"{METHODS}{other.pk}/").status_code == 404
     assert ContactMethod.objects.filter(pk=other.pk).exists()
+
+
+def test_the_admin_checks_addresses_like_the_api(client, staff):
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    body = {"user": staff.pk, "kind": "sms", "address": "555 0123", "label": ""}
+    refused = client.post("/admin/oncall/contactmethod/add/", body)
+    assert refused.status_code == 200 and b"E.164" in refused.content
+    client.post("/admin/oncall/contactmethod/add/", {**body, "address": "+1 415 555 0123"})
+    assert ContactMethod.objects.get().address == "+14155550123"
