@@ -52,3 +52,15 @@ def test_the_profile_adds_methods_and_rules_shows_errors_in_place_and_runs_a_dri
 
     client.post("/profile/", {"form": "remove-method", "id": method.pk})
     assert not ContactMethod.objects.exists() and not NotificationRule.objects.exists()
+
+
+def test_a_double_click_on_the_test_page_button_runs_one_drill(client, person):
+    import re
+
+    client.force_login(person)
+    profile = client.get("/profile/").content.decode()
+    form = profile[profile.index('value="test-page"') - 400 : profile.index('value="test-page"')]
+    token = re.search(r'name="submission" value="([^"]+)"', form).group(1)
+    for _ in range(2):
+        assert client.post("/profile/", {"form": "test-page", "submission": token}).status_code == 302
+    assert notifications.Notification.objects.count() == 1  # one drill, to the one default email
