@@ -34,7 +34,9 @@ def one_tap(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         page = acknowledging.acknowledge_by_link(token=token)
         done = True
-    context = {"page": page, "person": person, "done": done, "answered": page.status != PageStatus.OPEN}
+    # A page nobody answered can still be acknowledged; one acknowledged (or resolved) is over.
+    answered = page.status not in (PageStatus.OPEN, PageStatus.EXHAUSTED)
+    context = {"page": page, "person": person, "done": done, "answered": answered}
     return render(request, "oncall/one_tap.html", context)
 
 

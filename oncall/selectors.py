@@ -22,6 +22,7 @@ from .models import (
     Level,
     Notification,
     NotificationRule,
+    Page,
     PageStep,
     Rotation,
     Shift,
@@ -341,3 +342,9 @@ def latest_drill(*, user: User) -> list[Notification]:
     drills = Notification.objects.filter(key__startswith=f"drill:{user.pk}:", step=None)
     last = drills.order_by("-due_at", "-pk").first()
     return list(drills.filter(key=last.key).order_by("pk")) if last else []
+
+
+def page_notifications(*, page: Page) -> list[Notification]:
+    """Everything a page sent, step by step, with what failed and what was sent instead."""
+    rows = Notification.objects.filter(step__page=page).select_related("step", "user", "fallback_for")
+    return list(rows.order_by("step__number", "due_at", "pk"))

@@ -20,7 +20,7 @@ from morgue.validators import is_plausible
 
 from . import feeds, selectors, services
 from .forms import OverrideForm, PageForm, SwapForm
-from .models import Notification, Page, Rotation, Shift, Swap, SwapStatus
+from .models import Page, Rotation, Shift, Swap, SwapStatus
 
 
 def now(request: SignedInRequest) -> HttpResponse:
@@ -169,8 +169,7 @@ def page_detail(request: SignedInRequest, pk: int) -> HttpResponse:
         messages.success(request, "Acknowledged: escalation stopped.")
         return redirect("oncall:page-detail", page.pk)
     steps = page.steps.select_related("team", "user")
-    sent = Notification.objects.filter(step__page=page).select_related("step", "user", "fallback_for")
-    context = {"page": page, "steps": steps, "notifications": sent.order_by("step__number", "due_at", "pk")}
+    context = {"page": page, "steps": steps, "notifications": selectors.page_notifications(page=page)}
     return render(request, "oncall/page_detail.html", context)
 
 
