@@ -42,6 +42,7 @@ def _demo_pages() -> list[str]:
         "/alerts/reports/",
         "/",
         "/incidents/review-queue/",
+        "/profile/",
     ]
 
 
