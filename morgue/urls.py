@@ -16,10 +16,6 @@ from .site import api, views
 
 router = SimpleRouter()
 router.register("people", api.PersonViewSet, basename="person")
-router.register("me/contact-methods", oncall.contact_api.ContactMethodViewSet, basename="contact-method")
-router.register(
-    "me/notification-rules", oncall.contact_api.NotificationRuleViewSet, basename="notification-rule"
-)
 
 api_urlpatterns = [
     path("me/", api.MeView.as_view(), name="me"),
