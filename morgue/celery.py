@@ -19,6 +19,7 @@ app.conf.beat_schedule = {
     "oncall-sweep-pages": {"task": "oncall.tasks.sweep_pages", "schedule": 60.0},
     # Alerts: paging decisions whose task was lost, silent heartbeats, pages whose alerts all resolved.
     "alerts-sweep-paging": {"task": "alerts_review.tasks.sweep_paging", "schedule": 60.0},
+    "oncall-sweep-notifications": {"task": "oncall.tasks.sweep_notifications", "schedule": 60.0},
     # On call: keep every rotation materialised 180 days ahead; everyone-else
     # rotations recompute their members (changes apply from the next handoff).
     "oncall-extend-rotations": {"task": "oncall.tasks.extend_rotations", "schedule": 3600.0},

@@ -173,7 +173,8 @@ def page_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             messages.success(request, "Acknowledged: escalation stopped.")
         return redirect("oncall:page-detail", page.pk)
     steps = page.steps.select_related("team", "user")
-    return render(request, "oncall/page_detail.html", {"page": page, "steps": steps})
+    context = {"page": page, "steps": steps, "notifications": selectors.page_notifications(page=page)}
+    return render(request, "oncall/page_detail.html", context)
 
 
 def fairness(request: SignedInRequest) -> HttpResponse:

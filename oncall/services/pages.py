@@ -13,7 +13,6 @@ from django.utils import timezone
 from morgue.emails import send_email, was_sent
 from morgue.tasking import enqueue_on_commit
 
-from .. import notify
 from ..models import (
     Level,
     Page,
@@ -23,6 +22,7 @@ from ..models import (
     Team,
 )
 from ..selectors import person_on_call
+from .notifications import plan_step_notifications
 from .rotations import DEFAULT_ESCALATION_MINUTES
 
 logger = logging.getLogger(__name__)
@@ -119,45 +119,11 @@ def escalate_page(*, page_id: int, step_number: int, now: dt.datetime | None = N
 
 
 def notify_step(*, step_id: int, now: dt.datetime | None = None) -> PageStep | None:
-    """Email (and webhook) the person a step names, once; nothing if the page was acknowledged.
+    """Notify the person a step names by their rules (and the team's channels), once; nothing if acknowledged.
 
-    The email is claimed on its own (morgue.emails): a send that fails leaves
-    the step unnotified, so the task's next run or the sweep sends it. Only
-    then is the step marked notified, which claims the webhook.
+    How a person is reached lives in `oncall.services.notifications`.
     """
-    now = now or timezone.now()
-    waiting = PageStep.objects.filter(
-        pk=step_id, notified_at__isnull=True, user__isnull=False, page__status=PageStatus.OPEN
-    )
-    step = waiting.select_related("page__team", "page__created_by", "team", "user").first()
-    if step is None or step.user is None:  # the filter asks for a person; the check narrows the type
-        return None
-    page = step.page
-    link = settings.MORGUE_BASE_URL + reverse("oncall:page-detail", args=[page.pk])
-    recipients = [address for address in (step.user.email, step.team.email) if address]
-    if recipients:
-        context = {"page": page, "step": step, "link": link}
-        sent = send_email(name=PAGE_EMAIL, key=str(step.pk), to=recipients, context=context)
-        if sent is None and not was_sent(name=PAGE_EMAIL, key=str(step.pk)):
-            return None  # another run is sending it, and marks the step when it has
-    if not waiting.update(notified_at=now):
-        return None
-    if step.team.webhook_url:
-        payload = {
-            "page": page.pk,
-            "team": step.team.slug,
-            "level": step.level,
-            "user": step.user.username,
-            "message": page.message,
-            "acknowledge_url": link,
-        }
-        try:
-            notify.post_webhook(step.team.webhook_url, payload)
-        except Exception as error:  # noqa: BLE001 - any failure of the edge is recorded, never raised
-            logger.warning("webhook for page %s failed: %s", page.pk, error)
-            PageStep.objects.filter(pk=step.pk).update(note=f"Webhook failed: {error}"[:200])
-    step.notified_at = now
-    return step
+    return plan_step_notifications(step_id=step_id, now=now)
 
 
 @transaction.atomic

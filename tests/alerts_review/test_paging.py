@@ -52,7 +52,7 @@ def firing(check="DiskSpaceLow", *, identity=None, at=NOW, severity="critical", 
 def receive(source, *items, now=NOW):
     """Store a batch as the receiver does, then run the paging task it enqueued on commit."""
     with time_machine.travel(now, tick=False), mock.patch.object(app, "send_task") as send_task:
-        with mock.patch("django.db.transaction.on_commit", side_effect=lambda callback: callback()):
+        with mock.patch("django.db.transaction.on_commit", side_effect=lambda callback, **_: callback()):
             receive_alerts(items=list(items), source_name="alertmanager", alert_source=source)
         calls = [call for call in send_task.call_args_list if call.args[0] == paging.PAGING_TASK]
         for call in calls:

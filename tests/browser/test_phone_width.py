@@ -44,6 +44,7 @@ def _demo_pages() -> list[str]:
         "/alerts/paging/ops/",
         "/",
         "/incidents/review-queue/",
+        "/profile/",
     ]
 
 
