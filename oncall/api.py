@@ -157,6 +157,13 @@ class RotationMemberSerializer(fields.Serializer):
     username = serializers.CharField()
     experienced = serializers.BooleanField(default=False)
 
+    def validate(self, attrs):
+        # A PATCH validates partially all the way down, so DRF would let a
+        # member without a username (`members: [{}]`) through.
+        if "username" not in attrs:
+            raise serializers.ValidationError({"username": ["Give each member's username."]})
+        return attrs
+
 
 class RotationSerializer(fields.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
