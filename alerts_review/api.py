@@ -34,6 +34,20 @@ ReceiptSerializer = inline_serializer(
     },
 )
 
+# A 400 from a receiver: the payload could not be read (`errors` names the
+# field), or every alert in it was refused (a receipt whose `errors` lists them).
+RefusalSerializer = inline_serializer(
+    name="AlertRefusal",
+    fields={
+        "detail": serializers.CharField(),
+        "errors": serializers.JSONField(required=False),
+        "received": serializers.IntegerField(required=False),
+        "created": serializers.IntegerField(required=False),
+        "updated": serializers.IntegerField(required=False),
+    },
+)
+RECEIVER_RESPONSES = {200: ReceiptSerializer, 400: RefusalSerializer}
+
 
 def source_token(request) -> str:
     header = request.headers.get("Authorization", "")
@@ -74,7 +88,7 @@ class AlertmanagerReceiver(ReceiverMixin, APIView):
 
     kinds = (SourceKind.ALERTMANAGER, SourceKind.GRAFANA)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=ReceiptSerializer)
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=RECEIVER_RESPONSES)
     def post(self, request):
         source = self.source(request)
         try:
@@ -89,7 +103,7 @@ class NagiosReceiver(ReceiverMixin, APIView):
 
     kinds = (SourceKind.NAGIOS,)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=ReceiptSerializer)
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=RECEIVER_RESPONSES)
     def post(self, request):
         source = self.source(request)
         fields = request.data.dict() if hasattr(request.data, "dict") else request.data
@@ -104,13 +118,13 @@ class NagiosReceiver(ReceiverMixin, APIView):
 class AlertSerializer(fields.ModelSerializer):
     check = serializers.CharField(source="check_name")
     team: "serializers.SlugRelatedField[Team]" = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     paged: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     category: "serializers.SlugRelatedField[Category]" = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -197,7 +211,7 @@ class AlertViewSet(
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=ReceiptSerializer)
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=RECEIVER_RESPONSES)
     def create(self, request):
         """Morgue's generic format: one alert, a list, or {"alerts": [...]}; see README."""
         source = self.source(request)

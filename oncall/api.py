@@ -407,7 +407,7 @@ class SwapViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gener
 
 class PageStepSerializer(fields.ModelSerializer):
     team = serializers.CharField(source="team.slug")
-    user = serializers.CharField(source="user.username", allow_null=True, default=None)
+    user = serializers.CharField(source="user.username", allow_null=True, default=None, read_only=True)
 
     class Meta:
         model = PageStep
@@ -426,8 +426,12 @@ class PageStepSerializer(fields.ModelSerializer):
 
 class PageSerializer(fields.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
-    acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, default=None, allow_null=True
+    )
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.username", read_only=True, default=None, allow_null=True
+    )
     steps = PageStepSerializer(many=True, read_only=True)
     status = serializers.CharField(read_only=True, help_text="open, acknowledged or exhausted")
 

@@ -106,7 +106,7 @@ def _ics(request: HttpRequest, body: bytes, filename: str) -> HttpResponse:
     response["Cache-Control"] = "private, max-age=900"
     response["ETag"] = feeds.etag(body)
     # Calendar apps poll every few minutes; a 304 spares them the whole feed.
-    return get_conditional_response(request, etag=response["ETag"], response=response)
+    return get_conditional_response(request, etag=response["ETag"], response=response) or response
 
 
 @login_not_required

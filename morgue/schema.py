@@ -1,0 +1,71 @@
+"""The OpenAPI schema's generator: drf-spectacular's, saying which errors each operation can answer.
+
+A client generated from the schema, or a contract test, reads a 400 or a 404
+as part of the API only when the schema names it. Every error the API gives
+has the one shape made by `morgue.rest.exception_handler` (and
+`morgue.errors` for what never reaches a view): a `detail` sentence, and
+field errors under `errors`.
+"""
+
+from drf_spectacular import openapi
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, as a sentence.")
+    # DRF's metaclass moves declared fields off the class, so this does not
+    # replace Serializer.errors, whatever the stubs infer.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        required=False, help_text="For a refused body or parameter: each field's problems."
+    )
+
+
+# What any operation may answer: a bad body or parameter, no or a wrong
+# login, not allowed, and an object (or a page of a list) that is not there.
+ERRORS = {
+    "400": "The request was refused: `detail` says why, `errors` names the fields.",
+    "401": "No valid session or token.",
+    "403": "Signed in, but not allowed to do this.",
+    "404": "There is no such object (or page of the list).",
+}
+# What a write may also answer.
+WRITE_ERRORS = {
+    "409": "The change conflicts with the object's state (a stale version, a closed incident).",
+    "413": "The request body is larger than the limit.",
+}
+
+
+def _may_be_blank(field: serializers.URLField) -> bool:
+    """Whether an address field can hold "" (DRF drops `allow_blank` from read-only model fields)."""
+    if field.allow_blank:
+        return True
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not field.source:
+        return False
+    try:
+        return bool(model._meta.get_field(field.source).blank)
+    except LookupError:
+        return False
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # "" is no URI: an optional address (a diff, a ticket, a graph) is a string that may be empty.
+        if isinstance(field, serializers.URLField) and schema.get("format") == "uri" and _may_be_blank(field):
+            del schema["format"]
+            schema["description"] = (schema.get("description", "") + " An http(s) address, or empty.").strip()
+        return schema
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        errors = dict(ERRORS)
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            errors.update(WRITE_ERRORS)
+        for code, description in errors.items():
+            if code not in responses:
+                responses[code] = {
+                    **self._get_response_for_code(ErrorSerializer, code, direction=direction),
+                    "description": description,
+                }
+        return responses
