@@ -9,10 +9,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from morgue import fields
+from morgue.fields import JSONParser
 from morgue.models import Team
 
 from . import selectors, services
@@ -102,6 +104,8 @@ class NagiosReceiver(ReceiverMixin, APIView):
     """A Nagios notification command's macros, form-encoded or as JSON."""
 
     kinds = (SourceKind.NAGIOS,)
+    # Nagios' notification commands post form fields; scripts may send JSON.
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=RECEIVER_RESPONSES)
     def post(self, request):
