@@ -59,13 +59,12 @@ class AutoSchema(openapi.AutoSchema):
         )
         return super().map_parsers() if chose else ["application/json"]
 
-    def _map_serializer_field(self, field, direction, bypass_extensions=False):
-        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
         # "" is no URI: an optional address (a diff, a ticket, a graph) is a string that may be empty.
         if isinstance(field, serializers.URLField) and schema.get("format") == "uri" and _may_be_blank(field):
             del schema["format"]
             schema["description"] = (schema.get("description", "") + " An http(s) address, or empty.").strip()
-        return schema
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
