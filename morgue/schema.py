@@ -61,6 +61,11 @@ class AutoSchema(openapi.AutoSchema):
 
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)
+        # drf-spectacular offers "" beside a format (an optional email or
+        # address) as `oneOf`; a validator that leaves formats unchecked finds
+        # "" valid under both and so refuses it. Either will do: `anyOf`.
+        if len(schema.get("oneOf", [])) == 2 and schema["oneOf"][1] == {"type": "string", "maxLength": 0}:
+            schema["anyOf"] = schema.pop("oneOf")
         # "" is no URI: an optional address (a diff, a ticket, a graph) is a string that may be empty.
         if isinstance(field, serializers.URLField) and schema.get("format") == "uri" and _may_be_blank(field):
             del schema["format"]

@@ -209,8 +209,9 @@ class IncidentWriteSerializer(fields.Serializer):
 
 
 class TimelineEventSerializer(fields.ModelSerializer):
+    # Empty for events imported from a chat log (see `speaker`) or whose author left.
     author: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     occurred_at = serializers.DateTimeField(
         validators=[validate_plausible_instant], error_messages={"invalid": TIME_ERROR}

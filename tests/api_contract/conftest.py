@@ -58,6 +58,12 @@ def make_contract_data() -> ContractData:
     TimelineEvent.objects.create(
         incident=incident, occurred_at=incident.detected_at, text="Paged the database team", author=staff
     )
+    # Empty values the responses must declare: an event from a chat log has no
+    # author, an incident may have no team or facilitator.
+    TimelineEvent.objects.create(
+        incident=incident, occurred_at=incident.detected_at, text="restarting the pool", speaker="kim"
+    )
+    IncidentFactory(team=None, facilitator=None)
     deploy = DeployFactory()
     incident.deploys.add(deploy)
     snapshot = GraphSnapshotFactory(incident=incident)
