@@ -7,6 +7,7 @@ has the one shape made by `morgue.rest.exception_handler` (and
 field errors under `errors`.
 """
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular import openapi
 from rest_framework import serializers
 from rest_framework.views import APIView
@@ -45,7 +46,7 @@ def _may_be_blank(field: serializers.URLField) -> bool:
         return False
     try:
         return bool(model._meta.get_field(field.source).blank)
-    except LookupError:
+    except FieldDoesNotExist:
         return False
 
 
