@@ -18,6 +18,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
@@ -25,6 +26,7 @@ from rest_framework.views import APIView
 from morgue import fields
 from morgue.auth import signed_in
 from morgue.exceptions import NotAllowed
+from morgue.fields import JSONParser
 from morgue.models import Team
 from oncall import api as oncall_api
 
@@ -54,6 +56,20 @@ ReceiptSerializer = inline_serializer(
         "errors": serializers.ListField(child=serializers.DictField(), required=False),
     },
 )
+
+# A 400 from a receiver: the payload could not be read (`errors` names the
+# field), or every alert in it was refused (a receipt whose `errors` lists them).
+RefusalSerializer = inline_serializer(
+    name="AlertRefusal",
+    fields={
+        "detail": serializers.CharField(),
+        "errors": serializers.JSONField(required=False),
+        "received": serializers.IntegerField(required=False),
+        "created": serializers.IntegerField(required=False),
+        "updated": serializers.IntegerField(required=False),
+    },
+)
+RECEIVER_RESPONSES = {200: ReceiptSerializer, 400: RefusalSerializer}
 
 
 # `Token` is Morgue's own scheme; `Bearer` is what Alertmanager's http_config
@@ -117,7 +133,7 @@ class AlertmanagerReceiver(ReceiverMixin, APIView):
 
     kinds = (SourceKind.ALERTMANAGER, SourceKind.GRAFANA)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=ReceiptSerializer)
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=RECEIVER_RESPONSES)
     def post(self, request):
         source = self.source(request)
         if response := self.too_big(request):
@@ -141,8 +157,10 @@ class NagiosReceiver(ReceiverMixin, APIView):
     """A Nagios or Icinga 2 notification command's macros, form-encoded or as JSON."""
 
     kinds = (SourceKind.NAGIOS,)
+    # Nagios' notification commands post form fields; scripts may send JSON.
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=ReceiptSerializer)
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=RECEIVER_RESPONSES)
     def post(self, request):
         source = self.source(request)
         if response := self.too_big(request):
@@ -159,13 +177,13 @@ class NagiosReceiver(ReceiverMixin, APIView):
 class AlertSerializer(fields.ModelSerializer):
     check = serializers.CharField(source="check_name")
     team: "serializers.SlugRelatedField[Team]" = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     paged: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     category: "serializers.SlugRelatedField[Category]" = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -352,7 +370,7 @@ class AlertViewSet(
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=ReceiptSerializer)
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=RECEIVER_RESPONSES)
     def create(self, request):
         """Morgue's generic format: one alert, a list, or {"alerts": [...]}; see README."""
         source = self.source(request)

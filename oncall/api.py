@@ -157,6 +157,13 @@ class RotationMemberSerializer(fields.Serializer):
     username = serializers.CharField()
     experienced = serializers.BooleanField(default=False)
 
+    def validate(self, attrs):
+        # A PATCH validates partially all the way down, so DRF would let a
+        # member without a username (`members: [{}]`) through.
+        if "username" not in attrs:
+            raise serializers.ValidationError({"username": ["Give each member's username."]})
+        return attrs
+
 
 class RotationSerializer(fields.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
@@ -400,7 +407,7 @@ class SwapViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gener
 
 class PageStepSerializer(fields.ModelSerializer):
     team = serializers.CharField(source="team.slug")
-    user = serializers.CharField(source="user.username", allow_null=True, default=None)
+    user = serializers.CharField(source="user.username", allow_null=True, default=None, read_only=True)
 
     class Meta:
         model = PageStep
@@ -419,8 +426,12 @@ class PageStepSerializer(fields.ModelSerializer):
 
 class PageSerializer(fields.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
-    acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, default=None, allow_null=True
+    )
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.username", read_only=True, default=None, allow_null=True
+    )
     steps = PageStepSerializer(many=True, read_only=True)
     status = serializers.CharField(read_only=True, help_text="open, acknowledged, exhausted or resolved")
 

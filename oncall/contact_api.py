@@ -1,5 +1,7 @@
 """REST endpoints for reaching the signed-in person: contact methods, notification rules, the fire drill."""
 
+from collections.abc import Mapping
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
@@ -121,6 +123,10 @@ class TestPageView(APIView):
     @extend_schema(request=None, responses={202: DeliveryReceiptSerializer(many=True)})
     def post(self, request):
         if request.data:  # the drill takes no fields: a typo is refused, not ignored
-            raise serializers.ValidationError({name: ["This field is not known."] for name in request.data})
+            if not isinstance(request.data, Mapping):
+                raise serializers.ValidationError({"non_field_errors": ["The drill takes no body."]})
+            raise serializers.ValidationError(
+                {str(name): ["This field is not known."] for name in request.data}
+            )
         receipts = notifications.fire_drill(user=signed_in(request))
         return Response(DeliveryReceiptSerializer(receipts, many=True).data, status=status.HTTP_202_ACCEPTED)
