@@ -18,7 +18,7 @@ from .models import (
 
 @admin.register(AlertSource)
 class AlertSourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "team", "created_at", "revoked_at"]
+    list_display = ["name", "kind", "team", "alertmanager_url", "created_at", "revoked_at"]
     list_filter = ["kind"]
     readonly_fields = ["token", "created_at"]
     actions = ["revoke"]

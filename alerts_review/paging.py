@@ -24,7 +24,7 @@ from morgue.tasking import enqueue_on_commit
 from oncall.models import Page, PageStatus
 from oncall.services import page_team, resolve_page
 
-from . import paging_rules
+from . import paging_rules, silences
 from .models import Alert, Heartbeat, MaintenanceWindow, PagingDecision, PagingPolicy
 
 PAGING_TASK = "alerts_review.tasks.page_for_alerts"
@@ -154,6 +154,8 @@ def decide_paging(*, alert_ids: list[int], now: dt.datetime | None = None) -> li
     for page in Page.objects.unresolved().filter(pk__in=touched):
         if not page.alerts.filter(resolved_at__isnull=True).exists():
             resolve_page(page=page, now=now)
+    if any(alert.resolved_at is not None for alert in alerts):
+        silences.request_expiry(touched)
     return opened
 
 

@@ -146,6 +146,9 @@ MORGUE_REMEDIATION_DUE_WEEKS: dict[int, int] = {1: 4, 2: 4, 3: 8, 4: 8, 5: 8}
 # Graph snapshots are fetched from URLs people paste; private, loopback and
 # link-local addresses are refused unless the host (or host:port) is listed here.
 GRAPH_FETCH_ALLOWED_HOSTS = [host.lower() for host in env_list("GRAPH_FETCH_ALLOWED_HOSTS")]
+# Alert sources' Alertmanager URLs (silences on acknowledging): private, loopback
+# and link-local addresses are refused unless the host (or host:port) is listed here.
+ALERTMANAGER_ALLOWED_HOSTS = [host.lower() for host in env_list("ALERTMANAGER_ALLOWED_HOSTS")]
 # How far before impact started "Deploys before this incident" looks.
 DEPLOY_SUGGESTION_MINUTES = int(os.environ.get("DEPLOY_SUGGESTION_MINUTES", "60"))
 
