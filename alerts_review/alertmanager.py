@@ -138,3 +138,9 @@ def expire_silence(base: str, silence_id: str) -> None:
             raise
         if (silence or {}).get("status", {}).get("state") != "expired":
             raise
+
+
+def active_fingerprints(base: str) -> set[str]:
+    """The fingerprints of the alerts Alertmanager has active, silenced and inhibited ones included."""
+    query = "active=true&silenced=true&inhibited=true&unprocessed=true"
+    return {str(alert["fingerprint"]) for alert in _call(base, "GET", f"/api/v2/alerts?{query}") or []}

@@ -1,13 +1,17 @@
 """Silences in Alertmanager while someone works on a page: created on acknowledging, expired on resolving.
 
 oncall's acknowledge enqueues `alerts_review.tasks.silence_for_page` by name
-(oncall sits below alerts_review); receivers and `resolve_page` enqueue
+(oncall sits below alerts_review); paging and `resolve_page` enqueue
 `expire_silences` the same way. Each alert of the page whose source has an
 Alertmanager URL gets one AlertSilence row, claimed before any HTTP call: a
 task run twice finds the row; one retried after a timeout (the silence may
 exist without Morgue knowing its id) first looks for it by its comment and
 matchers. The silence ends a bounded horizon after now; the beat's sweep moves
 the end on while the alert still fires.
+
+Alertmanager sends no resolution for a silenced alert (it mutes the
+notification), so the beat's sweep asks it which of the alerts Morgue silenced
+are still active, and stores the others as resolved, as their receiver would.
 """
 
 import datetime as dt
@@ -18,26 +22,19 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from morgue.tasking import enqueue_on_commit
 from oncall.models import Page, PageStatus
 
 from . import alertmanager
 from .models import Alert, AlertSilence
+from .payloads import Incoming
+from .services import receive_alerts
 
 logger = logging.getLogger(__name__)
 
 SILENCE_TASK = "alerts_review.tasks.silence_for_page"
-EXPIRE_TASK = "alerts_review.tasks.expire_silences"
 HORIZON = dt.timedelta(hours=24)
 # A silence ending sooner than this while its alert fires is moved on by the sweep.
 EXTEND_WITHIN = dt.timedelta(hours=6)
-
-
-def request_expiry(page_ids: set[int] | list[int]) -> None:
-    """Expire, after the transaction commits, the silences of these pages whose alerts resolved."""
-    pending = AlertSilence.objects.filter(page_id__in=page_ids, expired_at__isnull=True)
-    for page_id in sorted(set(pending.values_list("page_id", flat=True))):
-        enqueue_on_commit(EXPIRE_TASK, page_id)
 
 
 def comment_for(page: Page, alert: Alert, username: str) -> str:
@@ -118,6 +115,7 @@ def expire_silences(*, page_id: int, now: dt.datetime | None = None) -> int:
 def sweep_silences(*, now: dt.datetime | None = None) -> int:
     """The beat's part: expire what the tasks missed; move on the end of silences whose alert still fires."""
     now = now or timezone.now()
+    notice_resolutions(now=now)
     pending = AlertSilence.objects.filter(expired_at__isnull=True)
     finished = pending.filter(alert__resolved_at__isnull=False) | pending.filter(
         page__status=PageStatus.RESOLVED
@@ -149,3 +147,43 @@ def sweep_silences(*, now: dt.datetime | None = None) -> int:
         AlertSilence.objects.filter(pk=silence.pk).update(ends_at=ends_at, silence_id=silence_id)
         extended += 1
     return extended
+
+
+def notice_resolutions(*, now: dt.datetime | None = None) -> int:
+    """Store as resolved the silenced alerts their Alertmanager no longer has active; how many.
+
+    Their pages then resolve, and their silences expire, as for a resolution received.
+    """
+    now = now or timezone.now()
+    silenced = (
+        AlertSilence.objects.filter(expired_at__isnull=True, alert__resolved_at__isnull=True)
+        .exclude(silence_id="")
+        .select_related("alert__alert_source", "alert__team")
+    )
+    by_url: dict[str, list[Alert]] = {}
+    for silence in silenced:
+        by_url.setdefault(silence.alertmanager_url, []).append(silence.alert)
+    noticed = 0
+    for url, alerts in by_url.items():
+        try:
+            active = alertmanager.active_fingerprints(url)
+        except (OSError, ValueError, alertmanager.AlertmanagerRefused) as error:
+            logger.warning("Alertmanager %s could not be asked for its alerts: %s", url, error)
+            continue
+        gone = [alert for alert in alerts if alert.identity not in active]
+        for alert in gone:
+            resolved = Incoming(
+                identity=alert.identity,
+                check=alert.check_name,
+                fired_at=alert.fired_at,
+                host=alert.host,
+                state="resolved",
+                severity=alert.severity,
+                summary=alert.summary,
+                labels=alert.labels if isinstance(alert.labels, dict) else {},
+                resolved_at=now,
+                team=alert.team.slug if alert.team else "",
+            )
+            receive_alerts(items=[resolved], source_name=alert.source, alert_source=alert.alert_source)
+            noticed += 1
+    return noticed
