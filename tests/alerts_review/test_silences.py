@@ -1,4 +1,4 @@
-"""Silences in Alertmanager on acknowledging, against a tiny fake Alertmanager: failures, retries, no duplicates."""
+"""Silences on acknowledging, against a tiny fake Alertmanager: failures, retries, no duplicates."""
 
 import datetime as dt
 import json
@@ -132,15 +132,19 @@ def source(ops):
 
 
 def test_acknowledging_enqueues_the_silence_by_name_unless_asked_not_to(paged, person):
-    with mock.patch.object(app, "send_task") as send_task:
-        with mock.patch("django.db.transaction.on_commit", side_effect=lambda callback: callback()):
-            oncall_services.acknowledge_page(page=paged, user=person, silence=False)
+    with (
+        mock.patch.object(app, "send_task") as send_task,
+        mock.patch("django.db.transaction.on_commit", side_effect=lambda callback: callback()),
+    ):
+        oncall_services.acknowledge_page(page=paged, user=person, silence=False)
     assert not send_task.called
     paged.status = PageStatus.OPEN
     paged.save()
-    with mock.patch.object(app, "send_task") as send_task:
-        with mock.patch("django.db.transaction.on_commit", side_effect=lambda callback: callback()):
-            oncall_services.acknowledge_page(page=paged, user=person)
+    with (
+        mock.patch.object(app, "send_task") as send_task,
+        mock.patch("django.db.transaction.on_commit", side_effect=lambda callback: callback()),
+    ):
+        oncall_services.acknowledge_page(page=paged, user=person)
     send_task.assert_called_once_with(
         "alerts_review.tasks.silence_for_page", args=(paged.pk, person.username)
     )
@@ -175,7 +179,7 @@ def test_a_timeout_then_retry_finds_the_silence_instead_of_creating_another(page
 
 def test_resolving_the_alert_expires_its_silence_retrying_a_failure(paged, fake, source):
     silences.silence_for_page(page_id=paged.pk, username="ana", now=NOW)
-    with mock.patch.object(app, "send_task") as send_task:
+    with mock.patch.object(app, "send_task"):
         receive(
             source, firing("DatabaseDown", instance="db12:9100", resolved_at=NOW + dt.timedelta(minutes=5))
         )
@@ -189,7 +193,6 @@ def test_resolving_the_alert_expires_its_silence_retrying_a_failure(paged, fake,
     assert AlertSilence.objects.get().expired_at == NOW
     assert [silence["status"]["state"] for silence in fake.silences.values()] == ["expired"]
     assert silences.expire_silences(page_id=paged.pk, now=NOW) == 0
-    del send_task
 
 
 def test_the_sweep_notices_a_silenced_alert_alertmanager_no_longer_has(paged, fake):
