@@ -5,6 +5,7 @@ from . import paging, paging_rules
 from .models import (
     Alert,
     AlertReview,
+    AlertSilence,
     AlertSource,
     Category,
     Heartbeat,
@@ -18,7 +19,7 @@ from .models import (
 
 @admin.register(AlertSource)
 class AlertSourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "team", "created_at", "revoked_at"]
+    list_display = ["name", "kind", "team", "alertmanager_url", "created_at", "revoked_at"]
     list_filter = ["kind"]
     readonly_fields = ["token", "created_at"]
     actions = ["revoke"]
@@ -142,3 +143,17 @@ class HeartbeatAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_active"]
     readonly_fields = ["last_seen_at", "page"]
+
+
+@admin.register(AlertSilence)
+class AlertSilenceAdmin(admin.ModelAdmin):
+    """Read-only: Morgue creates and expires the silences; Alertmanager is where they act."""
+
+    list_display = ["silence_id", "alertmanager_url", "page", "alert", "created_at", "ends_at", "expired_at"]
+    list_filter = ["expired_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

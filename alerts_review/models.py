@@ -10,6 +10,7 @@ from morgue.counters import Counts
 from morgue.validators import validate_time_zone
 
 from . import paging_rules
+from .alertmanager import validate_alertmanager_url
 
 
 def new_source_token() -> str:
@@ -46,6 +47,14 @@ class AlertSource(models.Model):
         default="UTC",
         validators=[validate_time_zone],
         help_text="Zone of the sender's clock, for Nagios LONGDATETIME values that are not UTC.",
+    )
+    alertmanager_url = models.URLField(
+        "Alertmanager URL",
+        max_length=500,
+        blank=True,
+        validators=[validate_alertmanager_url],
+        help_text="Base URL of the Alertmanager (http://alertmanager:9093): acknowledging a page of its "
+        "alerts silences them there until they resolve.",
     )
     token = models.CharField(max_length=64, unique=True, default=new_source_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -569,3 +578,30 @@ ALERT_HOUR_COUNTS = Counts(
     measures=_ALERT_MEASURES,
 )
 ALERT_COUNTS = (ALERT_DAY_COUNTS, ALERT_HOUR_COUNTS)
+
+
+class AlertSilence(models.Model):
+    """A silence Morgue created in an Alertmanager when someone acknowledged the page of one of its alerts.
+
+    One per (page, alert): a task run twice, or retried after a timeout,
+    finds this row (and, without an id yet, the silence by its comment) and
+    creates nothing more. Expired when the alert resolves or the page does.
+    """
+
+    page = models.ForeignKey("oncall.Page", on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="silences")
+    alertmanager_url = models.URLField(max_length=500)
+    silence_id = models.CharField(
+        max_length=64, blank=True, help_text="Alertmanager's id; empty until created."
+    )
+    comment = models.CharField(max_length=500)
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Its end as last sent to Alertmanager.")
+    created_at = models.DateTimeField(default=timezone.now)
+    expired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["page", "alert"], name="alert_silence_unique")]
+        indexes = [models.Index(fields=["expired_at"], name="alert_silence_expired")]
+
+    def __str__(self) -> str:
+        return f"{self.silence_id or 'pending'} for {self.alert_id} in {self.alertmanager_url}"

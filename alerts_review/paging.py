@@ -25,9 +25,10 @@ from oncall.models import Page, PageStatus
 from oncall.services import page_team, resolve_page
 
 from . import paging_rules
-from .models import Alert, Heartbeat, MaintenanceWindow, PagingDecision, PagingPolicy
+from .models import Alert, AlertSilence, Heartbeat, MaintenanceWindow, PagingDecision, PagingPolicy
 
 PAGING_TASK = "alerts_review.tasks.page_for_alerts"
+EXPIRE_SILENCES_TASK = "alerts_review.tasks.expire_silences"
 # An alert still undecided this long after it was stored is history (its
 # moment to page has passed); the sweep leaves it recorded-as-is.
 UNDECIDED_HORIZON = dt.timedelta(hours=1)
@@ -154,6 +155,11 @@ def decide_paging(*, alert_ids: list[int], now: dt.datetime | None = None) -> li
     for page in Page.objects.unresolved().filter(pk__in=touched):
         if not page.alerts.filter(resolved_at__isnull=True).exists():
             resolve_page(page=page, now=now)
+    if any(alert.resolved_at is not None for alert in alerts):
+        # Their silences in Alertmanager (alerts_review.silences) end with them.
+        pending = AlertSilence.objects.filter(page_id__in=touched, expired_at__isnull=True)
+        for page_id in sorted(set(pending.values_list("page_id", flat=True))):
+            enqueue_on_commit(EXPIRE_SILENCES_TASK, page_id)
     return opened
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -21,6 +22,7 @@ from morgue.models import EmailDelivery, Profile, Team
 from oncall.models import Level, Shift
 from oncall.selectors import Holders
 
+from .alertmanager import validate_alertmanager_url
 from .exceptions import SourceTokenInvalid, UnknownCategory, WrongReceiver
 from .models import (
     ALERT_COUNTS,
@@ -82,14 +84,23 @@ def authenticate_source(*, token: str, kinds: Iterable[str]) -> AlertSource:
 
 @transaction.atomic
 def create_alert_source(
-    *, name: str, kind: str, team: Team | None = None, time_zone: str = "UTC"
+    *, name: str, kind: str, team: Team | None = None, time_zone: str = "UTC", alertmanager_url: str = ""
 ) -> AlertSource:
-    """Register a system that sends alerts; its token authenticates the receivers."""
+    """Register a system that sends alerts; its token authenticates the receivers.
+
+    An Alertmanager URL (alertmanager sources) must be an allowed outbound
+    address (alerts_review.alertmanager); ValidationError names the problem.
+    """
     if kind not in SourceKind.values:
         raise ValueError(f"{kind} is not a source kind; choose one of {', '.join(SourceKind.values)}.")
     if AlertSource.objects.filter(name=name).exists():
         raise Conflict(f"An alert source named {name} already exists.", field="name")
-    return AlertSource.objects.create(name=name, kind=kind, team=team, time_zone=time_zone)
+    if alertmanager_url and kind != SourceKind.ALERTMANAGER:
+        raise ValidationError("Only an Alertmanager source has an Alertmanager URL.")
+    validate_alertmanager_url(alertmanager_url)
+    return AlertSource.objects.create(
+        name=name, kind=kind, team=team, time_zone=time_zone, alertmanager_url=alertmanager_url
+    )
 
 
 def _new_alert(

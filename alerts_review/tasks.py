@@ -1,14 +1,17 @@
 """Background work of the alerts review: the monthly report emails, folding the kept counts."""
 
 import datetime as dt
+import logging
 
 from celery import shared_task
 from django.utils import timezone
 
 from morgue.models import Team
 
-from . import paging, services
+from . import alertmanager, paging, services, silences
 from .selectors import previous_month
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -50,4 +53,26 @@ def page_for_alerts(alert_ids: list[int]) -> int:
 @shared_task(acks_late=True)
 def sweep_paging() -> int:
     """Beat, every minute: lost paging decisions, silent heartbeats, pages whose alerts all resolved."""
-    return paging.sweep_paging()
+    opened = paging.sweep_paging()
+    silences.sweep_silences()
+    return opened
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=5, retry_backoff_max=600, max_retries=8)
+def silence_for_page(page_id: int, username: str) -> int:
+    """Silence an acknowledged page's alerts in their Alertmanager; retried, never creating one twice."""
+    try:
+        return len(silences.silence_for_page(page_id=page_id, username=username))
+    except alertmanager.AlertmanagerRefused as error:
+        logger.warning("page %s's alerts were not silenced: %s", page_id, error)
+        return 0
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=5, retry_backoff_max=600, max_retries=8)
+def expire_silences(page_id: int) -> int:
+    """Expire the silences of a page's resolved alerts (all of them once it resolved)."""
+    try:
+        return silences.expire_silences(page_id=page_id)
+    except alertmanager.AlertmanagerRefused as error:
+        logger.warning("page %s's silences were not expired: %s", page_id, error)
+        return 0

@@ -154,6 +154,9 @@ TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com").rstr
 NTFY_URL = os.environ.get("NTFY_URL", "").rstrip("/")
 NTFY_TOKEN = os.environ.get("NTFY_TOKEN", "")
 GRAPH_FETCH_ALLOWED_HOSTS = [host.lower() for host in env_list("GRAPH_FETCH_ALLOWED_HOSTS")]
+# Alert sources' Alertmanager URLs (silences on acknowledging): private, loopback
+# and link-local addresses are refused unless the host (or host:port) is listed here.
+ALERTMANAGER_ALLOWED_HOSTS = [host.lower() for host in env_list("ALERTMANAGER_ALLOWED_HOSTS")]
 # How far before impact started "Deploys before this incident" looks.
 DEPLOY_SUGGESTION_MINUTES = int(os.environ.get("DEPLOY_SUGGESTION_MINUTES", "60"))
 

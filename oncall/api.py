@@ -462,6 +462,14 @@ class PageSerializer(fields.ModelSerializer):
         return value
 
 
+class AcknowledgeSerializer(fields.Serializer):
+    silence_in_alertmanager = serializers.BooleanField(
+        default=True,
+        help_text="Silence the page's alerts in their Alertmanager until they resolve "
+        "(alerts from a source with an Alertmanager URL; nothing for others).",
+    )
+
+
 class PageViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -477,10 +485,15 @@ class PageViewSet(
             created_by=signed_in(self.request), **serializer.validated_data
         )
 
-    @extend_schema(request=None, responses=PageSerializer)
+    @extend_schema(request=AcknowledgeSerializer, responses=PageSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        page = services.acknowledge_page(page=self.get_object(), user=request.user)
+        """Stop the escalation; by default, silence its alerts in their Alertmanager (sources with a URL)."""
+        body = AcknowledgeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        page = services.acknowledge_page(
+            page=self.get_object(), user=request.user, silence=body.validated_data["silence_in_alertmanager"]
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=page.pk)).data)
 
     @extend_schema(request=None, responses=PageSerializer)

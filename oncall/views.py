@@ -173,11 +173,23 @@ def page_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             services.resolve_page(page=page)
             messages.success(request, "Resolved: escalation stopped and the people notified are told.")
         else:
-            services.acknowledge_page(page=page, user=request.user)
-            messages.success(request, "Acknowledged: escalation stopped.")
+            silence = request.POST.get("silence") == "on"
+            services.acknowledge_page(page=page, user=request.user, silence=silence)
+            messages.success(
+                request,
+                "Acknowledged: escalation stopped"
+                + (", its alerts are silenced in Alertmanager until they resolve." if silence else "."),
+            )
         return redirect("oncall:page-detail", page.pk)
     steps = page.steps.select_related("team", "user")
-    context = {"page": page, "steps": steps, "notifications": selectors.page_notifications(page=page)}
+    # Alerts (alerts_review's, reached by their relation) from a source with an Alertmanager URL.
+    can_silence = page.alerts.filter(alert_source__alertmanager_url__gt="").exists()
+    context = {
+        "page": page,
+        "steps": steps,
+        "notifications": selectors.page_notifications(page=page),
+        "can_silence": can_silence,
+    }
     return render(request, "oncall/page_detail.html", context)
 
 

@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 NOTIFY_TASK = "oncall.tasks.notify_page_step"
 ESCALATE_TASK = "oncall.tasks.escalate_page_step"
 RESOLVED_TASK = "oncall.tasks.notify_page_resolved"
+# The alerts review silences (and expires) a page's alerts in their Alertmanager.
+SILENCE_TASK = "alerts_review.tasks.silence_for_page"
+EXPIRE_SILENCES_TASK = "alerts_review.tasks.expire_silences"
 PAGE_EMAIL = "oncall-page"
 RESOLVED_EMAIL = "oncall-page-resolved"
 # A resolution notice whose task was lost is sent by the sweep this long after; older ones are history.
@@ -127,12 +130,18 @@ def notify_step(*, step_id: int, now: dt.datetime | None = None) -> PageStep | N
 
 
 @transaction.atomic
-def acknowledge_page(*, page: Page, user: User, now: dt.datetime | None = None) -> Page:
-    """Stop a page's escalation; acknowledging twice changes nothing."""
+def acknowledge_page(*, page: Page, user: User, silence: bool = True, now: dt.datetime | None = None) -> Page:
+    """Stop a page's escalation; acknowledging twice changes nothing.
+
+    With `silence`, its alerts from an Alertmanager with a URL are silenced
+    there until they resolve (alerts_review.silences; a no-op for other pages).
+    """
     now = now or timezone.now()
-    Page.objects.filter(pk=page.pk, status__in=[PageStatus.OPEN, PageStatus.EXHAUSTED]).update(
+    claimed = Page.objects.filter(pk=page.pk, status__in=[PageStatus.OPEN, PageStatus.EXHAUSTED]).update(
         status=PageStatus.ACKNOWLEDGED, acknowledged_by=user, acknowledged_at=now
     )
+    if claimed and silence:
+        enqueue_on_commit(SILENCE_TASK, page.pk, user.get_username())
     page.refresh_from_db()
     return page
 
@@ -148,6 +157,7 @@ def resolve_page(*, page: Page, now: dt.datetime | None = None) -> Page:
     )
     if claimed:
         enqueue_on_commit(RESOLVED_TASK, page.pk)
+        enqueue_on_commit(EXPIRE_SILENCES_TASK, page.pk)
     page.refresh_from_db()
     return page
 
