@@ -4,6 +4,8 @@ Sanitising happens after rendering, on the final HTML, so nothing the Markdown
 library lets through (raw HTML blocks, odd link syntax) can reach a page.
 """
 
+import threading
+
 import markdown as markdown_library
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -39,9 +41,25 @@ def sanitise_html(html: str) -> str:
     )
 
 
+_local = threading.local()
+
+
+def _converter() -> markdown_library.Markdown:
+    """This thread's converter: building one (loading every extension) costs more than a short text."""
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = markdown_library.Markdown(extensions=EXTENSIONS, output_format="html")
+        _local.converter = converter
+    return converter
+
+
 def render_markdown(text: str) -> SafeString:
     """Markdown source to sanitised HTML, safe to put in a template."""
     if not text:
         return mark_safe("")
-    html = markdown_library.markdown(text, extensions=EXTENSIONS, output_format="html")
+    converter = _converter()
+    try:
+        html = converter.convert(text)
+    finally:
+        converter.reset()  # footnotes, abbreviations and references do not leak to the next text
     return mark_safe(sanitise_html(html))  # sanitised by nh3 just above
