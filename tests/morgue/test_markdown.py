@@ -2,10 +2,11 @@ import threading
 from html.parser import HTMLParser
 
 import markdown as markdown_library
+import nh3
 import pytest
 
 from morgue import markdown as markdown_module
-from morgue.markdown import EXTENSIONS, render_markdown, sanitise_html
+from morgue.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, EXTENSIONS, URL_SCHEMES, render_markdown
 
 # A selection of the OWASP XSS filter evasion cheat sheet.
 PAYLOADS = [
@@ -77,7 +78,14 @@ SAMPLES = [
 
 def test_reused_converter_renders_as_a_fresh_one_and_nothing_leaks_between_texts():
     fresh = [
-        sanitise_html(markdown_library.markdown(text, extensions=EXTENSIONS, output_format="html"))
+        nh3.clean(
+            markdown_library.markdown(text, extensions=EXTENSIONS, output_format="html"),
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            url_schemes=URL_SCHEMES,
+            link_rel="noopener noreferrer nofollow",
+            strip_comments=True,
+        )
         for text in SAMPLES
     ]
 
