@@ -4,6 +4,7 @@ Sanitising happens after rendering, on the final HTML, so nothing the Markdown
 library lets through (raw HTML blocks, odd link syntax) can reach a page.
 """
 
+import functools
 import threading
 
 import markdown as markdown_library
@@ -56,10 +57,27 @@ def _converter() -> markdown_library.Markdown:
     return converter
 
 
+# Short texts (remediation descriptions, notes) are rendered again on every list
+# that shows them; their HTML is kept, per process, for the most recent ones.
+CACHED_TEXT_LENGTH = 4_000
+CACHED_TEXTS = 2_048
+
+
 def render_markdown(text: str) -> SafeString:
     """Markdown source to sanitised HTML, safe to put in a template."""
     if not text:
         return mark_safe("")
+    if len(text) <= CACHED_TEXT_LENGTH:
+        return _render_short(text)
+    return _render(text)
+
+
+@functools.lru_cache(maxsize=CACHED_TEXTS)
+def _render_short(text: str) -> SafeString:
+    return _render(text)
+
+
+def _render(text: str) -> SafeString:
     converter = _converter()
     try:
         html = converter.convert(text)

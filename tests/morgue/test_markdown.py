@@ -104,7 +104,27 @@ def test_converter_is_built_once_per_thread_not_per_call(monkeypatch):
 
     monkeypatch.setattr(markdown_module, "_local", threading.local())
     monkeypatch.setattr(markdown_library, "Markdown", counting)
+    markdown_module._render_short.cache_clear()
     for text in SAMPLES:
         render_markdown(text)
 
     assert len(built) == 1
+
+
+def test_a_short_text_is_rendered_once_and_a_long_one_every_time(monkeypatch):
+    markdown_module._render_short.cache_clear()
+    rendered = []
+    original = markdown_module._render
+
+    def counting(text):
+        rendered.append(text)
+        return original(text)
+
+    monkeypatch.setattr(markdown_module, "_render", counting)
+    long_text = "word " * 1_000
+    for _ in range(3):
+        assert render_markdown("**once**") == "<p><strong>once</strong></p>"
+        render_markdown(long_text)
+
+    assert rendered.count("**once**") == 1
+    assert rendered.count(long_text) == 3
