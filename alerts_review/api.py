@@ -399,6 +399,10 @@ class AlertViewSet(
         return Response(AlertSerializer(alert).data)
 
 
+REPORT_ROWS = 50
+REPORT_MAX_ROWS = 1000
+
+
 class AlertReportView(APIView):
     """The monthly alerts report: figures, per check/category/person/day/hour, and recommendations."""
 
@@ -407,15 +411,35 @@ class AlertReportView(APIView):
             OpenApiParameter("month", str, required=True, description="YYYY-MM"),
             OpenApiParameter("team", str, description="A team's slug; all teams when absent."),
             OpenApiParameter("tz", str, description="IANA zone the month is counted in; UTC by default."),
+            OpenApiParameter(
+                "rows",
+                str,
+                description=(
+                    f"How many checks (`by_check`) and people (`by_person`) to list, 1 to {REPORT_MAX_ROWS}, "
+                    f"or `all`; {REPORT_ROWS} by default. The rest are summed in `other_checks` and "
+                    "`other_people` (null when none was left out)."
+                ),
+            ),
         ],
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request):
         month = selectors.parse_month(request.query_params.get("month"))
         zone = selectors.parse_zone(request.query_params.get("tz"))
+        limit = _report_rows(request.query_params.get("rows"))
         slug = request.query_params.get("team")
         team = get_object_or_404(Team, slug=slug) if slug else None
-        return Response(selectors.monthly_report(month=month, team=team, zone=zone))
+        return Response(selectors.monthly_report(month=month, team=team, zone=zone, limit=limit))
+
+
+def _report_rows(value: str | None) -> int | None:
+    if value is None:
+        return REPORT_ROWS
+    if value == "all":
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= REPORT_MAX_ROWS:
+        raise ValidationError({"rows": [f"A whole number from 1 to {REPORT_MAX_ROWS}, or `all`."]})
+    return int(value)
 
 
 def without_slash(view: type[APIView], **actions: str):

@@ -406,7 +406,12 @@ def _bounds(month: dt.date, zone: ZoneInfo | None) -> dict[str, Any]:
 
 
 def monthly_report(
-    *, month: dt.date, team: Team | None = None, zone: ZoneInfo | None = None, with_heatmap: bool = False
+    *,
+    month: dt.date,
+    team: Team | None = None,
+    zone: ZoneInfo | None = None,
+    with_heatmap: bool = False,
+    limit: int | None = None,
 ) -> dict[str, Any]:
     """A month's alerts review: figures, per check, category, person, day and hour, and what to fix.
 
@@ -415,6 +420,9 @@ def monthly_report(
     (checks × categories, hours, people), however many alerts the month had.
     `woke_people` counts the alerts that woke the person paged.
     `with_heatmap` adds `out_of_hours_heatmap` (day of month × local hour) for the page.
+    `limit` keeps the `limit` noisiest checks and most paged people, the rest summed in
+    `other_checks` / `other_people` (None when nothing was left out); figures and
+    recommendations always count every check.
     """
     zone = zone or ZoneInfo("UTC")
     bounds = _bounds(month, zone)
@@ -480,6 +488,8 @@ def monthly_report(
         "truncated_alerts": truncated_alerts(**bounds, team=team),
         "during_maintenance": during_maintenance(**bounds, team=team),
     }
+    report["by_check"], report["other_checks"] = bounded(report["by_check"], limit, CHECK_SUMS)
+    report["by_person"], report["other_people"] = bounded(report["by_person"], limit, PERSON_SUMS)
     if with_heatmap:
         report["out_of_hours_heatmap"] = _heatmap(month, times)
     return report
@@ -503,6 +513,20 @@ def during_maintenance(*, since: dt.datetime, until: dt.datetime, team: Team | N
         inside |= Q(fired_at__gte=max(starts_at, since), fired_at__lt=min(ends_at, until))
     alerts = Alert.objects.counted().filter(inside, paging=PagingDecision.MAINTENANCE)
     return alerts.filter(team=team).count() if team is not None else alerts.count()
+
+
+CHECK_SUMS = ("total", "actionable", "not_actionable", "out_of_hours")
+PERSON_SUMS = ("total", "out_of_hours", "woke")
+
+
+def bounded(
+    rows: list[dict[str, Any]], limit: int | None, sums: tuple[str, ...]
+) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
+    """The first `limit` rows, and the rest summed as {"count": rows left out, each of `sums`}."""
+    if limit is None or len(rows) <= limit:
+        return rows, None
+    rest = rows[limit:]
+    return rows[:limit], {"count": len(rest), **{key: sum(row[key] for row in rest) for key in sums}}
 
 
 def truncated_alerts(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> int:

@@ -4,6 +4,7 @@ from typing import Self
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from .sleep import is_asleep
@@ -32,7 +33,12 @@ class ProfileQuerySet(models.QuerySet["Profile"]):
         Accounts made by `createsuperuser` or the admin have no profile until
         then; creating it lazily keeps that path free of signals.
         """
+        try:
+            return user.profile  # loaded once per request and kept on the user
+        except ObjectDoesNotExist:
+            pass
         profile, _ = self.get_or_create(user=user)
+        user.profile = profile
         return profile
 
 

@@ -4,6 +4,9 @@ Kept apart from the viewsets: DRF imports these settings while it is still
 loading its own generic views.
 """
 
+import base64
+import binascii
+import datetime as dt
 import functools
 
 from django.conf import settings
@@ -12,8 +15,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import MorgueError
@@ -33,6 +37,109 @@ class Pagination(PageNumberPagination):
                 CountedPaginator, count=count_for_list()
             )
         return super().paginate_queryset(queryset, request, view)
+
+
+class KeysetPagination(BasePagination):
+    """Newest first, a page at a time, each page found from the last one's (instant, id).
+
+    For logs that only grow: nothing is counted, the page after a cursor is a
+    range on the `position` index (as fast on the last page as on the first),
+    and a row arriving meanwhile neither repeats nor hides one on later pages.
+    The cursor is opaque; clients follow `next` until it is null.
+    """
+
+    position = "started_at"  # a non-null datetime field, indexed, the list's order with -id
+    page_size = 50
+    max_page_size = 200
+    noun = "Rows"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if "page" in request.query_params:
+            raise exceptions.ValidationError({"page": ["This list pages by cursor: follow `next`."]})
+        size = self._page_size(request)
+        self.request = request
+        rows = queryset.order_by(f"-{self.position}", "-id")
+        cursor = request.query_params.get("cursor")
+        if cursor:
+            instant, pk = self.decode(cursor)
+            # position <= t AND NOT (position = t AND id >= pk): one range on the index.
+            rows = rows.filter(**{f"{self.position}__lte": instant}).exclude(
+                **{self.position: instant, "id__gte": pk}
+            )
+        page = list(rows[: size + 1])
+        self.last = page[size - 1] if len(page) > size else None
+        return page[:size]
+
+    def _page_size(self, request) -> int:
+        value = request.query_params.get("page_size")
+        if value is None:
+            return self.page_size
+        if not value.isdigit() or not 1 <= int(value) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {"page_size": [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(value)
+
+    def encode(self, row) -> str:
+        position = f"{getattr(row, self.position).isoformat()}|{row.pk}"
+        return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
+
+    @staticmethod
+    def decode(cursor: str) -> tuple[dt.datetime, int]:
+        try:
+            text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            instant, pk = text.split("|")
+            moment = dt.datetime.fromisoformat(instant)
+            if moment.tzinfo is None:
+                raise ValueError(instant)
+            return moment, int(pk)
+        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+            raise exceptions.ValidationError(
+                {"cursor": ["Not a cursor this list gave: follow `next` from a previous page."]}
+            ) from error
+
+    def get_paginated_response(self, data):
+        next_url = None
+        if self.last is not None:
+            next_url = replace_query_param(
+                self.request.build_absolute_uri(), "cursor", self.encode(self.last)
+            )
+        return Response({"next": next_url, "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["next", "results"],
+            "properties": {
+                "next": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "description": "The next (older) page; null on the last page. The list has no count.",
+                },
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "cursor",
+                "required": False,
+                "in": "query",
+                "description": "Where the page starts, as given in the previous page's `next`.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "page_size",
+                "required": False,
+                "in": "query",
+                "description": (
+                    f"{self.noun} per page, 1 to {self.max_page_size}; {self.page_size} by default."
+                ),
+                "schema": {"type": "integer"},
+            },
+        ]
 
 
 def _sentences(detail, prefix: str = "") -> list[str]:

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from morgue import fields
 from morgue.auth import signed_in
+from morgue.rest import KeysetPagination
 from morgue.validators import validate_plausible_instant
 
 from ..models import Deploy, DeployLink, Incident
@@ -64,11 +65,19 @@ class DeployFilterSerializer(serializers.Serializer):
     until = serializers.DateTimeField(required=False, default=None)
 
 
+class DeployPagination(KeysetPagination):
+    """The log grows by every deploy: paged by cursor on started_at, never counted."""
+
+    position = "started_at"
+    noun = "Deploys"
+
+
 class DeployViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The deploy log. POST records a deploy; reporting the same deploy again answers 200 with it."""
 
     serializer_class = DeploySerializer
     queryset = Deploy.objects.all()
+    pagination_class = DeployPagination
 
     def get_queryset(self):
         if self.action != "list":

@@ -123,7 +123,11 @@ class RemediationItemSerializer(fields.ModelSerializer):
         read_only_fields = fields
 
     def get_incident_title(self, item) -> str | None:
-        return item.incident.title if item.incident_id else None
+        if not item.incident_id:
+            return None
+        # Lists fetch the title alone (RemediationItemQuerySet.for_listing), not the whole incident.
+        shown = getattr(item, "incident_title_shown", None)
+        return shown if shown is not None else item.incident.title
 
     def get_description_html(self, item) -> str:
         return str(render_markdown(item.description))
@@ -233,7 +237,7 @@ class RemediationItemViewSet(
     def get_queryset(self):
         if self.action != "list":
             return RemediationItem.objects.visible().with_people()
-        return selectors.filtered_items(self._filters, today=timezone.localdate()).with_people()
+        return selectors.filtered_items(self._filters, today=timezone.localdate()).for_listing()
 
     def count_for_list(self) -> int:
         """The list's length for the paginator (morgue.rest.Pagination): the board's column counts."""

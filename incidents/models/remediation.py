@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -102,6 +103,11 @@ class RemediationItemQuerySet(models.QuerySet["RemediationItem"]):
     def with_people(self) -> Self:
         return self.select_related("incident", "owner__profile", "team")
 
+    def for_listing(self) -> Self:
+        """People and team joined, and of the incident only its title (`incident_title_shown`)."""
+        joined = self.select_related("owner__profile", "team")
+        return joined.annotate(incident_title_shown=F("incident__title"))
+
 
 class RemediationItem(models.Model):
     # Empty for items born in a monthly alerts review rather than a postmortem.
@@ -155,6 +161,9 @@ class RemediationItem(models.Model):
                 fields=["kind", "status", "due_date", "id", "incident_id"], name="remediation_kind_status_due"
             ),
             models.Index(fields=["status", "due_date", "id", "incident_id"], name="remediation_status_due"),
+            # Every item by due date (the API list and the board unfiltered): the first page
+            # is read off the index instead of sorting every item.
+            models.Index(fields=["due_date", "id"], name="remediation_due"),
             # Digests and "mine".
             models.Index(fields=["owner", "status", "due_date"], name="remediation_owner_status_due"),
             # An incident's items; and, index-only, the board's count of the

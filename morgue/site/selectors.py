@@ -11,9 +11,27 @@ from alerts_review.selectors import month_figures
 from incidents.models import Incident, RemediationItem, Status
 from incidents.selectors.incident import today_in_history
 from morgue.models import Profile, display_name
-from oncall.selectors import on_call_now
+from oncall.selectors import OnCallRow, on_call_now
 
 HOME_LIST_SIZE = 10
+HOME_ON_CALL_ROWS = 12
+
+
+def _on_call_panel(rows: list[OnCallRow], *, user: User) -> tuple[list[OnCallRow], int]:
+    """The rows the home page shows: the person's own, then their teams', then others, up to a bound.
+
+    The rest (the count is returned) are on /oncall/; the panel keeps the
+    rows' team and rotation order.
+    """
+    username = user.get_username()
+    mine = set(user.teams.values_list("slug", flat=True))
+
+    def rank(index_row: tuple[int, OnCallRow]) -> tuple[int, int]:
+        index, row = index_row
+        return (0 if row.user == username else 1 if row.team in mine else 2, index)
+
+    chosen = sorted(sorted(enumerate(rows), key=rank)[:HOME_ON_CALL_ROWS])
+    return [row for _, row in chosen], len(rows) - len(chosen)
 
 
 def home_context(*, user: User) -> dict[str, Any]:
@@ -60,9 +78,11 @@ def home_context(*, user: User) -> dict[str, Any]:
         .with_people()
         .order_by("due_date", "id")[:HOME_LIST_SIZE]
     )
+    shown, more = _on_call_panel(on_call, user=user)
     return {
         "now": now,
-        "on_call": on_call,
+        "on_call": shown,
+        "on_call_more": more,
         "my_on_call": [row for row in on_call if row.user == user.get_username()],
         "open_incidents": open_incidents,
         "awaiting_review": awaiting_review,

@@ -178,6 +178,8 @@ def test_the_api_returns_exactly_the_documented_keys(api, october):
         "recommendations",
         "truncated_alerts",
         "during_maintenance",
+        "other_checks",
+        "other_people",
     }
     assert response.json()["total"] == 9
 
@@ -281,3 +283,70 @@ def test_the_comparison_with_the_previous_month_reads_in_labels_and_percentages(
     assert ["Alerts", "9", "2", "+7"] in rows
     assert ["Signal to noise", "14%", "100%", "−86 points"] in rows
     assert "signal_to_noise" not in section and "0.857" not in section
+
+
+@pytest.fixture
+def many_checks(ops):
+    """40 checks, check-00 noisiest; 35 people paged."""
+    people = UserFactory.create_batch(35)
+    for n in range(40):
+        for k in range(40 - n):
+            AlertFactory(
+                team=ops,
+                check_name=f"check-{n:02d}",
+                fired_at=at(1 + k % 28, k % 24),
+                out_of_hours=k % 3 == 0,
+                paged=people[(n + k) % 35],
+            )
+    return ops
+
+
+def test_a_bounded_report_keeps_the_noisiest_and_sums_the_rest_with_the_same_figures(many_checks):
+    full = monthly_report(month=OCTOBER, team=many_checks)
+    short = monthly_report(month=OCTOBER, team=many_checks, limit=10)
+
+    assert short["by_check"] == full["by_check"][:10]
+    assert short["by_person"] == full["by_person"][:10]
+    rest = full["by_check"][10:]
+    assert short["other_checks"] == {
+        "count": 30,
+        "total": sum(row["total"] for row in rest),
+        "actionable": 0,
+        "not_actionable": 0,
+        "out_of_hours": sum(row["out_of_hours"] for row in rest),
+    }
+    assert short["other_people"]["count"] == 25
+    assert short["other_people"]["total"] + sum(row["total"] for row in short["by_person"]) == full["total"]
+    left_alone = {"by_check", "by_person", "other_checks", "other_people"}
+    assert {k: v for k, v in short.items() if k not in left_alone} == {
+        k: v for k, v in full.items() if k not in left_alone
+    }
+    assert full["other_checks"] is None and full["other_people"] is None
+
+
+def test_the_api_report_lists_50_checks_unless_asked_for_more(api, many_checks):
+    url = "/api/v1/reports/alerts/?month=2026-10&team=ops"
+    assert len(api.get(url).json()["by_check"]) == 40
+    short = api.get(url + "&rows=5").json()
+    assert [row["check"] for row in short["by_check"]] == [f"check-{n:02d}" for n in range(5)]
+    assert short["other_checks"]["count"] == 35
+    assert len(api.get(url + "&rows=all").json()["by_check"]) == 40
+    for bad in ("0", "ten", "1001"):
+        response = api.get(url + f"&rows={bad}")
+        assert response.status_code == 400
+        assert "rows" in response.json()["errors"]
+
+
+def test_the_report_page_lists_30_checks_and_the_csv_all_in_constant_queries(
+    browser_client, many_checks, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(16):
+        page = browser_client.get("/alerts/reports/2026-10/?team=ops").content.decode()
+    assert "check-29" in page and "check-30" not in page
+    assert "10 other checks" in page and "5 other people" in page
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(browser_client.get("/alerts/reports/2026-10/?team=ops&format=csv").content.decode())
+        )
+    )
+    assert len(csv_rows) == 41

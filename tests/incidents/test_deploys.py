@@ -240,3 +240,55 @@ def test_the_deploy_log_filters_are_empty_without_deploys(db):
     from incidents.selectors.deploy import deploy_filter_choices
 
     assert deploy_filter_choices() == ([], [])
+
+
+def _walk(api, url: str) -> list[dict]:
+    rows: list[dict] = []
+    while url:
+        response = api.get(url)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert "count" not in body
+        rows.extend(body["results"])
+        url = body["next"]
+    return rows
+
+
+def test_the_deploy_list_pages_by_cursor_newest_first_without_repeats_or_gaps(api):
+    hours = (1, 2, 2, 2, 3, 4, 4, 5, 6, 6, 6)
+    deploys = [
+        DeployFactory(new_revision=f"r{n}", started_at=IMPACT + dt.timedelta(hours=hour))
+        for n, hour in enumerate(hours)
+    ]
+    expected = [d.pk for d in sorted(deploys, key=lambda d: (d.started_at, d.pk), reverse=True)]
+
+    for size in (1, 2, 3, 11, 50):
+        assert [row["id"] for row in _walk(api, f"/api/v1/deploys/?page_size={size}")] == expected
+    filtered = _walk(api, "/api/v1/deploys/?page_size=2&since=2026-10-03T18:00:00Z")
+    assert [row["id"] for row in filtered] == expected[:6]
+
+
+def test_a_deep_deploy_page_costs_the_same_queries_and_counts_nothing(api, django_assert_max_num_queries):
+    for n in range(60):
+        DeployFactory(new_revision=f"r{n}", started_at=IMPACT + dt.timedelta(minutes=n // 2))
+    url = "/api/v1/deploys/?page_size=5"
+    for _ in range(10):
+        with django_assert_max_num_queries(4) as queries:
+            url = api.get(url).json()["next"]
+        assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert url
+
+
+@pytest.mark.parametrize("query", ["cursor=nonsense", "page=2", "page_size=0", "page_size=500"])
+def test_a_bad_deploy_cursor_or_page_is_a_400_naming_it(api, query):
+    DeployFactory()
+    response = api.get(f"/api/v1/deploys/?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()["errors"]
+
+
+def test_the_schema_documents_the_deploy_cursor(api):
+    schema = api.get("/api/schema/?format=json").json()
+    names = {p["name"] for p in schema["paths"]["/api/v1/deploys/"]["get"]["parameters"]}
+    assert {"cursor", "page_size", "stack", "since"} <= names
+    assert "page" not in names

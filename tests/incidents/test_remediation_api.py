@@ -2,6 +2,8 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from incidents.models import RemediationItem, RemediationStatus
 from tests.factories import (
@@ -280,3 +282,17 @@ def test_an_open_item_on_a_closed_incident_is_refused_with_a_sentence(api, dana)
     assert response.status_code == 400
     assert f"Incident #{incident.pk} is closed" in response.json()["detail"]
     assert not incident.remediation_items.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_list_reads_each_incidents_title_not_its_postmortem(api, incident, dana):
+    RemediationItemFactory(incident=incident, owner=dana)
+    RemediationItemFactory(incident=None, owner=dana, origin_title="Alerts review", origin_url="/alerts/")
+    with CaptureQueriesContext(connection) as captured:
+        rows = api.get("/api/v1/remediations/").json()["results"]
+    queries = [query["sql"] for query in captured.captured_queries]
+    assert sorted((row["incident"], row["incident_title"]) for row in rows if row["incident"]) == [
+        (incident.pk, incident.title)
+    ]
+    assert [row["incident_title"] for row in rows if not row["incident"]] == [None]
+    assert not [query for query in queries if "what_happened" in query]

@@ -113,3 +113,21 @@ def test_log_duration_axes_count_in_the_unit_they_name():
 
 def _axis_texts(chart) -> list[str]:
     return [element.text for element in _parse(chart).iter(f"{SVG}text")]
+
+
+def test_the_table_body_is_what_the_template_loop_wrote():
+    from django.template import Context, Template
+
+    chart = charts.Chart(
+        "t",
+        charts.mark_safe("<svg></svg>"),
+        ["a", "b", "c"],
+        [["<b>x</b> & y", 1.5, None], ["plain", 12345678.25, 3], ["", 0.0, -2]],
+    )
+    loop = Template(
+        '{% for row in chart.table.rows %}<tr>{% for cell in row %}<td>{{ cell|default_if_none:"—" }}</td>'
+        "{% endfor %}</tr>{% endfor %}"
+    )
+
+    assert str(chart.body_html) == loop.render(Context({"chart": chart}))
+    assert "&lt;b&gt;" in chart.body_html

@@ -62,7 +62,7 @@ def test_home_page_runs_a_bounded_number_of_queries(
         RemediationItemFactory(owner=person, due_date=dt.date(2026, 6, 1))
     browser_client.get("/")
 
-    with CaptureQueriesContext(connection) as few_queries, django_assert_max_num_queries(14):
+    with CaptureQueriesContext(connection) as few_queries, django_assert_max_num_queries(13):
         few = browser_client.get("/")
     for index in range(3, 8):
         make_rotation(
@@ -106,3 +106,28 @@ def test_incidents_awaiting_review_list_the_persons_own_first_then_others_oldest
         *[f"Someone else's {index}" for index in range(8)],
     ]
     assert [incident.mine for incident in listed] == [0, 0, *[1] * 8]
+
+
+@pytest.mark.django_db
+def test_the_on_call_panel_is_bounded_with_the_persons_teams_first(browser_client, person, frozen):
+    from morgue.models import Team
+    from morgue.site.selectors import HOME_ON_CALL_ROWS
+
+    for index in range(HOME_ON_CALL_ROWS + 3):
+        make_rotation(
+            people=(f"a{index:02d}", f"b{index:02d}"),
+            slug=f"team{index:02d}-primary",
+            first_shift_date=dt.date(2026, 6, 8),
+            now=NOW,
+        )
+    last = Team.objects.order_by("-name").first()
+    last.members.add(person)
+
+    response = browser_client.get("/")
+    html = response.content.decode()
+    panel = html.split('id="oncall-heading"')[1].split("</section>")[0]
+
+    assert panel.count("<tr") - 1 == HOME_ON_CALL_ROWS  # the header row and the bounded rows
+    assert last.name in panel
+    assert f"{response.context['on_call_more']} more on call" in panel
+    assert response.context["on_call_more"] > 0
