@@ -198,3 +198,18 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class StoredFile(models.Model):
+    """A file kept in the database (morgue.storage.DatabaseStorage): every host reads the same bytes."""
+
+    name = models.CharField(max_length=300, unique=True)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "stored file"
+
+    def __str__(self) -> str:
+        return self.name

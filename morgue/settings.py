@@ -134,8 +134,20 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Uploaded and captured files (graph snapshots) live in the database by
+# default, so every web host and worker sees them; MORGUE_FILE_STORAGE=filesystem
+# keeps them under MEDIA_ROOT instead (one host only).
+FILE_STORAGE_BACKENDS = {
+    "database": "morgue.storage.DatabaseStorage",
+    "filesystem": "django.core.files.storage.FileSystemStorage",
+}
+MORGUE_FILE_STORAGE = os.environ.get("MORGUE_FILE_STORAGE", "database").strip().lower()
+if MORGUE_FILE_STORAGE not in FILE_STORAGE_BACKENDS:
+    raise ImproperlyConfigured(
+        f"MORGUE_FILE_STORAGE must be one of {', '.join(FILE_STORAGE_BACKENDS)}, not {MORGUE_FILE_STORAGE!r}."
+    )
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": FILE_STORAGE_BACKENDS[MORGUE_FILE_STORAGE]},
     # In production `collectstatic` writes each file under a name carrying a
     # hash of its content, a gzip copy alongside; WhiteNoise serves them
     # with a far-future cache header. `make run` serves the source folders.
