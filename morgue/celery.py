@@ -1,20 +1,27 @@
 """The Celery application and the one place where the beat schedule lives."""
 
 import os
+import time
 from pathlib import Path
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import before_task_publish
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "morgue.settings")
 
 app = Celery("morgue")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Only the beat holding the database lease sends tasks (morgue/beat.py).
+app.conf.beat_scheduler = "morgue.beat:LeasedScheduler"
 
 # Every periodic task Morgue runs. Each is idempotent, so a beat that fires
 # twice, or a worker that picks up a redelivered task, does no harm.
 app.conf.beat_schedule = {
+    # /healthz reads the time of the last heartbeat to tell whether beat, the
+    # broker and a worker are all running.
+    "heartbeat": {"task": "morgue.tasks.heartbeat", "schedule": 60.0},
     # On call: the safety net for page escalation whose countdown task was lost.
     "oncall-sweep-pages": {"task": "oncall.tasks.sweep_pages", "schedule": 60.0},
     # On call: keep every rotation materialised 180 days ahead; everyone-else
@@ -49,6 +56,16 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0, hour=8, day_of_month=1),
     },
 }
+
+# Every message carries when it was sent (from a web request, a worker or
+# beat), so /healthz can tell how long the oldest queued task has waited.
+SENT_AT_HEADER = "morgue_sent_at"
+
+
+@before_task_publish.connect
+def stamp_sent_at(headers: dict | None = None, **kwargs: object) -> None:
+    if headers is not None:
+        headers.setdefault(SENT_AT_HEADER, time.time())
 
 
 def ensure_broker_folders() -> None:

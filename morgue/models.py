@@ -213,3 +213,24 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SchedulerLease(models.Model):
+    """Who may run the beat schedule until when (morgue.beat): a second beat started by mistake waits."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    holder = models.CharField(max_length=200)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder} until {self.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+
+
+class Heartbeat(models.Model):
+    """When something that runs periodically last showed it is alive (beat, a worker); read by /healthz."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S} UTC"
