@@ -4,9 +4,11 @@ import os
 import time
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, Task
 from celery.schedules import crontab
-from celery.signals import before_task_publish
+from celery.signals import before_task_publish, task_postrun, task_prerun
+
+from .logs import request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "morgue.settings")
 
@@ -62,10 +64,27 @@ app.conf.beat_schedule = {
 SENT_AT_HEADER = "morgue_sent_at"
 
 
+# A task enqueued while a request runs carries the request's id to the
+# worker's log lines (morgue/logs.py).
+REQUEST_ID_HEADER = "morgue_request_id"
+
+
 @before_task_publish.connect
 def stamp_sent_at(headers: dict | None = None, **kwargs: object) -> None:
     if headers is not None:
         headers.setdefault(SENT_AT_HEADER, time.time())
+        if (current := request_id.get()) is not None:
+            headers.setdefault(REQUEST_ID_HEADER, current)
+
+
+@task_prerun.connect
+def adopt_request_id(task: Task | None = None, **kwargs: object) -> None:
+    request_id.set(getattr(task.request, REQUEST_ID_HEADER, None) if task is not None else None)
+
+
+@task_postrun.connect
+def forget_request_id(**kwargs: object) -> None:
+    request_id.set(None)
 
 
 def ensure_broker_folders() -> None:
