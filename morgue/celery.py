@@ -79,7 +79,11 @@ def stamp_sent_at(headers: dict | None = None, **kwargs: object) -> None:
 
 @task_prerun.connect
 def adopt_request_id(task: Task | None = None, **kwargs: object) -> None:
-    request_id.set(getattr(task.request, REQUEST_ID_HEADER, None) if task is not None else None)
+    # A worker exposes the message's headers as attributes of task.request;
+    # a task applied in-process keeps them in task.request.headers.
+    request = task.request if task is not None else None
+    headers = getattr(request, "headers", None) or {}
+    request_id.set(getattr(request, REQUEST_ID_HEADER, None) or headers.get(REQUEST_ID_HEADER))
 
 
 @task_postrun.connect

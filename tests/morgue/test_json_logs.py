@@ -100,3 +100,23 @@ def test_an_unknown_log_format_refuses_to_start():
 
     assert result.returncode != 0
     assert "LOG_FORMAT must be text or json" in result.stderr
+
+
+def test_a_task_applied_in_process_adopts_the_request_id_from_its_headers(db):
+    from morgue.tasks import ping
+
+    seen = []
+    original = ping.run
+
+    def run(nonce):
+        seen.append(request_id.get())
+        return original(nonce)
+
+    ping.run = run
+    try:
+        result = ping.apply(args=("x",), headers={REQUEST_ID_HEADER: "from-request"})
+    finally:
+        ping.run = original
+
+    assert seen == ["from-request"]
+    assert result.get()["database"] == "ok"
