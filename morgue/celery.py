@@ -1,20 +1,29 @@
 """The Celery application and the one place where the beat schedule lives."""
 
 import os
+import time
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, Task
 from celery.schedules import crontab
+from celery.signals import before_task_publish, task_postrun, task_prerun
+
+from .logs import request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "morgue.settings")
 
 app = Celery("morgue")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Only the beat holding the database lease sends tasks (morgue/beat.py).
+app.conf.beat_scheduler = "morgue.beat:LeasedScheduler"
 
 # Every periodic task Morgue runs. Each is idempotent, so a beat that fires
 # twice, or a worker that picks up a redelivered task, does no harm.
 app.conf.beat_schedule = {
+    # /healthz reads the time of the last heartbeat to tell whether beat, the
+    # broker and a worker are all running.
+    "heartbeat": {"task": "morgue.tasks.heartbeat", "schedule": 60.0},
     # On call: the safety net for page escalation whose countdown task was lost.
     "oncall-sweep-pages": {"task": "oncall.tasks.sweep_pages", "schedule": 60.0},
     # Alerts: paging decisions whose task was lost, silent heartbeats, pages whose alerts all resolved.
@@ -52,6 +61,37 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0, hour=8, day_of_month=1),
     },
 }
+
+# Every message carries when it was sent (from a web request, a worker or
+# beat), so /healthz can tell how long the oldest queued task has waited.
+SENT_AT_HEADER = "morgue_sent_at"
+
+
+# A task enqueued while a request runs carries the request's id to the
+# worker's log lines (morgue/logs.py).
+REQUEST_ID_HEADER = "morgue_request_id"
+
+
+@before_task_publish.connect
+def stamp_sent_at(headers: dict | None = None, **kwargs: object) -> None:
+    if headers is not None:
+        headers.setdefault(SENT_AT_HEADER, time.time())
+        if (current := request_id.get()) is not None:
+            headers.setdefault(REQUEST_ID_HEADER, current)
+
+
+@task_prerun.connect
+def adopt_request_id(task: Task | None = None, **kwargs: object) -> None:
+    # A worker exposes the message's headers as attributes of task.request;
+    # a task applied in-process keeps them in task.request.headers.
+    request = task.request if task is not None else None
+    headers = getattr(request, "headers", None) or {}
+    request_id.set(getattr(request, REQUEST_ID_HEADER, None) or headers.get(REQUEST_ID_HEADER))
+
+
+@task_postrun.connect
+def forget_request_id(**kwargs: object) -> None:
+    request_id.set(None)
 
 
 def ensure_broker_folders() -> None:

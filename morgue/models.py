@@ -204,3 +204,39 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class StoredFile(models.Model):
+    """A file kept in the database (morgue.storage.DatabaseStorage): every host reads the same bytes."""
+
+    name = models.CharField(max_length=300, unique=True)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "stored file"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SchedulerLease(models.Model):
+    """Who may run the beat schedule until when (morgue.beat): a second beat started by mistake waits."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    holder = models.CharField(max_length=200)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder} until {self.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+
+
+class Heartbeat(models.Model):
+    """When something that runs periodically last showed it is alive (beat, a worker); read by /healthz."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S} UTC"

@@ -5,6 +5,7 @@ environment; see the README's configuration table.
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -57,7 +58,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "morgue.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the application (gunicorn alone serves the
+    # whole site), before sessions and login so they cost no database query.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -130,6 +135,32 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Uploaded and captured files (graph snapshots) live in the database by
+# default, so every web host and worker sees them; MORGUE_FILE_STORAGE=filesystem
+# keeps them under MEDIA_ROOT instead (one host only).
+FILE_STORAGE_BACKENDS = {
+    "database": "morgue.storage.DatabaseStorage",
+    "filesystem": "django.core.files.storage.FileSystemStorage",
+}
+MORGUE_FILE_STORAGE = os.environ.get("MORGUE_FILE_STORAGE", "database").strip().lower()
+if MORGUE_FILE_STORAGE not in FILE_STORAGE_BACKENDS:
+    raise ImproperlyConfigured(
+        f"MORGUE_FILE_STORAGE must be one of {', '.join(FILE_STORAGE_BACKENDS)}, not {MORGUE_FILE_STORAGE!r}."
+    )
+STORAGES = {
+    "default": {"BACKEND": FILE_STORAGE_BACKENDS[MORGUE_FILE_STORAGE]},
+    # In production `collectstatic` writes each file under a name carrying a
+    # hash of its content, a gzip copy alongside; WhiteNoise serves them
+    # with a far-future cache header. `make run` serves the source folders.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+if DEBUG:
+    # Development serves the source folders; STATIC_ROOT need not exist.
+    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
 # Request bodies larger than this are refused before a view sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024))
@@ -264,10 +295,22 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
 
 # --- Logging ----------------------------------------------------------------
+# `json`: one JSON object a line with the request id (morgue/logs.py), for a log shipper.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "morgue.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "morgue.logs.JSONFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import connection
 
-from morgue import submissions
+from morgue import health, submissions
 
 
 @shared_task
@@ -17,3 +17,9 @@ def ping(nonce: str) -> dict:
 def forget_old_submissions() -> int:
     """Daily: the one-time form tokens past any resubmission are deleted."""
     return submissions.forget_old_submissions()
+
+
+@shared_task
+def heartbeat() -> None:
+    """Every minute from beat: records that a worker takes tasks from the broker."""
+    health.record_heartbeat(health.WORKER)

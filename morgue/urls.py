@@ -1,7 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -28,10 +28,14 @@ api_urlpatterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
-    # Browsers ask for /favicon.ico on every address, JSON ones included.
+    # Browsers ask for /favicon.ico on every address, JSON ones included. A
+    # permanent redirect is remembered for ever, so it names the unhashed file
+    # (collectstatic keeps it beside the hashed copy), not this release's.
     path(
         "favicon.ico",
-        login_not_required(RedirectView.as_view(url=static("morgue/favicon.svg"), permanent=True)),
+        login_not_required(
+            RedirectView.as_view(url=f"{settings.STATIC_URL}morgue/favicon.svg", permanent=True)
+        ),
         name="favicon",
     ),
     path("profile/", views.profile, name="profile"),

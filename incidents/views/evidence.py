@@ -204,7 +204,12 @@ def graph_image(request: SignedInRequest, snapshot_id: int) -> FileResponse:
     snapshot = get_object_or_404(GraphSnapshot, pk=snapshot_id, incident__deleted_at__isnull=True)
     if not snapshot.image:
         raise Http404("This snapshot has no stored image.")
-    response = FileResponse(snapshot.image.open("rb"), content_type=snapshot.content_type)
+    try:
+        image = snapshot.image.open("rb")
+    except FileNotFoundError:
+        # The row names a file the storage lacks (lost, or not yet copied by store_media_files).
+        raise Http404("This snapshot's image is missing from the file storage.") from None
+    response = FileResponse(image, content_type=snapshot.content_type)
     # Only sniffed PNG, JPEG and GIF are stored; this keeps browsers from guessing otherwise.
     response["Content-Security-Policy"] = "default-src 'none'"
     response["Cache-Control"] = "private, max-age=86400"

@@ -4,6 +4,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -37,6 +38,9 @@ def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - our own loopback address
             return response.status < 500
+    except urllib.error.HTTPError as error:
+        # 503 names what is not running yet (beat's first tick, say); the web server answers.
+        return error.code == 503
     except OSError:
         return False
 
