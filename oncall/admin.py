@@ -18,7 +18,9 @@ class RotationAdmin(admin.ModelAdmin):
         "team",
         "time_zone",
         "shift_length_days",
+        "shift_length_hours",
         "handoff_time",
+        "advance",
         "has_l2",
         "everyone_else",
     ]

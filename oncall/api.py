@@ -22,7 +22,7 @@ from morgue.validators import EARLIEST_YEAR, LATEST_YEAR, validate_plausible_ins
 
 from . import selectors, services
 from . import shifts as shift_rules
-from .models import Level, Override, Page, PageStep, Rotation, Shift, Swap
+from .models import Advance, Level, Override, Page, PageStep, Rotation, Shift, Swap
 
 User = get_user_model()
 
@@ -165,6 +165,9 @@ class RotationSerializer(fields.ModelSerializer):
     levels = serializers.ListField(child=serializers.CharField(), default=["L1", "L2"])
     members = RotationMemberSerializer(many=True, required=False)
     shift_length_days = serializers.IntegerField(default=3)
+    shift_length_hours = serializers.IntegerField(required=False, allow_null=True, default=None)
+    restrictions = serializers.JSONField(required=False, default=list)  # type: ignore[arg-type]
+    advance = serializers.ChoiceField(choices=Advance.choices, required=False, default=Advance.WALL_TIME)
     group = serializers.SlugRelatedField(
         slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
     )
@@ -177,7 +180,10 @@ class RotationSerializer(fields.ModelSerializer):
             "slug",
             "time_zone",
             "shift_length_days",
+            "shift_length_hours",
             "handoff_time",
+            "restrictions",
+            "advance",
             "first_shift_date",
             "levels",
             "escalation_timeout_minutes",
@@ -193,7 +199,10 @@ class RotationSerializer(fields.ModelSerializer):
             "slug": rotation.slug,
             "time_zone": rotation.time_zone,
             "shift_length_days": rotation.shift_length_days,
+            "shift_length_hours": rotation.shift_length_hours,
             "handoff_time": rotation.handoff_time.strftime("%H:%M"),
+            "restrictions": rotation.restrictions,
+            "advance": rotation.advance,
             "first_shift_date": rotation.first_shift_date.isoformat(),
             "levels": rotation.levels,
             "escalation_timeout_minutes": rotation.escalation_timeout_minutes,
@@ -215,6 +224,21 @@ class RotationSerializer(fields.ModelSerializer):
         if not shift_rules.MIN_LENGTH_DAYS <= value <= shift_rules.MAX_LENGTH_DAYS:
             raise serializers.ValidationError("A shift lasts from 1 to 28 days.")
         return value
+
+    def validate_shift_length_hours(self, value: int | None) -> int | None:
+        if value is not None and not shift_rules.MIN_LENGTH_HOURS <= value <= shift_rules.MAX_LENGTH_HOURS:
+            raise serializers.ValidationError(
+                f"A turn in hours lasts from 1 to {shift_rules.MAX_LENGTH_HOURS} hours "
+                "(leave it empty for a turn in days)."
+            )
+        return value
+
+    def validate_restrictions(self, value: object) -> list[dict[str, str]]:
+        try:
+            windows = shift_rules.parse_restrictions(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from error
+        return [window.as_dict() for window in windows]
 
     def validate_levels(self, value: list) -> list:
         if value not in (["L1"], ["L1", "L2"]):

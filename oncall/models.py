@@ -3,6 +3,7 @@ import secrets
 from typing import Self
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -24,6 +25,18 @@ class ShiftSource(models.TextChoices):
     OVERRIDE = "override", "Override"
 
 
+class Advance(models.TextChoices):
+    WALL_TIME = "wall_time", "By wall time (restrictions only mask the rotation)"
+    ON_DUTY = "on_duty", "By time on duty (hand off after the turn's length inside the windows)"
+
+
+def validate_restrictions(value: object) -> None:
+    try:
+        shift_rules.parse_restrictions(value)
+    except ValueError as error:
+        raise ValidationError(str(error)) from error
+
+
 def default_handoff_time() -> dt.time:
     # A callable, not a fixed time: Django's check for fixed date and time
     # defaults (fields.W161) would otherwise fire whenever it runs near 10:00.
@@ -42,7 +55,23 @@ class Rotation(models.Model):
             MaxValueValidator(shift_rules.MAX_LENGTH_DAYS),
         ],
     )
+    shift_length_hours = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(shift_rules.MIN_LENGTH_HOURS),
+            MaxValueValidator(shift_rules.MAX_LENGTH_HOURS),
+        ],
+        help_text="A turn in hours (12 for follow-the-sun); when empty, the turn is in days.",
+    )
     handoff_time = models.TimeField(default=default_handoff_time)
+    restrictions = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_restrictions],
+        help_text="Weekly windows (local) in which the rotation is active; always active when empty.",
+    )
+    advance = models.CharField(max_length=10, choices=Advance, default=Advance.WALL_TIME)
     first_shift_date = models.DateField()
     has_l2 = models.BooleanField(default=True, help_text="Levels L1 and L2; L1 only when off.")
     escalation_timeout_minutes = models.PositiveSmallIntegerField(
@@ -89,6 +118,29 @@ class Rotation(models.Model):
             handoff=self.handoff_time,
             anchor_date=self.anchor_date or self.first_shift_date,
             anchor_number=self.anchor_number,
+            length_hours=self.shift_length_hours,
+        )
+
+    def weekly_windows(self) -> list[shift_rules.WeeklyWindow]:
+        return shift_rules.parse_restrictions(self.restrictions)
+
+    @property
+    def turn_length(self) -> dt.timedelta:
+        return self.schedule().step
+
+    def describe_turn(self) -> str:
+        if self.shift_length_hours:
+            count, unit = self.shift_length_hours, "hour"
+        else:
+            count, unit = self.shift_length_days, "day"
+        return f"{count} {unit}{'' if count == 1 else 's'}"
+
+    def describe_restrictions(self) -> str:
+        """The weekly windows as people read them: "Mon 09:00 – Mon 17:00, …"."""
+        return ", ".join(
+            f"{shift_rules.WEEKDAYS[window.start_day].title()} {window.start_time:%H:%M} – "
+            f"{shift_rules.WEEKDAYS[window.end_day].title()} {window.end_time:%H:%M}"
+            for window in self.weekly_windows()
         )
 
 
