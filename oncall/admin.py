@@ -21,6 +21,7 @@ class RotationAdmin(admin.ModelAdmin):
         "shift_length_hours",
         "handoff_time",
         "advance",
+        "layer",
         "has_l2",
         "everyone_else",
     ]

@@ -168,6 +168,7 @@ class RotationSerializer(fields.ModelSerializer):
     shift_length_hours = serializers.IntegerField(required=False, allow_null=True, default=None)
     restrictions = serializers.JSONField(required=False, default=list)  # type: ignore[arg-type]
     advance = serializers.ChoiceField(choices=Advance.choices, required=False, default=Advance.WALL_TIME)
+    layer = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=99)
     group = serializers.SlugRelatedField(
         slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
     )
@@ -184,6 +185,7 @@ class RotationSerializer(fields.ModelSerializer):
             "handoff_time",
             "restrictions",
             "advance",
+            "layer",
             "first_shift_date",
             "levels",
             "escalation_timeout_minutes",
@@ -203,6 +205,7 @@ class RotationSerializer(fields.ModelSerializer):
             "handoff_time": rotation.handoff_time.strftime("%H:%M"),
             "restrictions": rotation.restrictions,
             "advance": rotation.advance,
+            "layer": rotation.layer,
             "first_shift_date": rotation.first_shift_date.isoformat(),
             "levels": rotation.levels,
             "escalation_timeout_minutes": rotation.escalation_timeout_minutes,

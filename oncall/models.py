@@ -72,6 +72,15 @@ class Rotation(models.Model):
         help_text="Weekly windows (local) in which the rotation is active; always active when empty.",
     )
     advance = models.CharField(max_length=10, choices=Advance, default=Advance.WALL_TIME)
+    layer = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=(
+            "Layered rotations of a team serve its levels together: where a higher layer has "
+            "someone on call, it wins. Empty: not layered."
+        ),
+    )
     first_shift_date = models.DateField()
     has_l2 = models.BooleanField(default=True, help_text="Levels L1 and L2; L1 only when off.")
     escalation_timeout_minutes = models.PositiveSmallIntegerField(
@@ -195,6 +204,17 @@ class ShiftQuerySet(models.QuerySet["Shift"]):
         return self.filter(starts_at__lt=until, ends_at__gt=since)
 
 
+_ShiftManagerBase = models.Manager.from_queryset(ShiftQuerySet)
+
+
+class ShiftManager(_ShiftManagerBase):
+    """Layer-resolved pieces: what people hold. A piece masked by a higher layer is only kept
+    so that the rotation's own turns can be rebuilt; nobody reads it as being on call."""
+
+    def get_queryset(self) -> ShiftQuerySet:  # type: ignore[override]
+        return ShiftQuerySet(self.model, using=self._db).filter(masked=False)
+
+
 class Shift(models.Model):
     """One person holding one level of a rotation for a window of time.
 
@@ -210,8 +230,15 @@ class Shift(models.Model):
     ends_at = models.DateTimeField()
     source = models.CharField(max_length=10, choices=ShiftSource, default=ShiftSource.ROTATION)
     number = models.PositiveIntegerField(help_text="k: the rotation's shift number this piece belongs to.")
+    masked = models.BooleanField(
+        default=False, help_text="Covered by a higher layer of the team: nobody holds it."
+    )
 
-    objects = ShiftQuerySet.as_manager()
+    # `objects` (the default, so every reader and every relation) holds the
+    # final, layer-resolved pieces; `all_pieces` also the masked ones, for the
+    # services that rebuild a rotation's turns and resolve layers.
+    objects = ShiftManager()
+    all_pieces = ShiftQuerySet.as_manager()
 
     class Meta:
         # By column, not by the rotation: ordering by the relation would join

@@ -109,8 +109,8 @@ FROM (
         FROM {shift} shift
         LEFT JOIN {shift} next_shift ON next_shift.rotation_id = shift.rotation_id
              AND next_shift.level = shift.level AND next_shift.starts_at = shift.ends_at
-             AND next_shift.starts_at > %s AND next_shift.starts_at <= %s
-        WHERE shift.starts_at <= %s AND shift.starts_at > %s AND shift.ends_at > %s
+             AND next_shift.starts_at > %s AND next_shift.starts_at <= %s AND NOT next_shift.masked
+        WHERE shift.starts_at <= %s AND shift.starts_at > %s AND shift.ends_at > %s AND NOT shift.masked
         {fence}
     ) AS current
     JOIN {rotation} rotation ON rotation.id = current.rotation_id {team_filter}

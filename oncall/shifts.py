@@ -434,3 +434,44 @@ def on_duty_turns(
             if not remaining:
                 number, remaining = number + 1, length
     return pieces
+
+
+# --- Layers: several rotations serving one level of a team --------------------------------------
+
+Rank = TypeVar("Rank", bound=tuple[int, ...])
+
+
+def resolve_layers(pieces: Sequence[tuple[Rank, Window]]) -> list[list[tuple[Window, bool]]]:
+    """For each piece, its parts and whether each is masked: covered by a piece of a better rank.
+
+    A rank orders the rotations (smaller wins: the higher layer, then the
+    older rotation), so the result does not depend on the order of `pieces`.
+    Within one rank pieces never overlap, so where anyone has someone, exactly
+    one unmasked part covers the instant: the best-ranked rotation's.
+    """
+    resolved = []
+    for rank, piece in pieces:
+        cuts = sorted(
+            (
+                (max(other.starts_at, piece.starts_at), min(other.ends_at, piece.ends_at))
+                for other_rank, other in pieces
+                if other_rank < rank and other.starts_at < piece.ends_at and piece.starts_at < other.ends_at
+            ),
+        )
+        parts: list[tuple[Window, bool]] = []
+        cursor = piece.starts_at
+        for start, end in cuts:
+            if end <= cursor:
+                continue
+            if start > cursor:
+                parts.append((Window(cursor, start), False))
+            masked_start = max(start, cursor)
+            if parts and parts[-1][1] and parts[-1][0].ends_at == masked_start:
+                parts[-1] = (Window(parts[-1][0].starts_at, end), True)
+            else:
+                parts.append((Window(masked_start, end), True))
+            cursor = end
+        if cursor < piece.ends_at:
+            parts.append((Window(cursor, piece.ends_at), False))
+        resolved.append(parts)
+    return resolved

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
 from ..exceptions import NotYourShift, OverrideConflict, OverrideInvalid, SwapClosed
 from ..models import (
@@ -14,7 +15,7 @@ from ..models import (
     Swap,
     SwapStatus,
 )
-from .rotations import _apply_in_memory
+from .rotations import _apply_in_memory, resolve_layers
 
 
 @transaction.atomic
@@ -52,9 +53,14 @@ def create_override(
         reason=reason,
         created_by=created_by,
     )
-    pieces = list(rotation.shifts.overlapping(starts_at, ends_at).filter(level=level).select_for_update())
-    Shift.objects.filter(pk__in=[piece.pk for piece in pieces]).delete()
+    pieces = list(
+        Shift.all_pieces.filter(rotation=rotation, level=level)
+        .overlapping(starts_at, ends_at)
+        .select_for_update()
+    )
+    Shift.all_pieces.filter(pk__in=[piece.pk for piece in pieces]).delete()
     Shift.objects.bulk_create(_apply_in_memory(pieces, override))
+    resolve_layers(team_id=rotation.team_id, since=min(starts_at, timezone.now()))
     return override
 
 

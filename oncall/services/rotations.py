@@ -73,6 +73,7 @@ def create_rotation(
     handoff_time: dt.time = dt.time(10, 0),
     restrictions: Sequence[dict[str, str]] = (),
     advance: str = Advance.WALL_TIME,
+    layer: int | None = None,
     has_l2: bool = True,
     escalation_timeout_minutes: int = DEFAULT_ESCALATION_MINUTES,
     everyone_else: bool = False,
@@ -91,6 +92,7 @@ def create_rotation(
         handoff_time=handoff_time,
         restrictions=list(restrictions),
         advance=advance,
+        layer=layer,
         has_l2=has_l2,
         escalation_timeout_minutes=escalation_timeout_minutes,
         everyone_else=everyone_else,
@@ -124,6 +126,7 @@ def update_rotation(
             "The first shift date cannot change once the rotation has started.", field="first_shift_date"
         )
     previous_schedule = rotation.schedule()
+    previous_team_id = rotation.team_id
     for name, value in fields.items():
         setattr(rotation, name, value)
     _clean(rotation)
@@ -137,6 +140,8 @@ def update_rotation(
         _sync_everyone_else(rotation)
     _check_staffable(rotation)
     materialise_shifts(rotation=rotation, now=now, reanchor=True, previous_schedule=previous_schedule)
+    if rotation.team_id != previous_team_id:
+        resolve_layers(team_id=previous_team_id, since=now)
     return rotation
 
 
@@ -215,19 +220,20 @@ def materialise_shifts(
     now = now or timezone.now()
     until = until or now + HORIZON
     rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
-    kept = rotation.shifts.all() if append else rotation.shifts.filter(starts_at__lte=now)
+    every_piece = Shift.all_pieces.filter(rotation=rotation)
+    kept = every_piece if append else every_piece.filter(starts_at__lte=now)
     begun = kept.aggregate(number=Max("number"))["number"]
     if begun is None:
-        rotation.shifts.all().delete()
+        every_piece.delete()
         next_number = 0
         boundary = None
         if rotation.anchor_number or rotation.anchor_date:
             rotation.anchor_number, rotation.anchor_date = 0, None
             rotation.save(update_fields=["anchor_number", "anchor_date"])
     else:
-        rotation.shifts.filter(number__gt=begun).delete()
+        every_piece.filter(number__gt=begun).delete()
         next_number = begun + 1
-        boundary = rotation.shifts.filter(number=begun).aggregate(end=Max("ends_at"))["end"]
+        boundary = every_piece.filter(number=begun).aggregate(end=Max("ends_at"))["end"]
         if rotation.restrictions and rotation.advance == Advance.WALL_TIME:
             # The begun turn's last piece may end at a window's close, before
             # its handoff: the next turn still starts at the handoff, by the
@@ -242,6 +248,7 @@ def materialise_shifts(
     schedule = rotation.schedule()
     turns = _turns(rotation, schedule, number=next_number, start=boundary, until=until)
     if not turns:
+        resolve_layers(team_id=rotation.team_id, since=now)
         return 0
     members = [shift_rules.Member(member.user_id, member.experienced) for member in rotation.members.all()]
     plan = shift_rules.assign_levels(
@@ -290,7 +297,70 @@ def materialise_shifts(
             )
     rows = [shift for level in pieces for shift in pieces[level]]
     Shift.objects.bulk_create(rows, batch_size=1000)
+    resolve_layers(team_id=rotation.team_id, since=now)
     return len(rows)
+
+
+def resolve_layers(*, team_id: int, since: dt.datetime) -> None:
+    """Mask, from `since` on, the parts of layered rotations' pieces that a higher layer covers.
+
+    The one home of "a higher layer wins where it has someone": every
+    reader (Holders, on_call_now, feeds, fairness, pages) sees only unmasked
+    pieces (Shift.objects), so each reads the final result. Pieces keep
+    their rotation's turns whole underneath, so a rotation is rebuilt and
+    re-resolved without loss. Nothing before `since` changes.
+    """
+    layered = dict(Rotation.objects.filter(team_id=team_id, layer__isnull=False).values_list("id", "layer"))
+    pieces = Shift.all_pieces.filter(rotation__team_id=team_id, ends_at__gt=since)
+    if not layered:
+        pieces = pieces.filter(masked=True)
+    pieces = pieces.order_by("level", "rotation_id", "starts_at", "id")
+    by_level: dict[str, list[Shift]] = defaultdict(list)
+    for piece in pieces:
+        by_level[piece.level].append(piece)
+    stale: list[int] = []
+    fresh: list[Shift] = []
+    for level_pieces in by_level.values():
+        ranked = [piece for piece in level_pieces if piece.rotation_id in layered]
+        resolved = shift_rules.resolve_layers(
+            [
+                (
+                    (-(layered[piece.rotation_id] or 0), piece.rotation_id),
+                    shift_rules.Window(max(piece.starts_at, since), piece.ends_at),
+                )
+                for piece in ranked
+            ]
+        )
+        parts_of = {piece.pk: parts for piece, parts in zip(ranked, resolved, strict=True)}
+        for piece in level_pieces:
+            future = max(piece.starts_at, since)
+            parts = parts_of.get(piece.pk) or [(shift_rules.Window(future, piece.ends_at), False)]
+            if piece.starts_at < since:
+                parts = [(shift_rules.Window(piece.starts_at, since), piece.masked), *parts]
+            merged: list[tuple[shift_rules.Window, bool]] = []
+            for window, masked in parts:
+                if merged and merged[-1][1] == masked:
+                    merged[-1] = (shift_rules.Window(merged[-1][0].starts_at, window.ends_at), masked)
+                else:
+                    merged.append((window, masked))
+            if len(merged) == 1 and merged[0][1] == piece.masked:
+                continue
+            stale.append(piece.pk)
+            fresh.extend(
+                Shift(
+                    rotation_id=piece.rotation_id,
+                    level=piece.level,
+                    user_id=piece.user_id,
+                    starts_at=window.starts_at,
+                    ends_at=window.ends_at,
+                    source=piece.source,
+                    number=piece.number,
+                    masked=masked,
+                )
+                for window, masked in merged
+            )
+    Shift.all_pieces.filter(pk__in=stale).delete()
+    Shift.all_pieces.bulk_create(fresh, batch_size=1000)
 
 
 def _turns(
@@ -368,7 +438,7 @@ def _mark_experienced(rotation: Rotation, now: dt.datetime) -> None:
 
 
 def _history(rotation: Rotation, next_number: int) -> shift_rules.History[int]:
-    before = rotation.shifts.filter(number__lt=next_number)
+    before = Shift.all_pieces.filter(rotation=rotation, number__lt=next_number)
     last_l1 = dict(
         before.filter(level=Level.L1)
         .values_list("user_id")

@@ -16,6 +16,7 @@ from oncall.shifts import (
     active_windows,
     on_duty_turns,
     parse_restrictions,
+    resolve_layers,
     restrict,
 )
 
@@ -214,3 +215,47 @@ def test_bad_restrictions_are_refused_with_a_sentence(restrictions, words):
 
 def test_weekdays_are_monday_first():
     assert WEEKDAYS[0] == "mon" and len(WEEKDAYS) == 7
+
+
+def layer_pieces():
+    """Per rank, non-overlapping pieces on a quarter-hour grid (within a rank pieces never overlap)."""
+    base = dt.datetime(2026, 3, 28, tzinfo=UTC)
+
+    def build(rank, cuts):
+        points = sorted(set(cuts))
+        return [
+            ((rank,), Window(base + dt.timedelta(minutes=15 * start), base + dt.timedelta(minutes=15 * end)))
+            for start, end in itertools.pairwise(points)
+            if (start + end) % 3  # leave some gaps
+        ]
+
+    return st.lists(
+        st.builds(build, st.integers(0, 3), st.lists(st.integers(0, 200), min_size=2, max_size=8)),
+        min_size=1,
+        max_size=4,
+        unique_by=lambda pieces: pieces[0][0] if pieces else None,
+    ).map(lambda groups: [piece for group in groups for piece in group])
+
+
+@settings(max_examples=150, deadline=None)
+@given(pieces=layer_pieces(), data=st.data())
+def test_layers_resolve_to_exactly_the_best_ranked_holder_whatever_the_order(pieces, data):
+    resolved = resolve_layers(pieces)
+    shuffled = data.draw(st.permutations(range(len(pieces))))
+    again = resolve_layers([pieces[index] for index in shuffled])
+    assert [again[shuffled.index(index)] for index in range(len(pieces))] == resolved  # deterministic
+    for (_, piece), parts in zip(pieces, resolved, strict=True):
+        assert parts[0][0].starts_at == piece.starts_at and parts[-1][0].ends_at == piece.ends_at
+        for earlier, later in itertools.pairwise(parts):
+            assert earlier[0].ends_at == later[0].starts_at and earlier[1] != later[1]
+    base = dt.datetime(2026, 3, 28, tzinfo=UTC)
+    for step in range(0, 200):
+        at = base + dt.timedelta(minutes=15 * step + 7)
+        covering = [rank for rank, piece in pieces if piece.starts_at <= at < piece.ends_at]
+        unmasked = [
+            rank
+            for (rank, _), parts in zip(pieces, resolved, strict=True)
+            for window, masked in parts
+            if not masked and window.starts_at <= at < window.ends_at
+        ]
+        assert unmasked == ([min(covering)] if covering else [])
