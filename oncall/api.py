@@ -269,6 +269,21 @@ class RotationSerializer(fields.ModelSerializer):
         return attrs
 
 
+class HeldWindowSerializer(fields.Serializer):
+    rotation = serializers.CharField()
+    level = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+class RotationPreviewSerializer(fields.Serializer):
+    """One person's change in a rotation edit's preview (response only)."""
+
+    username = serializers.CharField()
+    appear = HeldWindowSerializer(many=True)
+    disappear = HeldWindowSerializer(many=True)
+
+
 class ShiftSerializer(fields.ModelSerializer):
     user = serializers.CharField(source="user.username")
 
@@ -340,6 +355,16 @@ class RotationViewSet(
             raise serializers.ValidationError({"until": ["until must be after since."]})
         shifts = selectors.rotation_shifts(rotation=rotation, since=since, until=until)
         return Response(ShiftSerializer(shifts, many=True).data)
+
+    @extend_schema(request=RotationSerializer, responses=RotationPreviewSerializer(many=True))
+    @action(detail=True, methods=["post"])
+    def preview(self, request, slug=None):
+        """Per person, the future shifts this edit (a PATCH body) would add and remove; nothing is saved."""
+        rotation = self.get_object()
+        serializer = self.get_serializer(rotation, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = services.preview_rotation_change(rotation=rotation, **serializer.validated_data)
+        return Response([change.as_dict() for change in changes])
 
     @extend_schema(request=OverrideSerializer, responses={201: OverrideSerializer})
     @action(detail=True, methods=["post"])

@@ -27,6 +27,7 @@ from ..models import (
     ShiftSource,
     Team,
 )
+from .changes import PersonChange, compare, snapshot, tell_people
 
 HORIZON = dt.timedelta(days=180)
 DEFAULT_ESCALATION_MINUTES = 15
@@ -117,9 +118,38 @@ def update_rotation(
     now: dt.datetime | None = None,
     **fields: Any,
 ) -> Rotation:
-    """Edit a rotation; changes take effect from the next handoff, never on shifts begun."""
+    """Edit a rotation from its next handoff on, and tell the people whose future shifts changed."""
+    rotation, changes = _edit_rotation(rotation=rotation, members=members, now=now, **fields)
+    tell_people(rotation=rotation, changes=changes)
+    return rotation
+
+
+def preview_rotation_change(
+    *,
+    rotation: Rotation,
+    members: Sequence[MemberSpec] | None = None,
+    now: dt.datetime | None = None,
+    **fields: Any,
+) -> list[PersonChange]:
+    """Per person, the future shifts an edit would add and remove; nothing is saved."""
+    with transaction.atomic():
+        _, changes = _edit_rotation(rotation=rotation, members=members, now=now, **fields)
+        transaction.set_rollback(True)
+    return changes
+
+
+def _edit_rotation(
+    *,
+    rotation: Rotation,
+    members: Sequence[MemberSpec] | None,
+    now: dt.datetime | None,
+    **fields: Any,
+) -> tuple[Rotation, list[PersonChange]]:
+    """The edit itself: changes take effect from the next handoff, never on shifts begun."""
     rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
     now = now or timezone.now()
+    team_ids = {rotation.team_id, getattr(fields.get("team"), "pk", rotation.team_id)}
+    before = snapshot(team_ids=team_ids, since=now)
     moved_start = fields.get("first_shift_date", rotation.first_shift_date) != rotation.first_shift_date
     if moved_start and rotation.shifts.filter(starts_at__lte=now).exists():
         raise RotationInvalid(
@@ -142,7 +172,7 @@ def update_rotation(
     materialise_shifts(rotation=rotation, now=now, reanchor=True, previous_schedule=previous_schedule)
     if rotation.team_id != previous_team_id:
         resolve_layers(team_id=previous_team_id, since=now)
-    return rotation
+    return rotation, compare(before, snapshot(team_ids=team_ids, since=now))
 
 
 def _clean(rotation: Rotation) -> None:
