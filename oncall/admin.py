@@ -1,5 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from . import services
+from .exceptions import RotationInvalid
 from .models import Override, Page, PageStep, Rotation, RotationMember, Shift, Swap
 
 
@@ -11,8 +13,8 @@ class RotationMemberInline(admin.TabularInline):
 
 @admin.register(Rotation)
 class RotationAdmin(admin.ModelAdmin):
-    # Edits here bypass the services that rebuild future shifts; use the API
-    # or re-run `materialise_rotation` after changing the schedule here.
+    # Edits go through the same service as the API: shifts are rebuilt from the
+    # next handoff, layers re-resolved and the people whose shifts changed told.
     list_display = [
         "name",
         "team",
@@ -25,8 +27,24 @@ class RotationAdmin(admin.ModelAdmin):
         "has_l2",
         "everyone_else",
     ]
-    list_filter = ["team", "has_l2", "everyone_else"]
+    list_filter = ["team", "has_l2", "everyone_else", "advance", "layer"]
     inlines = [RotationMemberInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        try:
+            services.update_rotation(rotation=obj, **fields)
+        except RotationInvalid as error:
+            messages.error(request, f"Not saved: {error.message}")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Members are saved by the inline after the rotation: rebuild from the next handoff.
+        if any(formset.has_changed() for formset in formsets) or not change:
+            services.materialise_shifts(rotation=form.instance, reanchor=change)
 
 
 @admin.register(Shift)

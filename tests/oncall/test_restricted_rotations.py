@@ -5,6 +5,7 @@ import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from oncall import services
 from oncall.models import Advance, Level, Shift, ShiftSource
@@ -150,3 +151,28 @@ def test_an_edit_to_a_restricted_rotation_keeps_the_begun_turn_and_its_handoff()
     following = rotation.shifts.filter(number=1).order_by("starts_at").first()
     assert local(following.starts_at) == dt.datetime(2026, 3, 30, 9)
     assert rotation.shifts.filter(number=1, level=Level.L1).count() == 10  # two weeks of business days
+
+
+def test_an_admin_edit_rebuilds_future_shifts_through_the_service(admin_client):
+    rotation = make_rotation(slug="ops-primary", time_zone="Europe/London", now=NOW)
+    url = f"/admin/oncall/rotation/{rotation.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update(
+        {
+            "shift_length_hours": "12",
+            "handoff_time": "08:00",
+            "restrictions": "[]",
+            "members-TOTAL_FORMS": "0",
+            "members-INITIAL_FORMS": "0",
+        }
+    )
+    data.pop("layer", None)
+    with time_machine.travel(NOW, tick=False):
+        response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    rotation.refresh_from_db()
+    assert rotation.shift_length_hours == 12
+    future = rotation.shifts.filter(starts_at__gt=dt.datetime(2026, 6, 1, tzinfo=UTC), level=Level.L1)
+    assert future.exists()
+    assert all(shift.ends_at - shift.starts_at <= dt.timedelta(hours=13) for shift in future)
