@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.core import mail
 
 from oncall import tasks
@@ -148,3 +149,43 @@ def test_saving_the_edit_emails_only_the_people_whose_shifts_changed_with_the_li
     assert "New shifts:" in by_person["eve@example.com"].body
     assert "Mon 09 Mar 09:00 – Mon 09 Mar 17:00" in by_person["eve@example.com"].body
     assert "No longer yours:" in by_person["dee@example.com"].body
+
+
+def test_a_manager_previews_on_the_page_then_saves_and_only_the_changed_people_are_told(
+    client, staff, layers, django_capture_on_commit_callbacks
+):
+    _, daytime = layers
+    client.force_login(staff)
+    url = "/oncall/rotations/dev-daytime/schedule/"
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(url)
+        assert page.status_code == 200
+        form = page.context["form"]
+        data = {name: form[name].value() or "" for name in form.fields}
+        assert data["restrictions"].splitlines()[0] == "Mon 09:00 - Mon 17:00"
+        data["members"] = "cy\neve"
+        saved = rows()
+        preview = client.post(url, {**data, "preview": "1"})
+        assert preview.status_code == 200
+        assert rows() == saved
+        assert [change.user.username for change in preview.context["changes"]] == ["dee", "eve"]
+        assert "No longer theirs:" in preview.content.decode()
+
+        refused = client.post(url, {**data, "restrictions": "Mon 17:00 - Mon 09:00", "preview": "1"})
+        assert refused.status_code == 200 and "ends before it starts" in refused.content.decode()
+        assert refused.context["form"].errors["restrictions"]
+
+        with (
+            mock.patch("morgue.celery.app.send_task") as send_task,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            response = client.post(url, {**data, "save": "1"})
+    assert response.status_code == 302 and response["Location"] == "/oncall/rotations/dev-daytime/"
+    assert list(daytime.members.values_list("user__username", flat=True)) == ["cy", "eve"]
+    told = {call.kwargs["args"][1] for call in send_task.call_args_list}
+    assert told == set(User.objects.filter(username__in=["dee", "eve"]).values_list("pk", flat=True))
+
+
+def test_only_managers_change_a_schedule_on_the_page(client, person, layers):
+    client.force_login(person)
+    assert client.get("/oncall/rotations/dev-daytime/schedule/").status_code == 403
