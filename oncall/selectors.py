@@ -151,6 +151,7 @@ def on_call_now(*, at: dt.datetime | None = None, team: Team | None = None) -> l
 
     Every rotation that has a holder is listed; a team's on-call person (when
     it has several rotations) is the one of its oldest rotation, as Holders says.
+    Pieces a higher layer covers are masked, so they are never listed.
     """
     at = at or timezone.now()
     sql = ON_CALL_SQL.format(
