@@ -305,7 +305,7 @@ def materialise_shifts(
                     number=number,
                 )
             )
-    rebuilt_from = turns[0][1].starts_at
+    rebuilt_from = boundary or schedule.start(next_number)
     overrides = rotation.overrides.filter(ends_at__gt=rebuilt_from).order_by("created_at", "pk")
     experienced = {member.key for member in members if member.experienced}
     experienced |= {assignment.l1 for assignment in plan}

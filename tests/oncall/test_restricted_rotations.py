@@ -122,8 +122,15 @@ def test_an_override_holds_its_whole_window_even_outside_the_restrictions():
         starts_at=saturday,
         ends_at=saturday + dt.timedelta(hours=4),
     )
-    services.materialise_shifts(rotation=rotation, now=NOW)
     assert person_on_call(team=rotation.team, at=saturday + dt.timedelta(hours=1)) == stand_in
+    held = Shift.objects.get(rotation=rotation, user=stand_in)
+    assert (held.starts_at, held.ends_at, held.source) == (
+        saturday,
+        saturday + dt.timedelta(hours=4),
+        ShiftSource.OVERRIDE,
+    )
+    # Rebuilt (an edit, the hourly top-up), the override holds the same window.
+    services.materialise_shifts(rotation=rotation, now=NOW)
     held = Shift.objects.get(rotation=rotation, user=stand_in)
     assert (held.starts_at, held.ends_at, held.source) == (
         saturday,
