@@ -295,10 +295,16 @@ class WeeklyWindow:
         }
 
 
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 def _parse_day(value: object, where: str) -> int:
-    if not isinstance(value, str) or value.strip().lower()[:3] not in WEEKDAYS:
-        raise ValueError(f"{where}: {value!r} is not a weekday (mon, tue, wed, thu, fri, sat or sun).")
-    return WEEKDAYS.index(value.strip().lower()[:3])
+    name = value.strip().lower() if isinstance(value, str) else ""
+    if name in WEEKDAYS:
+        return WEEKDAYS.index(name)
+    if name in DAY_NAMES:
+        return DAY_NAMES.index(name)
+    raise ValueError(f"{where}: {value!r} is not a weekday (mon, tue, wed, thu, fri, sat or sun).")
 
 
 def _parse_time(value: object, where: str) -> dt.time:

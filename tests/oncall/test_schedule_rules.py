@@ -206,6 +206,11 @@ def test_a_window_crossing_the_weekend_joins_the_monday_business_hours():
         ([{"start_day": "mon", "start_time": "24:00", "end_day": "tue", "end_time": "17:00"}], "not a time"),
         ([{"start_day": "mon", "start_time": "09:00"}], "exactly"),
         ("mon-fri", "a list"),
+        ([{"start_day": "monkey", "start_time": "09:00", "end_day": "mon", "end_time": "17:00"}], "weekday"),
+        ([{"start_day": 1, "start_time": "09:00", "end_day": "mon", "end_time": "17:00"}], "weekday"),
+        ([{"start_day": "mon", "start_time": "09:99", "end_day": "tue", "end_time": "17:00"}], "not a time"),
+        ([{"start_day": "mon", "start_time": None, "end_day": "tue", "end_time": "17:00"}], "not a time"),
+        (["mon 09:00"], "exactly"),
     ],
 )
 def test_bad_restrictions_are_refused_with_a_sentence(restrictions, words):
