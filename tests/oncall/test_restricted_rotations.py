@@ -183,3 +183,42 @@ def test_an_admin_edit_rebuilds_future_shifts_through_the_service(admin_client):
     future = rotation.shifts.filter(starts_at__gt=dt.datetime(2026, 6, 1, tzinfo=UTC), level=Level.L1)
     assert future.exists()
     assert all(shift.ends_at - shift.starts_at <= dt.timedelta(hours=13) for shift in future)
+
+
+def test_a_manager_creates_a_restricted_follow_the_sun_rotation_through_the_api(staff_api):
+    from tests.factories import ProfileFactory, TeamFactory
+
+    TeamFactory(slug="support", name="Support")
+    for name in ("kofi", "lucia"):
+        ProfileFactory(user=UserFactory(username=name))
+    body = {
+        "team": "support",
+        "name": "Support nights",
+        "slug": "support-nights",
+        "time_zone": "Europe/London",
+        "shift_length_hours": 12,
+        "handoff_time": "08:00",
+        "first_shift_date": "2026-03-27",
+        "levels": ["L1"],
+        "restrictions": [
+            {"start_day": "Friday", "start_time": "17:00", "end_day": "Monday", "end_time": "9:00"}
+        ],
+        "advance": "on_duty",
+        "layer": 2,
+        "members": [{"username": "kofi"}, {"username": "lucia"}],
+    }
+    with time_machine.travel(NOW, tick=False):
+        response = staff_api.post("/api/v1/rotations/", body, format="json")
+    assert response.status_code == 201, response.json()
+    created = response.json()
+    assert created["restrictions"] == [
+        {"start_day": "fri", "start_time": "17:00", "end_day": "mon", "end_time": "09:00"}
+    ]
+    assert (created["shift_length_hours"], created["advance"], created["layer"]) == (12, "on_duty", 2)
+    pieces = list(Shift.objects.filter(rotation__slug="support-nights").order_by("starts_at")[:3])
+    # On duty from Friday 17:00: 12 hours to Saturday 05:00, then the next person.
+    assert [(local(piece.starts_at), local(piece.ends_at)) for piece in pieces[:2]] == [
+        (dt.datetime(2026, 3, 27, 17), dt.datetime(2026, 3, 28, 5)),
+        (dt.datetime(2026, 3, 28, 5), dt.datetime(2026, 3, 28, 17)),
+    ]
+    assert pieces[0].user_id != pieces[1].user_id
