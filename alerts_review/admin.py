@@ -1,6 +1,19 @@
+from django import forms
 from django.contrib import admin
 
-from .models import Alert, AlertReview, AlertSource, Category, ReviewAction, RoutingRule, TruncatedAlerts
+from . import paging, paging_rules
+from .models import (
+    Alert,
+    AlertReview,
+    AlertSource,
+    Category,
+    Heartbeat,
+    MaintenanceWindow,
+    PagingPolicy,
+    ReviewAction,
+    RoutingRule,
+    TruncatedAlerts,
+)
 
 
 @admin.register(AlertSource)
@@ -30,11 +43,11 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
     list_display = ["check_name", "host", "source", "team", "paged", "fired_at", "category", "out_of_hours"]
-    list_filter = ["source", "team", "category", "out_of_hours", "is_test"]
+    list_filter = ["source", "team", "category", "paging", "out_of_hours", "is_test"]
     search_fields = ["check_name", "host", "identity"]
     date_hierarchy = "fired_at"
     list_select_related = ["team", "paged", "category"]
-    raw_id_fields = ["paged", "classified_by", "alert_source"]
+    raw_id_fields = ["paged", "classified_by", "alert_source", "page"]
 
 
 @admin.register(TruncatedAlerts)
@@ -62,3 +75,70 @@ class ReviewActionInline(admin.TabularInline):
 class AlertReviewAdmin(admin.ModelAdmin):
     list_display = ["team", "month", "updated_at"]
     inlines = [ReviewActionInline]
+
+
+class PagingPolicyForm(forms.ModelForm):
+    class Meta:
+        model = PagingPolicy
+        fields = ["team", "rules", "grouping_window_minutes"]
+
+    def clean_rules(self):
+        # The same parse as the API and the team's page; a bad matcher is named on the field.
+        try:
+            return paging_rules.rules_as_data(paging_rules.parse_rules(self.cleaned_data["rules"]))
+        except paging_rules.RuleError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+@admin.register(PagingPolicy)
+class PagingPolicyAdmin(admin.ModelAdmin):
+    form = PagingPolicyForm
+    list_display = ["team", "grouping_window_minutes", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        saved = paging.update_policy(
+            team=obj.team, rules=obj.rules, grouping_window_minutes=obj.grouping_window_minutes
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ["team", "check_pattern", "starts_at", "ends_at", "reason", "created_by"]
+    list_filter = ["team"]
+    date_hierarchy = "starts_at"
+    readonly_fields = ["created_by", "created_at"]
+    actions = ["end_now"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = paging.create_maintenance_window(
+            team=obj.team,
+            check_pattern=obj.check_pattern,
+            starts_at=obj.starts_at,
+            ends_at=obj.ends_at,
+            reason=obj.reason,
+            created_by=request.user,
+        )
+        obj.pk = created.pk
+
+    @admin.action(description="End the selected windows now")
+    def end_now(self, request, queryset):
+        for window in queryset:
+            paging.end_maintenance_window(window=window)
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    list_display = [
+        "check_name",
+        "alert_source",
+        "interval_minutes",
+        "grace_minutes",
+        "last_seen_at",
+        "is_active",
+    ]
+    list_filter = ["is_active"]
+    readonly_fields = ["last_seen_at", "page"]

@@ -1,24 +1,37 @@
-"""REST endpoints: the alert receivers, the alert list and classification, the monthly report."""
+"""REST endpoints: the alert receivers, the alert list and classification, the monthly report, paging."""
 
+import base64
+import binascii
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from morgue import fields
+from morgue.auth import signed_in
+from morgue.exceptions import NotAllowed
+from morgue.fields import JSONParser
 from morgue.models import Team
+from oncall import api as oncall_api
 
-from . import selectors, services
-from .models import Alert, AlertSource, Category, SourceKind
+from . import paging, paging_rules, selectors, services
+from .models import Alert, AlertSource, Category, MaintenanceWindow, SourceKind
 from .payloads import (
     BadPayload,
     Incoming,
@@ -43,6 +56,20 @@ ReceiptSerializer = inline_serializer(
         "errors": serializers.ListField(child=serializers.DictField(), required=False),
     },
 )
+
+# A 400 from a receiver: the payload could not be read (`errors` names the
+# field), or every alert in it was refused (a receipt whose `errors` lists them).
+RefusalSerializer = inline_serializer(
+    name="AlertRefusal",
+    fields={
+        "detail": serializers.CharField(),
+        "errors": serializers.JSONField(required=False),
+        "received": serializers.IntegerField(required=False),
+        "created": serializers.IntegerField(required=False),
+        "updated": serializers.IntegerField(required=False),
+    },
+)
+RECEIVER_RESPONSES = {200: ReceiptSerializer, 400: RefusalSerializer}
 
 
 # `Token` is Morgue's own scheme; `Bearer` is what Alertmanager's http_config
@@ -106,7 +133,7 @@ class AlertmanagerReceiver(ReceiverMixin, APIView):
 
     kinds = (SourceKind.ALERTMANAGER, SourceKind.GRAFANA)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=ReceiptSerializer)
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=RECEIVER_RESPONSES)
     def post(self, request):
         source = self.source(request)
         if response := self.too_big(request):
@@ -130,8 +157,10 @@ class NagiosReceiver(ReceiverMixin, APIView):
     """A Nagios or Icinga 2 notification command's macros, form-encoded or as JSON."""
 
     kinds = (SourceKind.NAGIOS,)
+    # Nagios' notification commands post form fields; scripts may send JSON.
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=ReceiptSerializer)
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=RECEIVER_RESPONSES)
     def post(self, request):
         source = self.source(request)
         if response := self.too_big(request):
@@ -148,13 +177,13 @@ class NagiosReceiver(ReceiverMixin, APIView):
 class AlertSerializer(fields.ModelSerializer):
     check = serializers.CharField(source="check_name")
     team: "serializers.SlugRelatedField[Team]" = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     paged: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     category: "serializers.SlugRelatedField[Category]" = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -178,6 +207,8 @@ class AlertSerializer(fields.ModelSerializer):
             "category",
             "note",
             "woke_me_up",
+            "paging",
+            "page",
         ]
         read_only_fields = fields
 
@@ -201,6 +232,102 @@ class AlertFilterSerializer(serializers.Serializer):
     paged = serializers.CharField(required=False)
 
 
+class AlertCursorPagination(BasePagination):
+    """Newest first, a page at a time, each page found from the last one's (fired_at, id).
+
+    A million alerts are never counted: the page after a cursor is read off
+    the fired_at index, as fast on the last page as on the first, and an
+    alert arriving meanwhile neither repeats nor hides a row on later pages.
+    The cursor is opaque to clients; they follow `next` until it is null.
+    """
+
+    page_size = 50
+    max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if "page" in request.query_params:
+            raise ValidationError({"page": ["The alert list pages by cursor: follow `next`."]})
+        self.size = self._page_size(request)
+        self.request = request
+        alerts = queryset.order_by("-fired_at", "-id")
+        cursor = request.query_params.get("cursor")
+        if cursor:
+            fired_at, pk = self.decode(cursor)
+            # fired_at <= t AND NOT (fired_at = t AND id >= pk): a range on the fired_at index.
+            alerts = alerts.filter(fired_at__lte=fired_at).exclude(fired_at=fired_at, id__gte=pk)
+        page = list(alerts[: self.size + 1])
+        self.last = page[self.size - 1] if len(page) > self.size else None
+        return page[: self.size]
+
+    def _page_size(self, request) -> int:
+        value = request.query_params.get("page_size")
+        if value is None:
+            return self.page_size
+        if not value.isdigit() or not 1 <= int(value) <= self.max_page_size:
+            raise ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size}."]})
+        return int(value)
+
+    @staticmethod
+    def encode(alert: Alert) -> str:
+        position = f"{alert.fired_at.isoformat()}|{alert.pk}"
+        return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
+
+    @staticmethod
+    def decode(cursor: str) -> tuple[dt.datetime, int]:
+        try:
+            text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            instant, pk = text.split("|")
+            fired_at = dt.datetime.fromisoformat(instant)
+            if fired_at.tzinfo is None:
+                raise ValueError(instant)
+            return fired_at, int(pk)
+        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+            raise ValidationError(
+                {"cursor": ["Not a cursor this list gave: follow `next` from a previous page."]}
+            ) from error
+
+    def get_paginated_response(self, data):
+        next_url = None
+        if self.last is not None:
+            next_url = replace_query_param(
+                self.request.build_absolute_uri(), "cursor", self.encode(self.last)
+            )
+        return Response({"next": next_url, "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["next", "results"],
+            "properties": {
+                "next": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "description": "The next (older) page; null on the last page. The list has no count.",
+                },
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "cursor",
+                "required": False,
+                "in": "query",
+                "description": "Where the page starts, as given in the previous page's `next`.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "page_size",
+                "required": False,
+                "in": "query",
+                "description": f"Alerts per page, 1 to {self.max_page_size}; {self.page_size} by default.",
+                "schema": {"type": "integer"},
+            },
+        ]
+
+
 class AlertViewSet(
     ReceiverMixin,
     mixins.ListModelMixin,
@@ -211,6 +338,7 @@ class AlertViewSet(
     """Alerts: listed and classified by people; POSTed in Morgue's generic format by a source."""
 
     serializer_class = AlertSerializer
+    pagination_class = AlertCursorPagination
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "head", "options"]  # no PUT: PATCH classifies
     kinds = (SourceKind.GENERIC,)
@@ -242,7 +370,7 @@ class AlertViewSet(
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=ReceiptSerializer)
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=RECEIVER_RESPONSES)
     def create(self, request):
         """Morgue's generic format: one alert, a list, or {"alerts": [...]}; see README."""
         source = self.source(request)
@@ -299,3 +427,151 @@ def without_slash(view: type[APIView], **actions: str):
     """
     twin: Any = extend_schema(exclude=True)(type(f"{view.__name__}WithoutSlash", (view,), {}))
     return twin.as_view(actions) if actions else twin.as_view()
+
+
+# --- Paging: policies, maintenance windows, pages with their alerts ------------------------------
+
+
+class PagingRuleSerializer(fields.Serializer):
+    match = serializers.ListField(
+        child=serializers.CharField(allow_blank=False),
+        allow_empty=True,
+        help_text="Matchers that must all hold: label=value, label!=value, label=~regex, label!~regex.",
+    )
+    action = serializers.ChoiceField(choices=paging_rules.ACTIONS)
+
+    def validate_match(self, value: list[str]) -> list[str]:
+        try:
+            return [str(paging_rules.parse_matcher(text)) for text in value]
+        except paging_rules.RuleError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+class PagingPolicySerializer(fields.Serializer):
+    team = serializers.CharField(source="team.slug", read_only=True)
+    rules = PagingRuleSerializer(many=True, help_text="In order; the first rule that matches decides.")
+    grouping_window_minutes = serializers.IntegerField(min_value=0, max_value=24 * 60, required=False)
+    default_action = serializers.SerializerMethodField()
+
+    def get_default_action(self, policy) -> str:
+        return "record"
+
+    def to_internal_value(self, data):
+        # A rule's error is named by its place, rules[2].match, so the sentence says which rule.
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            detail = error.detail
+            rules = detail.get("rules") if isinstance(detail, dict) else None
+            if isinstance(detail, dict) and isinstance(rules, dict | list):
+                # DRF reports a list's items by index, in a dict or a list.
+                problems = rules.items() if isinstance(rules, dict) else enumerate(rules)
+                named = {key: value for key, value in detail.items() if key != "rules"}
+                for index, problem in problems:
+                    number = int(index) + 1
+                    if isinstance(problem, dict):
+                        named.update({f"rules[{number}].{key}": value for key, value in problem.items()})
+                    elif problem:
+                        named[f"rules[{number}]"] = problem
+                detail = named or detail
+            raise serializers.ValidationError(detail) from None
+
+
+class PagingPolicyView(APIView):
+    """A team's paging policy: which alerts page (the first matching rule wins); the rest are recorded."""
+
+    @extend_schema(responses=PagingPolicySerializer)
+    def get(self, request, slug: str):
+        team = get_object_or_404(Team, slug=slug)
+        return Response(PagingPolicySerializer(paging.policy_for(team)).data)
+
+    @extend_schema(request=PagingPolicySerializer, responses=PagingPolicySerializer)
+    def put(self, request, slug: str):
+        team = get_object_or_404(Team, slug=slug)
+        if not paging.may_manage_team(request.user, team):
+            raise NotAllowed(f"Only {team.name}'s members and staff may change its paging policy.")
+        serializer = PagingPolicySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        policy = paging.update_policy(
+            team=team,
+            rules=serializer.validated_data["rules"],
+            grouping_window_minutes=serializer.validated_data.get("grouping_window_minutes"),
+        )
+        return Response(PagingPolicySerializer(policy).data)
+
+
+class MaintenanceWindowSerializer(fields.ModelSerializer):
+    team: "serializers.SlugRelatedField[Team]" = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Team.objects.all()
+    )
+    created_by: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["id", "team", "check_pattern", "starts_at", "ends_at", "reason", "created_by", "created_at"]
+        read_only_fields = ["id", "created_by", "created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].error_messages["does_not_exist"] = "There is no team {value}."
+
+    def validate_reason(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("Say why: the reason shows beside every alert it holds back.")
+        return value.strip()
+
+    def validate(self, attrs):
+        if attrs["ends_at"] <= attrs["starts_at"]:
+            raise serializers.ValidationError({"ends_at": "A maintenance window ends after it starts."})
+        return attrs
+
+
+class MaintenanceWindowViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Spans when a team's alerts on matching checks are stored and never page."""
+
+    serializer_class = MaintenanceWindowSerializer
+    queryset = MaintenanceWindow.objects.select_related("team", "created_by")
+
+    @extend_schema(parameters=[OpenApiParameter("team", str, description="A team's slug.")])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        windows = super().get_queryset()
+        team = self.request.query_params.get("team")
+        return windows.filter(team__slug=team) if team else windows
+
+    def perform_create(self, serializer):
+        team = serializer.validated_data["team"]
+        user = signed_in(self.request)
+        if not paging.may_manage_team(user, team):
+            raise NotAllowed(f"Only {team.name}'s members and staff may plan its maintenance.")
+        serializer.instance = paging.create_maintenance_window(created_by=user, **serializer.validated_data)
+
+    @extend_schema(request=None, responses=MaintenanceWindowSerializer)
+    @action(detail=True, methods=["post"])
+    def end(self, request, pk=None):
+        window = self.get_object()
+        if not paging.may_manage_team(request.user, window.team):
+            raise NotAllowed(f"Only {window.team.name}'s members and staff may end its maintenance.")
+        return Response(MaintenanceWindowSerializer(paging.end_maintenance_window(window=window)).data)
+
+
+class PageDetailSerializer(oncall_api.PageSerializer):
+    alerts = AlertSerializer(
+        many=True, read_only=True, help_text="The alerts that opened the page or joined it."
+    )
+
+    class Meta(oncall_api.PageSerializer.Meta):
+        fields = [*oncall_api.PageSerializer.Meta.fields, "alerts"]
+
+
+class PageViewSet(oncall_api.PageViewSet):
+    """Page any team; the page escalates L1 → L2 → fallback team until acknowledged or resolved."""
+
+    serializer_class = PageDetailSerializer
+    queryset = oncall_api.PageViewSet.queryset.prefetch_related(
+        Prefetch("alerts", queryset=Alert.objects.select_related("team", "paged", "category"))
+    )

@@ -10,12 +10,25 @@ last month acts on its top recommendations (remediation items on the board).
 import datetime as dt
 import random
 
+from django.db import transaction
 from django.utils import timezone
 
 from morgue.models import Team
-from oncall.models import Shift
+from oncall.models import Page, PageStep, Shift
+from oncall.services import page_team, resolve_page
 
-from .models import Alert, AlertReview, AlertSource, Category, SourceKind
+from . import paging_rules
+from .models import (
+    Alert,
+    AlertReview,
+    AlertSource,
+    Category,
+    Heartbeat,
+    MaintenanceWindow,
+    PagingDecision,
+    PagingPolicy,
+    SourceKind,
+)
 from .services import OnCallLookup, act_on_recommendation
 
 DAYS = 91
@@ -150,6 +163,7 @@ def seed(stdout=None) -> None:
         if stdout:
             stdout.write(f"Alerts review: {len(alerts)} demo alerts over {DAYS} days.")
     decide_last_month(teams.values(), stdout)
+    seed_paging(teams, sources, stdout)
 
 
 # Recommendations each team's demo review of last month turned into remediation items.
@@ -266,3 +280,93 @@ def fill_in_paged(alerts, stdout=None) -> None:
     Alert.objects.bulk_update(paged, ["paged", "out_of_hours"], batch_size=1000)
     if paged and stdout:
         stdout.write(f"Alerts review: {len(paged)} demo alerts now know who was paged.")
+
+
+# --- Paging ---------------------------------------------------------------------------------
+
+# Ops records its staging alerts before the default rules page what is critical.
+OPS_RULES = [{"match": ["env=staging"], "action": "record"}, *paging_rules.DEFAULT_RULES]
+PAGES_FROM_ALERTS = 3
+
+
+@transaction.atomic
+def seed_paging(teams: dict[str, Team], sources: dict[str, AlertSource], stdout=None) -> None:
+    """A policy per team, one past maintenance window, a paused Watchdog heartbeat, and pages from alerts.
+
+    Everything is settled: the pages opened from alerts are resolved and their
+    notices counted as sent, and the heartbeat is paused (no Alertmanager sends
+    the demo its Watchdog), so nothing pages or emails anyone after `make run`.
+    """
+    for slug, team in teams.items():
+        PagingPolicy.objects.get_or_create(
+            team=team, defaults={"rules": OPS_RULES if slug == "ops" else paging_rules.DEFAULT_RULES}
+        )
+    Heartbeat.objects.get_or_create(
+        alert_source=sources["alertmanager"],
+        check_name="Watchdog",
+        defaults={"interval_minutes": 5, "grace_minutes": 10, "is_active": False},
+    )
+    undecided = Alert.objects.filter(alert_source__in=sources.values(), paging=PagingDecision.UNDECIDED)
+    if not undecided.exists():
+        return
+    now = timezone.now()
+    ops = teams.get("ops")
+    window = None
+    if ops is not None and not MaintenanceWindow.objects.filter(team=ops).exists():
+        starts = (now - dt.timedelta(days=6)).replace(hour=1, minute=0, second=0, microsecond=0)
+        window = MaintenanceWindow.objects.create(
+            team=ops,
+            check_pattern="MySQL*",
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(hours=2),
+            reason="MySQL 8.4 upgrade on db14 and db15",
+            created_at=starts - dt.timedelta(days=1),
+        )
+    policies = {
+        policy.team_id: policy.parsed_rules()
+        for policy in PagingPolicy.objects.filter(team__in=teams.values())
+    }
+    alerts = list(undecided)
+    for alert in alerts:
+        if (
+            window is not None
+            and alert.team_id == window.team_id
+            and window.covers(check=alert.check_name, at=alert.fired_at)
+        ):
+            alert.paging = PagingDecision.MAINTENANCE
+            continue
+        fields = paging_rules.alert_fields(
+            check=alert.check_name,
+            host=alert.host,
+            state=alert.state,
+            severity=alert.severity,
+            labels=alert.labels,
+        )
+        # The demo's alerts are stored resolved; what they would have done when they fired.
+        fields["state"] = "firing"
+        rules = policies.get(alert.team_id or 0, [])
+        alert.paging = (
+            PagingDecision.PAGED if paging_rules.decide(rules, fields) == "page" else PagingDecision.RECORDED
+        )
+    Alert.objects.bulk_update(alerts, ["paging"], batch_size=1000)
+    # The latest few critical alerts opened pages, which resolved with them.
+    opened = 0
+    latest = Alert.objects.filter(pk__in=[alert.pk for alert in alerts], paging=PagingDecision.PAGED)
+    for alert in latest.select_related("team").order_by("-fired_at")[:PAGES_FROM_ALERTS]:
+        if alert.team is None or alert.resolved_at is None:
+            continue
+        page = page_team(
+            team=alert.team,
+            message=f"{alert.check_name} on {alert.host} ({alert.severity})",
+            now=alert.fired_at,
+        )
+        Alert.objects.filter(pk=alert.pk).update(page=page)
+        PageStep.objects.filter(page=page, user__isnull=False).update(notified_at=alert.fired_at)
+        resolve_page(page=page, now=alert.resolved_at)
+        Page.objects.filter(pk=page.pk).update(resolution_notified_at=alert.resolved_at)
+        opened += 1
+    if stdout:
+        stdout.write(
+            f"Paging: {len(alerts)} demo alerts decided, {opened} pages opened and resolved, "
+            f"{'one maintenance window' if window else 'no new window'}."
+        )

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from . import paging_rules
 from .models import Track
 
 
@@ -36,3 +37,74 @@ class ActForm(forms.Form):
         if owner is None:
             raise forms.ValidationError(f"Nobody active has the username {username!r}: choose another owner.")
         return owner
+
+
+def split_matchers(text: str) -> list[str]:
+    """Matchers separated by commas, except inside a double-quoted value (as in Alertmanager's {a="x,y"})."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for character in text:
+        if character == '"':
+            quoted = not quoted
+        if character == "," and not quoted:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(character)
+    parts.append("".join(current).strip())
+    return [part for part in parts if part]
+
+
+def rules_as_lines(rules: list) -> str:
+    """The form's text for stored rules: `page: severity=critical, env!=staging`, one a line."""
+    return "\n".join(f"{rule['action']}: {', '.join(rule['match'])}".rstrip() for rule in rules)
+
+
+class PagingPolicyForm(forms.Form):
+    rules = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        max_length=20_000,
+        help_text="One rule a line, tried in order, the first match wins: "
+        "page: severity=critical, env!=staging — or record: check=~Test.*. "
+        "An alert no rule matches is recorded.",
+    )
+    grouping_window_minutes = forms.IntegerField(
+        label="Grouping window (minutes)",
+        min_value=0,
+        max_value=24 * 60,
+        help_text="Alerts of the same check this soon after a page opened join it.",
+    )
+
+    def clean_rules(self) -> list[dict[str, object]]:
+        rules: list[dict[str, object]] = []
+        for number, line in enumerate(self.cleaned_data["rules"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            action, colon, matchers = line.partition(":")
+            if not colon or action.strip() not in paging_rules.ACTIONS:
+                raise forms.ValidationError(f"Line {number} starts with page: or record:.")
+            rules.append({"match": split_matchers(matchers), "action": action.strip()})
+        try:
+            return paging_rules.rules_as_data(paging_rules.parse_rules(rules))
+        except paging_rules.RuleError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class MaintenanceWindowForm(forms.Form):
+    check_pattern = forms.CharField(
+        label="Checks", max_length=200, initial="*", help_text="Shell-style pattern: Disk*, *Checkout*, or *."
+    )
+    starts_at = forms.DateTimeField(
+        label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(label="Ends", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reason = forms.CharField(max_length=200)
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", "A maintenance window ends after it starts.")
+        return cleaned

@@ -9,6 +9,8 @@ from django.utils import timezone
 from morgue.counters import Counts
 from morgue.validators import validate_time_zone
 
+from . import paging_rules
+
 
 def new_source_token() -> str:
     return secrets.token_urlsafe(32)
@@ -151,6 +153,16 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         return self.filter(is_test=False)
 
 
+class PagingDecision(models.TextChoices):
+    """What became of an alert once stored: decided after the receiver answered (services.paging)."""
+
+    UNDECIDED = "", "Not decided yet"
+    PAGED = "paged", "Paged"
+    RECORDED = "recorded", "Recorded only"
+    MAINTENANCE = "maintenance", "During maintenance"
+    HEARTBEAT = "heartbeat", "Heartbeat"
+
+
 class Alert(models.Model):
     source = models.CharField(max_length=40, help_text="alertmanager, grafana, nagios, generic, import…")
     alert_source = models.ForeignKey(
@@ -201,8 +213,22 @@ class Alert(models.Model):
     classified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    paging = models.CharField(
+        max_length=12, choices=PagingDecision, blank=True, default=PagingDecision.UNDECIDED
+    )
+    page = models.ForeignKey(
+        "oncall.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+        help_text="The page this alert opened or was attached to.",
+    )
 
     objects = AlertQuerySet.as_manager()
+
+    # Not stored: what the review suggests for it (set by selectors.shift_review).
+    suggested_category: str | None = None
 
     class Meta:
         ordering = ["-fired_at", "-id"]
@@ -217,6 +243,8 @@ class Alert(models.Model):
             models.Index(fields=["fired_at"], name="alert_fired_at"),
             models.Index(fields=["team", "fired_at"], name="alert_team_fired_at"),
             models.Index(fields=["paged", "fired_at"], name="alert_paged_fired_at"),
+            # The paging sweep's "decided yet?" is a short range of recent rows.
+            models.Index(fields=["created_at"], name="alert_undecided", condition=models.Q(paging="")),
         ]
 
     def __str__(self) -> str:
@@ -228,6 +256,121 @@ class Alert(models.Model):
         self.woke_me_up = woke_me_up
         self.classified_by = by if category else None
         self.classified_at = timezone.now() if category else None
+
+    @property
+    def during_maintenance(self) -> bool:
+        return self.paging == PagingDecision.MAINTENANCE
+
+    @property
+    def is_firing(self) -> bool:
+        return self.resolved_at is None and self.state.lower() not in ("resolved", "ok", "up")
+
+
+def default_paging_rules() -> list[dict[str, object]]:
+    return [dict(rule) for rule in paging_rules.DEFAULT_RULES]
+
+
+class PagingPolicy(models.Model):
+    """Which of a team's incoming alerts page and which are only recorded (alerts_review.paging_rules)."""
+
+    team = models.OneToOneField("morgue.Team", on_delete=models.CASCADE, related_name="paging_policy")
+    rules = models.JSONField(
+        default=default_paging_rules,
+        help_text='In order, first match wins: [{"match": ["severity=critical"], "action": "page"}, …]. '
+        "No match: recorded.",
+    )
+    grouping_window_minutes = models.PositiveSmallIntegerField(
+        default=5, help_text="Alerts of the same check this soon after a page opened attach to it."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "paging policies"
+
+    def __str__(self) -> str:
+        return f"{self.team} paging policy"
+
+    def parsed_rules(self) -> list[paging_rules.Rule]:
+        return paging_rules.parse_rules(self.rules)
+
+    @property
+    def grouping_window(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.grouping_window_minutes)
+
+
+class MaintenanceWindowQuerySet(models.QuerySet["MaintenanceWindow"]):
+    def covering(self, at: dt.datetime) -> Self:
+        """Windows in force at an instant: starts_at <= at < ends_at."""
+        return self.filter(starts_at__lte=at, ends_at__gt=at)
+
+
+class MaintenanceWindow(models.Model):
+    """A planned span when a team's alerts on some checks are stored but never page."""
+
+    team = models.ForeignKey("morgue.Team", on_delete=models.CASCADE, related_name="maintenance_windows")
+    check_pattern = models.CharField(
+        max_length=200, default="*", help_text="Shell-style pattern on the check name; * for every check."
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MaintenanceWindowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="maintenance_window_order"
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "ends_at"], name="maintenance_team_ends")]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.check_pattern} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def covers(self, *, check: str, at: dt.datetime) -> bool:
+        return self.starts_at <= at < self.ends_at and paging_rules.check_matches(self.check_pattern, check)
+
+
+class Heartbeat(models.Model):
+    """An alert a source sends all the time (Alertmanager's Watchdog); its silence pages the team."""
+
+    alert_source = models.ForeignKey(AlertSource, on_delete=models.CASCADE, related_name="heartbeats")
+    check_name = models.CharField("check", max_length=200, default="Watchdog")
+    interval_minutes = models.PositiveIntegerField(default=5, help_text="How often it arrives.")
+    grace_minutes = models.PositiveIntegerField(default=10, help_text="How late it may be before paging.")
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(
+        default=True, help_text="Watched for silence; off while the sender is being set up."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    page = models.ForeignKey(
+        "oncall.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The open page saying monitoring is silent.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["alert_source", "check_name"], name="heartbeat_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_name} from {self.alert_source}"
+
+    def silent_since(self, now: dt.datetime) -> dt.datetime | None:
+        """When it was due and did not come, if it is now later than its grace; None while it beats."""
+        last = self.last_seen_at or self.created_at
+        due = last + dt.timedelta(minutes=self.interval_minutes)
+        return due if now > due + dt.timedelta(minutes=self.grace_minutes) else None
 
 
 class TruncatedAlerts(models.Model):
@@ -316,13 +459,20 @@ class ReviewAction(models.Model):
 # are never written by Django. Keys use 0 for "no team", "no category" and
 # "nobody paged". Changing a spec needs a migration that uninstalls the old
 # triggers and installs the new ones.
+#
+# The grains are chosen so that a month of counts is bounded whatever the
+# number of alerts: days × checks × categories, and hours × people paged.
+# (Quarter hours were too fine: a million alerts filled 822,000 rows.)
+#
+# On PostgreSQL the triggers append to the *Delta tables, which beat folds
+# into the counts every minute (compact_alert_counts): concurrent senders
+# never wait on each other's counts rows. Reads sum both tables.
 
 QUARTERS_PER_DAY = 96
+QUARTERS_PER_HOUR = 4
 
 
-class AlertDayCount(models.Model):
-    """Alerts per UTC day, team, check and category."""
-
+class _DayCounts(models.Model):
     day = models.IntegerField(help_text="Days since 1970-01-01 (UTC).")
     team_key = models.IntegerField(help_text="The team's id; 0 for none.")
     check_name = models.CharField(max_length=200)
@@ -332,20 +482,32 @@ class AlertDayCount(models.Model):
     woke = models.IntegerField()
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.check_name} on day {self.day}: {self.total}"
+
+
+class AlertDayCount(_DayCounts):
+    """Alerts per UTC day, team, check and category."""
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "team_key", "check_name", "category_key"], name="alert_day_count_keys"
             )
         ]
 
-    def __str__(self) -> str:
-        return f"{self.check_name} on day {self.day}: {self.total}"
+
+class AlertDayDelta(_DayCounts):
+    """Changes to AlertDayCount not yet folded in: appended by the triggers, never updated."""
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="alert_day_delta_day")]
 
 
-class AlertQuarterCount(models.Model):
-    """Alerts per quarter hour, team and person paged."""
-
-    fired_quarter = models.IntegerField(help_text="Quarter hours since the UNIX epoch.")
+class _HourCounts(models.Model):
+    hour = models.IntegerField(help_text="Hours since the UNIX epoch.")
     team_key = models.IntegerField(help_text="The team's id; 0 for none.")
     paged_key = models.IntegerField(help_text="The paged person's id; 0 for nobody.")
     total = models.IntegerField()
@@ -353,14 +515,26 @@ class AlertQuarterCount(models.Model):
     woke = models.IntegerField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["fired_quarter", "team_key", "paged_key"], name="alert_quarter_count_keys"
-            )
-        ]
+        abstract = True
 
     def __str__(self) -> str:
-        return f"quarter hour {self.fired_quarter}: {self.total}"
+        return f"hour {self.hour}: {self.total}"
+
+
+class AlertHourCount(_HourCounts):
+    """Alerts per UTC hour, team and person paged."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "team_key", "paged_key"], name="alert_hour_count_keys")
+        ]
+
+
+class AlertHourDelta(_HourCounts):
+    """Changes to AlertHourCount not yet folded in: appended by the triggers, never updated."""
+
+    class Meta:
+        indexes = [models.Index(fields=["hour"], name="alert_hour_delta_hour")]
 
 
 # A sender's test notification is stored but counts for nothing (Alert.objects.counted()).
@@ -373,6 +547,7 @@ ALERT_DAY_COUNTS = Counts(
     name="alerts_review_day_counts",
     source="alerts_review_alert",
     table="alerts_review_alertdaycount",
+    deltas="alerts_review_alertdaydelta",
     keys={
         "day": f"{{row}}.fired_quarter / {QUARTERS_PER_DAY}",
         "team_key": "COALESCE({row}.team_id, 0)",
@@ -381,15 +556,16 @@ ALERT_DAY_COUNTS = Counts(
     },
     measures=_ALERT_MEASURES,
 )
-ALERT_QUARTER_COUNTS = Counts(
-    name="alerts_review_quarter_counts",
+ALERT_HOUR_COUNTS = Counts(
+    name="alerts_review_hour_counts",
     source="alerts_review_alert",
-    table="alerts_review_alertquartercount",
+    table="alerts_review_alerthourcount",
+    deltas="alerts_review_alerthourdelta",
     keys={
-        "fired_quarter": "{row}.fired_quarter",
+        "hour": f"{{row}}.fired_quarter / {QUARTERS_PER_HOUR}",
         "team_key": "COALESCE({row}.team_id, 0)",
         "paged_key": "COALESCE({row}.paged_id, 0)",
     },
     measures=_ALERT_MEASURES,
 )
-ALERT_COUNTS = (ALERT_DAY_COUNTS, ALERT_QUARTER_COUNTS)
+ALERT_COUNTS = (ALERT_DAY_COUNTS, ALERT_HOUR_COUNTS)

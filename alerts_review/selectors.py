@@ -11,22 +11,30 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.core.paginator import Page
+from django.db import connection
+from django.db.models import Count, Max, Model, Q, QuerySet, Sum
 
 from morgue.models import Team
+from morgue.paging import CountedPaginator
 from morgue.timezones import UnknownTimeZone, check_time_zone
 from morgue.validators import EARLIEST_YEAR, LATEST_YEAR
 from oncall.models import Shift
 
+from . import paging
 from .exceptions import BadMonth
 from .models import (
     QUARTER_HOUR,
     Alert,
     AlertDayCount,
-    AlertQuarterCount,
+    AlertDayDelta,
+    AlertHourCount,
+    AlertHourDelta,
     Category,
     CategoryHint,
     CategoryKind,
+    MaintenanceWindow,
+    PagingDecision,
     TruncatedAlerts,
 )
 
@@ -91,14 +99,17 @@ def last_shift(*, user: User, at: dt.datetime) -> Shift | None:
     )
 
 
+# Alerts per page of a shift's review: a noisy shift has thousands, and each
+# row carries its own classify form (about 1.5 KB of HTML).
+REVIEW_PAGE_SIZE = 50
+
+
 @dataclass
 class CheckGroup:
     check: str
-    alerts: list[Alert]
-
-    @property
-    def classified(self) -> int:
-        return sum(1 for alert in self.alerts if alert.category_id)
+    alerts: list[Alert]  # those on this page
+    total: int  # the check's alerts in the whole shift
+    classified: int
 
 
 @dataclass
@@ -107,25 +118,64 @@ class ShiftReview:
     groups: list[CheckGroup]
     total: int
     classified: int
+    page: Page[Alert]
+    # Stored during a maintenance window: left out of the queue, only counted.
+    during_maintenance: int = 0
 
 
-def shift_review(*, shift: Shift, at: dt.datetime) -> ShiftReview:
-    """The alerts of a shift's team while it was on, newest first, grouped by check."""
-    alerts = list(
-        Alert.objects.counted()
-        .fired_between(shift.starts_at, min(shift.ends_at, at))
-        .filter(team_id=shift.rotation.team_id)
-        .select_related("category", "paged")
-        .order_by("-fired_at", "-id")
+def shift_review(*, shift: Shift, at: dt.datetime, page: int | str | None = 1) -> ShiftReview:
+    """A page of the alerts of a shift's team while it was on, newest first, grouped by check.
+
+    The shift's and each check's counts are counted by the database, so a
+    page costs the same few queries however many alerts the shift had.
+    Alerts stored during maintenance and heartbeats are left out; an alert
+    soon after a window on its check ended carries `suggested_category`.
+    """
+    until = min(shift.ends_at, at)
+    shift_alerts = (
+        Alert.objects.counted().fired_between(shift.starts_at, until).filter(team_id=shift.rotation.team_id)
     )
+    listed = ~Q(paging__in=[PagingDecision.MAINTENANCE, PagingDecision.HEARTBEAT])
+    alerts = shift_alerts.filter(listed)
+    counts = shift_alerts.aggregate(
+        total=Count("id", filter=listed),
+        classified=Count("category_id", filter=listed),
+        during_maintenance=Count("id", filter=Q(paging=PagingDecision.MAINTENANCE)),
+    )
+    paginator = CountedPaginator(
+        alerts.select_related("category", "paged").order_by("-fired_at", "-id"),
+        REVIEW_PAGE_SIZE,
+        count=counts["total"],
+    )
+    shown = paginator.get_page(page)
+    windows = paging.recent_windows(team_id=shift.rotation.team_id, since=shift.starts_at, until=until)
+    for alert in shown:
+        alert.suggested_category = paging.suggested_category(alert, windows) if windows else None
     groups: dict[str, list[Alert]] = {}
-    for alert in alerts:
+    for alert in shown:
         groups.setdefault(alert.check_name, []).append(alert)
+    per_check = {
+        row["check_name"]: row
+        for row in alerts.filter(check_name__in=list(groups))
+        .values("check_name")
+        .annotate(total=Count("id"), classified=Count("category_id"))
+        .order_by()
+    }
     return ShiftReview(
         shift=shift,
-        groups=[CheckGroup(check, items) for check, items in groups.items()],
-        total=len(alerts),
-        classified=sum(1 for alert in alerts if alert.category_id),
+        groups=[
+            CheckGroup(
+                check,
+                items,
+                total=per_check[check]["total"],
+                classified=per_check[check]["classified"],
+            )
+            for check, items in groups.items()
+        ],
+        total=counts["total"],
+        classified=counts["classified"],
+        page=shown,
+        during_maintenance=counts["during_maintenance"],
     )
 
 
@@ -171,6 +221,7 @@ def _alerts_between(since: dt.datetime, until: dt.datetime, team: Team | None) -
 
 
 DAY = 86_400  # seconds in a UTC day, which has no daylight saving
+HOUR = 3_600
 SUMS = {"total": Sum("total"), "out_of_hours": Sum("out_of_hours"), "woke": Sum("woke")}
 COUNTS = {
     "total": Count("*"),
@@ -184,8 +235,43 @@ def _plain(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> list[dict[str, Any]]:
-    """Alerts fired in [since, until) per check and category: total, out of hours, woke.
+def _kept(
+    models: tuple[type[Model], ...],
+    *,
+    team: Team | None,
+    group: list[str],
+    key: str,
+    first: int,
+    last: int,
+) -> list[dict[str, Any]]:
+    """Kept counts with `key` in [first, last), summed per `group` over a counts table and its deltas.
+
+    One statement: the database sums both tables (morgue.counters) and groups them, so
+    Python gets one row per group. Groups that sum to no alert (test
+    notifications, deleted alerts) are left out.
+    """
+    columns = ", ".join(group)
+    parts, params = [], []
+    for model in models:
+        where = f"{key} >= %s AND {key} < %s" + (" AND team_key = %s" if team is not None else "")
+        table = model._meta.db_table
+        parts.append(f"SELECT {columns}, total, out_of_hours, woke FROM {table} WHERE {where}")  # noqa: S608
+        params += [first, last, *([team.pk] if team is not None else [])]
+    # Names come from the code, never from a request; values are parameters.
+    sql = (
+        f"SELECT {columns}, SUM(total), SUM(out_of_hours), SUM(woke) "  # noqa: S608
+        f"FROM ({' UNION ALL '.join(parts)}) AS kept GROUP BY {columns} HAVING SUM(total) <> 0"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [*group, *SUMS]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def check_rows(
+    *, since: dt.datetime, until: dt.datetime, team: Team | None, by_check: bool = True
+) -> list[dict[str, Any]]:
+    """Alerts fired in [since, until) per check and category (or category alone): total, ooh, woke.
 
     Whole UTC days are summed from AlertDayCount; the part of a local month
     that starts or ends inside a UTC day (any zone but UTC) is counted from
@@ -196,11 +282,14 @@ def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> 
     rows: list[dict[str, Any]] = []
     edges = [(since, until)]
     if first_day < last_day:
-        # total__gt=0: rows of only test notifications (or of deleted alerts) name no alert.
-        counts = AlertDayCount.objects.filter(day__gte=first_day, day__lt=last_day, total__gt=0)
-        if team is not None:
-            counts = counts.filter(team_key=team.pk)
-        for row in _plain(counts.values("check_name", "category_key").annotate(**SUMS).order_by()):
+        for row in _kept(
+            (AlertDayCount, AlertDayDelta),
+            team=team,
+            group=["check_name", "category_key"] if by_check else ["category_key"],
+            key="day",
+            first=first_day,
+            last=last_day,
+        ):
             row["category_id"] = row.pop("category_key") or None
             rows.append(row)
         edges = [(since, _instant(first_day * DAY)), (_instant(last_day * DAY), until)]
@@ -208,35 +297,63 @@ def check_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> 
         if start < end:
             rows += _plain(
                 _alerts_between(start, end, team)
-                .values("check_name", "category_id")
+                .values(*(["check_name", "category_id"] if by_check else ["category_id"]))
                 .annotate(**COUNTS)
                 .order_by()
             )
     return rows
 
 
-def time_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> list[dict[str, Any]]:
-    """Alerts fired in [since, until) per person paged and quarter hour: total, out of hours, woke.
+def _on_whole_hours(since: dt.datetime, until: dt.datetime, zone: dt.tzinfo) -> bool:
+    """Whether every UTC hour in [since, until) is one local hour in `zone`.
 
-    Summed from AlertQuarterCount; counted from the alerts only for a bound
-    that is not on a quarter hour (no zone since 1972 has such an offset).
+    True for all but zones with a half- or quarter-hour offset (India, Nepal,
+    Lord Howe Island): the zone's offset is a whole number of hours at both
+    ends of each UTC hour, so no clock change falls inside one.
     """
-    first, first_rest = divmod(int(since.timestamp()), QUARTER_HOUR)
-    last, last_rest = divmod(int(until.timestamp()), QUARTER_HOUR)
-    if first_rest or last_rest:
-        return _plain(
-            _alerts_between(since, until, team)
-            .values("paged_id", "fired_quarter")
-            .annotate(**COUNTS)
-            .order_by()
-        )
-    counts = AlertQuarterCount.objects.filter(fired_quarter__gte=first, fired_quarter__lt=last, total__gt=0)
-    if team is not None:
-        counts = counts.filter(team_key=team.pk)
-    rows = _plain(counts.values("paged_key", "fired_quarter").annotate(**SUMS).order_by())
-    for row in rows:
-        row["paged_id"] = row.pop("paged_key") or None
-    return rows
+    start, end = int(since.timestamp()), int(until.timestamp())
+    if start % HOUR or end % HOUR:
+        return False
+    for seconds in range(start, end, HOUR):
+        for instant in (seconds, seconds + HOUR - 1):
+            offset = _instant(instant).astimezone(zone).utcoffset()
+            if offset is None or offset.total_seconds() % HOUR:
+                return False
+    return True
+
+
+@dataclass
+class TimeRows:
+    """A period's alerts by when they fired and by whom they paged."""
+
+    periods: list[dict[str, Any]]  # "start" (UNIX seconds) of each hour or quarter hour, and sums
+    people: list[dict[str, Any]]  # "paged_id" and sums, for people paged
+
+
+def time_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> TimeRows:
+    """Alerts fired in [since, until) per UTC hour and per person paged: total, out of hours, woke.
+
+    Summed from AlertHourCount when each UTC hour is one local hour of the
+    zone of `since`; otherwise (a zone with a half-hour offset) counted from
+    the alerts per quarter hour, which every zone's offset divides.
+    """
+    zone = since.tzinfo or dt.UTC
+    if _on_whole_hours(since, until, zone):
+        first, last = int(since.timestamp()) // HOUR, int(until.timestamp()) // HOUR
+        kept = (AlertHourCount, AlertHourDelta)
+        periods = _kept(kept, team=team, group=["hour"], key="hour", first=first, last=last)
+        for row in periods:
+            row["start"] = row.pop("hour") * HOUR
+        people = _kept(kept, team=team, group=["paged_key"], key="hour", first=first, last=last)
+        for row in people:
+            row["paged_id"] = row.pop("paged_key") or None
+        return TimeRows(periods=periods, people=[row for row in people if row["paged_id"]])
+    alerts = _alerts_between(since, until, team)
+    periods = _plain(alerts.values("fired_quarter").annotate(**COUNTS).order_by())
+    for row in periods:
+        row["start"] = row.pop("fired_quarter") * QUARTER_HOUR
+    people = _plain(alerts.filter(paged__isnull=False).values("paged_id").annotate(**COUNTS).order_by())
+    return TimeRows(periods=periods, people=people)
 
 
 def _instant(seconds: int) -> dt.datetime:
@@ -268,7 +385,7 @@ def month_figures(
     """The report's top-level figures alone, from the month's counts per check and category."""
     kinds = dict(Category.objects.values_list("pk", "kind"))
     counts: Counter[str] = Counter()
-    for row in check_rows(**_bounds(month, zone), team=team):
+    for row in check_rows(**_bounds(month, zone), team=team, by_check=False):
         kind = kinds.get(row["category_id"])
         counts.update({"total": row["total"], "out_of_hours": row["out_of_hours"], "woke": row["woke"]})
         if kind:
@@ -294,7 +411,8 @@ def monthly_report(
     """A month's alerts review: figures, per check, category, person, day and hour, and what to fix.
 
     The counting is done by the database, mostly ahead of time (AlertDayCount,
-    AlertQuarterCount); Python only adds up a few thousand rows.
+    AlertHourCount), and grouped there: Python only adds up a few thousand rows
+    (checks × categories, hours, people), however many alerts the month had.
     `woke_people` counts the alerts that woke the person paged.
     `with_heatmap` adds `out_of_hours_heatmap` (day of month × local hour) for the page.
     """
@@ -302,9 +420,10 @@ def monthly_report(
     bounds = _bounds(month, zone)
     categories = {category.pk: category for category in Category.objects.all()}
     rows = check_rows(**bounds, team=team)
-    times = time_rows(**bounds, team=team)
+    timed = time_rows(**bounds, team=team)
+    times = timed.periods
     for row in times:
-        local = dt.datetime.fromtimestamp(row["fired_quarter"] * QUARTER_HOUR, tz=zone)
+        local = _instant(row["start"]).astimezone(zone)
         row["day"], row["hour"] = local.date(), local.hour
 
     checks: dict[str, Counter[str]] = defaultdict(Counter)
@@ -321,15 +440,8 @@ def monthly_report(
             counts[f"hint:{category.hint}"] += row["total"]
             check_categories[row["check_name"]][category.slug] += row["total"]
             by_category[category.pk] += row["total"]
-    people: dict[int, Counter[str]] = defaultdict(Counter)
-    woke = 0
-    for row in times:
-        woke += row["woke"]
-        if row["paged_id"]:
-            person = people[row["paged_id"]]
-            person["total"] += row["total"]
-            person["out_of_hours"] += row["out_of_hours"]
-            person["woke"] += row["woke"]
+    people = {row["paged_id"]: row for row in timed.people}
+    woke = sum(row["woke"] for row in times)
 
     totals: Counter[str] = Counter()
     for counts in checks.values():
@@ -366,10 +478,31 @@ def monthly_report(
         },
         "recommendations": recommendations(by_check, checks),
         "truncated_alerts": truncated_alerts(**bounds, team=team),
+        "during_maintenance": during_maintenance(**bounds, team=team),
     }
     if with_heatmap:
         report["out_of_hours_heatmap"] = _heatmap(month, times)
     return report
+
+
+def during_maintenance(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> int:
+    """Alerts stored during a maintenance window: counted apart, they paged nobody.
+
+    The report otherwise reads only kept counts; this reads the alerts only
+    inside the month's windows (short ranges of the fired_at indexes), and
+    not at all in a month without one.
+    """
+    windows = MaintenanceWindow.objects.filter(starts_at__lt=until, ends_at__gt=since)
+    if team is not None:
+        windows = windows.filter(team=team)
+    spans = list(windows.values_list("starts_at", "ends_at"))
+    if not spans:
+        return 0
+    inside = Q()
+    for starts_at, ends_at in spans:
+        inside |= Q(fired_at__gte=max(starts_at, since), fired_at__lt=min(ends_at, until))
+    alerts = Alert.objects.counted().filter(inside, paging=PagingDecision.MAINTENANCE)
+    return alerts.filter(team=team).count() if team is not None else alerts.count()
 
 
 def truncated_alerts(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> int:
@@ -383,14 +516,8 @@ def truncated_alerts(*, since: dt.datetime, until: dt.datetime, team: Team | Non
     truncations = TruncatedAlerts.objects.filter(received_at__gte=since, received_at__lt=until)
     if team is not None:
         truncations = truncations.filter(team=team)
-    ungrouped = truncations.filter(group_key="").aggregate(total=Sum("count"))["total"] or 0
-    grouped = (
-        truncations.exclude(group_key="")
-        .values("group_key")
-        .annotate(most=Max("count"))
-        .values_list("most", flat=True)
-    )
-    return ungrouped + sum(grouped)
+    groups = truncations.values("group_key").annotate(most=Max("count"), total=Sum("count"))
+    return sum(group["total"] if group["group_key"] == "" else group["most"] for group in groups)
 
 
 def _change(now: float | None, before: float | None) -> float | None:
@@ -423,7 +550,7 @@ def _by_check(
     return out
 
 
-def _by_person(people: dict[int, Counter[str]]) -> list[dict[str, Any]]:
+def _by_person(people: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     users = get_user_model().objects.filter(pk__in=people).select_related("profile")
     out: list[dict[str, Any]] = []
     for user in users:

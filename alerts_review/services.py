@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -23,15 +23,18 @@ from oncall.selectors import Holders
 
 from .exceptions import SourceTokenInvalid, UnknownCategory, WrongReceiver
 from .models import (
+    ALERT_COUNTS,
     Alert,
     AlertReview,
     AlertSource,
     Category,
+    PagingDecision,
     ReviewAction,
     RoutingRule,
     SourceKind,
     TruncatedAlerts,
 )
+from .paging import request_paging
 from .payloads import Incoming, Refused, storable
 
 # Fields a repeated delivery may change; the classification and who was paged stay.
@@ -132,10 +135,11 @@ def receive_alerts(
     receipt.refused = [item for item in items if isinstance(item, Refused)]
     incoming = [item for item in items if isinstance(item, Incoming)]
     new_alerts = []
+    touched: list[int] = []  # every alert stored or changed, for the paging decision after commit
     for item in incoming:
         if item.resolves_open:
-            receipt.updated += _resolve_open(item, source_name)
-        elif (item.problem_id or item.renotification) and _renotify(item, source_name):
+            receipt.updated += _resolve_open(item, source_name, touched)
+        elif (item.problem_id or item.renotification) and _renotify(item, source_name, touched):
             receipt.updated += 1
         else:
             new_alerts.append(item)
@@ -145,6 +149,7 @@ def receive_alerts(
     if truncated > 0:
         _record_truncation(count=truncated, group_key=group_key, alert_source=alert_source, teams=teams)
     if not by_key:
+        request_paging(touched)
         return receipt
     on_call = OnCallLookup(
         team_ids={team.pk for team in teams if team}, instants=[item.fired_at for item in batch]
@@ -174,6 +179,8 @@ def receive_alerts(
     updated = sum(1 for key in by_key if key in existing)
     receipt.updated += updated
     receipt.created += len(by_key) - updated
+    # The upsert returns every row's id, inserted or updated (PostgreSQL, SQLite 3.35+).
+    request_paging([*touched, *(alert.pk for alert in alerts)])
     return receipt
 
 
@@ -183,7 +190,7 @@ def _open_alerts(item: Incoming, source_name: str) -> "QuerySet[Alert]":
     )
 
 
-def _renotify(item: Incoming, source_name: str) -> bool:
+def _renotify(item: Incoming, source_name: str, touched: list[int]) -> bool:
     """Update the open alert of the problem a notification repeats; False when none is open.
 
     With a problem id, the alert of that problem; with only a notification
@@ -201,10 +208,11 @@ def _renotify(item: Incoming, source_name: str) -> bool:
     alert.summary = item.summary or alert.summary
     alert.labels = item.labels
     alert.save(update_fields=["problem_id", *RENOTIFICATION_FIELDS])
+    touched.append(alert.pk)
     return True
 
 
-def _resolve_open(item: Incoming, source_name: str) -> int:
+def _resolve_open(item: Incoming, source_name: str, touched: list[int]) -> int:
     """Close every open alert a recovery ends; returns how many (0 when none is open).
 
     A recovery means the host or service is fine again, so every problem
@@ -222,6 +230,7 @@ def _resolve_open(item: Incoming, source_name: str) -> int:
         alert.state = item.state or "resolved"
         alert.updated_at = now
     Alert.objects.bulk_update(alerts, ["resolved_at", "state", "updated_at"])
+    touched.extend(alert.pk for alert in alerts)
     return len(alerts)
 
 
@@ -512,7 +521,15 @@ def import_history(*, rows: list[HistoryRow]) -> tuple[int, list[int]]:
                 note=row.note,
                 woke_me_up=row.woke_me_up,
                 classified_at=now if row.category else None,
+                # History: its moment to page is long past, so the paging sweep leaves it be.
+                paging=PagingDecision.RECORDED,
             )
         )
     Alert.objects.bulk_create(alerts, ignore_conflicts=True, batch_size=500)
     return len(alerts), duplicates
+
+
+def compact_alert_counts() -> None:
+    """Fold the report counts' deltas into the counts (see morgue.counters)."""
+    for counts in ALERT_COUNTS:
+        counts.compact(connection)

@@ -1,4 +1,4 @@
-"""Background work of the alerts review: the monthly report emails."""
+"""Background work of the alerts review: the monthly report emails, folding the kept counts."""
 
 import datetime as dt
 
@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from morgue.models import Team
 
-from . import services
+from . import paging, services
 from .selectors import previous_month
 
 
@@ -33,3 +33,21 @@ def email_team_alert_report(team_id: int, month: str) -> bool:
         return False
     delivery = services.send_team_alert_report(team=team, month=dt.date.fromisoformat(f"{month}-01"))
     return delivery is not None
+
+
+@shared_task(acks_late=True)
+def compact_alert_counts() -> None:
+    """Beat, every minute: fold the counts' deltas into the counts, so reads stay small."""
+    services.compact_alert_counts()
+
+
+@shared_task(acks_late=True)
+def page_for_alerts(alert_ids: list[int]) -> int:
+    """Decide what stored alerts page (alerts_review.paging); returns how many pages opened."""
+    return len(paging.decide_paging(alert_ids=alert_ids))
+
+
+@shared_task(acks_late=True)
+def sweep_paging() -> int:
+    """Beat, every minute: lost paging decisions, silent heartbeats, pages whose alerts all resolved."""
+    return paging.sweep_paging()

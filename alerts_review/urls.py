@@ -15,10 +15,14 @@ urlpatterns = [
     path("alerts/reports/<str:month>/", views.report, name="report"),
     path("alerts/reports/<str:month>/review/", views.save_review, name="save-review"),
     path("alerts/reports/<str:month>/act/", views.act, name="act"),
+    path("alerts/paging/", views.paging_teams, name="paging"),
+    path("alerts/paging/<slug:slug>/", views.team_paging, name="team-paging"),
 ]
 
 router = SimpleRouter()
 router.register("alerts", api.AlertViewSet, basename="alert")
+router.register("maintenance-windows", api.MaintenanceWindowViewSet, basename="maintenance-window")
+router.register("pages", api.PageViewSet, basename="page")
 
 # REST endpoints, included under /api/v1/ by morgue/urls.py. Every receiver
 # answers at its URL with and without the trailing slash (api.without_slash).
@@ -29,5 +33,6 @@ api_urlpatterns = [
     path("alerts/nagios", api.without_slash(api.NagiosReceiver)),
     path("alerts", api.without_slash(api.AlertViewSet, get="list", post="create")),
     path("reports/alerts/", api.AlertReportView.as_view(), name="alerts-report"),
+    path("teams/<slug:slug>/paging-policy/", api.PagingPolicyView.as_view(), name="team-paging-policy"),
     *router.urls,
 ]

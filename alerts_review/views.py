@@ -1,6 +1,7 @@
 """Pages: the on-call person's shift review and the monthly report."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,12 +17,20 @@ from morgue.forms import error_messages
 from morgue.models import Team
 from morgue.spreadsheets import SafeWriter
 from morgue.submissions import submit_once
-from oncall.models import Shift
+from oncall.models import Page, Shift
 
-from . import selectors, services
+from . import paging, selectors, services
 from .exceptions import BadMonth
-from .forms import ActForm, ClassifyCheckForm, ClassifyForm, ReviewForm
-from .models import Alert, AlertReview, Category, ReviewAction
+from .forms import (
+    ActForm,
+    ClassifyCheckForm,
+    ClassifyForm,
+    MaintenanceWindowForm,
+    PagingPolicyForm,
+    ReviewForm,
+    rules_as_lines,
+)
+from .models import Alert, AlertReview, Category, Heartbeat, MaintenanceWindow, ReviewAction
 
 # What the report's "Decided" list shows of each action's remediation item.
 DECIDED_RELATED = ("remediation__owner__profile",)
@@ -36,7 +45,7 @@ def review(request: SignedInRequest, shift_id: int | None = None) -> HttpRespons
         shift = get_object_or_404(Shift.objects.select_related("rotation__team", "user"), pk=shift_id)
     context: dict = {"shift": shift, "categories": list(Category.objects.all())}
     if shift is not None:
-        context["review"] = selectors.shift_review(shift=shift, at=now)
+        context["review"] = selectors.shift_review(shift=shift, at=now, page=request.GET.get("page"))
         context["earlier"] = (
             Shift.objects.filter(user=shift.user, starts_at__lt=shift.starts_at)
             .order_by("-starts_at")
@@ -316,3 +325,66 @@ def act(request: SignedInRequest, month: str) -> HttpResponse:
     # Shown again on the report, beside its recommendation, as typed and with its sentence.
     data = selectors.monthly_report(month=first, team=team, zone=zone, with_heatmap=True)
     return _report_page(request, data, first, zone, team, status=400, refused_act=form)
+
+
+def paging_teams(request: SignedInRequest) -> HttpResponse:
+    """Every team, to choose whose paging to see or change."""
+    teams = Team.objects.order_by("name")
+    return render(request, "alerts_review/paging_teams.html", {"teams": teams})
+
+
+def team_paging(request: SignedInRequest, slug: str) -> HttpResponse:
+    """A team's paging: its policy, its maintenance windows, its heartbeats (POST/redirect/GET)."""
+    team = get_object_or_404(Team, slug=slug)
+    policy = paging.policy_for(team)
+    may_edit = paging.may_manage_team(request.user, team)
+    policy_form = PagingPolicyForm(
+        initial={
+            "rules": rules_as_lines(policy.rules),
+            "grouping_window_minutes": policy.grouping_window_minutes,
+        }
+    )
+    window_form = MaintenanceWindowForm()
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied
+        form_name = request.POST.get("form")
+        if form_name == "policy":
+            policy_form = PagingPolicyForm(request.POST)
+            if policy_form.is_valid():
+                paging.update_policy(team=team, **policy_form.cleaned_data)
+                messages.success(request, f"{team.name}'s paging policy is saved.")
+                return redirect("alerts_review:team-paging", team.slug)
+        elif form_name == "window":
+            window_form = MaintenanceWindowForm(request.POST)
+            if window_form.is_valid():
+                paging.create_maintenance_window(
+                    team=team, created_by=request.user, **window_form.cleaned_data
+                )
+                messages.success(request, "The maintenance window is planned: its alerts will page nobody.")
+                return redirect("alerts_review:team-paging", team.slug)
+        elif form_name == "end":
+            window = get_object_or_404(MaintenanceWindow, pk=request.POST.get("window", 0) or 0, team=team)
+            paging.end_maintenance_window(window=window)
+            messages.success(request, "The maintenance window is ended: its checks page again.")
+            return redirect("alerts_review:team-paging", team.slug)
+        else:
+            return HttpResponse("Say which form: policy, window or end.", status=400)
+    now = timezone.now()
+    context = {
+        "team": team,
+        "may_edit": may_edit,
+        "policy_form": policy_form,
+        "window_form": window_form,
+        "current_windows": team.maintenance_windows.filter(ends_at__gt=now).select_related("created_by"),
+        "past_windows": team.maintenance_windows.filter(ends_at__lte=now).select_related("created_by")[:10],
+        "heartbeats": Heartbeat.objects.filter(alert_source__team=team).select_related(
+            "alert_source", "page"
+        ),
+        "pages": Page.objects.filter(team=team, alerts__isnull=False)
+        .distinct()
+        .order_by("-created_at")
+        .prefetch_related(Prefetch("alerts", queryset=Alert.objects.order_by("fired_at", "id")))[:10],
+        "now": now,
+    }
+    return render(request, "alerts_review/team_paging.html", context)

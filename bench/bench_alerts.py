@@ -4,7 +4,7 @@
   in UTC and in New York, against a bare `SELECT check, count(*) … GROUP BY
   check` over the same rows (target: within 2×). The report sums the counts
   the database keeps (alerts_review.models.AlertDayCount and
-  AlertQuarterCount), which the load below fills through their triggers.
+  AlertHourCount), which the load below fills through their triggers.
 - Ingest: Alertmanager payloads of 100 new alerts POSTed through the test
   client, in alerts per second, against a bare `bulk_create` of the same rows
   (target: at least a third of that floor).

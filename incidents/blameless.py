@@ -8,6 +8,7 @@ only advises: saving is never blocked.
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 REFRAME = "What made this action make sense at the time?"
 
@@ -117,11 +118,45 @@ CAUSE_VERBS = (
 )  # fmt: skip
 
 
+@lru_cache(maxsize=512)
 def _phrase_pattern(text: str) -> re.Pattern[str]:
     # Match whole words, tolerate any run of white space inside the phrase,
     # and accept a straight or curly apostrophe.
     parts = [re.escape(word).replace("'", "['’]") for word in text.split()]
     return re.compile(r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)", re.IGNORECASE)
+
+
+_VERBS = "|".join(r"\s+".join(map(re.escape, verb.split())) for verb in CAUSE_VERBS)
+# Any cause verb at all: most text has none, and then no name needs looking at.
+_ANY_VERB = re.compile(r"(?<!\w)(?:" + _VERBS + r")(?!\w)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=512)
+def _person_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    """A name (longest first) as the subject of a cause verb; `names` are the few found in one text."""
+    return re.compile(
+        r"(?<!\w)(" + "|".join(re.escape(name) for name in names) + r")(?:['’]s)?"
+        r"\s+(?:(?:just|then|accidentally|also)\s+)?(" + _VERBS + r")(?!\w)",
+        re.IGNORECASE,
+    )
+
+
+@lru_cache(maxsize=8)
+def _clean_names(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each name (stripped, two letters or more) once, with its lower case, longest first."""
+    found = {name.strip() for name in names if name and len(name.strip()) > 1}
+    return tuple((name, name.lower()) for name in sorted(found, key=len, reverse=True))
+
+
+def _names_in(text: str, names: Iterable[str]) -> tuple[str, ...]:
+    """The names that occur in `text` in any case, longest first.
+
+    A name the person pattern can match occurs in the text, so only these go
+    into it: one pattern of a whole organisation's names would be compiled and
+    tried at every position of every text.
+    """
+    lowered = text.lower()
+    return tuple(name for name, lower in _clean_names(tuple(names)) if lower in lowered)
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -153,14 +188,9 @@ def check(
                     suggestion=phrase.suggestion,
                 )
             )
-    clean_names = sorted({name.strip() for name in names if name and len(name.strip()) > 1}, key=len)
-    if clean_names:
-        verbs = "|".join(r"\s+".join(map(re.escape, verb.split())) for verb in CAUSE_VERBS)
-        pattern = re.compile(
-            r"(?<!\w)(" + "|".join(re.escape(name) for name in reversed(clean_names)) + r")(?:['’]s)?"
-            r"\s+(?:(?:just|then|accidentally|also)\s+)?(" + verbs + r")(?!\w)",
-            re.IGNORECASE,
-        )
+    present = _names_in(text, names) if _ANY_VERB.search(text) else ()
+    if present:
+        pattern = _person_pattern(present)
         for match in pattern.finditer(text):
             findings.append(
                 Finding(

@@ -17,6 +17,9 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # On call: the safety net for page escalation whose countdown task was lost.
     "oncall-sweep-pages": {"task": "oncall.tasks.sweep_pages", "schedule": 60.0},
+    # Alerts: paging decisions whose task was lost, silent heartbeats, pages whose alerts all resolved.
+    "alerts-sweep-paging": {"task": "alerts_review.tasks.sweep_paging", "schedule": 60.0},
+    "oncall-sweep-notifications": {"task": "oncall.tasks.sweep_notifications", "schedule": 60.0},
     # On call: keep every rotation materialised 180 days ahead; everyone-else
     # rotations recompute their members (changes apply from the next handoff).
     "oncall-extend-rotations": {"task": "oncall.tasks.extend_rotations", "schedule": 3600.0},
@@ -41,6 +44,8 @@ app.conf.beat_schedule = {
         "task": "morgue.tasks.forget_old_submissions",
         "schedule": crontab(minute=30, hour=3),
     },
+    # Alerts review: fold the report counts' deltas (appended by triggers) into the counts.
+    "alerts-review-compact-counts": {"task": "alerts_review.tasks.compact_alert_counts", "schedule": 60.0},
     "alerts-review-monthly-report": {
         # Last month's alerts report to each team, on the first of the month.
         "task": "alerts_review.tasks.email_monthly_alert_reports",

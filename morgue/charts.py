@@ -34,6 +34,15 @@ Cell = str | float | None
 class Series:
     name: str
     values: Sequence[float | None]
+    # When `values` is a sample: how many values it was drawn from (see sample_note).
+    total: int | None = None
+
+    @property
+    def count(self) -> int:
+        """How many values the series stands for: its total when sampled, else its values."""
+        if self.total is not None:
+            return self.total
+        return sum(1 for value in self.values if value is not None)
 
 
 @dataclass
@@ -42,6 +51,8 @@ class Chart:
     svg: SafeString
     headers: list[str] = field(default_factory=list)
     rows: list[list[Cell]] = field(default_factory=list)
+    # Shown under the chart: for example that its points are a sample.
+    note: str = ""
 
     @property
     def table(self) -> "Chart":
@@ -154,7 +165,7 @@ def duration_unit(values: Sequence[float | None]) -> DurationUnit:
 
 
 def _in_unit(groups: Sequence[Series], unit: DurationUnit) -> list[Series]:
-    return [Series(group.name, [unit.of(value) for value in group.values]) for group in groups]
+    return [Series(group.name, [unit.of(value) for value in group.values], group.total) for group in groups]
 
 
 def _open(title: str, description: str, height: int = HEIGHT) -> tuple[list[str], str]:
@@ -415,6 +426,18 @@ def heatmap(
     return Chart(title, mark_safe("".join(parts)), headers, rows)
 
 
+def sample_note(groups: Sequence[Series], what: str = "incidents") -> str:
+    """What a chart of sampled series says under it; "" when every value is drawn."""
+    sampled = [g for g in groups if g.total is not None and g.total > len(g.values)]
+    if not sampled:
+        return ""
+    parts = ", ".join(f"{len(g.values):,} of {g.total:,} for {g.name}" for g in sampled)
+    return (
+        f"Drawn from a sample of {what} evenly spaced by rank ({parts}); "
+        "the figures above and the CSV export have every one."
+    )
+
+
 def _log_scale(low: float, high: float, start: float, end: float) -> Callable[[float], float]:
     low_log, high_log = math.log10(low), math.log10(high)
     span = (high_log - low_log) or 1
@@ -489,7 +512,7 @@ def strip_plot(title: str, groups: Sequence[Series], x_label: str, log: bool = T
         values = [v for v in group.values if v is not None]
         parts.append(
             f'<text x="{MARGIN_LEFT + 54}" y="{centre + 4:.1f}" text-anchor="end">'
-            f"{escape(group.name)} (n={len(values)})</text>"
+            f"{escape(group.name)} (n={group.count:,})</text>"
         )
         for value in values:
             parts.append(
@@ -511,7 +534,7 @@ def strip_plot(title: str, groups: Sequence[Series], x_label: str, log: bool = T
     rows: list[list[Cell]] = [
         [group.name, value] for group in groups for value in group.values if value is not None
     ]
-    return Chart(title, mark_safe("".join(parts)), headers, rows)
+    return Chart(title, mark_safe("".join(parts)), headers, rows, note=sample_note(groups))
 
 
 def ecdf(title: str, groups: Sequence[Series], x_label: str, log: bool = True) -> Chart:
@@ -550,12 +573,12 @@ def ecdf(title: str, groups: Sequence[Series], x_label: str, log: bool = True) -
             path.append(f"L{x:.1f},{scale_y(previous):.1f} L{x:.1f},{scale_y(share):.1f}")
             previous = share
             rows.append([group.name, value, round(share, 4)])
-        count = len([v for v in group.values if v is not None])
         parts.append(
             f'<path d="{" ".join(path)}" fill="none" stroke="{_colour(index)}" stroke-width="2">'
-            f"<title>{escape(group.name)} (n={count})</title></path>"
+            f"<title>{escape(group.name)} (n={group.count:,})</title></path>"
         )
     _legend(parts, groups)
     _x_label(parts, axis_label)
     parts.append("</svg>")
-    return Chart(title, mark_safe("".join(parts)), ["group", unit.name, "share at or below"], rows)
+    headers = ["group", unit.name, "share at or below"]
+    return Chart(title, mark_safe("".join(parts)), headers, rows, note=sample_note(groups))

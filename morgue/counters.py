@@ -16,6 +16,15 @@ both databases (`COALESCE({row}.team_id, 0)`, `{row}.fired_quarter / 96`).
 Keys must never be NULL (use 0 for "none"): a unique constraint on the keys
 is what the upsert targets, and NULLs would not collide.
 
+Counts with a `deltas` table (PostgreSQL only) are kept without locking:
+the triggers append each statement's grouped, signed changes to the deltas
+table, where no two writers ever touch the same row, and `compact` (run by
+beat) moves them into the counts in one statement. Counts read straight into
+the counts table make concurrent writers of the same keys wait for each
+other's commit; a busy source table wants deltas. A reader sums the counts
+and the deltas (`Counts.sources`); both are grouped by the same keys.
+On SQLite, a single writer at a time, the triggers always add to the counts.
+
 PostgreSQL's TRUNCATE empties the counts with the rows. SQLite fires delete
 triggers for rows that `INSERT OR REPLACE` removes only with
 `recursive_triggers` on, which Morgue's settings turn on.
@@ -50,6 +59,12 @@ class Counts:
     table: str  # the counts table; its keys carry a unique constraint
     keys: dict[str, str]  # column -> expression over {row}
     measures: dict[str, str]  # column -> expression over {row}, summed
+    deltas: str | None = None  # a table of the same columns, without the unique constraint
+
+    @property
+    def sources(self) -> list[str]:
+        """The tables whose rows, summed by key, are the counts."""
+        return [self.table, self.deltas] if self.deltas else [self.table]
 
     def _columns(self) -> str:
         return ", ".join([*self.keys, *self.measures])
@@ -82,22 +97,44 @@ class Counts:
             f"{self._upsert_tail('EXCLUDED')}"
         )
 
+    def _appended(self, changes: str) -> str:
+        """Append grouped, signed changes to the deltas: a plain INSERT that waits for no one."""
+        keys = ", ".join(self.keys)
+        sums = ", ".join(f"SUM({column})" for column in self.measures)
+        changed = " OR ".join(f"SUM({column}) <> 0" for column in self.measures)
+        return (
+            f"INSERT INTO {self.deltas} ({self._columns()}) "
+            f"SELECT {keys}, {sums} FROM ({changes}) AS changes GROUP BY {keys} HAVING {changed}"
+        )
+
+    def compact_sql(self) -> str:
+        """Move the committed deltas into the counts, in one statement.
+
+        The DELETE takes only rows committed before it started: a writer's
+        deltas still in flight stay for the next run. Two runs at once are
+        safe: the second waits on the rows the first deleted and then skips them.
+        """
+        columns = self._columns()
+        moved = f"WITH moved AS (DELETE FROM {self.deltas} RETURNING {columns}) "
+        return moved + self._grouped_upsert(f"SELECT {columns} FROM moved")
+
     def rebuild_sql(self) -> list[str]:
         """Statements that recount everything from the source table (same on both databases)."""
         keys = ", ".join(self.keys)
         sums = ", ".join(f"SUM({column})" for column in self.measures)
+        emptied = [f"DELETE FROM {self.deltas}"] if self.deltas else []
         return [
+            *emptied,
             f"DELETE FROM {self.table}",
             f"INSERT INTO {self.table} ({self._columns()}) "
             f"SELECT {keys}, {sums} FROM ({self._select(self.source)}) AS source GROUP BY {keys}",
         ]
 
     def postgresql_install(self) -> list[str]:
-        inserted = self._grouped_upsert(self._select("new_rows"))
-        deleted = self._grouped_upsert(self._select("old_rows", "-"))
-        updated = self._grouped_upsert(
-            f"{self._select('new_rows')} UNION ALL {self._select('old_rows', '-')}"
-        )
+        write = self._appended if self.deltas else self._grouped_upsert
+        inserted = write(self._select("new_rows"))
+        deleted = write(self._select("old_rows", "-"))
+        updated = write(f"{self._select('new_rows')} UNION ALL {self._select('old_rows', '-')}")
         function = f"""
             CREATE OR REPLACE FUNCTION {self.name}_count() RETURNS trigger LANGUAGE plpgsql AS $body$
             BEGIN
@@ -127,7 +164,7 @@ class Counts:
         emptied = f"""
             CREATE OR REPLACE FUNCTION {self.name}_emptied() RETURNS trigger LANGUAGE plpgsql AS $body$
             BEGIN
-                DELETE FROM {self.table};
+                {"".join(f"DELETE FROM {table}; " for table in self.sources)}
                 RETURN NULL;
             END
             $body$
@@ -201,6 +238,8 @@ class Counts:
         Cheap enough to ask after every migrate and flush. SQLite's flush
         empties tables one by one in no fixed order; when it empties the
         counts before the rows, the rows' delete triggers leave negative counts.
+        Deltas may be negative (a deleted row); the counts, which hold only
+        whole committed changes, never are.
         """
         measures = list(self.measures)
         negative = " OR ".join(f"{column} < 0" for column in measures)
@@ -211,12 +250,12 @@ class Counts:
             # A measure of 1 per row sums to the number of rows.
             for column, expression in self.measures.items():
                 if expression.strip() == "1":
-                    cursor.execute(
-                        f"SELECT (SELECT COALESCE(SUM({column}), 0) FROM {self.table}), "
-                        f"(SELECT COUNT(*) FROM {self.source})"
+                    kept = " + ".join(
+                        f"(SELECT COALESCE(SUM({column}), 0) FROM {table})" for table in self.sources
                     )
-                    kept, counted = cursor.fetchone()
-                    return kept != counted
+                    cursor.execute(f"SELECT {kept}, (SELECT COUNT(*) FROM {self.source})")
+                    kept_total, counted = cursor.fetchone()
+                    return kept_total != counted
         return False
 
     def ensure(self, connection) -> bool:
@@ -232,6 +271,11 @@ class Counts:
 
     def rebuild(self, connection) -> None:
         self._execute(connection, self.rebuild_sql())
+
+    def compact(self, connection) -> None:
+        """Fold the deltas into the counts (a no-op for counts kept without deltas)."""
+        if self.deltas and connection.vendor == "postgresql":
+            self._execute(connection, [self.compact_sql()])
 
     @staticmethod
     def _execute(connection, statements: list[str]) -> None:

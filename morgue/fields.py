@@ -6,9 +6,12 @@ loading: these import DRF's serializers and parsers, which would be circular the
 
 from typing import TYPE_CHECKING
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.parsers import JSONParser as DrfJSONParser
+from rest_framework.renderers import JSONRenderer as DrfJSONRenderer
 
+from .text import unreadable_anywhere
 from .timezones import UnknownTimeZone, check_time_zone
 
 
@@ -30,6 +33,22 @@ class TimeZoneField(serializers.CharField):
         return name
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$",
+        "example": "22:00",
+        "description": "A wall-clock time, HH:MM, in the person's own time zone.",
+    }
+)
+class WallClockTimeField(serializers.TimeField):
+    """A time of day on the local wall clock (sleep hours, a handoff).
+
+    The schema's `format: time` means an RFC 3339 time with an offset
+    (`22:00:00Z`); a wall-clock time has none, so it is described by a pattern.
+    """
+
+
 class JSONParser(DrfJSONParser):
     """DRF's JSON parser, with a body nested past Python's recursion limit refused as a 400, not a 500."""
 
@@ -38,6 +57,25 @@ class JSONParser(DrfJSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError as error:
             raise exceptions.ParseError("The JSON body is nested too deeply to read.") from error
+
+
+class JSONRenderer(DrfJSONRenderer):
+    """DRF's JSON renderer, writing a lone surrogate as a JSON escape rather than failing with a 500.
+
+    Error sentences quote what the client sent (`“a\\ud800b” is not a valid
+    choice`); a lone surrogate cannot be encoded as UTF-8, but JSON can carry it
+    as `\\ud800`, which is what the client sent in the first place.
+    """
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        try:
+            return super().render(data, accepted_media_type, renderer_context)
+        except UnicodeEncodeError:
+            return AsciiJSONRenderer().render(data, accepted_media_type, renderer_context)
+
+
+class AsciiJSONRenderer(DrfJSONRenderer):
+    ensure_ascii = True
 
 
 if TYPE_CHECKING:
@@ -55,6 +93,10 @@ class RefuseUnknownFields(_SerializerMixin):
     script may send back what it read (they are ignored, as DRF does). Every
     API serializer inherits `Serializer` or `ModelSerializer` below
     (tests/morgue/test_unknown_fields.py checks every write endpoint).
+
+    Text no database can hold (a NUL, a lone surrogate) is refused here too,
+    in any field, before a field looks it up: PostgreSQL refuses NUL in a
+    query's parameters, so a slug or username carrying one would be a 500.
     """
 
     def to_internal_value(self, data):
@@ -68,6 +110,13 @@ class RefuseUnknownFields(_SerializerMixin):
                         for name in unknown
                     }
                 )
+            unreadable = {
+                str(name): [f"{name} {reason}."]
+                for name, value in data.items()
+                if (reason := unreadable_anywhere(value))
+            }
+            if unreadable:
+                raise serializers.ValidationError(unreadable)
         return super().to_internal_value(data)
 
 

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from .errors import bad_request
 from .models import Profile
+from .text import unreadable_text
 
 # The REST API authenticates by session or token inside Django REST framework,
 # which answers 401/403 in JSON; a redirect to the login page would break scripts.
@@ -66,17 +67,6 @@ class NumberTooLargeMiddleware:
         if isinstance(exception, OverflowError) and "SQLite INTEGER" in str(exception):
             return bad_request(request, BadRequest(NUMBER_TOO_LARGE))
         return None
-
-
-def unreadable_text(value: str) -> str | None:
-    """Why a piece of text cannot be stored (a NUL or a lone surrogate), or None when it can."""
-    if "\x00" in value:
-        return "contains a NUL character (%00), which Morgue cannot store"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "is not valid UTF-8 text"
-    return None
 
 
 class UnreadableTextMiddleware:

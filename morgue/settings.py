@@ -145,6 +145,14 @@ MORGUE_REMEDIATION_DUE_WEEKS: dict[int, int] = {1: 4, 2: 4, 3: 8, 4: 8, 5: 8}
 # --- Incident evidence ------------------------------------------------------
 # Graph snapshots are fetched from URLs people paste; private, loopback and
 # link-local addresses are refused unless the host (or host:port) is listed here.
+# Reaching a person (README "Reaching a person"): SMS and calls through a
+# Twilio-compatible API, push through ntfy. Empty means that channel is off.
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
+TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+NTFY_URL = os.environ.get("NTFY_URL", "").rstrip("/")
+NTFY_TOKEN = os.environ.get("NTFY_TOKEN", "")
 GRAPH_FETCH_ALLOWED_HOSTS = [host.lower() for host in env_list("GRAPH_FETCH_ALLOWED_HOSTS")]
 # How far before impact started "Deploys before this incident" looks.
 DEPLOY_SUGGESTION_MINUTES = int(os.environ.get("DEPLOY_SUGGESTION_MINUTES", "60"))
@@ -199,8 +207,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["morgue.fields.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "morgue.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "morgue.rest.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "morgue.rest.exception_handler",

@@ -91,11 +91,11 @@ def bootstrap_median_difference(
     if not present_a or not present_b:
         return Difference(None, None, None, confidence, len(present_a), len(present_b))
     generator = random.Random(seed)
-    differences = []
-    for _ in range(resamples):
-        sample_a = generator.choices(present_a, k=len(present_a))
-        sample_b = generator.choices(present_b, k=len(present_b))
-        differences.append(_sample_median(sample_b) - _sample_median(sample_a))
+    ordered_a, ordered_b = sorted(present_a), sorted(present_b)
+    differences = [
+        _resampled_median(ordered_b, generator) - _resampled_median(ordered_a, generator)
+        for _ in range(resamples)
+    ]
     tail = (1 - confidence) / 2
     return Difference(
         difference=_sample_median(present_b) - _sample_median(present_a),
@@ -107,9 +107,45 @@ def bootstrap_median_difference(
     )
 
 
+def _resampled_median(ordered: Sequence[float], generator: random.Random) -> float:
+    """The median of n draws with replacement from sorted `ordered` (n values), without drawing them.
+
+    A draw is ordered[⌊U·n⌋] for a uniform U, so the k-th smallest of n draws is
+    ordered[⌊U₍ₖ₎·n⌋], where the k-th order statistic U₍ₖ₎ of n uniforms is
+    Beta(k, n−k+1); the next one is U₍ₖ₎ plus (1 − U₍ₖ₎)·Beta(1, n−k). Same
+    distribution as sorting a resample, in constant time: a bootstrap over
+    20,000 incidents takes milliseconds, not minutes.
+    """
+    count = len(ordered)
+    middle = (count + 1) // 2  # 1-based rank of the (lower) median
+    lower = generator.betavariate(middle, count - middle + 1)
+    if count % 2:
+        return float(ordered[min(int(lower * count), count - 1)])
+    upper = lower + (1 - lower) * generator.betavariate(1, count - middle)
+    return (ordered[min(int(lower * count), count - 1)] + ordered[min(int(upper * count), count - 1)]) / 2
+
+
 def _sample_median(values: Sequence[float]) -> float:
     """The median of a sample known to be non-empty."""
     return _interpolate(sorted(values), 0.5)
+
+
+def rank_sample(values: Sequence[float | None], size: int) -> list[float]:
+    """At most `size` of the values, sorted, evenly spaced by rank: all of them when there are few.
+
+    The value at rank r (1-based, of n) is kept when r·size÷n (integer division)
+    steps past (r−1)·size÷n, so the k-th kept value is at rank ⌈k·n/size⌉ and the
+    largest is always kept. Whole-number arithmetic, so SQL can pick the same ranks.
+    """
+    ordered = sorted(value for value in values if value is not None)
+    total = len(ordered)
+    if total <= size:
+        return ordered
+    return [
+        value
+        for rank, value in enumerate(ordered, start=1)
+        if rank * size // total > (rank - 1) * size // total
+    ]
 
 
 def ecdf(values: Sequence[float | None]) -> list[tuple[float, float]]:

@@ -21,4 +21,6 @@ def enqueue(task_name: str, *args: object, countdown: float | None = None) -> No
 
 def enqueue_on_commit(task_name: str, *args: object, countdown: float | None = None) -> None:
     """Send a task once the surrounding transaction commits, so the worker sees what was written."""
-    transaction.on_commit(lambda: enqueue(task_name, *args, countdown=countdown))
+    # Robust: what was saved stays saved and the client gets its answer when the
+    # broker is down; the error is logged and a beat sweep enqueues the work later.
+    transaction.on_commit(lambda: enqueue(task_name, *args, countdown=countdown), robust=True)

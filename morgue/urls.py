@@ -35,6 +35,7 @@ urlpatterns = [
         name="favicon",
     ),
     path("profile/", views.profile, name="profile"),
+    path("people/suggest/", views.people_suggest, name="people-suggest"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,8 +1,20 @@
+from django import forms
 from django.contrib import admin, messages
 
-from . import services
+from . import contact, services
 from .exceptions import RotationInvalid
-from .models import Override, Page, PageStep, Rotation, RotationMember, Shift, Swap
+from .models import (
+    ContactMethod,
+    Notification,
+    NotificationRule,
+    Override,
+    Page,
+    PageStep,
+    Rotation,
+    RotationMember,
+    Shift,
+    Swap,
+)
 
 
 class RotationMemberInline(admin.TabularInline):
@@ -73,6 +85,56 @@ class PageStepInline(admin.TabularInline):
 
 @admin.register(Page)
 class PageAdmin(admin.ModelAdmin):
-    list_display = ["team", "message", "status", "created_at", "acknowledged_by"]
+    list_display = ["team", "message", "status", "created_at", "acknowledged_by", "resolved_at"]
     list_filter = ["status", "team"]
     inlines = [PageStepInline]
+
+
+class NotificationRuleInline(admin.TabularInline):
+    model = NotificationRule
+    extra = 0
+
+
+class ContactMethodAdminForm(forms.ModelForm):
+    class Meta:
+        model = ContactMethod
+        fields = ["user", "kind", "address", "label"]
+
+    def clean(self):
+        # The same address rules as the API and the profile (oncall.contact).
+        data = super().clean() or {}
+        try:
+            data["address"] = contact.check_address(data.get("kind", ""), data.get("address", ""))
+        except contact.InvalidAddress as error:
+            self.add_error("address", str(error))
+        return data
+
+
+@admin.register(ContactMethod)
+class ContactMethodAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "address", "label", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["user__username", "address"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    form = ContactMethodAdminForm
+
+
+@admin.register(NotificationRule)
+class NotificationRuleAdmin(admin.ModelAdmin):
+    list_display = ["user", "contact_method", "delay_minutes"]
+    list_select_related = ["user", "contact_method"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    # A record of what was sent: read only, so nothing here can send twice or lose a send.
+    list_display = ["key", "kind", "address", "status", "attempts", "due_at", "sent_at", "error"]
+    list_filter = ["status", "kind"]
+    search_fields = ["key", "address", "provider_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

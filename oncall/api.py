@@ -157,6 +157,13 @@ class RotationMemberSerializer(fields.Serializer):
     username = serializers.CharField()
     experienced = serializers.BooleanField(default=False)
 
+    def validate(self, attrs):
+        # A PATCH validates partially all the way down, so DRF would let a
+        # member without a username (`members: [{}]`) through.
+        if "username" not in attrs:
+            raise serializers.ValidationError({"username": ["Give each member's username."]})
+        return attrs
+
 
 class RotationSerializer(fields.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
@@ -452,7 +459,7 @@ class SwapViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gener
 
 class PageStepSerializer(fields.ModelSerializer):
     team = serializers.CharField(source="team.slug")
-    user = serializers.CharField(source="user.username", allow_null=True, default=None)
+    user = serializers.CharField(source="user.username", allow_null=True, default=None, read_only=True)
 
     class Meta:
         model = PageStep
@@ -471,10 +478,14 @@ class PageStepSerializer(fields.ModelSerializer):
 
 class PageSerializer(fields.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
-    acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, default=None, allow_null=True
+    )
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.username", read_only=True, default=None, allow_null=True
+    )
     steps = PageStepSerializer(many=True, read_only=True)
-    status = serializers.CharField(read_only=True, help_text="open, acknowledged or exhausted")
+    status = serializers.CharField(read_only=True, help_text="open, acknowledged, exhausted or resolved")
 
     class Meta:
         model = Page
@@ -488,9 +499,10 @@ class PageSerializer(fields.ModelSerializer):
             "created_at",
             "acknowledged_by",
             "acknowledged_at",
+            "resolved_at",
             "steps",
         ]
-        read_only_fields = ["id", "status", "created_at", "acknowledged_at"]
+        read_only_fields = ["id", "status", "created_at", "acknowledged_at", "resolved_at"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -521,4 +533,11 @@ class PageViewSet(
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         page = services.acknowledge_page(page=self.get_object(), user=request.user)
-        return Response(PageSerializer(self.get_queryset().get(pk=page.pk)).data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=page.pk)).data)
+
+    @extend_schema(request=None, responses=PageSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """End the page: escalation stops and everyone it notified is told it is resolved."""
+        page = services.resolve_page(page=self.get_object())
+        return Response(self.get_serializer(self.get_queryset().get(pk=page.pk)).data)

@@ -11,6 +11,7 @@ from morgue.models import Team
 
 from . import services
 from .models import Level, Page, Rotation, Shift
+from .services import notifications
 
 # (team slug, rotation name, slug, time zone, length in days, levels L1/L2?, members by username)
 ROTATIONS = [
@@ -142,11 +143,26 @@ def seed(stdout=None) -> None:
             overrides += 1
 
     _seed_pages(teams, people, now)
+    _seed_contact_methods(people)
     if stdout is not None:
         stdout.write(
             f"on call: {Rotation.objects.count()} rotations, {Shift.objects.count()} shifts, "
             f"{overrides} overrides, {Page.objects.count()} pages; dev has {dev.members.count()} members"
         )
+
+
+def _seed_contact_methods(people) -> None:
+    """How the demo people are reached: email at once, then push and SMS.
+
+    Email goes to the console backend in development; NTFY_URL and TWILIO_* are unset, so push and
+    SMS reach no real provider: a page shows them failing and moving on to the next method.
+    """
+    for username, user in sorted(people.items())[:4]:
+        email = notifications.add_contact_method(user=user, kind="email", address=f"{username}@example.com")
+        push = notifications.add_contact_method(user=user, kind="push", address=f"morgue-demo-{username}")
+        sms = notifications.add_contact_method(user=user, kind="sms", address="+15005550006", label="demo")
+        for method, minutes in ((email, 0), (push, 0), (sms, 2)):
+            notifications.add_notification_rule(user=user, contact_method=method, delay_minutes=minutes)
 
 
 def _seed_pages(teams, people, now) -> None:

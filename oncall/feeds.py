@@ -59,3 +59,13 @@ def calendar(*, name: str, shifts, now: dt.datetime) -> bytes:
         event.add("url", settings.MORGUE_BASE_URL + reverse("oncall:rotation", args=[shift.rotation.slug]))
         cal.add_component(event)
     return cal.to_ical()
+
+
+def etag(body: bytes) -> str:
+    """A weak ETag for a feed: its text without the DTSTAMP lines, which change on every request.
+
+    Two feeds with the same events are the same calendar to a calendar app,
+    so `If-None-Match` with this tag answers 304 until a shift changes.
+    """
+    lines = [line for line in body.splitlines() if not line.startswith(b"DTSTAMP")]
+    return 'W/"' + hashlib.sha256(b"\n".join(lines)).hexdigest()[:32] + '"'

@@ -8,8 +8,9 @@ from morgue.forms import DateTimeLocalInput
 from morgue.models import Team
 from morgue.validators import validate_plausible_instant
 
+from . import contact
 from . import shifts as shift_rules
-from .models import Advance, Level, Rotation
+from .models import Advance, ContactKind, ContactMethod, Level, Rotation
 
 
 class PageForm(forms.Form):
@@ -132,3 +133,32 @@ class ScheduleForm(forms.Form):
         if unknown:
             raise forms.ValidationError(f"There is no person with username {', '.join(unknown)}.")
         return [found[name] for name in usernames]
+
+
+class ContactMethodForm(forms.Form):
+    kind = forms.ChoiceField(choices=ContactKind.choices)
+    address = forms.CharField(
+        max_length=500,
+        help_text="Email address, phone number in E.164 (+14155550123), ntfy topic, or webhook URL.",
+    )
+    label = forms.CharField(max_length=100, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data and data.get("kind") and data.get("address"):
+            try:
+                data["address"] = contact.check_address(data["kind"], data["address"])
+            except contact.InvalidAddress as error:
+                self.add_error("address", str(error))
+        return data
+
+
+class NotificationRuleForm(forms.Form):
+    contact_method = forms.ModelChoiceField(queryset=ContactMethod.objects.none(), empty_label=None)
+    delay_minutes = forms.IntegerField(min_value=0, max_value=24 * 60, initial=0, label="After (minutes)")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["contact_method"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = ContactMethod.objects.filter(user=user)

@@ -324,11 +324,16 @@ class PageStatus(models.TextChoices):
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     EXHAUSTED = "exhausted", "Nobody answered"
+    RESOLVED = "resolved", "Resolved"
 
 
 class PageQuerySet(models.QuerySet["Page"]):
     def open(self) -> Self:
         return self.filter(status=PageStatus.OPEN)
+
+    def unresolved(self) -> Self:
+        """Pages whose problem is not over, answered or not: what new alerts may attach to."""
+        return self.exclude(status=PageStatus.RESOLVED)
 
 
 class Page(models.Model):
@@ -347,6 +352,10 @@ class Page(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     token = models.CharField(max_length=32, default=new_page_token, editable=False)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the people notified were told it resolved (claims the notice)."
+    )
 
     objects = PageQuerySet.as_manager()
 
@@ -384,3 +393,107 @@ class PageStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.page} step {self.number}: {self.team} {self.level}"
+
+
+class ContactKind(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    VOICE = "voice", "Voice call"
+    PUSH = "push", "Push (ntfy)"
+    SLACK = "slack", "Chat webhook (Slack-compatible)"
+    TEAMS = "teams", "Microsoft Teams"
+
+
+class ContactMethod(models.Model):
+    """One way to reach a person: an email address, a phone number, an ntfy topic or a chat webhook."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_methods"
+    )
+    kind = models.CharField(max_length=10, choices=ContactKind)
+    address = models.CharField(max_length=500)
+    label = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["user", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "address"], name="contact_method_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.address}"
+
+
+class NotificationRule(models.Model):
+    """Send to this method this many minutes after a page step names the person."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_rules"
+    )
+    contact_method = models.ForeignKey(ContactMethod, on_delete=models.CASCADE, related_name="rules")
+    delay_minutes = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["user", "delay_minutes", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "contact_method"], name="notification_rule_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_method} after {self.delay_minutes} min"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    SENDING = "sending", "Sending"
+    RETRYING = "retrying", "Failed, trying again"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Not needed"
+
+
+class Notification(models.Model):
+    """One message to one address for one page step (or fire drill): claimed, sent, marked sent.
+
+    The unique (key, kind, address) makes it exactly once: a duplicated task,
+    a sweep and a retry all find the same row, and only the worker whose
+    conditional UPDATE moved it to "sending" sends.
+    """
+
+    key = models.CharField(max_length=40, help_text="What it is about: step:<id> or drill:<id>.")
+    step = models.ForeignKey(
+        PageStep, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    contact_method = models.ForeignKey(
+        ContactMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=10)
+    address = models.CharField(max_length=500)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=NotificationStatus, default=NotificationStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(
+        max_length=64, blank=True, help_text="The provider's id, e.g. a Twilio SID."
+    )
+    receipt = models.CharField(max_length=200, blank=True, help_text="What the provider answered.")
+    error = models.CharField(max_length=200, blank=True)
+    fallback_for = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="fallbacks"
+    )
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "kind", "address"], name="notification_once"),
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="notification_waiting")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.address} ({self.key})"

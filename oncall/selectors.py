@@ -16,7 +16,17 @@ from django.utils.dateparse import parse_datetime
 from morgue.models import Profile, Team, default_sleep_end, default_sleep_start, name_from_columns
 
 from . import shifts as shift_rules
-from .models import LONGEST_SHIFT, Level, PageStep, Rotation, Shift
+from .models import (
+    LONGEST_SHIFT,
+    ContactMethod,
+    Level,
+    Notification,
+    NotificationRule,
+    Page,
+    PageStep,
+    Rotation,
+    Shift,
+)
 
 
 class Holders:
@@ -315,3 +325,27 @@ def fairness(*, rotation: Rotation, since: dt.datetime, until: dt.datetime) -> l
 
 def profiles_by_user(users: Iterable[User]) -> dict[int, Profile]:
     return {profile.user_id: profile for profile in Profile.objects.filter(user__in=users)}
+
+
+def reaching_context(*, user: User) -> dict[str, Any]:
+    """The profile's "Reaching you": contact methods, rules in order, the last fire drill's receipts."""
+    return {
+        "contact_methods": list(ContactMethod.objects.filter(user=user)),
+        "notification_rules": list(
+            NotificationRule.objects.filter(user=user).select_related("contact_method")
+        ),
+        "drill_receipts": latest_drill(user=user),
+    }
+
+
+def latest_drill(*, user: User) -> list[Notification]:
+    """The receipts of a person's latest fire drill."""
+    drills = Notification.objects.filter(key__startswith=f"drill:{user.pk}:", step=None)
+    last = drills.order_by("-due_at", "-pk").first()
+    return list(drills.filter(key=last.key).order_by("pk")) if last else []
+
+
+def page_notifications(*, page: Page) -> list[Notification]:
+    """Everything a page sent, step by step, with what failed and what was sent instead."""
+    rows = Notification.objects.filter(step__page=page).select_related("step", "user", "fallback_for")
+    return list(rows.order_by("step__number", "due_at", "pk"))

@@ -4,6 +4,10 @@ from celery import shared_task
 
 from . import services
 from .models import Rotation
+from .services import notifications
+
+# Retries are counted on the notification's row (attempts), not here: this only bounds a runaway loop.
+MAX_TASK_RETRIES = 20
 
 
 @shared_task(acks_late=True)
@@ -11,9 +15,27 @@ def notify_page_step(step_id: int) -> bool:
     return services.notify_step(step_id=step_id) is not None
 
 
+@shared_task(bind=True, acks_late=True, max_retries=MAX_TASK_RETRIES)
+def send_notification(self, notification_id: int) -> bool:
+    try:
+        return notifications.send_notification(notification_id=notification_id) is not None
+    except notifications.RetryLater as retry:
+        raise self.retry(countdown=retry.countdown, exc=retry) from retry
+
+
+@shared_task(acks_late=True)
+def sweep_notifications() -> int:
+    return notifications.sweep_notifications()
+
+
 @shared_task(acks_late=True)
 def escalate_page_step(page_id: int, step_number: int) -> bool:
     return services.escalate_page(page_id=page_id, step_number=step_number) is not None
+
+
+@shared_task(acks_late=True)
+def notify_page_resolved(page_id: int) -> bool:
+    return services.notify_page_resolved(page_id=page_id) is not None
 
 
 @shared_task(acks_late=True)

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api, views
+from . import api, contact_api, inbound, views
 
 app_name = "oncall"
 
@@ -10,6 +10,9 @@ urlpatterns: list = [
     path("oncall/", views.now, name="now"),
     path("oncall/page/", views.page_directory, name="page"),
     path("oncall/pages/<int:pk>/", views.page_detail, name="page-detail"),
+    path("oncall/ack/<str:token>/", inbound.one_tap, name="one-tap"),
+    path("oncall/twilio/status/<int:pk>/", inbound.twilio_status, name="twilio-status"),
+    path("oncall/twilio/inbound/", inbound.twilio_inbound, name="twilio-inbound"),
     path("oncall/fairness/", views.fairness, name="fairness"),
     path("oncall/swaps/<int:pk>/accept/", views.answer_swap, {"answer": "accept"}, name="accept-swap"),
     path("oncall/swaps/<int:pk>/decline/", views.answer_swap, {"answer": "decline"}, name="decline-swap"),
@@ -25,10 +28,13 @@ router = SimpleRouter()
 router.register("teams", api.TeamViewSet, basename="team")
 router.register("rotations", api.RotationViewSet, basename="rotation")
 router.register("swaps", api.SwapViewSet, basename="swap")
-router.register("pages", api.PageViewSet, basename="page")
+# "pages" is registered by alerts_review, whose page detail adds the alerts on a page.
+router.register("me/contact-methods", contact_api.ContactMethodViewSet, basename="contact-method")
+router.register("me/notification-rules", contact_api.NotificationRuleViewSet, basename="notification-rule")
 
 # REST endpoints, included under /api/v1/ by morgue/urls.py.
 api_urlpatterns: list = [
     path("oncall/", api.OnCallView.as_view(), name="oncall"),
+    path("me/test-page/", contact_api.TestPageView.as_view(), name="test-page"),
     *router.urls,
 ]

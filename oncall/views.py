@@ -10,7 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.cache import get_conditional_response
+from django.views.decorators.http import require_safe
 
 from morgue.auth import SignedInRequest
 from morgue.charts import Series, bar_chart
@@ -143,15 +144,18 @@ def _profile_for_token(token: str | None) -> Profile:
     return profile
 
 
-def _ics(body: bytes, filename: str) -> HttpResponse:
+def _ics(request: HttpRequest, body: bytes, filename: str) -> HttpResponse:
+    """The feed, or 304 Not Modified when the calendar app already holds the same shifts."""
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["Cache-Control"] = "private, max-age=900"
-    return response
+    response["ETag"] = feeds.etag(body)
+    # Calendar apps poll every few minutes; a 304 spares them the whole feed.
+    return get_conditional_response(request, etag=response["ETag"], response=response) or response
 
 
 @login_not_required
-@require_GET
+@require_safe
 def rotation_feed(request: HttpRequest, slug: str) -> HttpResponse:
     _profile_for_token(request.GET.get("token"))
     rotation = get_object_or_404(Rotation.objects.select_related("team"), slug=slug)
@@ -159,11 +163,11 @@ def rotation_feed(request: HttpRequest, slug: str) -> HttpResponse:
     shifts = Shift.objects.filter(rotation=rotation).overlapping(at - feeds.BACK, at + feeds.AHEAD)
     shifts = shifts.select_related("rotation__team", "user__profile").order_by("starts_at", "level")
     body = feeds.calendar(name=f"On call: {rotation.name}", shifts=shifts, now=at)
-    return _ics(body, f"{rotation.slug}.ics")
+    return _ics(request, body, f"{rotation.slug}.ics")
 
 
 @login_not_required
-@require_GET
+@require_safe
 def person_feed(request: HttpRequest, username: str) -> HttpResponse:
     _profile_for_token(request.GET.get("token"))
     person = get_user_model().objects.filter(username=username, is_active=True).first()
@@ -173,7 +177,7 @@ def person_feed(request: HttpRequest, username: str) -> HttpResponse:
     shifts = Shift.objects.filter(user=person).overlapping(at - feeds.BACK, at + feeds.AHEAD)
     shifts = shifts.select_related("rotation__team", "user__profile").order_by("starts_at", "level")
     body = feeds.calendar(name=f"On call: {username}", shifts=shifts, now=at)
-    return _ics(body, f"{username}.ics")
+    return _ics(request, body, f"{username}.ics")
 
 
 def page_directory(request: SignedInRequest) -> HttpResponse:
@@ -202,11 +206,16 @@ def page_directory(request: SignedInRequest) -> HttpResponse:
 def page_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     page = get_object_or_404(Page.objects.select_related("team", "created_by", "acknowledged_by"), pk=pk)
     if request.method == "POST":
-        services.acknowledge_page(page=page, user=request.user)
-        messages.success(request, "Acknowledged: escalation stopped.")
+        if request.POST.get("action") == "resolve":
+            services.resolve_page(page=page)
+            messages.success(request, "Resolved: escalation stopped and the people notified are told.")
+        else:
+            services.acknowledge_page(page=page, user=request.user)
+            messages.success(request, "Acknowledged: escalation stopped.")
         return redirect("oncall:page-detail", page.pk)
     steps = page.steps.select_related("team", "user")
-    return render(request, "oncall/page_detail.html", {"page": page, "steps": steps})
+    context = {"page": page, "steps": steps, "notifications": selectors.page_notifications(page=page)}
+    return render(request, "oncall/page_detail.html", context)
 
 
 def fairness(request: SignedInRequest) -> HttpResponse:

@@ -2,11 +2,10 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import dataclasses
 
 from django.db import migrations, models
 
-from alerts_review.models import ALERT_COUNTS
+from alerts_review.migrations._counts_history import counts_0004
 from morgue.counters import install_operation
 
 # The counts' measures before and after this migration, frozen here: the
@@ -21,8 +20,8 @@ AFTER = {
     "out_of_hours": "CASE WHEN {row}.out_of_hours AND NOT {row}.is_test THEN 1 ELSE 0 END",
     "woke": "CASE WHEN {row}.woke_me_up AND NOT {row}.is_test THEN 1 ELSE 0 END",
 }
-OLD_COUNTS = [dataclasses.replace(counts, measures=BEFORE) for counts in ALERT_COUNTS]
-NEW_COUNTS = [dataclasses.replace(counts, measures=AFTER) for counts in ALERT_COUNTS]
+OLD_COUNTS = counts_0004(BEFORE)
+NEW_COUNTS = counts_0004(AFTER)
 install_old = install_operation(*OLD_COUNTS)
 
 

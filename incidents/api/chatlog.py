@@ -1,13 +1,13 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from morgue import fields
 from morgue.auth import signed_in
-from morgue.fields import TimeZoneField
+from morgue.fields import JSONParser, TimeZoneField
 from morgue.timezones import zone
 
 from ..services.chatlog import ChatImport, SlackChoice, import_chat_log, pick_from_slack_export

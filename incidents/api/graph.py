@@ -2,13 +2,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from morgue import fields
 from morgue.auth import signed_in
+from morgue.fields import JSONParser
 
 from ..models import GraphSnapshot
 from ..services.graph import add_graph_snapshot, pin_graph_snapshot

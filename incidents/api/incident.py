@@ -44,11 +44,14 @@ class IncidentSerializer(fields.ModelSerializer):
     severity_label = serializers.CharField(read_only=True)
     tags = serializers.SerializerMethodField()
     team: "serializers.SlugRelatedField[Team]" = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     facilitator: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
+    # Declared so the schema says they may be empty: DRF drops `allow_blank` from read-only model fields.
+    problem_type = serializers.ChoiceField(choices=ProblemType.choices, allow_blank=True, read_only=True)
+    impact_type = serializers.ChoiceField(choices=Impact.choices, allow_blank=True, read_only=True)
     time_to_detect_seconds = serializers.IntegerField(read_only=True, allow_null=True)
     time_to_resolve_seconds = serializers.IntegerField(read_only=True, allow_null=True)
     impact_seconds = serializers.IntegerField(read_only=True, allow_null=True)
@@ -206,8 +209,9 @@ class IncidentWriteSerializer(fields.Serializer):
 
 
 class TimelineEventSerializer(fields.ModelSerializer):
+    # Empty for events imported from a chat log (see `speaker`) or whose author left.
     author: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     occurred_at = serializers.DateTimeField(
         validators=[validate_plausible_instant], error_messages={"invalid": TIME_ERROR}
@@ -351,7 +355,7 @@ class IncidentViewSet(
         return self._respond(incident)
 
     @extend_schema(responses={200: TimelineEventSerializer(many=True), 201: TimelineEventSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def timeline(self, request, pk=None):
         incident = self.get_object()
         if request.method == "GET":

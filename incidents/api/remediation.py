@@ -85,7 +85,7 @@ class RemediationItemSerializer(fields.ModelSerializer):
     url = serializers.CharField(source="get_absolute_url", read_only=True)
     owner = serializers.CharField(source="owner.username", read_only=True)
     team: "serializers.SlugRelatedField[Team]" = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     ticket_key = serializers.CharField(read_only=True)
     description_html = serializers.SerializerMethodField()

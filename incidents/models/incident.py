@@ -300,7 +300,18 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-impact_started_at", "-id"]
-        indexes = [models.Index(fields=["deleted_at", "-impact_started_at"], name="incident_visible_start")]
+        indexes = [
+            models.Index(fields=["deleted_at", "-impact_started_at"], name="incident_visible_start"),
+            # The review queue's pages and the home page's list, oldest resolution first:
+            # read a page of rows, not every incident awaiting review.
+            models.Index(
+                fields=["resolved_at", "id"],
+                condition=models.Q(
+                    status__in=[Status.RESOLVED, Status.REVIEW_SCHEDULED], deleted_at__isnull=True
+                ),
+                name="incident_awaiting_review",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

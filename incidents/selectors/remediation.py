@@ -66,15 +66,17 @@ class PanelItem:
     findings: list[Finding]
 
 
-def form_choices() -> dict[str, Any]:
-    """What the item forms offer: people, teams, kinds, categories, priorities and statuses (two queries)."""
+def form_choices(*, usernames: list[str] | None = None) -> dict[str, Any]:
+    """What the item forms offer: people, teams, kinds, categories, priorities and statuses (two queries).
+
+    `usernames` are the owners suggested before anyone types; every active
+    username when not given.
+    """
+    if usernames is None:
+        people = get_user_model().objects.filter(is_active=True).order_by("username")
+        usernames = list(people.values_list("username", flat=True))
     return {
-        "usernames": list(
-            get_user_model()
-            .objects.filter(is_active=True)
-            .order_by("username")
-            .values_list("username", flat=True)
-        ),
+        "usernames": usernames,
         "teams": list(Team.objects.order_by("name")),
         "kinds": RemediationKind.choices,
         "categories": RemediationCategory.choices,
@@ -97,8 +99,16 @@ def incident_panel(*, incident: Incident, today: dt.date) -> dict[str, Any]:
         "blocking": [item for item in ordered if item.is_unfinished],
         "columns": [(kind, RemediationKind(kind).label, columns[kind]) for kind in RemediationKind.values],
         "default_due": default_due_date(severity=incident.severity, written_on=today),
-        **form_choices(),
+        # The people of this incident are suggested as owners; others come as the owner is
+        # typed (people-suggest): every username of a large organisation made the page heavy.
+        **form_choices(usernames=_people_of(incident, ordered)),
     }
+
+
+def _people_of(incident: Incident, items: Iterable[RemediationItem]) -> list[str]:
+    """Usernames of the incident's facilitator, contact and item owners (no query: already loaded)."""
+    people = [incident.facilitator, incident.contact, *(item.owner for item in items)]
+    return sorted({person.username for person in people if person is not None and person.is_active})
 
 
 def open_items_for(person: User, *, today: dt.date) -> list[ItemRow]:

@@ -7,10 +7,30 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connection
+from django.db.models import (
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Q,
+)
+from django.db.models.functions import Trunc, TruncDate
+
 from morgue import charts, stats
 
-from ..models import RemediationItem, RemediationStatus, ReviewMeeting, Severity, Status
-from .metrics import IncidentFilters, filtered_incidents, incident_metrics
+from ..models import IncidentQuerySet, RemediationItem, RemediationStatus, ReviewMeeting, Severity, Status
+from ..models.incident import Seconds
+from .metrics import (
+    IncidentFilters,
+    Percentile,
+    duration_sample,
+    filtered_incidents,
+    float_summary,
+    incident_metrics,
+)
 
 SMALL_BUCKET = 10  # fewer incidents than this: drawn faded, with a note
 
@@ -58,30 +78,106 @@ def incident_rows(filters: IncidentFilters) -> list[Row]:
     ]
 
 
-def _month_key(instant: dt.datetime, zone: ZoneInfo) -> str:
-    return instant.astimezone(zone).strftime("%Y-%m")
+BucketKey = Callable[[dt.datetime], str]
 
 
-def _quarter_key(instant: dt.datetime, zone: ZoneInfo) -> str:
-    local = instant.astimezone(zone)
+def _month_key(local: dt.datetime) -> str:
+    return local.strftime("%Y-%m")
+
+
+def _quarter_key(local: dt.datetime) -> str:
     return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
 
 
-def _buckets(
-    rows: list[Row], key: Callable[[dt.datetime, ZoneInfo], str], zone: ZoneInfo, label: str
-) -> dict[str, Any]:
-    grouped: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        grouped[key(row.started, zone)].append(row)
-    names = sorted(grouped)
-    faded = [index for index, name in enumerate(names) if len(grouped[name]) < SMALL_BUCKET]
+@dataclass(frozen=True)
+class Bucket:
+    """One month's or quarter's incidents: how many of each severity, and the median durations."""
+
+    name: str
+    by_severity: dict[int, int]
+    time_to_detect: float | None
+    time_to_resolve: float | None
+
+    @property
+    def count(self) -> int:
+        return sum(self.by_severity.values())
+
+
+def _buckets_in_postgres(
+    queryset: IncidentQuerySet, truncated: Trunc, key: BucketKey, zone: ZoneInfo
+) -> list[Bucket]:
+    rows = (
+        queryset.with_durations()
+        .annotate(bucket=truncated)
+        .order_by()
+        .values("bucket")
+        .annotate(
+            **{f"severity_{level}": Count("id", filter=Q(severity=level)) for level in Severity.values},
+            median_detect=Percentile("time_to_detect", fraction=0.5),
+            median_resolve=Percentile("time_to_resolve", fraction=0.5),
+        )
+        .order_by("bucket")
+    )
+    # The stubs' plugin does not see annotations made from a dict (the severity counts).
+    figures: list[dict[str, Any]] = [dict(row) for row in rows]
+    return [
+        Bucket(
+            name=key(row["bucket"].astimezone(zone)),
+            by_severity={level: row[f"severity_{level}"] for level in Severity.values},
+            time_to_detect=row["median_detect"],
+            time_to_resolve=row["median_resolve"],
+        )
+        for row in figures
+    ]
+
+
+def _buckets_in_python(
+    queryset: IncidentQuerySet, truncated: Trunc, key: BucketKey, zone: ZoneInfo
+) -> list[Bucket]:
+    grouped: dict[str, list[tuple[int, float | None, float | None]]] = defaultdict(list)
+    rows = (
+        queryset.with_durations()
+        .annotate(bucket=truncated)
+        .order_by()
+        .values_list("bucket", "severity", "time_to_detect", "time_to_resolve")
+    )
+    for bucket, severity, detect, resolve in rows:
+        grouped[key(bucket.astimezone(zone))].append((severity, detect, resolve))
+    return [
+        Bucket(
+            name=name,
+            by_severity={
+                level: sum(1 for row in grouped[name] if row[0] == level) for level in Severity.values
+            },
+            time_to_detect=stats.median([row[1] for row in grouped[name] if row[1] is not None]),
+            time_to_resolve=stats.median([row[2] for row in grouped[name] if row[2] is not None]),
+        )
+        for name in sorted(grouped)
+    ]
+
+
+def period_buckets(filters: IncidentFilters, zone: ZoneInfo, *, by: str) -> list[Bucket]:
+    """The filtered incidents per local month (`by="month"`) or quarter, counted and medians taken in SQL.
+
+    On SQLite the medians are taken in Python with morgue.stats, which interpolates
+    as PostgreSQL's percentile_cont.
+    """
+    truncated = Trunc("impact_started_at", by, output_field=DateTimeField(), tzinfo=zone)
+    key = _month_key if by == "month" else _quarter_key
+    queryset = filtered_incidents(filters)
+    if connection.vendor == "postgresql":
+        return _buckets_in_postgres(queryset, truncated, key, zone)
+    return _buckets_in_python(queryset, truncated, key, zone)
+
+
+def _bucket_charts(buckets: list[Bucket], label: str) -> dict[str, Any]:
+    names = [bucket.name for bucket in buckets]
+    faded = [index for index, bucket in enumerate(buckets) if bucket.count < SMALL_BUCKET]
     by_severity = charts.bar_chart(
         f"Incidents per {label} by severity",
         names,
         [
-            charts.Series(
-                f"sev {level}", [sum(1 for r in grouped[name] if r.severity == level) for name in names]
-            )
+            charts.Series(f"sev {level}", [bucket.by_severity[level] for bucket in buckets])
             for level in Severity.values
         ],
         y_label="incidents",
@@ -93,20 +189,8 @@ def _buckets(
         f"Median durations per {label}",
         names,
         [
-            charts.Series(
-                "time to detect",
-                [
-                    stats.median([r.time_to_detect for r in grouped[n] if r.time_to_detect is not None])
-                    for n in names
-                ],
-            ),
-            charts.Series(
-                "time to resolve",
-                [
-                    stats.median([r.time_to_resolve for r in grouped[n] if r.time_to_resolve is not None])
-                    for n in names
-                ],
-            ),
+            charts.Series("time to detect", [bucket.time_to_detect for bucket in buckets]),
+            charts.Series("time to resolve", [bucket.time_to_resolve for bucket in buckets]),
         ],
         what="median duration",
         x_label=label,
@@ -115,72 +199,96 @@ def _buckets(
     return {"counts": by_severity, "medians": medians, "small": small}
 
 
+def _durations(filters: IncidentFilters) -> dict[str, list[float]]:
+    """Each known time to detect and time to resolve of the filtered incidents (no other column)."""
+    rows = (
+        filtered_incidents(filters)
+        .with_durations()
+        .order_by()
+        .values_list("time_to_detect", "time_to_resolve")  # type: ignore[misc]
+    )
+    columns: dict[str, list[float]] = {"time_to_detect": [], "time_to_resolve": []}
+    for detect, resolve in rows:
+        if detect is not None:
+            columns["time_to_detect"].append(detect)
+        if resolve is not None:
+            columns["time_to_resolve"].append(resolve)
+    return columns
+
+
 def comparison(current: IncidentFilters, previous: IncidentFilters) -> dict[str, Any]:
     """Difference in medians between two periods with a bootstrap 95% interval."""
-    now_rows = incident_rows(current)
-    then_rows = incident_rows(previous)
-    result = {}
-    for name, attribute in (("time_to_detect", "time_to_detect"), ("time_to_resolve", "time_to_resolve")):
-        result[name] = stats.bootstrap_median_difference(
-            [getattr(r, attribute) for r in then_rows if getattr(r, attribute) is not None],
-            [getattr(r, attribute) for r in now_rows if getattr(r, attribute) is not None],
-        )
-    return result
+    now, then = _durations(current), _durations(previous)
+    return {
+        name: stats.bootstrap_median_difference(then[name], now[name])
+        for name in ("time_to_detect", "time_to_resolve")
+    }
 
 
 def follow_through(filters: IncidentFilters) -> dict[str, Any]:
     """What happened after the incidents: remediation done on time, and how long until review.
 
+    An item is on time when it was completed (UTC date) on or before its due date.
     Days to review run from resolution to the review meeting of each postmortem
     that has been reviewed (status reviewed or closed).
     """
     incidents = filtered_incidents(filters)
-    done = list(
-        RemediationItem.objects.filter(
-            incident__in=incidents.values("pk"), status=RemediationStatus.DONE
-        ).values_list("completed_at", "due_date")
+    done = (
+        RemediationItem.objects.filter(incident__in=incidents.values("pk"), status=RemediationStatus.DONE)
+        .annotate(completed_on=TruncDate("completed_at", tzinfo=dt.UTC))
+        .aggregate(count=Count("id"), on_time=Count("id", filter=Q(completed_on__lte=F("due_date"))))
     )
-    on_time = sum(1 for completed, due in done if completed and completed.astimezone(dt.UTC).date() <= due)
     meetings = ReviewMeeting.objects.filter(
         incident__in=incidents.filter(
             status__in=[Status.REVIEWED, Status.CLOSED], resolved_at__isnull=False
         ).values("pk")
-    ).values_list("starts_at", "incident__resolved_at")
-    # resolved_at is never null here (the filter above); the check is for the type checker.
-    days = [
-        (starts - resolved).total_seconds() / 86400 for starts, resolved in meetings if resolved is not None
-    ]
+    ).annotate(
+        days=ExpressionWrapper(
+            Seconds(
+                ExpressionWrapper(F("starts_at") - F("incident__resolved_at"), output_field=DurationField())
+            )
+            / 86400,
+            output_field=FloatField(),
+        )
+    )
     return {
-        "remediation_done": len(done),
-        "remediation_on_time": on_time,
-        "remediation_on_time_share": on_time / len(done) if done else None,
-        "review_days": stats.summary(days),
+        "remediation_done": done["count"],
+        "remediation_on_time": done["on_time"],
+        "remediation_on_time_share": done["on_time"] / done["count"] if done["count"] else None,
+        "review_days": float_summary(meetings, "days"),
     }
+
+
+SAMPLE_SIZE = 300  # points per series in the distribution charts; the CSV has every incident
 
 
 def incident_report(
     *, filters: IncidentFilters, zone: ZoneInfo, compare_with: IncidentFilters | None
 ) -> dict[str, Any]:
-    rows = incident_rows(filters)
-    detect = [r.time_to_detect for r in rows if r.time_to_detect is not None]
-    resolve = [r.time_to_resolve for r in rows if r.time_to_resolve is not None]
-    report = {
+    """The report page's figures and charts, aggregated in the database: they do not grow with the rows."""
+    incidents = filtered_incidents(filters)
+    detect, detect_total = duration_sample(incidents, "time_to_detect", SAMPLE_SIZE)
+    resolve, resolve_total = duration_sample(incidents, "time_to_resolve", SAMPLE_SIZE)
+    distribution = [
+        charts.Series("time to detect", detect, total=detect_total),
+        charts.Series("time to resolve", resolve, total=resolve_total),
+    ]
+    return {
         "metrics": incident_metrics(filters),
-        "rows": rows,
-        "monthly": _buckets(rows, _month_key, zone, "month"),
-        "quarterly": _buckets(rows, _quarter_key, zone, "quarter"),
+        "monthly": _bucket_charts(period_buckets(filters, zone, by="month"), "month"),
+        "quarterly": _bucket_charts(period_buckets(filters, zone, by="quarter"), "quarter"),
         "distribution": charts.ecdf(
-            "Distribution of time to detect and time to resolve",
-            [charts.Series("time to detect", detect), charts.Series("time to resolve", resolve)],
-            x_label="duration",
+            "Distribution of time to detect and time to resolve", distribution, x_label="duration"
         ),
         "strip": charts.strip_plot(
             "Each incident's time to detect and time to resolve",
-            [charts.Series("detect", detect), charts.Series("resolve", resolve)],
+            [
+                charts.Series("detect", detect, total=detect_total),
+                charts.Series("resolve", resolve, total=resolve_total),
+            ],
             x_label="duration",
         ),
         "comparison": comparison(filters, compare_with) if compare_with else None,
         "follow_through": follow_through(filters),
         "small_bucket": SMALL_BUCKET,
     }
-    return report

@@ -492,4 +492,20 @@ def incident_restore(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 def review_queue(request: SignedInRequest) -> HttpResponse:
-    return render(request, "incidents/review_queue.html", selectors.review_queue())
+    pages = {name: request.GET.get(f"{name}_page") for name in selectors.REVIEW_QUEUE_LISTS}
+    queue = selectors.review_queue(pages=pages)
+    links = {}
+    for name in selectors.REVIEW_QUEUE_LISTS:
+        page = queue[name]
+        links[name] = {
+            "previous": _page_link(request, name, page.previous_page_number()) if page.has_previous() else "",
+            "next": _page_link(request, name, page.next_page_number()) if page.has_next() else "",
+        }
+    return render(request, "incidents/review_queue.html", {**queue, "links": links})
+
+
+def _page_link(request: SignedInRequest, name: str, number: int) -> str:
+    """This page's address with one list turned to page `number`, the other lists where they were."""
+    query = request.GET.copy()
+    query[f"{name}_page"] = str(number)
+    return f"?{query.urlencode()}"

@@ -6,7 +6,7 @@ from rest_framework.generics import RetrieveUpdateAPIView
 from rest_framework.response import Response
 
 from morgue import fields
-from morgue.fields import TimeZoneField
+from morgue.fields import TimeZoneField, WallClockTimeField
 from morgue.models import Profile
 from morgue.services import create_person, update_profile
 from oncall.feeds import feed_url
@@ -17,6 +17,8 @@ class MeSerializer(fields.ModelSerializer):
     email = serializers.EmailField(source="user.email", required=False, allow_blank=True)
     calendar_token = serializers.CharField(read_only=True)
     calendar_url = serializers.SerializerMethodField()
+    sleep_start = WallClockTimeField(required=False, help_text="Local time sleep starts.")
+    sleep_end = WallClockTimeField(required=False, help_text="Local time sleep ends.")
 
     class Meta:
         model = Profile
@@ -55,7 +57,7 @@ class PersonSerializer(fields.ModelSerializer):
 
 class PersonCreateSerializer(fields.Serializer):
     username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True)
     display_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
     time_zone = TimeZoneField(required=False, default="UTC")
 

@@ -2,14 +2,15 @@
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from alerts_review.selectors import month_figures
 from incidents.models import Incident, RemediationItem, Status
 from incidents.selectors.incident import today_in_history
-from morgue.models import Profile
+from morgue.models import Profile, display_name
 from oncall.selectors import on_call_now
 
 HOME_LIST_SIZE = 10
@@ -27,7 +28,7 @@ def home_context(*, user: User) -> dict[str, Any]:
         .only("id", "title", "severity", "status", "impact_started_at", "team__name")
         .order_by("severity", "impact_started_at")[:HOME_LIST_SIZE]
     )
-    awaiting_review = list(
+    awaiting = (
         Incident.objects.visible()
         .filter(status__in=[Status.RESOLVED, Status.REVIEW_SCHEDULED])
         .select_related("facilitator__profile")
@@ -42,9 +43,15 @@ def home_context(*, user: User) -> dict[str, Any]:
             "facilitator__last_name",
             "facilitator__profile__display_name",
         )
-        .annotate(mine=Case(When(facilitator=user, then=Value(0)), default=Value(1)))
-        .order_by("mine", "resolved_at", "id")[:HOME_LIST_SIZE]
+        .order_by("resolved_at", "id")
     )
+    # The person's own first, then everyone else's: two short reads on indexes
+    # (the facilitator, incident_awaiting_review) instead of sorting every
+    # incident awaiting review to put the person's first.
+    awaiting_review = list(awaiting.filter(facilitator=user).annotate(mine=Value(0))[:HOME_LIST_SIZE])
+    if len(awaiting_review) < HOME_LIST_SIZE:
+        others = awaiting.exclude(facilitator=user).annotate(mine=Value(1))
+        awaiting_review += others[: HOME_LIST_SIZE - len(awaiting_review)]
     overdue = list(
         RemediationItem.objects.visible()
         .unfinished()
@@ -62,6 +69,30 @@ def home_context(*, user: User) -> dict[str, Any]:
         "overdue_items": overdue,
         "alerts": month_figures(month=today.replace(day=1), zone=zone),
         "alerts_month": today.replace(day=1),
-        "history": today_in_history(today=today),
+        "history": today_in_history(today=today, zone=zone),
         "today": today,
     }
+
+
+PEOPLE_SUGGESTED = 20
+
+
+def people_suggested(*, text: str) -> list[dict[str, str]]:
+    """At most PEOPLE_SUGGESTED active people whose username or name contains `text`, usernames first."""
+    text = text.strip()
+    if not text:
+        return []
+    people = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(username__icontains=text)
+            | Q(first_name__icontains=text)
+            | Q(last_name__icontains=text)
+            | Q(profile__display_name__icontains=text)
+        )
+        .select_related("profile")
+        .annotate(by_username=Case(When(username__istartswith=text, then=Value(0)), default=Value(1)))
+        .order_by("by_username", "username")[:PEOPLE_SUGGESTED]
+    )
+    return [{"username": person.username, "name": display_name(person)} for person in people]

@@ -2,7 +2,15 @@
 
 from .changes import PersonChange, send_schedule_change
 from .overrides import answer_swap, ask_swap, create_override, withdraw_swap
-from .pages import acknowledge_page, escalate_page, notify_step, page_team, sweep_pages
+from .pages import (
+    acknowledge_page,
+    escalate_page,
+    notify_page_resolved,
+    notify_step,
+    page_team,
+    resolve_page,
+    sweep_pages,
+)
 from .rotations import (
     DEFAULT_ESCALATION_MINUTES,
     HORIZON,
@@ -32,9 +40,11 @@ __all__ = [
     "everyone_else_users",
     "extend_all_rotations",
     "materialise_shifts",
+    "notify_page_resolved",
     "notify_step",
     "page_team",
     "preview_rotation_change",
+    "resolve_page",
     "send_schedule_change",
     "sweep_pages",
     "update_rotation",

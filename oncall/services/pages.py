@@ -13,7 +13,6 @@ from django.utils import timezone
 from morgue.emails import send_email, was_sent
 from morgue.tasking import enqueue_on_commit
 
-from .. import notify
 from ..models import (
     Level,
     Page,
@@ -23,6 +22,7 @@ from ..models import (
     Team,
 )
 from ..selectors import person_on_call
+from .notifications import plan_step_notifications
 from .rotations import DEFAULT_ESCALATION_MINUTES
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,11 @@ logger = logging.getLogger(__name__)
 # Enqueued by name: tasks import services, never the other way round.
 NOTIFY_TASK = "oncall.tasks.notify_page_step"
 ESCALATE_TASK = "oncall.tasks.escalate_page_step"
+RESOLVED_TASK = "oncall.tasks.notify_page_resolved"
 PAGE_EMAIL = "oncall-page"
+RESOLVED_EMAIL = "oncall-page-resolved"
+# A resolution notice whose task was lost is sent by the sweep this long after; older ones are history.
+RESOLVED_NOTICE_HORIZON = dt.timedelta(days=1)
 
 
 @transaction.atomic
@@ -115,45 +119,11 @@ def escalate_page(*, page_id: int, step_number: int, now: dt.datetime | None = N
 
 
 def notify_step(*, step_id: int, now: dt.datetime | None = None) -> PageStep | None:
-    """Email (and webhook) the person a step names, once; nothing if the page was acknowledged.
+    """Notify the person a step names by their rules (and the team's channels), once; nothing if acknowledged.
 
-    The email is claimed on its own (morgue.emails): a send that fails leaves
-    the step unnotified, so the task's next run or the sweep sends it. Only
-    then is the step marked notified, which claims the webhook.
+    How a person is reached lives in `oncall.services.notifications`.
     """
-    now = now or timezone.now()
-    waiting = PageStep.objects.filter(
-        pk=step_id, notified_at__isnull=True, user__isnull=False, page__status=PageStatus.OPEN
-    )
-    step = waiting.select_related("page__team", "page__created_by", "team", "user").first()
-    if step is None or step.user is None:  # the filter asks for a person; the check narrows the type
-        return None
-    page = step.page
-    link = settings.MORGUE_BASE_URL + reverse("oncall:page-detail", args=[page.pk])
-    recipients = [address for address in (step.user.email, step.team.email) if address]
-    if recipients:
-        context = {"page": page, "step": step, "link": link}
-        sent = send_email(name=PAGE_EMAIL, key=str(step.pk), to=recipients, context=context)
-        if sent is None and not was_sent(name=PAGE_EMAIL, key=str(step.pk)):
-            return None  # another run is sending it, and marks the step when it has
-    if not waiting.update(notified_at=now):
-        return None
-    if step.team.webhook_url:
-        payload = {
-            "page": page.pk,
-            "team": step.team.slug,
-            "level": step.level,
-            "user": step.user.username,
-            "message": page.message,
-            "acknowledge_url": link,
-        }
-        try:
-            notify.post_webhook(step.team.webhook_url, payload)
-        except Exception as error:  # noqa: BLE001 - any failure of the edge is recorded, never raised
-            logger.warning("webhook for page %s failed: %s", page.pk, error)
-            PageStep.objects.filter(pk=step.pk).update(note=f"Webhook failed: {error}"[:200])
-    step.notified_at = now
-    return step
+    return plan_step_notifications(step_id=step_id, now=now)
 
 
 @transaction.atomic
@@ -167,8 +137,52 @@ def acknowledge_page(*, page: Page, user: User, now: dt.datetime | None = None) 
     return page
 
 
+@transaction.atomic
+def resolve_page(*, page: Page, now: dt.datetime | None = None) -> Page:
+    """End a page: escalation stops and the people it reached are told; resolving twice changes nothing."""
+    now = now or timezone.now()
+    claimed = (
+        Page.objects.filter(pk=page.pk)
+        .exclude(status=PageStatus.RESOLVED)
+        .update(status=PageStatus.RESOLVED, resolved_at=now)
+    )
+    if claimed:
+        enqueue_on_commit(RESOLVED_TASK, page.pk)
+    page.refresh_from_db()
+    return page
+
+
+def notify_page_resolved(*, page_id: int, now: dt.datetime | None = None) -> Page | None:
+    """Tell everyone a resolved page notified that it is over, once (morgue.emails claims each address)."""
+    now = now or timezone.now()
+    waiting = Page.objects.filter(pk=page_id, status=PageStatus.RESOLVED, resolution_notified_at__isnull=True)
+    page = waiting.select_related("team").first()
+    if page is None:
+        return None
+    steps = page.steps.filter(notified_at__isnull=False, user__isnull=False).select_related("user", "team")
+    recipients = sorted(
+        {
+            address
+            for step in steps
+            for address in (step.user.email if step.user else "", step.team.email)
+            if address
+        }
+    )
+    if recipients:
+        link = settings.MORGUE_BASE_URL + reverse("oncall:page-detail", args=[page.pk])
+        sent = send_email(
+            name=RESOLVED_EMAIL, key=str(page.pk), to=recipients, context={"page": page, "link": link}
+        )
+        if sent is None and not was_sent(name=RESOLVED_EMAIL, key=str(page.pk)):
+            return None  # another run is sending it, and marks the page when it has
+    if not waiting.update(resolution_notified_at=now):
+        return None
+    page.resolution_notified_at = now
+    return page
+
+
 def sweep_pages(*, now: dt.datetime | None = None) -> int:
-    """The safety net: escalate overdue steps and notify steps whose task was lost."""
+    """The safety net: escalate overdue steps, notify steps and resolutions whose task was lost."""
     now = now or timezone.now()
     moved = 0
     overdue = PageStep.objects.filter(
@@ -188,4 +202,15 @@ def sweep_pages(*, now: dt.datetime | None = None) -> int:
             notify_step(step_id=step_id, now=now)
         except OSError as error:  # SMTP refused or unreachable: the next sweep tries again
             logger.warning("page step %s could not be emailed: %s", step_id, error)
+    unannounced = Page.objects.filter(
+        status=PageStatus.RESOLVED,
+        resolution_notified_at__isnull=True,
+        resolved_at__lte=now - dt.timedelta(minutes=1),
+        resolved_at__gt=now - RESOLVED_NOTICE_HORIZON,
+    ).values_list("pk", flat=True)
+    for page_id in list(unannounced):
+        try:
+            notify_page_resolved(page_id=page_id, now=now)
+        except OSError as error:
+            logger.warning("page %s's resolution could not be emailed: %s", page_id, error)
     return moved

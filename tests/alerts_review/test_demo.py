@@ -36,3 +36,24 @@ def test_the_demo_turns_last_months_top_recommendations_into_remediation_items_o
     alerts_demo.seed()
 
     assert items.count() == count
+
+
+def test_the_demo_pages_from_its_alerts_with_a_policy_per_team_a_window_and_a_paused_watchdog(demo):
+    from alerts_review.models import Heartbeat, MaintenanceWindow, PagingDecision, PagingPolicy
+    from oncall.models import PageStatus
+
+    assert PagingPolicy.objects.count() == Team.objects.filter(alerts__isnull=False).distinct().count()
+    window = MaintenanceWindow.objects.get()
+    held = Alert.objects.filter(paging=PagingDecision.MAINTENANCE)
+    assert held.exists() and all(window.covers(check=a.check_name, at=a.fired_at) for a in held)
+    assert not Alert.objects.filter(paging=PagingDecision.UNDECIDED).exists()
+    assert Heartbeat.objects.get(check_name="Watchdog").is_active is False
+    paged = Alert.objects.filter(page__isnull=False).select_related("page")
+    assert paged.count() == 3
+    assert all(
+        alert.page.status == PageStatus.RESOLVED and alert.page.resolution_notified_at for alert in paged
+    )
+
+    alerts_demo.seed()  # idempotent
+
+    assert MaintenanceWindow.objects.count() == 1 and paged.count() == 3

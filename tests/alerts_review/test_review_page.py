@@ -1,9 +1,13 @@
 import datetime as dt
+import re
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from alerts_review.models import Alert
+from alerts_review.selectors import REVIEW_PAGE_SIZE
 from tests.factories import AlertFactory, AlertShiftFactory, TeamFactory, category
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +139,84 @@ def test_someone_without_shifts_is_told_so(browser_client):
 def test_the_earlier_shift_is_linked(browser_client, alerts, shift):
     page = browser_client.get("/alerts/").content.decode()
     assert "Earlier shift" in page
+
+
+def make_noisy_shift(shift, count: int) -> list[Alert]:
+    """A shift's worth of alerts at the longest sizes a sender may send, over many checks."""
+    start = shift.starts_at
+    return Alert.objects.bulk_create(
+        [
+            Alert(
+                source="generic",
+                identity=f"noisy-{n}",
+                check_name=f"Check {n % 300:03d} " + "x" * 180,
+                host="h" * 255,
+                state="CRITICAL",
+                summary="s" * 2000,
+                team=shift.rotation.team,
+                fired_at=start + dt.timedelta(seconds=97 * n),
+                out_of_hours=n % 2 == 0,
+            )
+            for n in range(count)
+        ]
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_noisy_shift_is_shown_a_page_at_a_time_under_300_kb(browser_client, shift):
+    alerts = make_noisy_shift(shift, 1200)
+    seen: list[str] = []
+    url = "/alerts/"
+    pages = 0
+    while url:
+        response = browser_client.get(url)
+        assert response.status_code == 200
+        assert len(response.content) < 300_000, (url, len(response.content))
+        page = response.content.decode()
+        seen += re.findall(r'<tr id="alert-(\d+)"', page)
+        assert "of 1200 classified" in page
+        older = re.search(r'href="(\?page=\d+)" rel="next"', page)
+        url = f"/alerts/{older.group(1)}" if older else None
+        pages += 1
+    assert pages == 1200 // REVIEW_PAGE_SIZE
+    newest_first = sorted(alerts, key=lambda alert: (alert.fired_at, alert.pk), reverse=True)
+    assert seen == [str(alert.pk) for alert in newest_first]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_review_page_costs_the_same_queries_however_noisy_the_shift(
+    browser_client, shift, django_assert_num_queries
+):
+    make_noisy_shift(shift, 60)
+    with CaptureQueriesContext(connection) as few:
+        browser_client.get("/alerts/?page=2")
+    Alert.objects.all().delete()
+    make_noisy_shift(shift, 900)
+    with django_assert_num_queries(len(few)):
+        browser_client.get("/alerts/?page=2")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_check_split_across_pages_shows_its_whole_shifts_counts(browser_client, shift):
+    make_noisy_shift(shift, 600)  # 300 checks, two alerts each, far apart in time
+    page = browser_client.get("/alerts/").content.decode()
+    assert "Apply to all 2 alerts of this check in this shift" in page
+    assert "0 of 2 classified" in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_classifying_on_a_later_page_returns_to_that_page(browser_client, shift):
+    alerts = make_noisy_shift(shift, 120)
+    response = browser_client.post(
+        f"/alerts/{alerts[0].pk}/classify/", {"category": "issue", "next": "/alerts/?page=3"}
+    )
+    assert response.url == f"/alerts/?page=3#alert-{alerts[0].pk}"
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("page", ["0", "99", "last", "-1"])
+def test_a_page_out_of_range_shows_a_page_rather_than_an_error(browser_client, shift, page):
+    make_noisy_shift(shift, 120)
+    response = browser_client.get(f"/alerts/?page={page}")
+    assert response.status_code == 200
+    assert response.content.decode().count('<tr id="alert-') >= 1

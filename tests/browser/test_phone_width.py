@@ -42,8 +42,11 @@ def _demo_pages() -> list[str]:
         "/oncall/fairness/",
         "/alerts/",
         "/alerts/reports/",
+        "/alerts/paging/",
+        "/alerts/paging/ops/",
         "/",
         "/incidents/review-queue/",
+        "/profile/",
     ]
 
 

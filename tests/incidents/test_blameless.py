@@ -39,3 +39,28 @@ def test_a_team_can_extend_the_list():
     extra = Phrase("root cause was Bob", "Names a person.", "Describe the system.")
 
     assert [f.phrase for f in check("the root cause was Bob", phrases=[extra])] == ["root cause was Bob"]
+
+
+def test_among_a_whole_organisations_names_the_longest_one_present_is_named_in_any_case():
+    names = [f"person{index}" for index in range(1500)] + ["Dana", "Dana Scully", "Ed"]
+    text = "dana scully accidentally deleted the table, then PERSON1499 dropped it."
+
+    findings = check(text, names=names)
+
+    assert [f.matched for f in findings] == ["dana scully accidentally deleted", "PERSON1499 dropped"]
+    assert "PERSON1499" in findings[1].reason
+
+
+def test_checking_hundreds_of_texts_against_a_whole_organisations_names_is_quick():
+    import time
+
+    names = [f"Firstname{index} Lastname{index}" for index in range(1500)]
+    texts = [
+        f"Item {index}: the deploy broke the cache; Firstname{index} restarted it." for index in range(300)
+    ]
+
+    started = time.perf_counter()
+    found = [check(text, names=names) for text in texts]
+
+    assert time.perf_counter() - started < 1.5  # compiling every name for every text took ~10 s
+    assert found == [[]] * 300

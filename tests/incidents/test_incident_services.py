@@ -191,6 +191,47 @@ def test_today_in_history_finds_earlier_years_on_the_local_calendar():
     assert selectors.today_in_history(today=dt.date(2026, 3, 1)) == [last_year]
 
 
+def _started(at: dt.datetime) -> Incident:
+    return IncidentFactory(impact_started_at=at, detected_at=at)
+
+
+def test_today_in_history_is_the_viewers_local_day_not_the_utc_one():
+    tokyo, new_york = ZoneInfo("Asia/Tokyo"), ZoneInfo("America/New_York")
+    # 1 March 2025, 20:00 UTC is already 2 March in Tokyo; 28 February 23:30 in New York is 1 March UTC.
+    late_utc = _started(dt.datetime(2025, 3, 1, 20, 0, tzinfo=dt.UTC))
+    late_new_york = _started(dt.datetime(2025, 2, 28, 23, 30, tzinfo=new_york))
+    assert selectors.today_in_history(today=dt.date(2026, 3, 2), zone=tokyo) == [late_utc]
+    assert selectors.today_in_history(today=dt.date(2026, 2, 28), zone=new_york) == [late_new_york]
+    assert selectors.today_in_history(today=dt.date(2026, 3, 1), zone=dt.UTC) == [late_utc, late_new_york]
+
+
+def test_today_in_history_on_february_29_finds_only_leap_years_and_crosses_the_new_year():
+    leap = _started(dt.datetime(2024, 2, 29, 10, tzinfo=dt.UTC))
+    _started(dt.datetime(2023, 3, 1, 10, tzinfo=dt.UTC))
+    _started(dt.datetime(2023, 2, 28, 10, tzinfo=dt.UTC))
+    older_leap = _started(dt.datetime(2020, 2, 29, 23, 0, tzinfo=dt.UTC))
+    assert selectors.today_in_history(today=dt.date(2028, 2, 29), zone=dt.UTC) == [leap, older_leap]
+    assert selectors.today_in_history(today=dt.date(2027, 2, 28), zone=dt.UTC) == [_incident_on(2023, 2, 28)]
+    # The oldest incident's local day is in the year before its UTC year.
+    new_year = _started(dt.datetime(2020, 1, 1, 2, 0, tzinfo=dt.UTC))
+    los_angeles = ZoneInfo("America/Los_Angeles")
+    assert selectors.today_in_history(today=dt.date(2026, 12, 31), zone=los_angeles) == [new_year]
+
+
+def _incident_on(year: int, month: int, day: int) -> Incident:
+    return Incident.objects.get(impact_started_at__date=dt.date(year, month, day))
+
+
+def test_today_in_history_reads_a_constant_number_of_queries(django_assert_num_queries):
+    for year in range(2000, 2026):
+        _started(dt.datetime(year, 5, 17, 12, tzinfo=dt.UTC))
+        _started(dt.datetime(year, 5, 18, 12, tzinfo=dt.UTC))
+    with django_assert_num_queries(2):
+        found = selectors.today_in_history(today=dt.date(2026, 5, 17), zone=dt.UTC, limit=5)
+    assert [incident.impact_started_at.year for incident in found] == [2025, 2024, 2023, 2022, 2021]
+    assert {incident.impact_started_at.day for incident in found} == {17}
+
+
 def test_the_timeline_picture_draws_every_kind_and_labels_durations():
     incident = make(resolved_at=START + dt.timedelta(hours=2, minutes=4))
     events = [

@@ -4,7 +4,8 @@ import statistics
 import pytest
 
 from incidents.models import Incident, Status
-from incidents.selectors.metrics import IncidentFilters, incident_metrics
+from incidents.selectors.metrics import IncidentFilters, duration_sample, filtered_incidents, incident_metrics
+from morgue import stats
 from tests.factories import IncidentFactory
 
 START = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -162,3 +163,16 @@ def test_deploy_related_incidents_are_counted_and_filterable(api):
     assert incident_metrics(IncidentFilters(deploy_related=True))["count"] == 1
     assert api.get("/api/v1/metrics/incidents/", {"deploy_related": "false"}).json()["count"] == 1
     assert api.get("/api/v1/metrics/incidents/", {"deploy_related": "maybe"}).status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [4, 7, 50])
+def test_the_duration_sample_picked_in_sql_is_the_python_rank_sample(size):
+    for day in range(23):
+        _incident(day, detect_minutes=(day * 7) % 11 + 1, resolve_minutes=None if day % 5 == 0 else day * 3)
+    incidents = filtered_incidents(IncidentFilters())
+    for name in ("time_to_detect", "time_to_resolve", "impact"):
+        values = [incident.durations()[name] for incident in Incident.objects.all()]
+        sample, total = duration_sample(incidents, name, size)
+        assert sample == stats.rank_sample(values, size)
+        assert total == sum(1 for value in values if value is not None)

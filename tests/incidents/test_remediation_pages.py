@@ -350,3 +350,36 @@ def test_the_board_export_writes_formula_like_titles_as_text(browser_client, dan
 
     body = b"".join(response.streaming_content).decode()
     assert ",'-2+3+cmd" in body
+
+
+def test_the_owner_field_suggests_the_incidents_people_not_everyone(
+    browser_client, dana, django_assert_max_num_queries
+):
+    incident = IncidentFactory(facilitator=UserFactory(username="fran"))
+    RemediationItemFactory(incident=incident, owner=dana)
+    UserFactory(username="left", is_active=False)
+    with django_assert_max_num_queries(40) as few:
+        browser_client.get(f"/incidents/{incident.pk}/")
+    UserFactory.create_batch(300)
+
+    with django_assert_max_num_queries(len(few)):
+        html = browser_client.get(f"/incidents/{incident.pk}/").content.decode()
+
+    datalist = html[html.index('<datalist id="remediation-people"') : html.index("</datalist>")]
+    assert datalist.count("<option") == 2
+    assert 'value="dana"' in datalist and 'value="fran"' in datalist
+    assert 'data-suggest="/people/suggest/"' in datalist
+
+
+def test_people_are_suggested_by_any_part_of_their_name_twenty_at_most(browser_client, dana):
+    UserFactory.create_batch(30, first_name="Danielle")
+    UserFactory(username="zed", first_name="Dan", is_active=False)
+
+    found = browser_client.get("/people/suggest/", {"q": "dan"}).json()["people"]
+    by_name = browser_client.get("/people/suggest/", {"q": "REYES"}).json()["people"]
+
+    assert len(found) == 20
+    assert found[0] == {"username": "dana", "name": "Dana Reyes"}  # usernames that start so come first
+    assert "zed" not in {person["username"] for person in found}
+    assert by_name == [{"username": "dana", "name": "Dana Reyes"}]
+    assert browser_client.get("/people/suggest/", {"q": " "}).json() == {"people": []}

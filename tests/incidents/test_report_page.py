@@ -31,7 +31,7 @@ def frozen():
 def test_report_page_shows_medians_with_n_and_charts(browser_client, frozen, django_assert_max_num_queries):
     _incidents(12, start=dt.datetime(2026, 3, 25, tzinfo=dt.UTC), detect_minutes=5, resolve_minutes=60)
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         response = browser_client.get("/reports/incidents/")
 
     assert response.status_code == 200
@@ -222,3 +222,49 @@ def test_date_pickers_carry_their_value_as_browsers_read_it(widget, value, shown
         html = getattr(forms, widget)().render("when", value)
 
     assert shown in html
+
+
+@pytest.mark.django_db
+def test_a_large_report_stays_small_samples_its_distribution_and_exports_every_incident(
+    browser_client, frozen, django_assert_max_num_queries
+):
+    count = 5000
+    start = NOW - dt.timedelta(days=700)
+    Incident.objects.bulk_create(
+        Incident(
+            title=f"Incident {index}",
+            severity=1 + index % 5,
+            status=Status.RESOLVED,
+            impact_started_at=start + dt.timedelta(hours=3 * index),
+            detected_at=start + dt.timedelta(hours=3 * index, minutes=1 + index % 97),
+            resolved_at=start + dt.timedelta(hours=3 * index, minutes=60 + index % 997),
+        )
+        for index in range(count)
+    )
+    period = {"since": "2024-01-01", "until": "2026-06-15"}
+
+    with django_assert_max_num_queries(14):
+        response = browser_client.get("/reports/incidents/", period)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert len(response.content) < 300_000
+    assert "<strong>5000</strong> incidents started in the period" in page
+    strip = response.context["report"]["strip"]
+    assert len([row for row in strip.rows if row[0] == "detect"]) == 300
+    assert response.context["report"]["distribution"].rows[-1][2] == 1.0
+    assert "Drawn from a sample of incidents evenly spaced by rank (300 of 5,000 for time to detect" in page
+    assert "n=5,000" in page
+
+    exported = browser_client.get("/reports/incidents/", {**period, "format": "csv"})
+    assert len(exported.content.decode().splitlines()) == 1 + count
+
+
+@pytest.mark.django_db
+def test_a_small_report_draws_every_incident_and_says_nothing_of_sampling(browser_client, frozen):
+    _incidents(12, start=dt.datetime(2026, 3, 25, tzinfo=dt.UTC), detect_minutes=5, resolve_minutes=60)
+
+    response = browser_client.get("/reports/incidents/")
+
+    assert len([row for row in response.context["report"]["strip"].rows if row[0] == "detect"]) == 12
+    assert "Drawn from a sample" not in response.content.decode()

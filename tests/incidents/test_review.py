@@ -271,8 +271,8 @@ def test_the_review_queue_lists_waiting_incidents_and_facilitator_load(facilitat
     needs_meeting = IncidentFactory(status=Status.RESOLVED, resolved_at=NOW, facilitator=facilitator)
     IncidentFactory(status=Status.REVIEWED, resolved_at=NOW, facilitator=facilitator)
     queue = review_queue()
-    assert queue["needs_facilitator"] == [waiting]
-    assert queue["needs_meeting"] == [needs_meeting]
+    assert list(queue["needs_facilitator"]) == [waiting]
+    assert list(queue["needs_meeting"]) == [needs_meeting]
     assert [(row["user"], row["active"], row["reviewed"]) for row in queue["load"]] == [(facilitator, 1, 1)]
 
 
@@ -290,7 +290,7 @@ def test_the_review_queue_leaves_out_deleted_incidents_and_those_that_have_a_mee
 
     queue = review_queue()
 
-    assert queue["needs_facilitator"] == [] and queue["needs_meeting"] == []
+    assert list(queue["needs_facilitator"]) == [] and list(queue["needs_meeting"]) == []
     assert [(row["user"], row["active"]) for row in queue["load"]] == [(facilitator, 1)]
 
 
@@ -353,3 +353,41 @@ def test_the_sweep_re_enqueues_a_requested_invitation_whose_task_was_lost(
     send_review_invitation(meeting.pk, 0)
     with time_machine.travel(NOW + dt.timedelta(minutes=30), tick=False):
         assert sweep_review_invitations() == 0
+
+
+def _waiting(count: int, *, facilitator=None) -> list:
+    return [
+        IncidentFactory(
+            title=f"Waiting {index:03d}",
+            status=Status.RESOLVED,
+            resolved_at=NOW - dt.timedelta(hours=count - index),
+            facilitator=facilitator,
+        )
+        for index in range(count)
+    ]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_review_queue_pages_each_list_on_its_own_and_counts_every_incident(
+    browser_client, facilitator, django_assert_max_num_queries
+):
+    earlier = _waiting(3)
+    _waiting(2, facilitator=facilitator)
+    with django_assert_max_num_queries(12) as few:
+        browser_client.get("/incidents/review-queue/")
+    waiting = sorted(earlier + _waiting(57), key=lambda incident: (incident.resolved_at, incident.pk))
+    with django_assert_max_num_queries(len(few)):
+        first = browser_client.get("/incidents/review-queue/", {"needs_meeting_page": "1"})
+
+    page = first.content.decode()
+    assert "Awaiting a facilitator (60)" in page and "Awaiting a meeting (2)" in page
+    assert page.count("Waiting 0") == 25 + 2  # 25 of the 60, both awaiting a meeting
+    assert "page 1 of 3" in page
+    assert "?needs_meeting_page=1&amp;needs_facilitator_page=2" in page
+
+    last = browser_client.get("/incidents/review-queue/", {"needs_facilitator_page": "3"})
+    assert list(last.context["needs_facilitator"]) == waiting[-10:]
+    assert "page 3 of 3" in last.content.decode()
+    # A page past the end or not a number shows the nearest page rather than an error.
+    assert browser_client.get("/incidents/review-queue/", {"needs_facilitator_page": "99"}).status_code == 200
+    assert browser_client.get("/incidents/review-queue/", {"needs_facilitator_page": "x"}).status_code == 200

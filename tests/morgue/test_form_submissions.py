@@ -37,6 +37,11 @@ other forms change a state, which is the same however often it is set.
 | answer a swap (oncall/now) | /oncall/swaps/<pk>/accept/, decline/ | answer_swap | state |
 | withdraw a swap (oncall/now) | /oncall/swaps/<pk>/withdraw/ | withdraw_swap | state |
 | calendar address (_calendar_subscription) | /oncall/calendar-token/ | reset_calendar_token | new secret |
+| add a contact method (oncall/_reaching_you) | /profile/ | profile | same address once |
+| add a notification rule (_reaching_you) | /profile/ | profile | one rule per method |
+| remove a method or a rule (_reaching_you) | /profile/ | profile | state |
+| send me a test page (_reaching_you) | /profile/ | profile | create, token |
+| acknowledge with one tap (oncall/one_tap) | /oncall/ack/<token>/ | one_tap | state |
 | classify (alerts_review/review) | /alerts/<id>/classify/ | classify | state |
 | classify a check (review) | /alerts/shifts/<id>/classify-check/ | classify_check | state |
 | act (alerts_review/report) | /alerts/reports/<month>/act/ | act | create, token |

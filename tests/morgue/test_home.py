@@ -78,3 +78,31 @@ def test_home_page_runs_a_bounded_number_of_queries(
         many = browser_client.get("/")
 
     assert few.status_code == many.status_code == 200
+
+
+@pytest.mark.django_db
+def test_incidents_awaiting_review_list_the_persons_own_first_then_others_oldest_first(
+    browser_client, person, frozen
+):
+    def resolved(title, days_ago, **fields):
+        return IncidentFactory(
+            title=title,
+            status=Status.RESOLVED,
+            impact_started_at=NOW - dt.timedelta(days=days_ago + 1),
+            resolved_at=NOW - dt.timedelta(days=days_ago),
+            **fields,
+        )
+
+    for index in range(12):
+        resolved(f"Someone else's {index}", days_ago=30 - index)
+    resolved("Mine, recent", days_ago=1, facilitator=person)
+    resolved("Mine, older", days_ago=5, facilitator=person)
+
+    listed = browser_client.get("/").context["awaiting_review"]
+
+    assert [incident.title for incident in listed] == [
+        "Mine, older",
+        "Mine, recent",
+        *[f"Someone else's {index}" for index in range(8)],
+    ]
+    assert [incident.mine for incident in listed] == [0, 0, *[1] * 8]

@@ -1,5 +1,6 @@
 import random
 import statistics
+import time
 
 import pytest
 
@@ -61,3 +62,46 @@ def test_two_samples_of_the_same_distribution_are_not_distinguishable():
 
 def test_ecdf_steps_reach_one():
     assert stats.ecdf([5, 1, 5, 3]) == [(1, 0.25), (3, 0.5), (5, 1.0)]
+
+
+def test_a_rank_sample_keeps_few_values_whole_and_spaces_many_by_rank():
+    assert stats.rank_sample([3, None, 1, 2], 5) == [1, 2, 3]
+    assert stats.rank_sample(list(range(1, 11)), 5) == [2, 4, 6, 8, 10]
+    # The k-th kept value is at rank ⌈k·n/size⌉: ranks 3, 5, 7 of 7 for a sample of 3.
+    assert stats.rank_sample([70, 10, 20, 30, 40, 50, 60], 3) == [30, 50, 70]
+    assert len(stats.rank_sample(list(range(10_001)), 300)) == 300
+
+
+def _brute_force_interval(a, b, resamples, seed):
+    generator = random.Random(seed)
+    differences = [
+        stats.median(generator.choices(b, k=len(b))) - stats.median(generator.choices(a, k=len(a)))
+        for _ in range(resamples)
+    ]
+    return stats.percentile(differences, 0.025), stats.percentile(differences, 0.975)
+
+
+@pytest.mark.parametrize("sizes", [(61, 80), (150, 151)])
+def test_the_bootstrap_interval_agrees_with_sorting_every_resample(sizes):
+    generator = random.Random(5)
+    a = [generator.lognormvariate(6, 1) for _ in range(sizes[0])]
+    b = [generator.lognormvariate(5.8, 1) for _ in range(sizes[1])]
+
+    result = stats.bootstrap_median_difference(a, b, resamples=4000)
+    low, high = _brute_force_interval(a, b, resamples=4000, seed=9)
+
+    width = high - low
+    assert abs(result.low - low) < 0.1 * width
+    assert abs(result.high - high) < 0.1 * width
+
+
+def test_a_bootstrap_over_tens_of_thousands_of_values_is_quick():
+    generator = random.Random(2)
+    a = [generator.expovariate(1 / 600) for _ in range(20_000)]
+    b = [generator.expovariate(1 / 500) for _ in range(20_000)]
+
+    started = time.perf_counter()
+    result = stats.bootstrap_median_difference(a, b)
+
+    assert time.perf_counter() - started < 1
+    assert result.low < result.difference < result.high < 0

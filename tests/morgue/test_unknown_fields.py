@@ -50,6 +50,8 @@ def test_a_misspelt_remediation_field_is_refused(api, incident, person):
         ("post", "/api/v1/rotations/", True),
         ("post", "/api/v1/swaps/", False),
         ("post", "/api/v1/pages/", False),
+        ("put", "/api/v1/teams/ops/paging-policy/", True),
+        ("post", "/api/v1/maintenance-windows/", True),
         ("patch", "/api/v1/me/", False),
         ("post", "/api/v1/people/", True),
     ],

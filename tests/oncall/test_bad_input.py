@@ -63,3 +63,14 @@ def test_an_override_in_an_implausible_year_is_refused(staff_api, ops):
 
     assert response.status_code == 400
     assert "starts_at" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("members", [[{}], [{"experienced": True}]])
+def test_a_rotation_member_without_a_username_is_refused_on_patch(staff_api, ops, members):
+    before = list(ops.members.values_list("user__username", flat=True))
+
+    response = staff_api.patch("/api/v1/rotations/ops-primary/", {"members": members}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert "username" in response.json()["detail"]
+    assert list(ops.members.values_list("user__username", flat=True)) == before

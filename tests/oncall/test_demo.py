@@ -4,10 +4,21 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from alerts_review import tasks as alerts_tasks
 from incidents.tasks.review import sweep_review_invitations
 from morgue.models import EmailDelivery
 from oncall import tasks
-from oncall.models import Override, Page, PageStatus, PageStep, Rotation, Shift
+from oncall.models import (
+    ContactMethod,
+    Notification,
+    NotificationRule,
+    Override,
+    Page,
+    PageStatus,
+    PageStep,
+    Rotation,
+    Shift,
+)
 
 
 def test_demo_has_five_rotations_a_year_of_history_overrides_and_pages_in_each_settled_state(demo):
@@ -25,6 +36,7 @@ def test_demo_has_five_rotations_a_year_of_history_overrides_and_pages_in_each_s
     assert set(Page.objects.values_list("status", flat=True)) == {
         PageStatus.ACKNOWLEDGED,
         PageStatus.EXHAUSTED,
+        PageStatus.RESOLVED,  # opened by demo alerts, resolved with them
     }
     # One page climbed the ladder before someone answered it.
     assert Page.objects.filter(status=PageStatus.ACKNOWLEDGED, steps__number=2).exists()
@@ -41,12 +53,19 @@ def test_nothing_in_the_demo_pages_or_emails_anyone_an_hour_after_it_is_seeded(d
         # What the beat and the worker would run by then: the sweep, and every
         # page step's own notify and escalate tasks (enqueued when it was seeded).
         tasks.sweep_pages()
+        tasks.sweep_notifications()
         for step_id, page_id, number in PageStep.objects.values_list("pk", "page_id", "number"):
             tasks.notify_page_step(step_id)
             tasks.escalate_page_step(page_id, number)
+        # Paging from alerts: lost decisions, silent heartbeats, resolution notices.
+        assert alerts_tasks.sweep_paging() == 0
+        for page_id in Page.objects.values_list("pk", flat=True):
+            tasks.notify_page_resolved(page_id)
         invitations = sweep_review_invitations()
 
     assert invitations == 0
+    assert not Notification.objects.exists()
+    assert ContactMethod.objects.exists() and NotificationRule.objects.exists()
     assert mail.outbox == []
     assert EmailDelivery.objects.count() == deliveries
     assert PageStep.objects.count() == steps

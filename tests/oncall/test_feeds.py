@@ -105,3 +105,58 @@ def test_profile_page_shows_and_resets_the_calendar_address(browser_client, pers
     browser_client.post("/oncall/calendar-token/")
     person.profile.refresh_from_db()
     assert person.profile.calendar_token != old
+
+
+@pytest.mark.parametrize("address", ["/oncall/rotations/ops-primary.ics", "/oncall/people/ana.ics"])
+def test_a_feed_answers_head_with_its_headers_and_no_body(client, person, rotation, address):
+    token = person.profile.calendar_token
+    with time_machine.travel(NOW, tick=False):
+        got = client.get(f"{address}?token={token}")
+        head = client.head(f"{address}?token={token}")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head["Content-Type"].startswith("text/calendar")
+    assert head["ETag"] == got["ETag"]
+
+
+@pytest.mark.parametrize("address", ["/oncall/rotations/ops-primary.ics", "/oncall/people/ana.ics"])
+def test_a_calendar_app_holding_the_same_shifts_gets_304(client, person, rotation, address):
+    token = person.profile.calendar_token
+    with time_machine.travel(NOW, tick=False):
+        first = client.get(f"{address}?token={token}")
+    etag = first["ETag"]
+    assert etag.startswith('W/"')
+    # Later the feed's DTSTAMPs differ, but the shifts are the same: nothing to fetch.
+    with time_machine.travel(NOW + dt.timedelta(minutes=20), tick=False):
+        again = client.get(f"{address}?token={token}", HTTP_IF_NONE_MATCH=etag)
+        head = client.head(f"{address}?token={token}", HTTP_IF_NONE_MATCH=etag)
+        other = client.get(f"{address}?token={token}", HTTP_IF_NONE_MATCH='W/"something-else"')
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+    assert head.status_code == 304
+    assert other.status_code == 200 and other["ETag"] == etag
+
+
+def test_a_changed_shift_changes_the_feeds_etag(client, person, rotation):
+    token = person.profile.calendar_token
+    address = f"/oncall/rotations/ops-primary.ics?token={token}"
+    with time_machine.travel(NOW, tick=False):
+        before = client.get(address)
+        etag = before["ETag"]
+        services.create_override(
+            rotation=rotation,
+            level=Level.L1,
+            user=person,
+            starts_at=dt.datetime(2026, 3, 12, 13, tzinfo=UTC),
+            ends_at=dt.datetime(2026, 3, 12, 20, tzinfo=UTC),
+            reason="cover again",
+        )
+        response = client.get(address, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert response["ETag"] != etag
+    assert response.content.count(b"(override)") > before.content.count(b"(override)")
+
+
+def test_a_feed_without_a_token_is_404_for_head_too(client, person, rotation):
+    assert client.head("/oncall/rotations/ops-primary.ics").status_code == 404

@@ -5,10 +5,10 @@ import pytest
 from django.core import mail
 
 from morgue.celery import app
-from morgue.models import DeliveryStatus, EmailDelivery
 from oncall import services, tasks
-from oncall.models import Level, Page, PageStatus, Shift
+from oncall.models import Level, Notification, NotificationStatus, Page, PageStatus, Shift
 from tests.factories import TeamFactory, make_rotation
+from tests.oncall.delivery import deliver
 
 UTC = dt.UTC
 pytestmark = pytest.mark.django_db
@@ -58,17 +58,22 @@ def test_a_page_notifies_l1_by_email_and_webhook_with_an_acknowledge_link(
     with mock.patch("oncall.notify.post_webhook") as post:
         tasks.notify_page_step(step.pk)
         tasks.notify_page_step(step.pk)  # a repeated task never notifies twice
+        deliver()
+        deliver()  # nor does a repeated send
 
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
+    # The person by their rules (a new person: email at once), the team's address and its webhook.
+    assert len(mail.outbox) == 2
+    message, team_message = mail.outbox
     assert message.subject == "[Morgue page] Payments L1: Card auths failing"
     assert f"http://127.0.0.1:8000/oncall/pages/{page.pk}/" in message.body
-    assert message.to == [step.user.email, "payments@example.com"]
+    assert "http://127.0.0.1:8000/oncall/ack/" in message.body
+    assert (message.to, team_message.to) == ([step.user.email], ["payments@example.com"])
     assert f'<a href="http://127.0.0.1:8000/oncall/pages/{page.pk}/">' in message.alternatives[0].content
     post.assert_called_once()
     url, payload = post.call_args.args
     assert url == "https://hooks.example.com/payments"
     assert payload["user"] == step.user.username and payload["acknowledge_url"].endswith(f"/pages/{page.pk}/")
+    assert set(step.notifications.values_list("status", flat=True)) == {NotificationStatus.SENT}
 
 
 def test_unacknowledged_page_escalates_l1_then_l2_then_the_fallback_team(teams):
@@ -109,55 +114,62 @@ def test_the_beat_sweep_escalates_steps_whose_task_was_lost(teams):
     assert services.sweep_pages(now=NOW + dt.timedelta(minutes=11)) == 1
     assert services.sweep_pages(now=NOW + dt.timedelta(minutes=11)) == 0
     assert page.steps.count() == 2
-    # Lost notifications are sent by the sweep too, once, after a minute's grace.
-    assert len(mail.outbox) == 1
+    # Lost notifications are planned by the sweep too, once, after a minute's grace.
+    assert Notification.objects.count() == 2  # step 1's person and team
     services.sweep_pages(now=NOW + dt.timedelta(minutes=13))
     services.sweep_pages(now=NOW + dt.timedelta(minutes=14))
-    assert len(mail.outbox) == 2
+    assert Notification.objects.count() == 4
+    deliver(NOW + dt.timedelta(minutes=14))
+    assert len(mail.outbox) == 4
 
 
 def test_a_failing_webhook_is_recorded_and_does_not_stop_the_email(teams):
     payments = with_webhook(teams[1])
     page = services.page_team(team=payments, message="x", now=NOW)
     step = page.steps.get()
+    services.notify_step(step_id=step.pk, now=NOW)
     with mock.patch("oncall.notify.post_webhook", side_effect=TimeoutError("timed out")):
-        services.notify_step(step_id=step.pk, now=NOW)
-    step.refresh_from_db()
-    assert "timed out" in step.note
-    assert len(mail.outbox) == 1
+        deliver(NOW)
+    webhook = step.notifications.get(kind="webhook")
+    assert (webhook.status, webhook.error) == (NotificationStatus.RETRYING, "TimeoutError: timed out")
+    assert len(mail.outbox) == 2
 
 
-def test_a_page_email_that_fails_is_sent_by_the_sweep_once_and_only_then_the_webhook(teams):
+def test_a_page_email_that_fails_is_retried_sent_once_and_never_holds_back_the_webhook(teams):
     payments = with_webhook(teams[1])
     page = services.page_team(team=payments, message="Card auths failing", now=NOW)
     step = page.steps.get()
+    services.notify_step(step_id=step.pk, now=NOW)
     smtp_down = mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("SMTP down"))
-    with smtp_down, mock.patch("oncall.notify.post_webhook") as post, pytest.raises(OSError):
-        tasks.notify_page_step(step.pk)
-    post.assert_not_called()
-    step.refresh_from_db()
-    assert step.notified_at is None
-    assert EmailDelivery.objects.get().status == DeliveryStatus.FAILED
+    with smtp_down, mock.patch("oncall.notify.post_webhook") as post:
+        deliver(NOW)
+    post.assert_called_once()  # the team's webhook went out while the mail server was down
+    person = step.notifications.get(user=step.user)
+    assert (person.status, person.attempts) == (NotificationStatus.RETRYING, 1)
+    assert person.due_at == NOW + dt.timedelta(seconds=30)  # backoff
+    assert "SMTP down" in person.error
 
-    with smtp_down:  # still down a minute later: the sweep carries on and tries again next time
-        services.sweep_pages(now=NOW + dt.timedelta(minutes=1))
-    with mock.patch("oncall.notify.post_webhook") as post:
-        services.sweep_pages(now=NOW + dt.timedelta(minutes=2))
-        services.sweep_pages(now=NOW + dt.timedelta(minutes=3))
-        assert tasks.notify_page_step(step.pk) is False
+    deliver(NOW + dt.timedelta(seconds=10))  # not due again yet
+    with smtp_down:  # still down half a minute later: tried again, later again
+        deliver(NOW + dt.timedelta(seconds=30))
+    person.refresh_from_db()
+    assert (person.status, person.attempts) == (NotificationStatus.RETRYING, 2)
+    deliver(NOW + dt.timedelta(minutes=5))
+    deliver(NOW + dt.timedelta(minutes=6))
+    assert tasks.notify_page_step(step.pk) is False
 
-    assert len(mail.outbox) == 1
-    post.assert_called_once()
-    step.refresh_from_db()
-    assert step.notified_at == NOW + dt.timedelta(minutes=2)
+    assert [message.to for message in mail.outbox] == [[step.user.email], ["payments@example.com"]]
+    person.refresh_from_db()
+    assert (person.status, person.attempts) == (NotificationStatus.SENT, 3)
 
 
 def test_a_page_message_of_several_lines_is_emailed_with_a_one_line_subject(teams):
     page = services.page_team(team=teams[1], message="Card auths failing\nsince the deploy", now=NOW)
 
     tasks.notify_page_step(page.steps.get().pk)
+    deliver()
 
-    (message,) = mail.outbox
+    message, _ = mail.outbox
     assert message.subject == "[Morgue page] Payments L1: Card auths failing since the deploy"
     assert "Card auths failing<br>since the deploy" in message.alternatives[0].content
 

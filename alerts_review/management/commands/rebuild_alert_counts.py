@@ -9,8 +9,9 @@ from morgue.counters import rebuild_all
 
 class Command(BaseCommand):
     help = (
-        "Recount AlertDayCount and AlertQuarterCount from the alerts. Triggers keep them "
-        "up to date; this repairs them after the triggers were disabled or the tables edited by hand."
+        "Recount AlertDayCount and AlertHourCount (and empty their deltas) from the alerts. "
+        "Triggers keep them up to date; this repairs them after the triggers were disabled "
+        "or the tables edited by hand."
     )
 
     def handle(self, *args, **options):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oncall', '0008_rotation_hours_and_restrictions'),
+        ('oncall', '0010_rotation_hours_and_restrictions'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oncall', '0007_team_moved_to_morgue'),
+        ('oncall', '0009_contact_methods_and_notifications'),
     ]
 
     operations = [
