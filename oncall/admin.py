@@ -1,7 +1,8 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from . import contact
+from . import contact, services
+from .exceptions import RotationInvalid
 from .models import (
     ContactMethod,
     Notification,
@@ -24,19 +25,38 @@ class RotationMemberInline(admin.TabularInline):
 
 @admin.register(Rotation)
 class RotationAdmin(admin.ModelAdmin):
-    # Edits here bypass the services that rebuild future shifts; use the API
-    # or re-run `materialise_rotation` after changing the schedule here.
+    # Edits go through the same service as the API: shifts are rebuilt from the
+    # next handoff, layers re-resolved and the people whose shifts changed told.
     list_display = [
         "name",
         "team",
         "time_zone",
         "shift_length_days",
+        "shift_length_hours",
         "handoff_time",
+        "advance",
+        "layer",
         "has_l2",
         "everyone_else",
     ]
-    list_filter = ["team", "has_l2", "everyone_else"]
+    list_filter = ["team", "has_l2", "everyone_else", "advance", "layer"]
     inlines = [RotationMemberInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        try:
+            services.update_rotation(rotation=obj, **fields)
+        except RotationInvalid as error:
+            messages.error(request, f"Not saved: {error.message}")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Members are saved by the inline after the rotation: rebuild from the next handoff.
+        if any(formset.has_changed() for formset in formsets) or not change:
+            services.materialise_shifts(rotation=form.instance, reanchor=change)
 
 
 @admin.register(Shift)

@@ -22,7 +22,7 @@ from morgue.validators import EARLIEST_YEAR, LATEST_YEAR, validate_plausible_ins
 
 from . import selectors, services
 from . import shifts as shift_rules
-from .models import Level, Override, Page, PageStep, Rotation, Shift, Swap
+from .models import Advance, Level, Override, Page, PageStep, Rotation, Shift, Swap
 
 User = get_user_model()
 
@@ -172,6 +172,10 @@ class RotationSerializer(fields.ModelSerializer):
     levels = serializers.ListField(child=serializers.CharField(), default=["L1", "L2"])
     members = RotationMemberSerializer(many=True, required=False)
     shift_length_days = serializers.IntegerField(default=3)
+    shift_length_hours = serializers.IntegerField(required=False, allow_null=True, default=None)
+    restrictions = serializers.JSONField(required=False, default=list)  # type: ignore[arg-type]
+    advance = serializers.ChoiceField(choices=Advance.choices, required=False, default=Advance.WALL_TIME)
+    layer = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=99)
     group = serializers.SlugRelatedField(
         slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
     )
@@ -184,7 +188,11 @@ class RotationSerializer(fields.ModelSerializer):
             "slug",
             "time_zone",
             "shift_length_days",
+            "shift_length_hours",
             "handoff_time",
+            "restrictions",
+            "advance",
+            "layer",
             "first_shift_date",
             "levels",
             "escalation_timeout_minutes",
@@ -200,7 +208,11 @@ class RotationSerializer(fields.ModelSerializer):
             "slug": rotation.slug,
             "time_zone": rotation.time_zone,
             "shift_length_days": rotation.shift_length_days,
+            "shift_length_hours": rotation.shift_length_hours,
             "handoff_time": rotation.handoff_time.strftime("%H:%M"),
+            "restrictions": rotation.restrictions,
+            "advance": rotation.advance,
+            "layer": rotation.layer,
             "first_shift_date": rotation.first_shift_date.isoformat(),
             "levels": rotation.levels,
             "escalation_timeout_minutes": rotation.escalation_timeout_minutes,
@@ -222,6 +234,21 @@ class RotationSerializer(fields.ModelSerializer):
         if not shift_rules.MIN_LENGTH_DAYS <= value <= shift_rules.MAX_LENGTH_DAYS:
             raise serializers.ValidationError("A shift lasts from 1 to 28 days.")
         return value
+
+    def validate_shift_length_hours(self, value: int | None) -> int | None:
+        if value is not None and not shift_rules.MIN_LENGTH_HOURS <= value <= shift_rules.MAX_LENGTH_HOURS:
+            raise serializers.ValidationError(
+                f"A turn in hours lasts from 1 to {shift_rules.MAX_LENGTH_HOURS} hours "
+                "(leave it empty for a turn in days)."
+            )
+        return value
+
+    def validate_restrictions(self, value: object) -> list[dict[str, str]]:
+        try:
+            windows = shift_rules.parse_restrictions(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from error
+        return [window.as_dict() for window in windows]
 
     def validate_levels(self, value: list) -> list:
         if value not in (["L1"], ["L1", "L2"]):
@@ -247,6 +274,21 @@ class RotationSerializer(fields.ModelSerializer):
         if "levels" in attrs:
             attrs["has_l2"] = attrs.pop("levels") == ["L1", "L2"]
         return attrs
+
+
+class HeldWindowSerializer(fields.Serializer):
+    rotation = serializers.CharField()
+    level = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+class RotationPreviewSerializer(fields.Serializer):
+    """One person's change in a rotation edit's preview (response only)."""
+
+    username = serializers.CharField()
+    appear = HeldWindowSerializer(many=True)
+    disappear = HeldWindowSerializer(many=True)
 
 
 class ShiftSerializer(fields.ModelSerializer):
@@ -320,6 +362,16 @@ class RotationViewSet(
             raise serializers.ValidationError({"until": ["until must be after since."]})
         shifts = selectors.rotation_shifts(rotation=rotation, since=since, until=until)
         return Response(ShiftSerializer(shifts, many=True).data)
+
+    @extend_schema(request=RotationSerializer, responses=RotationPreviewSerializer(many=True))
+    @action(detail=True, methods=["post"])
+    def preview(self, request, slug=None):
+        """Per person, the future shifts this edit (a PATCH body) would add and remove; nothing is saved."""
+        rotation = self.get_object()
+        serializer = self.get_serializer(rotation, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = services.preview_rotation_change(rotation=rotation, **serializer.validated_data)
+        return Response([change.as_dict() for change in changes])
 
     @extend_schema(request=OverrideSerializer, responses={201: OverrideSerializer})
     @action(detail=True, methods=["post"])

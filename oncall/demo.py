@@ -1,4 +1,5 @@
-"""Demo on call for `seed_demo`: four rotations with a year of history, overrides and pages. Idempotent."""
+"""Demo on call for `seed_demo`: five rotations (two are layers of Support), a year of history,
+overrides and pages. Idempotent."""
 
 import datetime as dt
 import random
@@ -24,7 +25,10 @@ ROTATIONS = [
         ["alice", "bharat", "chen", "dolores", "erik", "fatima", "demo"],
     ),
     ("payments", "Payments", "payments", "America/New_York", 7, True, ["gus", "hana", "ivan", "jade"]),
-    ("support", "Support", "support", "Europe/Berlin", 7, False, ["kofi", "lucia", "mateo"]),
+]
+OFFICE_HOURS = [
+    {"start_day": day, "start_time": "09:00", "end_day": day, "end_time": "17:00"}
+    for day in ("mon", "tue", "wed", "thu", "fri")
 ]
 MESSAGES = [
     "Checkout error rate above 5% since the last deploy",
@@ -61,6 +65,37 @@ def seed(stdout=None) -> None:
             shift_length_days=length,
             has_l2=has_l2,
             members=members,
+            now=now,
+        )
+    # Support follows the sun in 12-hour turns (08:00 and 20:00 London), under
+    # an office-hours layer: Berlin's business days belong to the office.
+    support = [people[name] for name in ("kofi", "mateo", "lucia") if name in people]
+    if support:
+        services.create_rotation(
+            team=teams["support"],
+            name="Support follow-the-sun",
+            slug="support",
+            first_shift_date=monday,
+            time_zone="Europe/London",
+            shift_length_hours=12,
+            handoff_time=dt.time(8),
+            has_l2=False,
+            layer=1,
+            members=[services.MemberSpec(user, experienced=True) for user in support],
+            now=now,
+        )
+        services.create_rotation(
+            team=teams["support"],
+            name="Support office hours",
+            slug="support-office",
+            first_shift_date=monday,
+            time_zone="Europe/Berlin",
+            shift_length_days=7,
+            handoff_time=dt.time(9),
+            restrictions=OFFICE_HOURS,
+            has_l2=False,
+            layer=2,
+            members=[services.MemberSpec(user, experienced=True) for user in reversed(support)],
             now=now,
         )
     # Dev: every engineer not in another rotation, three days at a time; "L1 if it's your first time".

@@ -3,6 +3,7 @@ import secrets
 from typing import Self
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -24,6 +25,18 @@ class ShiftSource(models.TextChoices):
     OVERRIDE = "override", "Override"
 
 
+class Advance(models.TextChoices):
+    WALL_TIME = "wall_time", "By wall time (restrictions only mask the rotation)"
+    ON_DUTY = "on_duty", "By time on duty (hand off after the turn's length inside the windows)"
+
+
+def validate_restrictions(value: object) -> None:
+    try:
+        shift_rules.parse_restrictions(value)
+    except ValueError as error:
+        raise ValidationError(str(error)) from error
+
+
 def default_handoff_time() -> dt.time:
     # A callable, not a fixed time: Django's check for fixed date and time
     # defaults (fields.W161) would otherwise fire whenever it runs near 10:00.
@@ -42,7 +55,32 @@ class Rotation(models.Model):
             MaxValueValidator(shift_rules.MAX_LENGTH_DAYS),
         ],
     )
+    shift_length_hours = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(shift_rules.MIN_LENGTH_HOURS),
+            MaxValueValidator(shift_rules.MAX_LENGTH_HOURS),
+        ],
+        help_text="A turn in hours (12 for follow-the-sun); when empty, the turn is in days.",
+    )
     handoff_time = models.TimeField(default=default_handoff_time)
+    restrictions = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_restrictions],
+        help_text="Weekly windows (local) in which the rotation is active; always active when empty.",
+    )
+    advance = models.CharField(max_length=10, choices=Advance, default=Advance.WALL_TIME)
+    layer = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=(
+            "Layered rotations of a team serve its levels together: where a higher layer has "
+            "someone on call, it wins. Empty: not layered."
+        ),
+    )
     first_shift_date = models.DateField()
     has_l2 = models.BooleanField(default=True, help_text="Levels L1 and L2; L1 only when off.")
     escalation_timeout_minutes = models.PositiveSmallIntegerField(
@@ -89,6 +127,29 @@ class Rotation(models.Model):
             handoff=self.handoff_time,
             anchor_date=self.anchor_date or self.first_shift_date,
             anchor_number=self.anchor_number,
+            length_hours=self.shift_length_hours,
+        )
+
+    def weekly_windows(self) -> list[shift_rules.WeeklyWindow]:
+        return shift_rules.parse_restrictions(self.restrictions)
+
+    @property
+    def turn_length(self) -> dt.timedelta:
+        return self.schedule().step
+
+    def describe_turn(self) -> str:
+        if self.shift_length_hours:
+            count, unit = self.shift_length_hours, "hour"
+        else:
+            count, unit = self.shift_length_days, "day"
+        return f"{count} {unit}{'' if count == 1 else 's'}"
+
+    def describe_restrictions(self) -> str:
+        """The weekly windows as people read them: "Mon 09:00 – Mon 17:00, …"."""
+        return ", ".join(
+            f"{shift_rules.WEEKDAYS[window.start_day].title()} {window.start_time:%H:%M} – "
+            f"{shift_rules.WEEKDAYS[window.end_day].title()} {window.end_time:%H:%M}"
+            for window in self.weekly_windows()
         )
 
 
@@ -143,6 +204,17 @@ class ShiftQuerySet(models.QuerySet["Shift"]):
         return self.filter(starts_at__lt=until, ends_at__gt=since)
 
 
+_ShiftManagerBase = models.Manager.from_queryset(ShiftQuerySet)
+
+
+class ShiftManager(_ShiftManagerBase):
+    """Layer-resolved pieces: what people hold. A piece masked by a higher layer is only kept
+    so that the rotation's own turns can be rebuilt; nobody reads it as being on call."""
+
+    def get_queryset(self) -> ShiftQuerySet:  # type: ignore[override]
+        return ShiftQuerySet(self.model, using=self._db).filter(masked=False)
+
+
 class Shift(models.Model):
     """One person holding one level of a rotation for a window of time.
 
@@ -158,8 +230,15 @@ class Shift(models.Model):
     ends_at = models.DateTimeField()
     source = models.CharField(max_length=10, choices=ShiftSource, default=ShiftSource.ROTATION)
     number = models.PositiveIntegerField(help_text="k: the rotation's shift number this piece belongs to.")
+    masked = models.BooleanField(
+        default=False, help_text="Covered by a higher layer of the team: nobody holds it."
+    )
 
-    objects = ShiftQuerySet.as_manager()
+    # `objects` (the default, so every reader and every relation) holds the
+    # final, layer-resolved pieces; `all_pieces` also the masked ones, for the
+    # services that rebuild a rotation's turns and resolve layers.
+    objects = ShiftManager()
+    all_pieces = ShiftQuerySet.as_manager()
 
     class Meta:
         # By column, not by the rotation: ordering by the relation would join

@@ -119,8 +119,8 @@ FROM (
         FROM {shift} shift
         LEFT JOIN {shift} next_shift ON next_shift.rotation_id = shift.rotation_id
              AND next_shift.level = shift.level AND next_shift.starts_at = shift.ends_at
-             AND next_shift.starts_at > %s AND next_shift.starts_at <= %s
-        WHERE shift.starts_at <= %s AND shift.starts_at > %s AND shift.ends_at > %s
+             AND next_shift.starts_at > %s AND next_shift.starts_at <= %s AND NOT next_shift.masked
+        WHERE shift.starts_at <= %s AND shift.starts_at > %s AND shift.ends_at > %s AND NOT shift.masked
         {fence}
     ) AS current
     JOIN {rotation} rotation ON rotation.id = current.rotation_id {team_filter}
@@ -161,6 +161,7 @@ def on_call_now(*, at: dt.datetime | None = None, team: Team | None = None) -> l
 
     Every rotation that has a holder is listed; a team's on-call person (when
     it has several rotations) is the one of its oldest rotation, as Holders says.
+    Pieces a higher layer covers are masked, so they are never listed.
     """
     at = at or timezone.now()
     sql = ON_CALL_SQL.format(

@@ -11,7 +11,7 @@ rotation's local calendar, never by adding hours to a UTC instant.
 """
 
 import datetime as dt
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -21,6 +21,8 @@ from morgue.sleep import is_asleep
 UTC = dt.UTC
 MIN_LENGTH_DAYS = 1
 MAX_LENGTH_DAYS = 28
+MIN_LENGTH_HOURS = 1
+MAX_LENGTH_HOURS = MAX_LENGTH_DAYS * 24
 
 # Whatever names a member to the caller (a user id in the app, a letter in tests).
 Key = TypeVar("Key", bound=Hashable)
@@ -62,9 +64,16 @@ def _gap_end(naive: dt.datetime, zone: ZoneInfo) -> dt.datetime:
 class Schedule:
     """The wall-clock rule of a rotation from an anchor shift onwards.
 
-    Shift k (k >= anchor_number) starts on anchor_date + (k - anchor_number) ×
-    length_days at the handoff time, in the zone. A rotation that is edited
-    gets a new anchor at its next handoff, so earlier shifts keep the old rule.
+    Shift k (k >= anchor_number) starts at the local wall time anchor_date +
+    handoff + (k - anchor_number) × length, in the zone: the length is
+    `length_hours` when set, else `length_days`. A length in days keeps the
+    handoff time every day; a length in hours steps the local wall clock, so
+    a 12-hour turn from 08:00 hands off at 08:00 and 20:00 local whatever the
+    offset, and the turn spanning a DST change is an hour (or, in Lord Howe,
+    half an hour) shorter or longer. A turn whose whole span falls inside a
+    spring-forward gap is empty (its start and end are the same instant).
+    A rotation that is edited gets a new anchor at its next handoff, so
+    earlier shifts keep the old rule.
     """
 
     zone: ZoneInfo
@@ -72,18 +81,33 @@ class Schedule:
     handoff: dt.time
     anchor_date: dt.date
     anchor_number: int = 0
+    length_hours: int | None = None
+
+    @property
+    def step(self) -> dt.timedelta:
+        """The length of one turn on the local wall clock."""
+        if self.length_hours:
+            return dt.timedelta(hours=self.length_hours)
+        return dt.timedelta(days=self.length_days)
+
+    def _base(self) -> dt.datetime:
+        return dt.datetime.combine(self.anchor_date, self.handoff.replace(tzinfo=None, fold=0))
+
+    def wall_start(self, number: int) -> dt.datetime:
+        """The naive local wall time at which shift `number` starts."""
+        return self._base() + (number - self.anchor_number) * self.step
 
     def start(self, number: int) -> dt.datetime:
-        day = self.anchor_date + dt.timedelta(days=(number - self.anchor_number) * self.length_days)
-        return local_instant(day, self.handoff, self.zone)
+        wall = self.wall_start(number)
+        return local_instant(wall.date(), wall.time(), self.zone)
 
     def end(self, number: int) -> dt.datetime:
         return self.start(number + 1)
 
     def number_at(self, instant: dt.datetime) -> int:
         """The shift number in force at an instant (may be below the anchor: then extrapolated)."""
-        local_day = instant.astimezone(self.zone).date()
-        number = self.anchor_number + (local_day - self.anchor_date).days // self.length_days
+        local = instant.astimezone(self.zone).replace(tzinfo=None)
+        number = self.anchor_number + (local - self._base()) // self.step
         while self.start(number) > instant:
             number -= 1
         while self.start(number + 1) <= instant:
@@ -235,3 +259,225 @@ def hours_in(
             total += following - cursor
         cursor = following
     return total.total_seconds() / 3600
+
+
+# --- Restrictions: weekly windows in which a rotation is active --------------------------------
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# No active piece is longer than a week, so shift pieces stay shorter than the
+# longest shift even when the windows join up into the whole week.
+LONGEST_ACTIVE = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class WeeklyWindow:
+    """From `start_time` on `start_day` to `end_time` on `end_day` (0 = Monday), every week, local.
+
+    A window ends on a later day than it starts when it crosses midnight
+    (Fri 17:00 → Mon 09:00); on the same day it must end after it starts.
+    """
+
+    start_day: int
+    start_time: dt.time
+    end_day: int
+    end_time: dt.time
+
+    @property
+    def days_spanned(self) -> int:
+        return (self.end_day - self.start_day) % 7
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "start_day": WEEKDAYS[self.start_day],
+            "start_time": self.start_time.strftime("%H:%M"),
+            "end_day": WEEKDAYS[self.end_day],
+            "end_time": self.end_time.strftime("%H:%M"),
+        }
+
+
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _parse_day(value: object, where: str) -> int:
+    name = value.strip().lower() if isinstance(value, str) else ""
+    if name in WEEKDAYS:
+        return WEEKDAYS.index(name)
+    if name in DAY_NAMES:
+        return DAY_NAMES.index(name)
+    raise ValueError(f"{where}: {value!r} is not a weekday (mon, tue, wed, thu, fri, sat or sun).")
+
+
+def _parse_time(value: object, where: str) -> dt.time:
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    if isinstance(value, str):
+        try:
+            hours, minutes = value.strip().split(":")
+            if len(minutes) == 2:
+                return dt.time(int(hours), int(minutes))
+        except ValueError:
+            pass
+    raise ValueError(f"{where}: {value!r} is not a time as HH:MM (for example 09:00).")
+
+
+def parse_restrictions(value: object) -> list[WeeklyWindow]:
+    """Weekly windows from their stored form (a list of day/time dicts); ValueError with a sentence."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError("Restrictions are a list of windows.")
+    windows = []
+    keys = {"start_day", "start_time", "end_day", "end_time"}
+    for index, item in enumerate(value, start=1):
+        where = f"Window {index}"
+        if isinstance(item, WeeklyWindow):
+            windows.append(item)
+            continue
+        if not isinstance(item, dict) or set(item) != keys:
+            raise ValueError(f"{where} needs exactly start_day, start_time, end_day and end_time.")
+        window = WeeklyWindow(
+            _parse_day(item["start_day"], where),
+            _parse_time(item["start_time"], where),
+            _parse_day(item["end_day"], where),
+            _parse_time(item["end_time"], where),
+        )
+        if window.days_spanned == 0 and window.end_time <= window.start_time:
+            raise ValueError(
+                f"{where} ends before it starts on the same day; to cross midnight, end it on a later day."
+            )
+        windows.append(window)
+    return windows
+
+
+def active_windows(
+    restrictions: Sequence[WeeklyWindow], zone: ZoneInfo, since: dt.datetime
+) -> Iterator[Window]:
+    """The instants a restricted rotation is active, from the window in force at `since` on, for ever.
+
+    Each weekly window starts and ends at its local wall times under the DST
+    policy of local_instant; overlapping or touching windows are joined (into
+    pieces of at most a week). With no restrictions there is nothing to yield:
+    callers treat an unrestricted rotation as always active.
+    """
+    if not restrictions:
+        return
+    day = since.astimezone(zone).date() - dt.timedelta(days=8)
+    current: Window | None = None
+    while True:
+        starting = sorted(
+            (
+                Window(
+                    local_instant(day, window.start_time, zone),
+                    local_instant(day + dt.timedelta(days=window.days_spanned), window.end_time, zone),
+                )
+                for window in restrictions
+                if window.start_day == day.weekday()
+            ),
+            key=lambda window: (window.starts_at, window.ends_at),
+        )
+        for window in starting:
+            if window.ends_at <= window.starts_at:
+                continue  # both ends fell in the same DST gap
+            if current is not None and window.starts_at <= current.ends_at:
+                current = Window(current.starts_at, max(current.ends_at, window.ends_at))
+            else:
+                if current is not None and current.ends_at > since:
+                    yield current
+                current = window
+            while current.ends_at - current.starts_at > LONGEST_ACTIVE:
+                head = Window(current.starts_at, current.starts_at + LONGEST_ACTIVE)
+                if head.ends_at > since:
+                    yield head
+                current = Window(head.ends_at, current.ends_at)
+        day += dt.timedelta(days=1)
+
+
+def restrict(turns: Sequence[tuple[int, Window]], active: Iterator[Window]) -> list[tuple[int, Window]]:
+    """Cut each numbered turn to the active windows (wall-time advance: restrictions only mask)."""
+    pieces: list[tuple[int, Window]] = []
+    pending: list[Window] = []
+    for number, turn in turns:
+        while True:
+            while pending and pending[0].ends_at <= turn.starts_at:
+                pending.pop(0)
+            if pending and pending[-1].ends_at >= turn.ends_at:
+                break
+            following = next(active)
+            pending.append(following)
+        for window in pending:
+            _, covered, _ = split(turn, window)
+            if covered is not None:
+                pieces.append((number, covered))
+    return pieces
+
+
+def on_duty_turns(
+    *,
+    start: dt.datetime,
+    length: dt.timedelta,
+    first_number: int,
+    until: dt.datetime,
+    active: Iterator[Window],
+) -> list[tuple[int, Window]]:
+    """Turns that hand off after `length` of time on duty (inside the active windows), from `start`.
+
+    Returns the pieces of each turn, numbered; the last turn that starts
+    before `until` is complete (it may end after `until`).
+    """
+    pieces: list[tuple[int, Window]] = []
+    number, remaining = first_number, length
+    for window in active:
+        cursor = max(window.starts_at, start)
+        if remaining == length and cursor >= until:
+            break
+        while cursor < window.ends_at:
+            if remaining == length and cursor >= until:
+                return pieces
+            taken = min(window.ends_at - cursor, remaining)
+            pieces.append((number, Window(cursor, cursor + taken)))
+            cursor += taken
+            remaining -= taken
+            if not remaining:
+                number, remaining = number + 1, length
+    return pieces
+
+
+# --- Layers: several rotations serving one level of a team --------------------------------------
+
+Rank = TypeVar("Rank", bound=tuple[int, ...])
+
+
+def resolve_layers(pieces: Sequence[tuple[Rank, Window]]) -> list[list[tuple[Window, bool]]]:
+    """For each piece, its parts and whether each is masked: covered by a piece of a better rank.
+
+    A rank orders the rotations (smaller wins: the higher layer, then the
+    older rotation), so the result does not depend on the order of `pieces`.
+    Within one rank pieces never overlap, so where anyone has someone, exactly
+    one unmasked part covers the instant: the best-ranked rotation's.
+    """
+    resolved = []
+    for rank, piece in pieces:
+        cuts = sorted(
+            (
+                (max(other.starts_at, piece.starts_at), min(other.ends_at, piece.ends_at))
+                for other_rank, other in pieces
+                if other_rank < rank and other.starts_at < piece.ends_at and piece.starts_at < other.ends_at
+            ),
+        )
+        parts: list[tuple[Window, bool]] = []
+        cursor = piece.starts_at
+        for start, end in cuts:
+            if end <= cursor:
+                continue
+            if start > cursor:
+                parts.append((Window(cursor, start), False))
+            masked_start = max(start, cursor)
+            if parts and parts[-1][1] and parts[-1][0].ends_at == masked_start:
+                parts[-1] = (Window(parts[-1][0].starts_at, end), True)
+            else:
+                parts.append((Window(masked_start, end), True))
+            cursor = end
+        if cursor < piece.ends_at:
+            parts.append((Window(cursor, piece.ends_at), False))
+        resolved.append(parts)
+    return resolved

@@ -52,3 +52,8 @@ def materialise_rotation(rotation_id: int) -> int:
 @shared_task(acks_late=True)
 def extend_rotations() -> int:
     return services.extend_all_rotations()
+
+
+@shared_task(acks_late=True)
+def tell_schedule_change(rotation_id: int, user_id: int, key: str, change: dict) -> bool:
+    return services.send_schedule_change(rotation_id=rotation_id, user_id=user_id, key=key, change=change)

@@ -20,6 +20,7 @@ urlpatterns: list = [
     path("oncall/calendar-token/", views.reset_calendar_token, name="reset-calendar-token"),
     path("oncall/rotations/<slug:slug>.ics", views.rotation_feed, name="rotation-feed"),
     path("oncall/rotations/<slug:slug>/", views.rotation, name="rotation"),
+    path("oncall/rotations/<slug:slug>/schedule/", views.rotation_schedule, name="rotation-schedule"),
     path("oncall/people/<str:username>.ics", views.person_feed, name="person-feed"),
 ]
 

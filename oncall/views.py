@@ -5,6 +5,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +21,7 @@ from morgue.submissions import submit_once
 from morgue.validators import is_plausible
 
 from . import feeds, selectors, services
-from .forms import OverrideForm, PageForm, SwapForm
+from .forms import OverrideForm, PageForm, ScheduleForm, SwapForm
 from .models import Page, Rotation, Shift, Swap, SwapStatus
 
 
@@ -93,6 +94,42 @@ def rotation(request: SignedInRequest, slug: str) -> HttpResponse:
         "today": timezone.localtime(timezone.now(), rotation.zone).date(),
     }
     return render(request, "oncall/rotation.html", context)
+
+
+SCHEDULE_FIELDS = (
+    "shift_length_days",
+    "shift_length_hours",
+    "handoff_time",
+    "restrictions",
+    "advance",
+    "layer",
+)
+
+
+def rotation_schedule(request: SignedInRequest, slug: str) -> HttpResponse:
+    """A manager changes a rotation's schedule: Preview shows who gains and loses which shifts, Save saves."""
+    rotation = get_object_or_404(Rotation.objects.select_related("team"), slug=slug)
+    if not request.user.is_staff:
+        raise PermissionDenied("Only a manager can change a rotation's schedule.")
+    form = ScheduleForm.for_rotation(rotation, request.POST if request.method == "POST" else None)
+    changes = None
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in SCHEDULE_FIELDS}
+        members = form.cleaned_data["members"]
+        specs = None if members is None else [services.MemberSpec(user) for user in members]
+        try:
+            if "save" in request.POST:
+                services.update_rotation(rotation=rotation, members=specs, **fields)
+                messages.success(
+                    request, "Schedule saved; the people whose shifts changed are told by email."
+                )
+                return redirect("oncall:rotation", slug=rotation.slug)
+            changes = services.preview_rotation_change(rotation=rotation, members=specs, **fields)
+        except MorgueError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+    return render(
+        request, "oncall/rotation_schedule.html", {"rotation": rotation, "form": form, "changes": changes}
+    )
 
 
 def _profile_for_token(token: str | None) -> Profile:

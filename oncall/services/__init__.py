@@ -1,5 +1,6 @@
 """Workflows that write: rotations and their shifts, overrides and swaps, pages."""
 
+from .changes import PersonChange, send_schedule_change
 from .overrides import answer_swap, ask_swap, create_override, withdraw_swap
 from .pages import (
     acknowledge_page,
@@ -19,6 +20,7 @@ from .rotations import (
     everyone_else_users,
     extend_all_rotations,
     materialise_shifts,
+    preview_rotation_change,
     update_rotation,
     update_team,
 )
@@ -27,6 +29,7 @@ __all__ = [
     "DEFAULT_ESCALATION_MINUTES",
     "HORIZON",
     "MemberSpec",
+    "PersonChange",
     "acknowledge_page",
     "answer_swap",
     "ask_swap",
@@ -40,7 +43,9 @@ __all__ = [
     "notify_page_resolved",
     "notify_step",
     "page_team",
+    "preview_rotation_change",
     "resolve_page",
+    "send_schedule_change",
     "sweep_pages",
     "update_rotation",
     "update_team",

@@ -4,6 +4,8 @@ import datetime as dt
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
 
 from ..exceptions import NotYourShift, OverrideConflict, OverrideInvalid, SwapClosed
 from ..models import (
@@ -14,7 +16,7 @@ from ..models import (
     Swap,
     SwapStatus,
 )
-from .rotations import _apply_in_memory
+from .rotations import _apply_in_memory, _fill_outside_windows, resolve_layers
 
 
 @transaction.atomic
@@ -52,9 +54,20 @@ def create_override(
         reason=reason,
         created_by=created_by,
     )
-    pieces = list(rotation.shifts.overlapping(starts_at, ends_at).filter(level=level).select_for_update())
-    Shift.objects.filter(pk__in=[piece.pk for piece in pieces]).delete()
-    Shift.objects.bulk_create(_apply_in_memory(pieces, override))
+    pieces = list(
+        Shift.all_pieces.filter(rotation=rotation, level=level)
+        .overlapping(starts_at, ends_at)
+        .select_for_update()
+    )
+    Shift.all_pieces.filter(pk__in=[piece.pk for piece in pieces]).delete()
+    replaced = _apply_in_memory(pieces, override)
+    if rotation.restrictions:
+        # Where the restricted rotation has nobody, the override still holds.
+        earlier = Shift.all_pieces.filter(rotation=rotation, level=level, starts_at__lte=starts_at)
+        number = earlier.aggregate(number=Max("number"))["number"] or 0
+        replaced = _fill_outside_windows(replaced, override, since=starts_at, first_number=number)
+    Shift.objects.bulk_create(replaced)
+    resolve_layers(team_id=rotation.team_id, since=min(starts_at, timezone.now()))
     return override
 
 

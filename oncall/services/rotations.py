@@ -18,6 +18,7 @@ from morgue.services import ENGINEERS_GROUP
 from .. import shifts as shift_rules
 from ..exceptions import RotationInvalid
 from ..models import (
+    Advance,
     Level,
     Override,
     Rotation,
@@ -26,6 +27,7 @@ from ..models import (
     ShiftSource,
     Team,
 )
+from .changes import PersonChange, compare, snapshot, tell_people
 
 HORIZON = dt.timedelta(days=180)
 DEFAULT_ESCALATION_MINUTES = 15
@@ -68,7 +70,11 @@ def create_rotation(
     members: Sequence[MemberSpec] = (),
     time_zone: str = "UTC",
     shift_length_days: int = 3,
+    shift_length_hours: int | None = None,
     handoff_time: dt.time = dt.time(10, 0),
+    restrictions: Sequence[dict[str, str]] = (),
+    advance: str = Advance.WALL_TIME,
+    layer: int | None = None,
     has_l2: bool = True,
     escalation_timeout_minutes: int = DEFAULT_ESCALATION_MINUTES,
     everyone_else: bool = False,
@@ -83,7 +89,11 @@ def create_rotation(
         first_shift_date=first_shift_date,
         time_zone=time_zone,
         shift_length_days=shift_length_days,
+        shift_length_hours=shift_length_hours,
         handoff_time=handoff_time,
+        restrictions=list(restrictions),
+        advance=advance,
+        layer=layer,
         has_l2=has_l2,
         escalation_timeout_minutes=escalation_timeout_minutes,
         everyone_else=everyone_else,
@@ -108,14 +118,45 @@ def update_rotation(
     now: dt.datetime | None = None,
     **fields: Any,
 ) -> Rotation:
-    """Edit a rotation; changes take effect from the next handoff, never on shifts begun."""
+    """Edit a rotation from its next handoff on, and tell the people whose future shifts changed."""
+    rotation, changes = _edit_rotation(rotation=rotation, members=members, now=now, **fields)
+    tell_people(rotation=rotation, changes=changes)
+    return rotation
+
+
+def preview_rotation_change(
+    *,
+    rotation: Rotation,
+    members: Sequence[MemberSpec] | None = None,
+    now: dt.datetime | None = None,
+    **fields: Any,
+) -> list[PersonChange]:
+    """Per person, the future shifts an edit would add and remove; nothing is saved."""
+    with transaction.atomic():
+        _, changes = _edit_rotation(rotation=rotation, members=members, now=now, **fields)
+        transaction.set_rollback(True)
+    return changes
+
+
+def _edit_rotation(
+    *,
+    rotation: Rotation,
+    members: Sequence[MemberSpec] | None,
+    now: dt.datetime | None,
+    **fields: Any,
+) -> tuple[Rotation, list[PersonChange]]:
+    """The edit itself: changes take effect from the next handoff, never on shifts begun."""
     rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
     now = now or timezone.now()
+    team_ids = {rotation.team_id, getattr(fields.get("team"), "pk", rotation.team_id)}
+    before = snapshot(team_ids=team_ids, since=now)
     moved_start = fields.get("first_shift_date", rotation.first_shift_date) != rotation.first_shift_date
     if moved_start and rotation.shifts.filter(starts_at__lte=now).exists():
         raise RotationInvalid(
             "The first shift date cannot change once the rotation has started.", field="first_shift_date"
         )
+    previous_schedule = rotation.schedule()
+    previous_team_id = rotation.team_id
     for name, value in fields.items():
         setattr(rotation, name, value)
     _clean(rotation)
@@ -128,8 +169,10 @@ def update_rotation(
     elif rotation.everyone_else:
         _sync_everyone_else(rotation)
     _check_staffable(rotation)
-    materialise_shifts(rotation=rotation, now=now, reanchor=True)
-    return rotation
+    materialise_shifts(rotation=rotation, now=now, reanchor=True, previous_schedule=previous_schedule)
+    if rotation.team_id != previous_team_id:
+        resolve_layers(team_id=previous_team_id, since=now)
+    return rotation, compare(before, snapshot(team_ids=team_ids, since=now))
 
 
 def _clean(rotation: Rotation) -> None:
@@ -138,6 +181,8 @@ def _clean(rotation: Rotation) -> None:
     except ValidationError as error:
         field, messages = next(iter(error.message_dict.items()))
         raise RotationInvalid(" ".join(messages), field=field) from error
+    # Stored in one spelling (three-letter days, HH:MM), whatever was sent.
+    rotation.restrictions = [window.as_dict() for window in rotation.weekly_windows()]
 
 
 def _set_members(rotation: Rotation, members: Sequence[MemberSpec]) -> None:
@@ -194,6 +239,7 @@ def materialise_shifts(
     until: dt.datetime | None = None,
     reanchor: bool = False,
     append: bool = False,
+    previous_schedule: shift_rules.Schedule | None = None,
 ) -> int:
     """(Re)build the rotation's shifts after the current one, up to the horizon; return how many.
 
@@ -204,19 +250,25 @@ def materialise_shifts(
     now = now or timezone.now()
     until = until or now + HORIZON
     rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
-    kept = rotation.shifts.all() if append else rotation.shifts.filter(starts_at__lte=now)
+    every_piece = Shift.all_pieces.filter(rotation=rotation)
+    kept = every_piece if append else every_piece.filter(starts_at__lte=now)
     begun = kept.aggregate(number=Max("number"))["number"]
     if begun is None:
-        rotation.shifts.all().delete()
+        every_piece.delete()
         next_number = 0
         boundary = None
         if rotation.anchor_number or rotation.anchor_date:
             rotation.anchor_number, rotation.anchor_date = 0, None
             rotation.save(update_fields=["anchor_number", "anchor_date"])
     else:
-        rotation.shifts.filter(number__gt=begun).delete()
+        every_piece.filter(number__gt=begun).delete()
         next_number = begun + 1
-        boundary = rotation.shifts.filter(number=begun).aggregate(end=Max("ends_at"))["end"]
+        boundary = every_piece.filter(number=begun).aggregate(end=Max("ends_at"))["end"]
+        if rotation.restrictions and rotation.advance == Advance.WALL_TIME:
+            # The begun turn's last piece may end at a window's close, before
+            # its handoff: the next turn still starts at the handoff, by the
+            # rule the begun turn was made with.
+            boundary = max(boundary, (previous_schedule or rotation.schedule()).end(begun))
         if reanchor:
             # The rule in force now starts at the next handoff.
             rotation.anchor_number = next_number
@@ -224,28 +276,21 @@ def materialise_shifts(
             rotation.save(update_fields=["anchor_number", "anchor_date"])
     _mark_experienced(rotation, now)
     schedule = rotation.schedule()
-    windows = []
-    number = next_number
-    start = boundary or schedule.start(number)
-    while start < until:
-        end = schedule.end(number)
-        if end > start:
-            windows.append((number, start, end))
-        start = max(start, end)
-        number += 1
-    if not windows:
+    turns = _turns(rotation, schedule, number=next_number, start=boundary, until=until)
+    if not turns:
+        resolve_layers(team_id=rotation.team_id, since=now)
         return 0
     members = [shift_rules.Member(member.user_id, member.experienced) for member in rotation.members.all()]
     plan = shift_rules.assign_levels(
         members,
-        start=windows[0][0],
-        count=windows[-1][0] - windows[0][0] + 1,
+        start=next_number,
+        count=turns[-1][0] - next_number + 1,
         has_l2=rotation.has_l2,
         history=_history(rotation, next_number),
     )
     by_number = {assignment.number: assignment for assignment in plan}
     pieces: dict[str, list[Shift]] = defaultdict(list)
-    for number, start, end in windows:
+    for number, window in turns:
         assignment = by_number[number]
         for level, user_id in ((Level.L1, assignment.l1), (Level.L2, assignment.l2)):
             if user_id is None:
@@ -255,12 +300,13 @@ def materialise_shifts(
                     rotation=rotation,
                     level=level,
                     user_id=user_id,
-                    starts_at=start,
-                    ends_at=end,
+                    starts_at=window.starts_at,
+                    ends_at=window.ends_at,
                     number=number,
                 )
             )
-    overrides = rotation.overrides.filter(ends_at__gt=windows[0][1]).order_by("created_at", "pk")
+    rebuilt_from = boundary or schedule.start(next_number)
+    overrides = rotation.overrides.filter(ends_at__gt=rebuilt_from).order_by("created_at", "pk")
     experienced = {member.key for member in members if member.experienced}
     experienced |= {assignment.l1 for assignment in plan}
     for override in overrides:
@@ -270,6 +316,10 @@ def materialise_shifts(
             if piece.starts_at < override.ends_at and override.starts_at < piece.ends_at
         }
         pieces[override.level] = _apply_in_memory(pieces[override.level], override)
+        if rotation.restrictions:
+            pieces[override.level] = _fill_outside_windows(
+                pieces[override.level], override, since=rebuilt_from, first_number=next_number
+            )
         if rotation.has_l2:
             other = Level.L2 if override.level == Level.L1 else Level.L1
             pieces[other] = _keep_levels_apart(
@@ -277,7 +327,138 @@ def materialise_shifts(
             )
     rows = [shift for level in pieces for shift in pieces[level]]
     Shift.objects.bulk_create(rows, batch_size=1000)
+    resolve_layers(team_id=rotation.team_id, since=now)
     return len(rows)
+
+
+def resolve_layers(*, team_id: int, since: dt.datetime) -> None:
+    """Mask, from `since` on, the parts of layered rotations' pieces that a higher layer covers.
+
+    The one home of "a higher layer wins where it has someone": every
+    reader (Holders, on_call_now, feeds, fairness, pages) sees only unmasked
+    pieces (Shift.objects), so each reads the final result. Pieces keep
+    their rotation's turns whole underneath, so a rotation is rebuilt and
+    re-resolved without loss. Nothing before `since` changes.
+    """
+    layered = dict(Rotation.objects.filter(team_id=team_id, layer__isnull=False).values_list("id", "layer"))
+    pieces = Shift.all_pieces.filter(rotation__team_id=team_id, ends_at__gt=since)
+    if not layered:
+        pieces = pieces.filter(masked=True)
+    pieces = pieces.order_by("level", "rotation_id", "starts_at", "id")
+    by_level: dict[str, list[Shift]] = defaultdict(list)
+    for piece in pieces:
+        by_level[piece.level].append(piece)
+    stale: list[int] = []
+    fresh: list[Shift] = []
+    for level_pieces in by_level.values():
+        ranked = [piece for piece in level_pieces if piece.rotation_id in layered]
+        resolved = shift_rules.resolve_layers(
+            [
+                (
+                    (-(layered[piece.rotation_id] or 0), piece.rotation_id),
+                    shift_rules.Window(max(piece.starts_at, since), piece.ends_at),
+                )
+                for piece in ranked
+            ]
+        )
+        parts_of = {piece.pk: parts for piece, parts in zip(ranked, resolved, strict=True)}
+        for piece in level_pieces:
+            future = max(piece.starts_at, since)
+            parts = parts_of.get(piece.pk) or [(shift_rules.Window(future, piece.ends_at), False)]
+            if piece.starts_at < since:
+                parts = [(shift_rules.Window(piece.starts_at, since), piece.masked), *parts]
+            merged: list[tuple[shift_rules.Window, bool]] = []
+            for window, masked in parts:
+                if merged and merged[-1][1] == masked:
+                    merged[-1] = (shift_rules.Window(merged[-1][0].starts_at, window.ends_at), masked)
+                else:
+                    merged.append((window, masked))
+            if len(merged) == 1 and merged[0][1] == piece.masked:
+                continue
+            stale.append(piece.pk)
+            fresh.extend(
+                Shift(
+                    rotation_id=piece.rotation_id,
+                    level=piece.level,
+                    user_id=piece.user_id,
+                    starts_at=window.starts_at,
+                    ends_at=window.ends_at,
+                    source=piece.source,
+                    number=piece.number,
+                    masked=masked,
+                )
+                for window, masked in merged
+            )
+    Shift.all_pieces.filter(pk__in=stale).delete()
+    Shift.all_pieces.bulk_create(fresh, batch_size=1000)
+
+
+def _turns(
+    rotation: Rotation,
+    schedule: shift_rules.Schedule,
+    *,
+    number: int,
+    start: dt.datetime | None,
+    until: dt.datetime,
+) -> list[tuple[int, shift_rules.Window]]:
+    """The numbered windows to staff from shift `number` on (from `start`, else its handoff) to `until`.
+
+    Unrestricted: whole turns on the wall clock. Restricted and advancing by
+    wall time: the same turns cut to the active windows. Restricted and
+    advancing by time on duty: turns of the rotation's length inside them.
+    """
+    restrictions = rotation.weekly_windows()
+    start = start or schedule.start(number)
+    if restrictions and rotation.advance == Advance.ON_DUTY:
+        active = shift_rules.active_windows(restrictions, rotation.zone, start)
+        return shift_rules.on_duty_turns(
+            start=start, length=schedule.step, first_number=number, until=until, active=active
+        )
+    turns = []
+    while start < until:
+        end = schedule.end(number)
+        if end > start:
+            turns.append((number, shift_rules.Window(start, end)))
+        start = max(start, end)
+        number += 1
+    if restrictions and turns:
+        active = shift_rules.active_windows(restrictions, rotation.zone, turns[0][1].starts_at)
+        turns = shift_rules.restrict(turns, active)
+    return turns
+
+
+def _fill_outside_windows(
+    pieces: list[Shift], override: Override, *, since: dt.datetime, first_number: int
+) -> list[Shift]:
+    """An override holds its whole window, also where the restricted rotation has nobody on call."""
+    covered = sorted(
+        (
+            piece
+            for piece in pieces
+            if piece.starts_at < override.ends_at and override.starts_at < piece.ends_at
+        ),
+        key=lambda piece: piece.starts_at,
+    )
+    cursor = max(override.starts_at, since)
+    added = []
+    for piece in [*covered, None]:
+        gap_end = override.ends_at if piece is None else min(piece.starts_at, override.ends_at)
+        if gap_end > cursor:
+            earlier = [other.number for other in pieces if other.starts_at < cursor]
+            added.append(
+                Shift(
+                    rotation_id=override.rotation_id,
+                    level=override.level,
+                    user_id=override.user_id,
+                    starts_at=cursor,
+                    ends_at=gap_end,
+                    source=ShiftSource.OVERRIDE,
+                    number=max(earlier, default=first_number),
+                )
+            )
+        if piece is not None:
+            cursor = max(cursor, piece.ends_at)
+    return sorted([*pieces, *added], key=lambda piece: piece.starts_at)
 
 
 def _mark_experienced(rotation: Rotation, now: dt.datetime) -> None:
@@ -287,7 +468,7 @@ def _mark_experienced(rotation: Rotation, now: dt.datetime) -> None:
 
 
 def _history(rotation: Rotation, next_number: int) -> shift_rules.History[int]:
-    before = rotation.shifts.filter(number__lt=next_number)
+    before = Shift.all_pieces.filter(rotation=rotation, number__lt=next_number)
     last_l1 = dict(
         before.filter(level=Level.L1)
         .values_list("user_id")

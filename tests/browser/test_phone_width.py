@@ -37,6 +37,8 @@ def _demo_pages() -> list[str]:
         "/oncall/page/",
         f"/oncall/pages/{exhausted.pk}/",
         "/oncall/rotations/ops-weekly/",
+        "/oncall/rotations/support-office/",
+        "/oncall/rotations/support-office/schedule/",
         "/oncall/fairness/",
         "/alerts/",
         "/alerts/reports/",

@@ -48,6 +48,7 @@ def test_every_email_has_a_subject_a_text_body_and_an_html_body():
         "remediation-digest",
         "review-cancellation",
         "review-invitation",
+        "schedule-change",
     }
     assert parts == {f"{name}-{part}" for name in names for part in ("subject.txt", "body.txt", "body.html")}
 

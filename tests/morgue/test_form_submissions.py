@@ -31,6 +31,7 @@ other forms change a state, which is the same however often it is set.
 | item status (remediation_board) | /remediations/<id>/status/ | change_status | state |
 | override (oncall/rotation) | /oncall/rotations/<slug>/ | rotation | create, token |
 | ask a swap (oncall/rotation) | /oncall/rotations/<slug>/ | rotation | create, token |
+| schedule (oncall/rotation_schedule) | …/<slug>/schedule/ | rotation_schedule | edit, preview |
 | page a team (oncall/page) | /oncall/page/ | page_directory | create, token |
 | acknowledge (oncall/page_detail) | /oncall/pages/<pk>/ | page_detail | state |
 | answer a swap (oncall/now) | /oncall/swaps/<pk>/accept/, decline/ | answer_swap | state |

@@ -118,6 +118,35 @@ def test_a_manager_creates_the_dev_rotation(staff_api):
         ({"members": []}, "members"),
         ({"members": [{"username": "ghost"}]}, "members"),
         ({"levels": ["L2"]}, "levels"),
+        ({"shift_length_hours": 0}, "shift_length_hours"),
+        ({"shift_length_hours": 24 * 28 + 1}, "shift_length_hours"),
+        ({"advance": "sideways"}, "advance"),
+        (
+            {
+                "restrictions": [
+                    {"start_day": "mon", "start_time": "17:00", "end_day": "mon", "end_time": "09:00"}
+                ]
+            },
+            "restrictions",
+        ),
+        (
+            {
+                "restrictions": [
+                    {"start_day": "funday", "start_time": "09:00", "end_day": "mon", "end_time": "17:00"}
+                ]
+            },
+            "restrictions",
+        ),
+        (
+            {
+                "restrictions": [
+                    {"start_day": "mon", "start_time": "9am", "end_day": "mon", "end_time": "17:00"}
+                ]
+            },
+            "restrictions",
+        ),
+        ({"restrictions": [{"start_day": "mon"}]}, "restrictions"),
+        ({"restrictions": "weekdays"}, "restrictions"),
     ],
 )
 def test_bad_rotations_are_refused_with_a_sentence_and_nothing_saved(staff_api, change, field):

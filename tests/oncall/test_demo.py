@@ -21,12 +21,13 @@ from oncall.models import (
 )
 
 
-def test_demo_has_four_rotations_a_year_of_history_overrides_and_pages_in_each_settled_state(demo):
+def test_demo_has_five_rotations_a_year_of_history_overrides_and_pages_in_each_settled_state(demo):
     assert set(Rotation.objects.values_list("slug", flat=True)) == {
         "ops-weekly",
         "dev",
         "payments",
         "support",
+        "support-office",
     }
     dev = Rotation.objects.get(slug="dev")
     assert dev.everyone_else and dev.shift_length_days == 3 and dev.has_l2
@@ -69,3 +70,18 @@ def test_nothing_in_the_demo_pages_or_emails_anyone_an_hour_after_it_is_seeded(d
     assert EmailDelivery.objects.count() == deliveries
     assert PageStep.objects.count() == steps
     assert not Page.objects.filter(status=PageStatus.OPEN).exists()
+
+
+def test_support_follows_the_sun_under_an_office_hours_layer(demo):
+    follow_the_sun = Rotation.objects.get(slug="support")
+    office = Rotation.objects.get(slug="support-office")
+    assert follow_the_sun.shift_length_hours == 12 and office.restrictions
+    assert office.layer > follow_the_sun.layer
+    berlin = office.zone
+    for piece in office.shifts.all()[:20]:
+        start, end = piece.starts_at.astimezone(berlin), piece.ends_at.astimezone(berlin)
+        assert start.weekday() < 5 and start.hour == 9 and end.hour == 17
+    # Where the office layer has someone, the follow-the-sun layer is masked.
+    piece = office.shifts.filter(starts_at__gt=timezone.now()).first()
+    assert not Shift.objects.covering(piece.starts_at).filter(rotation=follow_the_sun).exists()
+    assert Shift.all_pieces.covering(piece.starts_at).filter(rotation=follow_the_sun, masked=True).exists()

@@ -53,6 +53,23 @@ def rotations():
         shift_length_days=28,
         time_zone="America/New_York",
     )
+    dev_base = make_rotation(
+        slug="dev-primary", people=("mo", "nell", "olu"), time_zone="Europe/London", layer=1
+    )
+    dev_day = make_rotation(
+        team=dev_base.team,
+        slug="dev-daytime",
+        people=("pat", "quin"),
+        time_zone="Europe/London",
+        layer=2,
+        has_l2=False,
+        shift_length_hours=12,
+        handoff_time=dt.time(8),
+        restrictions=[
+            {"start_day": day, "start_time": "09:00", "end_day": day, "end_time": "17:00"}
+            for day in ("mon", "tue", "wed", "thu", "fri")
+        ],
+    )
     stand_in = ProfileFactory(user=UserFactory(username="zed")).user
 
     def holder(rotation, level, at):
@@ -97,7 +114,14 @@ def rotations():
             ends_at=at + dt.timedelta(hours=20),
         )
         services.answer_swap(swap=swap, user=stand_in, accept=True)
-    return [ops, payments, secondary, support]
+    services.create_override(
+        rotation=dev_base,
+        level=Level.L1,
+        user=stand_in,
+        starts_at=dt.datetime(2026, 3, 2, 6, tzinfo=UTC),
+        ends_at=dt.datetime(2026, 3, 2, 20, tzinfo=UTC),
+    )
+    return [ops, payments, secondary, support, dev_base, dev_day]
 
 
 def _instants(rotations) -> list[dt.datetime]:
@@ -119,6 +143,8 @@ def _instants(rotations) -> list[dt.datetime]:
         for level in rotation.levels:
             of_level = pieces.filter(rotation=rotation, level=level)
             edges.update({of_level.earliest("starts_at").starts_at, of_level.latest("ends_at").ends_at})
+    for piece in Shift.all_pieces.filter(rotation__layer__isnull=False):
+        edges.update({piece.starts_at, piece.ends_at})
     for edge in edges:
         instants.update({edge - TICK, edge})
     return sorted(instant for instant in instants if instant < LAST)
@@ -203,7 +229,7 @@ def test_on_call_now_names_the_holders_of_the_one_definition(rotations):
 
 
 def test_the_oldest_rotation_of_a_team_holds_it_and_the_newer_one_fills_its_gap(rotations):
-    _, payments, secondary, _ = rotations
+    payments, secondary = rotations[1:3]
     team = payments.team
     before = dt.datetime(2026, 1, 20, 12, tzinfo=UTC)  # payments-primary has not started
     after = dt.datetime(2026, 3, 20, 12, tzinfo=UTC)
@@ -217,3 +243,23 @@ def test_the_oldest_rotation_of_a_team_holds_it_and_the_newer_one_fills_its_gap(
         == Shift.objects.covering(after).get(rotation=payments, level=Level.L1).user
     )
     assert person_on_call(team=team, at=dt.datetime(2026, 1, 1, tzinfo=UTC)) is None
+
+
+def test_a_higher_layer_wins_where_it_has_someone_and_the_lower_one_answers_elsewhere(rotations):
+    dev_base, dev_day = rotations[4:]
+    team = dev_base.team
+    tuesday_noon = dt.datetime(2026, 3, 3, 12, tzinfo=UTC)
+    tuesday_night = dt.datetime(2026, 3, 3, 22, tzinfo=UTC)
+    day_holder = Shift.objects.covering(tuesday_noon).get(rotation=dev_day).user
+    assert person_on_call(team=team, at=tuesday_noon) == day_holder
+    # Underneath, the round-the-clock layer still has its turn, masked: nobody reads it.
+    masked = Shift.all_pieces.filter(rotation=dev_base, level=Level.L1, masked=True)
+    assert masked.filter(starts_at__lte=tuesday_noon, ends_at__gt=tuesday_noon).exists()
+    assert not Shift.objects.covering(tuesday_noon).filter(rotation=dev_base, level=Level.L1).exists()
+    night_holder = Shift.objects.covering(tuesday_night).get(rotation=dev_base, level=Level.L1).user
+    assert person_on_call(team=team, at=tuesday_night) == night_holder
+    # The lower layer's L2 is not covered by the L1-only daytime layer.
+    assert Shift.objects.covering(tuesday_noon).filter(rotation=dev_base, level=Level.L2).exists()
+    # The override on the lower layer holds only where the higher layer has nobody.
+    override_pieces = Shift.objects.filter(rotation=dev_base, source=ShiftSource.OVERRIDE)
+    assert [(piece.starts_at.hour, piece.ends_at.hour) for piece in override_pieces] == [(6, 9), (17, 20)]
