@@ -1,8 +1,5 @@
 """REST endpoints: the alert receivers, the alert list and classification, the monthly report, paging."""
 
-import base64
-import binascii
-import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +14,8 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import BasePagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from morgue import fields
@@ -28,6 +23,7 @@ from morgue.auth import signed_in
 from morgue.exceptions import NotAllowed
 from morgue.fields import JSONParser
 from morgue.models import Team
+from morgue.rest import KeysetPagination
 from oncall import api as oncall_api
 
 from . import paging, paging_rules, selectors, services
@@ -232,100 +228,15 @@ class AlertFilterSerializer(serializers.Serializer):
     paged = serializers.CharField(required=False)
 
 
-class AlertCursorPagination(BasePagination):
+class AlertCursorPagination(KeysetPagination):
     """Newest first, a page at a time, each page found from the last one's (fired_at, id).
 
     A million alerts are never counted: the page after a cursor is read off
-    the fired_at index, as fast on the last page as on the first, and an
-    alert arriving meanwhile neither repeats nor hides a row on later pages.
-    The cursor is opaque to clients; they follow `next` until it is null.
+    the fired_at index, as fast on the last page as on the first.
     """
 
-    page_size = 50
-    max_page_size = 200
-
-    def paginate_queryset(self, queryset, request, view=None):
-        if "page" in request.query_params:
-            raise ValidationError({"page": ["The alert list pages by cursor: follow `next`."]})
-        self.size = self._page_size(request)
-        self.request = request
-        alerts = queryset.order_by("-fired_at", "-id")
-        cursor = request.query_params.get("cursor")
-        if cursor:
-            fired_at, pk = self.decode(cursor)
-            # fired_at <= t AND NOT (fired_at = t AND id >= pk): a range on the fired_at index.
-            alerts = alerts.filter(fired_at__lte=fired_at).exclude(fired_at=fired_at, id__gte=pk)
-        page = list(alerts[: self.size + 1])
-        self.last = page[self.size - 1] if len(page) > self.size else None
-        return page[: self.size]
-
-    def _page_size(self, request) -> int:
-        value = request.query_params.get("page_size")
-        if value is None:
-            return self.page_size
-        if not value.isdigit() or not 1 <= int(value) <= self.max_page_size:
-            raise ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size}."]})
-        return int(value)
-
-    @staticmethod
-    def encode(alert: Alert) -> str:
-        position = f"{alert.fired_at.isoformat()}|{alert.pk}"
-        return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
-
-    @staticmethod
-    def decode(cursor: str) -> tuple[dt.datetime, int]:
-        try:
-            text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-            instant, pk = text.split("|")
-            fired_at = dt.datetime.fromisoformat(instant)
-            if fired_at.tzinfo is None:
-                raise ValueError(instant)
-            return fired_at, int(pk)
-        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-            raise ValidationError(
-                {"cursor": ["Not a cursor this list gave: follow `next` from a previous page."]}
-            ) from error
-
-    def get_paginated_response(self, data):
-        next_url = None
-        if self.last is not None:
-            next_url = replace_query_param(
-                self.request.build_absolute_uri(), "cursor", self.encode(self.last)
-            )
-        return Response({"next": next_url, "results": data})
-
-    def get_paginated_response_schema(self, schema):
-        return {
-            "type": "object",
-            "required": ["next", "results"],
-            "properties": {
-                "next": {
-                    "type": "string",
-                    "nullable": True,
-                    "format": "uri",
-                    "description": "The next (older) page; null on the last page. The list has no count.",
-                },
-                "results": schema,
-            },
-        }
-
-    def get_schema_operation_parameters(self, view):
-        return [
-            {
-                "name": "cursor",
-                "required": False,
-                "in": "query",
-                "description": "Where the page starts, as given in the previous page's `next`.",
-                "schema": {"type": "string"},
-            },
-            {
-                "name": "page_size",
-                "required": False,
-                "in": "query",
-                "description": f"Alerts per page, 1 to {self.max_page_size}; {self.page_size} by default.",
-                "schema": {"type": "integer"},
-            },
-        ]
+    position = "fired_at"
+    noun = "Alerts"
 
 
 class AlertViewSet(
