@@ -47,6 +47,10 @@ class AddressRefused(OutboundError):
     """The URL or an address it resolves to is not one Morgue calls."""
 
 
+class PrivateAddress(AddressRefused):
+    """The host resolves to an address that is not public; `reason` names it (for the log only)."""
+
+
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if address.ipv4_mapped is not None:
         return address.ipv4_mapped
@@ -103,7 +107,7 @@ def resolve(host: str, port: int, *, allow_loopback: bool = False) -> str:
         if allow_loopback and is_loopback(address):
             continue
         if not is_public(address):
-            raise AddressRefused(f"The host {host} resolves to {address}, which is not a public address.")
+            raise PrivateAddress(f"The host {host} resolves to {address}, which is not a public address.")
     return str(addresses[0])
 
 
@@ -193,7 +197,8 @@ def post(
     there, as browsers do. Raises AddressRefused for a URL or redirect target that is
     refused, OutboundError (transient) when the server cannot be reached or is too slow.
     """
-    method, data = "POST", body
+    method = "POST"
+    data: bytes | None = body
     for _hop in range(MAX_REDIRECTS + 1):
         target = split(url)
         address = resolve(target.host, target.port, allow_loopback=allow_loopback)
