@@ -1,6 +1,7 @@
 """Fetch a graph image from a URL someone pasted, without letting that URL reach inside our network.
 
-No Django here: the caller passes the allow-list. What must hold:
+No Django here: the caller passes the allow-list. The address rule and the pinned
+connection live in morgue.outbound, shared with webhooks and chat. What must hold:
 - only http and https, at most MAX_REDIRECTS redirects, each target checked again;
 - the host name is resolved once, every address is checked, and the connection
   goes to the checked address (the Host header and TLS name stay the host name),
@@ -13,16 +14,16 @@ No Django here: the caller passes the allow-list. What must hold:
 """
 
 import http.client
-import ipaddress
-import socket
 import ssl
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
+
+from morgue import outbound
 
 TIMEOUT = 5.0
 MAX_BYTES = 5 * 1024 * 1024
-MAX_REDIRECTS = 3
+MAX_REDIRECTS = outbound.MAX_REDIRECTS
 USER_AGENT = "Morgue graph snapshot"
 
 
@@ -76,20 +77,6 @@ def check_image(content: bytes) -> Image:
     return sniff_image(content)
 
 
-def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return not (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_reserved
-        or address.is_multicast
-        or address.is_unspecified
-        or not address.is_global
-    )
-
-
 def _is_allowed(host: str, port: int, allowed_hosts: frozenset[str]) -> bool:
     host = host.lower().rstrip(".")
     return host in allowed_hosts or f"{host}:{port}" in allowed_hosts
@@ -98,58 +85,18 @@ def _is_allowed(host: str, port: int, allowed_hosts: frozenset[str]) -> bool:
 def resolve(host: str, port: int, *, allowed_hosts: frozenset[str] = frozenset()) -> str:
     """One checked address to connect to for host:port, or FetchError saying why not."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise FetchError(f"The host {host} could not be resolved.", transient=True) from error
-    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-    if not addresses:
-        raise FetchError(f"The host {host} has no address.")
+        addresses = outbound.lookup(host, port)
+    except outbound.OutboundError as error:
+        raise FetchError(error.reason, transient=error.transient) from error
     if not _is_allowed(host, port, allowed_hosts):
         for address in addresses:
-            if not _is_public(address):
+            if not outbound.is_public(address):
                 raise FetchError(
                     f"The host {host} resolves to {address}, a private, loopback, link-local or reserved "
                     "address; ask an administrator to add it to GRAPH_FETCH_ALLOWED_HOSTS if it is a "
                     "metrics server."
                 )
     return str(addresses[0])
-
-
-def _connect(address: str, port: int, timeout: float) -> socket.socket:
-    """A TCP connection to the checked address itself: no second name lookup."""
-    ip = ipaddress.ip_address(address)
-    sock = socket.socket(socket.AF_INET6 if ip.version == 6 else socket.AF_INET, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect((address, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to a given address while speaking HTTP to the host name."""
-
-    def __init__(self, host: str, port: int, *, address: str, timeout: float):
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
-        self._connect_timeout = timeout  # self.timeout may be None to http.client; ours never is
-
-    def connect(self) -> None:
-        self.sock = _connect(self._address, self.port, self._connect_timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, *, address: str, timeout: float):
-        self._tls = ssl.create_default_context()
-        super().__init__(host, port, timeout=timeout, context=self._tls)
-        self._address = address
-        self._connect_timeout = timeout
-
-    def connect(self) -> None:
-        sock = _connect(self._address, self.port, self._connect_timeout)
-        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def _remaining(deadline: float) -> float:
@@ -159,33 +106,21 @@ def _remaining(deadline: float) -> float:
     return remaining
 
 
-def _split(url: str) -> tuple[str, str, int, str]:
+def _split(url: str) -> outbound.Target:
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as error:
-        raise FetchError("The URL is not valid.") from error
-    if parts.scheme not in ("http", "https"):
-        raise FetchError("Only http and https URLs can be fetched.")
-    if not parts.hostname:
-        raise FetchError("The URL has no host.")
-    if parts.username or parts.password:
-        raise FetchError("URLs with a user name or password are not fetched.")
-    port = port or (443 if parts.scheme == "https" else 80)
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    return parts.scheme, parts.hostname, port, path
+        return outbound.split(url)
+    except outbound.AddressRefused as error:
+        raise FetchError(error.reason.replace("called", "fetched")) from error
 
 
 def fetch_image(url: str, *, allowed_hosts: frozenset[str] = frozenset(), timeout: float = TIMEOUT) -> Image:
     """GET an image from `url` under the rules in this module's docstring."""
     deadline = time.monotonic() + timeout
     for _hop in range(MAX_REDIRECTS + 1):
-        scheme, host, port, path = _split(url)
+        target = _split(url)
+        host, port, path = target.host, target.port, target.path
         address = resolve(host, port, allowed_hosts=allowed_hosts)
-        connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-        connection = connection_class(host, port, address=address, timeout=_remaining(deadline))
+        connection = outbound.pinned_connection(target, address, _remaining(deadline))
         try:
             connection.request("GET", path, headers={"User-Agent": USER_AGENT, "Accept": "image/*"})
             response = connection.getresponse()

@@ -3,9 +3,9 @@
 `send(kind, address, message)` delivers one message and returns a `Receipt`,
 or raises `DeliveryFailed`. Each provider is configured from the environment
 (settings read at call time, so tests can point them at a local fake) and
-every outbound call has a timeout and passes the SSRF check of
-`oncall.notify.check_webhook_address`. Email is not here: it goes through
-`morgue.emails`, which keeps its own once-only claim.
+every outbound call has a timeout and goes through `oncall.notify.post`
+(morgue.outbound's SSRF rule, redirects re-checked, the checked address pinned).
+Email is not here: it goes through `morgue.emails`, which keeps its own once-only claim.
 """
 
 from collections.abc import Callable

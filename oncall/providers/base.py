@@ -1,8 +1,6 @@
 """What every provider shares: the message, the receipt, the failure, and one HTTP POST with a timeout."""
 
 import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,23 +39,13 @@ class DeliveryFailed(Exception):
 def post(
     url: str, *, body: bytes, headers: dict[str, str], timeout: float = TIMEOUT_SECONDS
 ) -> tuple[int, bytes]:
-    """POST to an outside address that passed the SSRF check; the status and body, or DeliveryFailed."""
+    """POST under the SSRF rule (oncall.notify.post); the status and body, or DeliveryFailed."""
     try:
-        notify.check_webhook_address(url)
+        return notify.post(url, body=body, headers=headers, timeout=timeout)
     except notify.WebhookRefused as error:
         raise DeliveryFailed(str(error), permanent=True) from error
-    request = urllib.request.Request(  # noqa: S310 - scheme checked by check_webhook_address
-        url, data=body, headers={"User-Agent": "Morgue", **headers}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return response.status, response.read(65536)
-    except urllib.error.HTTPError as error:
-        # A 4xx will not succeed on retry (bad number, revoked webhook); 429 and 5xx may.
-        permanent = 400 <= error.code < 500 and error.code not in (408, 429)
-        raise DeliveryFailed(f"HTTP {error.code} from {url.split('?')[0]}", permanent=permanent) from error
-    except (OSError, TimeoutError) as error:
-        raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
+    except notify.WebhookFailed as error:
+        raise DeliveryFailed(str(error), permanent=error.permanent) from error
 
 
 def post_json(url: str, payload: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, bytes]:

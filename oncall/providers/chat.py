@@ -60,4 +60,6 @@ def post_team_webhook(address: str, message: Message) -> Receipt:
         status = notify.post_webhook(address, payload)
     except notify.WebhookRefused as error:
         raise DeliveryFailed(str(error), permanent=True) from error
+    except notify.WebhookFailed as error:
+        raise DeliveryFailed(str(error), permanent=error.permanent) from error
     return Receipt(provider_id="", detail=f"HTTP {status}")

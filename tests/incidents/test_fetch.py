@@ -4,6 +4,7 @@ import pytest
 
 from incidents import fetch
 from incidents.fetch import FetchError, check_image, fetch_image
+from morgue import outbound
 from tests.incidents.graph_server import PNG, SVG, graph_server
 
 
@@ -144,7 +145,7 @@ def test_an_allowed_host_matches_whatever_the_case_of_the_url(server, monkeypatc
     port = int(base.rsplit(":", 1)[1])
     real_getaddrinfo = socket.getaddrinfo
     monkeypatch.setattr(
-        fetch.socket,
+        outbound.socket,
         "getaddrinfo",
         lambda host, *args, **kwargs: real_getaddrinfo("127.0.0.1", *args, **kwargs),
     )
@@ -160,7 +161,7 @@ def test_an_ipv4_address_written_as_ipv6_is_judged_as_that_ipv4_address(monkeypa
     def getaddrinfo(host, port, *args, **kwargs):
         return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (answers[host], port, 0, 0))]
 
-    monkeypatch.setattr(fetch.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", getaddrinfo)
     assert fetch.resolve("public.example.test", 80) == "::ffff:5db8:d822"
     with pytest.raises(FetchError, match="private"):
         fetch.resolve("private.example.test", 80)
@@ -193,7 +194,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(server, monkeypatch
             return real_getaddrinfo("127.0.0.1", *args, **kwargs)
         raise AssertionError(f"unexpected lookup of {host}")
 
-    monkeypatch.setattr(fetch.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", getaddrinfo)
     image = fetch_image(
         f"http://graphs.example.test:{port}/graph.png", allowed_hosts=frozenset({"graphs.example.test"})
     )

@@ -238,19 +238,26 @@ def test_beat_schedule_runs_the_sweep_and_the_top_up():
     assert {"oncall.tasks.sweep_pages", "oncall.tasks.extend_rotations"} <= tasks_scheduled
 
 
-def test_webhook_posts_json_with_a_timeout():
+def test_webhook_posts_json_with_a_timeout(monkeypatch):
     import json
 
+    from morgue import outbound
     from oncall import notify
+    from tests.oncall.fakes import fake_server
 
-    response = mock.MagicMock(status=200)
-    response.__enter__.return_value = response
     public = [(2, 1, 6, "", ("93.184.216.34", 443))]
-    with (
-        mock.patch("socket.getaddrinfo", return_value=public),
-        mock.patch("urllib.request.urlopen", return_value=response) as urlopen,
-    ):
-        assert notify.post_webhook("https://hooks.example.com/x", {"page": 1}) == 200
-    request = urlopen.call_args.args[0]
-    assert urlopen.call_args.kwargs["timeout"] == notify.WEBHOOK_TIMEOUT_SECONDS
-    assert request.get_method() == "POST" and json.loads(request.data) == {"page": 1}
+    timeouts = []
+    real_connect = outbound._connect
+    with fake_server() as hook:
+        port = int(hook.url.rsplit(":", 1)[1])
+
+        def connect(address, target_port, timeout):
+            timeouts.append(timeout)
+            return real_connect("127.0.0.1", port, timeout)  # the public server, played by a local fake
+
+        monkeypatch.setattr(outbound, "_connect", connect)
+        with mock.patch("socket.getaddrinfo", return_value=public):
+            assert notify.post_webhook("http://hooks.example.com/x", {"page": 1}) == 200
+    assert timeouts == [notify.WEBHOOK_TIMEOUT_SECONDS]
+    (request,) = hook.requests
+    assert request.method == "POST" and json.loads(request.body) == {"page": 1}
