@@ -9,7 +9,11 @@ recount (`Counts.ensure` after a migration, `rebuild_alert_counts`) leaves
 the counts before it alone instead of recounting them from no alerts.
 
 Alerts stored during a maintenance window stay: the report counts them from
-the alerts. Alertmanager's truncation notes stay too: the report reads them
+the alerts. So do those of each month's first and last UTC day: a report in
+a zone other than UTC counts the hours of its month's edges that fall there
+from the alerts (a zone's offset is under a day). Only a report in a zone
+with a half-hour offset (India, Nepal) counts a whole month from the alerts:
+its figures of pruned months are gone. Alertmanager's truncation notes stay too: the report reads them
 (one small row per notification). Pages, incidents and postmortems are never
 pruned; a page keeps its own record, and loses only its list of alerts.
 """
@@ -25,6 +29,8 @@ from .models import ALERT_COUNTS, Alert, AlertsPruned, PagingDecision
 
 MINIMUM_MONTHS = 3
 BATCH = 2000
+# A month's first and last UTC day: outside UTC, a report counts part of them from the alerts.
+EDGE = dt.timedelta(days=1)
 
 
 class RetentionTooShort(ValueError):
@@ -62,14 +68,44 @@ def cutoff(amount: int, unit: str, *, today: dt.date | None = None) -> dt.dateti
     return dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
 
 
+def _inner_spans(first: dt.datetime, before: dt.datetime):
+    """Each month's alerts from `first`'s month to `before`, but its first and last UTC day."""
+    month = first.astimezone(dt.UTC).date().replace(day=1)
+    while True:
+        start = dt.datetime.combine(month, dt.time(), tzinfo=dt.UTC)
+        if start >= before:
+            return
+        following = _months_back(month, -1)
+        end = min(dt.datetime.combine(following, dt.time(), tzinfo=dt.UTC), before)
+        yield start + EDGE, end - EDGE
+        month = following
+
+
 def prune_alerts(before: dt.datetime) -> int:
-    """Delete the alerts fired before `before` (but those during maintenance); the counts stay. How many."""
-    floor = AlertsPruned.objects.order_by("-before").values_list("before", flat=True).first()
+    """Delete the alerts fired before `before`, but those the reports still read; how many.
+
+    Kept: alerts during maintenance, and those of each month's first and
+    last UTC day, which a report in another zone counts from the alerts.
+    """
     with transaction.atomic():
+        floor = AlertsPruned.objects.order_by("-before").values_list("before", flat=True).first()
         if floor is None or floor < before:
             AlertsPruned.objects.all().delete()
             AlertsPruned.objects.create(before=before)
-    doomed = Alert.objects.filter(fired_at__lt=before).exclude(paging=PagingDecision.MAINTENANCE)
+    first = Alert.objects.filter(fired_at__lt=before).order_by("fired_at").values_list("fired_at", flat=True)
+    oldest = first.first()
+    if oldest is None:
+        return 0
+    pruned = 0
+    for since, until in _inner_spans(oldest, before):
+        doomed = Alert.objects.filter(fired_at__gte=since, fired_at__lt=until).exclude(
+            paging=PagingDecision.MAINTENANCE
+        )
+        pruned += _delete_keeping_counts(doomed)
+    return pruned
+
+
+def _delete_keeping_counts(doomed) -> int:
     pruned = 0
     while True:
         with transaction.atomic():

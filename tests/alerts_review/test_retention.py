@@ -63,8 +63,10 @@ def history():
                 paging=PagingDecision.RECORDED,
             )
         )
-    # The last day of a month, late: across the edge of a local month east of UTC.
-    AlertFactory(team=ops, fired_at=at(dt.date(2024, 6, 30), 23, 30))
+    # Month edges: a local month east or west of UTC starts or ends inside these UTC days.
+    AlertFactory(team=ops, fired_at=at(dt.date(2024, 6, 30), 23, 30), paged=alice, out_of_hours=True)
+    AlertFactory(team=web, fired_at=at(dt.date(2024, 5, 31), 22), category=category("issue"))
+    AlertFactory(team=web, fired_at=at(dt.date(2024, 7, 1), 3), paged=bob, woke_me_up=True)
     # During a maintenance window: the report counts those from the alerts.
     MaintenanceWindow.objects.create(
         team=ops, starts_at=at(dt.date(2024, 6, 10), 0), ends_at=at(dt.date(2024, 6, 10), 6), reason="upgrade"
@@ -77,39 +79,64 @@ def history():
     return {"ops": ops, "web": web, "recent": recent}
 
 
-def reports(history) -> dict:
-    """Every old month's report, all teams and each team, in UTC (with the heatmap)."""
+ZONES = ("UTC", "Europe/Paris", "America/New_York", "Pacific/Kiritimati", "Pacific/Pago_Pago")
+CUTOFF = dt.datetime(2024, 9, 1, tzinfo=UTC)
+
+
+def reports(history, zones=("UTC",)) -> dict:
+    """Every old month's report, all teams and each team, with the heatmap."""
     found = {}
     for month in OLD_MONTHS:
         for team in (None, history["ops"], history["web"]):
-            key = (month, team.slug if team else None)
-            found[key] = monthly_report(month=month, team=team, with_heatmap=True)
+            for zone in zones:
+                key = (month, team.slug if team else None, zone)
+                found[key] = monthly_report(month=month, team=team, zone=ZoneInfo(zone), with_heatmap=True)
     return found
 
 
+def edge_day(fired_at: dt.datetime) -> bool:
+    following = fired_at + dt.timedelta(days=1)
+    return fired_at.day == 1 or following.day == 1
+
+
+def prunable() -> int:
+    """The alerts past the cutoff that nothing still reads: not on a month's edge, not in maintenance."""
+    old = Alert.objects.filter(fired_at__lt=CUTOFF).exclude(paging=PagingDecision.MAINTENANCE)
+    return sum(not edge_day(fired_at.astimezone(UTC)) for fired_at in old.values_list("fired_at", flat=True))
+
+
 def test_pruning_keeps_every_figure_of_the_pruned_months(history):
-    before = reports(history)
-    assert before[(OLD_MONTHS[1], None)]["total"] > 0
-    assert before[(OLD_MONTHS[1], "ops")]["during_maintenance"] == 1
-    assert before[(OLD_MONTHS[1], "ops")]["truncated_alerts"] == 12
+    before = reports(history, ZONES)
+    assert before[(OLD_MONTHS[1], None, "UTC")]["total"] > 0
+    assert before[(OLD_MONTHS[1], "ops", "UTC")]["during_maintenance"] == 1
+    assert before[(OLD_MONTHS[1], "ops", "UTC")]["truncated_alerts"] == 12
+    expected = prunable()
+    assert expected > 40
 
-    pruned = prune_alerts(at(dt.date(2024, 9, 1), 0))
+    pruned = prune_alerts(CUTOFF)
 
-    assert pruned == 61
-    assert not Alert.objects.filter(fired_at__lt=at(dt.date(2024, 9, 1), 0), paging="recorded").exists()
-    assert Alert.objects.filter(paging=PagingDecision.MAINTENANCE).count() == 1
-    assert Alert.objects.count() == 1 + 5
+    assert pruned == expected
+    left = Alert.objects.filter(fired_at__lt=CUTOFF)
+    assert all(
+        edge_day(alert.fired_at.astimezone(UTC)) or alert.paging == PagingDecision.MAINTENANCE
+        for alert in left
+    )
+    assert Alert.objects.filter(fired_at__gte=CUTOFF).count() == 5
+    # Read before the deltas are folded (PostgreSQL): the reads sum both.
+    assert reports(history, ZONES) == before
     compact_alert_counts()
-    assert reports(history) == before
-    # On PostgreSQL before folding the deltas too: the reads sum both.
-    assert counts_floor(connection) == int(at(dt.date(2024, 9, 1), 0).timestamp())
+    assert reports(history, ZONES) == before
+    # Pruning again finds nothing more and changes nothing.
+    assert prune_alerts(CUTOFF) == 0
+    assert reports(history, ZONES) == before
+    assert counts_floor(connection) == int(CUTOFF.timestamp())
 
 
 def test_a_recount_after_pruning_keeps_the_pruned_months(history):
     before = reports(history)
     recent_month = history["recent"].date().replace(day=1)
     recent_before = monthly_report(month=recent_month)
-    prune_alerts(at(dt.date(2024, 9, 1), 0))
+    prune_alerts(CUTOFF)
     floor = counts_floor(connection)
 
     for counts in ALERT_COUNTS:
@@ -135,16 +162,20 @@ def test_a_recount_after_pruning_keeps_the_pruned_months(history):
 
 def test_pruned_counts_are_not_drift_for_a_recount_without_a_floor(history):
     """Without the floor a recount would lose the pruned months: the floor is what keeps them."""
-    assert monthly_report(month=OLD_MONTHS[1])["total"] > 1
-    prune_alerts(at(dt.date(2024, 9, 1), 0))
+    total = monthly_report(month=OLD_MONTHS[1])["total"]
+    prune_alerts(CUTOFF)
+    kept = Alert.objects.counted().filter(
+        fired_at__gte=at(OLD_MONTHS[1], 0), fired_at__lt=at(OLD_MONTHS[2], 0)
+    )
+    assert kept.count() < total
     for counts in ALERT_COUNTS:
         counts.rebuild(connection)
-    # Only the alert stored during maintenance is left to count.
-    assert monthly_report(month=OLD_MONTHS[1])["total"] == 1
+    # Only the alerts kept (month edges, maintenance) are left to count.
+    assert monthly_report(month=OLD_MONTHS[1])["total"] == kept.count()
 
 
 def test_silences_go_with_their_alerts_and_pages_stay(history):
-    old = Alert.objects.filter(fired_at__lt=at(dt.date(2024, 9, 1), 0), paging="recorded").first()
+    old = Alert.objects.filter(fired_at__lt=CUTOFF, paging="recorded").first()
     page = Page.objects.create(team=history["ops"], message="Disk full")
     old.page = page
     old.save()
@@ -152,7 +183,7 @@ def test_silences_go_with_their_alerts_and_pages_stay(history):
     compact_alert_counts()
     before = reports(history)
 
-    prune_alerts(at(dt.date(2024, 9, 1), 0))
+    prune_alerts(CUTOFF)
 
     assert not AlertSilence.objects.exists()
     assert Page.objects.filter(pk=page.pk).exists()
@@ -160,14 +191,13 @@ def test_silences_go_with_their_alerts_and_pages_stay(history):
     assert reports(history) == before
 
 
-def test_local_months_east_of_utc_keep_their_whole_utc_days(history):
-    zone = ZoneInfo("Europe/Paris")
-    before = monthly_report(month=OLD_MONTHS[0], zone=zone)
-    prune_alerts(at(dt.date(2024, 9, 1), 0))
-    after = monthly_report(month=OLD_MONTHS[0], zone=zone)
-    # Only the hours of the month's edges that fall in a UTC day outside it
-    # are counted from the alerts; here none fired there.
-    assert after["total"] == before["total"]
+def test_a_half_hour_zone_keeps_its_figures_per_check(history):
+    zone = ZoneInfo("Asia/Kolkata")
+    before = monthly_report(month=OLD_MONTHS[1], zone=zone)
+    prune_alerts(CUTOFF)
+    after = monthly_report(month=OLD_MONTHS[1], zone=zone)
+    for key in ("total", "classified", "actionable", "not_actionable", "out_of_hours", "by_check"):
+        assert after[key] == before[key]
 
 
 def test_the_command_counts_months_back_from_today():
@@ -194,9 +224,10 @@ def test_the_command_refuses_short_or_unreadable_ages(age, message):
 
 def test_the_command_prunes(history):
     before = reports(history)
+    expected = prunable()
     out = io.StringIO()
     call_command("prune_alerts", "--older-than", "13m", stdout=out)
-    assert "Pruned 61 alerts" in out.getvalue()
+    assert f"Pruned {expected} alerts" in out.getvalue()
     compact_alert_counts()
     assert reports(history) == before
 
@@ -204,7 +235,7 @@ def test_the_command_prunes(history):
 def test_the_beat_task_prunes_only_when_retention_is_set(history):
     with override_settings(ALERT_RETENTION_MONTHS=""):
         assert tasks.prune_old_alerts() == 0
-    assert Alert.objects.count() == 67
+    stored, expected = Alert.objects.count(), prunable()
     with override_settings(ALERT_RETENTION_MONTHS="13"):
-        assert tasks.prune_old_alerts() == 61
-    assert Alert.objects.count() == 6
+        assert tasks.prune_old_alerts() == expected
+    assert Alert.objects.count() == stored - expected
