@@ -42,6 +42,9 @@ What a later change must keep in mind:
   write to it break every write to the source.
 - Changing a `Counts` definition needs a migration that uninstalls and
   installs it again: `ensure` checks that the triggers exist, not what they say.
+- Counts with an `age_key` may outlive their rows before a floor (rows pruned
+  on purpose, see `keep_sql`): a recount or drift check of them must be given
+  the floor, or it recounts those days from rows no longer there.
 - `dumpdata` of the whole project includes the counts tables, and loading
   them on top of rows the triggers already counted collides: dump with
   `--exclude` for each counts model (the README names them).
