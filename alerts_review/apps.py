@@ -9,7 +9,7 @@ class AlertsReviewConfig(AppConfig):
     def ready(self) -> None:
         from morgue.counters import keep_after_migrate
 
-        from .models import ALERT_COUNTS
+        from .models import ALERT_COUNTS, counts_floor
 
         # Keeps the counting triggers in place after any migration (see morgue.counters).
-        keep_after_migrate(self, *ALERT_COUNTS)
+        keep_after_migrate(self, *ALERT_COUNTS, floor=counts_floor)

@@ -564,6 +564,8 @@ ALERT_DAY_COUNTS = Counts(
         "category_key": "COALESCE({row}.category_id, 0)",
     },
     measures=_ALERT_MEASURES,
+    age_key="day",
+    age_seconds=QUARTERS_PER_DAY * 15 * 60,
 )
 ALERT_HOUR_COUNTS = Counts(
     name="alerts_review_hour_counts",
@@ -576,8 +578,34 @@ ALERT_HOUR_COUNTS = Counts(
         "paged_key": "COALESCE({row}.paged_id, 0)",
     },
     measures=_ALERT_MEASURES,
+    age_key="hour",
+    age_seconds=QUARTERS_PER_HOUR * 15 * 60,
 )
 ALERT_COUNTS = (ALERT_DAY_COUNTS, ALERT_HOUR_COUNTS)
+
+
+class AlertsPruned(models.Model):
+    """One row: alerts fired before `before` were pruned; the counts before it outlive them."""
+
+    before = models.DateTimeField()
+    pruned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "alerts pruned"
+
+    def __str__(self) -> str:
+        return f"alerts before {self.before:%Y-%m-%d} pruned"
+
+
+def counts_floor(connection, tables=None) -> int | None:
+    """Seconds since the epoch before which the alert counts outlive pruned alerts (None: nothing pruned)."""
+    table = AlertsPruned._meta.db_table
+    if tables is not None and table not in tables:
+        return None
+    value = AlertsPruned.objects.using(connection.alias).aggregate(before=models.Max("before"))["before"]
+    if value is None:
+        return None
+    return int(value.timestamp())
 
 
 class AlertSilence(models.Model):

@@ -45,6 +45,18 @@ def compact_alert_counts() -> None:
 
 
 @shared_task(acks_late=True)
+def prune_old_alerts() -> int:
+    """Beat, nightly: delete alerts past ALERT_RETENTION_MONTHS (nothing when it is empty)."""
+    from django.conf import settings
+
+    from . import retention
+
+    if not settings.ALERT_RETENTION_MONTHS:
+        return 0
+    return retention.prune_alerts(retention.cutoff(int(settings.ALERT_RETENTION_MONTHS), "m"))
+
+
+@shared_task(acks_late=True)
 def page_for_alerts(alert_ids: list[int]) -> int:
     """Decide what stored alerts page (alerts_review.paging); returns how many pages opened."""
     return len(paging.decide_paging(alert_ids=alert_ids))

@@ -55,6 +55,11 @@ app.conf.beat_schedule = {
     },
     # Alerts review: fold the report counts' deltas (appended by triggers) into the counts.
     "alerts-review-compact-counts": {"task": "alerts_review.tasks.compact_alert_counts", "schedule": 60.0},
+    "alerts-review-prune": {
+        # Alerts past ALERT_RETENTION_MONTHS (off when empty); the reports keep their figures.
+        "task": "alerts_review.tasks.prune_old_alerts",
+        "schedule": crontab(minute=45, hour=3),
+    },
     "alerts-review-monthly-report": {
         # Last month's alerts report to each team, on the first of the month.
         "task": "alerts_review.tasks.email_monthly_alert_reports",

@@ -42,6 +42,9 @@ What a later change must keep in mind:
   write to it break every write to the source.
 - Changing a `Counts` definition needs a migration that uninstalls and
   installs it again: `ensure` checks that the triggers exist, not what they say.
+- Counts with an `age_key` may outlive their rows before a floor (rows pruned
+  on purpose, see `keep_sql`): a recount or drift check of them must be given
+  the floor, or it recounts those days from rows no longer there.
 - `dumpdata` of the whole project includes the counts tables, and loading
   them on top of rows the triggers already counted collides: dump with
   `--exclude` for each counts model (the README names them).
@@ -60,6 +63,10 @@ class Counts:
     keys: dict[str, str]  # column -> expression over {row}
     measures: dict[str, str]  # column -> expression over {row}, summed
     deltas: str | None = None  # a table of the same columns, without the unique constraint
+    # The key that says when (e.g. "day"), and the seconds one unit of it spans:
+    # counts before a floor outlive the rows they counted (see `keep_sql`).
+    age_key: str | None = None
+    age_seconds: int = 1
 
     @property
     def sources(self) -> list[str]:
@@ -118,17 +125,58 @@ class Counts:
         moved = f"WITH moved AS (DELETE FROM {self.deltas} RETURNING {columns}) "
         return moved + self._grouped_upsert(f"SELECT {columns} FROM moved")
 
-    def rebuild_sql(self) -> list[str]:
-        """Statements that recount everything from the source table (same on both databases)."""
+    def _floor_key(self, floor: int | None) -> int | None:
+        """The age key's value at `floor` (seconds since the epoch), None without a floor."""
+        if floor is None or self.age_key is None:
+            return None
+        return -(-int(floor) // self.age_seconds)
+
+    def _since(self, floor: int | None, row: str) -> str:
+        """A condition on `row` (the counts, or the source when row is the source) for keys from the floor."""
+        key = self._floor_key(floor)
+        if key is None or self.age_key is None:
+            return "1 = 1"
+        if row == self.source:
+            return f"{self.keys[self.age_key].format(row=row)} >= {key}"
+        return f"{row}.{self.age_key} >= {key}"
+
+    def rebuild_sql(self, floor: int | None = None) -> list[str]:
+        """Statements that recount everything from the source table (same on both databases).
+
+        With a `floor` (seconds since the epoch), the counts before it are
+        kept as they are: their rows were pruned on purpose (`keep_sql`).
+        """
         keys = ", ".join(self.keys)
         sums = ", ".join(f"SUM({column})" for column in self.measures)
-        emptied = [f"DELETE FROM {self.deltas}"] if self.deltas else []
+        if self._floor_key(floor) is None:
+            emptied = [f"DELETE FROM {self.deltas}"] if self.deltas else []
+            return [
+                *emptied,
+                f"DELETE FROM {self.table}",
+                f"INSERT INTO {self.table} ({self._columns()}) "
+                f"SELECT {keys}, {sums} FROM ({self._select(self.source)}) AS source GROUP BY {keys}",
+            ]
+        # The deltas before the floor are folded into the counts first, so none is lost.
+        folded = [self.compact_sql()] if self.deltas else []
+        recent = f"(SELECT * FROM {self.source} WHERE {self._since(floor, self.source)})"
         return [
-            *emptied,
-            f"DELETE FROM {self.table}",
+            *folded,
+            *(f"DELETE FROM {table} WHERE {self._since(floor, table)}" for table in self.sources),
+            f"WITH recent AS {recent} "
             f"INSERT INTO {self.table} ({self._columns()}) "
-            f"SELECT {keys}, {sums} FROM ({self._select(self.source)}) AS source GROUP BY {keys}",
+            f"SELECT {keys}, {sums} FROM ({self._select('recent')}) AS source GROUP BY {keys}",
         ]
+
+    def keep_sql(self, where: str) -> str:
+        """A statement that counts once more the source rows matching `where`, about to be deleted.
+
+        Run just before deleting those rows in the same transaction: the
+        delete triggers then take back what this added, and the counts stay
+        as they were. That is how rows past retention go while the reports
+        of their months stay identical.
+        """
+        write = self._appended if self.deltas else self._grouped_upsert
+        return f"WITH doomed AS (SELECT * FROM {self.source} WHERE {where}) {write(self._select('doomed'))}"
 
     def postgresql_install(self) -> list[str]:
         write = self._appended if self.deltas else self._grouped_upsert
@@ -207,10 +255,17 @@ class Counts:
     def sqlite_uninstall(self) -> list[str]:
         return [f"DROP TRIGGER IF EXISTS {self.name}_{event}" for event in ROW_EVENTS]
 
-    def install(self, connection) -> None:
-        """Create the triggers and count what the source table already holds."""
+    def install(self, connection, floor: int | None = None) -> None:
+        """Create the triggers and count what the source table already holds (from `floor` on)."""
         statements = self.postgresql_install() if connection.vendor == "postgresql" else self.sqlite_install()
-        self._execute(connection, [*statements, *self.rebuild_sql()])
+        self._execute(connection, [*statements, *self._rebuild_statements(connection, floor)])
+
+    def _rebuild_statements(self, connection, floor: int | None) -> list[str]:
+        statements = self.rebuild_sql(floor)
+        if connection.vendor != "postgresql" and self.deltas and self._floor_key(floor) is not None:
+            # SQLite never writes the deltas, and has no DELETE … RETURNING in a WITH.
+            statements = [each for each in statements if not each.startswith("WITH moved")]
+        return statements
 
     def uninstall(self, connection) -> None:
         statements = (
@@ -232,14 +287,15 @@ class Counts:
                 )
             return cursor.fetchone()[0] == len(names)
 
-    def drifted(self, connection) -> bool:
+    def drifted(self, connection, floor: int | None = None) -> bool:
         """Whether the counts visibly disagree with the rows: a negative count, or a total that is off.
 
         Cheap enough to ask after every migrate and flush. SQLite's flush
         empties tables one by one in no fixed order; when it empties the
         counts before the rows, the rows' delete triggers leave negative counts.
         Deltas may be negative (a deleted row); the counts, which hold only
-        whole committed changes, never are.
+        whole committed changes, never are. With a `floor`, only the counts
+        from the floor on are compared with the rows (those before outlive them).
         """
         measures = list(self.measures)
         negative = " OR ".join(f"{column} < 0" for column in measures)
@@ -251,26 +307,31 @@ class Counts:
             for column, expression in self.measures.items():
                 if expression.strip() == "1":
                     kept = " + ".join(
-                        f"(SELECT COALESCE(SUM({column}), 0) FROM {table})" for table in self.sources
+                        f"(SELECT COALESCE(SUM({column}), 0) FROM {table} WHERE {self._since(floor, table)})"
+                        for table in self.sources
                     )
-                    cursor.execute(f"SELECT {kept}, (SELECT COUNT(*) FROM {self.source})")
+                    rows = f"SELECT COUNT(*) FROM {self.source} WHERE {self._since(floor, self.source)}"
+                    cursor.execute(f"SELECT {kept}, ({rows})")
                     kept_total, counted = cursor.fetchone()
                     return kept_total != counted
         return False
 
-    def ensure(self, connection) -> bool:
-        """Install missing triggers and recount, or recount counts that drifted; True when it had to."""
+    def ensure(self, connection, floor: int | None = None) -> bool:
+        """Install missing triggers and recount, or recount counts that drifted; True when it had to.
+
+        Counts before `floor` (seconds since the epoch) are left alone: their rows were pruned.
+        """
         if not self.installed(connection):
             self.uninstall(connection)
-            self.install(connection)
+            self.install(connection, floor)
             return True
-        if self.drifted(connection):
-            self.rebuild(connection)
+        if self.drifted(connection, floor):
+            self.rebuild(connection, floor)
             return True
         return False
 
-    def rebuild(self, connection) -> None:
-        self._execute(connection, self.rebuild_sql())
+    def rebuild(self, connection, floor: int | None = None) -> None:
+        self._execute(connection, self._rebuild_statements(connection, floor))
 
     def compact(self, connection) -> None:
         """Fold the deltas into the counts (a no-op for counts kept without deltas)."""
@@ -288,8 +349,11 @@ class Counts:
                 cursor.execute(statement)
 
 
-def rebuild_all(connection, *counts: Counts) -> None:
-    """Recount `counts` from their source tables, in one transaction that writers wait for."""
+def rebuild_all(connection, *counts: Counts, floor: int | None = None) -> None:
+    """Recount `counts` from their source tables, in one transaction that writers wait for.
+
+    Counts before `floor` (seconds since the epoch) are kept: their rows were pruned.
+    """
     from django.db import transaction
 
     with transaction.atomic(using=connection.alias):
@@ -299,7 +363,7 @@ def rebuild_all(connection, *counts: Counts) -> None:
                 for source in sorted({each.source for each in counts}):
                     cursor.execute(f"LOCK TABLE {source} IN SHARE MODE")
         for each in counts:
-            each.rebuild(connection)
+            each.rebuild(connection, floor)
 
 
 def install_operation(*counts: Counts):
@@ -317,8 +381,12 @@ def install_operation(*counts: Counts):
     return migrations.RunPython(install, uninstall)
 
 
-def keep_after_migrate(app_config, *counts: Counts) -> None:
-    """Have post_migrate reinstall any of `counts` whose triggers a migration of the app dropped."""
+def keep_after_migrate(app_config, *counts: Counts, floor=None) -> None:
+    """Have post_migrate reinstall any of `counts` whose triggers a migration of the app dropped.
+
+    `floor(connection)`, when given, says (in seconds since the epoch, or None)
+    before when the counts outlive their pruned rows and must not be recounted.
+    """
     from django.db.models.signals import post_migrate
 
     def receiver(*, using: str = "default", **kwargs) -> None:
@@ -328,9 +396,10 @@ def keep_after_migrate(app_config, *counts: Counts) -> None:
         if connection.vendor not in ("postgresql", "sqlite"):
             return
         tables = set(connection.introspection.table_names())
+        since = floor(connection, tables) if floor is not None else None
         for each in counts:
             if each.source in tables and each.table in tables:
-                each.ensure(connection)
+                each.ensure(connection, since)
 
     app_config.ensure_counts = receiver  # a strong reference: signals hold receivers weakly
     post_migrate.connect(receiver, sender=app_config)

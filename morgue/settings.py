@@ -188,6 +188,8 @@ GRAPH_FETCH_ALLOWED_HOSTS = [host.lower() for host in env_list("GRAPH_FETCH_ALLO
 # Alert sources' Alertmanager URLs (silences on acknowledging): private, loopback
 # and link-local addresses are refused unless the host (or host:port) is listed here.
 ALERTMANAGER_ALLOWED_HOSTS = [host.lower() for host in env_list("ALERTMANAGER_ALLOWED_HOSTS")]
+# Alerts older than this many calendar months are pruned nightly (at least 3); empty keeps them all.
+ALERT_RETENTION_MONTHS = os.environ.get("ALERT_RETENTION_MONTHS", "").strip()
 # How far before impact started "Deploys before this incident" looks.
 DEPLOY_SUGGESTION_MINUTES = int(os.environ.get("DEPLOY_SUGGESTION_MINUTES", "60"))
 

@@ -56,6 +56,9 @@ def counts_0010() -> list[Counts]:
             deltas="alerts_review_alertdaydelta",
             keys=DAY_KEYS,
             measures=MEASURES_0009,
+            # The age keys (for pruning, 0013) change no trigger: they only bound recounts.
+            age_key="day",
+            age_seconds=86400,
         ),
         Counts(
             name="alerts_review_hour_counts",
@@ -68,5 +71,7 @@ def counts_0010() -> list[Counts]:
                 "paged_key": "COALESCE({row}.paged_id, 0)",
             },
             measures=MEASURES_0009,
+            age_key="hour",
+            age_seconds=3600,
         ),
     ]

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from alerts_review.models import ALERT_COUNTS, Alert
+from alerts_review.models import ALERT_COUNTS, Alert, counts_floor
 from morgue.counters import rebuild_all
 
 
@@ -15,5 +15,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        rebuild_all(connection, *ALERT_COUNTS)
+        rebuild_all(connection, *ALERT_COUNTS, floor=counts_floor(connection))
         self.stdout.write(f"Recounted {Alert.objects.count():,} alerts.")
