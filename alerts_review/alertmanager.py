@@ -7,16 +7,15 @@ ALERTMANAGER_ALLOWED_HOSTS.
 """
 
 import datetime as dt
-import ipaddress
+import http.client
 import json
-import socket
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from morgue import outbound
 
 TIMEOUT_SECONDS = 5
 CREATED_BY = "morgue"
@@ -30,26 +29,30 @@ class AlertmanagerUnavailable(OSError):
     """Alertmanager answered with an error; OSError, so the tasks retry it like a timeout."""
 
 
+def _address(url: str) -> tuple[outbound.Target, str]:
+    """The URL's parts and the one checked address to connect to (resolved once, then pinned)."""
+    try:
+        target = outbound.split(url)
+    except outbound.AddressRefused as error:
+        raise AlertmanagerRefused(f"{url}: {error}") from None
+    host = target.host.lower()
+    allowed = {item.lower() for item in settings.ALERTMANAGER_ALLOWED_HOSTS}
+    try:
+        if host in allowed or f"{host}:{target.port}" in allowed:
+            return target, str(outbound.lookup(host, target.port)[0])
+        return target, outbound.resolve(host, target.port)
+    except outbound.PrivateAddress:
+        raise AlertmanagerRefused(
+            f"{host} points inside the private network; an administrator may allow it "
+            "in ALERTMANAGER_ALLOWED_HOSTS."
+        ) from None
+    except outbound.OutboundError as error:
+        raise AlertmanagerRefused(f"{host} does not resolve.") from error
+
+
 def check_address(url: str) -> None:
     """Refuse URLs that are not http(s), or point inside the private network without being allowed."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise AlertmanagerRefused(f"{url} is not an http(s) address.")
-    host = parts.hostname.lower()
-    allowed = {item.lower() for item in settings.ALERTMANAGER_ALLOWED_HOSTS}
-    if host in allowed or (parts.port and f"{host}:{parts.port}" in allowed):
-        return
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443)}
-    except OSError as error:
-        raise AlertmanagerRefused(f"{host} does not resolve.") from error
-    for address in addresses:
-        ip = ipaddress.ip_address(str(address).split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-            raise AlertmanagerRefused(
-                f"{host} points inside the private network; an administrator may allow it "
-                "in ALERTMANAGER_ALLOWED_HOSTS."
-            )
+    _address(url)
 
 
 def validate_alertmanager_url(url: str) -> None:
@@ -63,18 +66,24 @@ def validate_alertmanager_url(url: str) -> None:
 
 
 def _call(base: str, method: str, path: str, body: Any = None) -> Any:
-    check_address(base)
-    request = urllib.request.Request(  # noqa: S310 - scheme checked above
-        base.rstrip("/") + path,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "User-Agent": "Morgue"},
-        method=method,
-    )
+    """One API call to the checked address itself; a redirect is an error, never followed."""
+    target, address = _address(base.rstrip("/") + path)
+    connection = outbound.pinned_connection(target, address, TIMEOUT_SECONDS)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            content = response.read()
-    except urllib.error.HTTPError as error:
-        raise AlertmanagerUnavailable(f"Alertmanager answered {method} {path} with {error.code}.") from None
+        connection.request(
+            method,
+            target.path,
+            body=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "User-Agent": "Morgue"},
+        )
+        response = connection.getresponse()
+        content = response.read()
+    except http.client.HTTPException as error:
+        raise AlertmanagerUnavailable(f"Alertmanager's answer to {method} {path} was not HTTP.") from error
+    finally:
+        connection.close()
+    if response.status >= 300:
+        raise AlertmanagerUnavailable(f"Alertmanager answered {method} {path} with {response.status}.")
     return json.loads(content) if content.strip() else None
 
 

@@ -240,6 +240,44 @@ def test_a_private_alertmanager_url_is_refused_unless_allowed(ops, settings):
         create_alert_source(name="nagios", kind="nagios", alertmanager_url="http://127.0.0.1:9093")
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["100.64.0.7", "2002:a00:5::1", "::ffff:10.0.0.5", "64:ff9b::a00:5", "169.254.169.254"],
+)
+def test_an_alertmanager_name_resolving_to_a_non_public_address_is_refused(settings, address):
+    # The same rule as graph snapshots and webhooks (morgue.outbound): CGNAT, 6to4 and
+    # NAT64 wrapping a private address, a mapped private address, the metadata address.
+    settings.ALERTMANAGER_ALLOWED_HOSTS = []
+    answer = [(0, 0, 0, "", (address, 9093))]
+    with (
+        mock.patch("morgue.outbound.socket.getaddrinfo", return_value=answer),
+        pytest.raises(alertmanager.AlertmanagerRefused, match="private network"),
+    ):
+        alertmanager.check_address("http://am.example.com:9093")
+
+
+def test_a_redirect_from_alertmanager_is_an_error_not_followed(settings):
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        host = f"127.0.0.1:{server.server_address[1]}"
+        settings.ALERTMANAGER_ALLOWED_HOSTS = [host]
+        with pytest.raises(alertmanager.AlertmanagerUnavailable, match="302"):
+            alertmanager.active_fingerprints(f"http://{host}")
+    finally:
+        server.shutdown()
+
+
 def test_the_api_acknowledge_takes_the_choice_and_refuses_unknown_fields(paged, api, person):
     with mock.patch.object(app, "send_task") as send_task:
         refused = api.post(f"/api/v1/pages/{paged.pk}/acknowledge/", {"silence": False}, format="json")
