@@ -44,7 +44,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = Profile
-        fields = ["display_name", "email", "time_zone", "sleep_start", "sleep_end"]
+        fields = ["display_name", "email", "time_zone", "sleep_start", "sleep_end", "shift_reminder_minutes"]
         widgets = {
             "sleep_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "sleep_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
