@@ -1,7 +1,9 @@
 """Reminding each person of a shift shortly before it starts, by email, once."""
 
 import datetime as dt
+import functools
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
@@ -56,7 +58,7 @@ def send_shift_reminders() -> int:
                 key=str(shift.pk),
                 recipient=str(shift.user_id),
                 to=[shift.user.email],
-                context=lambda shift=shift: _context(shift),
+                context=functools.partial(_context, shift),
             )
         except Exception:
             # One bad address must not keep everyone else unreminded; the next sweep tries again.
@@ -66,7 +68,7 @@ def send_shift_reminders() -> int:
     return sent
 
 
-def _context(shift: Shift) -> dict:
+def _context(shift: Shift) -> dict[str, Any]:
     profile = _profile(shift)
     return {
         "shift": shift,
