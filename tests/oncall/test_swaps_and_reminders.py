@@ -236,3 +236,14 @@ def test_the_lead_time_is_set_on_the_api_and_bounded(api, person):
 
 def test_the_beat_runs_the_reminders():
     assert "oncall.tasks.send_shift_reminders" in {entry["task"] for entry in app.conf.beat_schedule.values()}
+
+
+def test_the_lead_time_is_set_on_the_profile_page_and_kept_when_left_out(browser_client, person):
+    form = {"display_name": "Pat", "email": "pat@example.com", "time_zone": "UTC"}
+    form |= {"sleep_start": "22:00", "sleep_end": "07:00"}
+
+    assert browser_client.post("/profile/", {**form, "shift_reminder_minutes": "0"}).status_code == 302
+    assert Profile.objects.get(user=person).shift_reminder_minutes == 0
+    assert browser_client.post("/profile/", form).status_code == 302
+    assert Profile.objects.get(user=person).shift_reminder_minutes == 0
+    assert "Remind me of a shift" in browser_client.get("/profile/").content.decode()
