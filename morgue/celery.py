@@ -29,6 +29,8 @@ app.conf.beat_schedule = {
     # Alerts: paging decisions whose task was lost, silent heartbeats, pages whose alerts all resolved.
     "alerts-sweep-paging": {"task": "alerts_review.tasks.sweep_paging", "schedule": 60.0},
     "oncall-sweep-notifications": {"task": "oncall.tasks.sweep_notifications", "schedule": 60.0},
+    # On call: email each person whose shift starts within their reminder lead time, once a shift.
+    "oncall-shift-reminders": {"task": "oncall.tasks.send_shift_reminders", "schedule": 120.0},
     # On call: keep every rotation materialised 180 days ahead; everyone-else
     # rotations recompute their members (changes apply from the next handoff).
     "oncall-extend-rotations": {"task": "oncall.tasks.extend_rotations", "schedule": 3600.0},

@@ -74,6 +74,10 @@ def seed(stdout=None) -> None:
             display_name=f"{first} {last}",
             time_zone=time_zone,
         )
+        # Demo people are not reminded of their shifts: the demo's mailbox stays
+        # for what is shown on purpose (a page, a review invitation).
+        profile.shift_reminder_minutes = 0
+        profile.save(update_fields=["shift_reminder_minutes"])
         password = password or make_password(DEMO_PASSWORD)
         profile.user.password = password
         profile.user.save(update_fields=["password"])
@@ -90,6 +94,8 @@ def seed(stdout=None) -> None:
             time_zone="Europe/London",
             is_staff=True,
         )
+        profile.shift_reminder_minutes = 0
+        profile.save(update_fields=["shift_reminder_minutes"])
         profile.user.is_superuser = True
         profile.user.password = password or make_password(DEMO_PASSWORD)
         profile.user.save(update_fields=["is_superuser", "password"])

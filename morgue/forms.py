@@ -44,7 +44,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = Profile
-        fields = ["display_name", "email", "time_zone", "sleep_start", "sleep_end"]
+        fields = ["display_name", "email", "time_zone", "sleep_start", "sleep_end", "shift_reminder_minutes"]
         widgets = {
             "sleep_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "sleep_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -53,4 +53,9 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         set_choices(self, "time_zone", ((name, name) for name in sorted(known_time_zones())))
+        # Left out of a post, the lead time stays as it was.
+        self.fields["shift_reminder_minutes"].required = False
+        self.fields[
+            "shift_reminder_minutes"
+        ].label = "Remind me of a shift this many minutes before (0: never)"
         self.fields["email"].initial = self.instance.user.email

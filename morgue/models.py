@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from .sleep import is_asleep
@@ -42,6 +43,11 @@ class ProfileQuerySet(models.QuerySet["Profile"]):
         return profile
 
 
+# How long before a shift starts its holder is reminded (Profile.shift_reminder_minutes).
+DEFAULT_SHIFT_REMINDER_MINUTES = 60
+MAX_SHIFT_REMINDER_MINUTES = 24 * 60
+
+
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     display_name = models.CharField(max_length=150, blank=True)
@@ -49,6 +55,11 @@ class Profile(models.Model):
     sleep_start = models.TimeField(default=default_sleep_start, help_text="Local time sleep starts.")
     sleep_end = models.TimeField(default=default_sleep_end, help_text="Local time sleep ends.")
     calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+    shift_reminder_minutes = models.PositiveIntegerField(
+        default=DEFAULT_SHIFT_REMINDER_MINUTES,
+        validators=[MaxValueValidator(MAX_SHIFT_REMINDER_MINUTES)],
+        help_text="Minutes before a shift starts to be reminded of it by email; 0 for no reminders.",
+    )
 
     objects = ProfileQuerySet.as_manager()
 

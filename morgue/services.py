@@ -48,6 +48,7 @@ def update_profile(
     time_zone: str | None = None,
     sleep_start: dt.time | None = None,
     sleep_end: dt.time | None = None,
+    shift_reminder_minutes: int | None = None,
 ) -> Profile:
     """Change what a person may change about themselves."""
     if email is not None and email != profile.user.email:
@@ -58,6 +59,7 @@ def update_profile(
         ("time_zone", time_zone),
         ("sleep_start", sleep_start),
         ("sleep_end", sleep_end),
+        ("shift_reminder_minutes", shift_reminder_minutes),
     ):
         if value is not None:
             setattr(profile, field, value)

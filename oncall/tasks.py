@@ -57,3 +57,13 @@ def extend_rotations() -> int:
 @shared_task(acks_late=True)
 def tell_schedule_change(rotation_id: int, user_id: int, key: str, change: dict) -> bool:
     return services.send_schedule_change(rotation_id=rotation_id, user_id=user_id, key=key, change=change)
+
+
+@shared_task(acks_late=True)
+def tell_swap_asked(swap_id: int) -> bool:
+    return services.send_swap_asked(swap_id=swap_id)
+
+
+@shared_task(acks_late=True)
+def send_shift_reminders() -> int:
+    return services.send_shift_reminders()

@@ -29,6 +29,7 @@ class MeSerializer(fields.ModelSerializer):
             "time_zone",
             "sleep_start",
             "sleep_end",
+            "shift_reminder_minutes",
             "calendar_token",
             "calendar_url",
         ]

@@ -1,7 +1,7 @@
 """Workflows that write: rotations and their shifts, overrides and swaps, pages."""
 
 from .changes import PersonChange, send_schedule_change
-from .overrides import answer_swap, ask_swap, create_override, withdraw_swap
+from .overrides import answer_swap, ask_swap, create_override, send_swap_asked, withdraw_swap
 from .pages import (
     acknowledge_page,
     escalate_page,
@@ -11,6 +11,7 @@ from .pages import (
     resolve_page,
     sweep_pages,
 )
+from .reminders import send_shift_reminders
 from .rotations import (
     DEFAULT_ESCALATION_MINUTES,
     HORIZON,
@@ -46,6 +47,8 @@ __all__ = [
     "preview_rotation_change",
     "resolve_page",
     "send_schedule_change",
+    "send_shift_reminders",
+    "send_swap_asked",
     "sweep_pages",
     "update_rotation",
     "update_team",

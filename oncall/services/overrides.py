@@ -2,10 +2,16 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
+
+from morgue.emails import send_email
+from morgue.models import Profile, display_name
+from morgue.tasking import enqueue_on_commit
 
 from ..exceptions import NotYourShift, OverrideConflict, OverrideInvalid, SwapClosed
 from ..models import (
@@ -90,7 +96,18 @@ def ask_swap(
     held = rotation.shifts.overlapping(starts_at, ends_at).filter(level=level)
     if not held.exists() or held.exclude(user=requested_by).exists():
         raise NotYourShift("You can only offer a window of your own shift.")
-    return Swap.objects.create(
+    if not rotation.members.filter(user=taken_by).exists():
+        raise OverrideInvalid(f"{taken_by.username} is not a member of {rotation}.", field="taken_by")
+    if not taken_by.is_active:
+        raise OverrideInvalid(f"{taken_by.username} can no longer sign in.", field="taken_by")
+    # On call anywhere (any team, any level) during the window: they cannot take it too.
+    busy = Shift.objects.overlapping(starts_at, ends_at).filter(user=taken_by).select_related("rotation")
+    if clash := busy.first():
+        raise OverrideInvalid(
+            f"{taken_by.username} is already {clash.level} of {clash.rotation} in that window.",
+            field="taken_by",
+        )
+    swap = Swap.objects.create(
         rotation=rotation,
         level=level,
         requested_by=requested_by,
@@ -99,6 +116,30 @@ def ask_swap(
         ends_at=ends_at,
         reason=reason,
     )
+    enqueue_on_commit("oncall.tasks.tell_swap_asked", swap.pk)
+    return swap
+
+
+def send_swap_asked(*, swap_id: int) -> bool:
+    """Email the person asked to take a swap, once; False when it is no longer asked or was sent."""
+    swap = (
+        Swap.objects.select_related("rotation__team", "requested_by", "taken_by").filter(pk=swap_id).first()
+    )
+    if swap is None or swap.status != SwapStatus.ASKED or not swap.taken_by.email:
+        return False
+    delivery = send_email(
+        name="oncall-swap-asked",
+        key=str(swap.pk),
+        recipient=str(swap.taken_by_id),
+        to=[swap.taken_by.email],
+        context=lambda: {
+            "swap": swap,
+            "asked_by": display_name(swap.requested_by),
+            "zone": Profile.objects.for_user(swap.taken_by).zone,
+            "link": settings.MORGUE_BASE_URL + reverse("oncall:now"),
+        },
+    )
+    return delivery is not None
 
 
 @transaction.atomic

@@ -72,6 +72,7 @@ def make_contract_data() -> ContractData:
     page = oncall_services.page_team(team=team, message="Checkout is down", created_by=staff)
     swap_at = now + dt.timedelta(days=40)
     holder = Shift.objects.covering(swap_at).get(rotation=rotation, level=Level.L1).user
+    rotation.members.create(user=staff, position=99)  # eligible to take the swap
     swap = oncall_services.ask_swap(
         requested_by=holder,
         rotation=rotation,

@@ -45,6 +45,8 @@ def test_every_email_has_a_subject_a_text_body_and_an_html_body():
         "oncall-drill",
         "oncall-page",
         "oncall-page-resolved",
+        "oncall-shift-reminder",
+        "oncall-swap-asked",
         "remediation-digest",
         "review-cancellation",
         "review-invitation",

@@ -16,6 +16,7 @@ def test_me_returns_the_signed_in_profile(api, person):
         "time_zone": "UTC",
         "sleep_start": "22:00:00",
         "sleep_end": "07:00:00",
+        "shift_reminder_minutes": 60,
         "calendar_token": person.profile.calendar_token,
         "calendar_url": f"http://127.0.0.1:8000/oncall/people/pat.ics?token={person.profile.calendar_token}",
     }

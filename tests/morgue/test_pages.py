@@ -26,6 +26,7 @@ def test_profile_form_saves_time_zone_and_sleep_hours(browser_client, person):
             "time_zone": "Europe/London",
             "sleep_start": "23:00",
             "sleep_end": "06:30",
+            "shift_reminder_minutes": "15",
         },
     )
 
@@ -33,6 +34,7 @@ def test_profile_form_saves_time_zone_and_sleep_hours(browser_client, person):
     person.profile.refresh_from_db()
     assert person.profile.time_zone == "Europe/London"
     assert str(person.profile.sleep_end) == "06:30:00"
+    assert person.profile.shift_reminder_minutes == 15
 
 
 def test_profile_form_names_a_bad_time_zone(browser_client, person):

@@ -264,6 +264,10 @@ def test_a_swap_asked_and_accepted_becomes_an_override(api, person, ops):
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
+    from oncall.models import RotationMember
+
+    RotationMember.objects.create(rotation=ops, user=person, position=99)  # eligible to take a swap
+
     at = dt.datetime(2026, 2, 10, 12, tzinfo=UTC)
     holder = Shift.objects.covering(at).get(rotation=ops, level=Level.L1)
     asker = APIClient()
@@ -285,6 +289,10 @@ def test_a_swap_asked_and_accepted_becomes_an_override(api, person, ops):
 def test_the_asker_withdraws_a_swap_before_it_is_answered(api, person, ops):
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
+
+    from oncall.models import RotationMember
+
+    RotationMember.objects.create(rotation=ops, user=person, position=99)  # eligible to take a swap
 
     at = dt.datetime(2026, 2, 10, 12, tzinfo=UTC)
     holder = Shift.objects.covering(at).get(rotation=ops, level=Level.L1)

@@ -26,7 +26,8 @@ def test_answering_a_swap_by_a_non_numeric_id_is_not_found(api):
 def test_a_swap_asked_without_a_level_is_for_level_one(ops):
     at = dt.datetime(2026, 2, 10, 12, tzinfo=UTC)
     holder = Shift.objects.covering(at).get(rotation=ops, level=Level.L1)
-    other = Shift.objects.covering(at).get(rotation=ops, level=Level.L2).user
+    busy = Shift.objects.overlapping(at, at + dt.timedelta(hours=1)).values("user")
+    other = ops.members.exclude(user__in=busy).first().user
     asker = APIClient()
     asker.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=holder.user).key}")
     body = {

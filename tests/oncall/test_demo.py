@@ -54,6 +54,7 @@ def test_nothing_in_the_demo_pages_or_emails_anyone_an_hour_after_it_is_seeded(d
         # page step's own notify and escalate tasks (enqueued when it was seeded).
         tasks.sweep_pages()
         tasks.sweep_notifications()
+        assert tasks.send_shift_reminders() == 0
         for step_id, page_id, number in PageStep.objects.values_list("pk", "page_id", "number"):
             tasks.notify_page_step(step_id)
             tasks.escalate_page_step(page_id, number)

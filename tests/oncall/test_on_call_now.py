@@ -106,6 +106,7 @@ def rotations():
     # An accepted swap on the newer payments rotation and one on support.
     for rotation, at in ((secondary, dt.datetime(2026, 2, 25, 6, tzinfo=UTC)), (support, february)):
         asker = holder(rotation, Level.L1, at)
+        rotation.members.create(user=stand_in, position=99)  # a swap is asked of a member
         swap = services.ask_swap(
             rotation=rotation,
             requested_by=asker,

@@ -269,12 +269,13 @@ def test_ask_for_a_swap_on_the_rotation_page_and_accept_it_on_the_on_call_page(c
 
 
 def test_a_swap_is_withdrawn_from_the_on_call_page(client, rotations):
-    from oncall.models import Swap
+    from oncall.models import RotationMember, Swap
     from oncall.services import ask_swap
 
     at = dt.datetime(2026, 2, 12, 12, tzinfo=UTC)
     holder = Shift.objects.covering(at).get(rotation=rotations[0], level=Level.L1).user
     taker = UserFactory(username="taker")
+    RotationMember.objects.create(rotation=rotations[0], user=taker, position=99)
     swap = ask_swap(
         rotation=rotations[0],
         requested_by=holder,
