@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from incidents.models import RemediationCategory
 from incidents.services.remediation import create_item as create_remediation_item
+from morgue import metrics
 from morgue.emails import send_email
 from morgue.exceptions import Conflict, NotAllowed
 from morgue.models import EmailDelivery, Profile, Team
@@ -143,6 +144,7 @@ def receive_alerts(
     (Alertmanager's truncatedAlerts); it is recorded for the monthly report.
     """
     receipt = Receipt(received=len(items))
+    metrics.count_on_commit(metrics.alerts_received, len(items), source=source_name)
     receipt.refused = [item for item in items if isinstance(item, Refused)]
     incoming = [item for item in items if isinstance(item, Incoming)]
     new_alerts = []

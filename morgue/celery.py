@@ -8,6 +8,7 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
+from . import metrics
 from .logs import request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "morgue.settings")
@@ -97,8 +98,10 @@ def adopt_request_id(task: Task | None = None, **kwargs: object) -> None:
 
 
 @task_postrun.connect
-def forget_request_id(**kwargs: object) -> None:
+def forget_request_id(task: Task | None = None, state: str | None = None, **kwargs: object) -> None:
     request_id.set(None)
+    if task is not None:
+        metrics.task_runs.labels(task=task.name, state=state or "UNKNOWN").inc()
 
 
 def ensure_broker_folders() -> None:

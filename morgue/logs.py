@@ -18,6 +18,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from . import metrics
+
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("morgue_request_id", default=None)
 
 # Ids from outside are echoed in logs and headers: letters, digits and dashes only.
@@ -69,9 +71,15 @@ class RequestLogMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = current
+            match = request.resolver_match
+            metrics.observe_request(
+                view=match.view_name if match else None,
+                method=request.method or "",
+                status=response.status_code,
+                seconds=time.monotonic() - started,
+            )
             if settings.LOG_FORMAT == "json":
                 user = getattr(request, "user", None)
-                match = request.resolver_match
                 request_logger.info(
                     "%s %s %s",
                     request.method,

@@ -4,6 +4,7 @@ Everything that differs between a laptop and production comes from the
 environment; see the README's configuration table.
 """
 
+import ipaddress
 import os
 import warnings
 from pathlib import Path
@@ -295,6 +296,19 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
+
+# --- Metrics ----------------------------------------------------------------
+# GET /metrics answers these networks (loopback by default), or anyone sending
+# Authorization: Bearer <METRICS_TOKEN>. PROMETHEUS_MULTIPROC_DIR (read by
+# prometheus_client itself) sums every process's figures on a host.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(network, strict=False)
+        for network in env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+    ]
+except ValueError as error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {error}.") from error
 
 # --- Logging ----------------------------------------------------------------
 # `json`: one JSON object a line with the request id (morgue/logs.py), for a log shipper.

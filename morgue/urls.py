@@ -11,7 +11,7 @@ import alerts_review.urls
 import incidents.urls
 import oncall.urls
 
-from . import health
+from . import health, metrics
 from .site import api, views
 
 router = SimpleRouter()
@@ -28,6 +28,7 @@ api_urlpatterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     # Browsers ask for /favicon.ico on every address, JSON ones included. A
     # permanent redirect is remembered for ever, so it names the unhashed file
     # (collectstatic keeps it beside the hashed copy), not this release's.

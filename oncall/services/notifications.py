@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from morgue import metrics
 from morgue.emails import send_email, was_sent
 from morgue.tasking import enqueue, enqueue_on_commit
 
@@ -288,6 +289,7 @@ def send_notification(*, notification_id: int, now: dt.datetime | None = None) -
         return _failed(notification, error=error, now=now)
     if receipt is None:
         return None  # another worker holds the email claim and marks it when sent
+    metrics.notification_deliveries.labels(method=notification.kind, result="sent").inc()
     rows.filter(status=NotificationStatus.SENDING, claimed_at=notification.claimed_at).update(
         status=NotificationStatus.SENT,
         sent_at=timezone.now(),
@@ -306,7 +308,10 @@ def _failed(notification: Notification, *, error: Exception, now: dt.datetime) -
     rows = Notification.objects.filter(
         pk=notification.pk, status=NotificationStatus.SENDING, claimed_at=notification.claimed_at
     )
-    if not permanent and notification.attempts < contact.MAX_ATTEMPTS:
+    retrying = not permanent and notification.attempts < contact.MAX_ATTEMPTS
+    result = "retrying" if retrying else "failed"
+    metrics.notification_deliveries.labels(method=notification.kind, result=result).inc()
+    if retrying:
         countdown = contact.backoff_seconds(notification.attempts)
         rows.update(
             status=NotificationStatus.RETRYING, error=text, due_at=now + dt.timedelta(seconds=countdown)

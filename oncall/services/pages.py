@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from morgue import metrics
 from morgue.emails import send_email, was_sent
 from morgue.tasking import enqueue_on_commit
 
@@ -56,6 +57,7 @@ def page_team(
         team=team, message=message, created_by=created_by, incident=incident, created_at=now
     )
     _open_step(page=page, number=1, team=team, level=Level.L1, now=now)
+    metrics.count_on_commit(metrics.pages_opened, team=team.slug)
     return page
 
 
@@ -137,12 +139,15 @@ def acknowledge_page(*, page: Page, user: User, silence: bool = True, now: dt.da
     there until they resolve (alerts_review.silences; a no-op for other pages).
     """
     now = now or timezone.now()
+    team_slug = page.team.slug  # before refresh_from_db forgets the team
     claimed = Page.objects.filter(pk=page.pk, status__in=[PageStatus.OPEN, PageStatus.EXHAUSTED]).update(
         status=PageStatus.ACKNOWLEDGED, acknowledged_by=user, acknowledged_at=now
     )
     if claimed and silence:
         enqueue_on_commit(SILENCE_TASK, page.pk, user.get_username())
     page.refresh_from_db()
+    if claimed:
+        metrics.count_on_commit(metrics.pages_acknowledged, team=team_slug)
     return page
 
 
