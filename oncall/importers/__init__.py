@@ -13,13 +13,13 @@ from types import ModuleType
 
 from django.conf import settings
 
-from . import pagerduty
+from . import opsgenie, pagerduty
 from .apply import Applied, apply_plan
 from .plan import ImportFailed, Plan
 from .readers import ApiReader, DirectoryReader, Reader
 from .verify import Difference, verify
 
-SOURCES: dict[str, ModuleType] = {"pagerduty": pagerduty}
+SOURCES: dict[str, ModuleType] = {"opsgenie": opsgenie, "pagerduty": pagerduty}
 VENDORS = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie", "grafana-oncall": "Grafana OnCall"}
 
 

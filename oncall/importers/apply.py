@@ -49,11 +49,14 @@ def apply_plan(*, plan: Plan, now: dt.datetime) -> Applied:
         if fallback is not None and team.fallback_team_id != fallback.pk:
             update_team(team=team, fallback_team=fallback)
             applied.changes.append(f"set the fallback team of {team.name} to {fallback.name}")
-        rotations = [_rotation(schedule, rotation, team, now, applied) for rotation in schedule.rotations]
+        rotations = {
+            rotation.key: _rotation(schedule, rotation, team, now, applied) for rotation in schedule.rotations
+        }
         if rotations:
-            top = max(rotations, key=lambda rotation: rotation.layer or 0)
+            top = max(rotations.values(), key=lambda rotation: rotation.layer or 0)
             for override in schedule.overrides:
-                _override(top, override.person, override.starts_at, override.ends_at, now, applied)
+                target = rotations.get(override.rotation or "", top)
+                _override(target, override.person, override.starts_at, override.ends_at, now, applied)
     return applied
 
 

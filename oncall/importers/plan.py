@@ -52,6 +52,7 @@ class OverridePlan:
     person: str
     starts_at: dt.datetime
     ends_at: dt.datetime
+    rotation: str | None = None  # the rotation key it replaces; None: the whole schedule (the top layer)
 
 
 @dataclass(frozen=True)

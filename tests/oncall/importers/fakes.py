@@ -4,6 +4,8 @@ Each request must carry the vendor's own auth header; lists are paginated
 the vendor's way, so the importer's pagination is exercised:
 - PagerDuty (developer.pagerduty.com, "Pagination"): `limit`/`offset` in the
   query, `more` in the answer; auth `Authorization: Token token=<key>`.
+- Opsgenie (docs.opsgenie.com, "Pagination" of the list APIs): `limit`/`offset`,
+  the answer's `paging.next` while more follow; auth `Authorization: GenieKey <key>`.
 """
 
 import http.server
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-AUTH = {"pagerduty": "Token token={token}"}
+AUTH = {"pagerduty": "Token token={token}", "opsgenie": "GenieKey {token}"}
 # The list key of each PagerDuty answer that paginates.
 PAGINATED = {"users", "schedules", "escalation_policies", "incidents", "overrides"}
 
@@ -43,12 +45,22 @@ def vendor_api(source: str, directory: Path, token: str) -> Iterator[VendorFake]
                 return self.answer(404, {"error": {"message": "Not Found", "code": 2100}})
             body = json.loads(file.read_text())
             query = parse_qs(parts.query)
-            key = next((name for name in PAGINATED if isinstance(body.get(name), list)), None)
-            if key is not None and "limit" in query:
-                limit, offset = int(query["limit"][0]), int(query.get("offset", ["0"])[0])
-                items = body[key]
-                body = {**body, key: items[offset : offset + limit], "limit": limit, "offset": offset}
-                body["more"] = offset + limit < len(items)
+            limit, offset = int(query.get("limit", ["0"])[0]), int(query.get("offset", ["0"])[0])
+            if source == "pagerduty":
+                key = next((name for name in PAGINATED if isinstance(body.get(name), list)), None)
+                if key is not None and limit:
+                    items = body[key]
+                    body = {**body, key: items[offset : offset + limit], "limit": limit, "offset": offset}
+                    body["more"] = offset + limit < len(items)
+                    fake.pages_served += 1
+            elif isinstance(body.get("data"), list) and limit:
+                items = body["data"]
+                more = offset + limit < len(items)
+                base = f"https://api.opsgenie.com{parts.path}"
+                paging = {"first": f"{base}?offset=0&limit={limit}"}
+                if more:
+                    paging["next"] = f"{base}?offset={offset + limit}&limit={limit}"
+                body = {**body, "data": items[offset : offset + limit], "paging": paging}
                 fake.pages_served += 1
             self.answer(200, body)
 

@@ -128,7 +128,98 @@ def rewrite_pagerduty() -> None:
         path.write_text(json.dumps(answer, indent=2) + "\n")
 
 
+# --- Opsgenie: rotations (later in the list wins), timeRestriction, schedule-wide overrides --------
+
+OPSGENIE_TURN = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400}
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _og_active(rotation: dict, local: dt.datetime) -> bool:
+    restriction = rotation.get("timeRestriction")
+    if not restriction:
+        return True
+    minute_of_day = local.hour * 60 + local.minute
+    minute_of_week = local.weekday() * 1440 + minute_of_day
+    if restriction["type"] == "time-of-day":
+        item = restriction["restriction"]
+        start = item["startHour"] * 60 + item["startMin"]
+        end = item["endHour"] * 60 + item["endMin"]
+        return (minute_of_day - start) % 1440 < ((end - start) % 1440 or 1440)
+    for item in restriction["restrictions"]:
+        start = DAYS.index(item["startDay"]) * 1440 + item["startHour"] * 60 + item["startMin"]
+        end = DAYS.index(item["endDay"]) * 1440 + item["endHour"] * 60 + item["endMin"]
+        if (minute_of_week - start) % 10080 < ((end - start) % 10080 or 10080):
+            return True
+    return False
+
+
+def _og_person(rotation: dict, zone: ZoneInfo, at: dt.datetime) -> str | None:
+    if _parse(rotation["startDate"]) > at or (rotation.get("endDate") and _parse(rotation["endDate"]) <= at):
+        return None
+    local = at.astimezone(zone).replace(tzinfo=None)
+    if not _og_active(rotation, local):
+        return None
+    start = _parse(rotation["startDate"]).astimezone(zone).replace(tzinfo=None)
+    length = OPSGENIE_TURN[rotation["type"]] * rotation.get("length", 1)
+    turn = int((local - start).total_seconds() // length)
+    participant = rotation["participants"][turn % len(rotation["participants"])]
+    return participant.get("id") if participant["type"] == "user" else None
+
+
+def render_opsgenie(schedule: dict, rotations: list[dict], overrides: list[dict], names: dict) -> dict:
+    zone = ZoneInfo(schedule["timezone"])
+    assert all(not override.get("rotations") for override in overrides), "schedule-wide overrides only"
+    spans = [(_parse(item["startDate"]), _parse(item["endDate"]), item["user"]["id"]) for item in overrides]
+    minutes: dict[str, list[tuple[dt.datetime, str | None]]] = {rotation["id"]: [] for rotation in rotations}
+    at = NOW
+    while at < UNTIL:
+        holder = None
+        person = next((user for start, end, user in spans if start <= at < end), None)
+        if person is not None:
+            holder = (rotations[-1]["id"], person, "override")
+        else:
+            for rotation in reversed(rotations):
+                found = _og_person(rotation, zone, at)
+                if found is not None:
+                    holder = (rotation["id"], found, "default")
+                    break
+        for rotation in rotations:
+            mine = holder is not None and holder[0] == rotation["id"]
+            minutes[rotation["id"]].append((at, f"{holder[1]}|{holder[2]}" if mine and holder else None))
+        at += MINUTE
+    result = []
+    for order, rotation in enumerate(rotations, start=1):
+        periods = []
+        for start, end, tagged in compress(minutes[rotation["id"]]):
+            person, kind = tagged.split("|")
+            periods.append(
+                {
+                    "startDate": _z(start),
+                    "endDate": _z(end),
+                    "type": kind,
+                    "recipient": {"type": "user", "id": person, "name": names[person]},
+                }
+            )
+        result.append({"id": rotation["id"], "name": rotation["name"], "order": order, "periods": periods})
+    return {"rotations": result}
+
+
+def rewrite_opsgenie() -> None:
+    directory = FIXTURES / "opsgenie" / "v2"
+    names = {
+        user["id"]: user["username"] for user in json.loads((directory / "users.json").read_text())["data"]
+    }
+    for summary in json.loads((directory / "schedules.json").read_text())["data"]:
+        base = directory / "schedules" / summary["id"]
+        rotations = json.loads((base / "rotations.json").read_text())["data"]
+        overrides = json.loads((base / "overrides.json").read_text())["data"]
+        path = base / "timeline.json"
+        answer = json.loads(path.read_text())
+        answer["data"]["finalTimeline"] = render_opsgenie(summary, rotations, overrides, names)
+        path.write_text(json.dumps(answer, indent=2) + "\n")
+
+
 if __name__ == "__main__":
-    sources = sys.argv[1:] or ["pagerduty"]
+    sources = sys.argv[1:] or ["pagerduty", "opsgenie"]
     for source in sources:
-        {"pagerduty": rewrite_pagerduty}[source]()
+        {"pagerduty": rewrite_pagerduty, "opsgenie": rewrite_opsgenie}[source]()
