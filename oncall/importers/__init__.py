@@ -13,13 +13,17 @@ from types import ModuleType
 
 from django.conf import settings
 
-from . import opsgenie, pagerduty
+from . import grafana_oncall, opsgenie, pagerduty
 from .apply import Applied, apply_plan
 from .plan import ImportFailed, Plan
 from .readers import ApiReader, DirectoryReader, Reader
 from .verify import Difference, verify
 
-SOURCES: dict[str, ModuleType] = {"opsgenie": opsgenie, "pagerduty": pagerduty}
+SOURCES: dict[str, ModuleType] = {
+    "grafana-oncall": grafana_oncall,
+    "opsgenie": opsgenie,
+    "pagerduty": pagerduty,
+}
 VENDORS = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie", "grafana-oncall": "Grafana OnCall"}
 
 

@@ -21,6 +21,8 @@ TIMEOUT_SECONDS = 15.0
 class Reader(Protocol):
     def get(self, path: str, params: dict[str, str] | None = None) -> Any: ...
 
+    def get_url(self, url: str) -> Any: ...
+
 
 class ApiReader:
     """GETs from a vendor's API with its auth header; every failure is an ImportFailed sentence."""
@@ -95,3 +97,7 @@ class DirectoryReader:
             return json.loads(text)
         except ValueError as error:
             raise ImportFailed(f"{file} is not JSON.") from error
+
+    def get_url(self, url: str) -> Any:
+        """A saved answer is the whole list: it has no `next` page to follow."""
+        raise ImportFailed(f"{url}: a saved answer links to a next page; save the whole list in one file.")

@@ -6,6 +6,8 @@ the vendor's way, so the importer's pagination is exercised:
   query, `more` in the answer; auth `Authorization: Token token=<key>`.
 - Opsgenie (docs.opsgenie.com, "Pagination" of the list APIs): `limit`/`offset`,
   the answer's `paging.next` while more follow; auth `Authorization: GenieKey <key>`.
+- Grafana OnCall (its HTTP API reference): `results`, with a `next` link to
+  `?page=N` while more follow; auth `Authorization: <token>`.
 """
 
 import http.server
@@ -17,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-AUTH = {"pagerduty": "Token token={token}", "opsgenie": "GenieKey {token}"}
+AUTH = {"pagerduty": "Token token={token}", "opsgenie": "GenieKey {token}", "grafana-oncall": "{token}"}
+GRAFANA_PAGE_SIZE = 2
 # The list key of each PagerDuty answer that paginates.
 PAGINATED = {"users", "schedules", "escalation_policies", "incidents", "overrides"}
 
@@ -41,6 +44,8 @@ def vendor_api(source: str, directory: Path, token: str) -> Iterator[VendorFake]
             if self.headers.get("Authorization") != expected:
                 return self.answer(401, {"error": {"message": "Unauthorized", "code": 2006}})
             file = directory / (parts.path.strip("/") + ".json")
+            if not file.is_file() and parts.path.endswith("/"):
+                return self.answer(404, {"detail": "Not found."})
             if not file.is_file():
                 return self.answer(404, {"error": {"message": "Not Found", "code": 2100}})
             body = json.loads(file.read_text())
@@ -53,6 +58,15 @@ def vendor_api(source: str, directory: Path, token: str) -> Iterator[VendorFake]
                     body = {**body, key: items[offset : offset + limit], "limit": limit, "offset": offset}
                     body["more"] = offset + limit < len(items)
                     fake.pages_served += 1
+            elif source == "grafana-oncall" and isinstance(body.get("results"), list):
+                number = int(query.get("page", ["1"])[0])
+                items = body["results"]
+                start = (number - 1) * GRAFANA_PAGE_SIZE
+                more = start + GRAFANA_PAGE_SIZE < len(items)
+                host = self.headers.get("Host")
+                link = f"http://{host}{parts.path}?page={number + 1}" if more else None
+                body = {**body, "results": items[start : start + GRAFANA_PAGE_SIZE], "next": link}
+                fake.pages_served += 1
             elif isinstance(body.get("data"), list) and limit:
                 items = body["data"]
                 more = offset + limit < len(items)

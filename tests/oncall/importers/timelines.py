@@ -219,7 +219,76 @@ def rewrite_opsgenie() -> None:
         path.write_text(json.dumps(answer, indent=2) + "\n")
 
 
+# --- Grafana OnCall: rolling_users shifts by level (higher wins), override shifts ----------------
+
+GRAFANA_FREQUENCY = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400}
+
+
+def _gr_person(shift: dict, zone: ZoneInfo, at: dt.datetime) -> str | None:
+    local = at.astimezone(zone).replace(tzinfo=None)
+    start = dt.datetime.fromisoformat(shift["start"])
+    rotation_start = dt.datetime.fromisoformat(shift.get("rotation_start") or shift["start"])
+    period = GRAFANA_FREQUENCY[shift["frequency"]] * shift.get("interval", 1)
+    if local < rotation_start:
+        return None
+    if shift["duration"] < period and ((local - start).total_seconds() % 86400) >= shift["duration"]:
+        return None
+    turn = int((local - rotation_start).total_seconds() // period)
+    users = shift["rolling_users"]
+    return users[(turn + shift.get("start_rotation_from_user_index", 0)) % len(users)][0]
+
+
+def render_grafana(schedule: dict, shifts: list[dict], people: dict) -> list[dict]:
+    zone = ZoneInfo(schedule["time_zone"])
+    mine = [shift for shift in shifts if shift["schedule"] == schedule["id"]]
+    rolling = sorted(
+        (shift for shift in mine if shift["type"] == "rolling_users"), key=lambda shift: -shift["level"]
+    )
+    overrides = []
+    for shift in mine:
+        if shift["type"] == "override":
+            begins = dt.datetime.fromisoformat(shift["start"]).replace(tzinfo=zone).astimezone(dt.UTC)
+            overrides.append((begins, begins + dt.timedelta(seconds=shift["duration"]), shift["users"][0]))
+    minutes = []
+    at = NOW
+    while at < UNTIL:
+        person = next((user for start, end, user in overrides if start <= at < end), None)
+        for shift in rolling:
+            if person is not None:
+                break
+            person = _gr_person(shift, zone, at)
+        minutes.append((at, person))
+        at += MINUTE
+    return [
+        {
+            "user_pk": person,
+            "user_email": people[person]["email"],
+            "user_username": people[person]["username"],
+            "shift_start": _z(start),
+            "shift_end": _z(end),
+        }
+        for start, end, person in compress(minutes)
+    ]
+
+
+def rewrite_grafana() -> None:
+    directory = FIXTURES / "grafana-oncall" / "api" / "v1"
+    people = {user["id"]: user for user in json.loads((directory / "users.json").read_text())["results"]}
+    shifts = json.loads((directory / "on_call_shifts.json").read_text())["results"]
+    for schedule in json.loads((directory / "schedules.json").read_text())["results"]:
+        results = render_grafana(schedule, shifts, people)
+        answer = {"count": len(results), "next": None, "previous": None, "results": results}
+        path = directory / "schedules" / schedule["id"] / "final_shifts.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(answer, indent=2) + "\n")
+
+
 if __name__ == "__main__":
-    sources = sys.argv[1:] or ["pagerduty", "opsgenie"]
+    sources = sys.argv[1:] or ["pagerduty", "opsgenie", "grafana-oncall"]
+    rewrite = {
+        "pagerduty": rewrite_pagerduty,
+        "opsgenie": rewrite_opsgenie,
+        "grafana-oncall": rewrite_grafana,
+    }
     for source in sources:
-        {"pagerduty": rewrite_pagerduty, "opsgenie": rewrite_opsgenie}[source]()
+        rewrite[source]()
