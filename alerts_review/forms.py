@@ -120,7 +120,9 @@ class OnCallImportForm(forms.Form):
     )
     url = forms.URLField(
         assume_scheme="https",
-        required=False, label="API address", help_text="For example https://api.pagerduty.com"
+        required=False,
+        label="API address",
+        help_text="For example https://api.pagerduty.com",
     )
     token = forms.CharField(required=False, label="API token", widget=forms.PasswordInput)
     archive = forms.FileField(

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from oncall.importers import SOURCES, VENDORS, ImportFailed, read_plan, reader_for
+from oncall.importers import VENDORS, ImportFailed, read_plan, reader_for
 
 from ...imports import import_oncall
 
@@ -25,8 +25,6 @@ class Command(BaseCommand):
         parser.add_argument("--weeks", type=int, default=8, help="Weeks ahead to verify (default 8).")
 
     def handle(self, *args, source, url, token, from_dir, apply, verify, weeks, **options):
-        if source not in SOURCES:
-            raise CommandError(f"Importing from {VENDORS[source]} is not available yet.")
         if not 1 <= weeks <= 26:
             raise CommandError("--weeks must be between 1 and 26.")
         now = timezone.now()
