@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
 
@@ -108,3 +110,29 @@ class MaintenanceWindowForm(forms.Form):
         if starts_at and ends_at and ends_at <= starts_at:
             self.add_error("ends_at", "A maintenance window ends after it starts.")
         return cleaned
+
+
+class OnCallImportForm(forms.Form):
+    """Where an on-call import reads from: the vendor's API, or a zip of JSON answers saved from it."""
+
+    source = forms.ChoiceField(
+        choices=[("pagerduty", "PagerDuty"), ("opsgenie", "Opsgenie"), ("grafana-oncall", "Grafana OnCall")]
+    )
+    url = forms.URLField(
+        assume_scheme="https",
+        required=False,
+        label="API address",
+        help_text="For example https://api.pagerduty.com",
+    )
+    token = forms.CharField(required=False, label="API token", widget=forms.PasswordInput)
+    archive = forms.FileField(
+        required=False, label="Or a zip of saved answers", help_text="One JSON file per API path."
+    )
+    weeks = forms.IntegerField(min_value=1, max_value=26, initial=8, label="Weeks to verify")
+    apply = forms.BooleanField(required=False, label="Import (otherwise only show the plan)")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("archive") and not (data.get("url") and data.get("token")):
+            raise forms.ValidationError("Give the API address and a token, or a zip of saved answers.")
+        return data

@@ -17,6 +17,7 @@ urlpatterns = [
     path("alerts/reports/<str:month>/act/", views.act, name="act"),
     path("alerts/paging/", views.paging_teams, name="paging"),
     path("alerts/paging/<slug:slug>/", views.team_paging, name="team-paging"),
+    path("alerts/import-oncall/", views.import_oncall_page, name="import-oncall"),
 ]
 
 router = SimpleRouter()

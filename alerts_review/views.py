@@ -1,5 +1,9 @@
 """Pages: the on-call person's shift review and the monthly report."""
 
+import tempfile
+import zipfile
+from pathlib import Path
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -17,6 +21,7 @@ from morgue.forms import error_messages
 from morgue.models import Team
 from morgue.spreadsheets import SafeWriter
 from morgue.submissions import submit_once
+from oncall.importers import ImportFailed, read_plan, reader_for
 from oncall.models import Page, Shift
 
 from . import paging, selectors, services
@@ -26,10 +31,12 @@ from .forms import (
     ClassifyCheckForm,
     ClassifyForm,
     MaintenanceWindowForm,
+    OnCallImportForm,
     PagingPolicyForm,
     ReviewForm,
     rules_as_lines,
 )
+from .imports import import_oncall
 from .models import Alert, AlertReview, Category, Heartbeat, MaintenanceWindow, ReviewAction
 
 # What the report's "Decided" list shows of each action's remediation item.
@@ -391,3 +398,51 @@ def team_paging(request: SignedInRequest, slug: str) -> HttpResponse:
         "now": now,
     }
     return render(request, "alerts_review/team_paging.html", context)
+
+
+# --- On-call import (staff) ----------------------------------------------------------------
+
+ARCHIVE_LIMIT = 50 * 1024 * 1024
+
+
+def _unpack(archive, into: Path) -> Path:
+    """The saved answers of a zip, unpacked safely; ImportFailed with a sentence when it is not one."""
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            members = bundle.infolist()
+            if sum(member.file_size for member in members) > ARCHIVE_LIMIT:
+                raise ImportFailed("The zip unpacks to more than 50 MB.")
+            for member in members:
+                target = (into / member.filename).resolve()
+                if not target.is_relative_to(into.resolve()):
+                    raise ImportFailed(f"The zip's {member.filename} points outside it.")
+            bundle.extractall(into)
+    except zipfile.BadZipFile as error:
+        raise ImportFailed("The file is not a zip.") from error
+    entries = list(into.iterdir())
+    # A zip of one folder: its answers are inside that folder.
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else into
+
+
+@require_http_methods(["GET", "POST"])
+def import_oncall_page(request: SignedInRequest) -> HttpResponse:
+    """Staff: plan, apply and verify an on-call import, as `manage.py import_oncall` does."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    form = OnCallImportForm(request.POST or None, request.FILES or None)
+    context: dict[str, object] = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        now = timezone.now()
+        try:
+            with tempfile.TemporaryDirectory(prefix="morgue-import-") as folder:
+                directory = _unpack(data["archive"], Path(folder)) if data["archive"] else None
+                reader = reader_for(data["source"], url=data["url"], token=data["token"], directory=directory)
+                plan = read_plan(data["source"], reader, now=now, weeks=data["weeks"])
+            blocking = [problem for problem in plan.problems if problem.blocks]
+            result = import_oncall(plan=plan, now=now, save=data["apply"] and not blocking, check=True)
+        except ImportFailed as error:
+            form.add_error(None, f"{error} Nothing was imported.")
+        else:
+            context.update(plan=plan, result=result, blocking=blocking, weeks=data["weeks"])
+    return render(request, "alerts_review/import_oncall.html", context)

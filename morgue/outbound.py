@@ -222,3 +222,39 @@ def post(
         finally:
             connection.close()
     raise AddressRefused(f"The URL redirected more than {MAX_REDIRECTS} times.")
+
+
+def get(
+    url: str,
+    *,
+    headers: dict[str, str],
+    timeout: float,
+    allow_loopback: bool = False,
+    max_bytes: int = 16 * 1024 * 1024,
+) -> tuple[int, bytes]:
+    """GET `url` under this module's rules; the final status and (at most max_bytes of) body.
+
+    Redirects are followed at most MAX_REDIRECTS times, each target checked like the first.
+    Raises as `post` does.
+    """
+    for _hop in range(MAX_REDIRECTS + 1):
+        target = split(url)
+        address = resolve(target.host, target.port, allow_loopback=allow_loopback)
+        connection = pinned_connection(target, address, timeout)
+        try:
+            connection.request("GET", target.path, headers=headers)
+            response = connection.getresponse()
+            if response.status in REDIRECTS:
+                location = response.getheader("Location")
+                if not location:
+                    return response.status, b""
+                url = urljoin(url, location)
+                continue
+            return response.status, response.read(max_bytes)
+        except (OSError, http.client.HTTPException) as error:
+            raise OutboundError(
+                f"{target.host} ({address}:{target.port}): {type(error).__name__}: {error}", transient=True
+            ) from error
+        finally:
+            connection.close()
+    raise AddressRefused(f"The URL redirected more than {MAX_REDIRECTS} times.")

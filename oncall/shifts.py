@@ -10,6 +10,7 @@ rotation's local calendar, never by adding hours to a UTC instant.
   (the earlier instant, `fold=0`).
 """
 
+import bisect
 import datetime as dt
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -455,15 +456,32 @@ def resolve_layers(pieces: Sequence[tuple[Rank, Window]]) -> list[list[tuple[Win
     Within one rank pieces never overlap, so where anyone has someone, exactly
     one unmasked part covers the instant: the best-ranked rotation's.
     """
+    # Each rank's pieces sorted by start, with its longest piece: a piece that
+    # starts a longest-length or more before another ends before it starts, so
+    # a bisection finds every candidate overlap (n log n, not n squared: a
+    # team's hourly layer has thousands of pieces over the horizon).
+    index: dict[Rank, tuple[list[dt.datetime], list[Window], dt.timedelta]] = {}
+    for rank, piece in sorted(pieces, key=lambda item: (item[0], item[1].starts_at)):
+        starts, windows, longest = index.setdefault(rank, ([], [], dt.timedelta()))
+        starts.append(piece.starts_at)
+        windows.append(piece)
+        index[rank] = (starts, windows, max(longest, piece.ends_at - piece.starts_at))
+    ranks = sorted(index)
     resolved = []
     for rank, piece in pieces:
-        cuts = sorted(
-            (
+        overlaps: list[tuple[dt.datetime, dt.datetime]] = []
+        for other_rank in ranks:
+            if not other_rank < rank:
+                break
+            starts, windows, longest = index[other_rank]
+            low = bisect.bisect_right(starts, piece.starts_at - longest)
+            high = bisect.bisect_left(starts, piece.ends_at)
+            overlaps.extend(
                 (max(other.starts_at, piece.starts_at), min(other.ends_at, piece.ends_at))
-                for other_rank, other in pieces
-                if other_rank < rank and other.starts_at < piece.ends_at and piece.starts_at < other.ends_at
-            ),
-        )
+                for other in windows[low:high]
+                if piece.starts_at < other.ends_at
+            )
+        cuts = sorted(overlaps)
         parts: list[tuple[Window, bool]] = []
         cursor = piece.starts_at
         for start, end in cuts:

@@ -264,3 +264,26 @@ def test_layers_resolve_to_exactly_the_best_ranked_holder_whatever_the_order(pie
             if not masked and window.starts_at <= at < window.ends_at
         ]
         assert unmasked == ([min(covering)] if covering else [])
+
+
+def _cuts_by_scanning_every_piece(pieces, rank, piece):
+    """The definition resolve_layers' bisection must equal: every better-ranked overlap, sorted."""
+    return sorted(
+        (max(other.starts_at, piece.starts_at), min(other.ends_at, piece.ends_at))
+        for other_rank, other in pieces
+        if other_rank < rank and other.starts_at < piece.ends_at and piece.starts_at < other.ends_at
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(pieces=layer_pieces())
+def test_layer_resolution_by_bisection_masks_exactly_the_better_ranked_overlaps(pieces):
+    for (rank, piece), parts in zip(pieces, resolve_layers(pieces), strict=True):
+        masked = [(window.starts_at, window.ends_at) for window, is_masked in parts if is_masked]
+        covered = []
+        for start, end in _cuts_by_scanning_every_piece(pieces, rank, piece):
+            if covered and start <= covered[-1][1]:
+                covered[-1] = (covered[-1][0], max(covered[-1][1], end))
+            else:
+                covered.append((start, end))
+        assert masked == covered

@@ -1,0 +1,87 @@
+"""Small helpers every source module shares: instants, zones, slugs and weekly windows. No Django."""
+
+import datetime as dt
+from typing import Any
+
+from morgue.timezones import UnknownTimeZone, check_time_zone
+
+from .. import shifts as shift_rules
+from .plan import ImportFailed
+
+WEEK_MINUTES = 7 * 24 * 60
+
+
+def instant(value: object, where: str) -> dt.datetime:
+    """An aware UTC datetime from an ISO 8601 string with an offset (or Z)."""
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed.astimezone(dt.UTC)
+    raise ImportFailed(f"{where}: {value!r} is not a date and time with an offset (ISO 8601).")
+
+
+def iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def zone_name(value: object, where: str) -> str:
+    """An IANA zone name, or ImportFailed naming the record."""
+    try:
+        check_time_zone(str(value))
+    except UnknownTimeZone as error:
+        raise ImportFailed(f"{where}: {error}") from error
+    return str(value)
+
+
+def field(record: Any, name: str, where: str) -> Any:
+    """record[name], or ImportFailed saying the answer is not in the schema the importer knows."""
+    if not isinstance(record, dict) or name not in record:
+        raise ImportFailed(f"{where} has no {name!r}: this is not a schema the importer knows.")
+    return record[name]
+
+
+def window(start_minute: int, length_minutes: int) -> tuple[tuple[str, str], ...] | None:
+    """A weekly window from minute-of-week `start_minute` lasting `length_minutes`.
+
+    None when it is the whole week or cannot be one window (see `windows`).
+    """
+    if length_minutes >= WEEK_MINUTES:
+        return None
+    end_minute = (start_minute + length_minutes) % WEEK_MINUTES
+
+    def day_and_time(minute: int) -> tuple[str, str]:
+        day, rest = divmod(minute, 24 * 60)
+        return shift_rules.WEEKDAYS[day], f"{rest // 60:02d}:{rest % 60:02d}"
+
+    start_day, start_time = day_and_time(start_minute)
+    end_day, end_time = day_and_time(end_minute)
+    if start_day == end_day and end_minute <= start_minute:
+        # Crossing the week's end back into the same day: split at midnight so
+        # each window ends after it starts (oncall.shifts.parse_restrictions).
+        return None  # the caller splits; see split_window
+    return (
+        ("start_day", start_day),
+        ("start_time", start_time),
+        ("end_day", end_day),
+        ("end_time", end_time),
+    )
+
+
+def windows(start_minute: int, length_minutes: int) -> list[tuple[tuple[str, str], ...]] | None:
+    """The weekly window(s) for a span of the week; None when the span is the whole week."""
+    if length_minutes <= 0:
+        return []
+    if length_minutes >= WEEK_MINUTES:
+        return None
+    single = window(start_minute, length_minutes)
+    if single is not None:
+        return [single]
+    # Same weekday at both ends, ending earlier than it starts: a span of more than six days.
+    midnight = (start_minute // (24 * 60) + 1) * 24 * 60
+    first = midnight - start_minute
+    head = window(start_minute, first)
+    tail = window(midnight % WEEK_MINUTES, length_minutes - first)
+    return [part for part in (head, tail) if part is not None]

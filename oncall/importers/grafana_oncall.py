@@ -1,0 +1,246 @@
+"""Grafana OnCall public API v1 → the neutral plan.
+
+Shapes follow Grafana OnCall's HTTP API reference (grafana.com/docs/oncall/latest/
+oncall-api-reference: "Users", "Schedules", "OnCall shifts" with `rolling_users`,
+"Schedules → final shifts", "Escalation chains", "Escalation policies", "Alert
+groups"): lists answer `results` and page with a `next` link; the token goes in
+`Authorization: <token>` as it is.
+
+What maps to what: a user → a person; a schedule → a team; a `rolling_users`
+shift → an L1-only rotation, layered by its `level` (a higher level wins),
+turns of `interval` × hourly/daily/weekly from `rotation_start` (else
+`start`) on the schedule's wall clock; a daily shift shorter than its day →
+a daily window; an `override` shift → an override of the top layer; an
+escalation chain: its first `notify_on_call_from_schedule` is the team paged,
+the waits before the next one the escalation timeout, the next one's schedule
+the fallback team; alert groups of the last 12 months → review history;
+`final_shifts` → the timeline the verifier compares against.
+
+Cannot be expressed (reported, nothing applied): `single_event` and
+`recurrent_event` shifts, `by_day`, `by_month` or `by_monthday`, monthly
+frequency, a shift with `until` in the future, a group of several people in
+one turn.
+"""
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils.text import slugify
+
+from .common import field, instant, windows, zone_name
+from .plan import (
+    HistoryAlert,
+    ImportFailed,
+    OverridePlan,
+    Person,
+    Plan,
+    Problem,
+    RotationPlan,
+    SchedulePlan,
+    TimelineEntry,
+)
+from .readers import Reader
+
+SOURCE = "grafana-oncall"
+HISTORY = dt.timedelta(days=365)
+FREQUENCY_HOURS = {"hourly": 1, "daily": 24, "weekly": 7 * 24}
+
+
+def auth_headers(token: str) -> dict[str, str]:
+    return {"Authorization": token}
+
+
+def paginate(reader: Reader, path: str, params: dict[str, str] | None = None) -> list[Any]:
+    """Every item of a list, following `next` links."""
+    answer = reader.get(path, params)
+    items: list[Any] = []
+    while True:
+        page = field(answer, "results", f"Grafana OnCall's answer to {path}")
+        if not isinstance(page, list):
+            raise ImportFailed(f"Grafana OnCall's answer to {path} has no list 'results'.")
+        items.extend(page)
+        following = answer.get("next")
+        if not following or not page:
+            return items
+        answer = reader.get_url(following)
+
+
+def _local(value: object, where: str) -> dt.datetime:
+    """Grafana OnCall's shift times: local naive ISO (in the shift's or schedule's zone)."""
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", ""))
+    except ValueError:
+        raise ImportFailed(f"{where}: {value!r} is not a date and time (ISO 8601).") from None
+    return parsed.replace(tzinfo=None)
+
+
+def read(reader: Reader, *, now: dt.datetime, weeks: int) -> Plan:
+    """Translate everything the API (or a directory saved from it) holds into a plan."""
+    since = now.replace(second=0, microsecond=0)
+    until = since + dt.timedelta(weeks=weeks)
+    plan = Plan(source=SOURCE, since=since, until=until)
+    for user in paginate(reader, "/api/v1/users/"):
+        key = str(field(user, "id", "A Grafana OnCall user"))
+        email = str(field(user, "email", f"Grafana OnCall user {key}")).lower()
+        where = f"Grafana OnCall user {email}"
+        name = str(user.get("name") or user.get("username") or email)
+        plan.people[key] = Person(key, name, email, zone_name(field(user, "timezone", where), where))
+    schedules: dict[str, SchedulePlan] = {}
+    for data in paginate(reader, "/api/v1/schedules/"):
+        key = str(field(data, "id", "A Grafana OnCall schedule"))
+        name = str(field(data, "name", f"Grafana OnCall schedule {key}"))
+        where = f"Grafana OnCall schedule {name}"
+        schedule = SchedulePlan(
+            key=key,
+            name=name,
+            slug=slugify(name)[:40] or key.lower()[:40],
+            time_zone=zone_name(field(data, "time_zone", where), where),
+        )
+        final = paginate(
+            reader,
+            f"/api/v1/schedules/{key}/final_shifts/",
+            {"start_date": since.date().isoformat(), "end_date": until.date().isoformat()},
+        )
+        for entry in final:
+            schedule.timeline.append(
+                TimelineEntry(
+                    instant(entry.get("shift_start"), f"{name}'s final shifts"),
+                    instant(entry.get("shift_end"), f"{name}'s final shifts"),
+                    str(entry.get("user_pk")) if entry.get("user_pk") else None,
+                )
+            )
+        plan.schedules.append(schedule)
+        schedules[key] = schedule
+    for shift in paginate(reader, "/api/v1/on_call_shifts/"):
+        schedule_key = str(shift.get("schedule") or "")
+        if schedule_key in schedules:
+            _shift(shift, schedules[schedule_key], plan)
+    chains = {str(chain.get("id")): chain for chain in paginate(reader, "/api/v1/escalation_chains/")}
+    _escalations(chains, paginate(reader, "/api/v1/escalation_policies/"), schedules, plan)
+    for group in paginate(reader, "/api/v1/alert_groups/"):
+        key = str(field(group, "id", "A Grafana OnCall alert group"))
+        fired = instant(group.get("created_at"), f"Alert group {key}")
+        if fired < since - HISTORY:
+            continue
+        resolved = group.get("resolved_at")
+        plan.history.append(
+            HistoryAlert(
+                identity=f"grafana-oncall:{key}",
+                title=str(group.get("title") or key),
+                fired_at=fired,
+                resolved_at=instant(resolved, f"Alert group {key}") if resolved else None,
+                schedule=None,  # an alert group names its integration and route, not a schedule
+                state=str(group.get("state", "")),
+            )
+        )
+    return plan
+
+
+def _shift(shift: Any, schedule: SchedulePlan, plan: Plan) -> None:
+    name = str(shift.get("name") or shift.get("id"))
+    where = f"{schedule.name} / {name}"
+    kind = shift.get("type")
+    zone = zone_name(shift.get("time_zone") or schedule.time_zone, where)
+
+    def refuse(reason: str) -> None:
+        plan.problems.append(Problem("shift", where, reason))
+
+    start = _local(field(shift, "start", where), where)
+    duration = dt.timedelta(seconds=int(field(shift, "duration", where)))
+    if kind == "override":
+        users = [str(user) for user in shift.get("users") or []]
+        if len(users) != 1 or users[0] not in plan.people:
+            refuse("an override needs exactly one known person")
+            return
+        begins = start.replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+        schedule.overrides.append(OverridePlan(users[0], begins, begins + duration))
+        return
+    if kind != "rolling_users":
+        refuse(f"a {kind} shift is a calendar of events, not a rotation Morgue can express")
+        return
+    if any(shift.get(rule) for rule in ("by_day", "by_month", "by_monthday")):
+        refuse("a by_day, by_month or by_monthday rule is not expressible as a Morgue rotation")
+        return
+    if shift.get("until"):
+        refuse(f"it ends on {shift['until']}; a Morgue rotation has no end date")
+        return
+    frequency = str(shift.get("frequency"))
+    if frequency not in FREQUENCY_HOURS:
+        refuse(f"a {frequency} frequency is not hourly, daily or weekly")
+        return
+    hours = FREQUENCY_HOURS[frequency] * int(shift.get("interval") or 1)
+    groups = shift.get("rolling_users") or []
+    if any(len(group) != 1 for group in groups) or not groups:
+        refuse("each turn must be exactly one person")
+        return
+    members = tuple(str(group[0]) for group in groups)
+    if any(member not in plan.people for member in members) or len(set(members)) != len(members):
+        refuse("a turn names an unknown person, or a person twice")
+        return
+    restrictions: list[tuple[tuple[str, str], ...]] = []
+    if duration < dt.timedelta(hours=hours):
+        if frequency != "daily" or hours != 24:
+            refuse("only a daily shift may be shorter than its turn (a window every day)")
+            return
+        minutes = int(duration.total_seconds() // 60)
+        for day in range(7):
+            restrictions.extend(windows(day * 1440 + start.hour * 60 + start.minute, minutes) or [])
+    elif duration > dt.timedelta(hours=hours):
+        refuse("a shift longer than its turn overlaps itself")
+        return
+    rotation_start = _local(shift.get("rotation_start") or shift["start"], where)
+    offset = int(shift.get("start_rotation_from_user_index") or 0) % len(members)
+    schedule.rotations.append(
+        RotationPlan(
+            key=str(shift.get("id") or name),
+            name=name,
+            time_zone=zone,
+            virtual_start=rotation_start,
+            turn_hours=hours,
+            members=members[offset:] + members[:offset],
+            restrictions=tuple(restrictions),
+            layer=int(shift.get("level") or 1),
+        )
+    )
+
+
+def _escalations(
+    chains: dict[str, Any], policies: list[Any], schedules: dict[str, SchedulePlan], plan: Plan
+) -> dict[str, str]:
+    """Per chain: the first schedule notified is the team, the waits before the next its timeout.
+
+    The next schedule notified is the fallback team. Returns chain id → schedule key.
+    """
+    paged: dict[str, str] = {}
+    steps: dict[str, list[Any]] = {}
+    for policy in sorted(policies, key=lambda item: int(item.get("position") or 0)):
+        steps.setdefault(str(policy.get("escalation_chain_id")), []).append(policy)
+    for chain_id, chain in chains.items():
+        name = str(chain.get("name") or chain_id)
+        team: SchedulePlan | None = None
+        waited = 0
+        for policy in steps.get(chain_id, []):
+            kind = policy.get("type")
+            if kind == "wait":
+                waited += int(policy.get("duration") or 0)
+                continue
+            target = str(policy.get("notify_on_call_from_schedule") or "")
+            if kind == "notify_on_call_from_schedule" and target in schedules:
+                if team is None:
+                    team, waited = schedules[target], 0
+                    paged[chain_id] = team.key
+                    continue
+                if team.fallback is None and target != team.key:
+                    team.fallback = target
+                    team.escalation_minutes = max(1, waited // 60)
+                    continue
+            plan.problems.append(
+                Problem(
+                    "escalation step",
+                    f"{name} step {policy.get('position')} ({kind})",
+                    "Morgue pages one team's on-call person, then its fallback team",
+                    blocks=False,
+                )
+            )
+    return paged

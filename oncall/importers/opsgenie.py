@@ -1,0 +1,334 @@
+"""Opsgenie REST API v2 → the neutral plan.
+
+Shapes follow Opsgenie's API (docs.opsgenie.com, "Schedule API", "Schedule
+Rotation API", "Schedule Override API", "Escalation API", "User API", "Alert
+API") as the PyPI `opsgenie-sdk` models them (Schedule, Rotation,
+TimeRestrictionInterval, Recipient, ScheduleOverride, TimelineRotation,
+Period): answers wrap their payload in `data`; lists paginate with
+`offset`/`limit` and give `paging.next`; the key goes in
+`Authorization: GenieKey <key>`.
+
+What maps to what:
+- a user → a person (`username` is the email, `timeZone` their zone);
+- a schedule → a team; each rotation → a rotation of it (L1 only), layered in
+  the order listed (a later rotation wins where it has someone), turns of
+  `length` × hourly/daily/weekly from `startDate`, handing off on the
+  schedule's wall clock; `timeRestriction` (time-of-day, or
+  weekday-and-time-of-day) → weekly windows, advancing by wall time;
+- an override → an override of the rotations it names (all: the top layer);
+- an escalation: the schedule of its first rule is the team paged, the time to
+  the next rule the escalation timeout, a schedule in the next rule the fallback team;
+- alerts of the last 12 months → unclassified alerts in the review history;
+- `finalTimeline` of /v2/schedules/{id}/timeline → the timeline the verifier compares against.
+
+Cannot be expressed (reported, and nothing is applied): a rotation with the
+`none` participant between people (Morgue's rotations always have someone on
+duty inside their windows), a participant that is a team or an escalation, a
+person listed twice, a rotation that ends in the future.
+"""
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils.text import slugify
+
+from .common import WEEK_MINUTES, field, instant, iso, windows, zone_name
+from .plan import (
+    HistoryAlert,
+    ImportFailed,
+    OverridePlan,
+    Person,
+    Plan,
+    Problem,
+    RotationPlan,
+    SchedulePlan,
+    TimelineEntry,
+)
+from .readers import Reader
+
+SOURCE = "opsgenie"
+PAGE_SIZE = 100
+HISTORY = dt.timedelta(days=365)
+TURN_HOURS = {"hourly": 1, "daily": 24, "weekly": 7 * 24}
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def auth_headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"GenieKey {token}"}
+
+
+def data(answer: Any, path: str) -> Any:
+    return field(answer, "data", f"Opsgenie's answer to {path}")
+
+
+def paginate(reader: Reader, path: str, params: dict[str, str] | None = None) -> list[Any]:
+    """Every item of a list: `offset` steps by `limit` while the answer gives `paging.next`."""
+    items: list[Any] = []
+    offset = 0
+    while True:
+        answer = reader.get(path, {**(params or {}), "limit": str(PAGE_SIZE), "offset": str(offset)})
+        page = data(answer, path)
+        if not isinstance(page, list):
+            raise ImportFailed(f"Opsgenie's answer to {path} has no list: not a schema the importer knows.")
+        items.extend(page)
+        if not (answer.get("paging") or {}).get("next") or not page:
+            return items
+        offset += len(page)
+
+
+def read(reader: Reader, *, now: dt.datetime, weeks: int) -> Plan:
+    """Translate everything the API (or a directory saved from it) holds into a plan."""
+    since = now.replace(second=0, microsecond=0)
+    until = since + dt.timedelta(weeks=weeks)
+    plan = Plan(source=SOURCE, since=since, until=until)
+    for user in paginate(reader, "/v2/users"):
+        key = str(field(user, "id", "An Opsgenie user"))
+        email = str(field(user, "username", f"Opsgenie user {key}")).lower()
+        name = str(user.get("fullName") or email)
+        where = f"Opsgenie user {name}"
+        plan.people[key] = Person(key, name, email, zone_name(field(user, "timeZone", where), where))
+    by_name = {person.email: person.key for person in plan.people.values()}
+    schedules: dict[str, SchedulePlan] = {}
+    for summary in paginate(reader, "/v2/schedules"):
+        key = str(field(summary, "id", "An Opsgenie schedule"))
+        name = str(field(summary, "name", f"Opsgenie schedule {key}"))
+        where = f"Opsgenie schedule {name}"
+        schedule = SchedulePlan(
+            key=key,
+            name=name,
+            slug=slugify(name)[:40] or key.lower()[:40],
+            time_zone=zone_name(field(summary, "timezone", where), where),
+        )
+        rotations = data(reader.get(f"/v2/schedules/{key}/rotations"), f"/v2/schedules/{key}/rotations")
+        for rank, rotation in enumerate(rotations, start=1):
+            translated = _rotation(rotation, schedule, rank, plan, by_name)
+            if translated is not None:
+                schedule.rotations.append(translated)
+        for override in data(reader.get(f"/v2/schedules/{key}/overrides"), f"/v2/schedules/{key}/overrides"):
+            person = _participant(field(override, "user", f"An override of {name}"), by_name)
+            if person is None:
+                plan.problems.append(
+                    Problem("override", f"{name} {override.get('alias')}", "it is not a person")
+                )
+                continue
+            named: list[str | None] = [str(item.get("id")) for item in override.get("rotations") or []]
+            for rotation_key in named or [None]:
+                schedule.overrides.append(
+                    OverridePlan(
+                        person,
+                        instant(override.get("startDate"), f"Override of {name}"),
+                        instant(override.get("endDate"), f"Override of {name}"),
+                        rotation=rotation_key,
+                    )
+                )
+        timeline = data(
+            reader.get(
+                f"/v2/schedules/{key}/timeline",
+                {"interval": str(weeks), "intervalUnit": "weeks", "date": iso(since)},
+            ),
+            f"/v2/schedules/{key}/timeline",
+        )
+        final = field(field(timeline, "finalTimeline", where), "rotations", where)
+        for rotation in final:
+            for period in rotation.get("periods") or []:
+                recipient = period.get("recipient") or {}
+                schedule.timeline.append(
+                    TimelineEntry(
+                        instant(period.get("startDate"), f"{name}'s final timeline"),
+                        instant(period.get("endDate"), f"{name}'s final timeline"),
+                        _participant(recipient, by_name),
+                    )
+                )
+        plan.schedules.append(schedule)
+        schedules[key] = schedule
+    paged = _escalations(paginate(reader, "/v2/escalations"), schedules, plan)
+    created = f"createdAt>{int((since - HISTORY).timestamp() * 1000)}"
+    for alert in paginate(reader, "/v2/alerts", {"query": created, "sort": "createdAt", "order": "asc"}):
+        key = str(field(alert, "id", "An Opsgenie alert"))
+        status = str(alert.get("status", ""))
+        closed = (alert.get("report") or {}).get("closeTime")
+        fired = instant(alert.get("createdAt"), f"Opsgenie alert {key}")
+        resolved = None
+        if status == "closed":
+            resolved = (
+                fired + dt.timedelta(milliseconds=int(closed))
+                if closed
+                else instant(alert.get("updatedAt"), f"Opsgenie alert {key}")
+            )
+        responders = [(item.get("type"), str(item.get("id"))) for item in alert.get("responders") or []]
+        schedule_key = next(
+            (
+                schedules[key_].key if kind == "schedule" else paged[key_]
+                for kind, key_ in responders
+                if (kind == "schedule" and key_ in schedules) or (kind == "escalation" and key_ in paged)
+            ),
+            None,
+        )
+        plan.history.append(
+            HistoryAlert(
+                identity=f"opsgenie:{key}",
+                title=str(alert.get("message") or key),
+                fired_at=fired,
+                resolved_at=resolved,
+                schedule=schedule_key,
+                severity=str(alert.get("priority", "")),
+                state=status,
+            )
+        )
+    return plan
+
+
+def _participant(recipient: Any, by_name: dict[str, str]) -> str | None:
+    if not isinstance(recipient, dict) or recipient.get("type") != "user":
+        return None
+    key = str(recipient.get("id") or "")
+    return key or by_name.get(str(recipient.get("username", "")).lower())
+
+
+def _rotation(
+    rotation: Any, schedule: SchedulePlan, rank: int, plan: Plan, by_name: dict[str, str]
+) -> RotationPlan | None:
+    name = str(rotation.get("name") or f"Rotation {rank}")
+    where = f"{schedule.name} / {name}"
+    now = plan.since or dt.datetime.now(dt.UTC)
+
+    def refuse(reason: str) -> None:
+        plan.problems.append(Problem("rotation", where, reason))
+
+    end = rotation.get("endDate")
+    if end and instant(end, where) <= now:
+        plan.problems.append(Problem("rotation", where, f"it ended on {end}: left out", blocks=False))
+        return None
+    if end:
+        refuse(f"it ends on {end}; a Morgue rotation has no end date")
+        return None
+    start = instant(field(rotation, "startDate", where), where)
+    if start > now:
+        refuse("it starts in the future; a Morgue layer is in force from its creation")
+        return None
+    kind = str(field(rotation, "type", where))
+    if kind not in TURN_HOURS:
+        refuse(f"its type {kind!r} is not hourly, daily or weekly")
+        return None
+    hours = TURN_HOURS[kind] * int(rotation.get("length") or 1)
+    if hours > 28 * 24:
+        refuse(f"a turn of {hours} hours is longer than Morgue's longest (672 hours)")
+        return None
+    participants = field(rotation, "participants", where)
+    kinds = {str(item.get("type")) for item in participants}
+    if kinds == {"none"}:
+        plan.problems.append(
+            Problem("rotation", where, "only `none` is in it: nobody to import", blocks=False)
+        )
+        return None
+    if "none" in kinds:
+        refuse(
+            "its `none` participant leaves turns with nobody on call; a Morgue rotation always has "
+            "someone on duty inside its windows"
+        )
+        return None
+    if kinds - {"user"}:
+        refuse(f"a participant of type {', '.join(sorted(kinds - {'user'}))} is not a person")
+        return None
+    members = tuple(_participant(item, by_name) or "?" for item in participants)
+    unknown = [member for member in members if member not in plan.people]
+    if unknown:
+        refuse("a participant is not in /v2/users")
+        return None
+    if len(set(members)) != len(members):
+        refuse("a person appears twice in its turn order; a Morgue rotation lists each person once")
+        return None
+    restrictions = _restrictions(rotation.get("timeRestriction"), refuse)
+    if restrictions is None:
+        return None
+    return RotationPlan(
+        key=str(rotation.get("id") or name),
+        name=name,
+        time_zone=schedule.time_zone,
+        virtual_start=start.astimezone(ZoneInfo(schedule.time_zone)).replace(tzinfo=None),
+        turn_hours=hours,
+        members=members,
+        restrictions=tuple(restrictions),
+        layer=rank,
+    )
+
+
+def _restrictions(restriction: Any, refuse: Any) -> list[tuple[tuple[str, str], ...]] | None:
+    if not restriction:
+        return []
+    kind = restriction.get("type")
+    spans: list[tuple[tuple[str, str], ...]] = []
+    if kind == "time-of-day":
+        item = restriction.get("restriction") or {}
+        start = int(item.get("startHour", 0)) * 60 + int(item.get("startMin", 0))
+        end = int(item.get("endHour", 0)) * 60 + int(item.get("endMin", 0))
+        length = (end - start) % 1440 or 1440
+        for day in range(7):
+            spans.extend(windows(day * 1440 + start, length) or [])
+        return spans
+    if kind == "weekday-and-time-of-day":
+        for item in restriction.get("restrictions") or []:
+            try:
+                start_day = DAYS.index(str(item.get("startDay", "")).lower())
+                end_day = DAYS.index(str(item.get("endDay", "")).lower())
+            except ValueError:
+                refuse("a time restriction names a day that is not monday to sunday")
+                return None
+            start = start_day * 1440 + int(item.get("startHour", 0)) * 60 + int(item.get("startMin", 0))
+            end = end_day * 1440 + int(item.get("endHour", 0)) * 60 + int(item.get("endMin", 0))
+            length = (end - start) % WEEK_MINUTES or WEEK_MINUTES
+            found = windows(start, length)
+            if found is None:
+                return []
+            spans.extend(found)
+        return spans
+    refuse(f"a time restriction of type {kind!r} is not one the importer knows")
+    return None
+
+
+def _escalations(escalations: list[Any], schedules: dict[str, SchedulePlan], plan: Plan) -> dict[str, str]:
+    """Map each escalation onto L1 (first rule's schedule) and fallback (the next rule's schedule).
+
+    Returns escalation id → the key of the schedule it pages first.
+    """
+    paged: dict[str, str] = {}
+    for escalation in escalations:
+        name = str(escalation.get("name") or escalation.get("id"))
+        rules = sorted(
+            field(escalation, "rules", f"Escalation {name}"),
+            key=lambda rule: int((rule.get("delay") or {}).get("timeAmount", 0)),
+        )
+        recipients = [
+            (str((rule.get("recipient") or {}).get("type")), str((rule.get("recipient") or {}).get("id")))
+            for rule in rules
+        ]
+        if not recipients or recipients[0][0] != "schedule" or recipients[0][1] not in schedules:
+            plan.problems.append(
+                Problem("escalation", name, "its first rule does not page an imported schedule", blocks=False)
+            )
+            continue
+        team = schedules[recipients[0][1]]
+        paged[str(escalation.get("id"))] = team.key
+        for number, ((kind, key), rule) in enumerate(zip(recipients, rules, strict=True), start=1):
+            if number == 1:
+                continue
+            if number == 2 and kind == "schedule" and key in schedules and key != team.key:
+                team.fallback = key
+                first = int((rules[0].get("delay") or {}).get("timeAmount", 0))
+                team.escalation_minutes = max(1, int((rule.get("delay") or {}).get("timeAmount", 0)) - first)
+                continue
+            plan.problems.append(
+                Problem(
+                    "escalation rule",
+                    f"{name} rule {number} ({kind} {key})",
+                    "Morgue pages one team's on-call person, then its fallback team: "
+                    "only the first rule's schedule and the next rule's schedule are kept",
+                    blocks=False,
+                )
+            )
+        if (escalation.get("repeat") or {}).get("count"):
+            plan.problems.append(
+                Problem("escalation", name, "it repeats; Morgue pages each step once", blocks=False)
+            )
+    return paged

@@ -1,0 +1,81 @@
+"""Compare Morgue's who-is-on-call with the source's own rendered timeline, at every change point.
+
+Between two consecutive change points (a boundary of a source entry or of a
+Morgue shift piece) neither side changes, so comparing at each change point
+is comparing minute by minute. Morgue's side is the one rule for "who holds
+a level at an instant", oncall.selectors.Holders, over the layer-resolved
+pieces: what pages, feeds and the alerts review read.
+"""
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+
+from ..models import Level, Shift
+from ..selectors import Holders
+from .apply import Applied
+from .plan import Plan, TimelineEntry
+
+
+@dataclass(frozen=True)
+class Difference:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    team: str
+    level: str
+    source_says: str
+    morgue_says: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M} UTC  {self.team} {self.level}: "
+            f"source says {self.source_says}, Morgue says {self.morgue_says}"
+        )
+
+
+def _name(user: User | None) -> str:
+    if user is None:
+        return "nobody"
+    return f"{user.get_full_name() or user.username} <{user.email}>"
+
+
+def _source_at(entries: list[TimelineEntry], at: dt.datetime) -> str | None:
+    return next((entry.person for entry in entries if entry.starts_at <= at < entry.ends_at), None)
+
+
+def verify(*, plan: Plan, applied: Applied) -> list[Difference]:
+    """Every stretch over plan.since .. plan.until where Morgue's L1 differs from the source's timeline."""
+    assert plan.since is not None and plan.until is not None
+    since, until = plan.since, plan.until
+    differences: list[Difference] = []
+    for schedule in plan.schedules:
+        team = applied.teams[schedule.key]
+        entries = [entry for entry in schedule.timeline if entry.ends_at > since and entry.starts_at < until]
+        pieces = Shift.objects.filter(rotation__team=team, level=Level.L1).overlapping(since, until)
+        points = {since, until}
+        for entry in entries:
+            points.update((entry.starts_at, entry.ends_at))
+        for starts_at, ends_at in pieces.values_list("starts_at", "ends_at"):
+            points.update((starts_at, ends_at))
+        instants = sorted(point for point in points if since <= point <= until)
+        holders = Holders(level=Level.L1, team_ids=[team.pk], instants=[since, until])
+        for start, end in itertools.pairwise(instants):
+            key = _source_at(entries, start)
+            expected = applied.people.get(key) if key else None
+            held = holders.person(team.pk, start)
+            if key and expected is None:
+                says = f"unknown person {key}"
+            else:
+                says = _name(expected)
+                if (expected.pk if expected else None) == (held.pk if held else None):
+                    continue
+            found = _name(held)
+            last = differences[-1] if differences else None
+            joins = last is not None and last.team == team.name and last.ends_at == start
+            if last is not None and joins and (last.source_says, last.morgue_says) == (says, found):
+                differences[-1] = Difference(last.starts_at, end, team.name, Level.L1, says, found)
+            else:
+                differences.append(Difference(start, end, team.name, Level.L1, says, found))
+    return differences
