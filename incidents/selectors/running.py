@@ -95,3 +95,15 @@ def roles_held(*, user: User) -> list[RoleAssignment]:
             "-incident__impact_started_at",
         )[:10]
     )
+
+
+def role_people(*, incident: Incident) -> list[str]:
+    """Usernames the role form suggests first: the incident's team and who already holds a role."""
+    from django.contrib.auth import get_user_model
+
+    people = get_user_model().objects.filter(is_active=True)
+    team = people.filter(teams=incident.team_id) if incident.team_id else people.none()
+    holders = people.filter(incident_roles__incident=incident)
+    return sorted(
+        set(team.values_list("username", flat=True)[:50]) | set(holders.values_list("username", flat=True))
+    )
