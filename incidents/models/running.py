@@ -142,6 +142,7 @@ class UpdateDelivery(models.Model):
     error = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name_plural = "update deliveries"
         constraints = [
             models.UniqueConstraint(fields=["update", "kind", "address"], name="update_delivered_once")
         ]
