@@ -1,4 +1,4 @@
-"""The pages: declare from home and from a page, roles and updates on the incident, the public page and its feed."""
+"""The pages: declare from home and from a page, roles and updates, the public page and its feed."""
 
 import datetime as dt
 
