@@ -38,7 +38,7 @@ def people():
 def test_declare_from_home_hand_roles_over_and_post_two_updates_to_followers(
     page, live_server, login, people
 ):
-    team, lena, omar = people
+    _team, _lena, omar = people
     login("lena")
     card = page.locator("form[aria-label='Declare an incident']")
     card.locator("#id_title").fill("Card payments failing")
@@ -90,7 +90,7 @@ def test_declare_from_home_hand_roles_over_and_post_two_updates_to_followers(
 
 
 def test_a_template_defined_in_the_admin_shapes_the_next_postmortem(page, live_server, login, people):
-    team, lena, _ = people
+    team, _lena, _ = people
     ProfileFactory(user=UserFactory(username="sam", is_staff=True, is_superuser=True))
     login("sam")
     page.goto(f"{live_server.url}/admin/incidents/postmortemtemplate/add/")
