@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.feedgenerator import Atom1Feed
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from incidents.forms import add_refusal
 from incidents.forms_running import DeclareForm, RoleForm, StatusUpdateForm
@@ -23,9 +23,11 @@ from oncall.models import Page
 from .incident import _incident_or_404, detail_page
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def declare(request: SignedInRequest) -> HttpResponse:
     """The declare form of the home page and of a page's detail: a refusal shows the form on its own."""
+    if request.method == "GET":
+        return render(request, "incidents/declare.html", {"form": DeclareForm()})
     form = DeclareForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -52,9 +54,12 @@ def declare(request: SignedInRequest) -> HttpResponse:
     return render(request, "incidents/declare.html", {"form": form}, status=400)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def role_assign(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
+    if request.method == "GET":
+        # The address of a refused form, opened again from history or the address bar.
+        return redirect(f"{incident.get_absolute_url()}#roles")
     form = RoleForm(request.POST)
     if form.is_valid():
         role, person = form.cleaned_data["role"], form.cleaned_data["user"]
@@ -68,9 +73,12 @@ def role_assign(request: SignedInRequest, pk: int) -> HttpResponse:
     return detail_page(request, incident, status=400, role_form=form)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def status_update_post(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
+    if request.method == "GET":
+        # The address of a refused form, opened again from history or the address bar.
+        return redirect(f"{incident.get_absolute_url()}#status-updates")
     form = StatusUpdateForm(request.POST)
     if form.is_valid():
 
@@ -86,9 +94,12 @@ def status_update_post(request: SignedInRequest, pk: int) -> HttpResponse:
     return detail_page(request, incident, status=400, update_form=form)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def subscription(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
+    if request.method == "GET":
+        # The address of a refused form, opened again from history or the address bar.
+        return redirect(f"{incident.get_absolute_url()}#status-updates")
     if request.POST.get("action") == "unsubscribe":
         services.unsubscribe(incident=incident, user=request.user)
         messages.success(request, "You no longer follow this incident.")
@@ -98,9 +109,12 @@ def subscription(request: SignedInRequest, pk: int) -> HttpResponse:
     return redirect(f"{incident.get_absolute_url()}#status-updates")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def public_toggle(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
+    if request.method == "GET":
+        # The address of a refused form, opened again from history or the address bar.
+        return redirect(f"{incident.get_absolute_url()}#public")
     public = request.POST.get("public") == "on"
     postmortem = request.POST.get("postmortem") == "on"
     try:
@@ -112,9 +126,11 @@ def public_toggle(request: SignedInRequest, pk: int) -> HttpResponse:
     return redirect(f"{incident.get_absolute_url()}#public")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def event_star(request: SignedInRequest, pk: int, event_pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
+    if request.method == "GET":
+        return redirect(f"{incident.get_absolute_url()}#timeline")
     event = get_object_or_404(TimelineEvent, pk=event_pk, incident=incident)
     services.star_event(event=event, starred=request.POST.get("starred") == "1")
     return redirect(f"{incident.get_absolute_url()}#timeline")
