@@ -212,3 +212,49 @@ class RemediationItemAdmin(admin.ModelAdmin):
     list_select_related = ["incident", "owner"]
     # Recorded when the item is written (incidents.services.remediation.create_item).
     readonly_fields = ["origin_title", "origin_url"]
+
+
+# --- Running an incident: staff define roles and postmortem templates ------------------
+from .models import PostmortemTemplate, RoleAssignment, RoleKind, StatusUpdate, UpdateDelivery  # noqa: E402
+
+
+@admin.register(RoleKind)
+class RoleKindAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "order", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(PostmortemTemplate)
+class PostmortemTemplateAdmin(admin.ModelAdmin):
+    """A new incident starts from the template that fits its team and severity best (team first)."""
+
+    list_display = ["name", "team", "severity"]
+    list_filter = ["team", "severity"]
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Written by the services (the incident page and the API); the admin shows them."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(_ReadOnly):
+    list_display = ["incident", "role", "user", "assigned_at", "ended_at"]
+    list_select_related = ["incident", "role", "user"]
+
+
+@admin.register(StatusUpdate)
+class StatusUpdateAdmin(_ReadOnly):
+    list_display = ["incident", "posted_at", "author", "next_update_at"]
+    list_select_related = ["incident", "author"]
+
+
+@admin.register(UpdateDelivery)
+class UpdateDeliveryAdmin(_ReadOnly):
+    list_display = ["update", "kind", "status", "attempts", "sent_at", "error"]
+    list_filter = ["status", "kind"]

@@ -61,6 +61,25 @@ def postmortem_markdown(incident: Incident, *, zone: ZoneInfo) -> str:
             link = f" [link]({event.link})" if event.link else ""
             text = " ".join(event.text.split())
             lines.append(f"- **{_when(event.occurred_at, zone)}** · {event.kind}{who}: {text}{link}")
+    starred = [event for event in events if event.starred]
+    if starred:
+        lines += ["", "## Key moments", ""]
+        for event in starred:
+            lines.append(f"- **{_when(event.occurred_at, zone)}** · {' '.join(event.text.split())}")
+    items = list(incident.remediation_items.visible().select_related("owner").order_by("due_date", "id"))
+    if items:
+        lines += [
+            "",
+            "## Remediation items",
+            "",
+            "| Item | Owner | Due | Status |",
+            "| --- | --- | --- | --- |",
+        ]
+        for item in items:
+            title = item.title.replace("|", "\\|")
+            lines.append(
+                f"| {title} | {item.owner.get_username()} | {item.due_date} | {item.get_status_display()} |"
+            )
     for field, heading in SECTIONS:
         text = getattr(incident, field).strip()
         lines += ["", f"## {heading}", "", text or "_Not written yet._"]

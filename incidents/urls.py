@@ -42,6 +42,23 @@ api_urlpatterns += [
     *incident_router.urls,
 ]
 
+from .views import running as running_views  # noqa: E402
+
+urlpatterns += [
+    path("incidents/declare/", running_views.declare, name="declare"),
+    path("incidents/<int:pk>/roles/", running_views.role_assign, name="roles"),
+    path("incidents/<int:pk>/status-updates/", running_views.status_update_post, name="status-update"),
+    path("incidents/<int:pk>/subscription/", running_views.subscription, name="subscription"),
+    path("incidents/<int:pk>/public/", running_views.public_toggle, name="public-toggle"),
+    path("incidents/<int:pk>/timeline/<int:event_pk>/star/", running_views.event_star, name="event-star"),
+    path("status/<str:token>/", running_views.public_page, name="public"),
+    path(
+        "status/<str:token>/updates.atom",
+        login_not_required(running_views.StatusUpdatesFeed()),
+        name="public-feed",
+    ),
+]
+
 urlpatterns += [
     path("incidents/", incident_views.incident_list, name="list"),
     path("incidents/new/", incident_views.incident_create, name="create"),

@@ -204,7 +204,9 @@ def page_directory(request: SignedInRequest) -> HttpResponse:
 
 
 def page_detail(request: SignedInRequest, pk: int) -> HttpResponse:
-    page = get_object_or_404(Page.objects.select_related("team", "created_by", "acknowledged_by"), pk=pk)
+    page = get_object_or_404(
+        Page.objects.select_related("team", "created_by", "acknowledged_by", "incident"), pk=pk
+    )
     if request.method == "POST":
         if request.POST.get("action") == "resolve":
             services.resolve_page(page=page)

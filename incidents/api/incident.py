@@ -11,6 +11,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from incidents.api.running import RunningActions
 from incidents.models import (
     POSTMORTEM_FIELDS,
     EventKind,
@@ -25,10 +26,12 @@ from incidents.models.incident import severity_choices
 from incidents.selectors import incident as selectors
 from incidents.services import incident as services
 from incidents.services import review as review_services
+from incidents.services import running as running_services
 from morgue import fields
 from morgue.markdown import render_markdown
 from morgue.models import Team
 from morgue.validators import validate_plausible_instant
+from oncall.models import Page
 
 # A postmortem section larger than this is refused with 400 (whole request
 # bodies over DATA_UPLOAD_MAX_MEMORY_SIZE, 2 MB, get 413 before this).
@@ -124,11 +127,12 @@ class IncidentWriteSerializer(fields.Serializer):
         required=False,
         allow_null=True,
     )
+    # Declaring needs only a title, a severity and a team: impact and detection default to now.
     impact_started_at = serializers.DateTimeField(
-        validators=[validate_plausible_instant], error_messages={"invalid": TIME_ERROR}
+        validators=[validate_plausible_instant], error_messages={"invalid": TIME_ERROR}, required=False
     )
     detected_at = serializers.DateTimeField(
-        validators=[validate_plausible_instant], error_messages={"invalid": TIME_ERROR}
+        validators=[validate_plausible_instant], error_messages={"invalid": TIME_ERROR}, required=False
     )
     acknowledged_at = serializers.DateTimeField(
         validators=[validate_plausible_instant],
@@ -178,6 +182,15 @@ class IncidentWriteSerializer(fields.Serializer):
     contributing_factors = serializers.CharField(
         max_length=MAX_SECTION_CHARS, required=False, allow_blank=True, trim_whitespace=False
     )
+    page_team = serializers.BooleanField(
+        required=False, write_only=True, help_text="On create: page the team now (its current on-call)."
+    )
+    page = serializers.PrimaryKeyRelatedField(
+        queryset=Page.objects.all(),
+        required=False,
+        write_only=True,
+        help_text="On create: the page this incident was declared from (they link both ways).",
+    )
 
     def validate_tags(self, value: list[str]) -> list[str]:
         bad = [tag for tag in value if not TAG_PATTERN.match(tag)]
@@ -193,6 +206,13 @@ class IncidentWriteSerializer(fields.Serializer):
             raise serializers.ValidationError(
                 {"version": ["Send the version you edited (from GET) to save."]}
             )
+        if self.partial and ({"page", "page_team"} & set(attrs)):
+            name = "page" if "page" in attrs else "page_team"
+            raise serializers.ValidationError(
+                {name: ["Only a new incident is declared from a page or pages a team."]}
+            )
+        if attrs.get("page_team") and not attrs.get("team"):
+            raise serializers.ValidationError({"team": ["Choose the team to page."]})
         # Out-of-order times are checked against the merged state, naming both fields.
         merged = (
             Incident(**{name: getattr(self.instance, name) for name in TIME_FIELDS})
@@ -221,8 +241,8 @@ class TimelineEventSerializer(fields.ModelSerializer):
 
     class Meta:
         model = TimelineEvent
-        fields = ["id", "occurred_at", "kind", "text", "link", "author", "speaker"]
-        read_only_fields = ["id", "author", "speaker"]
+        fields = ["id", "occurred_at", "kind", "text", "link", "author", "speaker", "starred"]
+        read_only_fields = ["id", "author", "speaker", "starred"]
 
 
 class PostmortemCheckSerializer(fields.Serializer):
@@ -245,6 +265,7 @@ class PostmortemCheckResultSerializer(fields.Serializer):
 
 
 class IncidentViewSet(
+    RunningActions,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -329,7 +350,15 @@ class IncidentViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("version", None)
-        incident = services.create_incident(by=request.user, **data)
+        incident = running_services.declare_incident(
+            by=request.user,
+            title=data.pop("title"),
+            severity=data.pop("severity", 3),
+            team=data.pop("team", None),
+            page=data.pop("page", None),
+            page_the_team=data.pop("page_team", False),
+            **data,
+        )
         return self._respond(incident, status.HTTP_201_CREATED)
 
     @extend_schema(request=IncidentWriteSerializer, responses={200: IncidentSerializer})

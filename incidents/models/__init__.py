@@ -66,3 +66,24 @@ __all__ += [
     "severity_choices",
     "severity_labels",
 ]
+
+# Running an incident: roles, status updates, subscribers, postmortem templates.
+from .running import (  # noqa: E402
+    PostmortemTemplate,
+    RoleAssignment,
+    RoleKind,
+    StatusUpdate,
+    Subscription,
+    UpdateDelivery,
+    UpdateDeliveryStatus,
+)
+
+__all__ += [
+    "PostmortemTemplate",
+    "RoleAssignment",
+    "RoleKind",
+    "StatusUpdate",
+    "Subscription",
+    "UpdateDelivery",
+    "UpdateDeliveryStatus",
+]

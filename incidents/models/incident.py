@@ -289,6 +289,16 @@ class Incident(models.Model):
     # SQLite, where search falls back to substring matching). GIN-indexed.
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
+    # The postmortem's sections and prompts (incidents.services.running.template_for); none: every section.
+    postmortem_template = models.ForeignKey(
+        "incidents.PostmortemTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The read-only public page: shown only while `is_public`, at an unguessable address.
+    is_public = models.BooleanField(default=False)
+    # The postmortem on the public page too: only once published and through the redaction check.
+    public_postmortem = models.BooleanField(default=False)
+    public_token = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -23,6 +23,8 @@ class TimelineEvent(models.Model):
     # Who said it, for events imported from a chat log (not always a Morgue user).
     speaker = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Starred events are the ones the postmortem's reader must see (the Markdown export lists them first).
+    starred = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["occurred_at", "id"]

@@ -26,6 +26,7 @@ from incidents.models import (
 )
 from incidents.models.incident import search_vector_expression
 from incidents.selectors.remediation import items_blocking_close
+from incidents.selectors.running import template_for
 from morgue.exceptions import MorgueError
 
 FOREIGN_KEYS = ("team", "contact", "facilitator")
@@ -138,6 +139,8 @@ def create_incident(
         **fields,
     )
     incident.validate_order()
+    # A new postmortem starts from the template that best fits its team and severity.
+    incident.postmortem_template = template_for(severity=incident.severity, team_id=incident.team_id)
     incident.status = Status.OPEN
     resolved_at_given = incident.resolved_at is not None
     _move_to(incident=incident, status=status, at=now, resolved_at_given=resolved_at_given)

@@ -22,12 +22,15 @@ from incidents.forms import (
     TimelineEventForm,
     add_refusal,
 )
-from incidents.models import POSTMORTEM_FIELDS, POSTMORTEM_SECTIONS, Incident, ReviewMeeting, Revision
+from incidents.forms_running import RoleForm, StatusUpdateForm
+from incidents.models import POSTMORTEM_FIELDS, Incident, ReviewMeeting, Revision
 from incidents.selectors import incident as selectors
+from incidents.selectors import running
 from incidents.selectors.evidence import evidence_panel
 from incidents.selectors.remediation import incident_panel
 from incidents.services import incident as services
 from incidents.services import review as review_services
+from incidents.services.running import public_url
 from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
 from morgue.markdown import render_markdown
@@ -123,7 +126,7 @@ def detail_page(
     zone = timezone.get_current_timezone()
     sections = [
         {"name": name, "label": label, "prompt": prompt, "html": render_markdown(getattr(incident, name))}
-        for name, label, prompt in POSTMORTEM_SECTIONS
+        for name, label, prompt in running.postmortem_sections(incident=incident)
     ]
     review = ReviewMeeting.objects.filter(incident=incident).prefetch_related("attendees__profile").first()
     return render(
@@ -145,6 +148,16 @@ def detail_page(
             # Shown at a form's own address after a refusal, the page's other forms
             # still go back to the incident page once saved.
             "back_url": incident.get_absolute_url(),
+            # Running it: roles, status updates, followers, the public page.
+            "roles": running.roles_panel(incident=incident),
+            "role_form": RoleForm(),
+            "role_people": running.role_people(incident=incident),
+            "updates": running.status_updates(incident=incident),
+            "update_form": StatusUpdateForm(),
+            "subscribed": running.is_subscribed(incident=incident, user=request.user),
+            "subscribed_teams": running.subscribed_teams(incident=incident),
+            "public_url": public_url(incident),
+            "pages": list(incident.pages.select_related("team").order_by("created_at")),
             **refused,
         },
         status=status,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from alerts_review.selectors import month_figures
 from incidents.models import Incident, RemediationItem, Status
 from incidents.selectors.incident import today_in_history
+from incidents.selectors.running import roles_held
 from morgue.models import Profile, display_name
 from oncall.selectors import OnCallRow, on_call_now
 
@@ -85,6 +86,7 @@ def home_context(*, user: User) -> dict[str, Any]:
         "on_call_more": more,
         "my_on_call": [row for row in on_call if row.user == user.get_username()],
         "open_incidents": open_incidents,
+        "my_roles": roles_held(user=user),
         "awaiting_review": awaiting_review,
         "overdue_items": overdue,
         "alerts": month_figures(month=today.replace(day=1), zone=zone),

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.forms_running import DeclareForm
 from incidents.selectors.remediation import open_items_for
 from morgue.auth import SignedInRequest
 from morgue.forms import ProfileForm
@@ -22,7 +23,8 @@ from . import selectors
 
 
 def home(request: SignedInRequest) -> HttpResponse:
-    return render(request, "morgue/home.html", selectors.home_context(user=request.user))
+    context = selectors.home_context(user=request.user)
+    return render(request, "morgue/home.html", {**context, "declare_form": DeclareForm()})
 
 
 def people_suggest(request: SignedInRequest) -> JsonResponse:

@@ -140,12 +140,13 @@ def _told(incidents) -> list[tuple]:
 
 def test_seeding_the_demo_incidents_again_from_nothing_tells_the_same_stories(demo):
     from incidents import demo as incidents_demo
-    from incidents import demo_remediation
+    from incidents import demo_remediation, demo_running
 
     first = _told(Incident.objects.all())
     Incident.objects.all().delete()
 
     incidents_demo.seed()
     demo_remediation.seed()
+    demo_running.seed()
 
     assert _told(Incident.objects.all()) == first

@@ -49,10 +49,11 @@ def test_creating_an_incident_answers_201_with_id_version_durations_and_url(api)
     assert Revision.objects.filter(incident=incident, number=1).exists()
 
 
-def test_only_title_and_two_times_are_required(api):
+def test_only_the_title_is_required_the_times_default_to_now(api):
+    # Declaring in seconds: impact start and detection default to now (tests/incidents/test_running_api.py).
     response = api.post(URL, {}, format="json")
     assert response.status_code == 400
-    assert set(response.json()["errors"]) == {"title", "impact_started_at", "detected_at"}
+    assert set(response.json()["errors"]) == {"title"}
 
 
 @pytest.mark.parametrize(

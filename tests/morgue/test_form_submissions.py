@@ -14,6 +14,12 @@ other forms change a state, which is the same however often it is set.
 | new incident (incidents/form) | /incidents/new/ | incident_create | create, token |
 | edit incident (incidents/form) | /incidents/<pk>/edit/ | incident_edit | versioned edit |
 | timeline event (incidents/detail) | /incidents/<pk>/timeline/ | timeline_add | create, token |
+| declare (home, oncall/page_detail, incidents/declare) | /incidents/declare/ | declare | create, token |
+| role (incidents/_running) | /incidents/<pk>/roles/ | role_assign | state |
+| status update (incidents/_running) | /incidents/<pk>/status-updates/ | status_update_post | create, token |
+| follow, unfollow (incidents/_running) | /incidents/<pk>/subscription/ | subscription | state |
+| public page (incidents/_running) | /incidents/<pk>/public/ | public_toggle | state |
+| star an event (incidents/detail) | /incidents/<pk>/timeline/<id>/star/ | event_star | state |
 | delete (incidents/detail) | /incidents/<pk>/delete/ | incident_delete | asks first |
 | confirm delete (incidents/delete) | /incidents/<pk>/delete/ | incident_delete | state |
 | restore, undo (detail, deleted) | /incidents/<pk>/restore/ | incident_restore | state |
@@ -163,7 +169,17 @@ def test_a_refused_edit_corrected_on_its_error_page_lands_on_a_page_that_opens(b
     assert item.title == "New title"
 
 
-@pytest.mark.parametrize("path", ["/remediations/incident/{incident}/add/", "/remediations/{item}/status/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/remediations/incident/{incident}/add/",
+        "/remediations/{item}/status/",
+        "/incidents/{incident}/roles/",
+        "/incidents/{incident}/status-updates/",
+        "/incidents/{incident}/subscription/",
+        "/incidents/{incident}/public/",
+    ],
+)
 def test_a_form_address_opened_directly_leads_to_its_page(browser_client, dana, path):
     item = RemediationItemFactory(owner=dana)
     response = browser_client.get(path.format(incident=item.incident_id, item=item.pk))
@@ -610,3 +626,41 @@ def test_an_unreadable_chat_log_is_shown_again_to_correct_and_preview(browser_cl
         again.action, again.data(text="14:02 < jsmith> seeing 500s", time_zone="UTC", action="preview")
     )
     assert preview.status_code == 200 and "1 line will be added" in preview.content.decode()
+
+
+# --- Running an incident ---------------------------------------------------------------------
+
+
+def test_declaring_twice_from_the_home_page_declares_once(browser_client):
+    from incidents.models import Incident
+    from tests.factories import TeamFactory
+
+    TeamFactory(slug="payments", email="")
+    form = form_on(browser_client.get("/"), action="/incidents/declare/")
+    refused = browser_client.post(form.action, form.data(title="", team="payments"))
+    assert refused.status_code == 400 and "Title: This field is required." in refused.content.decode()
+    again = form_on(refused, action="/incidents/declare/")
+    assert again.fields["team"] == "payments"
+    data = again.data(title="Card auths failing")
+    first = browser_client.post(again.action, data)
+    second = browser_client.post(again.action, data)
+    assert Incident.objects.count() == 1 and second["Location"] == first["Location"]
+    _opens(browser_client, second)
+
+
+def test_a_status_update_sent_twice_is_posted_once(browser_client, dana, django_capture_on_commit_callbacks):
+    from incidents.models import StatusUpdate
+
+    incident = IncidentFactory()
+    url = f"/incidents/{incident.pk}/"
+    form = form_on(browser_client.get(url), action=f"{url}status-updates/")
+    refused = browser_client.post(form.action, form.data(affected="", doing="Rolling back"))
+    assert refused.status_code == 400
+    again = form_on(refused, action=f"{url}status-updates/")
+    assert again.fields["doing"] == "Rolling back"
+    data = again.data(affected="EU checkout")
+    first = browser_client.post(again.action, data)
+    second = browser_client.post(again.action, data)
+    assert StatusUpdate.objects.filter(incident=incident).count() == 1
+    assert second["Location"] == first["Location"]
+    _opens(browser_client, second)
