@@ -9,7 +9,8 @@ class AlertsReviewConfig(AppConfig):
     def ready(self) -> None:
         from morgue.counters import keep_after_migrate
 
-        from .models import ALERT_COUNTS, counts_floor
+        from .models import ALERT_COUNTS, ALERT_ROLLUPS, counts_floor
 
         # Keeps the counting triggers in place after any migration (see morgue.counters).
-        keep_after_migrate(self, *ALERT_COUNTS, floor=counts_floor)
+        # The rollups come after the counts they sum: a recount of those is summed again.
+        keep_after_migrate(self, *ALERT_COUNTS, *ALERT_ROLLUPS, floor=counts_floor)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from morgue.counters import Counts
+from morgue.counters import Counts, month_of_day_sql
 from morgue.validators import validate_time_zone
 
 from . import paging_rules
@@ -546,6 +546,47 @@ class AlertHourDelta(_HourCounts):
         indexes = [models.Index(fields=["hour"], name="alert_hour_delta_hour")]
 
 
+class AlertMonthCount(models.Model):
+    """AlertDayCount summed per UTC calendar month: a month's report reads checks, not checks × days."""
+
+    month = models.IntegerField(help_text="Year × 12 + month − 1 (UTC).")
+    team_key = models.IntegerField(help_text="The team's id; 0 for none.")
+    check_name = models.CharField(max_length=200)
+    category_key = models.IntegerField(help_text="The category's id; 0 for unclassified.")
+    total = models.IntegerField()
+    out_of_hours = models.IntegerField()
+    woke = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "team_key", "check_name", "category_key"], name="alert_month_count_keys"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_name} in month {self.month}: {self.total}"
+
+
+class AlertMonthPagedCount(models.Model):
+    """AlertHourCount summed per UTC calendar month: who was paged how often, without the hours."""
+
+    month = models.IntegerField(help_text="Year × 12 + month − 1 (UTC).")
+    team_key = models.IntegerField(help_text="The team's id; 0 for none.")
+    paged_key = models.IntegerField(help_text="The paged person's id; 0 for nobody.")
+    total = models.IntegerField()
+    out_of_hours = models.IntegerField()
+    woke = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "team_key", "paged_key"], name="alert_month_paged_keys")
+        ]
+
+    def __str__(self) -> str:
+        return f"month {self.month}: {self.total}"
+
+
 # A sender's test notification is stored but counts for nothing (Alert.objects.counted()).
 _ALERT_MEASURES = {
     "total": "CASE WHEN {row}.is_test THEN 0 ELSE 1 END",
@@ -582,6 +623,37 @@ ALERT_HOUR_COUNTS = Counts(
     age_seconds=QUARTERS_PER_HOUR * 15 * 60,
 )
 ALERT_COUNTS = (ALERT_DAY_COUNTS, ALERT_HOUR_COUNTS)
+
+# Monthly rollups, kept by triggers on the day and hour counts themselves
+# (not on the alerts): on PostgreSQL those tables change only when beat folds
+# the deltas in (compact_alert_counts) or on a recount, so ingest pays nothing
+# for them and a rollup always equals its counts table summed by month. The
+# deltas not yet folded in are read by day or hour beside the rollup.
+_SUMMED = {column: f"{{row}}.{column}" for column in _ALERT_MEASURES}
+ALERT_MONTH_COUNTS = Counts(
+    name="alerts_review_month_counts",
+    source="alerts_review_alertdaycount",
+    table="alerts_review_alertmonthcount",
+    keys={
+        "month": month_of_day_sql("{row}.day"),
+        "team_key": "{row}.team_key",
+        "check_name": "{row}.check_name",
+        "category_key": "{row}.category_key",
+    },
+    measures=_SUMMED,
+)
+ALERT_MONTH_PAGED_COUNTS = Counts(
+    name="alerts_review_month_paged_counts",
+    source="alerts_review_alerthourcount",
+    table="alerts_review_alertmonthpagedcount",
+    keys={
+        "month": month_of_day_sql("{row}.hour / 24"),
+        "team_key": "{row}.team_key",
+        "paged_key": "{row}.paged_key",
+    },
+    measures=_SUMMED,
+)
+ALERT_ROLLUPS = (ALERT_MONTH_COUNTS, ALERT_MONTH_PAGED_COUNTS)
 
 
 class AlertsPruned(models.Model):

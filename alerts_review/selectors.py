@@ -15,6 +15,7 @@ from django.core.paginator import Page
 from django.db import connection
 from django.db.models import Count, Max, Model, Q, QuerySet, Sum
 
+from morgue.counters import month_of_day
 from morgue.models import Team
 from morgue.paging import CountedPaginator
 from morgue.timezones import UnknownTimeZone, check_time_zone
@@ -30,6 +31,8 @@ from .models import (
     AlertDayDelta,
     AlertHourCount,
     AlertHourDelta,
+    AlertMonthCount,
+    AlertMonthPagedCount,
     Category,
     CategoryHint,
     CategoryKind,
@@ -220,6 +223,7 @@ def _alerts_between(since: dt.datetime, until: dt.datetime, team: Team | None) -
     return alerts.filter(team=team) if team is not None else alerts
 
 
+EPOCH = dt.date(1970, 1, 1)
 DAY = 86_400  # seconds in a UTC day, which has no daylight saving
 HOUR = 3_600
 SUMS = {"total": Sum("total"), "out_of_hours": Sum("out_of_hours"), "woke": Sum("woke")}
@@ -235,32 +239,37 @@ def _plain(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def _kept(
-    models: tuple[type[Model], ...],
-    *,
-    team: Team | None,
-    group: list[str],
-    key: str,
-    first: int,
-    last: int,
-) -> list[dict[str, Any]]:
-    """Kept counts with `key` in [first, last), summed per `group` over a counts table and its deltas.
+@dataclass(frozen=True)
+class _Kept:
+    """Rows of a counts table, its deltas or a rollup with `key` in [first, last), added or taken away."""
 
-    One statement: the database sums both tables (morgue.counters) and groups them, so
+    model: type[Model]
+    key: str
+    first: int
+    last: int
+    sign: int = 1
+
+
+def _kept(parts: list[_Kept], *, team: Team | None, group: list[str]) -> list[dict[str, Any]]:
+    """Kept counts summed per `group` over `parts` (counts, deltas, rollups), in one statement.
+
+    The database sums the tables (morgue.counters) and groups them, so
     Python gets one row per group. Groups that sum to no alert (test
     notifications, deleted alerts) are left out.
     """
     columns = ", ".join(group)
-    parts, params = [], []
-    for model in models:
-        where = f"{key} >= %s AND {key} < %s" + (" AND team_key = %s" if team is not None else "")
-        table = model._meta.db_table
-        parts.append(f"SELECT {columns}, total, out_of_hours, woke FROM {table} WHERE {where}")  # noqa: S608
-        params += [first, last, *([team.pk] if team is not None else [])]
+    selects, params = [], []
+    for part in parts:
+        where = f"{part.key} >= %s AND {part.key} < %s" + (" AND team_key = %s" if team is not None else "")
+        table = part.model._meta.db_table
+        sign = "-" if part.sign < 0 else ""
+        measures = ", ".join(f"{sign}{column} AS {column}" for column in SUMS)
+        selects.append(f"SELECT {columns}, {measures} FROM {table} WHERE {where}")  # noqa: S608
+        params += [part.first, part.last, *([team.pk] if team is not None else [])]
     # Names come from the code, never from a request; values are parameters.
     sql = (
         f"SELECT {columns}, SUM(total), SUM(out_of_hours), SUM(woke) "  # noqa: S608
-        f"FROM ({' UNION ALL '.join(parts)}) AS kept GROUP BY {columns} HAVING SUM(total) <> 0"
+        f"FROM ({' UNION ALL '.join(selects)}) AS kept GROUP BY {columns} HAVING SUM(total) <> 0"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -268,12 +277,59 @@ def _kept(
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _month_start(month: int) -> int:
+    """The first UTC day (days since the epoch) of a month key (year × 12 + month − 1)."""
+    return (dt.date(month // 12, month % 12 + 1, 1) - EPOCH).days
+
+
+def _by_month(
+    *,
+    counts: type[Model],
+    deltas: type[Model],
+    rollup: type[Model],
+    key: str,
+    per_day: int,
+    first: int,
+    last: int,
+) -> list[_Kept]:
+    """Parts that sum [first, last) of `counts` (and its deltas), reading whole months from `rollup`.
+
+    `key` counts days (per_day=1) or hours (24) since the epoch. A UTC month
+    mostly inside the range is read from the monthly rollup, which equals the
+    counts table summed by month (morgue.counters keeps it); the days or hours
+    of those months outside the range are taken away and those of the range
+    outside them added, from the counts, so a month in any zone reads its
+    checks once and at most a day or so of the finer counts. The deltas not
+    yet folded in (a minute's worth) are read as they are.
+    """
+    parts = [_Kept(deltas, key, first, last)]
+    months = []
+    month = month_of_day(first // per_day)
+    while _month_start(month) * per_day < last:
+        start, end = _month_start(month) * per_day, _month_start(month + 1) * per_day
+        if (min(end, last) - max(start, first)) * 2 > end - start:
+            months.append(month)
+        month += 1
+    if not months:
+        return [*parts, _Kept(counts, key, first, last)]
+    covered_first, covered_last = _month_start(months[0]) * per_day, _month_start(months[-1] + 1) * per_day
+    parts.append(_Kept(rollup, "month", months[0], months[-1] + 1))
+    for start, end in ((first, covered_first), (covered_last, last)):
+        if start < end:
+            parts.append(_Kept(counts, key, start, end))
+    for start, end in ((covered_first, first), (last, covered_last)):
+        if start < end:
+            parts.append(_Kept(counts, key, start, end, sign=-1))
+    return parts
+
+
 def check_rows(
     *, since: dt.datetime, until: dt.datetime, team: Team | None, by_check: bool = True
 ) -> list[dict[str, Any]]:
     """Alerts fired in [since, until) per check and category (or category alone): total, ooh, woke.
 
-    Whole UTC days are summed from AlertDayCount; the part of a local month
+    Whole UTC days are summed from AlertDayCount, whole months of them from
+    AlertMonthCount (see `_by_month`); the part of a local month
     that starts or ends inside a UTC day (any zone but UTC) is counted from
     the alerts themselves. A check and category may appear in several rows.
     """
@@ -282,14 +338,17 @@ def check_rows(
     rows: list[dict[str, Any]] = []
     edges = [(since, until)]
     if first_day < last_day:
-        for row in _kept(
-            (AlertDayCount, AlertDayDelta),
-            team=team,
-            group=["check_name", "category_key"] if by_check else ["category_key"],
+        days = _by_month(
+            counts=AlertDayCount,
+            deltas=AlertDayDelta,
+            rollup=AlertMonthCount,
             key="day",
+            per_day=1,
             first=first_day,
             last=last_day,
-        ):
+        )
+        group = ["check_name", "category_key"] if by_check else ["category_key"]
+        for row in _kept(days, team=team, group=group):
             row["category_id"] = row.pop("category_key") or None
             rows.append(row)
         edges = [(since, _instant(first_day * DAY)), (_instant(last_day * DAY), until)]
@@ -333,18 +392,28 @@ class TimeRows:
 def time_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> TimeRows:
     """Alerts fired in [since, until) per UTC hour and per person paged: total, out of hours, woke.
 
-    Summed from AlertHourCount when each UTC hour is one local hour of the
-    zone of `since`; otherwise (a zone with a half-hour offset) counted from
-    the alerts per quarter hour, which every zone's offset divides.
+    Summed from AlertHourCount (people: whole months from AlertMonthPagedCount)
+    when each UTC hour is one local hour of the zone of `since`; otherwise (a
+    zone with a half-hour offset) counted from the alerts per quarter hour,
+    which every zone's offset divides.
     """
     zone = since.tzinfo or dt.UTC
     if _on_whole_hours(since, until, zone):
         first, last = int(since.timestamp()) // HOUR, int(until.timestamp()) // HOUR
-        kept = (AlertHourCount, AlertHourDelta)
-        periods = _kept(kept, team=team, group=["hour"], key="hour", first=first, last=last)
+        hours = [_Kept(AlertHourCount, "hour", first, last), _Kept(AlertHourDelta, "hour", first, last)]
+        periods = _kept(hours, team=team, group=["hour"])
         for row in periods:
             row["start"] = row.pop("hour") * HOUR
-        people = _kept(kept, team=team, group=["paged_key"], key="hour", first=first, last=last)
+        paged = _by_month(
+            counts=AlertHourCount,
+            deltas=AlertHourDelta,
+            rollup=AlertMonthPagedCount,
+            key="hour",
+            per_day=24,
+            first=first,
+            last=last,
+        )
+        people = _kept(paged, team=team, group=["paged_key"])
         for row in people:
             row["paged_id"] = row.pop("paged_key") or None
         return TimeRows(periods=periods, people=[row for row in people if row["paged_id"]])

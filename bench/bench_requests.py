@@ -461,7 +461,8 @@ class Throughput:
 
 ALERT_COLUMNS = (
     "source, alert_source_id, identity, check_name, host, state, severity, labels, summary, fired_at, "
-    "fired_quarter, team_id, out_of_hours, note, woke_me_up, is_test, problem_id, created_at, updated_at"
+    "fired_quarter, team_id, out_of_hours, note, woke_me_up, is_test, problem_id, created_at, updated_at, "
+    "paging"
 )
 
 
@@ -496,8 +497,9 @@ def ingest(port: int, rounds: int) -> list[Throughput]:
             labels = json.dumps({"alertname": f"BenchCheck{n % 7}", "instance": f"host{n}:9100"})
             rows += ["alertmanager", source.pk, f"floor-{batch}-{n}", f"BenchCheck{n % 7}", f"host{n}:9100"]
             rows += ["firing", "", labels, f"BenchCheck{n % 7} on host{n}", at, int(at.timestamp()) // 900]
-            rows += [team.pk, False, "", False, False, "", at, at]
-        values = ", ".join(["(" + ", ".join(["%s"] * 19) + ")"] * BATCH)
+            # Recorded: history the paging sweep leaves be (the column has no database default).
+            rows += [team.pk, False, "", False, False, "", at, at, "recorded"]
+        values = ", ".join(["(" + ", ".join(["%s"] * 20) + ")"] * BATCH)
         begun = time.perf_counter()
         with connection.cursor() as cursor:  # autocommit: one statement, one commit
             cursor.execute(f"INSERT INTO alerts_review_alert ({ALERT_COLUMNS}) VALUES {values}", rows)

@@ -349,6 +349,31 @@ class Counts:
                 cursor.execute(statement)
 
 
+def month_of_day_sql(day: str) -> str:
+    """SQL for the calendar month (year × 12 + month − 1) of `day`, days since 1970-01-01.
+
+    Integer arithmetic only (Howard Hinnant's days-to-civil algorithm), so the
+    same text runs on PostgreSQL and SQLite, in a trigger or a query; `month_of_day`
+    is its definition in Python. Years counted from March put February last,
+    so the month is (March-based year) × 12 + months since March + 2, with no CASE.
+    """
+    era_days = f"(({day}) + 719468)"  # days since 0000-03-01, positive from year 1 on
+    # No `%`: a statement run with parameters would take it for a placeholder.
+    doe = f"({era_days} - {era_days} / 146097 * 146097)"  # day of the 400-year era
+    yoe = f"(({doe} - {doe} / 1460 + {doe} / 36524 - {doe} / 146096) / 365)"  # year of the era
+    doy = f"({doe} - (365 * {yoe} + {yoe} / 4 - {yoe} / 100))"  # day of the March-based year
+    months_since_march = f"((5 * {doy} + 2) / 153)"
+    return f"((({yoe}) + ({era_days} / 146097) * 400) * 12 + {months_since_march} + 2)"
+
+
+def month_of_day(day: int) -> int:
+    """The calendar month (year × 12 + month − 1) of `day`, days since 1970-01-01 (UTC)."""
+    import datetime as dt
+
+    date = dt.date(1970, 1, 1) + dt.timedelta(days=day)
+    return date.year * 12 + date.month - 1
+
+
 def rebuild_all(connection, *counts: Counts, floor: int | None = None) -> None:
     """Recount `counts` from their source tables, in one transaction that writers wait for.
 

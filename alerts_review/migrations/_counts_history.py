@@ -75,3 +75,35 @@ def counts_0010() -> list[Counts]:
             age_seconds=3600,
         ),
     ]
+
+
+def counts_0014() -> list[Counts]:
+    """Monthly rollups of the day and hour counts, kept by triggers on those tables."""
+    from morgue.counters import month_of_day_sql
+
+    measures = {column: f"{{row}}.{column}" for column in ("total", "out_of_hours", "woke")}
+    return [
+        Counts(
+            name="alerts_review_month_counts",
+            source="alerts_review_alertdaycount",
+            table="alerts_review_alertmonthcount",
+            keys={
+                "month": month_of_day_sql("{row}.day"),
+                "team_key": "{row}.team_key",
+                "check_name": "{row}.check_name",
+                "category_key": "{row}.category_key",
+            },
+            measures=measures,
+        ),
+        Counts(
+            name="alerts_review_month_paged_counts",
+            source="alerts_review_alerthourcount",
+            table="alerts_review_alertmonthpagedcount",
+            keys={
+                "month": month_of_day_sql("{row}.hour / 24"),
+                "team_key": "{row}.team_key",
+                "paged_key": "{row}.paged_key",
+            },
+            measures=measures,
+        ),
+    ]

@@ -25,7 +25,6 @@ from ..models import IncidentQuerySet, RemediationItem, RemediationStatus, Revie
 from ..models.incident import Seconds
 from .metrics import (
     IncidentFilters,
-    Percentile,
     duration_sample,
     filtered_incidents,
     float_summary,
@@ -103,71 +102,94 @@ class Bucket:
         return sum(self.by_severity.values())
 
 
-def _buckets_in_postgres(
-    queryset: IncidentQuerySet, truncated: Trunc, key: BucketKey, zone: ZoneInfo
-) -> list[Bucket]:
+BUCKET_SIZES: dict[str, BucketKey] = {"month": _month_key, "quarter": _quarter_key}
+
+
+def _buckets_in_postgres(queryset: IncidentQuerySet, zone: ZoneInfo) -> dict[str, list[Bucket]]:
+    """Both bucket sizes in one scan of the incidents: GROUP BY GROUPING SETS ((month), (quarter))."""
+    truncated = {
+        by: Trunc("impact_started_at", by, output_field=DateTimeField(), tzinfo=zone) for by in BUCKET_SIZES
+    }
+    inner, params = (
+        queryset.with_durations()
+        .annotate(**{f"{by}_bucket": expression for by, expression in truncated.items()})
+        .order_by()
+        .values("severity", "time_to_detect", "time_to_resolve", *(f"{by}_bucket" for by in BUCKET_SIZES))
+        .query.sql_with_params()
+    )
+    severities = ", ".join(f"COUNT(*) FILTER (WHERE severity = {int(level)})" for level in Severity.values)
+    medians = ", ".join(
+        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {column})"
+        for column in ("time_to_detect", "time_to_resolve")
+    )
+    # Column names and severity levels come from the code; the filters are parameters.
+    sql = (
+        "SELECT month_bucket, quarter_bucket, GROUPING(month_bucket), "  # noqa: S608
+        f"{severities}, {medians} FROM ({inner}) AS incidents "
+        "GROUP BY GROUPING SETS ((month_bucket), (quarter_bucket)) ORDER BY 3, 1, 2"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    buckets: dict[str, list[Bucket]] = {by: [] for by in BUCKET_SIZES}
+    levels = len(Severity.values)
+    for month, quarter, by_quarter, *figures in rows:
+        by = "quarter" if by_quarter else "month"
+        start = quarter if by_quarter else month
+        # Read raw, the truncated start is the local wall time, naive (Trunc's
+        # tzinfo converts before truncating); the ORM would have made it aware.
+        local = start if start.tzinfo is None else start.astimezone(zone)
+        buckets[by].append(
+            Bucket(
+                name=BUCKET_SIZES[by](local),
+                by_severity=dict(zip(Severity.values, figures[:levels], strict=True)),
+                time_to_detect=figures[levels],
+                time_to_resolve=figures[levels + 1],
+            )
+        )
+    return buckets
+
+
+def _buckets_in_python(queryset: IncidentQuerySet, zone: ZoneInfo) -> dict[str, list[Bucket]]:
+    grouped: dict[str, dict[str, list[tuple[int, float | None, float | None]]]] = {
+        by: defaultdict(list) for by in BUCKET_SIZES
+    }
     rows = (
         queryset.with_durations()
-        .annotate(bucket=truncated)
         .order_by()
-        .values("bucket")
-        .annotate(
-            **{f"severity_{level}": Count("id", filter=Q(severity=level)) for level in Severity.values},
-            median_detect=Percentile("time_to_detect", fraction=0.5),
-            median_resolve=Percentile("time_to_resolve", fraction=0.5),
-        )
-        .order_by("bucket")
+        # The stubs' plugin does not see annotations made from a dict (the span columns).
+        .values_list("impact_started_at", "severity", "time_to_detect", "time_to_resolve")  # type: ignore[misc]
     )
-    # The stubs' plugin does not see annotations made from a dict (the severity counts).
-    figures: list[dict[str, Any]] = [dict(row) for row in rows]
-    return [
-        Bucket(
-            name=key(row["bucket"].astimezone(zone)),
-            by_severity={level: row[f"severity_{level}"] for level in Severity.values},
-            time_to_detect=row["median_detect"],
-            time_to_resolve=row["median_resolve"],
-        )
-        for row in figures
-    ]
+    for started, severity, detect, resolve in rows:
+        local = started.astimezone(zone)
+        for by, key in BUCKET_SIZES.items():
+            grouped[by][key(local)].append((severity, detect, resolve))
+    return {
+        by: [
+            Bucket(
+                name=name,
+                by_severity={
+                    level: sum(1 for row in named[name] if row[0] == level) for level in Severity.values
+                },
+                time_to_detect=stats.median([row[1] for row in named[name] if row[1] is not None]),
+                time_to_resolve=stats.median([row[2] for row in named[name] if row[2] is not None]),
+            )
+            for name in sorted(named)
+        ]
+        for by, named in grouped.items()
+    }
 
 
-def _buckets_in_python(
-    queryset: IncidentQuerySet, truncated: Trunc, key: BucketKey, zone: ZoneInfo
-) -> list[Bucket]:
-    grouped: dict[str, list[tuple[int, float | None, float | None]]] = defaultdict(list)
-    rows = (
-        queryset.with_durations()
-        .annotate(bucket=truncated)
-        .order_by()
-        .values_list("bucket", "severity", "time_to_detect", "time_to_resolve")
-    )
-    for bucket, severity, detect, resolve in rows:
-        grouped[key(bucket.astimezone(zone))].append((severity, detect, resolve))
-    return [
-        Bucket(
-            name=name,
-            by_severity={
-                level: sum(1 for row in grouped[name] if row[0] == level) for level in Severity.values
-            },
-            time_to_detect=stats.median([row[1] for row in grouped[name] if row[1] is not None]),
-            time_to_resolve=stats.median([row[2] for row in grouped[name] if row[2] is not None]),
-        )
-        for name in sorted(grouped)
-    ]
+def period_buckets(filters: IncidentFilters, zone: ZoneInfo) -> dict[str, list[Bucket]]:
+    """The filtered incidents per local month and per quarter, counted and medians taken in SQL.
 
-
-def period_buckets(filters: IncidentFilters, zone: ZoneInfo, *, by: str) -> list[Bucket]:
-    """The filtered incidents per local month (`by="month"`) or quarter, counted and medians taken in SQL.
-
-    On SQLite the medians are taken in Python with morgue.stats, which interpolates
-    as PostgreSQL's percentile_cont.
+    On PostgreSQL one scan groups both sizes. On SQLite the medians are taken
+    in Python with morgue.stats, which interpolates as PostgreSQL's percentile_cont.
     """
-    truncated = Trunc("impact_started_at", by, output_field=DateTimeField(), tzinfo=zone)
-    key = _month_key if by == "month" else _quarter_key
     queryset = filtered_incidents(filters)
     if connection.vendor == "postgresql":
-        return _buckets_in_postgres(queryset, truncated, key, zone)
-    return _buckets_in_python(queryset, truncated, key, zone)
+        return _buckets_in_postgres(queryset, zone)
+    return _buckets_in_python(queryset, zone)
 
 
 def _bucket_charts(buckets: list[Bucket], label: str) -> dict[str, Any]:
@@ -273,10 +295,11 @@ def incident_report(
         charts.Series("time to detect", detect, total=detect_total),
         charts.Series("time to resolve", resolve, total=resolve_total),
     ]
+    buckets = period_buckets(filters, zone)
     return {
         "metrics": incident_metrics(filters),
-        "monthly": _bucket_charts(period_buckets(filters, zone, by="month"), "month"),
-        "quarterly": _bucket_charts(period_buckets(filters, zone, by="quarter"), "quarter"),
+        "monthly": _bucket_charts(buckets["month"], "month"),
+        "quarterly": _bucket_charts(buckets["quarter"], "quarter"),
         "distribution": charts.ecdf(
             "Distribution of time to detect and time to resolve", distribution, x_label="duration"
         ),
