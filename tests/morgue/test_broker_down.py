@@ -20,10 +20,10 @@ from django.utils import timezone
 
 from incidents.models import GraphSnapshot
 from incidents.services import graph
-from morgue.celery import app
 from oncall import services
 from oncall.models import Notification, Page
 from oncall.services import notifications
+from tests.brokers import broker
 from tests.factories import IncidentFactory, make_rotation
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the enqueues run on real commits
@@ -33,23 +33,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def broker(url: str) -> Iterator[None]:
-    """Point the Celery app's producers at `url` (its connection pools are rebuilt for it)."""
-    saved = app.conf.broker_url
-
-    def reset(to: str) -> None:
-        app.conf.broker_url = to
-        app._pool = None  # Celery caches the pool of its first broker
-        app.amqp._producer_pool = None
-
-    reset(url)
-    try:
-        yield
-    finally:
-        reset(saved)
 
 
 @contextlib.contextmanager
