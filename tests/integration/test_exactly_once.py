@@ -166,6 +166,8 @@ def workers(redis_url, outside, tmp_path, monkeypatch, daemons):
         return daemon
 
     yield start
+    for daemon in started:
+        daemon.stop()  # before the queue goes: a warm shutdown puts back what it held
     stack.__exit__(None, None, None)
     import redis
 
