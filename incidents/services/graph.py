@@ -1,4 +1,5 @@
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -14,6 +15,8 @@ from morgue.tasking import enqueue, enqueue_on_commit
 from .. import grafana, graphite
 from ..fetch import MAX_BYTES, FetchError, Image, check_image, fetch_image
 from ..models import EventKind, GraphSnapshot, Incident, SnapshotStatus, TimelineEvent
+
+logger = logging.getLogger(__name__)
 
 # Margin around the incident so the picture shows the "before" and "after".
 WINDOW_MARGIN = dt.timedelta(minutes=30)
@@ -135,9 +138,14 @@ def requeue_lost_snapshots(*, now: dt.datetime | None = None) -> list[int]:
     GraphSnapshot.objects.filter(pk__in=lost.filter(attempts__gte=MAX_ATTEMPTS).values("pk")).update(
         status=SnapshotStatus.FAILED, failure_reason="The graph could not be fetched after several attempts."
     )
-    requeued = list(lost.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True)[:100])
-    for snapshot_id in requeued:
-        enqueue(CAPTURE_TASK, snapshot_id)
+    requeued = []
+    for snapshot_id in list(lost.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True)[:100]):
+        try:
+            enqueue(CAPTURE_TASK, snapshot_id)
+        except Exception as error:  # noqa: BLE001 - the broker is down: the next sweep tries again
+            logger.warning("could not enqueue graph snapshot %s: %s", snapshot_id, error)
+            break
+        requeued.append(snapshot_id)
     return requeued
 
 

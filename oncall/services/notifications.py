@@ -44,6 +44,14 @@ PAGE_EMAIL = "oncall-page"
 DRILL_EMAIL = "oncall-drill"
 # A claim older than this belongs to a worker that died mid-send: far longer than any send's timeout.
 CLAIM_LEASE = dt.timedelta(minutes=5)
+
+
+def claim_lease() -> dt.timedelta:
+    """CLAIM_LEASE, or the settings' NOTIFICATION_CLAIM_LEASE (the worker tests shorten it to seconds)."""
+    lease = getattr(settings, "NOTIFICATION_CLAIM_LEASE", None)
+    return lease if isinstance(lease, dt.timedelta) else CLAIM_LEASE
+
+
 # The sweep leaves a due notification this long to its own task before sending it itself.
 SWEEP_GRACE = dt.timedelta(minutes=1)
 # How long a one-tap acknowledge link works.
@@ -276,7 +284,7 @@ def send_notification(*, notification_id: int, now: dt.datetime | None = None) -
         return None
     # Small slack for a task that runs a moment before its row's due time.
     claimable = Q(status__in=WAITING, due_at__lte=now + dt.timedelta(seconds=5)) | Q(
-        status=NotificationStatus.SENDING, claimed_at__lt=now - CLAIM_LEASE
+        status=NotificationStatus.SENDING, claimed_at__lt=now - claim_lease()
     )
     if not rows.filter(claimable).update(
         status=NotificationStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
@@ -388,7 +396,7 @@ def sweep_notifications(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     lost = Notification.objects.filter(
         Q(status__in=WAITING, due_at__lte=now - SWEEP_GRACE)
-        | Q(status=NotificationStatus.SENDING, claimed_at__lt=now - CLAIM_LEASE)
+        | Q(status=NotificationStatus.SENDING, claimed_at__lt=now - claim_lease())
     ).values_list("pk", flat=True)
     count = 0
     for notification_id in list(lost[:500]):
