@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from oncall import selectors, services
 from oncall.exceptions import PageClosed
 from oncall.models import Level, Page, PageStatus, PageStep
+from oncall.services.notifications import acknowledge_token
 from tests.factories import IncidentFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +135,15 @@ def test_acknowledging_an_open_page_twice_changes_nothing(person):
     )
     assert first.status == again.status == PageStatus.ACKNOWLEDGED
     assert again.acknowledged_by == person and again.acknowledged_at == NOW
+
+
+def test_the_one_tap_link_of_a_page_that_ran_out_explains_instead_of_acknowledging(client, person):
+    page = reaching(person, status=PageStatus.EXHAUSTED)
+    address = f"/oncall/ack/{acknowledge_token(page=page, user=person)}/"
+
+    assert 'type="submit"' not in client.get(address).content.decode()
+    html = client.post(address).content.decode()
+
+    assert "can no longer be acknowledged" in html
+    page.refresh_from_db()
+    assert page.status == PageStatus.EXHAUSTED and page.acknowledged_by is None
