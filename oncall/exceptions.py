@@ -21,3 +21,7 @@ class NotYourShift(NotAllowed):
 
 class SwapClosed(Conflict):
     pass
+
+
+class PageClosed(Conflict):
+    """An acknowledgement of a page that ran out or resolved."""

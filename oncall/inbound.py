@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .models import PageStatus
+from .exceptions import PageClosed
 from .providers import twilio
 from .services import acknowledging, notifications
 
@@ -32,11 +32,13 @@ def one_tap(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "oncall/one_tap.html", {"problem": str(error)}, status=400)
     done = False
     if request.method == "POST":
-        page = acknowledging.acknowledge_by_link(token=token)
-        done = True
-    # A page nobody answered can still be acknowledged; one acknowledged (or resolved) is over.
-    answered = page.status not in (PageStatus.OPEN, PageStatus.EXHAUSTED)
-    context = {"page": page, "person": person, "done": done, "answered": answered}
+        try:
+            page = acknowledging.acknowledge_by_link(token=token)
+        except PageClosed:
+            page.refresh_from_db()  # the page says why below
+        else:
+            done = True
+    context = {"page": page, "person": person, "done": done}
     return render(request, "oncall/one_tap.html", context)
 
 

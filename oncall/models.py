@@ -365,6 +365,22 @@ class Page(models.Model):
     def __str__(self) -> str:
         return f"Page {self.pk} to {self.team}"
 
+    @property
+    def can_be_acknowledged(self) -> bool:
+        """Only while it escalates: one nobody answered has run out, one resolved is over."""
+        return self.status == PageStatus.OPEN
+
+    def why_not_acknowledgeable(self) -> str:
+        """The sentence shown when an acknowledgement comes too late; empty while it can be acknowledged."""
+        if self.status == PageStatus.EXHAUSTED:
+            return (
+                "Nobody answered this page and its escalation has run out, so it can no longer be "
+                "acknowledged; resolve it when the problem is over."
+            )
+        if self.status == PageStatus.RESOLVED:
+            return "This page is resolved; there is nothing left to acknowledge."
+        return ""
+
 
 class PageStep(models.Model):
     """One rung of a page's escalation: who was notified, when, and when it ran out.

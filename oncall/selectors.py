@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -349,3 +349,16 @@ def page_notifications(*, page: Page) -> list[Notification]:
     """Everything a page sent, step by step, with what failed and what was sent instead."""
     rows = Notification.objects.filter(step__page=page).select_related("step", "user", "fallback_for")
     return list(rows.order_by("step__number", "due_at", "pk"))
+
+
+YOUR_OPEN_PAGES = 10
+
+
+def open_pages_for(*, user: User, limit: int = YOUR_OPEN_PAGES) -> list[Page]:
+    """The unresolved pages that reached the person (a step named them), newest first, in one query.
+
+    Unresolved: still escalating, acknowledged but not over, or run out with nobody answering.
+    """
+    reached = PageStep.objects.filter(page=OuterRef("pk"), user=user)
+    pages = Page.objects.unresolved().filter(Exists(reached)).select_related("team", "acknowledged_by")
+    return list(pages.order_by("-created_at", "-pk")[:limit])

@@ -21,6 +21,7 @@ from morgue.submissions import submit_once
 from morgue.validators import is_plausible
 
 from . import feeds, selectors, services
+from .exceptions import PageClosed
 from .forms import OverrideForm, PageForm, ScheduleForm, SwapForm
 from .models import Page, Rotation, Shift, Swap, SwapStatus
 
@@ -30,6 +31,7 @@ def now(request: SignedInRequest) -> HttpResponse:
     for row in selectors.on_call_now():
         teams.setdefault(row.team_name, []).append(row)
     context = {
+        "open_pages": selectors.open_pages_for(user=request.user),
         "teams": teams,
         "mine": selectors.upcoming_shifts(user=request.user),
         "rotations": Rotation.objects.select_related("team").order_by("team__name", "name"),
@@ -213,12 +215,16 @@ def page_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             messages.success(request, "Resolved: escalation stopped and the people notified are told.")
         else:
             silence = request.POST.get("silence") == "on"
-            services.acknowledge_page(page=page, user=request.user, silence=silence)
-            messages.success(
-                request,
-                "Acknowledged: escalation stopped"
-                + (", its alerts are silenced in Alertmanager until they resolve." if silence else "."),
-            )
+            try:
+                services.acknowledge_page(page=page, user=request.user, silence=silence)
+            except PageClosed as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(
+                    request,
+                    "Acknowledged: escalation stopped"
+                    + (", its alerts are silenced in Alertmanager until they resolve." if silence else "."),
+                )
         return redirect("oncall:page-detail", page.pk)
     steps = page.steps.select_related("team", "user")
     # Alerts (alerts_review's, reached by their relation) from a source with an Alertmanager URL.

@@ -12,7 +12,7 @@ from incidents.models import Incident, RemediationItem, Status
 from incidents.selectors.incident import today_in_history
 from incidents.selectors.running import roles_held
 from morgue.models import Profile, display_name
-from oncall.selectors import OnCallRow, on_call_now
+from oncall.selectors import OnCallRow, on_call_now, open_pages_for
 
 HOME_LIST_SIZE = 10
 HOME_ON_CALL_ROWS = 12
@@ -82,6 +82,7 @@ def home_context(*, user: User) -> dict[str, Any]:
     shown, more = _on_call_panel(on_call, user=user)
     return {
         "now": now,
+        "open_pages": open_pages_for(user=user),
         "on_call": shown,
         "on_call_more": more,
         "my_on_call": [row for row in on_call if row.user == user.get_username()],

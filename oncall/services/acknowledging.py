@@ -7,6 +7,7 @@ from django.core import signing
 
 from morgue.exceptions import MorgueError
 
+from ..exceptions import PageClosed
 from ..models import ContactKind, ContactMethod, Page
 from .notifications import ACKNOWLEDGE_LINK_AGE, ACKNOWLEDGE_SALT
 from .pages import acknowledge_page
@@ -54,5 +55,8 @@ def acknowledge_by_sms(*, sender: str, body: str, now: dt.datetime | None = None
         return "No page of yours has that code."
     if not page.steps.filter(user=method.user).exists():
         return "No page of yours has that code."
-    page = acknowledge_page(page=page, user=method.user, now=now)
+    try:
+        page = acknowledge_page(page=page, user=method.user, now=now)
+    except PageClosed as error:
+        return error.message
     return f"Page {page.pk} to {page.team} is acknowledged."

@@ -14,6 +14,7 @@ from morgue import metrics
 from morgue.emails import send_email, was_sent
 from morgue.tasking import enqueue_on_commit
 
+from ..exceptions import PageClosed
 from ..models import (
     Level,
     Page,
@@ -135,17 +136,22 @@ def notify_step(*, step_id: int, now: dt.datetime | None = None) -> PageStep | N
 def acknowledge_page(*, page: Page, user: User, silence: bool = True, now: dt.datetime | None = None) -> Page:
     """Stop a page's escalation; acknowledging twice changes nothing.
 
-    With `silence`, its alerts from an Alertmanager with a URL are silenced
-    there until they resolve (alerts_review.silences; a no-op for other pages).
+    Only an open page (Page.can_be_acknowledged) is acknowledged: one that ran
+    out or resolved raises PageClosed. With `silence`, its alerts from an
+    Alertmanager with a URL are silenced there until they resolve
+    (alerts_review.silences; a no-op for other pages).
     """
     now = now or timezone.now()
     team_slug = page.team.slug  # before refresh_from_db forgets the team
-    claimed = Page.objects.filter(pk=page.pk, status__in=[PageStatus.OPEN, PageStatus.EXHAUSTED]).update(
+    # The conditional UPDATE is the claim: a late escalation or a second tap sees the new status.
+    claimed = Page.objects.filter(pk=page.pk, status=PageStatus.OPEN).update(
         status=PageStatus.ACKNOWLEDGED, acknowledged_by=user, acknowledged_at=now
     )
+    page.refresh_from_db()
+    if not claimed and page.why_not_acknowledgeable():
+        raise PageClosed(page.why_not_acknowledgeable())
     if claimed and silence:
         enqueue_on_commit(SILENCE_TASK, page.pk, user.get_username())
-    page.refresh_from_db()
     if claimed:
         metrics.count_on_commit(metrics.pages_acknowledged, team=team_slug)
     return page

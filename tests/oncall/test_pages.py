@@ -2,6 +2,7 @@ import datetime as dt
 from unittest import mock
 
 import pytest
+import time_machine
 from django.core import mail
 
 from morgue.celery import app
@@ -184,14 +185,16 @@ def test_a_team_with_nobody_on_call_goes_straight_to_its_fallback(teams):
 
 
 def test_pages_api_creates_and_acknowledges(api, teams):
-    response = api.post(
-        "/api/v1/pages/", {"team": "payments", "message": "Card auths failing"}, format="json"
-    )
-    assert response.status_code == 201, response.json()
-    page_id = response.json()["id"]
-    assert response.json()["steps"][0]["level"] == "L1"
+    # At NOW the rotations have someone on call, so the page is open (not run out) when acknowledged.
+    with time_machine.travel(NOW):
+        response = api.post(
+            "/api/v1/pages/", {"team": "payments", "message": "Card auths failing"}, format="json"
+        )
+        assert response.status_code == 201, response.json()
+        page_id = response.json()["id"]
+        assert response.json()["steps"][0]["level"] == "L1"
 
-    response = api.post(f"/api/v1/pages/{page_id}/acknowledge/")
+        response = api.post(f"/api/v1/pages/{page_id}/acknowledge/")
     assert response.json()["status"] == "acknowledged"
     assert response.json()["acknowledged_by"] == "pat"
     assert Page.objects.get(pk=page_id).status == PageStatus.ACKNOWLEDGED
