@@ -8,6 +8,7 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
+from . import audit
 from .logs import request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "morgue.settings")
@@ -85,6 +86,9 @@ def stamp_sent_at(headers: dict | None = None, **kwargs: object) -> None:
         headers.setdefault(SENT_AT_HEADER, time.time())
         if (current := request_id.get()) is not None:
             headers.setdefault(REQUEST_ID_HEADER, current)
+        # Who enqueued it, so what the task changes is recorded as theirs (morgue/audit).
+        for name, value in audit.origin_headers().items():
+            headers.setdefault(name, value)
 
 
 @task_prerun.connect
@@ -94,11 +98,13 @@ def adopt_request_id(task: Task | None = None, **kwargs: object) -> None:
     request = task.request if task is not None else None
     headers = getattr(request, "headers", None) or {}
     request_id.set(getattr(request, REQUEST_ID_HEADER, None) or headers.get(REQUEST_ID_HEADER))
+    audit.adopt_headers(getattr(request, audit.ACTOR_HEADER, None) or headers.get(audit.ACTOR_HEADER))
 
 
 @task_postrun.connect
 def forget_request_id(**kwargs: object) -> None:
     request_id.set(None)
+    audit.current.set(None)
 
 
 def ensure_broker_folders() -> None:
