@@ -182,7 +182,8 @@ def values(instance: models.Model, fields: Iterable[str] | None = None) -> dict[
         field = instance._meta.get_field(name)
         if any(word in name for word in SECRET_WORDS):
             state[name] = fingerprint(getattr(instance, name))
-        elif field.is_relation and field.many_to_one:
+        elif isinstance(field, models.ForeignKey):
+            # By the id first: a missing related row costs no query.
             state[name] = (
                 str(getattr(instance, name)) if getattr(instance, field.attname) is not None else None
             )

@@ -57,5 +57,6 @@ class AuditEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         form = AuditFilterForm(self.request.query_params)
         if not form.is_valid():
-            raise ValidationError(form.errors)
+            refused = {name: [str(error) for error in errors] for name, errors in form.errors.items()}
+            raise ValidationError(refused)
         return audit_entries(form.filters())

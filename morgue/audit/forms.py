@@ -18,7 +18,7 @@ class AuditFilterForm(forms.Form):
     until = forms.DateField(required=False, label="To (day, included)")
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and until < since:
             self.add_error("until", "The last day must not come before the first.")

@@ -48,12 +48,12 @@ def _trail_page(
     if last is not None:
         position = KeysetPagination()
         position.position = "at"
-        older = "?" + urlencode({**query, "cursor": position.encode(last)})
+        older = request.path + "?" + urlencode({**query, "cursor": position.encode(last)})
     context = {
         "form": form,
         "entries": entries,
         "older": older,
-        "newest": "?" + urlencode(query) if "cursor" in request.GET else None,
+        "newest": request.path + "?" + urlencode(query) if "cursor" in request.GET else None,
         "csv_query": urlencode(query),
         **template_context,
     }
@@ -92,7 +92,7 @@ def audit_csv(request: SignedInRequest) -> HttpResponse | StreamingHttpResponse:
     _staff(request)
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
-        refused = " ".join(error for errors in form.errors.values() for error in errors)
+        refused = " ".join(str(error) for errors in form.errors.values() for error in errors)
         return HttpResponse(f"The export was refused. {refused}\n", status=400, content_type="text/plain")
     entries = audit_entries(form.filters())
     writer = SafeWriter(_Echo())
