@@ -98,13 +98,23 @@ def adopt_request_id(task: Task | None = None, **kwargs: object) -> None:
     request = task.request if task is not None else None
     headers = getattr(request, "headers", None) or {}
     request_id.set(getattr(request, REQUEST_ID_HEADER, None) or headers.get(REQUEST_ID_HEADER))
-    audit.adopt_headers(getattr(request, audit.ACTOR_HEADER, None) or headers.get(audit.ACTOR_HEADER))
+    if request is not None:
+        # Kept on the task's request so postrun puts back whatever was acting before
+        # (a task applied in-process keeps the request's person afterwards).
+        request.morgue_audit_token = audit.adopt_headers(
+            getattr(request, audit.ACTOR_HEADER, None) or headers.get(audit.ACTOR_HEADER)
+        )
 
 
 @task_postrun.connect
-def forget_request_id(**kwargs: object) -> None:
+def forget_request_id(task: Task | None = None, **kwargs: object) -> None:
     request_id.set(None)
-    audit.current.set(None)
+    token = getattr(task.request, "morgue_audit_token", None) if task is not None else None
+    if token is not None:
+        try:
+            audit.current.reset(token)
+        except ValueError:  # set in another context: forget it rather than leak it to the next task
+            audit.current.set(None)
 
 
 def ensure_broker_folders() -> None:

@@ -128,13 +128,16 @@ def origin_headers() -> dict[str, Any]:
     return {ACTOR_HEADER: [user_id, user_label, origin.ip]}
 
 
-def adopt_headers(value: Any) -> None:
-    """In a worker, act as whoever enqueued the task (their headers), else as the system."""
+def adopt_headers(value: Any) -> contextvars.Token[Origin | None]:
+    """In a worker, act as whoever enqueued the task (their headers), else as the system.
+
+    Returns the token that puts back what was acting before, once the task is done.
+    """
     if isinstance(value, list | tuple) and len(value) == 3:
         user_id, user_label, ip = value
-        current.set(Origin(user_id=user_id, user_label=str(user_label or ""), ip=ip))
-    else:
-        current.set(None)
+        return current.set(Origin(user_id=user_id, user_label=str(user_label or ""), ip=ip))
+    # No header: a task applied in-process keeps whoever is acting; a worker has nobody (the system).
+    return current.set(current.get())
 
 
 def json_value(value: Any) -> Any:

@@ -98,11 +98,12 @@ def test_a_task_records_as_the_person_who_enqueued_it(staff):
     class Task:
         request = type("Request", (), {"headers": headers})()
 
-    adopt_request_id(task=Task())
+    task = Task()
+    adopt_request_id(task=task)
     try:
         entry = audit.record("changed", kind="morgue.team", object_id="3")
     finally:
-        forget_request_id()
+        forget_request_id(task=task)
     system = audit.record("changed", kind="morgue.team", object_id="3")
     assert (entry.actor_id, entry.actor_label, entry.ip) == (staff.pk, "sam-staff", "192.0.2.50")
     assert (system.actor_id, system.actor_label, system.ip) == (None, "", None)
@@ -232,3 +233,25 @@ def test_a_page_post_is_recorded_with_the_request_id(client, staff):
     assert response.status_code == 302
     entry = AuditEntry.objects.get(kind="alerts_review.pagingpolicy")
     assert entry.request_id == "req-123" and entry.ip == "127.0.0.1" and team.name in entry.object_label
+
+
+def test_a_task_applied_inside_a_request_keeps_the_requests_person(staff):
+    class Task:
+        request = type("Request", (), {"headers": {}})()
+
+    with audit.acting_as(staff, ip="192.0.2.60"):
+        task = Task()
+        adopt_request_id(task=task)
+        inside = audit.record("changed", kind="morgue.team", object_id="5")
+        forget_request_id(task=task)
+        after = audit.record("changed", kind="morgue.team", object_id="5")
+    assert inside.actor_label == after.actor_label == "sam-staff"
+
+
+def test_an_api_change_made_with_a_token_is_recorded_as_its_owner(api, person):
+    response = api.patch("/api/v1/me/", {"time_zone": "Asia/Tokyo"}, format="json", REMOTE_ADDR="192.0.2.70")
+
+    assert response.status_code == 200
+    entry = AuditEntry.objects.get(kind="morgue.profile")
+    assert (entry.actor_id, entry.ip) == (person.pk, "192.0.2.70")
+    assert entry.changes["time_zone"] == ["UTC", "Asia/Tokyo"]
