@@ -78,6 +78,8 @@ SENT_AT_HEADER = "morgue_sent_at"
 # A task enqueued while a request runs carries the request's id to the
 # worker's log lines (morgue/logs.py).
 REQUEST_ID_HEADER = "morgue_request_id"
+# Where a running task keeps what was acting before it (morgue/audit), to put it back after.
+PREVIOUS_ACTOR_ATTRIBUTE = "morgue_previous_actor"
 
 
 @before_task_publish.connect
@@ -101,15 +103,16 @@ def adopt_request_id(task: Task | None = None, **kwargs: object) -> None:
     if request is not None:
         # Kept on the task's request so postrun puts back whatever was acting before
         # (a task applied in-process keeps the request's person afterwards).
-        request.morgue_audit_token = audit.adopt_headers(
+        token = audit.adopt_headers(
             getattr(request, audit.ACTOR_HEADER, None) or headers.get(audit.ACTOR_HEADER)
         )
+        setattr(request, PREVIOUS_ACTOR_ATTRIBUTE, token)
 
 
 @task_postrun.connect
 def forget_request_id(task: Task | None = None, **kwargs: object) -> None:
     request_id.set(None)
-    token = getattr(task.request, "morgue_audit_token", None) if task is not None else None
+    token = getattr(task.request, PREVIOUS_ACTOR_ATTRIBUTE, None) if task is not None else None
     if token is not None:
         try:
             audit.current.reset(token)
