@@ -255,3 +255,19 @@ def test_an_api_change_made_with_a_token_is_recorded_as_its_owner(api, person):
     entry = AuditEntry.objects.get(kind="morgue.profile")
     assert (entry.actor_id, entry.ip) == (person.pk, "192.0.2.70")
     assert entry.changes["time_zone"] == ["UTC", "Asia/Tokyo"]
+
+
+def test_postgresql_refuses_to_rewrite_the_trail_even_in_raw_sql(staff):
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("The append-only trigger exists on PostgreSQL only.")
+    [entry] = entries(1, actor=staff)
+    for statement in ("UPDATE morgue_auditentry SET action = 'x'", "DELETE FROM morgue_auditentry"):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
+    assert AuditEntry.objects.get().action == entry.action
