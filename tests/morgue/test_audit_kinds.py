@@ -346,3 +346,22 @@ def test_a_sign_in_and_a_failed_sign_in_are_recorded(client):
     assert all(entry.actor_id is None and "wrong" not in str(entry.changes) for entry in failed)
     signed_in = only_entry(action="signed in")
     assert (signed_in.actor_id, signed_in.object_id, signed_in.ip) == (user.pk, str(user.pk), "192.0.2.3")
+
+
+def test_classifying_a_check_across_a_shift_records_each_alert_it_changes(staff):
+    from tests.factories import AlertShiftFactory
+
+    shift = AlertShiftFactory()
+    team = shift.rotation.team
+    changed = AlertFactory(team=team, check_name="DiskSpaceLow")
+    already = AlertFactory(team=team, check_name="DiskSpaceLow", category=category("threshold"))
+
+    with audit.acting_as(staff, ip=ADDRESS):
+        count = alert_services.classify_check_in_shift(
+            shift=shift, check="DiskSpaceLow", category=category("threshold"), by=staff
+        )
+
+    assert count == 2
+    entry = only_entry(kind="alerts_review.alert", action="classified")
+    assert entry.object_id == str(changed.pk) != str(already.pk)
+    assert entry.changes["category"][0] is None and (entry.actor_label, entry.ip) == ("sam-staff", ADDRESS)
