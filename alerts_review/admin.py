@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
-from . import paging, paging_rules
+from . import paging, paging_rules, services
 from .models import (
     Alert,
     AlertReview,
@@ -21,13 +23,20 @@ from .models import (
 class AlertSourceAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "team", "alertmanager_url", "created_at", "revoked_at"]
     list_filter = ["kind"]
-    readonly_fields = ["token", "created_at"]
+    readonly_fields = ["token", "created_at", "history"]
     actions = ["revoke"]
+
+    @admin.display(description="History")
+    def history(self, source):
+        if source.pk is None:
+            return "—"
+        url = reverse("audit-object", args=[source._meta.label_lower, source.pk])
+        return format_html('<a href="{}">Audit trail of this source</a>', url)
 
     @admin.action(description="Revoke the selected sources' tokens")
     def revoke(self, request, queryset):
         for source in queryset.active():
-            source.revoke()
+            services.revoke_source(source=source)
 
 
 @admin.register(Category)

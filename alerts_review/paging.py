@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from morgue import audit
 from morgue.models import Team
 from morgue.tasking import enqueue_on_commit
 from oncall.models import Page, PageStatus
@@ -61,10 +62,14 @@ def update_policy(*, team: Team, rules: list, grouping_window_minutes: int | Non
     """Replace a team's paging rules; RuleError (naming the rule) when one does not parse."""
     parsed = paging_rules.parse_rules(rules)
     policy, _ = PagingPolicy.objects.select_for_update().get_or_create(team=team)
+    before = audit.values(policy, ["rules", "grouping_window_minutes"])
     policy.rules = paging_rules.rules_as_data(parsed)
     if grouping_window_minutes is not None:
         policy.grouping_window_minutes = grouping_window_minutes
     policy.save()
+    audit.record_changes(
+        policy, before=before, after=audit.values(policy, ["rules", "grouping_window_minutes"])
+    )
     return policy
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from incidents.models import RemediationCategory
 from incidents.services.remediation import create_item as create_remediation_item
-from morgue import metrics
+from morgue import audit, metrics
 from morgue.emails import send_email
 from morgue.exceptions import Conflict, NotAllowed
 from morgue.models import EmailDelivery, Profile, Team
@@ -99,9 +99,27 @@ def create_alert_source(
     if alertmanager_url and kind != SourceKind.ALERTMANAGER:
         raise ValidationError("Only an Alertmanager source has an Alertmanager URL.")
     validate_alertmanager_url(alertmanager_url)
-    return AlertSource.objects.create(
+    source = AlertSource.objects.create(
         name=name, kind=kind, team=team, time_zone=time_zone, alertmanager_url=alertmanager_url
     )
+    audit.record_created(source)
+    return source
+
+
+@transaction.atomic
+def revoke_source(*, source: AlertSource) -> AlertSource:
+    """Revoke an alert source's token: its receivers refuse it from now on."""
+    source = AlertSource.objects.select_for_update().get(pk=source.pk)
+    if source.revoked_at is not None:
+        return source
+    source.revoke()
+    audit.record(
+        audit.Action.CHANGED,
+        source,
+        changes={"revoked_at": [None, audit.json_value(source.revoked_at)]},
+        labels={"revoked_at": "Token revoked at"},
+    )
+    return source
 
 
 def _new_alert(
@@ -335,6 +353,7 @@ def classify_alert(
     """Record what an alert was worth; note and woke_me_up stay as they were when not given."""
     if not can_classify(user=by, alert=alert):
         raise NotAllowed("Only the person paged, the alert's team or staff may classify this alert.")
+    before = audit.values(alert, CLASSIFICATION_FIELDS)
     alert.classify(
         category=category,
         note=alert.note if note is None else note,
@@ -344,7 +363,14 @@ def classify_alert(
     alert.save(
         update_fields=["category", "note", "woke_me_up", "classified_by", "classified_at", "updated_at"]
     )
+    audit.record_changes(
+        alert, before=before, after=audit.values(alert, CLASSIFICATION_FIELDS), action=audit.Action.CLASSIFIED
+    )
     return alert
+
+
+# What the audit trail shows of a classification.
+CLASSIFICATION_FIELDS = ("category", "note", "woke_me_up")
 
 
 @transaction.atomic
@@ -352,11 +378,23 @@ def classify_check_in_shift(*, shift: Shift, check: str, category: Category, by:
     """Give every alert of one check during a shift the same category; returns how many."""
     if not (by.is_staff or shift.user_id == by.pk or shift.rotation.team.members.filter(pk=by.pk).exists()):
         raise NotAllowed("Only the person on that shift, their team or staff may classify its alerts.")
-    return (
-        Alert.objects.fired_between(shift.starts_at, shift.ends_at)
-        .filter(team_id=shift.rotation.team_id, check_name=check)
-        .update(category=category, classified_by=by, classified_at=timezone.now(), updated_at=timezone.now())
+    alerts = Alert.objects.fired_between(shift.starts_at, shift.ends_at).filter(
+        team_id=shift.rotation.team_id, check_name=check
     )
+    # One entry per alert whose category changes, each with the category it had.
+    previous = list(alerts.exclude(category=category).select_related("category"))
+    count = alerts.update(
+        category=category, classified_by=by, classified_at=timezone.now(), updated_at=timezone.now()
+    )
+    for alert in previous:
+        audit.record(
+            audit.Action.CLASSIFIED,
+            alert,
+            changes={"category": [audit.json_value(alert.category), str(category)]},
+            labels={"category": "Category"},
+            actor=by,
+        )
+    return count
 
 
 # --- The monthly review ---------------------------------------------------------

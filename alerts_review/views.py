@@ -383,6 +383,7 @@ def team_paging(request: SignedInRequest, slug: str) -> HttpResponse:
     now = timezone.now()
     context = {
         "team": team,
+        "policy": policy,
         "may_edit": may_edit,
         "policy_form": policy_form,
         "window_form": window_form,

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from .models import EmailDelivery, Profile, Team
+from .models import AuditEntry, EmailDelivery, Profile, Team
 
 
 class ProfileInline(admin.StackedInline):
@@ -57,3 +57,23 @@ class EmailDeliveryAdmin(admin.ModelAdmin):
 
 admin.site.site_header = "Morgue administration"
 admin.site.site_title = "Morgue admin"
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the trail is written by the services and never changed (morgue/audit)."""
+
+    list_display = ["at", "actor_label", "ip", "action", "kind", "object_id", "object_label"]
+    list_filter = ["action", "kind"]
+    search_fields = ["actor_label", "object_label", "object_id", "request_id"]
+    date_hierarchy = "at"
+    ordering = ["-at", "-id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -8,7 +8,7 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
-from . import metrics
+from . import audit, metrics
 from .logs import request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "morgue.settings")
@@ -78,6 +78,8 @@ SENT_AT_HEADER = "morgue_sent_at"
 # A task enqueued while a request runs carries the request's id to the
 # worker's log lines (morgue/logs.py).
 REQUEST_ID_HEADER = "morgue_request_id"
+# Where a running task keeps what was acting before it (morgue/audit), to put it back after.
+PREVIOUS_ACTOR_ATTRIBUTE = "morgue_previous_actor"
 
 
 @before_task_publish.connect
@@ -86,6 +88,9 @@ def stamp_sent_at(headers: dict | None = None, **kwargs: object) -> None:
         headers.setdefault(SENT_AT_HEADER, time.time())
         if (current := request_id.get()) is not None:
             headers.setdefault(REQUEST_ID_HEADER, current)
+        # Who enqueued it, so what the task changes is recorded as theirs (morgue/audit).
+        for name, value in audit.origin_headers().items():
+            headers.setdefault(name, value)
 
 
 @task_prerun.connect
@@ -95,6 +100,13 @@ def adopt_request_id(task: Task | None = None, **kwargs: object) -> None:
     request = task.request if task is not None else None
     headers = getattr(request, "headers", None) or {}
     request_id.set(getattr(request, REQUEST_ID_HEADER, None) or headers.get(REQUEST_ID_HEADER))
+    if request is not None:
+        # Kept on the task's request so postrun puts back whatever was acting before
+        # (a task applied in-process keeps the request's person afterwards).
+        token = audit.adopt_headers(
+            getattr(request, audit.ACTOR_HEADER, None) or headers.get(audit.ACTOR_HEADER)
+        )
+        setattr(request, PREVIOUS_ACTOR_ATTRIBUTE, token)
 
 
 @task_postrun.connect
@@ -102,6 +114,12 @@ def forget_request_id(task: Task | None = None, state: str | None = None, **kwar
     request_id.set(None)
     if task is not None:
         metrics.task_runs.labels(task=task.name, state=state or "UNKNOWN").inc()
+    token = getattr(task.request, PREVIOUS_ACTOR_ATTRIBUTE, None) if task is not None else None
+    if token is not None:
+        try:
+            audit.current.reset(token)
+        except ValueError:  # set in another context: forget it rather than leak it to the next task
+            audit.current.set(None)
 
 
 def ensure_broker_folders() -> None:

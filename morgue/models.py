@@ -251,3 +251,76 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S} UTC"
+
+
+class AuditRefused(Exception):
+    """The audit trail is append-only: nothing in Morgue changes or removes an entry."""
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    # Bulk paths are shut too, so neither a view nor the admin's bulk delete can rewrite history.
+    def update(self, **kwargs):
+        raise AuditRefused("Audit entries cannot be changed.")
+
+    def delete(self):
+        raise AuditRefused("Audit entries cannot be deleted.")
+
+    def for_object(self, kind: str, object_id: object) -> "AuditEntryQuerySet":
+        return self.filter(kind=kind, object_id=str(object_id))
+
+
+class AuditEntry(models.Model):
+    """One recorded change: who, when, from where, to what, and each field's value before and after.
+
+    Written only by `morgue.audit.record`. The object is named by kind, id and a
+    label kept as text, so the entry outlives it; the actor's name is kept the same way.
+    """
+
+    # No database constraint: deleting a person must neither fail nor rewrite their entries.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=150, blank=True, help_text="Empty for the system.")
+    at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    action = models.CharField(max_length=40)
+    kind = models.CharField(max_length=100, help_text="The object's model, as app_label.model_name.")
+    object_id = models.CharField(max_length=64, blank=True)
+    object_label = models.CharField(max_length=200, blank=True)
+    # {field: [before, after]}; `labels` says what people call each field.
+    changes = models.JSONField(default=dict, blank=True)
+    labels = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["at", "id"], name="audit_at"),
+            models.Index(fields=["kind", "object_id", "at"], name="audit_object"),
+            models.Index(fields=["actor", "at"], name="audit_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label or 'system'} {self.action} {self.object_label or self.kind}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AuditRefused("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditRefused("Audit entries cannot be deleted.")
+
+    def change_rows(self) -> list[tuple[str, object, object]]:
+        """(label, before, after) for each changed field, in the order recorded."""
+        return [
+            (self.labels.get(name, name.replace("_", " ").capitalize()), pair[0], pair[1])
+            for name, pair in self.changes.items()
+        ]

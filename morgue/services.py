@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from . import audit
 from .models import Profile
 
 ENGINEERS_GROUP = "engineers"
@@ -36,7 +37,13 @@ def create_person(
     if engineer:
         group, _ = Group.objects.get_or_create(name=ENGINEERS_GROUP)
         user.groups.add(group)
-    return Profile.objects.create(user=user, display_name=display_name, time_zone=time_zone)
+    profile = Profile.objects.create(user=user, display_name=display_name, time_zone=time_zone)
+    audit.record_created(user, extra={"groups": [ENGINEERS_GROUP] if engineer else []})
+    return profile
+
+
+# What the audit trail shows of a person's own settings.
+PROFILE_FIELDS = ("display_name", "time_zone", "sleep_start", "sleep_end", "shift_reminder_minutes")
 
 
 @transaction.atomic
@@ -51,6 +58,7 @@ def update_profile(
     shift_reminder_minutes: int | None = None,
 ) -> Profile:
     """Change what a person may change about themselves."""
+    before = {"email": profile.user.email, **audit.values(profile, PROFILE_FIELDS)}
     if email is not None and email != profile.user.email:
         profile.user.email = email
         profile.user.save(update_fields=["email"])
@@ -65,4 +73,21 @@ def update_profile(
             setattr(profile, field, value)
     profile.full_clean()
     profile.save()
+    audit.record_changes(
+        profile, before=before, after={"email": profile.user.email, **audit.values(profile, PROFILE_FIELDS)}
+    )
     return profile
+
+
+@transaction.atomic
+def reset_calendar_token(*, profile: Profile) -> str:
+    """Give a person a new calendar-feed address; the old one stops working."""
+    before = audit.values(profile, ["calendar_token"])
+    token = profile.reset_calendar_token()
+    audit.record(
+        audit.Action.TOKEN_RESET,
+        profile,
+        changes=audit.diff(before, audit.values(profile, ["calendar_token"])),
+        labels={"calendar_token": "Calendar feed token"},
+    )
+    return token

@@ -12,10 +12,13 @@ import incidents.urls
 import oncall.urls
 
 from . import health, metrics
+from .audit import api as audit_api
+from .audit import views as audit_views
 from .site import api, views
 
 router = SimpleRouter()
 router.register("people", api.PersonViewSet, basename="person")
+router.register("audit", audit_api.AuditEntryViewSet, basename="audit")
 
 api_urlpatterns = [
     path("me/", api.MeView.as_view(), name="me"),
@@ -43,6 +46,9 @@ urlpatterns = [
     path("people/suggest/", views.people_suggest, name="people-suggest"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("audit/", audit_views.audit_list, name="audit"),
+    path("audit/export.csv", audit_views.audit_csv, name="audit-csv"),
+    path("audit/<str:kind>/<str:object_id>/", audit_views.object_history, name="audit-object"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -17,6 +17,7 @@ from morgue.auth import SignedInRequest
 from morgue.charts import Series, bar_chart
 from morgue.exceptions import MorgueError
 from morgue.models import Profile, Team
+from morgue.services import reset_calendar_token as reset_calendar_token_of
 from morgue.submissions import submit_once
 from morgue.validators import is_plausible
 
@@ -307,6 +308,6 @@ def withdraw_swap(request: SignedInRequest, pk: int) -> HttpResponse:
 def reset_calendar_token(request: SignedInRequest) -> HttpResponse:
     """Revoke the person's feed address and give them a new one."""
     if request.method == "POST":
-        Profile.objects.for_user(request.user).reset_calendar_token()
+        reset_calendar_token_of(profile=Profile.objects.for_user(request.user))
         messages.success(request, "Your calendar address is new; the old one no longer works.")
     return redirect("profile")

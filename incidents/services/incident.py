@@ -27,6 +27,7 @@ from incidents.models import (
 from incidents.models.incident import search_vector_expression
 from incidents.selectors.remediation import items_blocking_close
 from incidents.selectors.running import template_for
+from morgue import audit
 from morgue.exceptions import MorgueError
 
 FOREIGN_KEYS = ("team", "contact", "facilitator")
@@ -149,7 +150,9 @@ def create_incident(
     tags = list(tags)
     _set_tags(incident, tags)
     refresh_search_vector(incident)
-    _record_revision(incident=incident, by=by, before={}, after=snapshot(incident, tags), note="Created")
+    after = snapshot(incident, tags)
+    _record_revision(incident=incident, by=by, before={}, after=after, note="Created")
+    audit.record(audit.Action.CREATED, incident, changes=audit.diff({}, after), labels=AUDIT_LABELS, actor=by)
     return incident
 
 
@@ -169,6 +172,11 @@ FIELD_LABELS: dict[str, str] = {
     **{f"{name}_source": f"{label}: source" for name, label in MILESTONES},
     **{name: label for name, label, _ in POSTMORTEM_SECTIONS},
 }
+
+
+# The same labels by snapshot key (`team_id`), for the audit trail.
+AUDIT_LABELS = {**FIELD_LABELS, "deleted_at": "Deleted at"}
+AUDIT_LABELS.update({f"{name}_id": FIELD_LABELS[name] for name in FOREIGN_KEYS})
 
 
 def _state_key(name: str) -> str:
@@ -298,6 +306,7 @@ def update_incident(
 
         follow_incident_title(incident=locked)
     _record_revision(incident=locked, by=by, before=before, after=after, note=note)
+    audit.record_changes(locked, before=before, after=after, labels=AUDIT_LABELS, actor=by)
     if by is not None and by.is_authenticated:
         EditorPresence.objects.filter(incident=locked, user=by).delete()
     return locked
@@ -346,6 +355,14 @@ def delete_incident(*, incident: Incident, by: User) -> Incident:
     if deleted:
         call_off_review_of_deleted(incident=incident, by=by)
     incident.refresh_from_db(fields=["deleted_at", "status", "version", "updated_at"])
+    if deleted:
+        audit.record(
+            audit.Action.DELETED,
+            incident,
+            changes={"deleted_at": [None, audit.json_value(incident.deleted_at)]},
+            labels=AUDIT_LABELS,
+            actor=by,
+        )
     return incident
 
 
@@ -354,8 +371,17 @@ def restore_incident(*, incident: Incident, by: User) -> Incident:
     """Undo a soft delete."""
     if not by.is_staff:
         raise NotAllowed("Only staff can restore deleted incidents.")
+    was_deleted_at = Incident.objects.filter(pk=incident.pk).values_list("deleted_at", flat=True).first()
     Incident.objects.filter(pk=incident.pk).update(deleted_at=None)
     incident.refresh_from_db(fields=["deleted_at"])
+    if was_deleted_at is not None:
+        audit.record(
+            audit.Action.RESTORED,
+            incident,
+            changes={"deleted_at": [audit.json_value(was_deleted_at), None]},
+            labels=AUDIT_LABELS,
+            actor=by,
+        )
     return incident
 
 

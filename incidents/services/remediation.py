@@ -18,6 +18,7 @@ from incidents.models import (
 )
 from incidents.models.remediation import default_due_date, incident_origin
 from incidents.selectors.remediation import digest_items, items_blocking_close
+from morgue import audit
 from morgue.emails import send_email
 from morgue.models import EmailDelivery, Profile, Team, display_name
 
@@ -34,6 +35,9 @@ EDITABLE_FIELDS = (
     "due_date",
     "reminders_muted",
 )
+
+# What the audit trail compares on an edit: everything a person changes, status included.
+AUDITED_FIELDS = (*EDITABLE_FIELDS, "status", "wont_do_reason")
 
 
 def _validate_and_save(item: RemediationItem) -> RemediationItem:
@@ -89,7 +93,9 @@ def create_item(
         updated_at=now,
     )
     item.set_status(status, reason=wont_do_reason, at=now)
-    return _validate_and_save(item)
+    _validate_and_save(item)
+    audit.record_created(item, actor=created_by)
+    return item
 
 
 @transaction.atomic
@@ -113,6 +119,7 @@ def update_item(
         # refuses FOR UPDATE.
         Incident.objects.select_for_update().filter(pk=item.incident_id).first()
     item = RemediationItem.objects.select_for_update(of=("self",)).select_related("incident").get(pk=item.pk)
+    before = audit.values(item, AUDITED_FIELDS)
     for name, value in changes.items():
         setattr(item, name, value.strip() if name == "title" else value)
     if status is not None:
@@ -120,7 +127,9 @@ def update_item(
     elif wont_do_reason is not None and item.status == RemediationStatus.WONT_DO:
         item.wont_do_reason = wont_do_reason.strip()
     item.updated_at = now
-    return _validate_and_save(item)
+    _validate_and_save(item)
+    audit.record_changes(item, before=before, after=audit.values(item, AUDITED_FIELDS))
+    return item
 
 
 def follow_incident_title(*, incident: Incident) -> int:

@@ -50,3 +50,13 @@ def submission_field(context, *name) -> str:
     form = re.sub(r"[^a-z0-9-]+", "-", "-".join(str(part) for part in name).lower())[:60]
     token = token_for(context["request"], form)
     return format_html('<input type="hidden" name="{}" value="{}">', FIELD, token)
+
+
+@register.simple_tag(takes_context=True)
+def history_link(context, target, label: str = "History") -> str:
+    """A link to the object's audit history, for staff only (others may not read the trail)."""
+    user = context.get("user")
+    if target is None or user is None or not getattr(user, "is_staff", False):
+        return ""
+    url = reverse("audit-object", args=[target._meta.label_lower, target.pk])
+    return format_html('<a href="{}" class="history-link">{}</a>', url, label)

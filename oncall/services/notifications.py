@@ -21,7 +21,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from morgue import metrics
+from morgue import audit, metrics
 from morgue.emails import send_email, was_sent
 from morgue.tasking import enqueue, enqueue_on_commit
 
@@ -78,15 +78,18 @@ class RetryLater(Exception):
 def add_contact_method(*, user: User, kind: str, address: str, label: str = "") -> ContactMethod:
     """Add a way to reach `user`; raises contact.InvalidAddress for an address its kind cannot use."""
     address = contact.check_address(kind, address)
-    method, _ = ContactMethod.objects.get_or_create(
+    method, created = ContactMethod.objects.get_or_create(
         user=user, kind=kind, address=address, defaults={"label": label}
     )
+    if created:
+        audit.record_created(method)
     return method
 
 
 @transaction.atomic
 def remove_contact_method(*, method: ContactMethod) -> None:
     """Remove a contact method and the rules that name it."""
+    audit.record_deleted(method)
     method.delete()
 
 
@@ -97,15 +100,22 @@ def add_notification_rule(
     """Send to one of a person's methods this many minutes after a page names them (a method once)."""
     if contact_method.user_id != user.pk:
         raise contact.InvalidAddress("A rule can only name your own contact methods.")
+    existing = NotificationRule.objects.filter(user=user, contact_method=contact_method).first()
+    before = audit.values(existing) if existing is not None else None
     rule, _ = NotificationRule.objects.update_or_create(
         user=user, contact_method=contact_method, defaults={"delay_minutes": delay_minutes}
     )
+    if before is None:
+        audit.record_created(rule)
+    else:
+        audit.record_changes(rule, before=before, after=audit.values(rule))
     return rule
 
 
 @transaction.atomic
 def remove_notification_rule(*, rule: NotificationRule) -> None:
     """Remove one step of a person's rules."""
+    audit.record_deleted(rule)
     rule.delete()
 
 

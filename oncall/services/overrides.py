@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+from morgue import audit
 from morgue.emails import send_email
 from morgue.models import Profile, display_name
 from morgue.tasking import enqueue_on_commit
@@ -74,6 +75,7 @@ def create_override(
         replaced = _fill_outside_windows(replaced, override, since=starts_at, first_number=number)
     Shift.objects.bulk_create(replaced)
     resolve_layers(team_id=rotation.team_id, since=min(starts_at, timezone.now()))
+    audit.record_created(override, actor=created_by)
     return override
 
 
@@ -116,6 +118,7 @@ def ask_swap(
         ends_at=ends_at,
         reason=reason,
     )
+    audit.record_created(swap, actor=requested_by)
     enqueue_on_commit("oncall.tasks.tell_swap_asked", swap.pk)
     return swap
 
@@ -152,6 +155,13 @@ def withdraw_swap(*, swap: Swap, user: User) -> Swap:
         raise SwapClosed(f"This swap is already {swap.get_status_display().lower()}.")
     swap.status = SwapStatus.WITHDRAWN
     swap.save(update_fields=["status"])
+    audit.record(
+        audit.Action.WITHDRAWN,
+        swap,
+        changes={"status": [SwapStatus.ASKED, swap.status]},
+        labels={"status": "Status"},
+        actor=user,
+    )
     return swap
 
 
@@ -177,4 +187,11 @@ def answer_swap(*, swap: Swap, user: User, accept: bool) -> Swap:
     else:
         swap.status = SwapStatus.DECLINED
     swap.save()
+    audit.record(
+        audit.Action.ANSWERED,
+        swap,
+        changes={"status": [SwapStatus.ASKED, swap.status]},
+        labels={"status": "Status"},
+        actor=user,
+    )
     return swap

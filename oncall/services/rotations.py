@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
+from morgue import audit
 from morgue.services import ENGINEERS_GROUP
 
 from .. import shifts as shift_rules
@@ -45,19 +46,29 @@ def create_team(*, name: str, slug: str, **fields: Any) -> Team:
     team = Team(name=name, slug=slug, **fields)
     team.full_clean()
     team.save()
+    audit.record_created(team)
     return team
 
 
 @transaction.atomic
 def update_team(*, team: Team, **fields: Any) -> Team:
-    """Change a team's settings."""
+    """Change a team's settings (its webhook, fallback, notification settings)."""
+    before = audit.values(team)
     for name, value in fields.items():
         setattr(team, name, value)
     if team.fallback_team_id == team.pk and team.pk:
         raise RotationInvalid("A team cannot be its own fallback.", field="fallback_team")
     team.full_clean()
     team.save()
+    audit.record_changes(team, before=before, after=audit.values(team))
     return team
+
+
+def _member_names(rotation: Rotation) -> list[str]:
+    """The rotation's people in order, as the audit trail shows them."""
+    return [
+        member.user.get_username() for member in rotation.members.select_related("user").order_by("position")
+    ]
 
 
 @transaction.atomic
@@ -107,6 +118,7 @@ def create_rotation(
         _set_members(rotation, members)
     _check_staffable(rotation)
     materialise_shifts(rotation=rotation, now=now)
+    audit.record_created(rotation, extra={"members": _member_names(rotation)})
     return rotation
 
 
@@ -157,6 +169,7 @@ def _edit_rotation(
         )
     previous_schedule = rotation.schedule()
     previous_team_id = rotation.team_id
+    recorded = {**audit.values(rotation), "members": _member_names(rotation)}
     for name, value in fields.items():
         setattr(rotation, name, value)
     _clean(rotation)
@@ -172,6 +185,9 @@ def _edit_rotation(
     materialise_shifts(rotation=rotation, now=now, reanchor=True, previous_schedule=previous_schedule)
     if rotation.team_id != previous_team_id:
         resolve_layers(team_id=previous_team_id, since=now)
+    audit.record_changes(
+        rotation, before=recorded, after={**audit.values(rotation), "members": _member_names(rotation)}
+    )
     return rotation, compare(before, snapshot(team_ids=team_ids, since=now))
 
 
