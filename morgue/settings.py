@@ -157,6 +157,7 @@ LDAP_SERVER_URI = os.environ.get("LDAP_SERVER_URI", "")
 AUTHENTICATION_BACKENDS = [
     # First: refuses any attempt while its account and address are locked out.
     "axes.backends.AxesStandaloneBackend",
+    *(["morgue.identity.oidc.DirectoryOIDCBackend"] if OIDC_ISSUER else []),
     "django.contrib.auth.backends.ModelBackend"
     if MORGUE_LOCAL_PASSWORDS
     else "morgue.identity.backends.PermissionsOnlyBackend",

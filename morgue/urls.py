@@ -12,6 +12,8 @@ import incidents.urls
 import oncall.urls
 
 from . import health
+from .identity import oidc
+from .identity.views import SignInView
 from .site import api, views
 
 router = SimpleRouter()
@@ -40,7 +42,17 @@ urlpatterns = [
     ),
     path("profile/", views.profile, name="profile"),
     path("people/suggest/", views.people_suggest, name="people-suggest"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
+    path(
+        "oidc/authenticate/",
+        login_not_required(oidc.SignInRequestView.as_view()),
+        name="oidc_authentication_init",
+    ),
+    path(
+        "oidc/callback/",
+        login_not_required(oidc.SignInCallbackView.as_view()),
+        name="oidc_authentication_callback",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_urlpatterns, "api"))),
