@@ -38,9 +38,13 @@ def create_person(
         is_staff=is_staff,
     )
     if engineer:
-        group, _ = Group.objects.get_or_create(name=ENGINEERS_GROUP)
-        user.groups.add(group)
+        join_engineers(user)
     return Profile.objects.create(user=user, display_name=display_name, time_zone=time_zone)
+
+
+def join_engineers(user: User) -> None:
+    group, _ = Group.objects.get_or_create(name=ENGINEERS_GROUP)
+    user.groups.add(group)
 
 
 @transaction.atomic
@@ -120,6 +124,14 @@ def sign_in_from_directory(
         profile = create_person(
             username=username,
             email=email,
+            display_name=display_name,
+            time_zone=time_zone if time_zone and is_time_zone(time_zone) else "UTC",
+        )
+    elif not Profile.objects.filter(user=user).exists():
+        # An account the directory library has just saved itself (django-auth-ldap does).
+        join_engineers(user)
+        profile = Profile.objects.create(
+            user=user,
             display_name=display_name,
             time_zone=time_zone if time_zone and is_time_zone(time_zone) else "UTC",
         )

@@ -157,11 +157,16 @@ LDAP_SERVER_URI = os.environ.get("LDAP_SERVER_URI", "")
 AUTHENTICATION_BACKENDS = [
     # First: refuses any attempt while its account and address are locked out.
     "axes.backends.AxesStandaloneBackend",
+    *(["morgue.identity.ldap.DirectoryLDAPBackend"] if LDAP_SERVER_URI else []),
     *(["morgue.identity.oidc.DirectoryOIDCBackend"] if OIDC_ISSUER else []),
     "django.contrib.auth.backends.ModelBackend"
     if MORGUE_LOCAL_PASSWORDS
     else "morgue.identity.backends.PermissionsOnlyBackend",
 ]
+if LDAP_SERVER_URI:
+    from morgue.identity.ldap_config import ldap_settings
+
+    globals().update(ldap_settings(os.environ))
 
 # Failed sign-ins (django-axes): after AXES_FAILURE_LIMIT failures in a row from one
 # address for one account, that pair is refused until MORGUE_SIGNIN_COOLOFF_MINUTES

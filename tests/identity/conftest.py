@@ -6,6 +6,7 @@ installs it (or fails it under MORGUE_REQUIRE_REAL_PROGRAMS=1, as in .ci/run).
 """
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -108,3 +109,150 @@ def oidc_provider(daemons, tmp_path, settings) -> Provider:  # noqa: F811
     cache.clear()  # the discovery document of an earlier test's provider
     yield Provider(issuer)
     cache.clear()
+
+
+SUFFIX = "dc=example,dc=com"
+READER_DN = f"cn=morgue-reader,{SUFFIX}"
+READER_PASSWORD = "reader-password"
+SCHEMAS = ("core", "cosine", "inetorgperson", "nis")
+# People and groups as a directory team would load them (inetOrgPerson, groupOfNames).
+DIRECTORY_LDIF = f"""\
+dn: {SUFFIX}
+objectClass: dcObject
+objectClass: organization
+o: Example
+dc: example
+
+dn: {READER_DN}
+objectClass: organizationalRole
+objectClass: simpleSecurityObject
+cn: morgue-reader
+userPassword: {READER_PASSWORD}
+
+dn: ou=people,{SUFFIX}
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=groups,{SUFFIX}
+objectClass: organizationalUnit
+ou: groups
+
+dn: uid=ada,ou=people,{SUFFIX}
+objectClass: inetOrgPerson
+uid: ada
+cn: Ada Lovelace
+givenName: Ada
+sn: Lovelace
+displayName: Ada Lovelace
+mail: ada@example.com
+userPassword: ada-password
+
+dn: uid=bob,ou=people,{SUFFIX}
+objectClass: inetOrgPerson
+uid: bob
+cn: Bob Page
+givenName: Bob
+sn: Page
+mail: bob@example.com
+userPassword: bob-password
+
+dn: cn=sre,ou=groups,{SUFFIX}
+objectClass: groupOfNames
+cn: sre
+member: uid=ada,ou=people,{SUFFIX}
+member: {READER_DN}
+
+dn: cn=morgue-users,ou=groups,{SUFFIX}
+objectClass: groupOfNames
+cn: morgue-users
+member: uid=ada,ou=people,{SUFFIX}
+
+dn: cn=finance,ou=groups,{SUFFIX}
+objectClass: groupOfNames
+cn: finance
+member: uid=bob,ou=people,{SUFFIX}
+"""
+
+
+@dataclass
+class Directory:
+    uri: str
+
+    def environment(self, **extra: str) -> dict[str, str]:
+        """The LDAP_* variables a deployment would set for this directory (README's OpenLDAP example)."""
+        return {
+            "LDAP_SERVER_URI": self.uri,
+            "LDAP_BIND_DN": READER_DN,
+            "LDAP_BIND_PASSWORD": READER_PASSWORD,
+            "LDAP_USER_SEARCH_BASE": f"ou=people,{SUFFIX}",
+            "LDAP_USER_FILTER": "(uid=%(user)s)",
+            "LDAP_GROUP_SEARCH_BASE": f"ou=groups,{SUFFIX}",
+            "LDAP_GROUP_FILTER": "(objectClass=groupOfNames)",
+            "LDAP_GROUP_TYPE": "groupOfNames",
+            **extra,
+        }
+
+    def remove_member(self, group: str, uid: str) -> None:
+        import ldap
+
+        connection = ldap.initialize(self.uri)
+        connection.simple_bind_s(f"cn=admin,{SUFFIX}", "admin-password")
+        member = f"uid={uid},ou=people,{SUFFIX}".encode()
+        connection.modify_s(f"cn={group},ou=groups,{SUFFIX}", [(ldap.MOD_DELETE, "member", [member])])
+        connection.unbind_s()
+
+
+@pytest.fixture
+def directory(daemons, tmp_path) -> Directory:  # noqa: F811
+    """A real OpenLDAP slapd on loopback, loaded with people and groups."""
+    slapd = need("slapd", "slapd")
+    slapadd = need("slapadd", "slapd")
+    try:
+        import django_auth_ldap  # noqa: F401
+    except ImportError:
+        missing("django-auth-ldap is not installed (apt-get install libldap2-dev libsasl2-dev; make ldap)")
+    data = tmp_path / "ldap-data"
+    data.mkdir()
+    config = tmp_path / "slapd.conf"
+    includes = "\n".join(f"include /etc/ldap/schema/{schema}.schema" for schema in SCHEMAS)
+    config.write_text(
+        f"""{includes}
+pidfile {tmp_path}/slapd.pid
+argsfile {tmp_path}/slapd.args
+modulepath /usr/lib/ldap
+moduleload back_mdb
+database mdb
+maxsize 10485760
+suffix "{SUFFIX}"
+rootdn "cn=admin,{SUFFIX}"
+rootpw admin-password
+directory {data}
+access to attrs=userPassword by anonymous auth by self read by * none
+access to * by * read
+"""
+    )
+    ldif = tmp_path / "directory.ldif"
+    ldif.write_text(DIRECTORY_LDIF)
+    loaded = subprocess.run(
+        [slapadd, "-f", str(config), "-l", str(ldif)], capture_output=True, text=True, check=False
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    port = free_port()
+    uri = f"ldap://127.0.0.1:{port}"
+    daemons.append(
+        Daemon("slapd", [slapd, "-f", str(config), "-h", f"{uri}/", "-d", "0"], tmp_path / "slapd.log")
+    )
+
+    def answers() -> bool:
+        import ldap
+
+        try:
+            connection = ldap.initialize(uri)
+            connection.simple_bind_s(READER_DN, READER_PASSWORD)
+            connection.unbind_s()
+            return True
+        except ldap.LDAPError:
+            return False
+
+    wait_for("slapd to answer", answers, daemons=daemons)
+    return Directory(uri)
