@@ -202,9 +202,8 @@ class Directory:
         connection.unbind_s()
 
 
-@pytest.fixture
-def directory(daemons, tmp_path) -> Directory:  # noqa: F811
-    """A real OpenLDAP slapd on loopback, loaded with people and groups."""
+def start_slapd(started: list[Daemon], tmp_path: Path, *, tls: "Certificates | None" = None) -> Directory:
+    """A real OpenLDAP slapd on loopback, loaded with people and groups; with `tls`, only over StartTLS."""
     slapd = need("slapd", "slapd")
     slapadd = need("slapadd", "slapd")
     try:
@@ -230,6 +229,15 @@ directory {data}
 access to attrs=userPassword by anonymous auth by self read by * none
 access to * by * read
 """
+        + (
+            f"""TLSCACertificateFile {tls.ca}
+TLSCertificateFile {tls.certificate}
+TLSCertificateKeyFile {tls.key}
+security tls=1
+"""
+            if tls
+            else ""
+        )
     )
     ldif = tmp_path / "directory.ldif"
     ldif.write_text(DIRECTORY_LDIF)
@@ -239,7 +247,7 @@ access to * by * read
     assert loaded.returncode == 0, loaded.stderr
     port = free_port()
     uri = f"ldap://127.0.0.1:{port}"
-    daemons.append(
+    started.append(
         Daemon("slapd", [slapd, "-f", str(config), "-h", f"{uri}/", "-d", "0"], tmp_path / "slapd.log")
     )
 
@@ -251,8 +259,102 @@ access to * by * read
             connection.simple_bind_s(READER_DN, READER_PASSWORD)
             connection.unbind_s()
             return True
+        except ldap.CONFIDENTIALITY_REQUIRED:
+            return True  # up, and refusing to talk without TLS
         except ldap.LDAPError:
             return False
 
-    wait_for("slapd to answer", answers, daemons=daemons)
+    wait_for("slapd to answer", answers, daemons=started)
     return Directory(uri)
+
+
+@pytest.fixture
+def directory(daemons, tmp_path) -> Directory:  # noqa: F811
+    """A real OpenLDAP slapd on loopback, loaded with people and groups."""
+    return start_slapd(daemons, tmp_path)
+
+
+@dataclass
+class Certificates:
+    ca: Path
+    certificate: Path
+    key: Path
+    other_ca: Path
+
+
+def make_certificates(folder: Path) -> Certificates:
+    """A CA, a certificate it signs for 127.0.0.1, and an unrelated CA."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+
+    def authority(name: str):
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .sign(key, hashes.SHA256())
+        )
+        return key, certificate
+
+    ca_key, ca = authority("Morgue test CA")
+    _, other = authority("Someone else's CA")
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca.subject)
+        .public_key(server_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    paths = Certificates(
+        folder / "ca.pem", folder / "server.pem", folder / "server.key", folder / "other-ca.pem"
+    )
+    paths.ca.write_bytes(ca.public_bytes(pem))
+    paths.other_ca.write_bytes(other.public_bytes(pem))
+    paths.certificate.write_bytes(server.public_bytes(pem))
+    paths.key.write_bytes(
+        server_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return paths
+
+
+@pytest.fixture
+def tls_directory(daemons, tmp_path) -> tuple[Directory, Certificates]:  # noqa: F811
+    """slapd refusing everything but StartTLS, with a certificate from a CA made for the test."""
+    certificates = make_certificates(tmp_path)
+    return start_slapd(daemons, tmp_path, tls=certificates), certificates

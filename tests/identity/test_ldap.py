@@ -104,3 +104,24 @@ def test_local_passwords_still_work_beside_the_directory(ldap_sign_in, client):
     ProfileFactory(user=UserFactory(username="local-lee", password="a-local-password"))
 
     assert sign_in(client, "local-lee", "a-local-password").status_code == 302
+
+
+def test_start_tls_with_the_directory_ca_signs_in_and_another_ca_is_refused(tls_directory, settings):
+    directory, certificates = tls_directory
+
+    def configure(**extra: str) -> None:
+        for name, value in ldap_settings(directory.environment(**extra)).items():
+            setattr(settings, name, value)
+        settings.AUTHENTICATION_BACKENDS = LDAP_BACKENDS
+
+    # The server refuses a bind without TLS...
+    configure()
+    assert sign_in(Client(), "ada", "ada-password").status_code == 200
+    # ...accepts it over StartTLS with a certificate from the CA named...
+    configure(LDAP_START_TLS="1", LDAP_CA_FILE=str(certificates.ca))
+    client = Client()
+    assert sign_in(client, "ada", "ada-password").status_code == 302
+    assert signed_in(client) == User.objects.get(email="ada@example.com")
+    # ...and Morgue refuses a certificate from any other CA.
+    configure(LDAP_START_TLS="1", LDAP_CA_FILE=str(certificates.other_ca))
+    assert sign_in(Client(), "ada", "ada-password").status_code == 200
