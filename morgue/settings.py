@@ -180,6 +180,7 @@ AXES_LOCKOUT_CALLABLE = "morgue.identity.backends.lockout_response"
 AXES_VERBOSE = False
 # The address is the connection's (REMOTE_ADDR): a forwarded-for header is the caller's to forge.
 AXES_CLIENT_IP_CALLABLE = "morgue.identity.backends.client_address"
+AXES_WHITELIST_CALLABLE = "morgue.identity.backends.is_not_a_password"
 
 # Sessions end after this long without a request (each request pushes the end back;
 # morgue/sessions.py).

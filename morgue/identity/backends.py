@@ -38,3 +38,14 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
         {"sentence": sentence, "minutes": minutes},
         status=429,
     )
+
+
+def is_not_a_password(request: HttpRequest, credentials: dict | None = None) -> bool:
+    """Whether a sign-in attempt carries no password, so failed-sign-in counting leaves it alone.
+
+    An OpenID Connect callback authenticates with a code, not a password: the
+    provider throttles its own password checks, and every callback has no
+    username, so counting refusals (someone outside the allowed groups) would
+    lock a whole office's address out of single sign-on.
+    """
+    return not (credentials or {}).get("password")

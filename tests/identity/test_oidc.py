@@ -127,3 +127,15 @@ def test_nobody_outside_the_allowed_groups_is_created(oidc_provider, client, set
 
     assert oidc_provider.sign_in(client, "eve")["Location"] == "/accounts/login/"
     assert not User.objects.exists()
+
+
+def test_refused_single_sign_ins_never_lock_the_address_out(oidc_provider, settings):
+    settings.OIDC_ALLOWED_GROUPS = ["morgue-users"]
+    oidc_provider.add_person("eve", email="eve@example.com", name="Eve", groups=["finance"])
+    oidc_provider.add_person("ren", email="ren@example.com", name="Ren Ito", groups=["morgue-users"])
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        assert oidc_provider.sign_in(Client(), "eve")["Location"] == "/accounts/login/"
+
+    client = Client()
+    assert oidc_provider.sign_in(client, "ren")["Location"] == "/"
+    assert signed_in(client) is not None
