@@ -150,8 +150,9 @@ OIDC_TIMEOUT = 10
 OIDC_CREATE_USER = True
 OIDC_VERIFY_SSL = env_bool("OIDC_VERIFY_SSL", True)
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
-LOGIN_REDIRECT_URL_FAILURE = "login"
-# LDAP / Active Directory: on when a server is set (morgue/identity/ldap.py builds the rest).
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER is set: OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set too.")
+# LDAP / Active Directory: on when a server is set (morgue/identity/ldap_config.py reads the rest).
 LDAP_SERVER_URI = os.environ.get("LDAP_SERVER_URI", "")
 
 AUTHENTICATION_BACKENDS = [
