@@ -108,7 +108,8 @@ class SignedInSecurityMiddleware:
     this adds Permissions-Policy. A page or API answer for a signed-in person
     (by session, or by token: DRF sets request.user while the view runs) gets
     `Cache-Control: no-store`, so a shared computer's back button or a proxy
-    never shows it to the next person.
+    never shows it to the next person, unless the view set its own (always
+    `private`: a stored graph image, a calendar feed).
     """
 
     def __init__(self, get_response):
@@ -118,6 +119,7 @@ class SignedInSecurityMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        # A view that chose a cache policy (a stored image, kept privately for a day) keeps it.
+        if user is not None and user.is_authenticated and "Cache-Control" not in response.headers:
             add_never_cache_headers(response)
         return response
