@@ -4,12 +4,25 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck format bench worker beat migrate seed shell clean
+.PHONY: run test ldap lint typecheck format bench worker beat migrate seed shell clean
 
-$(STAMP): requirements.txt
+# LDAP sign-in (requirements-ldap.txt) compiles python-ldap against OpenLDAP's headers: it is
+# installed where they are (Debian: libldap2-dev libsasl2-dev), and left out, saying so, elsewhere.
+LDAP_HEADERS := $(wildcard /usr/include/ldap.h /usr/include/sasl/sasl.h)
+
+$(STAMP): requirements.txt requirements-ldap.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	@if [ "$(words $(LDAP_HEADERS))" = 2 ]; then \
+		$(PIP) install --quiet --disable-pip-version-check -r requirements-ldap.txt; \
+	else \
+		echo "LDAP sign-in not installed: apt-get install libldap2-dev libsasl2-dev, then make ldap"; \
+	fi
 	touch $(STAMP)
+
+## ldap: install LDAP sign-in (django-auth-ldap, python-ldap; needs libldap2-dev libsasl2-dev)
+ldap: $(STAMP)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-ldap.txt
 
 ## run: install, migrate, load demo data, and serve web + Celery worker + beat (make run PORT=8101)
 PORT ?= 8000

@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.core.exceptions import BadRequest
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 from .errors import bad_request
 from .models import Profile
@@ -97,3 +99,27 @@ class UnreadableTextMiddleware:
                 if reason:
                     return f"The query parameter {name!r} {reason}."
         return None
+
+
+class SignedInSecurityMiddleware:
+    """Headers every page carries, and no copy of a signed-in page kept anywhere.
+
+    Django's SecurityMiddleware sends Referrer-Policy and X-Content-Type-Options;
+    this adds Permissions-Policy. A page or API answer for a signed-in person
+    (by session, or by token: DRF sets request.user while the view runs) gets
+    `Cache-Control: no-store`, so a shared computer's back button or a proxy
+    never shows it to the next person, unless the view set its own (always
+    `private`: a stored graph image, a calendar feed).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        # A view that chose a cache policy (a stored image, kept privately for a day) keeps it.
+        if user is not None and user.is_authenticated and "Cache-Control" not in response.headers:
+            add_never_cache_headers(response)
+        return response

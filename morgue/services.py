@@ -1,13 +1,17 @@
 """Workflows about people."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from . import audit
 from .models import Profile
+from .timezones import is_time_zone
+
+MAX_GROUP_NAME = Group._meta.get_field("name").max_length or 150
 
 ENGINEERS_GROUP = "engineers"
 
@@ -35,8 +39,7 @@ def create_person(
         is_staff=is_staff,
     )
     if engineer:
-        group, _ = Group.objects.get_or_create(name=ENGINEERS_GROUP)
-        user.groups.add(group)
+        join_engineers(user)
     profile = Profile.objects.create(user=user, display_name=display_name, time_zone=time_zone)
     audit.record_created(user, extra={"groups": [ENGINEERS_GROUP] if engineer else []})
     return profile
@@ -44,6 +47,11 @@ def create_person(
 
 # What the audit trail shows of a person's own settings.
 PROFILE_FIELDS = ("display_name", "time_zone", "sleep_start", "sleep_end", "shift_reminder_minutes")
+
+
+def join_engineers(user: User) -> None:
+    group, _ = Group.objects.get_or_create(name=ENGINEERS_GROUP)
+    user.groups.add(group)
 
 
 @transaction.atomic
@@ -91,3 +99,74 @@ def reset_calendar_token(*, profile: Profile) -> str:
         labels={"calendar_token": "Calendar feed token"},
     )
     return token
+
+
+# Django groups that mirror a directory group carry this prefix: sign-in replaces
+# exactly these on a person, and never touches a group given by hand in the admin.
+# Roles map these names (for example "directory:sre") to what people may do.
+DIRECTORY_GROUP_PREFIX = "directory:"
+
+
+@transaction.atomic
+def sync_directory_groups(*, user: User, names: Iterable[str]) -> set[str]:
+    """Make the person's directory groups exactly `names` (prefixed); returns the Django group names."""
+    wanted = {
+        f"{DIRECTORY_GROUP_PREFIX}{name.strip()}"
+        for name in names
+        if name.strip() and len(DIRECTORY_GROUP_PREFIX) + len(name.strip()) <= MAX_GROUP_NAME
+    }
+    groups = user.groups
+    current = set(groups.filter(name__startswith=DIRECTORY_GROUP_PREFIX).values_list("name", flat=True))
+    stale = current - wanted
+    if stale:
+        groups.remove(*Group.objects.filter(name__in=stale))
+    missing = wanted - current
+    if missing:
+        for name in missing:
+            Group.objects.get_or_create(name=name)
+        groups.add(*Group.objects.filter(name__in=missing))
+    return wanted
+
+
+@transaction.atomic
+def sign_in_from_directory(
+    *,
+    user: User | None,
+    username: str,
+    email: str,
+    display_name: str,
+    time_zone: str | None,
+    groups: Iterable[str] | None,
+) -> Profile:
+    """Create or refresh a person from what the directory says about them at sign-in.
+
+    Email and display name follow the directory every time. The directory's time
+    zone is taken when the person is created; afterwards their profile owns it
+    (they may be travelling). `groups=None` leaves directory groups alone (the
+    directory sent none); an empty list removes them all.
+    """
+    if user is None:
+        profile = create_person(
+            username=username,
+            email=email,
+            display_name=display_name,
+            time_zone=time_zone if time_zone and is_time_zone(time_zone) else "UTC",
+        )
+    elif not Profile.objects.filter(user=user).exists():
+        # An account the directory library has just saved itself (django-auth-ldap does).
+        join_engineers(user)
+        profile = Profile.objects.create(
+            user=user,
+            display_name=display_name,
+            time_zone=time_zone if time_zone and is_time_zone(time_zone) else "UTC",
+        )
+    else:
+        profile = Profile.objects.for_user(user)
+        update_profile(
+            profile=profile,
+            email=email or None,
+            display_name=display_name or None,
+        )
+    if groups is not None:
+        sync_directory_groups(user=profile.user, names=groups)
+    return profile

@@ -4,6 +4,7 @@ Everything that differs between a laptop and production comes from the
 environment; see the README's configuration table.
 """
 
+import datetime as dt
 import ipaddress
 import os
 import warnings
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "morgue",
     "incidents",
     "oncall",
@@ -65,6 +67,7 @@ MIDDLEWARE = [
     # whole site), before sessions and login so they cost no database query.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "morgue.sessions.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -75,6 +78,9 @@ MIDDLEWARE = [
     "morgue.middleware.TimezoneMiddleware",
     "morgue.middleware.NumberTooLargeMiddleware",
     "morgue.middleware.UnreadableTextMiddleware",
+    "morgue.middleware.SignedInSecurityMiddleware",
+    # Last, so it turns a refused sign-in by any view (login page, admin) into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "morgue.urls"
@@ -125,6 +131,65 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Signing in (README "Signing in: OpenID Connect and LDAP") ----------------
+# Local passwords (Django's own accounts); 0 leaves only the directory's ways in.
+MORGUE_LOCAL_PASSWORDS = env_bool("MORGUE_LOCAL_PASSWORDS", True)
+# OpenID Connect: on when an issuer is set; its endpoints and keys are discovered
+# from <issuer>/.well-known/openid-configuration on first use (morgue/identity/oidc.py).
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+# People outside every one of these directory groups are refused (empty: anyone the provider signs in).
+OIDC_ALLOWED_GROUPS = env_list("OIDC_ALLOWED_GROUPS")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = 10
+OIDC_CREATE_USER = True
+OIDC_VERIFY_SSL = env_bool("OIDC_VERIFY_SSL", True)
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER is set: OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set too.")
+# LDAP / Active Directory: on when a server is set (morgue/identity/ldap_config.py reads the rest).
+LDAP_SERVER_URI = os.environ.get("LDAP_SERVER_URI", "")
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses any attempt while its account and address are locked out.
+    "axes.backends.AxesStandaloneBackend",
+    *(["morgue.identity.ldap.DirectoryLDAPBackend"] if LDAP_SERVER_URI else []),
+    *(["morgue.identity.oidc.DirectoryOIDCBackend"] if OIDC_ISSUER else []),
+    "django.contrib.auth.backends.ModelBackend"
+    if MORGUE_LOCAL_PASSWORDS
+    else "morgue.identity.backends.PermissionsOnlyBackend",
+]
+if LDAP_SERVER_URI:
+    from morgue.identity.ldap_config import ldap_settings
+
+    globals().update(ldap_settings(os.environ))
+
+# Failed sign-ins (django-axes): after AXES_FAILURE_LIMIT failures in a row from one
+# address for one account, that pair is refused until MORGUE_SIGNIN_COOLOFF_MINUTES
+# pass without another failure. Keyed on the pair, so someone guessing from elsewhere
+# never locks the real person out.
+AXES_FAILURE_LIMIT = int(os.environ.get("MORGUE_SIGNIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("MORGUE_SIGNIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "morgue.identity.backends.lockout_response"
+AXES_VERBOSE = False
+# The address is the connection's (REMOTE_ADDR): a forwarded-for header is the caller's to forge.
+AXES_CLIENT_IP_CALLABLE = "morgue.identity.backends.client_address"
+AXES_WHITELIST_CALLABLE = "morgue.identity.backends.is_not_a_password"
+
+# Sessions end after this long without a request (each request pushes the end back;
+# morgue/sessions.py).
+SESSION_COOKIE_AGE = int(os.environ.get("MORGUE_SESSION_IDLE_MINUTES", str(8 * 60))) * 60
+SESSION_ENGINE = "morgue.sessions"
+SESSION_COOKIE_SAMESITE = "Lax"
 
 # --- Internationalisation and time ----------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -213,6 +278,8 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+# No page uses these browser features (morgue.middleware.SignedInSecurityMiddleware sends it).
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:

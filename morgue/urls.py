@@ -14,6 +14,8 @@ import oncall.urls
 from . import health, metrics
 from .audit import api as audit_api
 from .audit import views as audit_views
+from .identity import oidc
+from .identity.views import SignInView
 from .site import api, views
 
 router = SimpleRouter()
@@ -44,7 +46,17 @@ urlpatterns = [
     ),
     path("profile/", views.profile, name="profile"),
     path("people/suggest/", views.people_suggest, name="people-suggest"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
+    path(
+        "oidc/authenticate/",
+        login_not_required(oidc.SignInRequestView.as_view()),
+        name="oidc_authentication_init",
+    ),
+    path(
+        "oidc/callback/",
+        login_not_required(oidc.SignInCallbackView.as_view()),
+        name="oidc_authentication_callback",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", audit_views.audit_list, name="audit"),
     path("audit/export.csv", audit_views.audit_csv, name="audit-csv"),

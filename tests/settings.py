@@ -22,3 +22,6 @@ STORAGES = {
     "default": {"BACKEND": "morgue.storage.DatabaseStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Django's own session lifetime (two weeks): many tests travel in time for days
+# between requests. tests/morgue/test_signin_safety.py tests the idle limit itself.
+SESSION_COOKIE_AGE = 14 * 24 * 60 * 60
