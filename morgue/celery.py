@@ -123,11 +123,12 @@ def forget_request_id(task: Task | None = None, state: str | None = None, **kwar
 
 
 def ensure_broker_folders() -> None:
-    """The filesystem transport needs its folders before the first message."""
+    """Folders the filesystem transport needs before its first message, and beat's, whatever the broker."""
     from django.conf import settings
 
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
         for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
-        Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
+    # Beat stops at start-up, whatever the broker, when its schedule file's folder is missing.
+    Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)

@@ -89,3 +89,15 @@ def test_the_lease_is_held_until_it_expires():
     assert not claim_lease(holder="b", now=START + dt.timedelta(seconds=LEASE_SECONDS - 1))
     assert claim_lease(holder="a", now=START + dt.timedelta(seconds=LEASE_SECONDS - 1))
     assert claim_lease(holder="b", now=START + dt.timedelta(seconds=2 * LEASE_SECONDS))
+
+
+def test_beats_folder_is_made_whatever_the_broker(settings, tmp_path):
+    from morgue.celery import ensure_broker_folders
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    settings.CELERY_BEAT_SCHEDULE_FILENAME = str(tmp_path / "var" / "celery" / "beat-schedule")
+
+    ensure_broker_folders()
+
+    # Without it, `celery beat` stops at start-up on a new host with a Redis broker.
+    assert (tmp_path / "var" / "celery").is_dir()

@@ -1,0 +1,356 @@
+"""The production rehearsal: Morgue as the README runs it, driven like users and senders, with faults.
+
+On loopback: its own PostgreSQL and Redis, two gunicorn processes with
+DEBUG=0, two Celery workers and one beat, a real SMTP server and Chromium.
+Each step is bounded in time and prints what it counted. `.ci/run` runs it
+(MORGUE_REHEARSAL=1); elsewhere it is skipped, since it takes minutes.
+"""
+
+import concurrent.futures
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import pytest
+
+from .stack import PASSWORD, PNG, GraphServer, Mailbox, Stack, http, wait_until
+
+pytestmark = [
+    pytest.mark.production,
+    pytest.mark.skipif(
+        os.environ.get("MORGUE_REHEARSAL") != "1",
+        reason="the production rehearsal runs in .ci/run (MORGUE_REHEARSAL=1): it takes minutes",
+    ),
+]
+
+SETUP = f"""
+import datetime as dt
+from django.contrib.auth.models import User
+from django.utils import timezone
+from morgue.models import Profile, Team
+from oncall import services
+
+team = Team.objects.create(name="Ops", slug="ops")
+members = []
+for name in ("ana", "ben"):
+    user = User.objects.create_user(name, f"{{name}}@example.com", "{PASSWORD}")
+    Profile.objects.get_or_create(user=user)
+    members.append(services.MemberSpec(user, True))
+now = timezone.now()
+services.create_rotation(
+    team=team, name="Ops primary", slug="ops-primary",
+    first_shift_date=(now - dt.timedelta(days=1)).date(), members=members, now=now,
+)
+"""
+
+
+def alert_batch(name: str, *, status: str = "firing") -> dict:
+    """An Alertmanager webhook with one critical alert (the default paging policy pages it)."""
+    now = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+    labels = {"alertname": name, "severity": "critical", "instance": "db1:9100"}
+    return {
+        "version": "4",
+        "groupKey": f'{{}}:{{alertname="{name}"}}',
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "morgue",
+        "groupLabels": {"alertname": name},
+        "commonLabels": labels,
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.rehearsal:9093",
+        "alerts": [
+            {
+                "status": status,
+                "labels": labels,
+                "annotations": {"summary": f"{name} on db1"},
+                "startsAt": now,
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prometheus.rehearsal:9090/graph",
+                "fingerprint": uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:16],
+            }
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def stack():
+    mailbox = Mailbox()
+    mailbox.controller.start()
+    graphs = GraphServer()
+    # Not under pytest's own temporary folder, which only its owner may enter:
+    # PostgreSQL runs as the postgres user when the tests run as root.
+    folder = Path(tempfile.mkdtemp(prefix="morgue-rehearsal-"))
+    folder.chmod(0o755)
+    stack = Stack(folder=folder, mailbox=mailbox, graphs=graphs)
+    started = time.monotonic()
+    try:
+        stack.init_postgres()
+        stack.start_redis()
+        commands = stack.production_commands()
+        for step in ("migrate", "collectstatic", "store_media_files"):
+            stack.run_once(commands[step])
+        stack.run_once(f"{'.venv/bin/python'} manage.py shell -c '{SETUP}'")
+        token = stack.run_once(
+            ".venv/bin/python manage.py create_alert_source prometheus --kind alertmanager --team ops"
+        )
+        stack.alert_token = token.strip().splitlines()[-1]
+        stack.start_web(0, commands["gunicorn"])
+        stack.start_web(1, commands["gunicorn"])
+        stack.start_worker("worker1", commands["worker"])
+        stack.start_worker("worker2", commands["worker"])
+        stack.start_beat(commands["beat"])
+        stack.wait_for_web()
+        print(f"\nrehearsal: stack up in {time.monotonic() - started:.0f} s")
+        yield stack
+    finally:
+        stack.stop()
+        if stack.pgdata.exists():
+            with contextlib.suppress(subprocess.CalledProcessError):  # already stopped by a failed step
+                stack.stop_postgres()
+        mailbox.controller.stop()
+        graphs.shutdown()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def send_alert(stack: Stack, index: int, batch: dict) -> tuple[int, str]:
+    return http(
+        "POST",
+        f"{stack.web(index % 2)}/api/v1/alerts/alertmanager/",
+        batch,
+        headers={"Authorization": f"Bearer {stack.alert_token}"},
+    )
+
+
+# --- 1. Two web processes, one session, every static file -----------------------------------------
+
+
+def test_a_browser_signs_in_on_one_web_process_and_continues_on_the_other(stack):
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM
+
+    failed: list[str] = []
+    loaded: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+
+        def seen(response):
+            if "/static/" in response.url:
+                (failed if response.status >= 400 else loaded).append(f"{response.status} {response.url}")
+
+        page.on("response", seen)
+        page.goto(f"{stack.web(0)}/accounts/login/")
+        page.fill("input[name=username]", "ana")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit], input[type=submit]")
+        page.wait_for_url(f"{stack.web(0)}/")
+        for path in ("/", "/incidents/", "/oncall/", "/alerts/"):
+            response = page.goto(f"{stack.web(1)}{path}")
+            assert response.status == 200, (path, response.status)
+            assert "/accounts/login/" not in page.url, f"signed out on the second web process at {path}"
+        styles = page.evaluate("getComputedStyle(document.body).fontFamily")
+        browser.close()
+    print(
+        f"rehearsal: browser loaded {len(loaded)} static files from both web processes, {len(failed)} failed"
+    )
+    assert failed == []
+    assert any(".css" in url for url in loaded) and styles
+
+
+# --- 2. A graph captured by a worker, seen from both web processes ---------------------------------
+
+
+def test_a_graph_captured_by_a_worker_is_served_by_both_web_processes(stack):
+    session = SignedIn(stack, "ana")
+    status, body = session.post(
+        0,
+        "/api/v1/incidents/",
+        {"title": "Checkout slow", "impact_started_at": _ago(30), "detected_at": _ago(20)},
+    )
+    assert status == 201, body
+    incident = json.loads(body)["id"]
+    status, body = session.post(
+        1,
+        f"/api/v1/incidents/{incident}/graphs/",
+        {"title": "Latency", "url": f"http://{stack.graphs.address}/render.png"},
+    )
+    assert status == 201, body
+
+    def captured():
+        status, body = session.get(1, f"/api/v1/incidents/{incident}/graphs/")
+        graphs = json.loads(body) if status == 200 else []
+        return graphs[0]["image_url"] if graphs and graphs[0].get("image_url") else None
+
+    image_url = wait_until("a worker to capture the graph", captured, 60, stack.logs)
+    path = "/" + image_url.split("/", 3)[3]
+    images = [session.get_bytes(index, path) for index in (0, 1)]
+    print(f"rehearsal: graph captured by a worker, {len(PNG)} bytes, served by both web processes")
+    assert images == [PNG, PNG]
+
+
+# --- 3. Redis restarted while alerts arrive -------------------------------------------------------
+
+
+def test_alerts_sent_while_redis_is_down_are_stored_and_page_once_when_it_is_back(stack):
+    names = [f"RedisOutage{index}" for index in range(4)]
+    stack.stop_redis()
+    started = time.monotonic()
+    answers = [send_alert(stack, index, alert_batch(name)) for index, name in enumerate(names)]
+    print(
+        f"rehearsal: {len(answers)} alert batches sent with Redis down in {time.monotonic() - started:.1f} s"
+    )
+    assert [status for status, _ in answers] == [200] * len(names), answers
+    stored = stack.sql("SELECT count(*) FROM alerts_review_alert WHERE check_name LIKE 'RedisOutage%%'")
+    assert stored == [(len(names),)]
+    stack.start_redis()
+
+    def paged():
+        rows = stack.sql(
+            "SELECT count(DISTINCT page_id) FROM alerts_review_alert WHERE check_name LIKE 'RedisOutage%%'"
+            " AND page_id IS NOT NULL"
+        )
+        return rows[0][0] == len(names)
+
+    wait_until("the beat sweep to page what Redis lost", paged, 150, stack.logs)
+    wait_until(
+        "an email for each page",
+        lambda: len(_page_emails(stack, "RedisOutage")) >= len(names),
+        120,
+        stack.logs,
+    )
+    time.sleep(5)  # anything sent twice would arrive now
+    subjects = _page_emails(stack, "RedisOutage")
+    print(f"rehearsal: Redis restarted; {len(names)} alerts stored, {len(subjects)} page emails, each once")
+    assert all(count == 1 for count in subjects.values()), subjects
+    assert len(subjects) == len(names)
+
+
+# --- 4. PostgreSQL restarted ---------------------------------------------------------------------
+
+
+def test_while_postgres_is_down_requests_get_a_503_sentence_and_everything_recovers(stack):
+    session = SignedIn(stack, "ben")
+    before = stack.sql("SELECT count(*) FROM alerts_review_alert")[0][0]
+    stack.stop_postgres()
+    try:
+        page = session.get(0, "/incidents/")
+        api = session.get(1, "/api/v1/incidents/")
+        receiver = send_alert(stack, 0, alert_batch("DuringOutage"))
+        health = http("GET", f"{stack.web(1)}/healthz")
+    finally:
+        stack.start_postgres()
+    print(
+        f"rehearsal: during the outage: page {page[0]}, API {api[0]}, "
+        f"receiver {receiver[0]}, healthz {health[0]}"
+    )
+    for status, body in (page, api, receiver):
+        assert status == 503, body
+        assert "cannot reach its database" in body and "Traceback" not in body
+    assert health[0] == 503 and "The database does not answer." in health[1]
+
+    assert session.get(0, "/incidents/")[0] == 200
+    assert session.get(1, "/api/v1/incidents/")[0] == 200
+    assert send_alert(stack, 1, alert_batch("AfterOutage"))[0] == 200
+    after = stack.sql("SELECT count(*) FROM alerts_review_alert")[0][0]
+    assert after == before + 1  # the refused alert was not half-saved; the later one was stored
+    print("rehearsal: PostgreSQL back; both web processes answer without a restart")
+
+
+# --- 5. 32 concurrent senders -------------------------------------------------------------------
+
+
+def test_receivers_answer_32_concurrent_senders_for_20_seconds_and_lose_nothing(stack):
+    seconds = float(os.environ.get("MORGUE_REHEARSAL_LOAD_SECONDS", "20"))
+    deadline = time.monotonic() + seconds
+
+    def sender(number: int) -> list[int]:
+        statuses = []
+        sent = 0
+        while time.monotonic() < deadline:
+            statuses.append(send_alert(stack, number + sent, alert_batch(f"Load-{number}-{sent}"))[0])
+            sent += 1
+        return statuses
+
+    with concurrent.futures.ThreadPoolExecutor(32) as pool:
+        results = list(pool.map(sender, range(32)))
+    statuses = [status for result in results for status in result]
+    stored = stack.sql("SELECT count(*) FROM alerts_review_alert WHERE check_name LIKE 'Load-%%'")[0][0]
+    print(
+        f"rehearsal: 32 senders for {seconds:.0f} s: {len(statuses)} batches "
+        f"({len(statuses) / seconds:.0f}/s), {stored} alerts stored, statuses {sorted(set(statuses))}"
+    )
+    assert set(statuses) == {200}
+    assert stored == len(statuses)
+
+
+# --- Helpers ------------------------------------------------------------------------------------
+
+
+def _ago(minutes: int) -> str:
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+
+
+def _page_emails(stack: Stack, prefix: str) -> dict[tuple[str, str], int]:
+    return {key: count for key, count in stack.mailbox.count().items() if prefix in key[1]}
+
+
+class SignedIn:
+    """A person's session, signed in on the first web process and used on both."""
+
+    def __init__(self, stack: Stack, username: str) -> None:
+        self.stack = stack
+        self.jar = CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        login = f"{stack.web(0)}/accounts/login/"
+        with self.opener.open(login, timeout=30) as response:
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.read().decode()).group(
+                1
+            )
+        form = urllib.parse.urlencode(
+            {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+        )
+        request = urllib.request.Request(login, data=form.encode(), headers={"Referer": login})  # noqa: S310
+        with self.opener.open(request, timeout=30) as response:
+            assert "/accounts/login/" not in response.url, "sign-in failed"
+
+    def _csrf(self) -> str:
+        return next(cookie.value for cookie in self.jar if cookie.name == "csrftoken")
+
+    def _open(self, method: str, index: int, path: str, body: object = None) -> tuple[int, bytes]:
+        data = json.dumps(body).encode() if body is not None else None
+        url = f"{self.stack.web(index)}{path}"
+        request = urllib.request.Request(url, data=data, method=method)  # noqa: S310
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+            request.add_header("X-CSRFToken", self._csrf())
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def get(self, index: int, path: str) -> tuple[int, str]:
+        status, body = self._open("GET", index, path)
+        return status, body.decode("utf-8", "replace")
+
+    def get_bytes(self, index: int, path: str) -> bytes:
+        status, body = self._open("GET", index, path)
+        assert status == 200, (path, status)
+        return body
+
+    def post(self, index: int, path: str, body: object) -> tuple[int, str]:
+        status, answer = self._open("POST", index, path, body)
+        return status, answer.decode("utf-8", "replace")
