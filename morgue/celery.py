@@ -112,7 +112,7 @@ def adopt_request_id(task: Task | None = None, **kwargs: object) -> None:
 @task_postrun.connect
 def forget_request_id(task: Task | None = None, state: str | None = None, **kwargs: object) -> None:
     request_id.set(None)
-    if task is not None:
+    if task is not None and getattr(task, "name", None):
         metrics.task_runs.labels(task=task.name, state=state or "UNKNOWN").inc()
     token = getattr(task.request, PREVIOUS_ACTOR_ATTRIBUTE, None) if task is not None else None
     if token is not None:

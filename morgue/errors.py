@@ -23,8 +23,7 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
 # Said when the database cannot be reached (a restart, a failover): the request
 # saved nothing, and the same request will work once the database is back.
 DATABASE_UNAVAILABLE = (
-    "Morgue cannot reach its database just now, so nothing was saved. "
-    "Please try again in a minute."
+    "Morgue cannot reach its database just now, so nothing was saved. Please try again in a minute."
 )
 
 

@@ -365,7 +365,8 @@ def test_the_owner_field_suggests_the_incidents_people_not_everyone(
     with django_assert_max_num_queries(len(few)):
         html = browser_client.get(f"/incidents/{incident.pk}/").content.decode()
 
-    datalist = html[html.index('<datalist id="remediation-people"') : html.index("</datalist>")]
+    start = html.index('<datalist id="remediation-people"')
+    datalist = html[start : html.index("</datalist>", start)]
     assert datalist.count("<option") == 2
     assert 'value="dana"' in datalist and 'value="fran"' in datalist
     assert 'data-suggest="/people/suggest/"' in datalist

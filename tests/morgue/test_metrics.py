@@ -128,12 +128,14 @@ def test_pages_opened_and_acknowledged_are_counted_by_team(client, django_captur
     team = make_rotation(slug="payments", people=("gus", "hana")).team
     before = scrape(client)
 
+    # A time the rotation covers, so the page is open (not run out) when acknowledged.
+    now = dt.datetime(2026, 2, 10, 12, tzinfo=dt.UTC)
     with django_capture_on_commit_callbacks(execute=True):
-        page = services.page_team(team=team, message="Card auths failing")
+        page = services.page_team(team=team, message="Card auths failing", now=now)
     holder = page.steps.order_by("number").first().user
     with django_capture_on_commit_callbacks(execute=True):
-        services.acknowledge_page(page=page, user=holder, silence=False)
-        services.acknowledge_page(page=page, user=holder, silence=False)  # changes nothing
+        services.acknowledge_page(page=page, user=holder, silence=False, now=now)
+        services.acknowledge_page(page=page, user=holder, silence=False, now=now)  # changes nothing
 
     after = scrape(client)
     assert (
