@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 import alerts_review.urls
@@ -16,6 +16,7 @@ from .audit import api as audit_api
 from .audit import views as audit_views
 from .identity import oidc
 from .identity.views import SignInView
+from .schema_view import SchemaView
 from .site import api, views
 
 router = SimpleRouter()
@@ -63,7 +64,7 @@ urlpatterns = [
     path("audit/<str:kind>/<str:object_id>/", audit_views.object_history, name="audit-object"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_urlpatterns, "api"))),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("", include(incidents.urls)),

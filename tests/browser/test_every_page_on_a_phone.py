@@ -95,6 +95,15 @@ PAGES: dict[str, Build] = {
     "alerts/reports/<str:month>/": lambda demo: f"/alerts/reports/{_last_month()}/?team={demo.team.slug}",
     "alerts/paging/": lambda demo: "/alerts/paging/",
     "alerts/paging/<slug:slug>/": lambda demo: f"/alerts/paging/{demo.team.slug}/",
+    "alerts/import-oncall/": lambda demo: "/alerts/import-oncall/",
+    "audit/": lambda demo: "/audit/",
+    "audit/<str:kind>/<str:object_id>/": lambda demo: f"/audit/incidents.incident/{demo.incident.pk}/",
+    "incidents/declare/": lambda demo: "/incidents/declare/",
+    "status/<str:token>/": lambda demo: "/status/{}/".format(
+        Incident.objects.filter(is_public=True)
+        .exclude(public_token="")
+        .values_list("public_token", flat=True)[0]
+    ),
 }
 
 # The page a signed-out person sees, opened before signing in.
@@ -137,6 +146,16 @@ SKIPPED: dict[str, str] = {
     "alerts/reports/": REDIRECT + " (last month's report)",
     "alerts/reports/<str:month>/review/": POST_ONLY,
     "alerts/reports/<str:month>/act/": POST_ONLY,
+    "metrics": "Prometheus's text format for a scraper",
+    "oidc/authenticate/": REDIRECT + " (to the OpenID provider)",
+    "oidc/callback/": "the OpenID provider's redirect back, which signs in and redirects",
+    "audit/export.csv": "a CSV download",
+    "status/<str:token>/updates.atom": "an Atom feed",
+    "incidents/<int:pk>/public/": POST_ONLY,
+    "incidents/<int:pk>/roles/": POST_ONLY,
+    "incidents/<int:pk>/status-updates/": POST_ONLY,
+    "incidents/<int:pk>/subscription/": POST_ONLY,
+    "incidents/<int:pk>/timeline/<int:event_pk>/star/": POST_ONLY,
 }
 
 

@@ -44,7 +44,8 @@ def test_a_page_notifies_l1_by_email_and_webhook_with_an_acknowledge_link(
     payments = with_webhook(teams[1])
     with mock.patch("oncall.notify.post_webhook") as post, django_capture_on_commit_callbacks() as callbacks:
         page = services.page_team(team=payments, message="Card auths failing", now=NOW)
-    assert len(callbacks) == 2  # notify now, escalate later
+    # Notify now, escalate later (and count the page for /metrics).
+    assert len(callbacks) == 3
     step = page.steps.get()
     assert step.user == on_call(payments, Level.L1)
     assert step.due_at == NOW + dt.timedelta(minutes=10)

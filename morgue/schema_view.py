@@ -1,0 +1,19 @@
+"""GET /api/schema/: the OpenAPI document (kept apart from morgue.schema, which DRF imports at start-up)."""
+
+import threading
+
+from drf_spectacular.views import SpectacularAPIView
+
+# drf-spectacular loads each extension's target class on first use and is not
+# thread-safe while doing so: two first requests at once (Swagger UI and ReDoc
+# opened together under a threaded server) can fail one with a 500, so one
+# schema is generated at a time.
+_SCHEMA_LOCK = threading.Lock()
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI document at /api/schema/, generated one request at a time."""
+
+    def _get_schema_response(self, request):
+        with _SCHEMA_LOCK:
+            return super()._get_schema_response(request)
