@@ -37,6 +37,9 @@ from .conftest import Daemon, free_port, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
+# The workers' claim lease (tests/integration/worker_settings.py reads the same variable).
+WORKER_CLAIM_LEASE_SECONDS = int(os.environ.get("MORGUE_TEST_CLAIM_LEASE", "6"))
+
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "twilio-auth-token"
 
@@ -262,9 +265,14 @@ def test_a_worker_killed_mid_send_leaves_the_notification_to_another_worker(work
     killed_at = time.monotonic()
     row = Notification.objects.get(step=step)
     assert row.status == NotificationStatus.SENDING  # claimed by the dead worker, not sent
+    # The dead worker's claim holds for the claim lease: a redelivery that ran
+    # before it ends would rightly leave the row alone. Start the second worker
+    # once it has ended; the broker hands it the task (kombu restores unacked
+    # messages past the visibility timeout every 10 s).
+    time.sleep(WORKER_CLAIM_LEASE_SECONDS + 1)
     workers("w2", concurrency=1)
     rows = Notification.objects.filter(step=step)
-    wait_for("a second worker to send it", all_sent(rows, 1), daemons=[], timeout=45)
+    wait_for("a second worker to send it", all_sent(rows, 1), daemons=[], timeout=90)
     time.sleep(1)
     row.refresh_from_db()
     print(
