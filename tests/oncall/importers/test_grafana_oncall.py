@@ -22,9 +22,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from morgue.models import Team
-from oncall.models import Override, Rotation, Shift
+from oncall.models import Rotation
 
 from .fakes import vendor_api
+from .support import counts, run_import
 from .timelines import NOW, render_grafana
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grafana-oncall"
@@ -39,22 +40,7 @@ def frozen():
 
 
 def run(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command("import_oncall", "grafana-oncall", *args, stdout=out)
-    except SystemExit as exit:
-        return int(exit.code or 0), out.getvalue()
-    return 0, out.getvalue()
-
-
-def counts() -> tuple[int, ...]:
-    return (
-        get_user_model().objects.count(),
-        Team.objects.count(),
-        Rotation.objects.count(),
-        Shift.all_pieces.count(),
-        Override.objects.count(),
-    )
+    return run_import("grafana-oncall", *args)
 
 
 def test_each_schedule_imports_with_no_difference_over_eight_weeks_and_again_changes_nothing():
@@ -104,7 +90,7 @@ def test_a_calendar_event_shift_is_named_and_nothing_is_imported(tmp_path):
     with pytest.raises(CommandError, match="cannot be expressed in Morgue"):
         call_command("import_oncall", "grafana-oncall", "--from-dir", str(copy), "--apply", stdout=out)
     assert "cannot import shift 'Web NY / Weekly': a recurrent_event shift" in out.getvalue()
-    assert counts() == (0, 0, 0, 0, 0)
+    assert counts() == (0, 0, 0, 0, 0, 0)
 
 
 def test_the_fixture_timelines_are_the_independent_renderers():

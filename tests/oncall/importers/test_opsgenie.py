@@ -26,9 +26,10 @@ from django.core.management import CommandError, call_command
 from alerts_review.models import Alert
 from morgue.models import Team
 from oncall.importers import opsgenie
-from oncall.models import Override, Rotation, Shift
+from oncall.models import Rotation
 
 from .fakes import vendor_api
+from .support import counts, edit, run_import
 from .timelines import NOW, render_opsgenie
 
 FIXTURES = Path(__file__).parent / "fixtures" / "opsgenie"
@@ -43,23 +44,7 @@ def frozen():
 
 
 def run(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command("import_oncall", "opsgenie", *args, stdout=out)
-    except SystemExit as exit:
-        return int(exit.code or 0), out.getvalue()
-    return 0, out.getvalue()
-
-
-def counts() -> tuple[int, ...]:
-    return (
-        get_user_model().objects.count(),
-        Team.objects.count(),
-        Rotation.objects.count(),
-        Shift.all_pieces.count(),
-        Override.objects.count(),
-        Alert.objects.count(),
-    )
+    return run_import("opsgenie", *args)
 
 
 @pytest.fixture
@@ -67,12 +52,6 @@ def fixtures(tmp_path) -> Path:
     copy = tmp_path / "opsgenie"
     shutil.copytree(FIXTURES, copy)
     return copy
-
-
-def edit(path: Path, change) -> None:
-    data = json.loads(path.read_text())
-    change(data)
-    path.write_text(json.dumps(data))
 
 
 def test_each_schedule_imports_with_no_difference_over_eight_weeks_and_again_changes_nothing():

@@ -26,9 +26,10 @@ from django.core.management import CommandError, call_command
 from alerts_review.models import Alert
 from morgue.models import Profile, Team
 from oncall.importers import pagerduty
-from oncall.models import Override, Rotation, Shift
+from oncall.models import Rotation, Shift
 
 from .fakes import vendor_api
+from .support import counts, edit, run_import
 from .timelines import NOW, render_pagerduty
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pagerduty"
@@ -42,23 +43,7 @@ def frozen():
 
 
 def run(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command("import_oncall", "pagerduty", *args, stdout=out)
-    except SystemExit as exit:
-        return int(exit.code or 0), out.getvalue()
-    return 0, out.getvalue()
-
-
-def counts() -> tuple[int, ...]:
-    return (
-        get_user_model().objects.count(),
-        Team.objects.count(),
-        Rotation.objects.count(),
-        Shift.all_pieces.count(),
-        Override.objects.count(),
-        Alert.objects.count(),
-    )
+    return run_import("pagerduty", *args)
 
 
 @pytest.fixture
@@ -66,12 +51,6 @@ def fixtures(tmp_path) -> Path:
     copy = tmp_path / "pagerduty"
     shutil.copytree(FIXTURES, copy)
     return copy
-
-
-def edit(path: Path, change) -> None:
-    data = json.loads(path.read_text())
-    change(data)
-    path.write_text(json.dumps(data))
 
 
 def test_plan_mode_prints_the_plan_and_writes_nothing():
