@@ -4,6 +4,7 @@ import datetime as dt
 import logging
 
 from celery import shared_task
+from django.db import OperationalError
 from django.utils import timezone
 
 from morgue.models import Team
@@ -56,9 +57,15 @@ def prune_old_alerts() -> int:
     return retention.prune_alerts(retention.cutoff(int(settings.ALERT_RETENTION_MONTHS), "m"))
 
 
-@shared_task(acks_late=True)
+@shared_task(
+    acks_late=True, autoretry_for=(OperationalError,), retry_backoff=2, retry_backoff_max=30, max_retries=5
+)
 def page_for_alerts(alert_ids: list[int]) -> int:
-    """Decide what stored alerts page (alerts_review.paging); returns how many pages opened."""
+    """Decide what stored alerts page (alerts_review.paging); returns how many pages opened.
+
+    A database that is briefly away or busy (a lock, a restart) is tried again in
+    seconds; past the retries, the beat's sweep decides the alerts within a minute.
+    """
     return len(paging.decide_paging(alert_ids=alert_ids))
 
 

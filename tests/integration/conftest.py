@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from django.db import OperationalError
 
 from alerts_review.models import Alert
 
@@ -93,9 +94,9 @@ def daemons() -> Iterator[list[Daemon]]:
 def morgue_alerts() -> str:
     """What Morgue has stored, for a failure message."""
     rows = Alert.objects.order_by("id").values_list(
-        "source", "identity", "check_name", "host", "state", "fired_at", "resolved_at"
+        "source", "identity", "check_name", "host", "state", "paging", "fired_at", "resolved_at"
     )
-    return "--- Morgue's alerts (source, identity, check, host, state, fired, resolved)\n" + (
+    return "--- Morgue's alerts (source, identity, check, host, state, paging, fired, resolved)\n" + (
         "\n".join(map(repr, rows)) or "(none)"
     )
 
@@ -117,3 +118,36 @@ def wait_for(what: str, probe: Callable[[], T | None], *, daemons: list[Daemon],
             logs = "\n".join(daemon.tail() for daemon in daemons)
             pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}\n{morgue_alerts()}\n{logs}")
         time.sleep(0.2)
+
+
+def settled(probe: Callable[[], T]) -> Callable[[], T | None]:
+    """`probe`, answering None while the live server's thread holds SQLite's in-memory tables locked."""
+
+    def attempt() -> T | None:
+        try:
+            return probe()
+        except OperationalError:
+            return None
+
+    return attempt
+
+
+def paged(
+    probe: Callable[[], T | None], *, beat: Callable[[], object], after: float = 10.0
+) -> Callable[[], T | None]:
+    """`probe`, with the beat's paging sweep run once it has waited `after` seconds, as in production.
+
+    The receiver's own paging task may meet a locked table (SQLite's shared
+    in-memory test database, a busy PostgreSQL): it then fails, and the beat's
+    sweep decides the alert a minute later. The test plays that beat sooner.
+    """
+    started = time.monotonic()
+
+    def attempt() -> T | None:
+        result = settled(probe)()
+        if not result and time.monotonic() - started > after:
+            settled(beat)()
+            result = settled(probe)()
+        return result
+
+    return attempt

@@ -16,7 +16,7 @@ from oncall.models import Page, PageStatus
 from tests.factories import make_rotation
 
 from . import test_alertmanager
-from .conftest import wait_for
+from .conftest import paged, wait_for
 from .test_alertmanager import amtool, rfc3339
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -72,7 +72,11 @@ def test_acknowledging_silences_the_alert_until_it_resolves(
     labels = ["alertname=DatabaseDown", "instance=db12:9100", "severity=critical", "team=ops"]
     amtool(alertmanager, "alert", "add", *labels, f"--start={rfc3339(started)}")
 
-    page = wait_for("Morgue to page ops' L1", lambda: Page.objects.first(), daemons=daemons)
+    page = wait_for(
+        "Morgue to page ops' L1",
+        paged(Page.objects.first, beat=alerts_review.tasks.sweep_paging.apply),
+        daemons=daemons,
+    )
     alert = Alert.objects.get(check_name="DatabaseDown")
     assert alert.page == page and page.status == PageStatus.OPEN
     l1 = page.steps.get().user

@@ -23,13 +23,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
-from typing import TypeVar
 from urllib.parse import parse_qs
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import OperationalError
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
@@ -44,7 +41,7 @@ from tests.factories import make_rotation
 from tests.oncall.fakes import fake_server
 
 from . import test_alertmanager
-from .conftest import free_port, wait_for
+from .conftest import free_port, paged, settled, wait_for
 from .test_alertmanager import amtool, rfc3339
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -55,7 +52,6 @@ TASKS = (alerts_review.tasks, oncall.tasks)  # registered with the app, so they 
 alertmanager = test_alertmanager.alertmanager
 start_alertmanager = test_alertmanager.start_alertmanager
 source = test_alertmanager.source
-T = TypeVar("T")
 
 
 def recipients(message: email.message.EmailMessage) -> list[str]:
@@ -116,18 +112,6 @@ def run_tasks(monkeypatch):
     monkeypatch.setattr(app, "send_task", send_task)
 
 
-def settled(probe: Callable[[], T]) -> Callable[[], T | None]:
-    """`probe`, answering None while the live server's thread holds SQLite's in-memory tables locked."""
-
-    def attempt() -> T | None:
-        try:
-            return probe()
-        except OperationalError:
-            return None
-
-    return attempt
-
-
 def form(request) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(request.body.decode()).items()}
 
@@ -181,7 +165,11 @@ def test_a_firing_alert_pages_escalates_is_acknowledged_silenced_and_resolves_it
     started = dt.datetime.now(UTC).replace(microsecond=0) - dt.timedelta(minutes=1)
     labels = ["alertname=DatabaseDown", "instance=db12:9100", "severity=critical", "team=ops"]
     amtool(alertmanager, "alert", "add", *labels, f"--start={rfc3339(started)}")
-    page = wait_for("Morgue to page ops' L1", settled(Page.objects.first), daemons=daemons)
+    page = wait_for(
+        "Morgue to page ops' L1",
+        paged(Page.objects.first, beat=alerts_review.tasks.sweep_paging.apply),
+        daemons=daemons,
+    )
     wait_for("the L1's email at the SMTP sink", lambda: sink.to(l1.email, "[Morgue page]"), daemons=daemons)
     wait_for("the SMS at the Twilio fake", lambda: twilio.requests, daemons=daemons)
     wait_for("the push at the ntfy fake", lambda: ntfy.requests, daemons=daemons)
