@@ -1,5 +1,7 @@
 import xml.etree.ElementTree as ElementTree
 
+import pytest
+
 from morgue import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -115,14 +117,24 @@ def _axis_texts(chart) -> list[str]:
     return [element.text for element in _parse(chart).iter(f"{SVG}text")]
 
 
-def test_the_table_body_is_what_the_template_loop_wrote():
+@pytest.mark.parametrize("thousands", [False, True], ids=["plain", "thousand separators"])
+def test_the_table_body_is_what_the_template_loop_wrote(settings, thousands):
     from django.template import Context, Template
+
+    settings.USE_THOUSAND_SEPARATOR = thousands
 
     chart = charts.Chart(
         "t",
         charts.mark_safe("<svg></svg>"),
         ["a", "b", "c"],
-        [["<b>x</b> & y", 1.5, None], ["plain", 12345678.25, 3], ["", 0.0, -2]],
+        [
+            ["<b>x</b> & y", 1.5, None],
+            ["plain", 12345678.25, 3],
+            ["", 0.0, -2],
+            ["1e-07", 1e-07, 2.5e16],
+            ["big", -1234567, 0.1 + 0.2],
+            [charts.mark_safe("<i>kept</i>"), float("inf"), "O'Brien \"quoted\""],
+        ],
     )
     loop = Template(
         '{% for row in chart.table.rows %}<tr>{% for cell in row %}<td>{{ cell|default_if_none:"—" }}</td>'
