@@ -293,9 +293,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = 10
 # A send a worker claimed and never finished (it was killed mid-send) is taken
 # over by another worker after these leases: a page's notification, and the
-# email it sends. Far longer than a send takes; keep the email's no longer than
-# the notification's, or the takeover waits for a later sweep. The rehearsal
-# (tests/production) shortens both to seconds.
+# email it sends (a page email waits for both). Far longer than a send takes;
+# the rehearsal (tests/production) shortens both to seconds.
 NOTIFICATION_CLAIM_LEASE = dt.timedelta(
     seconds=int(os.environ.get("NOTIFICATION_CLAIM_LEASE_SECONDS", "300"))
 )

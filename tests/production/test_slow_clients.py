@@ -19,7 +19,7 @@ import pytest
 
 from .stack import ROOT, production_commands, program_argv
 
-TIMEOUT = 3  # seconds, instead of the README's 30
+TIMEOUT = 4  # seconds, instead of the README's 30
 # A well-formed CSRF cookie: Django's CSRF check then reads the form body, so the slow body is read.
 CSRF_COOKIE = "csrftoken=" + "a" * 32
 
@@ -136,9 +136,9 @@ def test_a_client_sending_its_headers_a_byte_at_a_time_is_cut_off_at_the_timeout
         f"\nslow headers: held a worker {held:.1f} s (timeout {TIMEOUT} s);"
         f" {len(others)} other requests meanwhile, answered {set(others)}"
     )
-    assert held < TIMEOUT + 3  # sending it all would take 50 s
+    assert held < TIMEOUT + 6  # sending it all would take 50 s: cut off, on a busy machine too
     assert not re.match(rb"HTTP/1.1 [23]", answer), answer[:100]
-    assert len(others) >= 5 and set(others) == {302}
+    assert len(others) >= 3 and set(others) == {302}
     assert "WORKER TIMEOUT" in log.read_text()
 
 
@@ -157,7 +157,7 @@ def test_a_client_sending_its_body_a_byte_at_a_time_is_cut_off_at_the_timeout(gu
         f"\nslow body: held a worker {held:.1f} s (timeout {TIMEOUT} s);"
         f" {len(others)} other requests meanwhile, answered {set(others)}"
     )
-    assert held < TIMEOUT + 3  # sending it all would take 44 s
+    assert held < TIMEOUT + 6  # sending it all would take 44 s
     assert not re.match(rb"HTTP/1.1 [23]", answer), answer[:100]
-    assert len(others) >= 5 and set(others) == {302}
+    assert len(others) >= 3 and set(others) == {302}
     assert "WORKER TIMEOUT" in log.read_text()
