@@ -230,6 +230,20 @@ def test_a_worker_killed_mid_send_leaves_every_notification_sent_exactly_once(st
         # claims lapse after NOTIFICATION_CLAIM_LEASE_SECONDS / EMAIL_CLAIM_LEASE_SECONDS.
         wait_until("an email for every page after the kill", every_page_emailed, 60, stack.logs)
         recovered = time.monotonic() - killed_at
+        # Every task the dead worker had taken and not finished, the broker gives to another worker.
+        held = _unfinished_tasks(stack.folder / f"{victim}.log")
+
+        def redelivered() -> set[str]:
+            others = "".join(
+                path.read_text(errors="replace")
+                for path in stack.folder.glob("worker*.log")
+                if path.name != f"{victim}.log"
+            )
+            return {task for task in held if f"[{task}] received" in others}
+
+        wait_until(
+            "the broker to redeliver the dead worker's tasks", lambda: redelivered() == held, 60, stack.logs
+        )
         time.sleep(5)  # anything sent twice would arrive now
     finally:
         stack.mailbox.slow = ("", 0.0)
@@ -243,9 +257,11 @@ def test_a_worker_killed_mid_send_leaves_every_notification_sent_exactly_once(st
     print(
         f"rehearsal: kill -9 of {victim} mid-send; {len(names)} pages, {sum(emails.values())} emails"
         f" accepted ({len(emails)} distinct), {len(abandoned)} abandoned by the dead worker; all sent"
-        f" {recovered:.0f} s after the kill; notifications by (status, attempts, count): {attempts}"
+        f" {recovered:.0f} s after the kill; {len(held)} tasks it held, all redelivered;"
+        f" notifications by (status, attempts, count): {attempts}"
     )
     assert abandoned, "the kill did not land mid-send"
+    assert any(".send_notification[" in line for line in _held_lines(stack, victim, held)), held
     assert all(count == 1 for count in emails.values()), emails
     assert {subject for _, subject in abandoned} <= {subject for _, subject in emails}
     assert all(status == "sent" for status, _, _ in attempts), attempts
@@ -371,6 +387,23 @@ def test_receivers_answer_32_concurrent_senders_for_20_seconds_and_lose_nothing(
 
 
 # --- Helpers ------------------------------------------------------------------------------------
+
+
+TASK_LINE = re.compile(r"Task ([\w.]+)\[([0-9a-f-]+)\] (received|succeeded|retry|raised|failed)")
+
+
+def _unfinished_tasks(log: Path) -> set[str]:
+    """The ids of the tasks a Celery worker's log says it received and did not finish."""
+    states: dict[str, set[str]] = {}
+    for _name, task, state in TASK_LINE.findall(log.read_text(errors="replace")):
+        states.setdefault(task, set()).add(state)
+    return {task for task, seen in states.items() if seen == {"received"}}
+
+
+def _held_lines(stack: Stack, worker: str, tasks: set[str]) -> list[str]:
+    """The dead worker's "received" lines of `tasks`."""
+    lines = (stack.folder / f"{worker}.log").read_text(errors="replace").splitlines()
+    return [line for line in lines if "received" in line and any(f"[{task}]" in line for task in tasks)]
 
 
 def _ago(minutes: int) -> str:
