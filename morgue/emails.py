@@ -36,6 +36,13 @@ logger = logging.getLogger(__name__)
 # connection at seconds): a claim this old belongs to a worker that died.
 CLAIM_LEASE = dt.timedelta(minutes=15)
 
+
+def claim_lease() -> dt.timedelta:
+    """CLAIM_LEASE, or the settings' EMAIL_CLAIM_LEASE (EMAIL_CLAIM_LEASE_SECONDS)."""
+    lease = getattr(settings, "EMAIL_CLAIM_LEASE", None)
+    return lease if isinstance(lease, dt.timedelta) else CLAIM_LEASE
+
+
 Context = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 
 
@@ -184,7 +191,7 @@ def _claim(
         pass
     # A conditional UPDATE decides between two workers retrying at once.
     retryable = Q(status=DeliveryStatus.FAILED) | Q(
-        status=DeliveryStatus.SENDING, claimed_at__lt=now - CLAIM_LEASE
+        status=DeliveryStatus.SENDING, claimed_at__lt=now - claim_lease()
     )
     taken = (
         EmailDelivery.objects.of(name=name, key=key, recipient=recipient, sequence=sequence)

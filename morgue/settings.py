@@ -203,19 +203,42 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Uploaded and captured files (graph snapshots) live in the database by
-# default, so every web host and worker sees them; MORGUE_FILE_STORAGE=filesystem
-# keeps them under MEDIA_ROOT instead (one host only).
+# default, so every web host and worker sees them; MORGUE_FILE_STORAGE=s3 keeps
+# them in an S3-compatible bucket (django-storages), and =filesystem under
+# MEDIA_ROOT (one host only).
 FILE_STORAGE_BACKENDS = {
     "database": "morgue.storage.DatabaseStorage",
     "filesystem": "django.core.files.storage.FileSystemStorage",
+    "s3": "storages.backends.s3.S3Storage",
 }
-MORGUE_FILE_STORAGE = os.environ.get("MORGUE_FILE_STORAGE", "database").strip().lower()
+MORGUE_FILE_STORAGE = os.environ.get("MORGUE_FILE_STORAGE", "").strip().lower() or "database"
 if MORGUE_FILE_STORAGE not in FILE_STORAGE_BACKENDS:
     raise ImproperlyConfigured(
         f"MORGUE_FILE_STORAGE must be one of {', '.join(FILE_STORAGE_BACKENDS)}, not {MORGUE_FILE_STORAGE!r}."
     )
+FILE_STORAGE_OPTIONS: dict[str, object] = {}
+if MORGUE_FILE_STORAGE == "s3":
+    if not os.environ.get("AWS_STORAGE_BUCKET_NAME", "").strip():
+        raise ImproperlyConfigured(
+            "MORGUE_FILE_STORAGE=s3 needs the bucket's name in AWS_STORAGE_BUCKET_NAME."
+        )
+    # The keys are boto3's own: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the
+    # environment, or the host's role. Objects are private: Morgue reads them and
+    # serves them to signed-in people itself, never by a bucket address.
+    FILE_STORAGE_OPTIONS = {
+        "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"].strip(),
+        "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL", "").strip() or None,
+        "region_name": os.environ.get("AWS_S3_REGION_NAME", "").strip() or None,
+        "location": os.environ.get("AWS_LOCATION", "").strip().strip("/"),
+        # Path-style addresses (http://host/bucket/key) work with every S3-compatible server.
+        "addressing_style": os.environ.get("AWS_S3_ADDRESSING_STYLE", "path").strip(),
+        # Two workers storing the same name get two objects, as with the database storage.
+        "file_overwrite": False,
+        "default_acl": None,
+        "querystring_auth": True,
+    }
 STORAGES = {
-    "default": {"BACKEND": FILE_STORAGE_BACKENDS[MORGUE_FILE_STORAGE]},
+    "default": {"BACKEND": FILE_STORAGE_BACKENDS[MORGUE_FILE_STORAGE], "OPTIONS": FILE_STORAGE_OPTIONS},
     # In production `collectstatic` writes each file under a name carrying a
     # hash of its content, a gzip copy alongside; WhiteNoise serves them
     # with a far-future cache header. `make run` serves the source folders.
@@ -268,6 +291,14 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = 10
+# A send a worker claimed and never finished (it was killed mid-send) is taken
+# over by another worker after these leases: a page's notification, and the
+# email it sends (a page email waits for both). Far longer than a send takes;
+# the rehearsal (tests/production) shortens both to seconds.
+NOTIFICATION_CLAIM_LEASE = dt.timedelta(
+    seconds=int(os.environ.get("NOTIFICATION_CLAIM_LEASE_SECONDS", "300"))
+)
+EMAIL_CLAIM_LEASE = dt.timedelta(seconds=int(os.environ.get("EMAIL_CLAIM_LEASE_SECONDS", "900")))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "morgue@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -364,8 +395,14 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # hour unless set) is given to another worker: what a worker killed
     # mid-task held runs again then. Tasks are idempotent, so the redelivery of
     # a task that is merely slow, or waits for its countdown, does no harm.
+    _visibility_timeout = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+        "visibility_timeout": _visibility_timeout,
+        # Each worker looks for messages past the timeout this often (kombu's
+        # default, 10 s times a throttle of 10, leaves a dead worker's task
+        # waiting up to 100 s more than the timeout).
+        "unacked_restore_interval": max(1, min(10, _visibility_timeout // 2)),
+        "unacked_restore_throttle": 1,
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

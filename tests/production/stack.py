@@ -5,15 +5,21 @@ folder, on free ports; nothing touches the machine's own PostgreSQL or Redis,
 so the rehearsal can stop and restart them.
 """
 
+import asyncio
+import contextlib
 import json
 import os
 import re
+import select
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
@@ -58,20 +64,53 @@ def wait_until(what: str, probe: Callable[[], T | None], timeout: float, logs: C
 
 
 class Mailbox:
-    """An SMTP server on loopback that keeps every message it accepted."""
+    """An SMTP server on loopback that keeps every message it accepted.
+
+    Messages whose subject contains `slow[0]` are answered after `slow[1]`
+    seconds, so a sender can be killed mid-send; such a message counts as
+    accepted only if the 250 reached a client still waiting for it (one whose
+    sender died is `abandoned`), as a real mail server's delivery would.
+    """
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, str]] = []  # (recipient, subject)
+        self.abandoned: list[tuple[str, str]] = []
+        self.slow: tuple[str, float] = ("", 0.0)
+        self.in_flight: dict[int, str] = {}  # a slow message's client port: its subject
         self.lock = threading.Lock()
         self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
 
     async def handle_DATA(self, server, session, envelope):
         text = envelope.content.decode("utf-8", "replace")
-        subject = re.search(r"^Subject: (.*)$", text, flags=re.M)
+        found = re.search(r"^Subject: (.*)$", text, flags=re.M)
+        subject = found.group(1).strip() if found else ""
+        keys = [(recipient, subject) for recipient in envelope.rcpt_tos]
+        marker, delay = self.slow
+        if marker and marker in subject:
+            port = session.peer[1]
+            with self.lock:
+                self.in_flight[port] = subject
+            try:
+                await asyncio.sleep(delay)
+            except asyncio.CancelledError:  # the client went away: aiosmtpd cancels its handler
+                with self.lock:
+                    self.abandoned.extend(keys)
+                raise
+            finally:
+                with self.lock:
+                    self.in_flight.pop(port, None)
+            if server.transport is None or server.transport.is_closing():
+                with self.lock:
+                    self.abandoned.extend(keys)
+                return "451 The client left"
         with self.lock:
-            for recipient in envelope.rcpt_tos:
-                self.messages.append((recipient, subject.group(1).strip() if subject else ""))
+            self.messages.extend(keys)
         return "250 Message accepted for delivery"
+
+    def sending_from(self) -> list[int]:
+        """The client ports of slow messages being received now."""
+        with self.lock:
+            return list(self.in_flight)
 
     def count(self) -> Counter:
         with self.lock:
@@ -139,8 +178,12 @@ class Stack:
             "MORGUE_BASE_URL": self.web(0),
             "DATABASE_URL": self.database_url,
             "CELERY_BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            # A task a killed worker held is handed to another after this long.
-            "CELERY_VISIBILITY_TIMEOUT": "20",
+            # A task a killed worker held is handed to another after this long, and the
+            # send it had claimed may be taken over after the claim leases: seconds,
+            # not the production defaults, so the kill -9 step ends within a minute.
+            "CELERY_VISIBILITY_TIMEOUT": "10",
+            "NOTIFICATION_CLAIM_LEASE_SECONDS": "5",
+            "EMAIL_CLAIM_LEASE_SECONDS": "4",
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(self.mailbox.controller.port),
@@ -255,28 +298,10 @@ class Stack:
     # Morgue, as the README's production section runs it ------------------------------------------
 
     def production_commands(self) -> dict[str, str]:
-        """The README's production block, keyed by what each line starts."""
-        block = readme_block(".venv/bin/gunicorn morgue.wsgi")
-        commands = {}
-        for line in block.splitlines():
-            command = line.split("  #", 1)[0].strip()
-            for key in ("migrate", "collectstatic", "store_media_files", "gunicorn", "worker", "beat"):
-                words = command.split()
-                if command.startswith(".venv/bin/") and any(word.split("/")[-1] == key for word in words):
-                    commands[key] = command
-        assert set(commands) == {
-            "migrate",
-            "collectstatic",
-            "store_media_files",
-            "gunicorn",
-            "worker",
-            "beat",
-        }, block
-        return commands
+        return production_commands()
 
     def argv(self, command: str) -> list[str]:
-        words = shlex.split(command)
-        return [str(PYTHON_BIN / words[0].removeprefix(".venv/bin/")), *words[1:]]
+        return program_argv(command)
 
     def run_once(self, command: str) -> str:
         result = subprocess.run(
@@ -296,9 +321,43 @@ class Stack:
 
     def start_worker(self, name: str, command: str) -> Daemon:
         argv = [*self.argv(command), "--concurrency", "1", "--hostname", f"{name}@rehearsal"]
-        daemon = Daemon(name, argv, self.folder / f"{name}.log", cwd=ROOT, env=self.environment())
+        daemon = Daemon(
+            name,
+            argv,
+            self.folder / f"{name}.log",
+            cwd=ROOT,
+            env=self.environment(),
+            start_new_session=True,  # its own process group, so a kill -9 reaches its pool too
+        )
         self.daemons[name] = daemon
         return daemon
+
+    def kill_9(self, name: str) -> None:
+        """kill -9 a worker and its pool process, as a host losing power would."""
+        daemon = self.daemons.pop(name)
+        os.killpg(daemon.process.pid, signal.SIGKILL)
+        daemon.process.wait(timeout=10)
+        daemon.stop()  # closes its log
+
+    def worker_connected_from(self, port: int) -> str | None:
+        """The worker (main or pool process) holding the TCP connection whose local port is `port`."""
+        sockets = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    sockets.add(f"socket:[{fields[9]}]")
+        for name, daemon in self.daemons.items():
+            if not name.startswith("worker"):
+                continue
+            for pid in process_group(daemon.process.pid):
+                try:
+                    links = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+                except OSError:  # the process ended meanwhile
+                    continue
+                if links & sockets:
+                    return name
+        return None
 
     def start_beat(self, command: str) -> None:
         argv = self.argv(command)
@@ -322,7 +381,48 @@ class Stack:
         self.daemons.clear()
 
 
+def production_commands() -> dict[str, str]:
+    """The README's production block, keyed by what each line starts."""
+    block = readme_block(".venv/bin/gunicorn morgue.wsgi")
+    commands = {}
+    for line in block.splitlines():
+        command = line.split("  #", 1)[0].strip()
+        for key in ("migrate", "collectstatic", "store_media_files", "gunicorn", "worker", "beat"):
+            words = command.split()
+            if command.startswith(".venv/bin/") and any(word.split("/")[-1] == key for word in words):
+                commands[key] = command
+    assert set(commands) == {
+        "migrate",
+        "collectstatic",
+        "store_media_files",
+        "gunicorn",
+        "worker",
+        "beat",
+    }, block
+    return commands
+
+
+def program_argv(command: str) -> list[str]:
+    """A README command's words, its program in this checkout's virtualenv."""
+    words = shlex.split(command)
+    return [str(PYTHON_BIN / words[0].removeprefix(".venv/bin/")), *words[1:]]
+
+
 LAST_ANSWER: dict[str, object] = {}
+
+
+def process_group(group: int) -> list[int]:
+    """The processes of a process group (a worker started in a session of its own and its pool)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The fields after the command's closing parenthesis: state, parent, group, ...
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:
+            members.append(int(stat.parent.name))
+    return members
 
 
 def _answers(url: str) -> bool:
@@ -359,3 +459,38 @@ def http(
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode("utf-8", "replace")
+
+
+def post_oversized(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """POST a body as a sender does, but read the answer as soon as it comes.
+
+    A server refusing a body by its Content-Length answers before reading it
+    and closes; a client that insists on writing the rest first would see its
+    connection reset instead of the answer.
+    """
+    parts = urllib.parse.urlsplit(url)
+    head = (
+        f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n"
+        + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        + "\r\n"
+    ).encode()
+    answer = b""
+    with socket.create_connection((parts.hostname, parts.port), timeout=60) as connection:
+        connection.sendall(head)
+        sent = 0
+        while sent < len(body):
+            readable, writable, _ = select.select([connection], [connection], [], 60)
+            if readable:
+                break
+            if writable:
+                try:
+                    sent += connection.send(body[sent : sent + 65536])
+                except OSError:
+                    break
+        with contextlib.suppress(OSError):
+            while data := connection.recv(65536):
+                answer += data
+    head_text, _, text = answer.decode("utf-8", "replace").partition("\r\n\r\n")
+    status = re.match(r"HTTP/1\.[01] (\d{3})", head_text)
+    return (int(status.group(1)) if status else 0), text

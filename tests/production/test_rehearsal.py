@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from .stack import PASSWORD, PNG, GraphServer, Mailbox, Stack, http, wait_until
+from .stack import PASSWORD, PNG, GraphServer, Mailbox, Stack, http, post_oversized, wait_until
 
 pytestmark = [
     pytest.mark.production,
@@ -201,7 +201,76 @@ def test_a_graph_captured_by_a_worker_is_served_by_both_web_processes(stack):
     assert images == [PNG, PNG]
 
 
-# --- 3. Redis restarted while alerts arrive -------------------------------------------------------
+# --- 3. A worker killed with kill -9 in the middle of sending --------------------------------------
+
+
+def test_a_worker_killed_mid_send_leaves_every_notification_sent_exactly_once(stack):
+    names = [f"KillNine{index}" for index in range(6)]
+    # Each page email takes 3 s at the mail server: a worker is always mid-send.
+    stack.mailbox.slow = ("KillNine", 3.0)
+    try:
+        for index, name in enumerate(names):
+            assert send_alert(stack, index, alert_batch(name))[0] == 200
+
+        def worker_mid_send() -> str | None:
+            for port in stack.mailbox.sending_from():
+                if name := stack.worker_connected_from(port):
+                    return name
+            return None
+
+        victim = wait_until("a worker to be sending a page email", worker_mid_send, 120, stack.logs)
+        stack.kill_9(victim)
+        killed_at = time.monotonic()
+
+        def every_page_emailed() -> bool:
+            subjects = [subject for _, subject in _page_emails(stack, "KillNine")]
+            return all(any(f"{name} " in subject for subject in subjects) for name in names)
+
+        # The dead worker's task comes back after CELERY_VISIBILITY_TIMEOUT (10 s here), its
+        # claims lapse after NOTIFICATION_CLAIM_LEASE_SECONDS / EMAIL_CLAIM_LEASE_SECONDS.
+        wait_until("an email for every page after the kill", every_page_emailed, 60, stack.logs)
+        recovered = time.monotonic() - killed_at
+        # Every task the dead worker had taken and not finished, the broker gives to another worker.
+        held = _unfinished_tasks(stack.folder / f"{victim}.log")
+
+        def redelivered() -> set[str]:
+            others = "".join(
+                path.read_text(errors="replace")
+                for path in stack.folder.glob("worker*.log")
+                if path.name != f"{victim}.log"
+            )
+            return {task for task in held if f"[{task}] received" in others}
+
+        wait_until(
+            "the broker to redeliver the dead worker's tasks", lambda: redelivered() == held, 60, stack.logs
+        )
+        time.sleep(5)  # anything sent twice would arrive now
+    finally:
+        stack.mailbox.slow = ("", 0.0)
+    emails = _page_emails(stack, "KillNine")
+    abandoned = [key for key in stack.mailbox.abandoned if "KillNine" in key[1]]
+    attempts = stack.sql(
+        "SELECT n.status, n.attempts, count(*) FROM oncall_notification n"
+        " JOIN oncall_pagestep s ON n.step_id = s.id JOIN oncall_page p ON s.page_id = p.id"
+        " WHERE p.message LIKE '%%KillNine%%' GROUP BY n.status, n.attempts ORDER BY n.attempts"
+    )
+    print(
+        f"rehearsal: kill -9 of {victim} mid-send; {len(names)} pages, {sum(emails.values())} emails"
+        f" accepted ({len(emails)} distinct), {len(abandoned)} abandoned by the dead worker; all sent"
+        f" {recovered:.0f} s after the kill; {len(held)} tasks it held, all redelivered;"
+        f" notifications by (status, attempts, count): {attempts}"
+    )
+    assert abandoned, "the kill did not land mid-send"
+    assert any(".send_notification[" in line for line in _held_lines(stack, victim, held)), held
+    assert all(count == 1 for count in emails.values()), emails
+    assert {subject for _, subject in abandoned} <= {subject for _, subject in emails}
+    assert all(status == "sent" for status, _, _ in attempts), attempts
+    assert any(tries == 2 for _, tries, _ in attempts), "the killed send was not tried again"
+    # A worker comes back, as a supervisor would start it.
+    stack.start_worker("worker3", stack.production_commands()["worker"])
+
+
+# --- 4. Redis restarted while alerts arrive -------------------------------------------------------
 
 
 def test_alerts_sent_while_redis_is_down_are_stored_and_page_once_when_it_is_back(stack):
@@ -238,7 +307,7 @@ def test_alerts_sent_while_redis_is_down_are_stored_and_page_once_when_it_is_bac
     assert len(subjects) == len(names)
 
 
-# --- 4. PostgreSQL restarted ---------------------------------------------------------------------
+# --- 5. PostgreSQL restarted ---------------------------------------------------------------------
 
 
 def test_while_postgres_is_down_requests_get_a_503_sentence_and_everything_recovers(stack):
@@ -269,34 +338,72 @@ def test_while_postgres_is_down_requests_get_a_503_sentence_and_everything_recov
     print("rehearsal: PostgreSQL back; both web processes answer without a restart")
 
 
-# --- 5. 32 concurrent senders -------------------------------------------------------------------
+# --- 6. 32 concurrent senders -------------------------------------------------------------------
 
 
 def test_receivers_answer_32_concurrent_senders_for_20_seconds_and_lose_nothing(stack):
     seconds = float(os.environ.get("MORGUE_REHEARSAL_LOAD_SECONDS", "20"))
     deadline = time.monotonic() + seconds
+    # Four of the senders send every other batch over DATA_UPLOAD_MAX_MEMORY_SIZE (2 MB by default).
+    oversized = alert_batch("Oversized")
+    oversized["alerts"][0]["annotations"]["description"] = "x" * (2 * 1024 * 1024)
+    oversized_body = json.dumps(oversized).encode()
 
-    def sender(number: int) -> list[int]:
-        statuses = []
+    def sender(number: int) -> list[tuple[str, int, str]]:
+        answers = []
         sent = 0
         while time.monotonic() < deadline:
-            statuses.append(send_alert(stack, number + sent, alert_batch(f"Load-{number}-{sent}"))[0])
+            if number >= 28 and sent % 2 == 0:
+                status, body = post_oversized(
+                    f"{stack.web((number + sent) % 2)}/api/v1/alerts/alertmanager/",
+                    oversized_body,
+                    {"Authorization": f"Bearer {stack.alert_token}"},
+                )
+                answers.append(("oversized", status, body))
+            else:
+                status, body = send_alert(stack, number + sent, alert_batch(f"Load-{number}-{sent}"))
+                answers.append(("batch", status, body))
             sent += 1
-        return statuses
+        return answers
 
     with concurrent.futures.ThreadPoolExecutor(32) as pool:
-        results = list(pool.map(sender, range(32)))
-    statuses = [status for result in results for status in result]
+        results = [answer for answers in pool.map(sender, range(32)) for answer in answers]
+    batches = [status for kind, status, _ in results if kind == "batch"]
+    refusals = [(status, body) for kind, status, body in results if kind == "oversized"]
     stored = stack.sql("SELECT count(*) FROM alerts_review_alert WHERE check_name LIKE 'Load-%%'")[0][0]
+    stored_oversized = stack.sql("SELECT count(*) FROM alerts_review_alert WHERE check_name = 'Oversized'")
+    sentence = "this Morgue takes at most"
+    refused = sum(status == 413 and sentence in body for status, body in refusals)
     print(
-        f"rehearsal: 32 senders for {seconds:.0f} s: {len(statuses)} batches "
-        f"({len(statuses) / seconds:.0f}/s), {stored} alerts stored, statuses {sorted(set(statuses))}"
+        f"rehearsal: 32 senders for {seconds:.0f} s: {len(batches)} batches "
+        f"({len(batches) / seconds:.0f}/s), {stored} alerts stored, statuses {sorted(set(batches))}; "
+        f"{len(refusals)} oversized bodies, {refused} answered 413 with the sentence"
+        f" (statuses {sorted({status for status, _ in refusals})})"
     )
-    assert set(statuses) == {200}
-    assert stored == len(statuses)
+    assert set(batches) == {200}
+    assert stored == len(batches)
+    assert refusals and refused == len(refusals), refusals[:3]
+    assert stored_oversized == [(0,)]
 
 
 # --- Helpers ------------------------------------------------------------------------------------
+
+
+TASK_LINE = re.compile(r"Task ([\w.]+)\[([0-9a-f-]+)\] (received|succeeded|retry|raised|failed)")
+
+
+def _unfinished_tasks(log: Path) -> set[str]:
+    """The ids of the tasks a Celery worker's log says it received and did not finish."""
+    states: dict[str, set[str]] = {}
+    for _name, task, state in TASK_LINE.findall(log.read_text(errors="replace")):
+        states.setdefault(task, set()).add(state)
+    return {task for task, seen in states.items() if seen == {"received"}}
+
+
+def _held_lines(stack: Stack, worker: str, tasks: set[str]) -> list[str]:
+    """The dead worker's "received" lines of `tasks`."""
+    lines = (stack.folder / f"{worker}.log").read_text(errors="replace").splitlines()
+    return [line for line in lines if "received" in line and any(f"[{task}]" in line for task in tasks)]
 
 
 def _ago(minutes: int) -> str:
