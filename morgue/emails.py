@@ -33,8 +33,10 @@ from .models import DeliveryStatus, EmailDelivery
 logger = logging.getLogger(__name__)
 
 # Far longer than any send takes (settings.EMAIL_TIMEOUT bounds the SMTP
-# connection at seconds): a claim this old belongs to a worker that died.
-CLAIM_LEASE = dt.timedelta(minutes=15)
+# connection at seconds): a claim this old belongs to a worker that died. No
+# longer than a page notification's lease (NOTIFICATION_CLAIM_LEASE, 5 minutes),
+# so a page email lost with its worker goes out when that lease ends.
+CLAIM_LEASE = dt.timedelta(minutes=4)
 
 
 def claim_lease() -> dt.timedelta:

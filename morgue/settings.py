@@ -298,7 +298,7 @@ EMAIL_TIMEOUT = 10
 NOTIFICATION_CLAIM_LEASE = dt.timedelta(
     seconds=int(os.environ.get("NOTIFICATION_CLAIM_LEASE_SECONDS", "300"))
 )
-EMAIL_CLAIM_LEASE = dt.timedelta(seconds=int(os.environ.get("EMAIL_CLAIM_LEASE_SECONDS", "900")))
+EMAIL_CLAIM_LEASE = dt.timedelta(seconds=int(os.environ.get("EMAIL_CLAIM_LEASE_SECONDS", "240")))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "morgue@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
