@@ -65,7 +65,7 @@ class RoomBusy(DeliveryFailed):
 def post_to_room(room: IncidentChannel, message: Message) -> None:
     """Send one message to the incident's channel; DeliveryFailed (permanent or not) when it did not go."""
     if room.provider == ChatProvider.MATTERMOST:
-        post_mattermost(channel=room.channel_id, text=slack_text(message))
+        post_mattermost(channel=room.name, text=slack_text(message))
         return
     if not room.channel_id:
         # The channel is still being created: the delivery is tried again after it.

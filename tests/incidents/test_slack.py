@@ -188,7 +188,7 @@ def test_from_slack_a_person_declares_runs_and_resolves_an_incident_and_the_chan
     assert sorted(message.to[0] for message in mail.outbox) == ["lena@example.com", "sam@example.com"]
     assert "Sam is communications lead." in slack.channels[channel_id]["messages"][-1]["text"]
 
-    # People talk in the channel; at resolve the history (threads too) becomes the timeline, Morgue's posts left out.
+    # People talk; at resolve the channel's history (threads too) becomes the timeline, less Morgue's posts.
     start = incident.impact_started_at.timestamp()  # said between the declaration and the resolution
     slack.say(channel_id, user="U2SAM", text="rolling back <@U1LENA|lena>", ts=f"{start + 0.1:.6f}")
     slack.say(
