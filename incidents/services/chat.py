@@ -24,6 +24,7 @@ import json
 import logging
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -43,7 +44,7 @@ from incidents.models import (
 )
 from morgue.exceptions import MorgueError
 from morgue.models import display_name
-from morgue.tasking import enqueue_on_commit
+from morgue.tasking import enqueue, enqueue_on_commit
 
 from . import running
 from .chatlog import ChatImport, import_chat_log
@@ -281,6 +282,32 @@ def invite_role_holders(*, room_id: int) -> None:
         logger.warning("Slack refused inviting to #%s: %s", room.name, error.error)
 
 
+# A setup still not done this long after the incident was declared lost its task (or keeps failing).
+LOST_AFTER = dt.timedelta(minutes=10)
+MAX_SETUP_ATTEMPTS = 10
+
+
+def requeue_lost_channel_setups(*, now: dt.datetime | None = None) -> list[int]:
+    """Beat sweep: Slack channels whose setup task was lost are enqueued again, up to MAX_SETUP_ATTEMPTS."""
+    now = now or timezone.now()
+    lost = IncidentChannel.objects.filter(
+        Q(setup__in=[ChannelSetup.PENDING, ChannelSetup.FAILED])
+        | Q(setup=ChannelSetup.SENDING, claimed_at__lt=now - CLAIM_LEASE),
+        provider=ChatProvider.SLACK,
+        created_at__lt=now - LOST_AFTER,
+        attempts__lt=MAX_SETUP_ATTEMPTS,
+    )
+    requeued = []
+    for room_id in list(lost.values_list("pk", flat=True)[:100]):
+        try:
+            enqueue(SET_UP_TASK, room_id)
+        except Exception as error:  # noqa: BLE001 - the broker is down: the next sweep tries again
+            logger.warning("could not enqueue the setup of channel %s: %s", room_id, error)
+            break
+        requeued.append(room_id)
+    return requeued
+
+
 # --- The channel's history -------------------------------------------------------------
 
 
@@ -288,7 +315,7 @@ def _slack_ts(moment: dt.datetime) -> str:
     return f"{moment.timestamp():.6f}"
 
 
-def _pages(method: str, **arguments: object) -> list[dict[str, Any]]:
+def _pages(method: str, **arguments: Any) -> list[dict[str, Any]]:
     """Every message of a paginated conversations.* call, following `response_metadata.next_cursor`."""
     messages: list[dict[str, Any]] = []
     cursor = ""
@@ -358,7 +385,7 @@ def pull_channel_history(*, room_id: int) -> ChatImport | None:
         return None
     try:
         return import_chat_log(
-            incident=incident, text=json.dumps(messages), zone=dt.UTC, confirm_dates=True, user=None
+            incident=incident, text=json.dumps(messages), zone=ZoneInfo("UTC"), confirm_dates=True, user=None
         )
     except MorgueError as error:  # not one message with text (only joins, say)
         logger.info("Nothing to import from #%s: %s", room.name, error.message)

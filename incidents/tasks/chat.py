@@ -40,3 +40,9 @@ def pull_channel_history(self: Task, room_id: int) -> int:
     except services.ChatPending as error:
         raise self.retry(exc=error, countdown=_countdown(self, error)) from error
     return result.imported if result is not None else 0
+
+
+@shared_task
+def requeue_lost_channel_setups() -> int:
+    """Beat sweep: enqueue again the Slack channel setups whose task was lost."""
+    return len(services.requeue_lost_channel_setups())

@@ -5,6 +5,7 @@ signed with the official SDK's SignatureVerifier (slack_sdk.signature), so Morgu
 check is held to Slack's own definition rather than to itself.
 """
 
+import datetime as dt
 import json
 import time
 from urllib.parse import urlencode
@@ -397,3 +398,17 @@ def test_the_fake_answers_as_the_official_sdk_expects(slack):
     assert client.chat_postMessage(channel=channel, text="hi")["ts"]
     with pytest.raises(Exception, match="name_taken"):
         client.conversations_create(name="inc-1-sdk")
+
+
+def test_a_lost_channel_setup_is_enqueued_again_by_the_beat_sweep(slack, queue, lena):
+    incident = running.declare_incident(by=lena, title="Queue backlog", severity=3, team=None)
+    room = IncidentChannel.objects.create(incident=incident, provider="slack", name="inc-1-queue-backlog")
+    assert chat_services.requeue_lost_channel_setups() == []  # just declared: its own task is on the way
+    later = room.created_at + chat_services.LOST_AFTER + dt.timedelta(seconds=1)
+    assert chat_services.requeue_lost_channel_setups(now=later) == [room.pk]
+    assert queue[-1] == ("incidents.tasks.chat.set_up_slack_channel", (room.pk,))
+    chat_services.set_up_slack_channel(room_id=room.pk)
+    assert chat_services.requeue_lost_channel_setups(now=later) == []
+    assert "incidents.tasks.chat.requeue_lost_channel_setups" in {
+        entry["task"] for entry in app.conf.beat_schedule.values()
+    }
