@@ -501,6 +501,16 @@ NO_SLACK_PERSON = (
 SLACK_UNREACHABLE = "Slack did not say who you are in time, so nothing was done; try again in a moment."
 
 
+def _who_failed(error: slack_api.SlackError) -> ChatReply:
+    """The private answer when users.info did not tell who is asking."""
+    logger.warning("Slack users.info failed: %s", error.error)
+    if error.transient:
+        return ChatReply(SLACK_UNREACHABLE)
+    if error.error == "not_configured":
+        return ChatReply("Morgue has no Slack bot token (SLACK_BOT_TOKEN), so it cannot tell who you are.")
+    return ChatReply(f"Slack would not say who you are ({error.error}), so nothing was done.")
+
+
 def _parse(text: str) -> chat_commands.Command | ChatReply:
     try:
         return chat_commands.parse(text)
@@ -533,8 +543,7 @@ def slack_command(*, user_id: str, channel_id: str, text: str) -> ChatReply:
                 )
             assignee = slack_person(command.person.slack_id) if person is not None else None
     except slack_api.SlackError as error:
-        logger.warning("Slack users.info failed: %s", error.error)
-        return ChatReply(SLACK_UNREACHABLE)
+        return _who_failed(error)
     if person is None:
         return ChatReply(NO_SLACK_PERSON)
     return _carried_out(
@@ -551,13 +560,14 @@ def slack_button(*, user_id: str, action_id: str, value: str) -> ChatReply:
     """A button on Morgue's incident card (Slack's block_actions): Resolve."""
     if action_id != "resolve":
         return ChatReply(f"Morgue has no button {action_id!r}.")
-    incident = Incident.objects.visible().filter(pk=int(value)).first() if value.isdigit() else None
+    is_id = value.isascii() and value.isdigit() and len(value) < 10  # never a number the database cannot hold
+    incident = Incident.objects.visible().filter(pk=int(value)).first() if is_id else None
     if incident is None:
         return ChatReply("That incident no longer exists.")
     try:
         person = slack_person(user_id)
-    except slack_api.SlackError:
-        return ChatReply(SLACK_UNREACHABLE)
+    except slack_api.SlackError as error:
+        return _who_failed(error)
     if person is None:
         return ChatReply(NO_SLACK_PERSON)
     try:

@@ -412,3 +412,50 @@ def test_a_lost_channel_setup_is_enqueued_again_by_the_beat_sweep(slack, queue, 
     assert "incidents.tasks.chat.requeue_lost_channel_setups" in {
         entry["task"] for entry in app.conf.beat_schedule.values()
     }
+
+
+def test_when_slack_cannot_say_who_is_asking_nothing_is_done(client, slack, settings, lena):
+    slack.add_user("U1LENA", email="lena@example.com", name="Lena")
+    slack.rate_limit_once["users.info"] = 30
+    busy = command(client, "declare Disk full").json()
+    settings.SLACK_BOT_TOKEN = ""
+    unset = command(client, "declare Disk full").json()
+    assert busy == {"response_type": "ephemeral", "text": chat_services.SLACK_UNREACHABLE}
+    assert "SLACK_BOT_TOKEN" in unset["text"]
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["not json", "[]", '"text"', '{"type": "block_actions"}', '{"user": {"id": "U1"}, "actions": []}'],
+)
+def test_an_interaction_that_is_not_slacks_shape_is_refused_with_a_sentence(client, slack, payload):
+    body = urlencode({"payload": payload})
+    response = client.post(
+        "/integrations/slack/interactions/",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        **signed(body),
+    )
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert response.content.decode() == "The payload is not a Slack interaction."
+
+
+@pytest.mark.parametrize("value", ["²", "99999999999999999999", "", "7; DROP"])
+def test_a_resolve_button_with_an_odd_value_resolves_nothing(client, slack, lena, value):
+    slack.add_user("U1LENA", email="lena@example.com", name="Lena")
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U1LENA"},
+        "actions": [{"action_id": "resolve", "value": value}],
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    response = client.post(
+        "/integrations/slack/interactions/",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        **signed(body),
+    )
+    assert response.status_code == 200
+    assert response.json()["text"] == "That incident no longer exists."
