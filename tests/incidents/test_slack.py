@@ -459,3 +459,16 @@ def test_a_resolve_button_with_an_odd_value_resolves_nothing(client, slack, lena
     )
     assert response.status_code == 200
     assert response.json()["text"] == "That incident no longer exists."
+
+
+def test_the_incident_page_shows_its_channel_and_how_its_setup_went(client, slack, lena):
+    incident = running.declare_incident(by=lena, title="Queue backlog", severity=3, team=None)
+    room = IncidentChannel.objects.create(incident=incident, provider="slack", name="inc-1-queue-backlog")
+    client.force_login(lena)
+    waiting = client.get(incident.get_absolute_url()).content.decode()
+    assert "#inc-1-queue-backlog</a>" not in waiting and "(waiting for a worker)" in waiting
+    chat_services.set_up_slack_channel(room_id=room.pk)
+    room.refresh_from_db()
+    done = client.get(incident.get_absolute_url()).content.decode()
+    link = f"https://slack.com/app_redirect?channel={room.channel_id}"
+    assert f'<a href="{link}">#inc-1-queue-backlog</a> in Slack.' in done
