@@ -170,8 +170,11 @@ def _invite(room: IncidentChannel) -> None:
     try:
         slack_api.call("conversations.invite", channel=room.channel_id, users=",".join(user_ids))
     except slack_api.SlackError as error:
-        if error.error not in ALREADY_DONE:
+        if error.transient:
             raise
+        if error.error not in ALREADY_DONE:
+            # A guest account or a deactivated user must not keep the channel from its card.
+            logger.warning("Slack refused inviting to #%s: %s", room.name, error.error)
 
 
 def card_blocks(incident: Incident) -> tuple[str, list[dict[str, Any]]]:
@@ -243,7 +246,10 @@ def set_up_slack_channel(*, room_id: int) -> IncidentChannel | None:
     try:
         if not room.channel_id:
             answer = slack_api.call("conversations.create", name=room.name, is_private=False)
-            room.channel_id = str(answer["channel"]["id"])
+            channel = answer.get("channel")
+            if not isinstance(channel, dict) or not channel.get("id"):
+                raise slack_api.SlackError("no_channel_in_answer")
+            room.channel_id = str(channel["id"])
             rows.update(channel_id=room.channel_id)
         if not room.invited:
             _invite(room)
@@ -275,11 +281,12 @@ def invite_role_holders(*, room_id: int) -> None:
     try:
         _invite(room)
     except slack_api.SlackError as error:
-        if error.transient:
-            raise ChatPending(
-                f"Channel {room.pk}: Slack: {error.error}", retry_after=error.retry_after
-            ) from error
-        logger.warning("Slack refused inviting to #%s: %s", room.name, error.error)
+        if not error.transient:
+            logger.warning("Slack refused inviting to #%s: %s", room.name, error.error)
+            return
+        raise ChatPending(
+            f"Channel {room.pk}: Slack: {error.error}", retry_after=error.retry_after
+        ) from error
 
 
 # A setup still not done this long after the incident was declared lost its task (or keeps failing).

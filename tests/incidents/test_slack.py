@@ -472,3 +472,17 @@ def test_the_incident_page_shows_its_channel_and_how_its_setup_went(client, slac
     done = client.get(incident.get_absolute_url()).content.decode()
     link = f"https://slack.com/app_redirect?channel={room.channel_id}"
     assert f'<a href="{link}">#inc-1-queue-backlog</a> in Slack.' in done
+
+
+def test_a_role_holder_slack_will_not_invite_does_not_keep_the_channel_from_its_card(
+    slack, lena, monkeypatch
+):
+    slack.add_user("U1LENA", email="lena@example.com", name="Lena")
+    incident = running.declare_incident(by=lena, title="Queue backlog", severity=3, team=None)
+    room = IncidentChannel.objects.create(incident=incident, provider="slack", name="inc-1-queue-backlog")
+    monkeypatch.setattr(
+        slack, "m_conversations_invite", lambda arguments: {"ok": False, "error": "user_is_restricted"}
+    )
+    chat_services.set_up_slack_channel(room_id=room.pk)
+    room.refresh_from_db()
+    assert (room.setup, bool(room.card_ts)) == (ChannelSetup.DONE, True)
