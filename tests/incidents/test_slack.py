@@ -30,6 +30,7 @@ from incidents.models import (
 )
 from incidents.services import chat as chat_services
 from incidents.services import running
+from incidents.services.incident import change_status
 from incidents.tasks import chat as chat_tasks
 from morgue.celery import app
 from tests.factories import ProfileFactory, UserFactory
@@ -486,3 +487,31 @@ def test_a_role_holder_slack_will_not_invite_does_not_keep_the_channel_from_its_
     chat_services.set_up_slack_channel(room_id=room.pk)
     room.refresh_from_db()
     assert (room.setup, bool(room.card_ts)) == (ChannelSetup.DONE, True)
+
+
+def test_resolving_on_the_page_also_reads_the_channel_and_a_rate_limit_mid_way_is_waited_out(
+    slack, queue, lena, django_capture_on_commit_callbacks
+):
+    slack.add_user("U1LENA", email="lena@example.com", name="Lena")
+    incident = running.declare_incident(by=lena, title="Queue backlog", severity=3, team=None)
+    room = IncidentChannel.objects.create(incident=incident, provider="slack", name="inc-1-queue-backlog")
+    chat_services.set_up_slack_channel(room_id=room.pk)
+    room.refresh_from_db()
+    start = incident.impact_started_at.timestamp()
+    for number in range(3):
+        slack.say(room.channel_id, user="U1LENA", text=f"step {number}", ts=f"{start + number / 10:.6f}")
+    with django_capture_on_commit_callbacks(execute=True):
+        change_status(incident=incident, status=Status.RESOLVED, by=lena)
+    assert queue[-1] == ("incidents.tasks.chat.pull_channel_history", (room.pk,))
+    slack.page_size = 2
+    slack.rate_limit_once["users.info"] = 3
+    with pytest.raises(chat_services.ChatPending) as pending:
+        chat_services.pull_channel_history(room_id=room.pk)
+    assert pending.value.retry_after == 3.0
+    assert not incident.events.filter(speaker="Lena").exists()
+    assert chat_services.pull_channel_history(room_id=room.pk).imported == 3
+    assert list(incident.events.filter(speaker="Lena").values_list("text", flat=True)) == [
+        "step 0",
+        "step 1",
+        "step 2",
+    ]
