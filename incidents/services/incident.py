@@ -307,7 +307,7 @@ def update_incident(
         follow_incident_title(incident=locked)
     _record_revision(incident=locked, by=by, before=before, after=after, note=note)
     if resolved_before is None and locked.resolved_at is not None:
-        from incidents.services.chat import incident_resolved
+        from incidents.services.chat_channel import incident_resolved
 
         incident_resolved(incident=locked)
     audit.record_changes(locked, before=before, after=after, labels=AUDIT_LABELS, actor=by)

@@ -2,7 +2,7 @@
 
 from celery import Task, shared_task
 
-from incidents.services import chat as services
+from incidents.services import chat_channel as services
 
 MAX_RETRIES = 8
 

@@ -11,6 +11,7 @@ import time
 from urllib.parse import urlencode
 
 import pytest
+import time_machine
 from django.core import mail
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web import WebClient
@@ -29,7 +30,7 @@ from incidents.models import (
     UpdateDeliveryStatus,
 )
 from incidents.services import chat as chat_services
-from incidents.services import running
+from incidents.services import chat_channel, running
 from incidents.services.incident import change_status
 from incidents.tasks import chat as chat_tasks
 from morgue.celery import app
@@ -74,7 +75,7 @@ def run_queue(queue, django_capture_on_commit_callbacks):
             try:
                 with django_capture_on_commit_callbacks(execute=True):
                     app.tasks[name](*args)
-            except (running.DeliveryPending, chat_services.ChatPending):
+            except (running.DeliveryPending, chat_channel.ChatPending):
                 retries += 1
                 assert retries < 10, f"{name}{args} keeps failing"
                 queue.append((name, args))
@@ -192,13 +193,13 @@ def test_from_slack_a_person_declares_runs_and_resolves_an_incident_and_the_chan
 
     # People talk; at resolve the channel's history (threads too) becomes the timeline, less Morgue's posts.
     start = incident.impact_started_at.timestamp()  # said between the declaration and the resolution
-    slack.say(channel_id, user="U2SAM", text="rolling back <@U1LENA|lena>", ts=f"{start + 0.1:.6f}")
+    slack.say(channel_id, user="U2SAM", text="rolling back <@U1LENA|lena>", ts=f"{start + 0.001:.6f}")
     slack.say(
         channel_id,
         user="U1LENA",
         text="error rate falling",
-        ts=f"{start + 0.3:.6f}",
-        thread_ts=f"{start + 0.1:.6f}",
+        ts=f"{start + 0.003:.6f}",
+        thread_ts=f"{start + 0.001:.6f}",
     )
     slack.channels[channel_id]["messages"].append(
         {
@@ -206,7 +207,7 @@ def test_from_slack_a_person_declares_runs_and_resolves_an_incident_and_the_chan
             "subtype": "channel_join",
             "user": "U2SAM",
             "text": "<@U2SAM> has joined",
-            "ts": f"{start + 0.2:.6f}",
+            "ts": f"{start + 0.002:.6f}",
         }
     )
     slack.page_size = 2  # the history comes in pages: the cursor is followed
@@ -297,7 +298,7 @@ def test_slack_rate_limit_is_waited_out_and_every_step_happens_once(
         return exc
 
     monkeypatch.setattr(chat_tasks.set_up_slack_channel, "retry", retry)
-    with pytest.raises(chat_services.ChatPending):
+    with pytest.raises(chat_channel.ChatPending):
         chat_tasks.set_up_slack_channel(room.pk)
     assert retries == [7.0]  # Retry-After, exactly
     room.refresh_from_db()
@@ -334,7 +335,7 @@ def test_a_status_update_before_the_channel_exists_is_retried_not_lost(
     with pytest.raises(running.DeliveryPending):
         running.deliver_status_update(update_id=update.pk)
     assert UpdateDelivery.objects.get().status == UpdateDeliveryStatus.FAILED
-    chat_services.set_up_slack_channel(room_id=room.pk)
+    chat_channel.set_up_slack_channel(room_id=room.pk)
     assert running.deliver_status_update(update_id=update.pk) == 1
     assert UpdateDelivery.objects.get().status == UpdateDeliveryStatus.SENT
 
@@ -347,11 +348,11 @@ def test_a_wrong_bot_token_refuses_the_setup_for_good(
         command(client, "declare Queue backlog")
     settings.SLACK_BOT_TOKEN = "xoxb-revoked"
     room = IncidentChannel.objects.get()
-    chat_services.set_up_slack_channel(room_id=room.pk)  # no ChatPending: not retried
+    chat_channel.set_up_slack_channel(room_id=room.pk)  # no ChatPending: not retried
     room.refresh_from_db()
     assert (room.setup, room.error, room.channel_id) == (ChannelSetup.REFUSED, "Slack: invalid_auth", "")
     assert slack.calls[-1].headers["Authorization"] == "Bearer xoxb-revoked"
-    assert chat_services.set_up_slack_channel(room_id=room.pk) is None
+    assert chat_channel.set_up_slack_channel(room_id=room.pk) is None
 
 
 def test_the_cards_resolve_button_resolves_as_the_person_who_pressed_it(
@@ -404,12 +405,12 @@ def test_the_fake_answers_as_the_official_sdk_expects(slack):
 def test_a_lost_channel_setup_is_enqueued_again_by_the_beat_sweep(slack, queue, lena):
     incident = running.declare_incident(by=lena, title="Queue backlog", severity=3, team=None)
     room = IncidentChannel.objects.create(incident=incident, provider="slack", name="inc-1-queue-backlog")
-    assert chat_services.requeue_lost_channel_setups() == []  # just declared: its own task is on the way
-    later = room.created_at + chat_services.LOST_AFTER + dt.timedelta(seconds=1)
-    assert chat_services.requeue_lost_channel_setups(now=later) == [room.pk]
+    assert chat_channel.requeue_lost_channel_setups() == []  # just declared: its own task is on the way
+    later = room.created_at + chat_channel.LOST_AFTER + dt.timedelta(seconds=1)
+    assert chat_channel.requeue_lost_channel_setups(now=later) == [room.pk]
     assert queue[-1] == ("incidents.tasks.chat.set_up_slack_channel", (room.pk,))
-    chat_services.set_up_slack_channel(room_id=room.pk)
-    assert chat_services.requeue_lost_channel_setups(now=later) == []
+    chat_channel.set_up_slack_channel(room_id=room.pk)
+    assert chat_channel.requeue_lost_channel_setups(now=later) == []
     assert "incidents.tasks.chat.requeue_lost_channel_setups" in {
         entry["task"] for entry in app.conf.beat_schedule.values()
     }
@@ -468,7 +469,7 @@ def test_the_incident_page_shows_its_channel_and_how_its_setup_went(client, slac
     client.force_login(lena)
     waiting = client.get(incident.get_absolute_url()).content.decode()
     assert "#inc-1-queue-backlog</a>" not in waiting and "(waiting for a worker)" in waiting
-    chat_services.set_up_slack_channel(room_id=room.pk)
+    chat_channel.set_up_slack_channel(room_id=room.pk)
     room.refresh_from_db()
     done = client.get(incident.get_absolute_url()).content.decode()
     link = f"https://slack.com/app_redirect?channel={room.channel_id}"
@@ -484,7 +485,7 @@ def test_a_role_holder_slack_will_not_invite_does_not_keep_the_channel_from_its_
     monkeypatch.setattr(
         slack, "m_conversations_invite", lambda arguments: {"ok": False, "error": "user_is_restricted"}
     )
-    chat_services.set_up_slack_channel(room_id=room.pk)
+    chat_channel.set_up_slack_channel(room_id=room.pk)
     room.refresh_from_db()
     assert (room.setup, bool(room.card_ts)) == (ChannelSetup.DONE, True)
 
@@ -495,21 +496,22 @@ def test_resolving_on_the_page_also_reads_the_channel_and_a_rate_limit_mid_way_i
     slack.add_user("U1LENA", email="lena@example.com", name="Lena")
     incident = running.declare_incident(by=lena, title="Queue backlog", severity=3, team=None)
     room = IncidentChannel.objects.create(incident=incident, provider="slack", name="inc-1-queue-backlog")
-    chat_services.set_up_slack_channel(room_id=room.pk)
+    chat_channel.set_up_slack_channel(room_id=room.pk)
     room.refresh_from_db()
     start = incident.impact_started_at.timestamp()
     for number in range(3):
         slack.say(room.channel_id, user="U1LENA", text=f"step {number}", ts=f"{start + number / 10:.6f}")
-    with django_capture_on_commit_callbacks(execute=True):
+    resolved = incident.impact_started_at + dt.timedelta(minutes=5)
+    with time_machine.travel(resolved, tick=False), django_capture_on_commit_callbacks(execute=True):
         change_status(incident=incident, status=Status.RESOLVED, by=lena)
     assert queue[-1] == ("incidents.tasks.chat.pull_channel_history", (room.pk,))
     slack.page_size = 2
     slack.rate_limit_once["users.info"] = 3
-    with pytest.raises(chat_services.ChatPending) as pending:
-        chat_services.pull_channel_history(room_id=room.pk)
+    with pytest.raises(chat_channel.ChatPending) as pending:
+        chat_channel.pull_channel_history(room_id=room.pk)
     assert pending.value.retry_after == 3.0
     assert not incident.events.filter(speaker="Lena").exists()
-    assert chat_services.pull_channel_history(room_id=room.pk).imported == 3
+    assert chat_channel.pull_channel_history(room_id=room.pk).imported == 3
     assert list(incident.events.filter(speaker="Lena").values_list("text", flat=True)) == [
         "step 0",
         "step 1",
