@@ -258,3 +258,29 @@ class StatusUpdateAdmin(_ReadOnly):
 class UpdateDeliveryAdmin(_ReadOnly):
     list_display = ["update", "kind", "status", "attempts", "sent_at", "error"]
     list_filter = ["status", "kind"]
+
+
+# --- The incident's chat channel and role change copies ----------------------------------
+from .models import IncidentChannel, RoleChangeDelivery  # noqa: E402
+
+
+@admin.register(IncidentChannel)
+class IncidentChannelAdmin(_ReadOnly):
+    list_display = [
+        "incident",
+        "provider",
+        "name",
+        "channel_id",
+        "setup",
+        "attempts",
+        "error",
+        "history_pulled_at",
+    ]
+    list_filter = ["provider", "setup"]
+    list_select_related = ["incident"]
+
+
+@admin.register(RoleChangeDelivery)
+class RoleChangeDeliveryAdmin(_ReadOnly):
+    list_display = ["assignment", "kind", "status", "attempts", "sent_at", "error"]
+    list_filter = ["status", "kind"]

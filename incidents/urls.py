@@ -42,7 +42,15 @@ api_urlpatterns += [
     *incident_router.urls,
 ]
 
+from .views import chat as chat_views  # noqa: E402
 from .views import running as running_views  # noqa: E402
+
+# Slack and Mattermost: signed requests, no session (README "Slack and Mattermost").
+urlpatterns += [
+    path("integrations/slack/commands/", chat_views.slack_command, name="slack-command"),
+    path("integrations/slack/interactions/", chat_views.slack_interaction, name="slack-interaction"),
+    path("integrations/mattermost/commands/", chat_views.mattermost_command, name="mattermost-command"),
+]
 
 urlpatterns += [
     path("incidents/declare/", running_views.declare, name="declare"),

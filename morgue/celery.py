@@ -45,6 +45,11 @@ app.conf.beat_schedule = {
         "task": "incidents.tasks.graph.requeue_lost_graph_snapshots",
         "schedule": 300.0,
     },
+    # An incident's Slack channel whose setup task was lost (incidents.services.chat).
+    "requeue-lost-channel-setups": {
+        "task": "incidents.tasks.chat.requeue_lost_channel_setups",
+        "schedule": 300.0,
+    },
     "remediation-digests": {
         # Daily; each owner's local date claims their digest, so running it
         # again the same day sends nobody a second email.

@@ -280,6 +280,13 @@ GRAPH_FETCH_ALLOWED_HOSTS = [host.lower() for host in env_list("GRAPH_FETCH_ALLO
 ALERTMANAGER_ALLOWED_HOSTS = [host.lower() for host in env_list("ALERTMANAGER_ALLOWED_HOSTS")]
 # Alerts older than this many calendar months are pruned nightly (at least 3); empty keeps them all.
 ALERT_RETENTION_MONTHS = os.environ.get("ALERT_RETENTION_MONTHS", "").strip()
+# Running incidents from chat (README "Slack and Mattermost"). Empty means that side is off:
+# no bot token, no channels; no signing secret (or command token), every command refused.
+SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
+SLACK_SIGNING_SECRET = os.environ.get("SLACK_SIGNING_SECRET", "")
+SLACK_API_URL = os.environ.get("SLACK_API_URL", "https://slack.com/api").rstrip("/")
+MATTERMOST_COMMAND_TOKEN = os.environ.get("MATTERMOST_COMMAND_TOKEN", "")
+MATTERMOST_WEBHOOK_URL = os.environ.get("MATTERMOST_WEBHOOK_URL", "")
 # How far before impact started "Deploys before this incident" looks.
 DEPLOY_SUGGESTION_MINUTES = int(os.environ.get("DEPLOY_SUGGESTION_MINUTES", "60"))
 

@@ -87,3 +87,8 @@ __all__ += [
     "UpdateDelivery",
     "UpdateDeliveryStatus",
 ]
+# The chat channel an incident is run in.
+from .chat import ROOM_KINDS, ChannelSetup, ChatProvider, IncidentChannel  # noqa: E402
+from .running import RoleChangeDelivery  # noqa: E402
+
+__all__ += ["ROOM_KINDS", "ChannelSetup", "ChatProvider", "IncidentChannel", "RoleChangeDelivery"]

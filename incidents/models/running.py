@@ -192,3 +192,32 @@ class PostmortemTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RoleChangeDelivery(models.Model):
+    """One role change to one chat address (a subscriber's webhook, the incident's channel): sent once.
+
+    The same claim as UpdateDelivery; e-mail copies are claimed in morgue.emails.
+    """
+
+    assignment = models.ForeignKey(RoleAssignment, on_delete=models.CASCADE, related_name="deliveries")
+    kind = models.CharField(max_length=10, help_text="The oncall.providers sender, or the incident's room.")
+    address = models.CharField(max_length=500)
+    status = models.CharField(
+        max_length=10, choices=UpdateDeliveryStatus, default=UpdateDeliveryStatus.SENDING
+    )
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name_plural = "role change deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "kind", "address"], name="role_change_delivered_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"role change {self.assignment_id} to {self.kind}"

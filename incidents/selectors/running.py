@@ -7,7 +7,9 @@ from django.db.models import Case, Q, Value, When
 
 from incidents.models import (
     POSTMORTEM_SECTIONS,
+    ChannelSetup,
     Incident,
+    IncidentChannel,
     PostmortemTemplate,
     RoleAssignment,
     RoleKind,
@@ -107,3 +109,23 @@ def role_people(*, incident: Incident) -> list[str]:
     return sorted(
         set(team.values_list("username", flat=True)[:50]) | set(holders.values_list("username", flat=True))
     )
+
+
+def chat_channel(*, incident: Incident) -> dict[str, str] | None:
+    """The incident's chat channel as the incident page shows it, or None when it has none."""
+    room = IncidentChannel.objects.filter(incident=incident).first()
+    if room is None:
+        return None
+    url = (
+        f"https://slack.com/app_redirect?channel={room.channel_id}"
+        if room.provider == "slack" and room.channel_id
+        else ""
+    )
+    state = "" if room.setup == ChannelSetup.DONE else room.get_setup_display()
+    return {
+        "name": room.name,
+        "chat": room.get_provider_display(),
+        "url": url,
+        "state": state,
+        "error": room.error,
+    }

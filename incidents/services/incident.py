@@ -306,6 +306,10 @@ def update_incident(
 
         follow_incident_title(incident=locked)
     _record_revision(incident=locked, by=by, before=before, after=after, note=note)
+    if resolved_before is None and locked.resolved_at is not None:
+        from incidents.services.chat_channel import incident_resolved
+
+        incident_resolved(incident=locked)
     audit.record_changes(locked, before=before, after=after, labels=AUDIT_LABELS, actor=by)
     if by is not None and by.is_authenticated:
         EditorPresence.objects.filter(incident=locked, user=by).delete()

@@ -1,15 +1,16 @@
 """Running an incident while it happens: declaring, roles, status updates to subscribers, the public page.
 
-Status updates fan out through one function, `deliver_status_update`, to every
-subscriber's channels (`subscriber_channels`: e-mail, chat webhooks, a team's
-webhook); a chat notifier (a Slack channel of the incident) plugs in there as
-one more channel. Each copy is claimed before it is sent, so it goes out once
-however often the task runs.
+Status updates and role changes fan out through one function, `_fan_out`, to
+every subscriber's channels (`subscriber_channels`: e-mail, chat webhooks, a
+team's webhook) and to the incident's own chat channel when it has one (a Slack
+channel Morgue made, or the Mattermost channel it was declared in; see
+incidents.services.rooms). Each copy is claimed before it is sent, so it goes out
+once however often the task runs.
 """
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +23,13 @@ from django.utils import timezone
 
 from incidents import redaction
 from incidents.models import (
+    ROOM_KINDS,
+    ChatProvider,
     EventKind,
     Incident,
+    IncidentChannel,
     RoleAssignment,
+    RoleChangeDelivery,
     RoleKind,
     Status,
     StatusUpdate,
@@ -43,12 +48,16 @@ from oncall import providers
 from oncall.models import ContactKind, ContactMethod, Page
 from oncall.services.pages import page_team
 
+from . import rooms
 from .incident import add_timeline_event, create_incident, update_incident
 
 logger = logging.getLogger(__name__)
 
 DELIVER_TASK = "incidents.tasks.running.deliver_status_update"
+DELIVER_ROLE_TASK = "incidents.tasks.running.deliver_role_change"
+INVITE_TASK = "incidents.tasks.chat.invite_role_holders"
 UPDATE_EMAIL = "incident-status-update"
+ROLE_EMAIL = "incident-role-change"
 # Published postmortems (as the feed of postmortems says): reviewed or closed.
 PUBLISHED = (Status.REVIEWED, Status.CLOSED)
 # A claim left "sending" this long belongs to a worker that died mid-send.
@@ -150,6 +159,10 @@ def assign_role(
         incident=incident, role=role, user=user, assigned_at=at, assigned_by=_person(by)
     )
     add_timeline_event(incident=incident, by=by, occurred_at=at, kind=EventKind.ACTION, text=text)
+    enqueue_on_commit(DELIVER_ROLE_TASK, assignment.pk)
+    room = IncidentChannel.objects.filter(incident=incident, provider=ChatProvider.SLACK).first()
+    if room is not None:
+        enqueue_on_commit(INVITE_TASK, room.pk)  # the new holder joins the incident's channel
     return assignment
 
 
@@ -205,7 +218,8 @@ def subscriber_channels(*, incident: Incident) -> list[Channel]:
 
     A person: their account's e-mail and their chat webhooks (Slack-compatible,
     Teams). A team: its e-mail and its webhook. A person who follows it and whose
-    team follows it too hears once per address.
+    team follows it too hears once per address. Last, the incident's own chat
+    channel, when it has one (incidents.models.chat.IncidentChannel).
     """
     subscriptions = list(Subscription.objects.filter(incident=incident).select_related("user", "team"))
     user_ids = [subscription.user_id for subscription in subscriptions if subscription.user_id]
@@ -229,6 +243,9 @@ def subscriber_channels(*, incident: Incident) -> list[Channel]:
                 channels.append(Channel("email", subscription.team.email))
             if subscription.team.webhook_url:
                 channels.append(Channel("webhook", subscription.team.webhook_url))
+    room = IncidentChannel.objects.filter(incident=incident).first()
+    if room is not None:
+        channels.append(Channel(room.room_kind, room.name))
     return list(dict.fromkeys(channels))
 
 
@@ -331,72 +348,189 @@ def _message(update: StatusUpdate) -> providers.Message:
     )
 
 
-def _claim(update: StatusUpdate, channel: Channel) -> UpdateDelivery | None:
-    """This worker's claim on one chat copy, or None when it went out or another worker holds it."""
+Delivery = UpdateDelivery | RoleChangeDelivery
+
+
+def _claim(model: type[Delivery], owner: dict[str, Any], channel: Channel) -> Delivery | None:
+    """This worker's claim on one chat copy, or None when it went out or another worker holds it.
+
+    `owner` names what is sent ({"update": …} or {"assignment": …}); the unique
+    (owner, kind, address) constraint makes the first insert the claim.
+    """
     now = timezone.now()
+    manager: Any = model.objects
     try:
         with transaction.atomic():
-            return UpdateDelivery.objects.create(
-                update=update, kind=channel.kind, address=channel.address, claimed_at=now
+            created: Delivery = manager.create(
+                **owner, kind=channel.kind, address=channel.address, claimed_at=now
             )
+            return created
     except IntegrityError:
         pass
     retryable = Q(status=UpdateDeliveryStatus.FAILED) | Q(
         status=UpdateDeliveryStatus.SENDING, claimed_at__lt=now - CLAIM_LEASE
     )
-    rows = UpdateDelivery.objects.filter(update=update, kind=channel.kind, address=channel.address)
+    rows = manager.filter(**owner, kind=channel.kind, address=channel.address)
     if not rows.filter(retryable).update(
         status=UpdateDeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1, error=""
     ):
         return None
-    return rows.get()
+    claimed: Delivery = rows.get()
+    return claimed
 
 
 class DeliveryPending(Exception):
-    """Some copies failed for a reason that may pass: the task retries, the others stay sent."""
+    """Some copies failed for a reason that may pass: the task retries, the others stay sent.
+
+    `retry_after` is the wait a chat asked for (Slack's Retry-After), when one did.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _send_chat(incident: Incident, channel: Channel, message: providers.Message) -> None:
+    """One copy to a subscriber's chat address or to the incident's own channel; raises DeliveryFailed."""
+    if channel.kind in ROOM_KINDS.values():
+        room = IncidentChannel.objects.filter(incident=incident).first()
+        if room is None:
+            raise providers.DeliveryFailed("The incident no longer has a chat channel.", permanent=True)
+        rooms.post_to_room(room, message)
+    else:
+        providers.send(channel.kind, channel.address, message)
+
+
+def _fan_out(
+    *,
+    incident: Incident,
+    model: type[Delivery],
+    owner: dict[str, Any],
+    email: str,
+    email_key: str,
+    context: Callable[[], dict[str, Any]],
+    message: Callable[[], providers.Message],
+) -> int:
+    """Send one thing to every subscriber's channels, each copy claimed once; the number sent now.
+
+    A copy that fails for good (a refused address, a 4xx) is recorded and not
+    retried; one that may pass raises DeliveryPending once the others are done.
+    """
+    sent = 0
+    pending: list[str] = []
+    retry_after: float | None = None
+    for channel in subscriber_channels(incident=incident):
+        if channel.kind == "email":
+            if send_email(
+                name=email,
+                key=email_key,
+                recipient=channel.address[:200],
+                to=[channel.address],
+                context=context,
+            ):
+                sent += 1
+            continue
+        delivery = _claim(model, owner, channel)
+        if delivery is None:
+            continue
+        rows: Any = model.objects.filter(pk=delivery.pk)
+        try:
+            _send_chat(incident, channel, message())
+        except providers.DeliveryFailed as error:
+            status = UpdateDeliveryStatus.FAILED if not error.permanent else UpdateDeliveryStatus.REFUSED
+            rows.update(status=status, error=str(error)[:200])
+            if not error.permanent:
+                pending.append(channel.kind)
+            if isinstance(error, rooms.RoomBusy):
+                retry_after = max(retry_after or 0, error.retry_after)
+            continue
+        rows.update(status=UpdateDeliveryStatus.SENT, sent_at=timezone.now())
+        sent += 1
+    if pending:
+        raise DeliveryPending(f"{len(pending)} chat copies to try again.", retry_after=retry_after)
+    return sent
 
 
 def deliver_status_update(*, update_id: int) -> int:
     """Send one update to every subscriber's channels, each copy once; the number sent now.
 
-    Runs outside a transaction (each claim commits before its send). A copy
-    that fails for good (a refused address, a 4xx) is recorded and not retried;
-    one that may pass raises DeliveryPending once the others are done.
+    Runs outside a transaction (each claim commits before its send).
     """
     update = StatusUpdate.objects.select_related("incident").filter(pk=update_id).first()
     if update is None:
         return 0
-    sent = 0
-    pending: list[str] = []
-    for channel in subscriber_channels(incident=update.incident):
-        if channel.kind == "email":
-            if send_email(
-                name=UPDATE_EMAIL,
-                key=f"status-update:{update.pk}",
-                recipient=channel.address[:200],
-                to=[channel.address],
-                context=lambda: _update_context(update),
-            ):
-                sent += 1
-            continue
-        delivery = _claim(update, channel)
-        if delivery is None:
-            continue
-        try:
-            providers.send(channel.kind, channel.address, _message(update))
-        except providers.DeliveryFailed as error:
-            status = UpdateDeliveryStatus.FAILED if not error.permanent else UpdateDeliveryStatus.REFUSED
-            UpdateDelivery.objects.filter(pk=delivery.pk).update(status=status, error=str(error)[:200])
-            if not error.permanent:
-                pending.append(channel.kind)
-            continue
-        UpdateDelivery.objects.filter(pk=delivery.pk).update(
-            status=UpdateDeliveryStatus.SENT, sent_at=timezone.now()
+    return _fan_out(
+        incident=update.incident,
+        model=UpdateDelivery,
+        owner={"update": update},
+        email=UPDATE_EMAIL,
+        email_key=f"status-update:{update.pk}",
+        context=lambda: _update_context(update),
+        message=lambda: _message(update),
+    )
+
+
+def role_change_sentence(assignment: RoleAssignment) -> str:
+    """ "Lena is incident lead." or "Incident lead handed over from Pat to Lena.", as the timeline says."""
+    before = (
+        RoleAssignment.objects.filter(
+            incident_id=assignment.incident_id, role_id=assignment.role_id, pk__lt=assignment.pk
         )
-        sent += 1
-    if pending:
-        raise DeliveryPending(f"Update {update.pk}: {len(pending)} chat copies to try again.")
-    return sent
+        .select_related("user")
+        .order_by("-pk")
+        .first()
+    )
+    if before is not None and before.ended_at == assignment.assigned_at:
+        return (
+            f"{assignment.role.name} handed over from {display_name(before.user)} "
+            f"to {display_name(assignment.user)}."
+        )
+    return f"{display_name(assignment.user)} is {assignment.role.name.lower()}."
+
+
+def _role_message(assignment: RoleAssignment, sentence: str) -> providers.Message:
+    incident = assignment.incident
+    return providers.Message(
+        title=f"[sev {incident.severity}] {incident.title}: {assignment.role.name.lower()}",
+        text=sentence,
+        link=f"{settings.MORGUE_BASE_URL.rstrip('/')}{incident.get_absolute_url()}",
+        acknowledge_url="",
+        extra={
+            "event": "incident.role_change",
+            "incident": incident.pk,
+            "title": incident.title,
+            "severity": incident.severity,
+            "role": assignment.role.slug,
+            "user": assignment.user.get_username(),
+            "assigned_at": assignment.assigned_at.isoformat(),
+        },
+    )
+
+
+def deliver_role_change(*, assignment_id: int) -> int:
+    """Tell every subscriber's channels (and the incident's channel) who took a role; each copy once."""
+    assignment = (
+        RoleAssignment.objects.select_related("incident", "role", "user").filter(pk=assignment_id).first()
+    )
+    if assignment is None:
+        return 0
+    sentence = role_change_sentence(assignment)
+    incident = assignment.incident
+    return _fan_out(
+        incident=incident,
+        model=RoleChangeDelivery,
+        owner={"assignment": assignment},
+        email=ROLE_EMAIL,
+        email_key=f"role-change:{assignment.pk}",
+        context=lambda: {
+            "incident": incident,
+            "role": assignment.role.name.lower(),
+            "sentence": sentence,
+            "at": assignment.assigned_at,
+            "link": f"{settings.MORGUE_BASE_URL.rstrip('/')}{incident.get_absolute_url()}",
+        },
+        message=lambda: _role_message(assignment, sentence),
+    )
 
 
 # --- The public page -----------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Celery tasks, one module per concept; each is imported here so Celery's autodiscovery finds it."""
 
 from . import (
+    chat,  # noqa: F401  (an incident's Slack channel)
     remediation,  # noqa: F401
     review,  # noqa: F401  (incidents and postmortems)
     running,  # noqa: F401  (status updates to subscribers)

@@ -157,6 +157,7 @@ def detail_page(
             "subscribed": running.is_subscribed(incident=incident, user=request.user),
             "subscribed_teams": running.subscribed_teams(incident=incident),
             "public_url": public_url(incident),
+            "chat_channel": running.chat_channel(incident=incident),
             "pages": list(incident.pages.select_related("team").order_by("created_at")),
             **refused,
         },
