@@ -10,7 +10,7 @@ from ...services import create_alert_source
 
 
 class Command(BaseCommand):
-    help = "Register a system that sends alerts and print its token."
+    help = "Register a system that sends alerts and print its token (the only time it is shown)."
 
     def add_arguments(self, parser):
         parser.add_argument("name")
