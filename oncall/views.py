@@ -37,7 +37,6 @@ def now(request: SignedInRequest) -> HttpResponse:
         "teams": teams,
         "mine": selectors.upcoming_shifts(user=request.user),
         "rotations": Rotation.objects.select_related("team").order_by("team__name", "name"),
-        "feed_url": feeds.feed_url(profile=Profile.objects.for_user(request.user), webcal=True),
         "swaps_for_me": Swap.objects.filter(taken_by=request.user, status=SwapStatus.ASKED).select_related(
             "rotation", "requested_by"
         ),
