@@ -41,4 +41,4 @@ class Command(BaseCommand):
             raise CommandError(error.message) from None
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
-        self.stdout.write(source.token)
+        self.stdout.write(source.token or "")
