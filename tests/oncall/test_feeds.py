@@ -1,4 +1,6 @@
 import datetime as dt
+import importlib
+import secrets
 
 import icalendar
 import pytest
@@ -179,3 +181,15 @@ def test_a_changed_shift_changes_the_feeds_etag(client, person, rotation):
 
 def test_a_feed_without_a_token_is_404_for_head_too(client, person, rotation):
     assert client.head("/oncall/rotations/ops-primary.ics").status_code == 404
+
+
+def test_a_feed_address_from_before_hashing_keeps_working(client, person, rotation):
+    """What migration morgue 0011 does to each existing feed token: calendar apps keep their address."""
+    legacy = secrets.token_urlsafe(24)  # how feed tokens were made before
+    migration = importlib.import_module("morgue.migrations.0011_api_tokens")
+    Profile.objects.filter(user=person).update(
+        calendar_token_prefix=legacy[:8], calendar_token_hash=migration._hash(legacy)
+    )
+
+    assert client.get(f"/oncall/rotations/ops-primary.ics?token={legacy}").status_code == 200
+    assert client.get(f"/feeds/postmortems.atom?token={legacy}").status_code == 200
