@@ -3,6 +3,7 @@
 import threading
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 # drf-spectacular loads each extension's target class on first use and is not
@@ -27,6 +28,7 @@ class SwaggerView(SpectacularSwaggerSplitView):
 class RedocView(SpectacularRedocView):
     """ReDoc at /api/redoc/, with a policy that lets it start its web worker."""
 
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY_REDOC

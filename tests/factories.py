@@ -32,6 +32,7 @@ class ProfileFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Profile
         django_get_or_create = ["user"]
+        skip_postgeneration_save = True  # reset_calendar_token saves what it changes
 
     user = factory.SubFactory(UserFactory)
     display_name = factory.LazyAttribute(lambda profile: profile.user.get_full_name())

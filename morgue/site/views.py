@@ -75,7 +75,8 @@ def profile(request: SignedInRequest) -> HttpResponse:
         return redirect(f"{reverse('profile')}#reaching-you")
     if sent == "api-token" and token_form.is_valid():
         data = token_form.cleaned_data
-        try:
+
+        def make_token() -> str:
             api_token = create_api_token(
                 owner=request.user,
                 name=data["name"],
@@ -84,14 +85,17 @@ def profile(request: SignedInRequest) -> HttpResponse:
                     expires=data["expires"], expires_on=data["expires_on"], zone=person.zone
                 ),
             )
-        except MorgueError as error:
-            token_form.add_error(error.field if error.field in token_form.fields else None, error.message)
-        else:
             show_once(request, API_TOKEN_SHOWN, api_token.token or "")
             messages.success(
                 request, f"API token {api_token.name} is made: copy it now, it is shown only once."
             )
-            return redirect(f"{reverse('profile')}#api-tokens")
+            return f"{reverse('profile')}#api-tokens"
+
+        try:
+            # Once per form shown: a double click makes one token (the one whose secret the page shows).
+            return submit_once(request, make_token)
+        except MorgueError as error:
+            token_form.add_error(error.field if error.field in token_form.fields else None, error.message)
     if sent == "revoke-token":
         revoked = ApiToken.objects.filter(owner=request.user, pk=_number(request.POST.get("id"))).first()
         if revoked is not None:
