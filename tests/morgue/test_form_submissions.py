@@ -471,11 +471,11 @@ def test_profile_round_trip(browser_client, person):
 
 
 def test_an_api_token_refused_then_corrected_is_made_once(browser_client, person):
-    form = form_on(browser_client.get("/profile/"), page_url="/profile/", class_="stacked api-token-form")
+    form = form_on(browser_client.get("/profile/"), page_url="/profile/", class_="api-token-form")
     refused = browser_client.post("/profile/", form.data(name="ci", scope="read", expires="date"))
     assert refused.status_code == 200
     assert "Give the date the token expires on." in refused.content.decode()
-    again = form_on(refused, page_url="/profile/", class_="stacked api-token-form")
+    again = form_on(refused, page_url="/profile/", class_="api-token-form")
     assert again.fields["name"] == "ci"
 
     first = browser_client.post(again.action, again.data(expires="30"))
