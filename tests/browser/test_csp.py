@@ -26,6 +26,7 @@ def test_a_new_api_token_is_copied_with_its_button(page, live_server, login, blo
     ProfileFactory(user=UserFactory(username="pat"))
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     login("pat")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
 
     page.goto(f"{live_server.url}/profile/#api-tokens")
     page.fill("#id_name", "laptop script")
@@ -35,6 +36,7 @@ def test_a_new_api_token_is_copied_with_its_button(page, live_server, login, blo
 
     token = page.input_value("#new-api-token")
     assert token.startswith("morgue_")
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     page.click("button[data-copy='new-api-token']")
     expect(page.locator("button[data-copy='new-api-token']")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == token
