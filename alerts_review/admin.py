@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -23,8 +23,24 @@ from .models import (
 class AlertSourceAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "team", "alertmanager_url", "created_at", "revoked_at"]
     list_filter = ["kind"]
-    readonly_fields = ["token", "created_at", "history"]
-    actions = ["revoke"]
+    readonly_fields = ["token_prefix", "created_at", "history"]
+    actions = ["revoke", "reset_token"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        obj.issue_token()
+        super().save_model(request, obj, form, change)
+        self._show_token_once(request, obj)
+
+    @staticmethod
+    def _show_token_once(request, source) -> None:
+        # Only the hash is kept: this message is the one time the token is seen.
+        messages.warning(
+            request,
+            f"The token of {source.name} is {source.token} — copy it now, it will not be shown again.",
+        )
 
     @admin.display(description="History")
     def history(self, source):
@@ -37,6 +53,11 @@ class AlertSourceAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         for source in queryset.active():
             services.revoke_source(source=source)
+
+    @admin.action(description="Give the selected sources new tokens (shown once)")
+    def reset_token(self, request, queryset):
+        for source in queryset:
+            self._show_token_once(request, services.reset_source_token(source=source))
 
 
 @admin.register(Category)

@@ -10,7 +10,9 @@ last month acts on its top recommendations (remediation items on the board).
 import datetime as dt
 import random
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from morgue.models import Team
@@ -29,7 +31,7 @@ from .models import (
     PagingPolicy,
     SourceKind,
 )
-from .services import OnCallLookup, act_on_recommendation
+from .services import OnCallLookup, act_on_recommendation, reset_source_token
 
 DAYS = 91
 UNCLASSIFIED_DAYS = 3
@@ -164,6 +166,28 @@ def seed(stdout=None) -> None:
             stdout.write(f"Alerts review: {len(alerts)} demo alerts over {DAYS} days.")
     decide_last_month(teams.values(), stdout)
     seed_paging(teams, sources, stdout)
+    if stdout:
+        show_sender_examples(sources, stdout)
+
+
+# Which receiver each demo source sends to (alerts_review/urls.py).
+RECEIVERS = {
+    "alertmanager": "alerts-alertmanager",
+    "grafana": "alerts-alertmanager",
+    "nagios": "alerts-nagios",
+}
+
+
+def show_sender_examples(sources: dict[str, AlertSource], stdout) -> None:
+    """Print each demo source's receiver address with a fresh token.
+
+    Only a hash of a token is stored, so the demo cannot show the token of an
+    earlier run: each run gives the demo sources new ones, and the old stop working.
+    """
+    for kind, source in sources.items():
+        token = reset_source_token(source=source).token
+        url = f"{settings.MORGUE_BASE_URL}{reverse(f'api:{RECEIVERS[kind]}')}"
+        stdout.write(f"Alerts review: {source.name} sends to {url} with 'Authorization: Bearer {token}'")
 
 
 # Recommendations each team's demo review of last month turned into remediation items.

@@ -1,11 +1,11 @@
 import datetime as dt
-import secrets
 from typing import Self
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from morgue import tokens
 from morgue.counters import Counts, month_of_day_sql
 from morgue.validators import validate_time_zone
 
@@ -14,7 +14,8 @@ from .alertmanager import validate_alertmanager_url
 
 
 def new_source_token() -> str:
-    return secrets.token_urlsafe(32)
+    """The token's old default, named by migration 0001; tokens are now made by AlertSource.issue_token."""
+    return tokens.new_token()
 
 
 class SourceKind(models.TextChoices):
@@ -56,17 +57,38 @@ class AlertSource(models.Model):
         help_text="Base URL of the Alertmanager (http://alertmanager:9093): acknowledging a page of its "
         "alerts silences them there until they resolve.",
     )
-    token = models.CharField(max_length=64, unique=True, default=new_source_token, editable=False)
+    # The token itself is shown once, when made (issue_token); only these are kept.
+    token_prefix = models.CharField(
+        max_length=tokens.PREFIX_LENGTH, blank=True, db_index=True, editable=False
+    )
+    token_hash = models.CharField(max_length=tokens.HASH_LENGTH, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = AlertSourceQuerySet.as_manager()
+
+    # The plain token, only on the instance that made it (issue_token).
+    token: str | None = None
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def issue_token(self) -> str:
+        """Give the source a new token (the old one stops working) and return it: the only copy."""
+        token = tokens.new_token()
+        self.token_prefix = tokens.prefix_of(token)
+        self.token_hash = tokens.hash_token(token)
+        self.token = token
+        return token
+
+    @classmethod
+    def for_token(cls, token: str) -> "AlertSource | None":
+        """The source (revoked or not) this token belongs to, or None."""
+        candidates = cls.objects.select_related("team").filter(token_prefix=tokens.prefix_of(token))
+        return tokens.first_match(candidates, token, hash_of=lambda source: source.token_hash)
 
     def revoke(self) -> None:
         self.revoked_at = timezone.now()

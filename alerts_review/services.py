@@ -70,7 +70,7 @@ def authenticate_source(*, token: str, kinds: Iterable[str]) -> AlertSource:
         raise SourceTokenInvalid(
             "This receiver needs the alert source's token: send 'Authorization: Token …' or ?token=…."
         )
-    source = AlertSource.objects.select_related("team").filter(token=token).first()
+    source = AlertSource.for_token(token)
     if source is None:
         raise SourceTokenInvalid("The alert source token is not valid.")
     if source.revoked_at is not None:
@@ -99,10 +99,30 @@ def create_alert_source(
     if alertmanager_url and kind != SourceKind.ALERTMANAGER:
         raise ValidationError("Only an Alertmanager source has an Alertmanager URL.")
     validate_alertmanager_url(alertmanager_url)
-    source = AlertSource.objects.create(
+    source = AlertSource(
         name=name, kind=kind, team=team, time_zone=time_zone, alertmanager_url=alertmanager_url
     )
+    source.issue_token()
+    source.save()
+    # The trail keeps a fingerprint of the token's hash, never the token (morgue.audit.SECRET_WORDS).
     audit.record_created(source)
+    return source
+
+
+@transaction.atomic
+def reset_source_token(*, source: AlertSource) -> AlertSource:
+    """Give an alert source a new token (the returned source's `token`, its only copy); the old one stops."""
+    source = AlertSource.objects.select_for_update().get(pk=source.pk)
+    before = audit.values(source, ["token_hash"])
+    token = source.issue_token()
+    source.save(update_fields=["token_prefix", "token_hash"])
+    audit.record(
+        audit.Action.TOKEN_RESET,
+        source,
+        changes=audit.diff(before, audit.values(source, ["token_hash"])),
+        labels={"token_hash": "Token"},
+    )
+    source.token = token
     return source
 
 

@@ -111,7 +111,9 @@ def report_result(connection, person, zone: str = "UTC") -> Result:
 def ingest_rate(connection, team) -> Rate:
     from alerts_review.models import Alert, AlertSource
 
-    source = AlertSource.objects.create(name="bench", kind="alertmanager", team=team)
+    source = AlertSource(name="bench", kind="alertmanager", team=team)
+    source.issue_token()  # the plain token stays on this instance; only its hash is saved
+    source.save()
     client = Client()
     numbers = itertools.count()
     started = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)

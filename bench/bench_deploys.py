@@ -4,6 +4,7 @@ import datetime as dt
 import time
 
 from django.test import Client
+from django.utils import timezone
 
 from bench.harness import Rate, Result, median_seconds, throwaway_database
 
@@ -43,9 +44,9 @@ def _payloads() -> list[dict]:
 
 def _ingest(connection) -> Rate:
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
     from incidents.models import Deploy
+    from morgue.services import create_api_token
 
     payloads = _payloads()
     rows = [
@@ -64,8 +65,10 @@ def _ingest(connection) -> Rate:
     Deploy.objects.all().delete()
 
     user = get_user_model().objects.create_user("bench-ingest", password="bench")
-    token = Token.objects.create(user=user)
-    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = create_api_token(
+        owner=user, name="bench", scope="write", expires_at=timezone.now() + dt.timedelta(days=1)
+    )
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token.token}")
     started = time.perf_counter()
     for payload in payloads:
         response = client.post("/api/v1/deploys/", payload, content_type="application/json")

@@ -21,8 +21,7 @@ class PublishedPostmortemsFeed(Feed):
     def get_object(self, request):
         # The person's own revocable feed token (shown on their profile), as for
         # calendar feeds; a bad or revoked token is a 404 that reveals nothing.
-        token = request.GET.get("token", "")
-        if not token or not Profile.objects.filter(calendar_token=token, user__is_active=True).exists():
+        if Profile.for_calendar_token(request.GET.get("token", "")) is None:
             raise Http404
         return None
 

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from .models import AuditEntry, EmailDelivery, Profile, Team
+from . import services
+from .models import ApiToken, AuditEntry, EmailDelivery, Profile, Team
 
 
 class ProfileInline(admin.StackedInline):
@@ -25,8 +26,49 @@ class ProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "display_name", "time_zone", "sleep_start", "sleep_end"]
     list_filter = ["time_zone"]
     search_fields = ["user__username", "display_name", "user__email"]
-    readonly_fields = ["calendar_token"]
+    # Only the feed token's prefix is kept; the person makes a new token on their profile page.
+    readonly_fields = ["calendar_token_prefix"]
+    exclude = ["calendar_token_hash"]
     list_select_related = ["user"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """People's API tokens, to see and revoke; made (and shown once) on the profile page or by the API."""
+
+    list_display = [
+        "prefix",
+        "name",
+        "owner",
+        "scope",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["scope"]
+    search_fields = ["prefix", "name", "owner__username"]
+    list_select_related = ["owner"]
+    exclude = ["secret_hash"]
+    readonly_fields = [
+        "owner",
+        "name",
+        "scope",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        for api_token in queryset.filter(revoked_at__isnull=True):
+            services.revoke_api_token(api_token=api_token)
 
 
 @admin.register(Team)

@@ -2,7 +2,8 @@ from collections.abc import Iterable
 
 from django import forms
 
-from .models import Profile
+from .models import Profile, TokenScope
+from .services import API_TOKEN_EXPIRY_CHOICES, EXPIRES_NEVER
 from .timezones import known_time_zones
 
 
@@ -59,3 +60,19 @@ class ProfileForm(forms.ModelForm):
             "shift_reminder_minutes"
         ].label = "Remind me of a shift this many minutes before (0: never)"
         self.fields["email"].initial = self.instance.user.email
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token: what it is for, what it may do, when it stops working."""
+
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. the script that uses it.")
+    scope = forms.ChoiceField(choices=TokenScope.choices, initial=TokenScope.READ)
+    expires = forms.ChoiceField(label="Expires", choices=API_TOKEN_EXPIRY_CHOICES, initial="90")
+    expires_on = forms.DateField(
+        label="Expiry date", required=False, widget=DateInput(), help_text="When “On a date” is chosen."
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not user.is_staff:
+            set_choices(self, "expires", [c for c in API_TOKEN_EXPIRY_CHOICES if c[0] != EXPIRES_NEVER])

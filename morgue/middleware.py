@@ -123,3 +123,21 @@ class SignedInSecurityMiddleware:
         if user is not None and user.is_authenticated and "Cache-Control" not in response.headers:
             add_never_cache_headers(response)
         return response
+
+
+class ContentSecurityPolicyMiddleware:
+    """Every answer says where its page may load things from (settings.CONTENT_SECURITY_POLICY).
+
+    Scripts come only from Morgue's own files: no template has inline script or
+    `on…=` handlers (tests/morgue/test_csp.py), so an injected `<script>` does
+    not run. A view that needs another policy (ReDoc's web worker,
+    morgue.schema_view) sets the header itself and keeps it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response

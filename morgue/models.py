@@ -1,5 +1,4 @@
 import datetime as dt
-import secrets
 from typing import Self
 from zoneinfo import ZoneInfo
 
@@ -7,14 +6,17 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils import timezone
 
+from . import tokens
 from .sleep import is_asleep
 from .timezones import zone
 from .validators import validate_time_zone
 
 
 def new_calendar_token() -> str:
-    return secrets.token_urlsafe(24)
+    """The feed token's old default, named by migration 0001; tokens are now made by morgue.tokens."""
+    return tokens.new_token()
 
 
 # Callables, not fixed times: Django's check for fixed date and time defaults
@@ -54,7 +56,9 @@ class Profile(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     sleep_start = models.TimeField(default=default_sleep_start, help_text="Local time sleep starts.")
     sleep_end = models.TimeField(default=default_sleep_end, help_text="Local time sleep ends.")
-    calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+    # The feed token itself is shown once, when made (reset_calendar_token); only these are kept.
+    calendar_token_prefix = models.CharField(max_length=tokens.PREFIX_LENGTH, blank=True, db_index=True)
+    calendar_token_hash = models.CharField(max_length=tokens.HASH_LENGTH, blank=True)
     shift_reminder_minutes = models.PositiveIntegerField(
         default=DEFAULT_SHIFT_REMINDER_MINUTES,
         validators=[MaxValueValidator(MAX_SHIFT_REMINDER_MINUTES)],
@@ -62,6 +66,9 @@ class Profile(models.Model):
     )
 
     objects = ProfileQuerySet.as_manager()
+
+    # The plain feed token, only on the instance that made it (reset_calendar_token).
+    calendar_token: str | None = None
 
     class Meta:
         ordering = ["user__username"]
@@ -81,10 +88,28 @@ class Profile(models.Model):
         """Whether an instant falls inside this person's sleep hours, on their wall clock."""
         return is_asleep(instant, self.zone, self.sleep_start, self.sleep_end)
 
+    @property
+    def has_calendar_token(self) -> bool:
+        return bool(self.calendar_token_hash)
+
     def reset_calendar_token(self) -> str:
-        self.calendar_token = new_calendar_token()
-        self.save(update_fields=["calendar_token"])
-        return self.calendar_token
+        """A new feed token, returned once; the old one stops working."""
+        token = tokens.new_token()
+        self.calendar_token_prefix = tokens.prefix_of(token)
+        self.calendar_token_hash = tokens.hash_token(token)
+        self.save(update_fields=["calendar_token_prefix", "calendar_token_hash"])
+        self.calendar_token = token
+        return token
+
+    @classmethod
+    def for_calendar_token(cls, token: str | None) -> "Profile | None":
+        """The active person whose feed token this is, or None."""
+        if not token:
+            return None
+        candidates = cls.objects.select_related("user").filter(
+            calendar_token_prefix=tokens.prefix_of(token), user__is_active=True
+        )
+        return tokens.first_match(candidates, token, hash_of=lambda profile: profile.calendar_token_hash)
 
 
 def name_from_columns(username: str, first_name: str, last_name: str, profile_name: str | None) -> str:
@@ -99,6 +124,79 @@ def display_name(user) -> str:
     except Profile.DoesNotExist:
         return user.get_full_name() or user.username
     return profile.name
+
+
+# --- API tokens ---------------------------------------------------------------------
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", "Read only"
+    WRITE = "write", "Read and write"
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self, at: dt.datetime | None = None) -> Self:
+        at = at or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=at)
+        )
+
+
+class ApiToken(models.Model):
+    """A person's key for scripts calling the API, stored as a prefix and a hash (see morgue.tokens)."""
+
+    # last_used_at is written at most this often, so a busy script costs one UPDATE a minute.
+    USE_RECORDED_EVERY = dt.timedelta(minutes=1)
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. the script using it.")
+    scope = models.CharField(max_length=10, choices=TokenScope, default=TokenScope.READ)
+    prefix = models.CharField(max_length=tokens.PREFIX_LENGTH, db_index=True)
+    secret_hash = models.CharField(max_length=tokens.HASH_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never (staff only).")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    # The plain token, only on the instance that made it (morgue.services.create_api_token).
+    token: str | None = None
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_expired(self, at: dt.datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (at or timezone.now())
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == TokenScope.WRITE
+
+    def status(self, at: dt.datetime | None = None) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired(at) else "active"
+
+    def note_use(self, at: dt.datetime) -> None:
+        """Remember when the token was last used, writing at most once a minute."""
+        if self.last_used_at is not None and at - self.last_used_at < self.USE_RECORDED_EVERY:
+            return
+        # Conditional, so two requests in the same minute write once.
+        ApiToken.objects.filter(pk=self.pk).filter(
+            models.Q(last_used_at__isnull=True) | models.Q(last_used_at__lte=at - self.USE_RECORDED_EVERY)
+        ).update(last_used_at=at)
+        self.last_used_at = at
+
+    @classmethod
+    def for_token(cls, token: str) -> "ApiToken | None":
+        """The token row (active or not) a presented token belongs to, or None."""
+        candidates = cls.objects.select_related("owner").filter(prefix=tokens.prefix_of(token))
+        return tokens.first_match(candidates, token, hash_of=lambda row: row.secret_hash)
 
 
 OPS_SLUG = "ops"

@@ -9,6 +9,7 @@ field errors under `errors`.
 
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular import openapi
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import serializers
 from rest_framework.views import APIView
 
@@ -84,3 +85,18 @@ class AutoSchema(openapi.AutoSchema):
                     "description": description,
                 }
         return responses
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """How the schema names morgue.auth.ApiTokenAuthentication: a bearer token (`Token` works too)."""
+
+    target_class = "morgue.auth.ApiTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A person's API token (`morgue_…`), made on the profile page or with "
+            "POST /api/v1/tokens/; `Authorization: Token <token>` is accepted too.",
+        }

@@ -2,13 +2,16 @@
 
 import datetime as dt
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.utils import timezone
 
-from . import audit
-from .models import Profile
+from . import audit, tokens
+from .exceptions import MorgueError, NotAllowed
+from .models import ApiToken, Profile, TokenScope
 from .timezones import is_time_zone
 
 MAX_GROUP_NAME = Group._meta.get_field("name").max_length or 150
@@ -89,16 +92,116 @@ def update_profile(
 
 @transaction.atomic
 def reset_calendar_token(*, profile: Profile) -> str:
-    """Give a person a new calendar-feed address; the old one stops working."""
-    before = audit.values(profile, ["calendar_token"])
+    """Give a person a new calendar-feed token, returned once; the old one stops working."""
+    before = audit.values(profile, ["calendar_token_hash"])
     token = profile.reset_calendar_token()
     audit.record(
         audit.Action.TOKEN_RESET,
         profile,
-        changes=audit.diff(before, audit.values(profile, ["calendar_token"])),
-        labels={"calendar_token": "Calendar feed token"},
+        changes=audit.diff(before, audit.values(profile, ["calendar_token_hash"])),
+        labels={"calendar_token_hash": "Calendar feed token"},
     )
     return token
+
+
+# How long a new API token lasts, as people choose it; staff may also choose "never".
+API_TOKEN_LIFETIMES_DAYS = (30, 90, 365)
+API_TOKEN_LONGEST = dt.timedelta(days=max(API_TOKEN_LIFETIMES_DAYS))
+EXPIRES_ON_DATE = "date"
+EXPIRES_NEVER = "never"
+API_TOKEN_EXPIRY_CHOICES = [
+    *((str(days), f"In {days} days") for days in API_TOKEN_LIFETIMES_DAYS),
+    (EXPIRES_ON_DATE, "On a date"),
+    (EXPIRES_NEVER, "Never (staff only)"),
+]
+
+
+def api_token_expiry(*, expires: str, expires_on: dt.date | None, zone: ZoneInfo) -> dt.datetime | None:
+    """When a token chosen to expire `expires` (days, "date" or "never") stops working; None is never.
+
+    A date means the token works through that whole day on the person's wall clock.
+    """
+    if expires == EXPIRES_NEVER:
+        return None
+    if expires == EXPIRES_ON_DATE:
+        if expires_on is None:
+            raise MorgueError("Give the date the token expires on.", field="expires_on")
+        if expires_on <= timezone.localdate(timezone.now(), zone):
+            raise MorgueError("The token's expiry date must be after today.", field="expires_on")
+        next_day = expires_on + dt.timedelta(days=1)
+        return dt.datetime.combine(next_day, dt.time(0, 0), tzinfo=zone).astimezone(dt.UTC)
+    if expires.isdigit() and int(expires) in API_TOKEN_LIFETIMES_DAYS:
+        return timezone.now() + dt.timedelta(days=int(expires))
+    raise MorgueError(
+        f"Choose when the token expires: {', '.join(value for value, _ in API_TOKEN_EXPIRY_CHOICES)}.",
+        field="expires",
+    )
+
+
+@transaction.atomic
+def create_api_token(
+    *, owner: User, name: str, scope: str, expires_at: dt.datetime | None, made_with: ApiToken | None = None
+) -> ApiToken:
+    """Make an API token for `owner`; the returned object's `token` is the only copy of the secret.
+
+    `expires_at` None (never) is for staff; others choose at most a year. A
+    token made with another token (`made_with`) cannot outlive it.
+    """
+    now = timezone.now()
+    name = name.strip()
+    if not name:
+        raise MorgueError("Give the token a name, e.g. the script that will use it.", field="name")
+    if scope not in TokenScope.values:
+        raise MorgueError(f"The scope is one of {', '.join(TokenScope.values)}.", field="scope")
+    if expires_at is None and not owner.is_staff:
+        raise NotAllowed("Only staff can make a token that never expires; choose when it expires.")
+    if expires_at is not None:
+        if expires_at <= now:
+            raise MorgueError("The token's expiry must be in the future.", field="expires")
+        if not owner.is_staff and expires_at > now + API_TOKEN_LONGEST + dt.timedelta(days=1):
+            raise MorgueError(
+                "A token lasts at most 365 days; make a new one when it expires.", field="expires"
+            )
+    if (
+        made_with is not None
+        and made_with.expires_at is not None
+        and (expires_at is None or expires_at > made_with.expires_at)
+    ):
+        raise MorgueError(
+            "A token made with another token cannot outlive it; choose an earlier expiry.",
+            field="expires",
+        )
+    plain = tokens.new_token(label=tokens.API_TOKEN_LABEL)
+    api_token = ApiToken.objects.create(
+        owner=owner,
+        name=name[:100],
+        scope=scope,
+        prefix=tokens.prefix_of(plain),
+        secret_hash=tokens.hash_token(plain),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    # The trail shows the prefix and a fingerprint of the hash, never the token.
+    audit.record_created(api_token)
+    api_token.token = plain
+    return api_token
+
+
+@transaction.atomic
+def revoke_api_token(*, api_token: ApiToken) -> ApiToken:
+    """Revoke an API token: requests carrying it are refused from now on."""
+    api_token = ApiToken.objects.select_for_update().get(pk=api_token.pk)
+    if api_token.revoked_at is not None:
+        return api_token
+    api_token.revoked_at = timezone.now()
+    api_token.save(update_fields=["revoked_at"])
+    audit.record(
+        audit.Action.CHANGED,
+        api_token,
+        changes={"revoked_at": [None, audit.json_value(api_token.revoked_at)]},
+        labels={"revoked_at": "Revoked at"},
+    )
+    return api_token
 
 
 # Django groups that mirror a directory group carry this prefix: sign-in replaces

@@ -50,7 +50,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -63,6 +62,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "morgue.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Early, so every answer carries it, the ones inner middleware makes (400s, lock-outs) too.
+    "morgue.middleware.ContentSecurityPolicyMiddleware",
     # Static files straight from the application (gunicorn alone serves the
     # whole site), before sessions and login so they cost no database query.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -319,6 +320,14 @@ X_FRAME_OPTIONS = "DENY"
 # No page uses these browser features (morgue.middleware.SignedInSecurityMiddleware sends it).
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Scripts only from Morgue's own files (morgue.middleware.ContentSecurityPolicyMiddleware);
+# inline styles remain (style attributes, a few <style> blocks), scripts never.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+# ReDoc renders the schema in a web worker it starts from a blob: address.
+CONTENT_SECURITY_POLICY_REDOC = CONTENT_SECURITY_POLICY + "; worker-src 'self' blob:"
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
@@ -344,8 +353,9 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so a refused request is a 401 with `WWW-Authenticate: Bearer` (DRF asks the first class).
+        "morgue.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON in and out; a browser that opens an API address gets the JSON too

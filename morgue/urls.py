@@ -4,7 +4,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 import alerts_review.urls
@@ -16,15 +15,17 @@ from .audit import api as audit_api
 from .audit import views as audit_views
 from .identity import oidc
 from .identity.views import SignInView
-from .schema_view import SchemaView
+from .schema_view import RedocView, SchemaView, SwaggerView
 from .site import api, views
 
 router = SimpleRouter()
 router.register("people", api.PersonViewSet, basename="person")
 router.register("audit", audit_api.AuditEntryViewSet, basename="audit")
+router.register("tokens", api.ApiTokenViewSet, basename="api-token")
 
 api_urlpatterns = [
     path("me/", api.MeView.as_view(), name="me"),
+    path("me/calendar-token/", api.CalendarTokenView.as_view(), name="me-calendar-token"),
     *router.urls,
     *incidents.urls.api_urlpatterns,
     *oncall.urls.api_urlpatterns,
@@ -65,8 +66,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("api/schema/", SchemaView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),
     path("", include(incidents.urls)),
     path("", include(oncall.urls)),
     path("", include(alerts_review.urls)),

@@ -7,9 +7,11 @@ import random
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from morgue.models import Team
+from morgue.demo import DEMO_USERNAME
+from morgue.models import Profile, Team
+from morgue.services import reset_calendar_token
 
-from . import services
+from . import feeds, services
 from .models import Level, Page, Rotation, Shift
 from .services import notifications
 
@@ -41,6 +43,7 @@ def seed(stdout=None) -> None:
     if Rotation.objects.exists():
         if stdout is not None:
             stdout.write(f"on call: {Rotation.objects.count()} rotations already there")
+            show_feed_example(stdout)
         return
     User = get_user_model()
     people = {user.username: user for user in User.objects.all()}
@@ -149,6 +152,23 @@ def seed(stdout=None) -> None:
             f"on call: {Rotation.objects.count()} rotations, {Shift.objects.count()} shifts, "
             f"{overrides} overrides, {Page.objects.count()} pages; dev has {dev.members.count()} members"
         )
+        show_feed_example(stdout)
+
+
+def show_feed_example(stdout) -> None:
+    """Print the demo person's calendar feed with a fresh token.
+
+    Only a hash of a feed token is stored, so an earlier run's cannot be shown:
+    each run gives the demo person a new one (the old address stops working).
+    """
+    user = get_user_model().objects.filter(username=DEMO_USERNAME).first()
+    if user is None:
+        return
+    profile = Profile.objects.for_user(user)
+    token = reset_calendar_token(profile=profile)
+    stdout.write(
+        f"on call: {DEMO_USERNAME}'s calendar feed is {feeds.feed_url(profile=profile, token=token)}"
+    )
 
 
 def _seed_contact_methods(people) -> None:

@@ -13,13 +13,16 @@ BACK = dt.timedelta(days=30)
 AHEAD = dt.timedelta(days=180)
 REFRESH = dt.timedelta(hours=1)
 
+# The name under which a new feed token waits for the profile page (morgue.once).
+CALENDAR_TOKEN_SHOWN = "calendar-token"  # noqa: S105 (a session key)
 
-def feed_url(*, profile: Profile, webcal: bool = False) -> str:
-    """A person's own feed address, with their token."""
+
+def feed_url(*, profile: Profile, token: str, webcal: bool = False) -> str:
+    """A person's own feed address, with their token (known only when it was just made)."""
     url = (
         settings.MORGUE_BASE_URL
         + reverse("oncall:person-feed", args=[profile.user.username])
-        + f"?token={profile.calendar_token}"
+        + f"?token={token}"
     )
     if webcal:
         return "webcal://" + url.split("://", 1)[1]

@@ -17,6 +17,7 @@ from morgue.auth import SignedInRequest
 from morgue.charts import Series, bar_chart
 from morgue.exceptions import MorgueError
 from morgue.models import Profile, Team
+from morgue.once import show_once
 from morgue.services import reset_calendar_token as reset_calendar_token_of
 from morgue.submissions import submit_once
 from morgue.validators import is_plausible
@@ -36,7 +37,6 @@ def now(request: SignedInRequest) -> HttpResponse:
         "teams": teams,
         "mine": selectors.upcoming_shifts(user=request.user),
         "rotations": Rotation.objects.select_related("team").order_by("team__name", "name"),
-        "feed_url": feeds.feed_url(profile=Profile.objects.for_user(request.user), webcal=True),
         "swaps_for_me": Swap.objects.filter(taken_by=request.user, status=SwapStatus.ASKED).select_related(
             "rotation", "requested_by"
         ),
@@ -137,11 +137,7 @@ def rotation_schedule(request: SignedInRequest, slug: str) -> HttpResponse:
 
 def _profile_for_token(token: str | None) -> Profile:
     # One answer for a missing, wrong or revoked token: the feed is not there.
-    if not token:
-        raise Http404
-    profile = (
-        Profile.objects.select_related("user").filter(calendar_token=token, user__is_active=True).first()
-    )
+    profile = Profile.for_calendar_token(token)
     if profile is None:
         raise Http404
     return profile
@@ -306,8 +302,9 @@ def withdraw_swap(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 def reset_calendar_token(request: SignedInRequest) -> HttpResponse:
-    """Revoke the person's feed address and give them a new one."""
+    """Revoke the person's feed address and give them a new one, shown once on the profile page."""
     if request.method == "POST":
-        reset_calendar_token_of(profile=Profile.objects.for_user(request.user))
-        messages.success(request, "Your calendar address is new; the old one no longer works.")
-    return redirect("profile")
+        token = reset_calendar_token_of(profile=Profile.objects.for_user(request.user))
+        show_once(request, feeds.CALENDAR_TOKEN_SHOWN, token)
+        messages.success(request, "Your calendar address is new; any old one no longer works.")
+    return redirect(f"{reverse('profile')}#calendar")

@@ -4,10 +4,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import ProfileFactory, UserFactory
+from tests.factories import ProfileFactory, UserFactory, make_api_token
 
 
 @pytest.fixture
@@ -23,18 +22,19 @@ def staff(db):
 
 @pytest.fixture
 def api(person) -> APIClient:
-    """An API client signed in as `person` with a token, as a script would be."""
+    """An API client signed in as `person` with a token, as a script would be.
+
+    The token never expires, so tests that travel in time keep it.
+    """
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=person)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_token(person, days=None)}")
     return client
 
 
 @pytest.fixture
 def staff_api(staff) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=staff)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_token(staff, days=None)}")
     return client
 
 

@@ -9,7 +9,8 @@ from django.utils import timezone
 from alerts_review.models import Alert, AlertSource, Category
 from incidents.models import Deploy, GraphSnapshot, Incident, RemediationItem, Tag, TimelineEvent
 from incidents.models.remediation import incident_origin
-from morgue.models import Profile, Team
+from morgue import tokens
+from morgue.models import ApiToken, Profile, Team
 from oncall import services as oncall_services
 from oncall.models import Rotation, Shift
 
@@ -31,10 +32,18 @@ class ProfileFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Profile
         django_get_or_create = ["user"]
+        skip_postgeneration_save = True  # reset_calendar_token saves what it changes
 
     user = factory.SubFactory(UserFactory)
     display_name = factory.LazyAttribute(lambda profile: profile.user.get_full_name())
     time_zone = "UTC"
+
+    @factory.post_generation
+    def calendar_token(profile, create, extracted, **kwargs):
+        # A feed token, as if the person had made one: the plain token stays on this
+        # instance (profile.calendar_token, and person.profile.calendar_token), only its hash is saved.
+        if create and extracted is not False and not profile.has_calendar_token:
+            profile.reset_calendar_token()
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
@@ -164,6 +173,14 @@ class AlertSourceFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"source-{n}")
     kind = "alertmanager"
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # As create_alert_source does: the made source carries its plain `token` (only a hash is saved).
+        source = model_class(*args, **kwargs)
+        source.issue_token()
+        source.save()
+        return source
+
 
 class AlertFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -214,3 +231,21 @@ def make_rotation(
         now=now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
         **fields,
     )
+
+
+def make_api_token(
+    user, *, scope: str = "write", expires_at=None, days: int | None = 90, name: str = "test"
+) -> str:
+    """An API token of `user` (stored hashed, as the service stores it); returns the plain token."""
+    plain = tokens.new_token(label=tokens.API_TOKEN_LABEL)
+    if expires_at is None and days is not None:
+        expires_at = timezone.now() + dt.timedelta(days=days)
+    ApiToken.objects.create(
+        owner=user,
+        name=name,
+        scope=scope,
+        prefix=tokens.prefix_of(plain),
+        secret_hash=tokens.hash_token(plain),
+        expires_at=expires_at,
+    )
+    return plain

@@ -13,10 +13,10 @@ import pytest
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
-from rest_framework.authtoken.models import Token
 
 from alerts_review.models import SourceKind
 from incidents.models import TimelineEvent
+from morgue.models import ApiToken
 from oncall import services as oncall_services
 from oncall.models import Level, Shift
 from tests.factories import (
@@ -28,6 +28,7 @@ from tests.factories import (
     ProfileFactory,
     RemediationItemFactory,
     UserFactory,
+    make_api_token,
     make_rotation,
 )
 
@@ -87,8 +88,13 @@ def make_contract_data() -> ContractData:
         "/api/v1/alerts/nagios/": AlertSourceFactory(kind=SourceKind.NAGIOS),
         "/api/v1/alerts/": AlertSourceFactory(kind=SourceKind.GENERIC),
     }
+    # The staff person's own token never expires; the spare one is what {id} of /tokens/ names
+    # (revoking it leaves the token the requests are sent with working).
+    token = make_api_token(staff, days=None)
+    make_api_token(staff, name="spare")
+    spare = ApiToken.objects.get(owner=staff, name="spare")
     return ContractData(
-        token=Token.objects.create(user=staff).key,
+        token=token,
         source_tokens={path: source.token for path, source in sources.items()},
         path_values={
             "id": str(incident.pk),
@@ -107,6 +113,8 @@ def make_contract_data() -> ContractData:
             "/api/v1/swaps/{id}/decline/": str(swap.pk),
             "/api/v1/swaps/{id}/withdraw/": str(swap.pk),
             "/api/v1/teams/{slug}/": team.slug,
+            "/api/v1/tokens/{id}/": str(spare.pk),
+            "/api/v1/tokens/{id}/revoke/": str(spare.pk),
         },
     )
 

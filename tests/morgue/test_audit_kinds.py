@@ -290,7 +290,7 @@ def test_an_alert_source_and_its_revoked_token_are_recorded_without_the_token(cl
     revoked = only_entry(kind="alerts_review.alertsource", action="changed")
     assert created.changes["name"] == [None, "prod-am"]
     assert source.token not in str(created.changes)
-    assert created.changes["token"][1].startswith("hidden:")
+    assert created.changes["token_hash"][1].startswith("hidden:")
     assert revoked.changes["revoked_at"][0] is None and revoked.changes["revoked_at"][1]
     assert (revoked.actor_label, revoked.ip) == ("sam-staff", "198.51.100.10")
 
@@ -311,7 +311,8 @@ def test_a_profile_change_and_a_new_calendar_token_are_recorded(client, person):
     assert changed.changes["email"][1] == "pat@new.example"
     reset = only_entry(kind="morgue.profile", action="token reset")
     assert old_token not in str(reset.changes) and reset.ip == "198.51.100.11"
-    assert reset.changes["calendar_token"][0] != reset.changes["calendar_token"][1]
+    assert reset.changes["calendar_token_hash"][0] != reset.changes["calendar_token_hash"][1]
+    assert all(value.startswith("hidden:") for value in reset.changes["calendar_token_hash"])
 
 
 def test_a_new_person_is_recorded(staff):

@@ -5,11 +5,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
-from rest_framework.authtoken.models import Token
 
 
 @pytest.mark.django_db
-def test_createsuperuser_noinput_and_drf_create_token_work_as_documented(monkeypatch, client):
+def test_createsuperuser_noinput_and_create_api_token_work_as_documented(monkeypatch, client):
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-admin-password")
 
     call_command(
@@ -20,16 +19,20 @@ def test_createsuperuser_noinput_and_drf_create_token_work_as_documented(monkeyp
         stdout=io.StringIO(),
     )
     out = io.StringIO()
-    call_command("drf_create_token", "admin", stdout=out)
+    call_command("create_api_token", "admin", "--name", "scripts", "--scope", "write", stdout=out)
 
     admin = get_user_model().objects.get(username="admin")
-    token = Token.objects.get(user=admin)
-    assert token.key in out.getvalue()
+    token = out.getvalue().strip()
+    assert token.startswith("morgue_")
+    assert admin.api_tokens.get().name == "scripts"
     # Signing in is throttled per address (django-axes), so it needs a request to count.
     signing_in = RequestFactory().post("/")
     assert client.login(request=signing_in, username="admin", password="a-long-admin-password")
-    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.json()["username"] == "admin"
+    # Staff only may make one that never expires.
+    call_command("create_api_token", "admin", "--expires", "never", stdout=io.StringIO())
+    assert admin.api_tokens.filter(expires_at__isnull=True).count() == 1
 
 
 def test_run_all_refuses_a_busy_port_with_a_sentence_and_starts_nothing():

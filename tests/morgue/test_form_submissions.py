@@ -43,6 +43,8 @@ other forms change a state, which is the same however often it is set.
 | answer a swap (oncall/now) | /oncall/swaps/<pk>/accept/, decline/ | answer_swap | state |
 | withdraw a swap (oncall/now) | /oncall/swaps/<pk>/withdraw/ | withdraw_swap | state |
 | calendar address (_calendar_subscription) | /oncall/calendar-token/ | reset_calendar_token | new secret |
+| make an API token (morgue/profile) | /profile/ | profile | create, token |
+| revoke an API token (morgue/profile) | /profile/ | profile | state |
 | add a contact method (oncall/_reaching_you) | /profile/ | profile | same address once |
 | add a notification rule (_reaching_you) | /profile/ | profile | one rule per method |
 | remove a method or a rule (_reaching_you) | /profile/ | profile | state |
@@ -466,6 +468,22 @@ def test_profile_round_trip(browser_client, person):
     _opens(browser_client, browser_client.post(again.action, again.data(time_zone="Europe/Oslo")))
     person.profile.refresh_from_db()
     assert person.profile.time_zone == "Europe/Oslo"
+
+
+def test_an_api_token_refused_then_corrected_is_made_once(browser_client, person):
+    form = form_on(browser_client.get("/profile/"), page_url="/profile/", class_="api-token-form")
+    refused = browser_client.post("/profile/", form.data(name="ci", scope="read", expires="date"))
+    assert refused.status_code == 200
+    assert "Give the date the token expires on." in refused.content.decode()
+    again = form_on(refused, page_url="/profile/", class_="api-token-form")
+    assert again.fields["name"] == "ci"
+
+    first = browser_client.post(again.action, again.data(expires="30"))
+    second = browser_client.post(again.action, again.data(expires="30"))
+
+    assert person.api_tokens.count() == 1
+    assert second.status_code == 302 and second["Location"] == first["Location"]
+    _opens(browser_client, first)
 
 
 def test_the_board_status_buttons_go_back_to_the_board(browser_client, dana):

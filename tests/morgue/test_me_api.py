@@ -17,9 +17,24 @@ def test_me_returns_the_signed_in_profile(api, person):
         "sleep_start": "22:00:00",
         "sleep_end": "07:00:00",
         "shift_reminder_minutes": 60,
-        "calendar_token": person.profile.calendar_token,
-        "calendar_url": f"http://127.0.0.1:8000/oncall/people/pat.ics?token={person.profile.calendar_token}",
+        "calendar_token_prefix": person.profile.calendar_token[:8],
     }
+
+
+def test_a_new_calendar_token_is_given_once_by_the_api(api, person, client):
+    old = person.profile.calendar_token
+
+    response = api.post("/api/v1/me/calendar-token/")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (
+        body["calendar_url"] == f"http://127.0.0.1:8000/oncall/people/pat.ics?token={body['calendar_token']}"
+    )
+    assert body["webcal_url"].startswith("webcal://127.0.0.1:8000/")
+    assert client.get(f"/oncall/people/pat.ics?token={body['calendar_token']}").status_code == 200
+    assert client.get(f"/oncall/people/pat.ics?token={old}").status_code == 404
+    assert api.get("/api/v1/me/").json()["calendar_token_prefix"] == body["calendar_token"][:8]
 
 
 def test_me_can_be_changed_with_patch(api, person):

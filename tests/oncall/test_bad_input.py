@@ -4,11 +4,10 @@ import datetime as dt
 from datetime import UTC
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from oncall.models import Level, Shift
-from tests.factories import make_rotation
+from tests.factories import make_api_token, make_rotation
 
 
 @pytest.fixture
@@ -29,7 +28,7 @@ def test_a_swap_asked_without_a_level_is_for_level_one(ops):
     busy = Shift.objects.overlapping(at, at + dt.timedelta(hours=1)).values("user")
     other = ops.members.exclude(user__in=busy).first().user
     asker = APIClient()
-    asker.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=holder.user).key}")
+    asker.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_token(holder.user, days=None)}")
     body = {
         "rotation": "ops-primary",
         "taken_by": other.username,

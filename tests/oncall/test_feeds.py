@@ -1,4 +1,6 @@
 import datetime as dt
+import importlib
+import secrets
 
 import icalendar
 import pytest
@@ -98,13 +100,32 @@ def test_bad_missing_or_revoked_tokens_get_404(client, person, rotation):
     assert client.get(f"/oncall/people/ana.ics?token={old}").status_code == 404
 
 
-def test_profile_page_shows_and_resets_the_calendar_address(browser_client, person):
+def test_profile_page_shows_a_new_calendar_address_once(browser_client, person, rotation):
     old = person.profile.calendar_token
     page = browser_client.get("/profile/").content.decode()
-    assert f"token={old}" in page and "webcal://" in page
-    browser_client.post("/oncall/calendar-token/")
-    person.profile.refresh_from_db()
-    assert person.profile.calendar_token != old
+    # Only the prefix is kept, so the address cannot be shown again.
+    assert f"token={old}" not in page and "webcal://" not in page
+    assert person.profile.calendar_token_prefix in page
+
+    response = browser_client.post("/oncall/calendar-token/", follow=True)
+    page = response.content.decode()
+    new = page.split("token=", 1)[1].split('"', 1)[0]
+    assert new != old and "webcal://" in page
+    assert browser_client.get(f"/oncall/rotations/ops-primary.ics?token={new}").status_code == 200
+    assert browser_client.get(f"/oncall/rotations/ops-primary.ics?token={old}").status_code == 404
+    # Shown once: the next visit shows only the prefix.
+    again = browser_client.get("/profile/").content.decode()
+    assert f"token={new}" not in again and new[:8] in again
+
+
+def test_feed_tokens_are_stored_only_as_a_prefix_and_a_hash(person):
+    token = person.profile.calendar_token
+    profile = Profile.objects.get(user=person)
+    stored = [str(value) for value in Profile.objects.filter(pk=profile.pk).values().get().values()]
+    assert token not in stored
+    assert profile.calendar_token_prefix == token[:8]
+    assert Profile.for_calendar_token(token) == profile
+    assert Profile.for_calendar_token(token[:8] + "x" * (len(token) - 8)) is None
 
 
 @pytest.mark.parametrize("address", ["/oncall/rotations/ops-primary.ics", "/oncall/people/ana.ics"])
@@ -160,3 +181,15 @@ def test_a_changed_shift_changes_the_feeds_etag(client, person, rotation):
 
 def test_a_feed_without_a_token_is_404_for_head_too(client, person, rotation):
     assert client.head("/oncall/rotations/ops-primary.ics").status_code == 404
+
+
+def test_a_feed_address_from_before_hashing_keeps_working(client, person, rotation):
+    """What migration morgue 0011 does to each existing feed token: calendar apps keep their address."""
+    legacy = secrets.token_urlsafe(24)  # how feed tokens were made before
+    migration = importlib.import_module("morgue.migrations.0011_api_tokens")
+    Profile.objects.filter(user=person).update(
+        calendar_token_prefix=legacy[:8], calendar_token_hash=migration._hash(legacy)
+    )
+
+    assert client.get(f"/oncall/rotations/ops-primary.ics?token={legacy}").status_code == 200
+    assert client.get(f"/feeds/postmortems.atom?token={legacy}").status_code == 200

@@ -6,7 +6,6 @@ from unittest import mock
 import pytest
 import time_machine
 from django.core import mail
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from morgue.celery import app
@@ -14,7 +13,7 @@ from morgue.models import Profile
 from oncall import services, tasks
 from oncall.exceptions import OverrideInvalid
 from oncall.models import Level, Shift, Swap
-from tests.factories import ProfileFactory, UserFactory, make_rotation
+from tests.factories import ProfileFactory, UserFactory, make_api_token, make_rotation
 
 UTC = dt.UTC
 pytestmark = pytest.mark.django_db
@@ -38,7 +37,7 @@ def _free_member(rotation, since=AT, until=AT + dt.timedelta(hours=4)):
 
 def _asker(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_token(user, days=None)}")
     return client
 
 

@@ -10,7 +10,7 @@ from ...services import create_alert_source
 
 
 class Command(BaseCommand):
-    help = "Register a system that sends alerts and print its token."
+    help = "Register a system that sends alerts and print its token (the only time it is shown)."
 
     def add_arguments(self, parser):
         parser.add_argument("name")
@@ -41,4 +41,4 @@ class Command(BaseCommand):
             raise CommandError(error.message) from None
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
-        self.stdout.write(source.token)
+        self.stdout.write(source.token or "")

@@ -2,6 +2,10 @@
 // check, and a heartbeat that shows who else has the editor open.
 (function () {
   "use strict";
+  // The addresses come from the form's data attributes (no inline script: see the CSP).
+  var form = document.querySelector("form[data-check-url]");
+  var checkUrl = form ? form.dataset.checkUrl : "";
+  var editingUrl = form ? form.dataset.editingUrl : "";
   function csrfToken() {
     var input = document.querySelector("input[name=csrfmiddlewaretoken]");
     return input ? input.value : "";
@@ -39,7 +43,7 @@
     function refresh() {
       if (area.value === sent) return;
       sent = area.value;
-      post(window.MORGUE_CHECK_URL, { text: area.value }).then(function (result) {
+      post(checkUrl, { text: area.value }).then(function (result) {
         if (!result || sent !== area.value) return;
         // The server renders and sanitises (nh3): this HTML is safe to insert.
         preview.innerHTML = result.html;
@@ -53,10 +57,10 @@
     });
     if (area.value) refresh();
   });
-  if (window.MORGUE_EDITING_URL) {
+  if (editingUrl) {
     var presence = document.getElementById("presence");
     var beat = function () {
-      post(window.MORGUE_EDITING_URL).then(function (result) {
+      post(editingUrl).then(function (result) {
         if (!result) return;
         presence.textContent = "";
         if (result.editing.length) {
