@@ -21,7 +21,12 @@ def _project_templates() -> list[Path]:
     """Morgue's own templates: templates/ and every Morgue app's, not installed packages'."""
     base = Path(settings.BASE_DIR)
     folders = [Path(folder) for folder in settings.TEMPLATES[0]["DIRS"]]
-    folders += [Path(folder) for folder in get_app_template_dirs("templates") if base in Path(folder).parents]
+    # Morgue's own apps: the virtualenv may sit inside the checkout (make's .venv) and is not ours.
+    folders += [
+        Path(folder)
+        for folder in get_app_template_dirs("templates")
+        if base in Path(folder).parents and not Path(folder).is_relative_to(base / ".venv")
+    ]
     return sorted(path for folder in folders for path in folder.rglob("*.html"))
 
 
