@@ -258,3 +258,39 @@ class StatusUpdateAdmin(_ReadOnly):
 class UpdateDeliveryAdmin(_ReadOnly):
     list_display = ["update", "kind", "status", "attempts", "sent_at", "error"]
     list_filter = ["status", "kind"]
+
+
+# --- Trackers ---------------------------------------------------------------------
+from incidents.models import TeamTracker, TrackerIssue  # noqa: E402
+from incidents.services import trackers as tracker_services  # noqa: E402
+
+
+@admin.register(TeamTracker)
+class TeamTrackerAdmin(admin.ModelAdmin):
+    """Where each team's remediation items become issues; saved through the trackers service."""
+
+    list_display = ["team", "kind", "project", "base_url", "create_automatically"]
+    list_select_related = ["team"]
+    fields = ["team", "kind", "base_url", "project", "issue_type", "create_automatically"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["team"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = tracker_services.set_team_tracker(
+            team=obj.team,
+            kind=data["kind"],
+            project=data["project"],
+            base_url=data.get("base_url") or "",
+            issue_type=data.get("issue_type") or "Task",
+            create_automatically=data.get("create_automatically", False),
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(TrackerIssue)
+class TrackerIssueAdmin(_ReadOnly):
+    list_display = ["item", "kind", "key", "status", "remote_state", "attempts", "last_error"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["item"]

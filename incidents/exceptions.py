@@ -82,6 +82,18 @@ class IncidentHasOpenItems(Conflict):
         self.extra = {"blocking_items": [item.pk for item in self.items]}
 
 
+class TrackerNotConfigured(MorgueError):
+    """An issue asked for where no tracker is named (the item's team has none, or no address is set)."""
+
+    status_code = 422
+
+
+class TrackerUnavailable(MorgueError):
+    """A tracker that could not be reached or answered with a server error: worth trying again later."""
+
+    status_code = 503
+
+
 __all__ = [
     "IncidentHasOpenItems",
     "NotAllowed",
@@ -89,4 +101,6 @@ __all__ = [
     "StaleVersion",
     "StatusChangeRefused",
     "StatusContradictsTimes",
+    "TrackerNotConfigured",
+    "TrackerUnavailable",
 ]

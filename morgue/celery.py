@@ -45,6 +45,11 @@ app.conf.beat_schedule = {
         "task": "incidents.tasks.graph.requeue_lost_graph_snapshots",
         "schedule": 300.0,
     },
+    "requeue-lost-tracker-issues": {
+        # Remediation items' tracker issues still to create whose task was lost.
+        "task": "incidents.tasks.trackers.requeue_lost_tracker_issues",
+        "schedule": 300.0,
+    },
     "remediation-digests": {
         # Daily; each owner's local date claims their digest, so running it
         # again the same day sends nobody a second email.

@@ -87,3 +87,20 @@ __all__ += [
     "UpdateDelivery",
     "UpdateDeliveryStatus",
 ]
+
+# Remediation items followed up in a team's tracker.
+from .tracker import (  # noqa: E402
+    RemoteState,
+    TeamTracker,
+    TrackerIssue,
+    TrackerIssueStatus,
+    TrackerKind,
+)
+
+__all__ += [
+    "RemoteState",
+    "TeamTracker",
+    "TrackerIssue",
+    "TrackerIssueStatus",
+    "TrackerKind",
+]

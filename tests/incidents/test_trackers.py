@@ -1,0 +1,336 @@
+"""Remediation items become issues in GitHub, GitLab and Jira: once, with each one's auth; closed from Morgue.
+
+The trackers are local fakes (tests/incidents/tracker_fakes.py) written to each
+vendor's published request and response shapes; the tasks are called directly.
+"""
+
+import base64
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from incidents.exceptions import TrackerNotConfigured, TrackerUnavailable
+from incidents.models import RemediationStatus, TrackerIssue, TrackerIssueStatus
+from incidents.services import remediation as remediation_services
+from incidents.services import trackers as services
+from incidents.tasks.trackers import create_tracker_issue, push_tracker_state, requeue_lost_tracker_issues
+from morgue.celery import app
+from morgue.models import AuditEntry
+from tests.factories import RemediationItemFactory, TeamFactory, UserFactory
+
+from .tracker_fakes import JIRA_USER, TOKEN, fake_tracker
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def credentials(settings):
+    settings.MORGUE_OUTBOUND_ALLOW_LOOPBACK = True
+    settings.GITHUB_TOKEN = settings.GITLAB_TOKEN = settings.JIRA_API_TOKEN = TOKEN
+    settings.JIRA_EMAIL = JIRA_USER
+    settings.TRACKER_TIMEOUT_SECONDS = 2.0
+    return settings
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Tasks sent (by name and ids), instead of a broker."""
+    sent: list[tuple] = []
+    monkeypatch.setattr(app, "send_task", lambda name, args, **options: sent.append((name, *args)))
+    return sent
+
+
+def _item_for(fake, kind: str, project: str, **team_options):
+    team = TeamFactory(slug=f"payments-{kind}")
+    services.set_team_tracker(team=team, kind=kind, project=project, base_url=fake.url, **team_options)
+    return RemediationItemFactory(
+        team=team, title="Alert on queue depth", description="Page before it fills."
+    )
+
+
+def _create(item, django_capture_on_commit_callbacks) -> TrackerIssue:
+    with django_capture_on_commit_callbacks(execute=False):
+        issue = services.request_issue(item=item, requested_by=item.owner)
+    create_tracker_issue(issue.pk)
+    issue.refresh_from_db()
+    return issue
+
+
+def test_a_github_issue_is_created_with_a_bearer_token_and_its_marker_label(
+    django_capture_on_commit_callbacks,
+):
+    with fake_tracker("github") as github:
+        item = _item_for(github, "github", "acme/api")
+        issue = _create(item, django_capture_on_commit_callbacks)
+    [call] = github.requests
+    assert (call.method, call.path) == ("POST", "/repos/acme/api/issues")
+    assert call.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert call.headers["Accept"] == "application/vnd.github+json"
+    assert call.headers["X-GitHub-Api-Version"] == "2022-11-28"
+    sent = json.loads(call.body)
+    assert sent["title"] == "Alert on queue depth"
+    assert sent["labels"] == [f"morgue-item-{item.pk}"]
+    assert "Page before it fills." in sent["body"] and f"#remediation-{item.pk}" in sent["body"]
+    assert issue.status == TrackerIssueStatus.LINKED
+    assert (issue.key, issue.number, issue.remote_id, issue.remote_state) == (
+        "acme/api#1",
+        "1",
+        "1001",
+        "open",
+    )
+    item.refresh_from_db()
+    assert item.ticket_url == "https://github.example/acme/api/issues/1" == issue.url
+
+
+def test_a_gitlab_issue_is_created_with_a_private_token_in_a_project_named_by_its_path(
+    django_capture_on_commit_callbacks,
+):
+    with fake_tracker("gitlab", projects=("acme/api",)) as gitlab:
+        item = _item_for(gitlab, "gitlab", "acme/api")
+        issue = _create(item, django_capture_on_commit_callbacks)
+    [call] = gitlab.requests
+    assert (call.method, call.path) == ("POST", "/api/v4/projects/acme%2Fapi/issues")
+    assert call.headers["PRIVATE-TOKEN"] == TOKEN
+    assert "Authorization" not in call.headers
+    assert json.loads(call.body)["labels"] == f"morgue-item-{item.pk}"
+    assert (issue.key, issue.number, issue.url) == (
+        "acme/api#1",
+        "1",
+        "https://gitlab.example/acme/api/-/issues/1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "path"), [("jira", "/rest/api/3/issue"), ("jira-server", "/rest/api/2/issue")]
+)
+def test_a_jira_issue_is_created_with_basic_auth_and_the_description_each_version_wants(
+    kind, path, django_capture_on_commit_callbacks
+):
+    with fake_tracker(kind) as jira:
+        item = _item_for(jira, kind, "OPS", issue_type="Bug")
+        issue = _create(item, django_capture_on_commit_callbacks)
+    [call] = jira.requests
+    assert (call.method, call.path) == ("POST", path)
+    assert (
+        call.headers["Authorization"] == "Basic " + base64.b64encode(f"{JIRA_USER}:{TOKEN}".encode()).decode()
+    )
+    fields = json.loads(call.body)["fields"]
+    assert fields["project"] == {"key": "OPS"} and fields["issuetype"] == {"name": "Bug"}
+    assert fields["labels"] == [f"morgue-item-{item.pk}"]
+    # Cloud's v3 takes rich text (an Atlassian document); Server's v2 plain text.
+    assert isinstance(fields["description"], dict if kind == "jira" else str)
+    assert (issue.key, issue.remote_id) == ("OPS-1", "10001")
+    assert issue.url == f"{jira.url}/browse/OPS-1"
+
+
+def test_a_retry_after_a_timeout_finds_the_issue_the_tracker_made_instead_of_making_a_second(
+    credentials, django_capture_on_commit_callbacks
+):
+    credentials.TRACKER_TIMEOUT_SECONDS = 0.5
+    with fake_tracker("github") as github:
+        # The first create is stored by GitHub but answered after Morgue stopped waiting.
+        github.create_delays = [1.5, 0.0]
+        item = _item_for(github, "github", "acme/api")
+        with django_capture_on_commit_callbacks(execute=False):
+            issue = services.request_issue(item=item, requested_by=item.owner)
+        with pytest.raises(TrackerUnavailable):
+            create_tracker_issue(issue.pk)
+        issue.refresh_from_db()
+        assert issue.status == TrackerIssueStatus.PENDING and issue.claimed_until is None
+        assert "could not be reached" in issue.last_error
+        create_tracker_issue(issue.pk)  # the retry
+        create_tracker_issue(issue.pk)  # a redelivered task: nothing left to do
+        issue.refresh_from_db()
+        assert len(github.issues) == 1
+        assert [call.method for call in github.requests] == ["POST", "GET"]
+        assert f"labels=morgue-item-{item.pk}" in github.requests[1].path
+    assert issue.status == TrackerIssueStatus.LINKED and issue.key == "acme/api#1" and issue.attempts == 2
+
+
+def test_an_attempt_holding_the_claim_keeps_a_second_worker_from_calling(django_capture_on_commit_callbacks):
+    with fake_tracker("gitlab") as gitlab:
+        item = _item_for(gitlab, "gitlab", "acme/api")
+        with django_capture_on_commit_callbacks(execute=False):
+            issue = services.request_issue(item=item)
+        # Another worker claimed it a moment ago and is still calling.
+        TrackerIssue.objects.filter(pk=issue.pk).update(claimed_until="2999-01-01T00:00:00Z", attempts=1)
+        create_tracker_issue(issue.pk)
+        assert gitlab.requests == []
+
+
+def test_a_tracker_that_refuses_leaves_a_sentence_and_asking_again_retries(
+    django_capture_on_commit_callbacks,
+):
+    with fake_tracker("github", projects=("acme/other",)) as github:
+        item = _item_for(github, "github", "acme/api")
+        issue = _create(item, django_capture_on_commit_callbacks)
+        assert issue.status == TrackerIssueStatus.FAILED
+        assert issue.last_error == "GitHub has no project “acme/api” that the token can see (HTTP 404)."
+        github.projects = ("acme/api",)
+        again = _create(item, django_capture_on_commit_callbacks)
+    assert again.pk == issue.pk and again.status == TrackerIssueStatus.LINKED
+
+
+def test_wrong_credentials_are_a_refusal_naming_the_token(credentials, django_capture_on_commit_callbacks):
+    credentials.GITLAB_TOKEN = "wrong"
+    with fake_tracker("gitlab") as gitlab:
+        issue = _create(_item_for(gitlab, "gitlab", "acme/api"), django_capture_on_commit_callbacks)
+    assert issue.status == TrackerIssueStatus.FAILED
+    assert "refused Morgue's credentials (HTTP 401)" in issue.last_error
+
+
+def test_a_tracker_answering_503_is_retried_later(django_capture_on_commit_callbacks):
+    with fake_tracker("jira") as jira:
+        jira.outage = (503, {"errorMessages": ["Down for maintenance"]})
+        item = _item_for(jira, "jira", "OPS")
+        with django_capture_on_commit_callbacks(execute=False):
+            issue = services.request_issue(item=item)
+        with pytest.raises(TrackerUnavailable, match="answered 503"):
+            create_tracker_issue(issue.pk)
+    issue.refresh_from_db()
+    assert issue.status == TrackerIssueStatus.PENDING
+
+
+def test_asking_twice_makes_one_issue_and_one_task(queued):
+    team = TeamFactory()
+    services.set_team_tracker(team=team, kind="github", project="acme/api", base_url="http://127.0.0.1:9")
+    item = RemediationItemFactory(team=team)
+    first = services.request_issue(item=item)
+    second = services.request_issue(item=item)
+    assert first.pk == second.pk
+    assert TrackerIssue.objects.count() == 1
+
+
+def test_an_item_whose_team_has_no_tracker_is_refused_with_a_sentence():
+    item = RemediationItemFactory(team=TeamFactory(name="Payments"))
+    with pytest.raises(TrackerNotConfigured, match="The team Payments has no tracker"):
+        services.request_issue(item=item)
+    assert not TrackerIssue.objects.exists()
+
+
+def test_a_team_tracker_at_a_private_address_is_refused(credentials):
+    credentials.MORGUE_OUTBOUND_ALLOW_LOOPBACK = False
+    team = TeamFactory()
+    for address in ("http://127.0.0.1:8080", "http://10.0.0.7", "http://169.254.169.254"):
+        with pytest.raises(ValidationError, match="Morgue does not call that address"):
+            services.set_team_tracker(team=team, kind="gitlab", project="acme/api", base_url=address)
+    with pytest.raises(ValidationError, match="not a GitHub repository"):
+        services.set_team_tracker(team=team, kind="github", project="acme", base_url="https://api.github.com")
+
+
+def test_a_team_that_asks_gets_an_issue_for_each_new_item(queued, django_capture_on_commit_callbacks):
+    team = TeamFactory()
+    services.set_team_tracker(team=team, kind="github", project="acme/api", create_automatically=True)
+    owner = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        item = remediation_services.create_item(
+            incident=None,
+            title="Rate-limit the importer",
+            kind="dev",
+            category="prevent",
+            owner=owner,
+            team=team,
+            origin_title="Alerts review",
+            origin_url="/alerts/",
+        )
+    issue = TrackerIssue.objects.get(item=item)
+    assert issue.base_url == "https://api.github.com" and issue.project == "acme/api"
+    assert queued == [("incidents.tasks.trackers.create_tracker_issue", issue.pk)]
+
+
+def test_a_team_that_does_not_ask_gets_no_issue_on_create(queued, django_capture_on_commit_callbacks):
+    team = TeamFactory()
+    services.set_team_tracker(team=team, kind="github", project="acme/api")
+    with django_capture_on_commit_callbacks(execute=True):
+        item = remediation_services.create_item(
+            incident=None, title="Rate-limit", kind="dev", category="prevent", owner=UserFactory(), team=team,
+            origin_title="Alerts review", origin_url="/alerts/",
+        )  # fmt: skip
+    assert not TrackerIssue.objects.filter(item=item).exists()
+    assert queued == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "project", "expected"),
+    [
+        (
+            "github",
+            "acme/api",
+            ("PATCH", "/repos/acme/api/issues/1", {"state": "closed", "state_reason": "completed"}),
+        ),
+        ("gitlab", "acme/api", ("PUT", "/api/v4/projects/acme%2Fapi/issues/1", {"state_event": "close"})),
+        ("jira", "OPS", ("POST", "/rest/api/3/issue/OPS-1/transitions", {"transition": {"id": "31"}})),
+    ],
+)
+def test_finishing_an_item_in_morgue_closes_its_issue_once(
+    kind, project, expected, queued, django_capture_on_commit_callbacks
+):
+    with fake_tracker(kind) as tracker:
+        item = _item_for(tracker, kind, project)
+        issue = _create(item, django_capture_on_commit_callbacks)
+        tracker.requests.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            remediation_services.change_status(item=item, status=RemediationStatus.DONE)
+        assert queued[-1] == ("incidents.tasks.trackers.push_tracker_state", issue.pk)
+        push_tracker_state(issue.pk)
+        push_tracker_state(issue.pk)  # redelivered: already closed
+        method, path, body = expected
+        changes = [call for call in tracker.requests if call.method != "GET"]
+        assert [(call.method, call.path) for call in changes] == [(method, path)]
+        assert json.loads(changes[0].body) == body
+        issue.refresh_from_db()
+        assert issue.remote_state == "closed"
+        # Won't do is closed too: nothing more to send.
+        with django_capture_on_commit_callbacks(execute=True):
+            remediation_services.change_status(item=item, status=RemediationStatus.WONT_DO, reason="Replaced")
+        assert queued[-1] == ("incidents.tasks.trackers.push_tracker_state", issue.pk)
+        # Reopened in Morgue: reopened there.
+        with django_capture_on_commit_callbacks(execute=True):
+            remediation_services.change_status(item=item, status=RemediationStatus.OPEN)
+        push_tracker_state(issue.pk)
+        issue.refresh_from_db()
+        assert issue.remote_state == "open"
+        if kind == "github":
+            assert json.loads(tracker.requests[-1].body) == {"state": "open"}
+
+
+def test_a_failed_close_puts_the_state_back_and_is_retried(django_capture_on_commit_callbacks):
+    with fake_tracker("github") as github:
+        item = _item_for(github, "github", "acme/api")
+        issue = _create(item, django_capture_on_commit_callbacks)
+        with django_capture_on_commit_callbacks(execute=False):
+            remediation_services.change_status(item=item, status=RemediationStatus.DONE)
+        github.outage = (502, {"message": "Bad gateway"})
+        with pytest.raises(TrackerUnavailable):
+            push_tracker_state(issue.pk)
+        issue.refresh_from_db()
+        assert issue.remote_state == "open"
+        github.outage = None
+        push_tracker_state(issue.pk)
+    assert github.issues[0]["state"] == "closed"
+
+
+def test_the_sweep_requeues_an_issue_whose_task_was_lost(queued, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    item = RemediationItemFactory(team=TeamFactory())
+    services.set_team_tracker(team=item.team, kind="github", project="acme/api")
+    with django_capture_on_commit_callbacks(execute=False):
+        issue = services.request_issue(item=item)
+    assert requeue_lost_tracker_issues() == 0  # just asked: its task is on its way
+    TrackerIssue.objects.filter(pk=issue.pk).update(requested_at=timezone.now() - dt.timedelta(minutes=10))
+    assert requeue_lost_tracker_issues() == 1
+    assert queued == [("incidents.tasks.trackers.create_tracker_issue", issue.pk)]
+
+
+def test_asking_for_an_issue_is_in_the_audit_trail(django_capture_on_commit_callbacks):
+    with fake_tracker("github") as github:
+        item = _item_for(github, "github", "acme/api")
+        _create(item, django_capture_on_commit_callbacks)
+    entries = AuditEntry.objects.filter(kind="incidents.remediationitem", object_id=str(item.pk))
+    changes = [entry.changes for entry in entries]
+    assert {"tracker issue": [None, "GitHub acme/api"]} in changes
+    assert {"ticket_url": ["", "https://github.example/acme/api/issues/1"]} in changes
