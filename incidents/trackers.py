@@ -155,7 +155,7 @@ def _jira_api(connection: Connection) -> str:
     return "/rest/api/2" if connection.kind == JIRA_SERVER else "/rest/api/3"
 
 
-def _github_issue(data: dict) -> RemoteIssue:
+def _github_issue(data: dict[str, Any]) -> RemoteIssue:
     repo = (data.get("repository_url") or "").rsplit("/repos/", 1)[-1]
     return RemoteIssue(
         remote_id=str(data["id"]),
@@ -166,7 +166,7 @@ def _github_issue(data: dict) -> RemoteIssue:
     )
 
 
-def _gitlab_issue(data: dict) -> RemoteIssue:
+def _gitlab_issue(data: dict[str, Any]) -> RemoteIssue:
     references = data.get("references") or {}
     return RemoteIssue(
         remote_id=str(data["id"]),
@@ -177,7 +177,7 @@ def _gitlab_issue(data: dict) -> RemoteIssue:
     )
 
 
-def _jira_issue(connection: Connection, data: dict, *, state: str = OPEN) -> RemoteIssue:
+def _jira_issue(connection: Connection, data: dict[str, Any], *, state: str = OPEN) -> RemoteIssue:
     key = str(data["key"])
     fields = data.get("fields") or {}
     category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
@@ -192,7 +192,7 @@ def _jira_issue(connection: Connection, data: dict, *, state: str = OPEN) -> Rem
     )
 
 
-def _adf(text: str) -> dict:
+def _adf(text: str) -> dict[str, Any]:
     """Plain text as an Atlassian Document Format document (Jira Cloud v3 wants rich text)."""
     paragraphs = [part for part in text.split("\n\n") if part.strip()] or [""]
     return {
@@ -342,7 +342,7 @@ def verify(kind: str, *, secret: str, body: bytes, headers: dict[str, str]) -> N
         )
 
 
-def _json_object(body: bytes) -> dict:
+def _json_object(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError) as error:
@@ -366,7 +366,7 @@ def _instant(value: Any) -> dt.datetime | None:
     return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
 
 
-def _dict(value: Any, what: str) -> dict:
+def _dict(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise WebhookRefused(f"The body has no {what} object.", status=400)
     return value

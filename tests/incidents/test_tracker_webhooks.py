@@ -1,4 +1,4 @@
-"""Trackers' webhooks: verified by each one's proof, an issue closing marks its item done, reopening reopens it.
+"""Trackers' webhooks: checked by their proof; an issue closing marks its item done, reopening reopens it.
 
 Bodies follow the vendors' documented payloads: GitHub's `issues` event
 (https://docs.github.com/en/webhooks/webhook-events-and-payloads#issues), GitLab's
