@@ -2,7 +2,7 @@
 
 import pytest
 
-from incidents.models import TrackerIssue, TrackerIssueStatus
+from incidents.models import TeamTracker, TrackerIssue, TrackerIssueStatus
 from incidents.services import trackers as services
 from morgue.celery import app
 from tests.factories import IncidentFactory, RemediationItemFactory, TeamFactory
@@ -151,3 +151,22 @@ def test_the_button_address_opened_directly_leads_back_to_the_item(browser_clien
     response = browser_client.get(f"/remediations/{item.pk}/tracker/")
     assert response.status_code == 302
     assert response["Location"] == f"/remediations/incident/{item.incident_id}/"
+
+
+def test_the_demo_payments_team_files_issues_in_github_and_some_items_show_theirs(demo, browser_client):
+    tracker = TeamTracker.objects.get(team__slug="payments")
+    assert (tracker.kind, tracker.project) == ("github", "acme/payments")
+    linked = TrackerIssue.objects.filter(status=TrackerIssueStatus.LINKED).select_related("item")
+    assert linked.count() == 3
+    issue = linked.first()
+    html = browser_client.get(f"/remediations/incident/{issue.item.incident_id}/").content.decode()
+    assert f">{issue.key}</a>" in html
+    assert issue.item.ticket_url == issue.url
+
+
+def test_an_issue_that_could_not_be_updated_says_so_on_the_card(browser_client, item):
+    issue = services.request_issue(item=item)
+    _link(issue)
+    TrackerIssue.objects.filter(pk=issue.pk).update(last_error="GitHub could not be reached (timed out).")
+    html = browser_client.get(f"/remediations/incident/{item.incident_id}/").content.decode()
+    assert "Not updated in GitHub: GitHub could not be reached (timed out)." in html

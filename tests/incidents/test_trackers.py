@@ -334,3 +334,38 @@ def test_asking_for_an_issue_is_in_the_audit_trail(django_capture_on_commit_call
     changes = [entry.changes for entry in entries]
     assert {"tracker issue": [None, "GitHub acme/api"]} in changes
     assert {"ticket_url": ["", "https://github.example/acme/api/issues/1"]} in changes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_running_the_task_at_once_make_one_issue(queued):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        # SQLite's shared in-memory test database does not wait on locks.
+        pytest.skip("concurrent workers need PostgreSQL")
+    with fake_tracker("github") as github:
+        github.create_delays = [0.5]  # both are running while the first call is out
+        item = _item_for(github, "github", "acme/api")
+        issue = services.request_issue(item=item)
+        start = threading.Barrier(2)
+        results: list[object] = []
+
+        def worker() -> None:
+            start.wait()
+            try:
+                results.append(create_tracker_issue(issue.pk))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert len(github.calls("POST")) == 1
+        assert len(github.issues) == 1
+    assert sorted(map(str, results)) == ["linked", "pending"]  # the second found it claimed
+    issue.refresh_from_db()
+    assert issue.status == TrackerIssueStatus.LINKED and issue.attempts == 1
