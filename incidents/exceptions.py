@@ -85,8 +85,6 @@ class IncidentHasOpenItems(Conflict):
 class TrackerNotConfigured(MorgueError):
     """An issue asked for where no tracker is named (the item's team has none, or no address is set)."""
 
-    status_code = 422
-
 
 class TrackerUnavailable(MorgueError):
     """A tracker that could not be reached or answered with a server error: worth trying again later."""

@@ -109,6 +109,9 @@ def _call(connection: Connection, method: str, path: str, payload: Any = None) -
             body=body,
             allow_loopback=connection.allow_loopback,
         )
+    except outbound.PrivateAddress as error:
+        # The resolved address stays in the caller's log, not in what people see.
+        raise TrackerError(f"{name} is not called at that address: it is not a public address.") from error
     except outbound.AddressRefused as error:
         raise TrackerError(f"{name} is not called at that address: {error.reason}") from error
     except outbound.OutboundError as error:

@@ -103,6 +103,9 @@ class TrackerIssueSerializer(fields.ModelSerializer):
         read_only_fields = fields
 
 
+TRACKER_ISSUE_TEXT_FIELDS = ("tracker", "project", "status", "key", "url", "remote_state", "last_error")
+
+
 class TrackerIssueRequestSerializer(fields.Serializer):
     """Which tracker to create the item's issue in; empty for its team's."""
 
@@ -188,7 +191,22 @@ class RemediationItemSerializer(fields.ModelSerializer):
         shown = getattr(item, "incident_title_shown", None)
         return shown if shown is not None else item.incident.title
 
-    @extend_schema_field(TrackerIssueSerializer(allow_null=True))
+    # Inline rather than a $ref: OpenAPI 3.0 cannot say "this component, or null" with a $ref.
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "readOnly": True,
+            "description": "The item's issue in a tracker; null when none was asked for.",
+            "properties": {
+                **{name: {"type": "string"} for name in TRACKER_ISSUE_TEXT_FIELDS},
+                **{
+                    name: {"type": "string", "format": "date-time", "nullable": True}
+                    for name in ("requested_at", "linked_at", "synced_at")
+                },
+            },
+        }
+    )
     def get_tracker_issue(self, item) -> dict | None:
         # Joined by the querysets (with_people, for_listing): no query per item.
         try:

@@ -83,6 +83,12 @@ def _check_address(url: str) -> str:
             target.port,
             allow_loopback=bool(getattr(settings, "MORGUE_OUTBOUND_ALLOW_LOOPBACK", False)),
         )
+    except outbound.PrivateAddress as error:
+        # What the name resolves to stays in the log: the sentence must not be a way to probe DNS.
+        logger.info("Tracker address refused: %s", error.reason)
+        raise ValidationError(
+            {"base_url": ["Morgue does not call that address: it is not a public address."]}
+        ) from error
     except outbound.AddressRefused as error:
         raise ValidationError({"base_url": [f"Morgue does not call that address: {error.reason}"]}) from error
     except outbound.OutboundError:

@@ -69,7 +69,7 @@ def test_the_api_action_takes_a_tracker_and_repository_for_an_item_without_one(a
 @pytest.mark.parametrize(
     ("body", "status", "sentence"),
     [
-        ({}, 422, "This item has no team, and so it has no tracker"),
+        ({}, 400, "This item has no team, and so it has no tracker"),
         (
             {"tracker": "trello", "project": "x"},
             400,

@@ -369,3 +369,15 @@ def test_two_workers_running_the_task_at_once_make_one_issue(queued):
     assert sorted(map(str, results)) == ["linked", "pending"]  # the second found it claimed
     issue.refresh_from_db()
     assert issue.status == TrackerIssueStatus.LINKED and issue.attempts == 1
+
+
+def test_an_address_that_is_no_longer_public_when_called_is_refused_without_saying_what_it_resolved_to(
+    credentials, django_capture_on_commit_callbacks
+):
+    with fake_tracker("github") as github:
+        item = _item_for(github, "github", "acme/api")
+        credentials.MORGUE_OUTBOUND_ALLOW_LOOPBACK = False
+        issue = _create(item, django_capture_on_commit_callbacks)
+    assert github.requests == []
+    assert issue.status == TrackerIssueStatus.FAILED
+    assert issue.last_error == "GitHub is not called at that address: it is not a public address."
