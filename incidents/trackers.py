@@ -314,6 +314,8 @@ class IssueEvent:
     key: str
     url: str
     updated_at: dt.datetime | None
+    # GitHub's "closed as not planned".
+    not_planned: bool = False
 
 
 def _hmac_matches(secret: str, body: bytes, header: str) -> bool:
@@ -381,7 +383,8 @@ def parse_event(kind: str, *, body: bytes, headers: dict[str, str]) -> IssueEven
     if kind == GITHUB:
         if headers.get("x-github-event", "issues") != "issues":
             return None
-        if payload.get("action") not in ("opened", "closed", "reopened", "edited"):
+        # Only a change of state counts: an edit or a label says nothing about the work.
+        if payload.get("action") not in ("closed", "reopened"):
             return None
         issue = _dict(payload.get("issue"), "issue")
         if "id" not in issue:
@@ -393,11 +396,14 @@ def parse_event(kind: str, *, body: bytes, headers: dict[str, str]) -> IssueEven
             key=f"{repository}#{issue.get('number')}",
             url=str(issue.get("html_url") or ""),
             updated_at=_instant(issue.get("updated_at")),
+            not_planned=issue.get("state_reason") == "not_planned",
         )
     if kind == GITLAB:
         if payload.get("object_kind") != "issue":
             return None
         attributes = _dict(payload.get("object_attributes"), "object_attributes")
+        if attributes.get("action") not in ("close", "reopen"):
+            return None
         if "id" not in attributes:
             raise WebhookRefused("The object_attributes in the body have no id.", status=400)
         return IssueEvent(
@@ -407,7 +413,15 @@ def parse_event(kind: str, *, body: bytes, headers: dict[str, str]) -> IssueEven
             url=str(attributes.get("url") or ""),
             updated_at=_instant(attributes.get("updated_at")),
         )
-    if payload.get("webhookEvent") not in ("jira:issue_updated", "jira:issue_created"):
+    if payload.get("webhookEvent") != "jira:issue_updated":
+        return None
+    changes = (
+        (payload.get("changelog") or {}).get("items") if isinstance(payload.get("changelog"), dict) else None
+    )
+    if not isinstance(changes, list) or not any(
+        isinstance(change, dict) and "status" in (change.get("field"), change.get("fieldId"))
+        for change in changes
+    ):
         return None
     issue = _dict(payload.get("issue"), "issue")
     if "id" not in issue:

@@ -361,7 +361,11 @@ def apply_event(*, kind: str, event: trackers.IssueEvent, now: dt.datetime | Non
         issue.synced_at = now
         issue.save(update_fields=["remote_state", "remote_updated_at", "synced_at"])
         item = RemediationItem.objects.select_related("incident").get(pk=issue.item_id)
-        if event.state == RemoteState.CLOSED and item.is_unfinished:
+        reason = ""
+        if event.state == RemoteState.CLOSED and item.is_unfinished and event.not_planned:
+            status, verb = RemediationStatus.WONT_DO, "closed as not planned"
+            reason = f"Closed as not planned in {TrackerKind(issue.kind).label} ({issue.key})."
+        elif event.state == RemoteState.CLOSED and item.is_unfinished:
             status, verb = RemediationStatus.DONE, "closed"
         elif event.state == RemoteState.OPEN and not item.is_unfinished:
             status, verb = RemediationStatus.OPEN, "reopened"
@@ -371,7 +375,7 @@ def apply_event(*, kind: str, event: trackers.IssueEvent, now: dt.datetime | Non
         try:
             with transaction.atomic(), _as_tracker(issue.kind):
                 item = remediation_services.change_status(
-                    item=item, status=status, now=now, from_tracker=True
+                    item=item, status=status, reason=reason, now=now, from_tracker=True
                 )
                 if item.incident is not None:
                     add_timeline_event(

@@ -340,3 +340,43 @@ def test_an_item_creates_a_github_issue_whose_closing_marks_the_item_done(
     assert response.status_code == 200, response.content
     item.refresh_from_db()
     assert item.status == RemediationStatus.DONE
+
+
+def test_a_github_issue_closed_as_not_planned_makes_its_item_wont_do_with_a_reason(tracker_client):
+    issue = _linked("github", "1001", "acme/api#1")
+    payload = _github("closed")
+    payload["issue"]["state_reason"] = "not_planned"
+    assert _post_github(tracker_client, payload).status_code == 200
+    issue.item.refresh_from_db()
+    assert issue.item.status == RemediationStatus.WONT_DO
+    assert issue.item.wont_do_reason == "Closed as not planned in GitHub (acme/api#1)."
+
+
+def test_deliveries_that_change_no_state_change_nothing(tracker_client):
+    done = _linked("gitlab", "5001", "acme/api#1")
+    remediation_services.change_status(item=done.item, status=RemediationStatus.DONE)
+    # An edit of an open GitLab issue (its action "update") must not reopen a done item.
+    edited = _gitlab("opened")
+    edited["object_attributes"]["action"] = "update"
+    response = tracker_client.post(
+        "/integrations/gitlab/",
+        json.dumps(edited),
+        content_type="application/json",
+        headers={"X-Gitlab-Token": SECRET},
+    )
+    assert response.status_code == 200 and response.json()["detail"].startswith("Ignored")
+    done.item.refresh_from_db()
+    assert done.item.status == RemediationStatus.DONE
+    jira = _linked("jira", "10001", "OPS-1")
+    comment_only = _jira("done")
+    comment_only["changelog"]["items"] = [{"field": "summary", "fromString": "a", "toString": "b"}]
+    body = json.dumps(comment_only).encode()
+    response = tracker_client.post(
+        "/integrations/jira/",
+        body,
+        content_type="application/json",
+        headers={"X-Hub-Signature": _signed(body)},
+    )
+    assert response.status_code == 200 and response.json()["detail"].startswith("Ignored")
+    jira.item.refresh_from_db()
+    assert jira.item.status == RemediationStatus.OPEN
