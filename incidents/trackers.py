@@ -293,6 +293,41 @@ def set_state(connection: Connection, remote: RemoteIssue, *, state: str, commen
     _call(connection, "POST", f"{issue_path}/comment", {"body": _jira_text(connection, comment)})
 
 
+def fetch_state(connection: Connection, remote: RemoteIssue) -> "IssueEvent":
+    """The issue's state now, read from the tracker (for when a webhook was lost)."""
+    if connection.kind == GITHUB:
+        data = _call(connection, "GET", f"{_github_repo(connection)}/issues/{quote(remote.number)}")
+        return IssueEvent(
+            remote_id=str(data["id"]),
+            state=CLOSED if data.get("state") == "closed" else OPEN,
+            key=remote.key,
+            url=remote.url,
+            updated_at=_instant(data.get("updated_at")),
+            not_planned=data.get("state_reason") == "not_planned",
+        )
+    if connection.kind == GITLAB:
+        data = _call(connection, "GET", f"{_gitlab_project(connection)}/issues/{quote(remote.number)}")
+        return IssueEvent(
+            remote_id=str(data["id"]),
+            state=CLOSED if data.get("state") == "closed" else OPEN,
+            key=remote.key,
+            url=remote.url,
+            updated_at=_instant(data.get("updated_at")),
+        )
+    data = _call(
+        connection, "GET", f"{_jira_api(connection)}/issue/{quote(remote.number)}?fields=status,updated"
+    )
+    fields = data.get("fields") or {}
+    category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
+    return IssueEvent(
+        remote_id=str(data["id"]),
+        state=CLOSED if category == "done" else OPEN,
+        key=remote.key,
+        url=remote.url,
+        updated_at=_instant(fields.get("updated")),
+    )
+
+
 # --- Webhooks ---------------------------------------------------------------------------------------
 
 
@@ -364,6 +399,8 @@ def _instant(value: Any) -> dt.datetime | None:
     if not isinstance(value, str) or not value:
         return None
     text = value.strip().replace(" UTC", "+00:00").replace("Z", "+00:00")
+    if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
+        text = f"{text[:-2]}:{text[-2:]}"  # Jira's +0000
     try:
         instant = dt.datetime.fromisoformat(text)
     except ValueError:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from incidents import trackers
@@ -24,6 +24,7 @@ from incidents.models import (
     TrackerIssueStatus,
     TrackerKind,
 )
+from incidents.models.remediation import UNFINISHED
 from incidents.models.tracker import check_project, default_base_url, marker_for
 from incidents.services import remediation as remediation_services
 from incidents.services.incident import add_timeline_event
@@ -301,7 +302,10 @@ def push_state(*, issue_id: int, now: dt.datetime | None = None) -> TrackerIssue
     wanted, was = _wanted_state(issue.item), issue.remote_state
     if wanted == was:
         return issue
-    if not TrackerIssue.objects.filter(pk=issue.pk, remote_state=was).update(remote_state=wanted):
+    # The claim also marks the call in flight (claimed_until), so reading the issue
+    # meanwhile does not take the tracker's older answer for a change.
+    claim = {"remote_state": wanted, "synced_at": now, "claimed_until": now + CLAIM}
+    if not TrackerIssue.objects.filter(pk=issue.pk, remote_state=was).update(**claim):
         return issue
     remote = trackers.RemoteIssue(
         remote_id=issue.remote_id, key=issue.key, url=issue.url, number=issue.number, state=was
@@ -315,13 +319,15 @@ def push_state(*, issue_id: int, now: dt.datetime | None = None) -> TrackerIssue
         trackers.set_state(connection_for(issue), remote, state=wanted, comment=comment)
     except trackers.TrackerError as error:
         TrackerIssue.objects.filter(pk=issue.pk, remote_state=wanted).update(
-            remote_state=was, last_error=error.message
+            remote_state=was, last_error=error.message, claimed_until=None, synced_at=timezone.now()
         )
         if error.transient:
             raise TrackerUnavailable(error.message) from error
         logger.warning("Tracker issue %s could not be moved to %s: %s", issue.pk, wanted, error.message)
         return issue
-    TrackerIssue.objects.filter(pk=issue.pk).update(synced_at=now, last_error="")
+    TrackerIssue.objects.filter(pk=issue.pk).update(
+        synced_at=timezone.now(), last_error="", claimed_until=None
+    )
     issue.refresh_from_db()
     return issue
 
@@ -356,6 +362,12 @@ def apply_event(*, kind: str, event: trackers.IssueEvent, now: dt.datetime | Non
             return "Ignored: no remediation item follows this issue."
         if issue.remote_updated_at and event.updated_at and event.updated_at < issue.remote_updated_at:
             return "Ignored: this delivery is older than the last one applied."
+        return _follow(issue=issue, event=event, now=now)
+
+
+def _follow(*, issue: TrackerIssue, event: trackers.IssueEvent, now: dt.datetime) -> str:
+    """Bring the (locked) issue's item to the state its tracker reports; a sentence saying what happened."""
+    with transaction.atomic():
         issue.remote_state = event.state
         issue.remote_updated_at = event.updated_at or issue.remote_updated_at
         issue.synced_at = now
@@ -396,6 +408,65 @@ def apply_event(*, kind: str, event: trackers.IssueEvent, now: dt.datetime | Non
                 message for messages in error.message_dict.values() for message in messages
             )
         return f"Item {item.pk} is now {item.get_status_display().lower()} ({name} issue {issue.key} {verb})."
+
+
+def refresh_state(*, issue_id: int) -> str:
+    """Read a linked issue's state from its tracker and follow it, for a webhook that never came.
+
+    A change made meanwhile (a webhook, or Morgue closing the issue) wins over
+    what was read: the answer may predate it.
+    """
+    issue = (
+        TrackerIssue.objects.select_related("item")
+        .filter(pk=issue_id, status=TrackerIssueStatus.LINKED)
+        .first()
+    )
+    if issue is None:
+        return "gone"
+    started = timezone.now()
+    remote = trackers.RemoteIssue(
+        remote_id=issue.remote_id, key=issue.key, url=issue.url, number=issue.number, state=issue.remote_state
+    )
+    try:
+        event = trackers.fetch_state(connection_for(issue), remote)
+    except trackers.TrackerError as error:
+        # Shown on the card as "status unknown since" the last time it was read.
+        TrackerIssue.objects.filter(pk=issue.pk).update(last_error=error.message)
+        return error.message
+    with transaction.atomic():
+        issue = TrackerIssue.objects.select_for_update().select_related("item").get(pk=issue.pk)
+        if issue.synced_at and issue.synced_at > started:
+            return "Skipped: the issue changed while it was being read."
+        in_flight = issue.claimed_until is not None and issue.claimed_until > timezone.now()
+        if in_flight or issue.remote_state != _wanted_state(issue.item):
+            return "Skipped: Morgue is still changing the issue."
+        if event.state == issue.remote_state:
+            TrackerIssue.objects.filter(pk=issue.pk).update(synced_at=timezone.now(), last_error="")
+            return "Unchanged."
+        issue.last_error = ""
+        issue.save(update_fields=["last_error"])
+        return _follow(issue=issue, event=event, now=timezone.now())
+
+
+# Linked issues are read again when this old; items finished longer ago than REFRESH_FINISHED are left.
+REFRESH_AFTER = dt.timedelta(minutes=15)
+REFRESH_FINISHED = dt.timedelta(days=30)
+REFRESH_BATCH = 200
+
+
+def requeue_refreshes(*, now: dt.datetime | None = None) -> int:
+    """Beat: read again the issues not heard of lately whose items may still change."""
+    now = now or timezone.now()
+    stale = (
+        TrackerIssue.objects.filter(status=TrackerIssueStatus.LINKED, synced_at__lt=now - REFRESH_AFTER)
+        .filter(Q(item__status__in=UNFINISHED) | Q(item__completed_at__gt=now - REFRESH_FINISHED))
+        .order_by("synced_at")
+        .values_list("pk", flat=True)[:REFRESH_BATCH]
+    )
+    ids = list(stale)
+    for issue_id in ids:
+        enqueue("incidents.tasks.trackers.refresh_tracker_issue", issue_id)
+    return len(ids)
 
 
 def requeue_lost() -> int:

@@ -34,3 +34,15 @@ def push_tracker_state(self, issue_id: int) -> str:
 def requeue_lost_tracker_issues() -> int:
     """Beat sweep: enqueue again the issues still to create whose task was lost."""
     return services.requeue_lost()
+
+
+@shared_task(acks_late=True)
+def refresh_tracker_issue(issue_id: int) -> str:
+    """Read one linked issue's state from its tracker and follow it; a tracker that is down waits."""
+    return services.refresh_state(issue_id=issue_id)
+
+
+@shared_task(acks_late=True)
+def refresh_tracker_issues() -> int:
+    """Beat: read again the linked issues not heard of lately."""
+    return services.requeue_refreshes()

@@ -169,4 +169,4 @@ def test_an_issue_that_could_not_be_updated_says_so_on_the_card(browser_client, 
     _link(issue)
     TrackerIssue.objects.filter(pk=issue.pk).update(last_error="GitHub could not be reached (timed out).")
     html = browser_client.get(f"/remediations/incident/{item.incident_id}/").content.decode()
-    assert "Not updated in GitHub: GitHub could not be reached (timed out)." in html
+    assert "Status in GitHub unknown: GitHub could not be reached (timed out)." in html

@@ -5,16 +5,23 @@ vendor's published request and response shapes; the tasks are called directly.
 """
 
 import base64
+import datetime as dt
 import json
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from incidents.exceptions import TrackerNotConfigured, TrackerUnavailable
 from incidents.models import RemediationStatus, TrackerIssue, TrackerIssueStatus
 from incidents.services import remediation as remediation_services
 from incidents.services import trackers as services
-from incidents.tasks.trackers import create_tracker_issue, push_tracker_state, requeue_lost_tracker_issues
+from incidents.tasks.trackers import (
+    create_tracker_issue,
+    push_tracker_state,
+    refresh_tracker_issue,
+    requeue_lost_tracker_issues,
+)
 from morgue.celery import app
 from morgue.models import AuditEntry
 from tests.factories import RemediationItemFactory, TeamFactory, UserFactory
@@ -312,10 +319,6 @@ def test_a_failed_close_puts_the_state_back_and_is_retried(django_capture_on_com
 
 
 def test_the_sweep_requeues_an_issue_whose_task_was_lost(queued, django_capture_on_commit_callbacks):
-    import datetime as dt
-
-    from django.utils import timezone
-
     item = RemediationItemFactory(team=TeamFactory())
     services.set_team_tracker(team=item.team, kind="github", project="acme/api")
     with django_capture_on_commit_callbacks(execute=False):
@@ -385,3 +388,101 @@ def test_an_address_that_is_no_longer_public_when_called_is_refused_without_sayi
     assert github.requests == []
     assert issue.status == TrackerIssueStatus.FAILED
     assert issue.last_error == "GitHub is not called at that address: it is not a public address."
+
+
+@pytest.mark.parametrize(
+    ("kind", "project"), [("github", "acme/api"), ("gitlab", "acme/api"), ("jira", "OPS")]
+)
+def test_a_lost_webhook_is_made_up_for_by_reading_the_issue_again(
+    kind, project, django_capture_on_commit_callbacks
+):
+    with fake_tracker(kind) as tracker:
+        item = _item_for(tracker, kind, project)
+        issue = _create(item, django_capture_on_commit_callbacks)
+        assert refresh_tracker_issue(issue.pk) == "Unchanged."
+        # Closed there; the webhook never arrived.
+        if kind in ("github", "gitlab"):
+            tracker.issues[0]["state"] = "closed"
+        else:
+            tracker.issues[0]["fields"]["status"] = {"name": "Done", "statusCategory": {"key": "done"}}
+        tracker.requests.clear()
+        answer = refresh_tracker_issue(issue.pk)
+        assert [call.method for call in tracker.requests] == ["GET"]
+    assert answer.startswith(f"Item {item.pk} is now done")
+    item.refresh_from_db()
+    assert item.status == RemediationStatus.DONE
+    issue.refresh_from_db()
+    assert issue.remote_state == "closed" and issue.last_error == ""
+
+
+def test_reading_an_issue_while_morgue_is_closing_it_changes_nothing(django_capture_on_commit_callbacks):
+    with fake_tracker("github") as github:
+        item = _item_for(github, "github", "acme/api")
+        issue = _create(item, django_capture_on_commit_callbacks)
+        with django_capture_on_commit_callbacks(execute=False):
+            remediation_services.change_status(item=item, status=RemediationStatus.DONE)
+        # The close has not reached GitHub yet: its task is queued, then its call is out.
+        assert refresh_tracker_issue(issue.pk) == "Skipped: Morgue is still changing the issue."
+        TrackerIssue.objects.filter(pk=issue.pk).update(
+            remote_state="closed", claimed_until=timezone.now() + dt.timedelta(minutes=1)
+        )
+        assert refresh_tracker_issue(issue.pk) == "Skipped: Morgue is still changing the issue."
+        push_tracker_state(issue.pk)  # (a redelivery: the state is claimed, nothing is sent)
+        TrackerIssue.objects.filter(pk=issue.pk).update(claimed_until=None)
+        github.issues[0]["state"] = "closed"
+        assert refresh_tracker_issue(issue.pk) == "Unchanged."
+    item.refresh_from_db()
+    assert item.status == RemediationStatus.DONE
+
+
+def test_a_tracker_that_is_down_leaves_the_status_unknown_since_it_was_last_read(
+    django_capture_on_commit_callbacks,
+):
+    with fake_tracker("gitlab") as gitlab:
+        item = _item_for(gitlab, "gitlab", "acme/api")
+        issue = _create(item, django_capture_on_commit_callbacks)
+        gitlab.outage = (503, {"message": "503 Service Unavailable"})
+        refresh_tracker_issue(issue.pk)
+    issue.refresh_from_db()
+    assert issue.last_error == "GitLab answered 503; trying again later."
+    assert issue.remote_state == "open"
+
+
+def test_the_refresh_sweep_reads_again_only_issues_not_heard_of_lately_whose_items_may_change(queued):
+    now = timezone.now()
+
+    def linked(status: str, synced_minutes_ago: int, completed_days_ago: int | None = None) -> TrackerIssue:
+        completed = now - dt.timedelta(days=completed_days_ago) if completed_days_ago is not None else None
+        reason = "Replaced" if status == RemediationStatus.WONT_DO else ""
+        item = RemediationItemFactory(status=status, completed_at=completed, wont_do_reason=reason)
+        return TrackerIssue.objects.create(
+            item=item,
+            kind="github",
+            base_url="https://api.github.com",
+            project="acme/api",
+            marker=f"morgue-item-{item.pk}",
+            status=TrackerIssueStatus.LINKED,
+            remote_id=str(item.pk),
+            key=f"acme/api#{item.pk}",
+            number=str(item.pk),
+            remote_state="open",
+            synced_at=now - dt.timedelta(minutes=synced_minutes_ago),
+        )
+
+    stale_open = linked(RemediationStatus.OPEN, 20)
+    linked(RemediationStatus.OPEN, 5)  # heard of lately
+    stale_recently_done = linked(RemediationStatus.DONE, 60, completed_days_ago=3)
+    linked(RemediationStatus.DONE, 60, completed_days_ago=90)  # long finished
+    assert requeue_refreshes_count() == 2
+    assert sorted(queued) == sorted(
+        [
+            ("incidents.tasks.trackers.refresh_tracker_issue", stale_open.pk),
+            ("incidents.tasks.trackers.refresh_tracker_issue", stale_recently_done.pk),
+        ]
+    )
+
+
+def requeue_refreshes_count() -> int:
+    from incidents.tasks.trackers import refresh_tracker_issues
+
+    return refresh_tracker_issues()

@@ -128,6 +128,9 @@ def _route(fake: FakeTracker, method: str, path: str, data: Any) -> tuple[int, A
             wanted = set(filter(None, query.get("labels", "").split(",")))
             found = [issue for issue in mine if wanted <= {label["name"] for label in issue["labels"]}]
             return 200, found, 0
+        if method == "GET" and match[3]:
+            issue = next((issue for issue in mine if issue["number"] == int(match[3])), None)
+            return (200, issue, 0) if issue else (404, {"message": "Not Found"}, 0)
         if method == "PATCH" and match[3]:
             issue = next((issue for issue in mine if issue["number"] == int(match[3])), None)
             if issue is None:
@@ -151,6 +154,9 @@ def _route(fake: FakeTracker, method: str, path: str, data: Any) -> tuple[int, A
         if method == "GET" and not match[2]:
             wanted = set(filter(None, query.get("labels", "").split(",")))
             return 200, [issue for issue in mine if wanted <= set(issue["labels"])], 0
+        if method == "GET" and match[2]:
+            issue = next((issue for issue in mine if issue["iid"] == int(match[2])), None)
+            return (200, issue, 0) if issue else (404, {"message": "404 Not found"}, 0)
         if method == "PUT" and match[2]:
             issue = next((issue for issue in mine if issue["iid"] == int(match[2])), None)
             if issue is None:
@@ -194,6 +200,17 @@ def _route(fake: FakeTracker, method: str, path: str, data: Any) -> tuple[int, A
             for issue in found
         ]
         return 200, {"issues": shown, "isLast": True}, 0
+    single = re.fullmatch(rf"{api}/issue/([^/]+)", parts.path)
+    if method == "GET" and single:
+        issue = next((issue for issue in fake.issues if issue["key"] == unquote(single[1])), None)
+        if issue is None:
+            return (
+                404,
+                {"errorMessages": ["Issue does not exist or you do not have permission to see it."]},
+                0,
+            )
+        fields = {"status": issue["fields"]["status"], "updated": "2026-03-02T10:00:00.000+0000"}
+        return 200, {"id": issue["id"], "key": issue["key"], "fields": fields}, 0
     match = re.fullmatch(rf"{api}/issue/([^/]+)/(transitions|comment)", parts.path)
     if match:
         issue = next((issue for issue in fake.issues if issue["key"] == unquote(match[1])), None)
