@@ -86,6 +86,10 @@ class TrackerNotConfigured(MorgueError):
     """An issue asked for where no tracker is named (the item's team has none, or no address is set)."""
 
 
+class IssueAlreadyAsked(Conflict):
+    """A remediation item has its one tracker issue already (or it is being made)."""
+
+
 class TrackerUnavailable(MorgueError):
     """A tracker that could not be reached or answered with a server error: worth trying again later."""
 
@@ -94,6 +98,7 @@ class TrackerUnavailable(MorgueError):
 
 __all__ = [
     "IncidentHasOpenItems",
+    "IssueAlreadyAsked",
     "NotAllowed",
     "ReviewNotReady",
     "StaleVersion",

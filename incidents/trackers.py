@@ -22,9 +22,10 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from morgue import outbound
 
@@ -325,6 +326,48 @@ def fetch_state(connection: Connection, remote: RemoteIssue) -> "IssueEvent":
         key=remote.key,
         url=remote.url,
         updated_at=_instant(fields.get("updated")),
+    )
+
+
+@dataclass(frozen=True)
+class IssueAddress:
+    """An existing issue named by its page's address: which tracker, where, which project, which issue."""
+
+    kind: str
+    site: str  # scheme and host of the page (GitLab's and Jira's API live there too)
+    project: str
+    number: str
+    key: str
+
+
+GITHUB_PAGE = re.compile(r"^/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)/issues/(?P<number>\d+)/?$")
+GITLAB_PAGE = re.compile(r"^/(?P<project>[\w.-]+(?:/[\w.-]+)+)/-/(?:issues|work_items)/(?P<number>\d+)/?$")
+JIRA_PAGE = re.compile(r"^(?:/[\w.-]+)*/browse/(?P<key>[A-Z][A-Z0-9_]+-\d+)/?$")
+
+
+def parse_issue_url(url: str) -> IssueAddress:
+    """Which issue an issue page's address names; ValueError with a sentence when it names none."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("Give the issue's address, starting with https://.")
+    site = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path
+    match = GITLAB_PAGE.match(path)
+    if match:
+        project = match["project"]
+        return IssueAddress(GITLAB, site, project, match["number"], f"{project}#{match['number']}")
+    match = GITHUB_PAGE.match(path)
+    if match:
+        project = f"{match['owner']}/{match['repo']}"
+        return IssueAddress(GITHUB, site, project, match["number"], f"{project}#{match['number']}")
+    match = JIRA_PAGE.match(path)
+    if match:
+        key = match["key"]
+        kind = JIRA if (parts.hostname or "").endswith(".atlassian.net") else JIRA_SERVER
+        return IssueAddress(kind, site + path.split("/browse/")[0], key.rsplit("-", 1)[0], key, key)
+    raise ValueError(
+        "That address is not an issue's page: use …/owner/repo/issues/12 (GitHub), "
+        "…/group/project/-/issues/5 (GitLab) or …/browse/OPS-12 (Jira)."
     )
 
 

@@ -127,8 +127,20 @@ class TrackerIssueRequestSerializer(fields.Serializer):
     base_url = serializers.URLField(
         required=False, max_length=300, help_text="Empty for the configured address."
     )
+    url = serializers.URLField(
+        required=False, max_length=500, help_text="Follow this existing issue (its page's address) instead."
+    )
 
     def validate(self, attrs):
+        if attrs.get("url"):
+            others = sorted(
+                name for name in ("tracker", "project", "repository", "base_url") if attrs.get(name)
+            )
+            if others:
+                raise serializers.ValidationError(
+                    {"url": [f"Give either the issue's address or {', '.join(others)}, not both."]}
+                )
+            return {"url": attrs["url"]}
         project = attrs.get("project") or attrs.get("repository") or ""
         if attrs.get("tracker") and not project:
             raise serializers.ValidationError(
@@ -357,14 +369,17 @@ class RemediationItemViewSet(
     )
     @action(detail=True, methods=["post"])
     def ticket(self, request, pk=None):
-        """Create the item's issue in its team's tracker (or the one named); a worker creates it once.
+        """Create the item's issue in its team's tracker (or the one named), or follow one (`url`).
 
-        202 while it is being created, 200 when the item already has its issue.
+        A worker creates (or reads) it once: 202 until then, 200 when the item already has its issue.
         """
         item = self.get_object()
         ask = TrackerIssueRequestSerializer(data=request.data)
         ask.is_valid(raise_exception=True)
-        issue = tracker_services.request_issue(item=item, requested_by=request.user, **ask.validated_data)
+        if "url" in ask.validated_data:
+            issue = tracker_services.link_issue(item=item, requested_by=request.user, **ask.validated_data)
+        else:
+            issue = tracker_services.request_issue(item=item, requested_by=request.user, **ask.validated_data)
         answer = status.HTTP_200_OK if issue.is_linked else status.HTTP_202_ACCEPTED
         return Response(TrackerIssueSerializer(issue).data, status=answer)
 

@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from incidents import trackers
-from incidents.exceptions import TrackerNotConfigured, TrackerUnavailable
+from incidents.exceptions import IssueAlreadyAsked, TrackerNotConfigured, TrackerUnavailable
 from incidents.models import (
     EventKind,
     RemediationItem,
@@ -182,6 +182,7 @@ def request_issue(
         raise TrackerNotConfigured(f"No address is configured for {TrackerKind(kind).label}: give one.")
     issue = existing or TrackerIssue(item=item, marker=marker_for(item.pk))
     issue.kind, issue.project, issue.base_url, issue.issue_type = kind, project.strip(), base_url, issue_type
+    issue.number = issue.key = issue.url = ""  # a new issue, not one an earlier link named
     issue.status = TrackerIssueStatus.PENDING
     issue.claimed_until = None
     issue.last_error = ""
@@ -192,6 +193,46 @@ def request_issue(
         audit.Action.CHANGED,
         item,
         changes={"tracker issue": [None, f"{TrackerKind(kind).label} {issue.project}"]},
+        actor=requested_by,
+    )
+    enqueue_on_commit("incidents.tasks.trackers.create_tracker_issue", issue.pk)
+    return issue
+
+
+@transaction.atomic
+def link_issue(
+    *, item: RemediationItem, url: str, requested_by: User | None = None, now: dt.datetime | None = None
+) -> TrackerIssue:
+    """Follow an existing issue, named by its page's address; a task reads it (its id and state) once."""
+    now = now or timezone.now()
+    try:
+        address = trackers.parse_issue_url(url)
+    except ValueError as error:
+        raise ValidationError({"url": [str(error)]}) from error
+    item = RemediationItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
+    existing = TrackerIssue.objects.filter(item=item).first()
+    if existing is not None and existing.status != TrackerIssueStatus.FAILED:
+        raise IssueAlreadyAsked(
+            f"This item already has {existing.get_kind_display()} issue {existing.key or '(being created)'}."
+        )
+    if address.kind == TrackerKind.GITHUB:
+        # GitHub's pages and API live at different hosts: the API is the configured one.
+        base_url = default_base_url(TrackerKind.GITHUB)
+    else:
+        base_url = _check_address(address.site)
+    issue = existing or TrackerIssue(item=item, marker=marker_for(item.pk))
+    issue.kind, issue.project, issue.base_url, issue.issue_type = address.kind, address.project, base_url, ""
+    issue.number, issue.key, issue.url = address.number, address.key, url.strip()
+    issue.status = TrackerIssueStatus.PENDING
+    issue.claimed_until = None
+    issue.last_error = ""
+    issue.requested_by = requested_by if requested_by is not None and requested_by.is_authenticated else None
+    issue.requested_at = now
+    issue.save()
+    audit.record(
+        audit.Action.CHANGED,
+        item,
+        changes={"tracker issue": [None, f"{TrackerKind(address.kind).label} {address.key}"]},
         actor=requested_by,
     )
     enqueue_on_commit("incidents.tasks.trackers.create_tracker_issue", issue.pk)
@@ -226,7 +267,22 @@ def create_remote_issue(*, issue_id: int, now: dt.datetime | None = None) -> Tra
     issue = TrackerIssue.objects.select_related("item").get(pk=issue_id)
     connection = connection_for(issue)
     try:
-        remote = trackers.find_issue(connection, issue.marker) if issue.attempts > 1 else None
+        remote = None
+        if issue.number:
+            # An existing issue to follow (link_issue): read, never created.
+            known = trackers.RemoteIssue(
+                remote_id="", key=issue.key, url=issue.url, number=issue.number, state=RemoteState.OPEN
+            )
+            found = trackers.fetch_state(connection, known)
+            remote = trackers.RemoteIssue(
+                remote_id=found.remote_id,
+                key=issue.key,
+                url=issue.url,
+                number=issue.number,
+                state=found.state,
+            )
+        elif issue.attempts > 1:
+            remote = trackers.find_issue(connection, issue.marker)
         if remote is None:
             new = trackers.NewIssue(title=issue.item.title, body=_issue_text(issue.item), marker=issue.marker)
             remote = trackers.create_issue(connection, new)

@@ -170,3 +170,25 @@ def test_an_issue_that_could_not_be_updated_says_so_on_the_card(browser_client, 
     TrackerIssue.objects.filter(pk=issue.pk).update(last_error="GitHub could not be reached (timed out).")
     html = browser_client.get(f"/remediations/incident/{item.incident_id}/").content.decode()
     assert "Status in GitHub unknown: GitHub could not be reached (timed out)." in html
+
+
+def test_the_api_action_follows_an_existing_issue_by_its_address(api, queued):
+    item = RemediationItemFactory(team=None)
+    url = "https://github.com/acme/api/issues/42"
+    response = api.post(f"/api/v1/remediations/{item.pk}/ticket/", {"url": url}, format="json")
+    assert response.status_code == 202, response.content
+    assert response.json()["key"] == "acme/api#42" and response.json()["status"] == "pending"
+    again = api.post(
+        f"/api/v1/remediations/{item.pk}/ticket/",
+        {"url": "https://github.com/acme/api/issues/43"},
+        format="json",
+    )
+    assert again.status_code == 409
+    assert again.json()["detail"] == "This item already has GitHub issue acme/api#42."
+    both = api.post(
+        f"/api/v1/remediations/{RemediationItemFactory().pk}/ticket/",
+        {"url": url, "tracker": "github"},
+        format="json",
+    )
+    assert both.status_code == 400
+    assert "Give either the issue's address or tracker, not both." in both.json()["detail"]

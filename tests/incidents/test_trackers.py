@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from incidents import trackers
 from incidents.exceptions import TrackerNotConfigured, TrackerUnavailable
 from incidents.models import RemediationStatus, TrackerIssue, TrackerIssueStatus
 from incidents.services import remediation as remediation_services
@@ -486,3 +487,73 @@ def requeue_refreshes_count() -> int:
     from incidents.tasks.trackers import refresh_tracker_issues
 
     return refresh_tracker_issues()
+
+
+def _existing_issue(fake, kind: str, project: str) -> None:
+    """An issue made in the tracker by someone else, before Morgue hears of it."""
+    connection = trackers.Connection(
+        kind=kind, base_url=fake.url, project=project, token=TOKEN, user=JIRA_USER, allow_loopback=True
+    )
+    trackers.create_issue(connection, trackers.NewIssue(title="Made by hand", body="", marker="by-hand"))
+    fake.requests.clear()
+
+
+@pytest.mark.parametrize(
+    ("kind", "project", "page", "read"),
+    [
+        ("github", "acme/api", "https://github.com/acme/api/issues/1", "/repos/acme/api/issues/1"),
+        ("gitlab", "acme/api", "{url}/acme/api/-/issues/1", "/api/v4/projects/acme%2Fapi/issues/1"),
+        ("jira-server", "OPS", "{url}/browse/OPS-1", "/rest/api/2/issue/OPS-1?fields=status,updated"),
+    ],
+)
+def test_an_existing_issue_is_followed_from_its_address_read_once_and_never_created(
+    credentials, kind, project, page, read, django_capture_on_commit_callbacks
+):
+    with fake_tracker(kind) as tracker:
+        credentials.GITHUB_API_URL = tracker.url
+        _existing_issue(tracker, kind, project)
+        item = RemediationItemFactory(team=None)
+        page = page.format(url=tracker.url)
+        with django_capture_on_commit_callbacks(execute=False):
+            issue = services.link_issue(item=item, url=page, requested_by=item.owner)
+        create_tracker_issue(issue.pk)
+        create_tracker_issue(issue.pk)
+        assert [(call.method, call.path) for call in tracker.requests] == [("GET", read)]
+    issue.refresh_from_db()
+    assert issue.status == TrackerIssueStatus.LINKED and issue.kind == kind
+    assert issue.remote_id == {"github": "1001", "gitlab": "5001", "jira-server": "10001"}[kind]
+    item.refresh_from_db()
+    assert item.ticket_url == page
+
+
+def test_an_address_that_names_no_issue_is_refused_with_a_sentence():
+    item = RemediationItemFactory()
+    with pytest.raises(ValidationError, match="not an issue's page"):
+        services.link_issue(item=item, url="https://github.com/acme/api/pulls/3")
+    assert not TrackerIssue.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://github.com/acme/api/issues/12",
+            ("github", "https://github.com", "acme/api", "12", "acme/api#12"),
+        ),
+        (
+            "https://gitlab.example.com/payments/backend/api/-/issues/5",
+            ("gitlab", "https://gitlab.example.com", "payments/backend/api", "5", "payments/backend/api#5"),
+        ),
+        (
+            "https://acme.atlassian.net/browse/OPS-12",
+            ("jira", "https://acme.atlassian.net", "OPS", "OPS-12", "OPS-12"),
+        ),
+        (
+            "https://intranet.example.com/jira/browse/PAY2-7",
+            ("jira-server", "https://intranet.example.com/jira", "PAY2", "PAY2-7", "PAY2-7"),
+        ),
+    ],
+)
+def test_issue_pages_are_read_for_their_tracker_project_and_number(url, expected):
+    address = trackers.parse_issue_url(url)
+    assert (address.kind, address.site, address.project, address.number, address.key) == expected
