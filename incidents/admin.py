@@ -265,10 +265,32 @@ from incidents.models import TeamTracker, TrackerIssue  # noqa: E402
 from incidents.services import trackers as tracker_services  # noqa: E402
 
 
+class TeamTrackerForm(forms.ModelForm):
+    base_url = forms.URLField(
+        label="Address",
+        required=False,
+        assume_scheme="https",
+        help_text=TeamTracker._meta.get_field("base_url").help_text,
+    )
+
+    class Meta:
+        model = TeamTracker
+        fields = ["team", "kind", "base_url", "project", "issue_type", "create_automatically"]
+
+    def clean_base_url(self) -> str:
+        # The SSRF rule, here so a refused address is shown on the form rather than failing the save.
+        url = self.cleaned_data.get("base_url") or ""
+        try:
+            return tracker_services.check_address(url) if url.strip() else ""
+        except ValidationError as error:
+            raise ValidationError(error.messages) from error
+
+
 @admin.register(TeamTracker)
 class TeamTrackerAdmin(admin.ModelAdmin):
     """Where each team's remediation items become issues; saved through the trackers service."""
 
+    form = TeamTrackerForm
     list_display = ["team", "kind", "project", "base_url", "create_automatically"]
     list_select_related = ["team"]
     fields = ["team", "kind", "base_url", "project", "issue_type", "create_automatically"]

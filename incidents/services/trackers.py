@@ -74,7 +74,7 @@ def connection_for(issue: TrackerIssue) -> trackers.Connection:
     )
 
 
-def _check_address(url: str) -> str:
+def check_address(url: str) -> str:
     """A tracker address Morgue may call (morgue.outbound's rule; checked again on every call)."""
     url = url.strip().rstrip("/")
     try:
@@ -113,7 +113,7 @@ def set_team_tracker(
     before = audit.values(tracker) if tracker.pk else None
     tracker.kind = kind
     tracker.project = project.strip()
-    tracker.base_url = _check_address(base_url) if base_url.strip() else ""
+    tracker.base_url = check_address(base_url) if base_url.strip() else ""
     tracker.issue_type = issue_type.strip() or "Task"
     tracker.create_automatically = create_automatically
     tracker.updated_at = timezone.now()
@@ -177,7 +177,7 @@ def request_issue(
             tracker.base_url,
             tracker.issue_type,
         )
-    base_url = _check_address(base_url) if base_url.strip() else default_base_url(kind)
+    base_url = check_address(base_url) if base_url.strip() else default_base_url(kind)
     if not base_url:
         raise TrackerNotConfigured(f"No address is configured for {TrackerKind(kind).label}: give one.")
     issue = existing or TrackerIssue(item=item, marker=marker_for(item.pk))
@@ -219,7 +219,7 @@ def link_issue(
         # GitHub's pages and API live at different hosts: the API is the configured one.
         base_url = default_base_url(TrackerKind.GITHUB)
     else:
-        base_url = _check_address(address.site)
+        base_url = check_address(address.site)
     issue = existing or TrackerIssue(item=item, marker=marker_for(item.pk))
     issue.kind, issue.project, issue.base_url, issue.issue_type = address.kind, address.project, base_url, ""
     issue.number, issue.key, issue.url = address.number, address.key, url.strip()

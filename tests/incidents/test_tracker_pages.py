@@ -5,7 +5,7 @@ import pytest
 from incidents.models import TeamTracker, TrackerIssue, TrackerIssueStatus
 from incidents.services import trackers as services
 from morgue.celery import app
-from tests.factories import IncidentFactory, RemediationItemFactory, TeamFactory
+from tests.factories import IncidentFactory, RemediationItemFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +192,26 @@ def test_the_api_action_follows_an_existing_issue_by_its_address(api, queued):
     )
     assert both.status_code == 400
     assert "Give either the issue's address or tracker, not both." in both.json()["detail"]
+
+
+def test_staff_name_a_teams_tracker_in_the_admin_and_a_private_address_is_refused_on_the_form(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    team = TeamFactory(name="Search", slug="search")
+    form = {
+        "team": team.pk,
+        "kind": "gitlab",
+        "base_url": "http://10.0.0.5",
+        "project": "search/api",
+        "issue_type": "Task",
+    }
+    refused = client.post("/admin/incidents/teamtracker/add/", form)
+    assert refused.status_code == 200
+    assert "Morgue does not call that address: it is not a public address." in refused.content.decode()
+    assert not TeamTracker.objects.exists()
+    saved = client.post("/admin/incidents/teamtracker/add/", {**form, "base_url": ""})
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    tracker = TeamTracker.objects.get(team=team)
+    assert (tracker.kind, tracker.project, tracker.base_url) == ("gitlab", "search/api", "")
+    from morgue.models import AuditEntry
+
+    assert AuditEntry.objects.filter(kind="incidents.teamtracker", action="created").exists()
