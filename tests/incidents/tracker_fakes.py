@@ -200,6 +200,15 @@ def _route(fake: FakeTracker, method: str, path: str, data: Any) -> tuple[int, A
             for issue in found
         ]
         return 200, {"issues": shown, "isLast": True}, 0
+    if method == "GET" and parts.path == f"{api}/field":
+        # The fields clients look names up in (GET /rest/api/{2,3}/field).
+        names = {"summary": "Summary", "description": "Description", "labels": "Labels", "status": "Status"}
+        fields = [
+            {"id": key, "key": key, "name": name, "custom": False, "navigable": True, "searchable": True,
+             "clauseNames": [key], "schema": {"type": "string", "system": key}}
+            for key, name in names.items()
+        ]  # fmt: skip
+        return 200, fields, 0
     single = re.fullmatch(rf"{api}/issue/([^/]+)", parts.path)
     if method == "GET" and single:
         issue = next((issue for issue in fake.issues if issue["key"] == unquote(single[1])), None)
@@ -229,9 +238,9 @@ def _route(fake: FakeTracker, method: str, path: str, data: Any) -> tuple[int, A
         ]
         if method == "GET":
             return 200, {"transitions": transitions}, 0
-        chosen = next(
-            (entry for entry in transitions if entry["id"] == (data.get("transition") or {}).get("id")), None
-        )
+        # Jira takes the id as a string or a number (the jira client sends a number).
+        wanted = str((data.get("transition") or {}).get("id"))
+        chosen = next((entry for entry in transitions if entry["id"] == wanted), None)
         if chosen is None:
             return 400, {"errorMessages": ["Transition id is not valid for this issue."]}, 0
         issue["fields"]["status"] = {
