@@ -41,7 +41,6 @@ def test_the_jira_client_creates_finds_moves_and_comments_on_an_issue_in_the_fak
 
 
 def test_the_fake_refuses_the_jira_client_with_the_wrong_token():
-    with fake_tracker("jira-server") as fake:
-        with pytest.raises(JIRAError) as refused:
-            _client(fake.url, token="wrong").issue("OPS-1")
+    with fake_tracker("jira-server") as fake, pytest.raises(JIRAError) as refused:
+        _client(fake.url, token="wrong").issue("OPS-1")
     assert refused.value.status_code == 401
