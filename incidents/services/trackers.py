@@ -296,6 +296,19 @@ def create_remote_issue(*, issue_id: int, now: dt.datetime | None = None) -> Tra
             raise TrackerUnavailable(error.message) from error
         issue.refresh_from_db()
         return issue
+    other = (
+        TrackerIssue.objects.filter(kind=issue.kind, base_url=issue.base_url, remote_id=remote.remote_id)
+        .exclude(pk=issue.pk)
+        .first()
+    )
+    if other is not None:
+        # One issue follows one item (webhooks find the item by the issue).
+        message = f"{remote.key or 'That issue'} already follows remediation item {other.item_id}."
+        TrackerIssue.objects.filter(pk=issue.pk).update(
+            claimed_until=None, status=TrackerIssueStatus.FAILED, last_error=message
+        )
+        issue.refresh_from_db()
+        return issue
     return _link(issue=issue, remote=remote, now=now)
 
 
@@ -320,8 +333,9 @@ def _link(*, issue: TrackerIssue, remote: trackers.RemoteIssue, now: dt.datetime
         RemediationItem.objects.filter(pk=item.pk).update(ticket_url=remote.url)
         item.ticket_url = remote.url
         audit.record_changes(item, before=before, after=audit.values(item, ["ticket_url"]))
-    # The item may have been finished while its issue was being made.
-    if not item.is_unfinished:
+    # The item may have been finished while its issue was being made (or a linked
+    # issue was closed there while the item is open): the item's state is sent.
+    if remote.state != _wanted_state(item):
         _enqueue_push(issue)
     return issue
 

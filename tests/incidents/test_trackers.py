@@ -557,3 +557,36 @@ def test_an_address_that_names_no_issue_is_refused_with_a_sentence():
 def test_issue_pages_are_read_for_their_tracker_project_and_number(url, expected):
     address = trackers.parse_issue_url(url)
     assert (address.kind, address.site, address.project, address.number, address.key) == expected
+
+
+def test_an_issue_another_item_follows_is_not_linked_twice(credentials, django_capture_on_commit_callbacks):
+    with fake_tracker("github") as github:
+        credentials.GITHUB_API_URL = github.url
+        _existing_issue(github, "github", "acme/api")
+        first, second = RemediationItemFactory(), RemediationItemFactory()
+        issues = []
+        for item in (first, second):
+            with django_capture_on_commit_callbacks(execute=False):
+                issue = services.link_issue(item=item, url="https://github.com/acme/api/issues/1")
+            create_tracker_issue(issue.pk)
+            issue.refresh_from_db()
+            issues.append(issue)
+    assert issues[0].status == TrackerIssueStatus.LINKED
+    assert issues[1].status == TrackerIssueStatus.FAILED
+    assert issues[1].last_error == f"acme/api#1 already follows remediation item {first.pk}."
+
+
+def test_a_closed_issue_linked_to_an_open_item_is_sent_the_items_state(
+    credentials, queued, django_capture_on_commit_callbacks
+):
+    with fake_tracker("gitlab") as gitlab:
+        _existing_issue(gitlab, "gitlab", "acme/api")
+        gitlab.issues[0]["state"] = "closed"
+        item = RemediationItemFactory()
+        with django_capture_on_commit_callbacks(execute=True):
+            issue = services.link_issue(item=item, url=f"{gitlab.url}/acme/api/-/issues/1")
+        with django_capture_on_commit_callbacks(execute=True):
+            create_tracker_issue(issue.pk)
+        assert queued[-1] == ("incidents.tasks.trackers.push_tracker_state", issue.pk)
+        push_tracker_state(issue.pk)
+        assert gitlab.issues[0]["state"] == "opened"
