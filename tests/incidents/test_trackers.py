@@ -590,3 +590,19 @@ def test_a_closed_issue_linked_to_an_open_item_is_sent_the_items_state(
         assert queued[-1] == ("incidents.tasks.trackers.push_tracker_state", issue.pk)
         push_tracker_state(issue.pk)
         assert gitlab.issues[0]["state"] == "opened"
+
+
+def test_the_beat_schedule_sweeps_lost_creations_and_reads_linked_issues_again():
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    sweeps = {
+        "incidents.tasks.trackers.requeue_lost_tracker_issues",
+        "incidents.tasks.trackers.refresh_tracker_issues",
+    }
+    assert sweeps <= scheduled
+    # Services enqueue these by name: each name is a registered task.
+    named = sweeps | {
+        "incidents.tasks.trackers.create_tracker_issue",
+        "incidents.tasks.trackers.push_tracker_state",
+        "incidents.tasks.trackers.refresh_tracker_issue",
+    }
+    assert named <= set(app.tasks)
