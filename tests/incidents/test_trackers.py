@@ -606,3 +606,19 @@ def test_the_beat_schedule_sweeps_lost_creations_and_reads_linked_issues_again()
         "incidents.tasks.trackers.refresh_tracker_issue",
     }
     assert named <= set(app.tasks)
+
+
+def test_celerys_own_retry_of_a_timed_out_create_makes_one_issue(
+    credentials, django_capture_on_commit_callbacks
+):
+    credentials.TRACKER_TIMEOUT_SECONDS = 0.5
+    with fake_tracker("gitlab") as gitlab:
+        gitlab.create_delays = [1.5, 0.0]
+        item = _item_for(gitlab, "gitlab", "acme/api")
+        with django_capture_on_commit_callbacks(execute=False):
+            issue = services.request_issue(item=item)
+        # Applied as a worker would run it: the timeout raises self.retry, which runs it again.
+        result = create_tracker_issue.apply(args=(issue.pk,))
+        assert result.get() == "linked"
+        assert [call.method for call in gitlab.requests] == ["POST", "GET"]
+        assert len(gitlab.issues) == 1
