@@ -138,7 +138,7 @@ def update_item(
     _validate_and_save(item)
     audit.record_changes(item, before=before, after=audit.values(item, AUDITED_FIELDS))
     if item.status != before["status"] and not from_tracker:
-        from incidents.services.trackers import item_status_changed
+        from incidents.services.tracker_status import item_status_changed
 
         item_status_changed(item=item)
     return item

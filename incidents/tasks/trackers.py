@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from ..exceptions import TrackerUnavailable
+from ..services import tracker_status
 from ..services import trackers as services
 
 # Transient failures (timeouts, 5xx, 429) are retried after 10, 20, 40, 80, 160 seconds;
@@ -24,7 +25,7 @@ def create_tracker_issue(self, issue_id: int) -> str:
 def push_tracker_state(self, issue_id: int) -> str:
     """Close (or reopen) an issue as its remediation item now is."""
     try:
-        issue = services.push_state(issue_id=issue_id)
+        issue = tracker_status.push_state(issue_id=issue_id)
     except TrackerUnavailable as error:
         raise self.retry(exc=error, countdown=10 * 2**self.request.retries) from error
     return issue.remote_state if issue else "gone"
@@ -39,10 +40,10 @@ def requeue_lost_tracker_issues() -> int:
 @shared_task(acks_late=True)
 def refresh_tracker_issue(issue_id: int) -> str:
     """Read one linked issue's state from its tracker and follow it; a tracker that is down waits."""
-    return services.refresh_state(issue_id=issue_id)
+    return tracker_status.refresh_state(issue_id=issue_id)
 
 
 @shared_task(acks_late=True)
 def refresh_tracker_issues() -> int:
     """Beat: read again the linked issues not heard of lately."""
-    return services.requeue_refreshes()
+    return tracker_status.requeue_refreshes()

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from incidents import trackers
 from incidents.exceptions import TrackerNotConfigured
 from incidents.models import RemediationItem, TrackerKind
+from incidents.services import tracker_status
 from incidents.services import trackers as services
 from morgue.auth import SignedInRequest
 
@@ -28,7 +29,7 @@ def _webhook(request: HttpRequest, kind: str) -> HttpResponse:
     body = request.body
     headers = {name.lower(): value for name, value in request.headers.items()}
     try:
-        trackers.verify(kind, secret=services.webhook_secret(kind), body=body, headers=headers)
+        trackers.verify(kind, secret=tracker_status.webhook_secret(kind), body=body, headers=headers)
         event = trackers.parse_event(kind, body=body, headers=headers)
     except trackers.WebhookRefused as error:
         return JsonResponse({"detail": error.message}, status=error.status)
@@ -36,7 +37,7 @@ def _webhook(request: HttpRequest, kind: str) -> HttpResponse:
         return JsonResponse(
             {"detail": "Ignored: this delivery is not about an issue opening, closing or reopening."}
         )
-    return JsonResponse({"detail": services.apply_event(kind=kind, event=event)})
+    return JsonResponse({"detail": tracker_status.apply_event(kind=kind, event=event)})
 
 
 @login_not_required
