@@ -284,3 +284,61 @@ class IncidentChannelAdmin(_ReadOnly):
 class RoleChangeDeliveryAdmin(_ReadOnly):
     list_display = ["assignment", "kind", "status", "attempts", "sent_at", "error"]
     list_filter = ["status", "kind"]
+
+
+# --- Trackers ---------------------------------------------------------------------
+from incidents.models import TeamTracker, TrackerIssue  # noqa: E402
+from incidents.services import trackers as tracker_services  # noqa: E402
+
+
+class TeamTrackerForm(forms.ModelForm):
+    base_url = forms.URLField(
+        label="Address",
+        required=False,
+        assume_scheme="https",
+        help_text=TeamTracker._meta.get_field("base_url").help_text,
+    )
+
+    class Meta:
+        model = TeamTracker
+        fields = ["team", "kind", "base_url", "project", "issue_type", "create_automatically"]
+
+    def clean_base_url(self) -> str:
+        # The SSRF rule, here so a refused address is shown on the form rather than failing the save.
+        url = self.cleaned_data.get("base_url") or ""
+        try:
+            return tracker_services.check_address(url) if url.strip() else ""
+        except ValidationError as error:
+            raise ValidationError(error.messages) from error
+
+
+@admin.register(TeamTracker)
+class TeamTrackerAdmin(admin.ModelAdmin):
+    """Where each team's remediation items become issues; saved through the trackers service."""
+
+    form = TeamTrackerForm
+    list_display = ["team", "kind", "project", "base_url", "create_automatically"]
+    list_select_related = ["team"]
+    fields = ["team", "kind", "base_url", "project", "issue_type", "create_automatically"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["team"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = tracker_services.set_team_tracker(
+            team=obj.team,
+            kind=data["kind"],
+            project=data["project"],
+            base_url=data.get("base_url") or "",
+            issue_type=data.get("issue_type") or "Task",
+            create_automatically=data.get("create_automatically", False),
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(TrackerIssue)
+class TrackerIssueAdmin(_ReadOnly):
+    list_display = ["item", "kind", "key", "status", "remote_state", "attempts", "last_error"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["item"]

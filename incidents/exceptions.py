@@ -82,11 +82,28 @@ class IncidentHasOpenItems(Conflict):
         self.extra = {"blocking_items": [item.pk for item in self.items]}
 
 
+class TrackerNotConfigured(MorgueError):
+    """An issue asked for where no tracker is named (the item's team has none, or no address is set)."""
+
+
+class IssueAlreadyAsked(Conflict):
+    """A remediation item has its one tracker issue already (or it is being made)."""
+
+
+class TrackerUnavailable(MorgueError):
+    """A tracker that could not be reached or answered with a server error: worth trying again later."""
+
+    status_code = 503
+
+
 __all__ = [
     "IncidentHasOpenItems",
+    "IssueAlreadyAsked",
     "NotAllowed",
     "ReviewNotReady",
     "StaleVersion",
     "StatusChangeRefused",
     "StatusContradictsTimes",
+    "TrackerNotConfigured",
+    "TrackerUnavailable",
 ]

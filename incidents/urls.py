@@ -186,3 +186,16 @@ api_urlpatterns += [
     ),
     *remediation_router.urls,
 ]
+
+# --- Trackers: an item's issue, and the trackers' webhooks ------------------------------
+from incidents.views import trackers as tracker_views  # noqa: E402
+
+urlpatterns += [
+    path("remediations/<int:item_id>/tracker/", tracker_views.create_issue, name="remediation-tracker"),
+    path("integrations/github/", tracker_views.github_webhook, name="github-webhook"),
+    path("integrations/github/webhook/", tracker_views.github_webhook),
+    path("integrations/gitlab/", tracker_views.gitlab_webhook, name="gitlab-webhook"),
+    path("integrations/gitlab/webhook/", tracker_views.gitlab_webhook),
+    path("integrations/jira/", tracker_views.jira_webhook, name="jira-webhook"),
+    path("integrations/jira/webhook/", tracker_views.jira_webhook),
+]

@@ -50,6 +50,16 @@ app.conf.beat_schedule = {
         "task": "incidents.tasks.chat.requeue_lost_channel_setups",
         "schedule": 300.0,
     },
+    "requeue-lost-tracker-issues": {
+        # Remediation items' tracker issues still to create whose task was lost.
+        "task": "incidents.tasks.trackers.requeue_lost_tracker_issues",
+        "schedule": 300.0,
+    },
+    "refresh-tracker-issues": {
+        # Linked issues not heard of for 15 minutes are read again, for a webhook that was lost.
+        "task": "incidents.tasks.trackers.refresh_tracker_issues",
+        "schedule": 600.0,
+    },
     "remediation-digests": {
         # Daily; each owner's local date claims their digest, so running it
         # again the same day sends nobody a second email.

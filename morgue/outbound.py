@@ -258,3 +258,34 @@ def get(
         finally:
             connection.close()
     raise AddressRefused(f"The URL redirected more than {MAX_REDIRECTS} times.")
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    timeout: float,
+    body: bytes | None = None,
+    allow_loopback: bool = False,
+    max_bytes: int = 1024 * 1024,
+) -> tuple[int, bytes]:
+    """Any method (an API's GET, POST, PATCH, PUT) to `url` under this module's rules; status and body.
+
+    No redirect is followed: an API answers where it is asked, and a redirect is
+    returned as it came (its status) for the caller to treat as a failure.
+    Raises as `post` does.
+    """
+    target = split(url)
+    address = resolve(target.host, target.port, allow_loopback=allow_loopback)
+    connection = pinned_connection(target, address, timeout)
+    try:
+        connection.request(method, target.path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read(max_bytes)
+    except (OSError, http.client.HTTPException) as error:
+        raise OutboundError(
+            f"{target.host} ({address}:{target.port}): {type(error).__name__}: {error}", transient=True
+        ) from error
+    finally:
+        connection.close()

@@ -275,6 +275,20 @@ TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
 TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
 NTFY_URL = os.environ.get("NTFY_URL", "").rstrip("/")
 NTFY_TOKEN = os.environ.get("NTFY_TOKEN", "")
+
+# Trackers remediation items become issues in (incidents/trackers.py). A team names its
+# tracker's kind, address and project in the database; the credentials are only these.
+GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
+GITHUB_TOKEN = os.environ.get("GITHUB_TOKEN", "")
+GITHUB_WEBHOOK_SECRET = os.environ.get("GITHUB_WEBHOOK_SECRET", "")
+GITLAB_URL = os.environ.get("GITLAB_URL", "https://gitlab.com").rstrip("/")
+GITLAB_TOKEN = os.environ.get("GITLAB_TOKEN", "")
+GITLAB_WEBHOOK_SECRET = os.environ.get("GITLAB_WEBHOOK_SECRET") or os.environ.get("GITLAB_WEBHOOK_TOKEN", "")
+JIRA_URL = os.environ.get("JIRA_URL", "").rstrip("/")
+JIRA_EMAIL = os.environ.get("JIRA_EMAIL") or os.environ.get("JIRA_USER", "")
+JIRA_API_TOKEN = os.environ.get("JIRA_API_TOKEN") or os.environ.get("JIRA_TOKEN", "")
+JIRA_WEBHOOK_SECRET = os.environ.get("JIRA_WEBHOOK_SECRET", "")
+TRACKER_TIMEOUT_SECONDS = float(os.environ.get("TRACKER_TIMEOUT_SECONDS", "10"))
 GRAPH_FETCH_ALLOWED_HOSTS = [host.lower() for host in env_list("GRAPH_FETCH_ALLOWED_HOSTS")]
 # Alert sources' Alertmanager URLs (silences on acknowledging): private, loopback
 # and link-local addresses are refused unless the host (or host:port) is listed here.

@@ -9,6 +9,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.generics import ListCreateAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,11 +21,14 @@ from incidents.models import (
     RemediationKind,
     RemediationPriority,
     RemediationStatus,
+    TrackerIssue,
+    TrackerKind,
 )
 from incidents.selectors import remediation as selectors
 from incidents.selectors.board import column_counts
 from incidents.selectors.incident import blameless_phrases, people_names
 from incidents.services import remediation as services
+from incidents.services import trackers as tracker_services
 from morgue import fields
 from morgue.markdown import render_markdown
 from morgue.models import Team
@@ -79,6 +83,74 @@ class BlamelessFindingSerializer(fields.Serializer):
     suggestion = serializers.CharField()
 
 
+class TrackerIssueSerializer(fields.ModelSerializer):
+    tracker = serializers.CharField(source="kind", read_only=True)
+
+    class Meta:
+        model = TrackerIssue
+        fields = [
+            "tracker",
+            "project",
+            "status",
+            "key",
+            "url",
+            "remote_state",
+            "last_error",
+            "requested_at",
+            "linked_at",
+            "synced_at",
+        ]
+        read_only_fields = fields
+
+
+TRACKER_ISSUE_TEXT_FIELDS = ("tracker", "project", "status", "key", "url", "remote_state", "last_error")
+
+
+class TrackerIssueRequestSerializer(fields.Serializer):
+    """Which tracker to create the item's issue in; empty for its team's."""
+
+    tracker = serializers.ChoiceField(
+        choices=TrackerKind.choices,
+        required=False,
+        error_messages={
+            "invalid_choice": f"“{{input}}” is not a tracker; use {', '.join(TrackerKind.values)}."
+        },
+    )
+    project = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="GitHub owner/repo, GitLab project id or path, Jira project key.",
+    )
+    repository = serializers.CharField(
+        required=False, max_length=200, help_text="The same as project (GitHub)."
+    )
+    base_url = serializers.URLField(
+        required=False, max_length=300, help_text="Empty for the configured address."
+    )
+    url = serializers.URLField(
+        required=False, max_length=500, help_text="Follow this existing issue (its page's address) instead."
+    )
+
+    def validate(self, attrs):
+        if attrs.get("url"):
+            others = sorted(
+                name for name in ("tracker", "project", "repository", "base_url") if attrs.get(name)
+            )
+            if others:
+                raise serializers.ValidationError(
+                    {"url": [f"Give either the issue's address or {', '.join(others)}, not both."]}
+                )
+            return {"url": attrs["url"]}
+        project = attrs.get("project") or attrs.get("repository") or ""
+        if attrs.get("tracker") and not project:
+            raise serializers.ValidationError(
+                {"project": ["Say which project (or repository) to create it in."]}
+            )
+        if not attrs.get("tracker") and (project or attrs.get("base_url")):
+            raise serializers.ValidationError({"tracker": ["Say which tracker the project is in."]})
+        return {"kind": attrs.get("tracker", ""), "project": project, "base_url": attrs.get("base_url", "")}
+
+
 class RemediationItemSerializer(fields.ModelSerializer):
     incident_title = serializers.SerializerMethodField()
     origin = serializers.CharField(source="origin_title", read_only=True)
@@ -91,6 +163,7 @@ class RemediationItemSerializer(fields.ModelSerializer):
     description_html = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     blameless = serializers.SerializerMethodField()
+    tracker_issue = serializers.SerializerMethodField()
 
     class Meta:
         model = RemediationItem
@@ -110,6 +183,7 @@ class RemediationItemSerializer(fields.ModelSerializer):
             "priority",
             "ticket_url",
             "ticket_key",
+            "tracker_issue",
             "due_date",
             "status",
             "wont_do_reason",
@@ -128,6 +202,30 @@ class RemediationItemSerializer(fields.ModelSerializer):
         # Lists fetch the title alone (RemediationItemQuerySet.for_listing), not the whole incident.
         shown = getattr(item, "incident_title_shown", None)
         return shown if shown is not None else item.incident.title
+
+    # Inline rather than a $ref: OpenAPI 3.0 cannot say "this component, or null" with a $ref.
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "readOnly": True,
+            "description": "The item's issue in a tracker; null when none was asked for.",
+            "properties": {
+                **{name: {"type": "string"} for name in TRACKER_ISSUE_TEXT_FIELDS},
+                **{
+                    name: {"type": "string", "format": "date-time", "nullable": True}
+                    for name in ("requested_at", "linked_at", "synced_at")
+                },
+            },
+        }
+    )
+    def get_tracker_issue(self, item) -> dict | None:
+        # Joined by the querysets (with_people, for_listing): no query per item.
+        try:
+            issue = item.tracker_issue
+        except TrackerIssue.DoesNotExist:
+            return None
+        return TrackerIssueSerializer(issue).data
 
     def get_description_html(self, item) -> str:
         return str(render_markdown(item.description))
@@ -232,7 +330,7 @@ class RemediationItemViewSet(
     """Remediation items across incidents: filter, read, and PATCH (including status)."""
 
     serializer_class = RemediationItemSerializer
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         if self.action != "list":
@@ -264,6 +362,26 @@ class RemediationItemViewSet(
         reason = data.pop("wont_do_reason", None)
         item = services.update_item(item=item, changes=data, status=new_status, wont_do_reason=reason)
         return Response(RemediationItemSerializer(_reload(item), context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request=TrackerIssueRequestSerializer,
+        responses={202: TrackerIssueSerializer, 200: TrackerIssueSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def ticket(self, request, pk=None):
+        """Create the item's issue in its team's tracker (or the one named), or follow one (`url`).
+
+        A worker creates (or reads) it once: 202 until then, 200 when the item already has its issue.
+        """
+        item = self.get_object()
+        ask = TrackerIssueRequestSerializer(data=request.data)
+        ask.is_valid(raise_exception=True)
+        if "url" in ask.validated_data:
+            issue = tracker_services.link_issue(item=item, requested_by=request.user, **ask.validated_data)
+        else:
+            issue = tracker_services.request_issue(item=item, requested_by=request.user, **ask.validated_data)
+        answer = status.HTTP_200_OK if issue.is_linked else status.HTTP_202_ACCEPTED
+        return Response(TrackerIssueSerializer(issue).data, status=answer)
 
 
 class RemediationMetricsQuerySerializer(serializers.Serializer):

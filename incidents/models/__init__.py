@@ -92,3 +92,21 @@ from .chat import ROOM_KINDS, ChannelSetup, ChatProvider, IncidentChannel  # noq
 from .running import RoleChangeDelivery  # noqa: E402
 
 __all__ += ["ROOM_KINDS", "ChannelSetup", "ChatProvider", "IncidentChannel", "RoleChangeDelivery"]
+
+
+# Remediation items followed up in a team's tracker.
+from .tracker import (  # noqa: E402
+    RemoteState,
+    TeamTracker,
+    TrackerIssue,
+    TrackerIssueStatus,
+    TrackerKind,
+)
+
+__all__ += [
+    "RemoteState",
+    "TeamTracker",
+    "TrackerIssue",
+    "TrackerIssueStatus",
+    "TrackerKind",
+]

@@ -101,11 +101,11 @@ class RemediationItemQuerySet(models.QuerySet["RemediationItem"]):
         return self.unfinished().filter(due_date__lte=day)
 
     def with_people(self) -> Self:
-        return self.select_related("incident", "owner__profile", "team")
+        return self.select_related("incident", "owner__profile", "team", "tracker_issue")
 
     def for_listing(self) -> Self:
-        """People and team joined, and of the incident only its title (`incident_title_shown`)."""
-        joined = self.select_related("owner__profile", "team")
+        """People, team and tracker issue joined; of the incident only its title (`incident_title_shown`)."""
+        joined = self.select_related("owner__profile", "team", "tracker_issue")
         return joined.annotate(incident_title_shown=F("incident__title"))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate, TruncMonth
 
@@ -19,6 +20,8 @@ from incidents.models import (
     RemediationKind,
     RemediationPriority,
     RemediationStatus,
+    TeamTracker,
+    TrackerIssue,
 )
 from incidents.models.remediation import UNFINISHED, default_due_date
 from incidents.selectors.incident import blameless_phrases, people_names
@@ -64,6 +67,9 @@ class PanelItem:
     item: RemediationItem
     overdue: bool
     findings: list[Finding]
+    # Its issue in a tracker, if one was asked for; and whether its team's tracker can make one.
+    issue: TrackerIssue | None = None
+    tracker: TeamTracker | None = None
 
 
 def form_choices(*, usernames: list[str] | None = None) -> dict[str, Any]:
@@ -88,13 +94,21 @@ def form_choices(*, usernames: list[str] | None = None) -> dict[str, Any]:
 def incident_panel(*, incident: Incident, today: dt.date) -> dict[str, Any]:
     """An incident's remediation panel: Dev and Ops columns, the items keeping it open, the forms' choices."""
     phrases, names = blameless_phrases(), people_names()
-    items = incident.remediation_items.select_related("owner__profile", "team")
+    items = incident.remediation_items.select_related("owner__profile", "team__tracker", "tracker_issue")
     # Unfinished first, then by due date.
     ordered = sorted(items, key=lambda item: (not item.is_unfinished, item.due_date, item.pk))
     columns: dict[str, list[PanelItem]] = {kind: [] for kind in RemediationKind.values}
     for item in ordered:
         findings = blameless_findings(item, phrases=phrases, names=names)
-        columns[item.kind].append(PanelItem(item=item, overdue=item.is_overdue(today), findings=findings))
+        columns[item.kind].append(
+            PanelItem(
+                item=item,
+                overdue=item.is_overdue(today),
+                findings=findings,
+                issue=_joined(item, "tracker_issue"),
+                tracker=_joined(item.team, "tracker") if item.team else None,
+            )
+        )
     return {
         "blocking": [item for item in ordered if item.is_unfinished],
         "columns": [(kind, RemediationKind(kind).label, columns[kind]) for kind in RemediationKind.values],
@@ -103,6 +117,14 @@ def incident_panel(*, incident: Incident, today: dt.date) -> dict[str, Any]:
         # typed (people-suggest): every username of a large organisation made the page heavy.
         **form_choices(usernames=_people_of(incident, ordered)),
     }
+
+
+def _joined(row: Any, name: str) -> Any:
+    """A reverse one-to-one loaded by select_related, or None when there is none (no query either way)."""
+    try:
+        return getattr(row, name)
+    except ObjectDoesNotExist:
+        return None
 
 
 def _people_of(incident: Incident, items: Iterable[RemediationItem]) -> list[str]:

@@ -95,6 +95,10 @@ def create_item(
     item.set_status(status, reason=wont_do_reason, at=now)
     _validate_and_save(item)
     audit.record_created(item, actor=created_by)
+    # Imported here: the trackers' workflows change items through this module.
+    from incidents.services.trackers import request_issue_automatically
+
+    request_issue_automatically(item=item)
     return item
 
 
@@ -106,8 +110,12 @@ def update_item(
     status: str | None = None,
     wont_do_reason: str | None = None,
     now: dt.datetime | None = None,
+    from_tracker: bool = False,
 ) -> RemediationItem:
-    """Edit an item's fields and, when given, its status; all or nothing."""
+    """Edit an item's fields and, when given, its status; all or nothing.
+
+    A status change reaches the item's tracker issue, unless it came from there (`from_tracker`).
+    """
     now = now or timezone.now()
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -129,6 +137,10 @@ def update_item(
     item.updated_at = now
     _validate_and_save(item)
     audit.record_changes(item, before=before, after=audit.values(item, AUDITED_FIELDS))
+    if item.status != before["status"] and not from_tracker:
+        from incidents.services.tracker_status import item_status_changed
+
+        item_status_changed(item=item)
     return item
 
 
@@ -139,10 +151,17 @@ def follow_incident_title(*, incident: Incident) -> int:
 
 
 def change_status(
-    *, item: RemediationItem, status: str, reason: str = "", now: dt.datetime | None = None
+    *,
+    item: RemediationItem,
+    status: str,
+    reason: str = "",
+    now: dt.datetime | None = None,
+    from_tracker: bool = False,
 ) -> RemediationItem:
     """Move an item to open, in progress, done, or won't do (with a reason)."""
-    return update_item(item=item, changes={}, status=status, wont_do_reason=reason, now=now)
+    return update_item(
+        item=item, changes={}, status=status, wont_do_reason=reason, now=now, from_tracker=from_tracker
+    )
 
 
 def assert_can_close(incident: Incident) -> None:

@@ -5,5 +5,6 @@ from . import (
     remediation,  # noqa: F401
     review,  # noqa: F401  (incidents and postmortems)
     running,  # noqa: F401  (status updates to subscribers)
+    trackers,  # noqa: F401  (remediation items as tracker issues)
 )
 from .graph import capture_graph, requeue_lost_graph_snapshots  # noqa: F401

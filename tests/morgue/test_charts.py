@@ -133,7 +133,7 @@ def test_the_table_body_is_what_the_template_loop_wrote(settings, thousands):
             ["", 0.0, -2],
             ["1e-07", 1e-07, 2.5e16],
             ["big", -1234567, 0.1 + 0.2],
-            [charts.mark_safe("<i>kept</i>"), float("inf"), "O'Brien \"quoted\""],
+            [charts.mark_safe("<i>kept</i>"), float("inf"), 'O\'Brien "quoted"'],
         ],
     )
     loop = Template(

@@ -35,6 +35,7 @@ other forms change a state, which is the same however often it is set.
 | edit item (_remediation_item_forms) | /remediations/<id>/edit/ | edit_item | edit |
 | item status (_remediation_status_form) | /remediations/<id>/status/ | change_status | state |
 | item status (remediation_board) | /remediations/<id>/status/ | change_status | state |
+| create issue (_tracker_issue) | /remediations/<id>/tracker/ | create_issue | state (one per item) |
 | override (oncall/rotation) | /oncall/rotations/<slug>/ | rotation | create, token |
 | ask a swap (oncall/rotation) | /oncall/rotations/<slug>/ | rotation | create, token |
 | schedule (oncall/rotation_schedule) | …/<slug>/schedule/ | rotation_schedule | edit, preview |

@@ -11,6 +11,7 @@ DEMO_MODULES = [
     "incidents.demo",
     "incidents.demo_evidence",
     "incidents.demo_remediation",
+    "incidents.demo_trackers",
     "incidents.demo_running",
     "alerts_review.demo",
 ]
