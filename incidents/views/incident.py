@@ -31,11 +31,13 @@ from incidents.selectors.remediation import incident_panel
 from incidents.services import incident as services
 from incidents.services import review as review_services
 from incidents.services.running import public_url
+from morgue import permissions
 from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
 from morgue.markdown import render_markdown
 from morgue.models import Profile, Team, display_name
 from morgue.paging import CountedPaginator
+from morgue.permissions import requires
 from morgue.submissions import submit_once
 
 PAGE_SIZE = 50
@@ -63,7 +65,8 @@ def incident_list(request: SignedInRequest) -> HttpResponse:
             started_after=_local_day_start(data["started_after"]),
             started_before=_local_day_start(before),
             oldest_first=data["sort"] == "oldest",
-            deleted=data["deleted"] and request.user.is_staff,
+            deleted=data["deleted"]
+            and permissions.allowed(request.user, "view_deleted", None, kind="incident"),
         )
     paginator = CountedPaginator(
         selectors.incident_list(filters=filters), PAGE_SIZE, count=selectors.count_incidents(filters=filters)
@@ -89,9 +92,11 @@ def _status(request: SignedInRequest, form) -> int:
 
 
 def incident_create(request: SignedInRequest) -> HttpResponse:
+    permissions.require(request.user, "declare", None, kind="incident")
     form = IncidentForm(request.POST or None, initial={"status": "open", "severity": 3})
     if request.method == "POST" and form.is_valid():
         changes = form.changes()
+        permissions.require(request.user, "declare", changes.get("team"), kind="incident")
 
         def write() -> str:
             incident = services.create_incident(by=request.user, **changes)
@@ -233,6 +238,7 @@ def _conflict_screen(
     return IncidentForm(initial=initial), conflict
 
 
+@requires("edit", Incident, methods=None)
 def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     if incident.is_deleted:
@@ -306,6 +312,7 @@ def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@requires("edit", Incident)
 def incident_editing(request: SignedInRequest, pk: int) -> JsonResponse:
     """The editor's heartbeat: keeps this person's presence fresh, answers who else is editing."""
     incident = _incident_or_404(request, pk)
@@ -317,6 +324,7 @@ def incident_editing(request: SignedInRequest, pk: int) -> JsonResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@requires("edit", Incident)
 def timeline_add(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     if request.method == "GET":
@@ -357,6 +365,7 @@ def incident_history(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@requires("edit", Incident)
 def revision_restore(request: SignedInRequest, pk: int, number: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     revision = get_object_or_404(Revision, incident=incident, number=number)
@@ -369,6 +378,7 @@ def revision_restore(request: SignedInRequest, pk: int, number: int) -> HttpResp
     return redirect(incident)
 
 
+@requires("edit", Incident, methods=None)
 def review_schedule(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     meeting = ReviewMeeting.objects.filter(incident=incident).first()
@@ -427,6 +437,7 @@ def review_schedule(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@requires("edit", Incident)
 def review_invite(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     meeting = get_object_or_404(ReviewMeeting, incident=incident)
@@ -441,6 +452,7 @@ def review_invite(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@requires("edit", Incident)
 def review_unschedule(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     try:
@@ -469,8 +481,7 @@ def review_ics(request: SignedInRequest, pk: int) -> HttpResponse:
 def incident_delete(request: SignedInRequest, pk: int) -> HttpResponse:
     """Ask first (GET: a page naming the incident), then delete softly (POST) and offer Undo."""
     incident = _incident_or_404(request, pk)
-    if not request.user.is_staff:
-        raise PermissionDenied("Only staff can delete incidents.")
+    permissions.require(request.user, "delete", incident)
     if request.method == "GET":
         if incident.is_deleted:
             return redirect("incidents:deleted", pk=incident.pk)

@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
-from morgue import audit
+from morgue import audit, permissions
 from morgue.emails import send_email
 from morgue.models import Profile, display_name
 from morgue.tasking import enqueue_on_commit
@@ -42,8 +42,9 @@ def create_override(
         raise OverrideInvalid("The override must end after it starts.", field="ends_at")
     if level not in rotation.levels:
         raise OverrideInvalid(f"{rotation} has no level {level}.", field="level")
-    if created_by is not None and created_by.pk != user.pk and not created_by.is_staff:
-        raise NotYourShift("Only a manager can make an override for someone else.")
+    if created_by is not None:
+        verb = "override_self" if created_by.pk == user.pk else "override_others"
+        permissions.require_actor(created_by, verb, rotation)
     Rotation.objects.select_for_update().filter(pk=rotation.pk).first()
     other_level = Level.L2 if level == Level.L1 else Level.L1
     if rotation.shifts.overlapping(starts_at, ends_at).filter(level=other_level, user=user).exists():

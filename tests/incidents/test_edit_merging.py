@@ -8,7 +8,7 @@ from incidents.exceptions import StaleVersion
 from incidents.merging import Choice
 from incidents.models import Incident, Revision
 from incidents.services import incident as services
-from tests.factories import ProfileFactory, TeamFactory, UserFactory
+from tests.factories import ProfileFactory, TeamFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,8 @@ START = dt.datetime(2026, 3, 1, 13, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def alice(db):
-    return ProfileFactory(user=UserFactory(username="alice"), display_name="Alice Ng").user
+    alice = ProfileFactory(user=UserFactory(username="alice"), display_name="Alice Ng").user
+    return member_of(TeamFactory(slug="responders"), "responder", user=alice)
 
 
 def open_incident(**fields) -> Incident:
