@@ -181,36 +181,49 @@ def teams_where(user: Any, verb: str, kind: str) -> Iterable[int] | None:
     return [team_id for team_id, role in _roles(user).items() if role >= rule.least]
 
 
-_NAMES = {VIEWER: "viewer", RESPONDER: "responder", MANAGER: "team manager", ADMIN: "admin (staff)"}
-_THINGS = {
-    "team": "the team",
-    "incident": "incidents",
-    "remediationitem": "remediation items",
-    "deploy": "deploys",
-    "page": "pages",
-    "alert": "alerts",
-    "shift": "a shift's alerts",
-    "alerts": "the alerts review",
-    "rotation": "rotations",
-    "pagingpolicy": "the paging policy",
-    "alertsource": "alert sources",
-    "maintenancewindow": "maintenance windows",
-    "audit": "the audit trail",
-    "person": "people",
-    "oncall": "on-call schedules",
+_ROLE_NAMES = {VIEWER: "viewer", RESPONDER: "responder", MANAGER: "team manager", ADMIN: "admin (staff)"}
+
+# What each rule lets someone do, for the sentence refusing it.
+_DOING = {
+    ("view", "team"): "see the team",
+    ("view", "incident"): "see incidents",
+    ("page", "team"): "page the team",
+    ("acknowledge", "page"): "acknowledge its pages",
+    ("declare", "incident"): "declare incidents",
+    ("edit", "incident"): "edit its incidents and their postmortems",
+    ("edit", "remediationitem"): "change its remediation items",
+    ("record", "deploy"): "record deploys",
+    ("resolve", "page"): "resolve its pages",
+    ("classify", "alert"): "classify its alerts",
+    ("classify", "shift"): "classify the alerts of its shifts",
+    ("review", "alerts"): "review its alerts",
+    ("override_self", "rotation"): "put themselves on its rotations or swap their shifts",
+    ("edit", "rotation"): "change its rotations",
+    ("override_others", "rotation"): "put someone else on its rotations",
+    ("edit", "pagingpolicy"): "change its paging policy",
+    ("edit", "alertsource"): "change its alert sources",
+    ("edit", "maintenancewindow"): "plan or end its maintenance windows",
+    ("edit", "team"): "change the team's settings",
+    ("set_role", "team"): "change who is in the team and their roles",
+    ("create", "team"): "create teams",
+    ("delete", "incident"): "delete incidents",
+    ("restore", "incident"): "restore deleted incidents",
+    ("view_deleted", "incident"): "see deleted incidents",
+    ("read", "audit"): "read the audit trail",
+    ("edit", "person"): "create people",
+    ("import", "oncall"): "import on-call schedules",
 }
 
 
 def sentence(verb: str, kind: str, team: Team | None) -> str:
+    """The refusal: which role, in which team, may do this."""
     rule = RULES[(verb, kind)]
-    role = _NAMES[rule.least]
-    action = verb.replace("_", " ")
-    thing = _THINGS.get(kind, kind)
+    doing = _DOING[(verb, kind)]
     if rule.least == ADMIN:
-        return f"Only an admin (staff) may {action} {thing}."
-    where = f"of {team.name}" if team is not None else "of a team"
-    extra = " or the person named on it" if rule.or_person else ""
-    return f"Only a {role} {where}{extra} may {action} {thing}."
+        return f"Only an admin (staff) may {doing}."
+    where = team.name if team is not None else "a team"
+    extra = " (or the person it names)" if rule.or_person else ""
+    return f"Only a {_ROLE_NAMES[rule.least]} of {where}{extra} may {doing}."
 
 
 # --- The boundaries: a page's decorator and the API's permission class ------------------------

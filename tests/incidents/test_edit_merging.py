@@ -113,6 +113,8 @@ def test_a_stale_patch_of_another_field_the_other_save_changed_is_409(api, alice
 
 def test_fields_only_the_other_save_changed_are_never_reverted_by_a_stale_edit(alice, person):
     team = TeamFactory(slug="payments")
+    for responder in (alice, person):  # both edit what becomes a Payments incident
+        member_of(team, "responder", user=responder)
     incident = open_incident(severity=3, affected_service="checkout")
     services.update_incident(
         incident=incident,
