@@ -41,8 +41,10 @@ __all__ = [
 @dataclass(frozen=True)
 class Rule:
     least: Level
-    # The attribute of the object naming a person who may act whatever their role (e.g. "paged_id").
+    # The attribute of the object naming a person who may act whatever their role (e.g. "paged_id"),
+    # and who that is, for the sentence refusing someone else.
     or_person: str = ""
+    or_who: str = ""
 
 
 VIEWER, RESPONDER, MANAGER, ADMIN = Level.VIEWER, Level.RESPONDER, Level.MANAGER, Level.ADMIN
@@ -62,8 +64,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("edit", "remediationitem"): Rule(RESPONDER),
     ("record", "deploy"): Rule(RESPONDER),
     ("resolve", "page"): Rule(RESPONDER),
-    ("classify", "alert"): Rule(RESPONDER, or_person="paged_id"),
-    ("classify", "shift"): Rule(RESPONDER, or_person="user_id"),
+    ("classify", "alert"): Rule(RESPONDER, or_person="paged_id", or_who="the person paged"),
+    ("classify", "shift"): Rule(RESPONDER, or_person="user_id", or_who="the person on the shift"),
     ("review", "alerts"): Rule(RESPONDER),
     ("override_self", "rotation"): Rule(RESPONDER),
     # Team managers run their team: rotations, overrides for others, paging policy, alert sources,
@@ -222,7 +224,7 @@ def sentence(verb: str, kind: str, team: Team | None) -> str:
     if rule.least == ADMIN:
         return f"Only an admin (staff) may {doing}."
     where = team.name if team is not None else "a team"
-    extra = " (or the person it names)" if rule.or_person else ""
+    extra = f", or {rule.or_who}," if rule.or_who else ""
     return f"Only a {_ROLE_NAMES[rule.least]} of {where}{extra} may {doing}."
 
 
