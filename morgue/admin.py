@@ -75,8 +75,8 @@ class TeamMembershipInline(admin.TabularInline):
             obj is None or permissions.allowed(request.user, "set_role", obj)
         )
 
-    has_add_permission = has_change_permission  # type: ignore[assignment]
-    has_delete_permission = has_change_permission  # type: ignore[assignment]
+    has_add_permission = has_change_permission
+    has_delete_permission = has_change_permission
 
 
 @admin.register(Team)

@@ -201,7 +201,7 @@ class RemediationItem(models.Model):
     @property
     def permission_team(self):
         """Whose roles govern the item (morgue.permissions): its team, else its incident's."""
-        if self.team_id is not None or self.incident_id is None:
+        if self.team_id is not None or self.incident is None:
             return self.team
         return self.incident.team
 
