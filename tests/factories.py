@@ -56,6 +56,11 @@ def member_of(team: Team, role: str = "responder", user=None):
     return user
 
 
+def responder(user):
+    """The person, a responder of a team of their own: they may run incidents nobody owns yet."""
+    return member_of(TeamFactory(slug="responders", name="Responders"), "responder", user=user)
+
+
 def _joined(team: Team, user):
     """The person, in the team as a responder unless they already have a role there."""
     TeamMembership.objects.get_or_create(team=team, user=user)
