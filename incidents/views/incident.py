@@ -139,6 +139,9 @@ def detail_page(
         "incidents/detail.html",
         {
             "incident": incident,
+            # What the person may do here (morgue.permissions): the page offers only that.
+            "may_edit": permissions.allowed(request.user, "edit", incident),
+            "may_delete": permissions.allowed(request.user, "delete", incident),
             "events": events,
             "timeline_svg": selectors.timeline_picture(incident=incident, events=events, zone=zone),
             "milestones": selectors.milestone_rows(incident=incident),

@@ -203,3 +203,16 @@ def test_members_from_before_roles_become_responders():
 
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db
+def test_the_incident_page_offers_editing_only_to_who_may_edit(client):
+    ops = TeamFactory(slug="ops", name="Ops")
+    incident = IncidentFactory(team=ops)
+    client.force_login(member_of(ops, "viewer"))
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "Edit postmortem" not in page and 'aria-label="Add a timeline event"' not in page
+    assert "Only a responder of Ops may add to the timeline and edit the postmortem." in page
+    client.force_login(member_of(ops, "responder"))
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "Edit postmortem" in page and 'aria-label="Add a timeline event"' in page
