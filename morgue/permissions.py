@@ -16,9 +16,11 @@ person who asked and never checks again.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.shortcuts import get_object_or_404
 from rest_framework.permissions import BasePermission
 
 from .exceptions import NotAllowed
@@ -172,17 +174,6 @@ def require_actor(by: Any, verb: str, obj: Any, *, kind: str | None = None) -> N
         require(by, verb, obj, kind=kind)
 
 
-def teams_where(user: Any, verb: str, kind: str) -> Iterable[int] | None:
-    """The ids of teams where the person may `verb` things of `kind`; None meaning every team."""
-    rule = RULES[(verb, kind)]
-    level = role_of(user, None)
-    if level is None:
-        return []
-    if level == ADMIN or rule.least == VIEWER:
-        return None
-    return [team_id for team_id, role in _roles(user).items() if role >= rule.least]
-
-
 _ROLE_NAMES = {VIEWER: "viewer", RESPONDER: "responder", MANAGER: "team manager", ADMIN: "admin (staff)"}
 
 # What each rule lets someone do, for the sentence refusing it.
@@ -239,10 +230,6 @@ def requires(
     `methods`: the request methods checked (None: every method, for pages whose form itself is the
     action, like an edit page). A missing object is a 404 before anything else.
     """
-    from functools import wraps
-
-    from django.shortcuts import get_object_or_404
-
     checked = None if methods is None else {method.upper() for method in methods}
 
     def decorator(view):
