@@ -153,6 +153,8 @@ def kind_of(obj: Any) -> str:
 def allowed(user: Any, verb: str, obj: Any, *, kind: str | None = None) -> bool:
     """Whether `user` may `verb` the object (or a team's things of `kind`, when `obj` is a team or None)."""
     rule = RULES[(verb, kind or kind_of(obj))]
+    if rule.least == ADMIN and not rule.or_person and not _is_admin(user):
+        return False  # decided without reading the person's teams (pages ask this on every view)
     level = role_of(user, team_of(obj))
     if level is None:
         return False

@@ -50,6 +50,7 @@ def _local_day_start(day: dt.date | None) -> dt.datetime | None:
 
 
 def incident_list(request: SignedInRequest) -> HttpResponse:
+    may_see_deleted = permissions.allowed(request.user, "view_deleted", None, kind="incident")
     teams = list(Team.objects.order_by("name"))
     form = IncidentFilterForm(request.GET or None, teams=teams)
     filters = selectors.IncidentFilters()
@@ -65,8 +66,7 @@ def incident_list(request: SignedInRequest) -> HttpResponse:
             started_after=_local_day_start(data["started_after"]),
             started_before=_local_day_start(before),
             oldest_first=data["sort"] == "oldest",
-            deleted=data["deleted"]
-            and permissions.allowed(request.user, "view_deleted", None, kind="incident"),
+            deleted=data["deleted"] and may_see_deleted,
         )
     paginator = CountedPaginator(
         selectors.incident_list(filters=filters), PAGE_SIZE, count=selectors.count_incidents(filters=filters)
@@ -81,6 +81,7 @@ def incident_list(request: SignedInRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
+            "may_see_deleted": may_see_deleted,
             "history": selectors.today_in_history(today=timezone.localdate()),
         },
     )
