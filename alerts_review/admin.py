@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from morgue.admin import RulesAdmin
+
 from . import paging, paging_rules, services
 from .models import (
     Alert,
@@ -20,7 +22,7 @@ from .models import (
 
 
 @admin.register(AlertSource)
-class AlertSourceAdmin(admin.ModelAdmin):
+class AlertSourceAdmin(RulesAdmin):
     list_display = ["name", "kind", "team", "alertmanager_url", "created_at", "revoked_at"]
     list_filter = ["kind"]
     readonly_fields = ["token_prefix", "created_at", "history"]
@@ -72,7 +74,9 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(RulesAdmin):
+    edit_verb = delete_verb = "classify"
+
     list_display = ["check_name", "host", "source", "team", "paged", "fired_at", "category", "out_of_hours"]
     list_filter = ["source", "team", "category", "paging", "out_of_hours", "is_test"]
     search_fields = ["check_name", "host", "identity"]
@@ -122,7 +126,7 @@ class PagingPolicyForm(forms.ModelForm):
 
 
 @admin.register(PagingPolicy)
-class PagingPolicyAdmin(admin.ModelAdmin):
+class PagingPolicyAdmin(RulesAdmin):
     form = PagingPolicyForm
     list_display = ["team", "grouping_window_minutes", "updated_at"]
 
@@ -134,7 +138,7 @@ class PagingPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(MaintenanceWindow)
-class MaintenanceWindowAdmin(admin.ModelAdmin):
+class MaintenanceWindowAdmin(RulesAdmin):
     list_display = ["team", "check_pattern", "starts_at", "ends_at", "reason", "created_by"]
     list_filter = ["team"]
     date_hierarchy = "starts_at"

@@ -19,8 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from morgue import fields
+from morgue import permissions as rules
 from morgue.auth import signed_in
-from morgue.exceptions import NotAllowed
 from morgue.fields import JSONParser
 from morgue.models import Team
 from morgue.rest import KeysetPagination
@@ -268,7 +268,10 @@ class AlertViewSet(
     def get_permissions(self):
         if self._receiving():
             return [permissions.AllowAny()]
-        return [permissions.IsAuthenticated()]
+        return [rules.RulePermission()]
+
+    # PATCH classifies: the alert's team's responders, or the person it paged.
+    object_rules = {"*": "classify"}
 
     def get_queryset(self):
         if self.action != "list":
@@ -423,8 +426,7 @@ class PagingPolicyView(APIView):
     @extend_schema(request=PagingPolicySerializer, responses=PagingPolicySerializer)
     def put(self, request, slug: str):
         team = get_object_or_404(Team, slug=slug)
-        if not paging.may_manage_team(request.user, team):
-            raise NotAllowed(f"Only {team.name}'s members and staff may change its paging policy.")
+        rules.require(request.user, "edit", team, kind="pagingpolicy")
         serializer = PagingPolicySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         policy = paging.update_policy(
@@ -452,6 +454,13 @@ class MaintenanceWindowSerializer(fields.ModelSerializer):
         super().__init__(*args, **kwargs)
         self.fields["team"].error_messages["does_not_exist"] = "There is no team {value}."
 
+    def validate_team(self, team: Team) -> Team:
+        # Checked as the team is read, so someone who may not plan its maintenance hears that first.
+        request = self.context.get("request")
+        if request is not None:
+            rules.require(request.user, "edit", team, kind="maintenancewindow")
+        return team
+
     def validate_reason(self, value: str) -> str:
         if not value.strip():
             raise serializers.ValidationError("Say why: the reason shows beside every alert it holds back.")
@@ -468,6 +477,13 @@ class MaintenanceWindowViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, v
 
     serializer_class = MaintenanceWindowSerializer
     queryset = MaintenanceWindow.objects.select_related("team", "created_by")
+    permission_classes = [rules.RulePermission]
+    object_rules = {"*": "edit"}
+
+    def create(self, request, *args, **kwargs):
+        # Whether they manage any team first, so someone who manages none hears that rather than a field.
+        rules.require(request.user, "edit", None, kind="maintenancewindow")
+        return super().create(request, *args, **kwargs)
 
     @extend_schema(parameters=[OpenApiParameter("team", str, description="A team's slug.")])
     def list(self, request, *args, **kwargs):
@@ -481,16 +497,13 @@ class MaintenanceWindowViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, v
     def perform_create(self, serializer):
         team = serializer.validated_data["team"]
         user = signed_in(self.request)
-        if not paging.may_manage_team(user, team):
-            raise NotAllowed(f"Only {team.name}'s members and staff may plan its maintenance.")
+        rules.require(user, "edit", team, kind="maintenancewindow")
         serializer.instance = paging.create_maintenance_window(created_by=user, **serializer.validated_data)
 
     @extend_schema(request=None, responses=MaintenanceWindowSerializer)
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
         window = self.get_object()
-        if not paging.may_manage_team(request.user, window.team):
-            raise NotAllowed(f"Only {window.team.name}'s members and staff may end its maintenance.")
         return Response(MaintenanceWindowSerializer(paging.end_maintenance_window(window=window)).data)
 
 

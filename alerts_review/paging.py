@@ -46,11 +46,6 @@ def request_paging(alert_ids: Iterable[int]) -> None:
         enqueue_on_commit(PAGING_TASK, ids)
 
 
-def may_manage_team(user: User, team: Team) -> bool:
-    """Staff and the team's members edit its paging policy and maintenance windows."""
-    return bool(user.is_staff or team.members.filter(pk=user.pk).exists())
-
-
 def policy_for(team: Team) -> PagingPolicy:
     """The team's paging policy; the default (critical pages) when nobody edited it."""
     policy = PagingPolicy.objects.filter(team=team).first()

@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from incidents.models import RemediationCategory
 from incidents.services.remediation import create_item as create_remediation_item
-from morgue import audit, metrics
+from morgue import audit, metrics, permissions
 from morgue.emails import send_email
-from morgue.exceptions import Conflict, NotAllowed
+from morgue.exceptions import Conflict
 from morgue.models import EmailDelivery, Profile, Team
 from oncall.models import Level, Shift
 from oncall.selectors import Holders
@@ -353,14 +353,6 @@ def category_by_slug(slug: str | None) -> Category | None:
     return category
 
 
-def can_classify(*, user: User, alert: Alert) -> bool:
-    """The person paged, anyone on the alert's team, and staff may classify an alert."""
-    if user.is_staff or alert.paged_id == user.pk:
-        return True
-    team = alert.team
-    return team is not None and team.members.filter(pk=user.pk).exists()
-
-
 @transaction.atomic
 def classify_alert(
     *,
@@ -371,8 +363,7 @@ def classify_alert(
     woke_me_up: bool | None = None,
 ) -> Alert:
     """Record what an alert was worth; note and woke_me_up stay as they were when not given."""
-    if not can_classify(user=by, alert=alert):
-        raise NotAllowed("Only the person paged, the alert's team or staff may classify this alert.")
+    permissions.require(by, "classify", alert)
     before = audit.values(alert, CLASSIFICATION_FIELDS)
     alert.classify(
         category=category,
@@ -396,8 +387,7 @@ CLASSIFICATION_FIELDS = ("category", "note", "woke_me_up")
 @transaction.atomic
 def classify_check_in_shift(*, shift: Shift, check: str, category: Category, by: User) -> int:
     """Give every alert of one check during a shift the same category; returns how many."""
-    if not (by.is_staff or shift.user_id == by.pk or shift.rotation.team.members.filter(pk=by.pk).exists()):
-        raise NotAllowed("Only the person on that shift, their team or staff may classify its alerts.")
+    permissions.require(by, "classify", shift)
     alerts = Alert.objects.fired_between(shift.starts_at, shift.ends_at).filter(
         team_id=shift.rotation.team_id, check_name=check
     )

@@ -5,7 +5,6 @@ import zipfile
 from pathlib import Path
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,11 +13,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.selectors.remediation import form_choices
-from morgue import charts, numbers
+from morgue import charts, numbers, permissions
 from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
 from morgue.forms import error_messages
 from morgue.models import Team
+from morgue.permissions import requires
 from morgue.spreadsheets import SafeWriter
 from morgue.submissions import submit_once
 from oncall.importers import ImportFailed, read_plan, reader_for
@@ -70,6 +70,7 @@ def _back_to_review(request: SignedInRequest, anchor: str = "") -> HttpResponse:
 
 
 @require_POST
+@requires("classify", Alert, "alert_id")
 def classify(request: SignedInRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(Alert.objects.select_related("team"), pk=alert_id)
     form = ClassifyForm(request.POST)
@@ -90,6 +91,7 @@ def classify(request: SignedInRequest, alert_id: int) -> HttpResponse:
 
 
 @require_POST
+@requires("classify", Shift, "shift_id")
 def classify_check(request: SignedInRequest, shift_id: int) -> HttpResponse:
     shift = get_object_or_404(Shift.objects.select_related("rotation__team"), pk=shift_id)
     form = ClassifyCheckForm(request.POST)
@@ -292,6 +294,8 @@ def save_review(request: SignedInRequest, month: str) -> HttpResponse:
     first, zone, team = _report_arguments(request, month)
     if team is None:
         raise Http404("Choose a team to review.")
+    if request.method == "POST":
+        permissions.require(request.user, "review", team, kind="alerts")
     if request.method == "GET":
         return _review_redirect(month, team)
     form = ReviewForm(request.POST)
@@ -309,6 +313,8 @@ def act(request: SignedInRequest, month: str) -> HttpResponse:
     first, zone, team = _report_arguments(request, month)
     if team is None:
         raise Http404("Choose a team to review.")
+    if request.method == "POST":
+        permissions.require(request.user, "review", team, kind="alerts")
     if request.method == "GET":
         # The address of a refused decision, opened again from history or the address bar.
         return _review_redirect(month, team)
@@ -347,7 +353,7 @@ def team_paging(request: SignedInRequest, slug: str) -> HttpResponse:
     """A team's paging: its policy, its maintenance windows, its heartbeats (POST/redirect/GET)."""
     team = get_object_or_404(Team, slug=slug)
     policy = paging.policy_for(team)
-    may_edit = paging.may_manage_team(request.user, team)
+    may_edit = permissions.allowed(request.user, "edit", team, kind="pagingpolicy")
     policy_form = PagingPolicyForm(
         initial={
             "rules": rules_as_lines(policy.rules),
@@ -356,9 +362,11 @@ def team_paging(request: SignedInRequest, slug: str) -> HttpResponse:
     )
     window_form = MaintenanceWindowForm()
     if request.method == "POST":
-        if not may_edit:
-            raise PermissionDenied
         form_name = request.POST.get("form")
+        # The policy is one rule, the maintenance windows another (both a team manager's today).
+        permissions.require(
+            request.user, "edit", team, kind="pagingpolicy" if form_name == "policy" else "maintenancewindow"
+        )
         if form_name == "policy":
             policy_form = PagingPolicyForm(request.POST)
             if policy_form.is_valid():
@@ -428,8 +436,7 @@ def _unpack(archive, into: Path) -> Path:
 @require_http_methods(["GET", "POST"])
 def import_oncall_page(request: SignedInRequest) -> HttpResponse:
     """Staff: plan, apply and verify an on-call import, as `manage.py import_oncall` does."""
-    if not request.user.is_staff:
-        raise PermissionDenied
+    permissions.require(request.user, "import", None, kind="oncall")
     form = OnCallImportForm(request.POST or None, request.FILES or None)
     context: dict[str, object] = {"form": form}
     if request.method == "POST" and form.is_valid():

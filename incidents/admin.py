@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from incidents.forms import add_refusal
 from incidents.models import BlamelessPhrase, Incident, ReviewMeeting, Revision, Tag, TimelineEvent
 from incidents.services import incident as services
+from morgue.admin import RulesAdmin
 from morgue.exceptions import MorgueError
 
 
@@ -59,7 +60,8 @@ class _RefusedSave(Exception):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(RulesAdmin):
+    delete_verb = "delete"
     form = IncidentAdminForm
     list_display = ["title", "severity", "status", "team", "impact_started_at", "facilitator", "deleted_at"]
     list_filter = ["status", "severity", "team", "deleted_at"]
@@ -201,7 +203,7 @@ from .models import RemediationItem  # noqa: E402
 
 
 @admin.register(RemediationItem)
-class RemediationItemAdmin(admin.ModelAdmin):
+class RemediationItemAdmin(RulesAdmin):
     list_display = [
         "title", "origin_title", "kind", "category", "owner", "status", "due_date", "reminders_muted",
     ]  # fmt: skip

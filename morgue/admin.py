@@ -2,8 +2,39 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from . import services
-from .models import ApiToken, AuditEntry, EmailDelivery, Profile, Team
+from . import permissions, services
+from .models import ApiToken, AuditEntry, EmailDelivery, Profile, Team, TeamMembership
+
+
+class RulesAdmin(admin.ModelAdmin):
+    """A model admin that asks `morgue.permissions` too: the admin never does what the rules refuse.
+
+    Django's own model permissions still apply (a staff account without them sees nothing);
+    the rules can only narrow them. `rule_kind` names the object kind in `permissions.RULES`;
+    `edit_verb` and `delete_verb` the verbs for changing and deleting.
+    """
+
+    rule_kind: str = ""
+    edit_verb = "edit"
+    delete_verb = "edit"
+
+    def _kind(self) -> str:
+        return self.rule_kind or self.model._meta.model_name
+
+    def has_add_permission(self, request, *args) -> bool:
+        return super().has_add_permission(request, *args) and permissions.allowed(
+            request.user, self.edit_verb, None, kind=self._kind()
+        )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and (
+            obj is None or permissions.allowed(request.user, self.edit_verb, obj, kind=self._kind())
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and (
+            obj is None or permissions.allowed(request.user, self.delete_verb, obj, kind=self._kind())
+        )
 
 
 class ProfileInline(admin.StackedInline):
@@ -71,13 +102,55 @@ class ApiTokenAdmin(admin.ModelAdmin):
             services.revoke_api_token(api_token=api_token)
 
 
+class TeamMembershipInline(admin.TabularInline):
+    """The team's members and their roles; saved through morgue.services (rules and audit)."""
+
+    model = TeamMembership
+    fields = ["user", "role", "from_directory"]
+    readonly_fields = ["from_directory"]
+    autocomplete_fields = ["user"]
+    extra = 0
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and (
+            obj is None or permissions.allowed(request.user, "set_role", obj)
+        )
+
+    has_add_permission = has_change_permission
+    has_delete_permission = has_change_permission
+
+
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(RulesAdmin):
     list_display = ["name", "slug", "pageable", "email", "fallback_team"]
     list_filter = ["pageable"]
     search_fields = ["name", "slug", "email"]
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["members"]
+    inlines = [TeamMembershipInline]
+
+    def has_add_permission(self, request, *args) -> bool:
+        return admin.ModelAdmin.has_add_permission(self, request) and permissions.allowed(
+            request.user, "create", None, kind="team"
+        )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not TeamMembership:
+            return super().save_formset(request, form, formset, change)
+        team = form.instance
+        for membership_form in formset.forms:
+            data = membership_form.cleaned_data
+            if not data or not data.get("user"):
+                continue
+            if data.get("DELETE"):
+                services.remove_member(team=team, user=data["user"], by=request.user)
+            elif membership_form.has_changed():
+                old = membership_form.initial.get("user")
+                if old and old != data["user"].pk:
+                    services.remove_member(
+                        team=team, user=get_user_model().objects.get(pk=old), by=request.user
+                    )
+                services.set_member_role(team=team, user=data["user"], role=data["role"], by=request.user)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 @admin.register(EmailDelivery)

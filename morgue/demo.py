@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
-from morgue.models import Team
+from morgue.models import Role, Team
 
 from .models import Profile
 from .services import create_person
@@ -63,6 +63,7 @@ def seed(stdout=None) -> None:
     # per person is most of the time seeding takes.
     password = ""
     created = 0
+    managed: set[str] = set()
     for username, first, last, time_zone, team_slug in PEOPLE:
         if User.objects.filter(username=username).exists():
             continue
@@ -81,7 +82,10 @@ def seed(stdout=None) -> None:
         password = password or make_password(DEMO_PASSWORD)
         profile.user.password = password
         profile.user.save(update_fields=["password"])
-        teams[team_slug].members.add(profile.user)
+        # The first person listed in each team manages it; the rest are its responders.
+        role = Role.RESPONDER if team_slug in managed else Role.MANAGER
+        managed.add(team_slug)
+        teams[team_slug].members.add(profile.user, through_defaults={"role": role})
         created += 1
 
     if not User.objects.filter(username=DEMO_USERNAME).exists():

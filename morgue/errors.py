@@ -8,6 +8,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from .exceptions import MorgueError
+
 
 def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
@@ -74,6 +76,8 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
 
 @login_not_required
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    # A role rule's refusal (morgue.permissions) says which role is needed; others say nothing more.
+    reason = getattr(exception, "message", "") if isinstance(exception, MorgueError) else ""
     if _wants_json(request):
-        return JsonResponse({"detail": "You do not have permission to do that."}, status=403)
-    return render(request, "403.html", status=403)
+        return JsonResponse({"detail": reason or "You do not have permission to do that."}, status=403)
+    return render(request, "403.html", {"reason": reason}, status=403)

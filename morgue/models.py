@@ -226,7 +226,9 @@ class Team(models.Model):
         related_name="+",
         help_text="Paged when nobody on this team acknowledges; Ops when empty.",
     )
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="teams", through="TeamMembership"
+    )
 
     objects = TeamQuerySet.as_manager()
 
@@ -245,6 +247,35 @@ class Team(models.Model):
         if self.slug == OPS_SLUG:
             return None
         return Team.objects.filter(slug=OPS_SLUG).first()
+
+
+class Role(models.TextChoices):
+    """A person's role in one team; what each may do is `morgue.permissions.RULES`."""
+
+    VIEWER = "viewer", "Viewer"
+    RESPONDER = "responder", "Responder"
+    MANAGER = "manager", "Team manager"
+
+
+class TeamMembership(models.Model):
+    """A person in a team, with their role there. `team.members.add(user)` makes a responder."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=12, choices=Role, default=Role.RESPONDER)
+    from_directory = models.BooleanField(
+        default=False,
+        help_text="Given by a directory group (MORGUE_GROUP_ROLES): set again, or removed, at each sign-in.",
+    )
+
+    class Meta:
+        # The table Django made for `Team.members` before roles existed; its rows became responders.
+        db_table = "oncall_team_members"
+        unique_together = [("team", "user")]
+        ordering = ["team__name", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{display_name(self.user)} in {self.team} ({self.get_role_display()})"
 
 
 # --- Email deliveries ------------------------------------------------------------------

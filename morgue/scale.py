@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 
-from .models import Profile, Team
+from .models import Profile, Team, TeamMembership
 from .services import ENGINEERS_GROUP
 
 PEOPLE = 500
@@ -104,11 +104,10 @@ def seed(scale: float, stdout=None) -> None:
     Membership = User.groups.through
     Membership.objects.bulk_create([Membership(user_id=user.pk, group_id=group.pk) for user in users])
     # Teams of uneven size: a few big ones, many small ones; everyone is in one team.
-    TeamMembers = Team.members.through
     weights = [1 / (index + 1) ** 0.7 for index in range(len(teams))]
-    TeamMembers.objects.bulk_create(
+    TeamMembership.objects.bulk_create(
         [
-            TeamMembers(
+            TeamMembership(
                 team_id=rng.choices(teams, weights=weights)[0].pk if n >= len(teams) else teams[n].pk,
                 user_id=user.pk,
             )

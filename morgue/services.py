@@ -4,14 +4,16 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
-from . import audit, tokens
+from . import audit, permissions, tokens
 from .exceptions import MorgueError, NotAllowed
-from .models import ApiToken, Profile, TokenScope
+from .models import ApiToken, Profile, Role, Team, TeamMembership, TokenScope
+from .roles import team_roles_for
 from .timezones import is_time_zone
 
 MAX_GROUP_NAME = Group._meta.get_field("name").max_length or 150
@@ -272,4 +274,84 @@ def sign_in_from_directory(
         )
     if groups is not None:
         sync_directory_groups(user=profile.user, names=groups)
+        apply_group_roles(user=profile.user, names=groups)
     return profile
+
+
+# --- Team members and their roles -------------------------------------------------------------
+
+
+@transaction.atomic
+def set_member_role(*, team: Team, user: User, role: str, by: User | None) -> TeamMembership:
+    """Put a person in a team with a role, or change their role there (team managers and staff)."""
+    if by is not None:
+        permissions.require(by, "set_role", team)
+    if role not in Role.values:
+        raise MorgueError(f"{role!r} is not a role; a role is one of {', '.join(Role.values)}.", field="role")
+    membership, created = TeamMembership.objects.select_for_update().get_or_create(
+        team=team, user=user, defaults={"role": role}
+    )
+    if created:
+        audit.record_created(membership, actor=by)
+    elif membership.role != role or membership.from_directory:
+        before = audit.values(membership, ["role", "from_directory"])
+        membership.role = role
+        # Set by hand, it is no longer the directory's to change at the next sign-in.
+        membership.from_directory = False
+        membership.save(update_fields=["role", "from_directory"])
+        audit.record_changes(
+            membership, before=before, after=audit.values(membership, ["role", "from_directory"])
+        )
+    permissions.forget_roles(user)
+    return membership
+
+
+@transaction.atomic
+def remove_member(*, team: Team, user: User, by: User | None) -> None:
+    """Take a person out of a team (team managers and staff)."""
+    if by is not None:
+        permissions.require(by, "set_role", team)
+    for membership in TeamMembership.objects.filter(team=team, user=user):
+        audit.record_deleted(membership, actor=by)
+        membership.delete()
+    permissions.forget_roles(user)
+
+
+@transaction.atomic
+def apply_group_roles(*, user: User, names: Iterable[str]) -> dict[str, str]:
+    """Give the person the team roles their directory groups map to (MORGUE_GROUP_ROLES).
+
+    Memberships the directory gave before and no longer gives are removed;
+    memberships given by hand in teams the map does not name are left alone.
+    Returns team slug → role as applied.
+    """
+    wanted = team_roles_for({name.strip() for name in names}, settings.MORGUE_GROUP_ROLES)
+    teams = {team.slug: team for team in Team.objects.filter(slug__in=wanted)}
+    applied: dict[str, str] = {}
+    for slug, role in wanted.items():
+        team = teams.get(slug)
+        if team is None:  # a team the map names but Morgue does not have (yet)
+            continue
+        membership, created = TeamMembership.objects.get_or_create(
+            team=team, user=user, defaults={"role": role, "from_directory": True}
+        )
+        if created:
+            audit.record_created(membership, actor=user)
+        elif membership.role != role or not membership.from_directory:
+            before = audit.values(membership, ["role", "from_directory"])
+            membership.role, membership.from_directory = role, True
+            membership.save(update_fields=["role", "from_directory"])
+            audit.record_changes(
+                membership,
+                before=before,
+                after=audit.values(membership, ["role", "from_directory"]),
+                actor=user,
+            )
+        applied[slug] = role
+    for membership in TeamMembership.objects.filter(user=user, from_directory=True).exclude(
+        team__slug__in=applied
+    ):
+        audit.record_deleted(membership, actor=user)
+        membership.delete()
+    permissions.forget_roles(user)
+    return applied

@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from morgue.roles import parse_group_roles
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MORGUE_VAR_DIR", BASE_DIR / "var"))
 
@@ -155,6 +157,12 @@ OIDC_VERIFY_SSL = env_bool("OIDC_VERIFY_SSL", True)
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
 if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
     raise ImproperlyConfigured("OIDC_ISSUER is set: OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set too.")
+# Directory groups → team roles, applied at every directory sign-in (morgue.services.apply_group_roles):
+# "sre-leads=ops:manager,sre=ops:responder". Roles are viewer, responder, manager; admin is staff status.
+try:
+    MORGUE_GROUP_ROLES = parse_group_roles(os.environ.get("MORGUE_GROUP_ROLES", ""))
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from error
 # LDAP / Active Directory: on when a server is set (morgue/identity/ldap_config.py reads the rest).
 LDAP_SERVER_URI = os.environ.get("LDAP_SERVER_URI", "")
 

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 
+from morgue.admin import RulesAdmin
+
 from . import contact, services
 from .exceptions import RotationInvalid
 from .models import (
@@ -24,7 +26,7 @@ class RotationMemberInline(admin.TabularInline):
 
 
 @admin.register(Rotation)
-class RotationAdmin(admin.ModelAdmin):
+class RotationAdmin(RulesAdmin):
     # Edits go through the same service as the API: shifts are rebuilt from the
     # next handoff, layers re-resolved and the people whose shifts changed told.
     list_display = [
@@ -68,7 +70,10 @@ class ShiftAdmin(admin.ModelAdmin):
 
 
 @admin.register(Override)
-class OverrideAdmin(admin.ModelAdmin):
+class OverrideAdmin(RulesAdmin):
+    rule_kind = "rotation"
+    edit_verb = delete_verb = "override_others"
+
     list_display = ["rotation", "level", "user", "starts_at", "ends_at", "reason"]
     list_select_related = ["rotation", "user"]
 
@@ -84,7 +89,9 @@ class PageStepInline(admin.TabularInline):
 
 
 @admin.register(Page)
-class PageAdmin(admin.ModelAdmin):
+class PageAdmin(RulesAdmin):
+    edit_verb = delete_verb = "resolve"
+
     list_display = ["team", "message", "status", "created_at", "acknowledged_by", "resolved_at"]
     list_filter = ["status", "team"]
     inlines = [PageStepInline]

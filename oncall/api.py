@@ -8,16 +8,18 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from morgue import fields
+from morgue import permissions as rules
+from morgue import services as people_services
 from morgue.auth import signed_in
 from morgue.fields import TimeZoneField
-from morgue.models import Team
+from morgue.models import Role, Team
 from morgue.validators import EARLIEST_YEAR, LATEST_YEAR, validate_plausible_instant
 
 from . import selectors, services
@@ -47,13 +49,6 @@ def _parse_instant(raw: str | None, name: str) -> dt.datetime | None:
             {name: [f"{name} must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."]}
         )
     return _aware(value)
-
-
-class IsStaffToWrite(permissions.BasePermission):
-    message = "Only managers (staff) can change teams and rotations."
-
-    def has_permission(self, request, view) -> bool:
-        return request.method in permissions.SAFE_METHODS or bool(request.user.is_staff)
 
 
 class UsernameField(serializers.SlugRelatedField):
@@ -125,6 +120,16 @@ class TeamSerializer(fields.ModelSerializer):
         return value
 
 
+class TeamMemberSerializer(fields.Serializer):
+    """A person in a team and their role there (morgue.permissions.RULES says what each may do)."""
+
+    username = UsernameField(source="user")
+    role = serializers.ChoiceField(choices=Role.choices)
+    from_directory = serializers.BooleanField(
+        read_only=True, help_text="Given by a directory group at sign-in (MORGUE_GROUP_ROLES)."
+    )
+
+
 class TeamViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -132,17 +137,62 @@ class TeamViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Teams: anyone may read; managers create and change them."""
+    """Teams: anyone may read; staff create them; a team's managers change it and its members' roles."""
 
     serializer_class = TeamSerializer
-    permission_classes = [permissions.IsAuthenticated, IsStaffToWrite]
+    permission_classes = [rules.RulePermission]
+    object_rules = {"members": "set_role", "*": "edit"}
     lookup_field = "slug"
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     queryset = Team.objects.select_related("fallback_team").order_by("name")
     pagination_class = None
 
+    def get_serializer_class(self):
+        return TeamMemberSerializer if self.action == "members" else TeamSerializer
+
+    def create(self, request, *args, **kwargs):
+        rules.require(request.user, "create", None, kind="team")
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer):
         serializer.instance = services.create_team(**serializer.validated_data)
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses=TeamMemberSerializer(many=True),
+        operation_id="v1_teams_members_list",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=TeamMemberSerializer,
+        responses=TeamMemberSerializer,
+        operation_id="v1_teams_members_create",
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        request=None,
+        responses={204: None},
+        parameters=[OpenApiParameter("username", str, required=True, description="Who leaves the team.")],
+        operation_id="v1_teams_members_destroy",
+    )
+    @action(detail=True, methods=["get", "post", "delete"], pagination_class=None)
+    def members(self, request, slug=None):
+        """The team's members and roles; POST puts a person in with a role (or changes it); DELETE removes."""
+        team = self.get_object()
+        if request.method == "GET":
+            memberships = team.memberships.select_related("user").order_by("user__username")
+            return Response(TeamMemberSerializer(memberships, many=True).data)
+        if request.method == "DELETE":
+            user = UsernameField().to_internal_value(request.query_params.get("username", ""))
+            people_services.remove_member(team=team, user=user, by=request.user)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        body = TeamMemberSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        membership = people_services.set_member_role(
+            team=team, user=body.validated_data["user"], role=body.validated_data["role"], by=request.user
+        )
+        return Response(TeamMemberSerializer(membership).data)
 
     def perform_update(self, serializer):
         serializer.instance = services.update_team(team=serializer.instance, **serializer.validated_data)
@@ -223,6 +273,13 @@ class RotationSerializer(fields.ModelSerializer):
                 for member in rotation.members.all()
             ],
         }
+
+    def validate_team(self, team: Team) -> Team:
+        # Checked as the team is read, so someone who may not plan its rotations hears that first.
+        request = self.context.get("request")
+        if request is not None:
+            rules.require(request.user, "edit", team, kind="rotation")
+        return team
 
     def validate_handoff_time(self, value: str) -> dt.time:
         match = HHMM.match(value)
@@ -328,7 +385,9 @@ class RotationViewSet(
     """Rotations and their shifts: anyone may read and add overrides; managers create and edit."""
 
     serializer_class = RotationSerializer
-    permission_classes = [permissions.IsAuthenticated, IsStaffToWrite]
+    permission_classes = [rules.RulePermission]
+    # An override for oneself is a responder's; the service checks one for someone else (a manager's).
+    object_rules = {"overrides": "override_self", "*": "edit"}
     lookup_field = "slug"
     http_method_names = ["get", "post", "patch", "head", "options"]
     queryset = (
@@ -336,10 +395,9 @@ class RotationViewSet(
     )
     pagination_class = None
 
-    def get_permissions(self):
-        if self.action == "overrides":
-            return [permissions.IsAuthenticated()]
-        return super().get_permissions()
+    def create(self, request, *args, **kwargs):
+        rules.require(request.user, "edit", None, kind="rotation")
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.create_rotation(**serializer.validated_data)
@@ -528,6 +586,9 @@ class PageViewSet(
     """Page any team; the page escalates L1 → L2 → fallback team until acknowledged."""
 
     serializer_class = PageSerializer
+    permission_classes = [rules.RulePermission]
+    # Anyone may page any team and acknowledge a page that reached them; resolving is a responder's.
+    object_rules = {"resolve": "resolve"}
     queryset = Page.objects.select_related("team", "created_by", "acknowledged_by").prefetch_related(
         "steps__team", "steps__user"
     )

@@ -253,6 +253,11 @@ class Shift(models.Model):
     def __str__(self) -> str:
         return f"{self.rotation} {self.level} {self.user} {self.starts_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def permission_team(self):
+        """Whose roles govern the shift (morgue.permissions): its rotation's team."""
+        return self.rotation.team
+
     def covers(self, at: dt.datetime) -> bool:
         """In force at an instant: the same half-open window as ShiftQuerySet.covering."""
         return self.starts_at <= at < self.ends_at
@@ -286,6 +291,11 @@ class Override(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.level} of {self.rotation} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def permission_team(self):
+        """Whose roles govern the override (morgue.permissions): its rotation's team."""
+        return self.rotation.team
 
 
 class SwapStatus(models.TextChoices):

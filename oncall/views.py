@@ -5,7 +5,6 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_safe
 
+from morgue import permissions
 from morgue.auth import SignedInRequest
 from morgue.charts import Series, bar_chart
 from morgue.exceptions import MorgueError
@@ -58,6 +58,10 @@ def _parse_date(value: str | None) -> dt.date | None:
 
 def rotation(request: SignedInRequest, slug: str) -> HttpResponse:
     rotation = get_object_or_404(Rotation.objects.select_related("team"), slug=slug)
+    if request.method == "POST":
+        # Overriding oneself in, or asking someone to take one's shift: a responder's; the service
+        # checks an override for someone else against the manager's rule.
+        permissions.require(request.user, "override_self", rotation)
     asking = request.method == "POST" and "swap-taken_by" in request.POST
     form = OverrideForm(None if asking else request.POST or None)
     swap_form = SwapForm(request.POST if asking else None, prefix="swap")
@@ -88,6 +92,7 @@ def rotation(request: SignedInRequest, slug: str) -> HttpResponse:
     weeks = selectors.calendar_weeks(rotation=rotation, start=start)
     context = {
         "rotation": rotation,
+        "may_edit": permissions.allowed(request.user, "edit", rotation),
         "weeks": weeks,
         "form": form,
         "swap_form": swap_form,
@@ -112,8 +117,7 @@ SCHEDULE_FIELDS = (
 def rotation_schedule(request: SignedInRequest, slug: str) -> HttpResponse:
     """A manager changes a rotation's schedule: Preview shows who gains and loses which shifts, Save saves."""
     rotation = get_object_or_404(Rotation.objects.select_related("team"), slug=slug)
-    if not request.user.is_staff:
-        raise PermissionDenied("Only a manager can change a rotation's schedule.")
+    permissions.require(request.user, "edit", rotation)
     form = ScheduleForm.for_rotation(rotation, request.POST if request.method == "POST" else None)
     changes = None
     if request.method == "POST" and form.is_valid():
@@ -208,6 +212,7 @@ def page_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST":
         if request.POST.get("action") == "resolve":
+            permissions.require(request.user, "resolve", page)
             services.resolve_page(page=page)
             messages.success(request, "Resolved: escalation stopped and the people notified are told.")
         else:
@@ -276,7 +281,8 @@ def fairness(request: SignedInRequest) -> HttpResponse:
 
 
 def answer_swap(request: SignedInRequest, pk: int, answer: str) -> HttpResponse:
-    swap = get_object_or_404(Swap, pk=pk)
+    # Only the person asked sees the swap to answer it (as in the API, someone else's is a 404).
+    swap = get_object_or_404(Swap, pk=pk, taken_by=request.user)
     if request.method == "POST":
         try:
             services.answer_swap(swap=swap, user=request.user, accept=answer == "accept")
@@ -290,7 +296,7 @@ def answer_swap(request: SignedInRequest, pk: int, answer: str) -> HttpResponse:
 
 
 def withdraw_swap(request: SignedInRequest, pk: int) -> HttpResponse:
-    swap = get_object_or_404(Swap, pk=pk)
+    swap = get_object_or_404(Swap, pk=pk, requested_by=request.user)
     if request.method == "POST":
         try:
             services.withdraw_swap(swap=swap, user=request.user)

@@ -6,13 +6,18 @@ from django.core.management import call_command
 from django.db import transaction
 from rest_framework.test import APIClient
 
-from tests.factories import ProfileFactory, UserFactory, make_api_token
+from tests.factories import ProfileFactory, TeamFactory, UserFactory, make_api_token, member_of
 
 
 @pytest.fixture
 def person(db):
-    """A signed-up engineer with a profile."""
-    return ProfileFactory(user=UserFactory(username="pat")).user
+    """A signed-up engineer with a profile: a responder of their own team, so they may run incidents.
+
+    Teamless incidents are any responder's (morgue.permissions); a test about another team's
+    things gives `person` a role there with `member_of(team, role, user=person)`.
+    """
+    user = ProfileFactory(user=UserFactory(username="pat")).user
+    return member_of(TeamFactory(slug="pat-team", name="Pat's team"), "responder", user=user)
 
 
 @pytest.fixture

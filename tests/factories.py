@@ -10,7 +10,8 @@ from alerts_review.models import Alert, AlertSource, Category
 from incidents.models import Deploy, GraphSnapshot, Incident, RemediationItem, Tag, TimelineEvent
 from incidents.models.remediation import incident_origin
 from morgue import tokens
-from morgue.models import ApiToken, Profile, Team
+from morgue.models import ApiToken, Profile, Team, TeamMembership
+from morgue.permissions import forget_roles
 from oncall import services as oncall_services
 from oncall.models import Rotation, Shift
 
@@ -54,6 +55,26 @@ class TeamFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Team {n}")
     slug = factory.Sequence(lambda n: f"team-{n}")
     email = factory.LazyAttribute(lambda team: f"{team.slug}@example.com")
+
+
+def member_of(team: Team, role: str = "responder", user=None):
+    """Put a person (a new one unless given) in `team` with `role`; returns the person."""
+    user = user if user is not None else ProfileFactory().user
+    TeamMembership.objects.update_or_create(team=team, user=user, defaults={"role": role})
+    forget_roles(user)
+    return user
+
+
+def responder(user):
+    """The person, a responder of a team of their own: they may run incidents nobody owns yet."""
+    return member_of(TeamFactory(slug="responders", name="Responders"), "responder", user=user)
+
+
+def _joined(team: Team, user):
+    """The person, in the team as a responder unless they already have a role there."""
+    TeamMembership.objects.get_or_create(team=team, user=user)
+    forget_roles(user)
+    return user
 
 
 # --- Incidents and postmortems ------------------------------------------------------
@@ -216,9 +237,11 @@ def make_rotation(
     """A rotation of people by username (all experienced unless named), materialised as of `now`."""
     experienced = people if experienced is None else experienced
     team = team or TeamFactory(slug=slug.split("-")[0], name=slug.split("-")[0].title())
+    # A rotation's people are its team's responders (they override themselves in, swap, classify).
     members = [
         oncall_services.MemberSpec(
-            ProfileFactory(user=UserFactory(username=username)).user, username in experienced
+            _joined(team, ProfileFactory(user=UserFactory(username=username)).user),
+            username in experienced,
         )
         for username in people
     ]

@@ -130,7 +130,7 @@ class IncidentChatLogView(APIView):
 
     @extend_schema(request=ChatLogWriteSerializer, responses=ChatImportSerializer)
     def post(self, request: Request, incident_id: int) -> Response:
-        incident = visible_incident(incident_id)
+        incident = visible_incident(incident_id, to_edit_by=request.user)
         serializer = ChatLogWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -5,7 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from morgue import fields
+from morgue import fields, permissions
 from morgue.auth import signed_in
 from morgue.rest import KeysetPagination
 from morgue.validators import validate_plausible_instant
@@ -100,6 +100,7 @@ class DeployViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=DeployWriteSerializer, responses={200: DeploySerializer, 201: DeploySerializer})
     def create(self, request: Request) -> Response:
+        permissions.require(request.user, "record", None, kind="deploy")
         serializer = DeployWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         deploy, created = record_deploy(**serializer.validated_data)
@@ -108,8 +109,12 @@ class DeployViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
 
 
-def visible_incident(incident_id: int) -> Incident:
-    return get_object_or_404(Incident.objects.visible(), pk=incident_id)
+def visible_incident(incident_id: int, *, to_edit_by=None) -> Incident:
+    """The incident, unless deleted; `to_edit_by`: refused unless that person may edit it."""
+    incident = get_object_or_404(Incident.objects.visible(), pk=incident_id)
+    if to_edit_by is not None:
+        permissions.require(to_edit_by, "edit", incident)
+    return incident
 
 
 class SuggestedDeploysQuerySerializer(serializers.Serializer):
@@ -147,7 +152,7 @@ class IncidentDeploysView(APIView):
         request=DeployLinkWriteSerializer, responses={201: DeploySerializer, 200: DeploySerializer}
     )
     def post(self, request: Request, incident_id: int) -> Response:
-        incident = visible_incident(incident_id)
+        incident = visible_incident(incident_id, to_edit_by=request.user)
         serializer = DeployLinkWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         deploy = serializer.validated_data["deploy"]
@@ -163,7 +168,7 @@ class IncidentDeployView(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, incident_id: int, deploy_id: int) -> Response:
-        incident = visible_incident(incident_id)
+        incident = visible_incident(incident_id, to_edit_by=request.user)
         deploy = get_object_or_404(Deploy, pk=deploy_id)
         unlink_deploy(incident=incident, deploy=deploy)
         return Response(status=status.HTTP_204_NO_CONTENT)

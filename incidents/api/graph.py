@@ -75,7 +75,7 @@ class IncidentGraphsView(APIView):
 
     @extend_schema(request=GraphSnapshotWriteSerializer, responses={201: GraphSnapshotSerializer})
     def post(self, request: Request, incident_id: int) -> Response:
-        incident = visible_incident(incident_id)
+        incident = visible_incident(incident_id, to_edit_by=request.user)
         serializer = GraphSnapshotWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -111,6 +111,7 @@ class IncidentGraphView(APIView):
 
     @extend_schema(request=GraphSnapshotPinSerializer, responses=GraphSnapshotSerializer)
     def patch(self, request: Request, incident_id: int, snapshot_id: int) -> Response:
+        visible_incident(incident_id, to_edit_by=request.user)
         snapshot = self._snapshot(incident_id, snapshot_id)
         serializer = GraphSnapshotPinSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

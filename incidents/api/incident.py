@@ -27,7 +27,7 @@ from incidents.selectors import incident as selectors
 from incidents.services import incident as services
 from incidents.services import review as review_services
 from incidents.services import running as running_services
-from morgue import fields
+from morgue import fields, permissions
 from morgue.markdown import render_markdown
 from morgue.models import Team
 from morgue.validators import validate_plausible_instant
@@ -281,6 +281,10 @@ class IncidentViewSet(
     """
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    permission_classes = [permissions.RulePermission]
+    # The verb each operation checks on its incident (morgue.permissions.RULES); "*": any other write.
+    # Following an incident (subscription) is open to everyone who may read it.
+    object_rules = {"destroy": "delete", "restore": "restore", "subscription": "", "*": "edit"}
 
     def get_queryset(self):
         if self.action == "list":
@@ -346,6 +350,8 @@ class IncidentViewSet(
 
     @extend_schema(request=IncidentWriteSerializer, responses={201: IncidentSerializer})
     def create(self, request, *args, **kwargs):
+        # Whether they may declare anywhere first, so a viewer hears that rather than about a field.
+        permissions.require(request.user, "declare", None, kind="incident")
         serializer = IncidentWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

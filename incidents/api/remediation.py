@@ -29,7 +29,7 @@ from incidents.selectors.board import column_counts
 from incidents.selectors.incident import blameless_phrases, people_names
 from incidents.services import remediation as services
 from incidents.services import trackers as tracker_services
-from morgue import fields
+from morgue import fields, permissions
 from morgue.markdown import render_markdown
 from morgue.models import Team
 
@@ -317,6 +317,7 @@ class IncidentRemediationListView(ListCreateAPIView):
     @extend_schema(request=RemediationItemWriteSerializer, responses={201: RemediationItemSerializer})
     def post(self, request, *args, **kwargs):
         incident = self.get_incident()
+        permissions.require(request.user, "edit", incident)
         write = RemediationItemWriteSerializer(data=request.data)
         write.is_valid(raise_exception=True)
         item = services.create_item(incident=incident, created_by=request.user, **write.validated_data)
@@ -331,6 +332,8 @@ class RemediationItemViewSet(
 
     serializer_class = RemediationItemSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
+    permission_classes = [permissions.RulePermission]
+    object_rules = {"*": "edit"}
 
     def get_queryset(self):
         if self.action != "list":

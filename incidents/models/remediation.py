@@ -199,6 +199,13 @@ class RemediationItem(models.Model):
         return self.origin_url
 
     @property
+    def permission_team(self):
+        """Whose roles govern the item (morgue.permissions): its team, else its incident's."""
+        if self.team_id is not None or self.incident is None:
+            return self.team
+        return self.incident.team
+
+    @property
     def is_unfinished(self) -> bool:
         return self.status in UNFINISHED
 

@@ -34,6 +34,7 @@ from incidents.models import (
 )
 from incidents.models.incident import SEARCH_CONFIG, revision_field_label, severity_labels
 from incidents.scheduling import suggest_slot
+from morgue import permissions
 from morgue.models import Profile, Team, display_name
 from morgue.timezones import zone as zone_named
 
@@ -110,7 +111,7 @@ def incident_for_page(*, pk: int, user: User) -> Incident:
     queryset = Incident.objects.select_related(
         "team", "facilitator__profile", "contact__profile", "created_by"
     )
-    if not user.is_staff:
+    if not permissions.allowed(user, "view_deleted", None, kind="incident"):
         queryset = queryset.visible()
     return queryset.prefetch_related("tags").get(pk=pk)
 

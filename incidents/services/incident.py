@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from incidents.exceptions import NotAllowed, StaleVersion
+from incidents.exceptions import StaleVersion
 from incidents.merging import Choice, merge, resolve
 from incidents.models import (
     MILESTONES,
@@ -27,7 +27,7 @@ from incidents.models import (
 from incidents.models.incident import search_vector_expression
 from incidents.selectors.remediation import items_blocking_close
 from incidents.selectors.running import template_for
-from morgue import audit
+from morgue import audit, permissions
 from morgue.exceptions import MorgueError
 
 FOREIGN_KEYS = ("team", "contact", "facilitator")
@@ -129,6 +129,7 @@ def create_incident(
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"unknown incident fields: {sorted(unknown)}")
+    permissions.require_actor(by, "declare", fields.get("team"), kind="incident")
     now = timezone.now()
     incident = Incident(
         title=title,
@@ -274,6 +275,10 @@ def update_incident(
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"unknown incident fields: {sorted(unknown)}")
+    permissions.require_actor(by, "edit", incident)
+    if changes.get("team") is not None:
+        # Handing an incident to another team needs a responder's role there too.
+        permissions.require_actor(by, "edit", changes["team"], kind="incident")
     # The row lock serialises concurrent saves of one incident: the second
     # waits, then sees the bumped version and is merged or refused.
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -351,8 +356,7 @@ def delete_incident(*, incident: Incident, by: User) -> Incident:
     # Imported here: the review workflows build on this module's update_incident.
     from .review import call_off_review_of_deleted
 
-    if not by.is_staff:
-        raise NotAllowed("Only staff can delete incidents.")
+    permissions.require(by, "delete", incident)
     deleted = Incident.objects.filter(pk=incident.pk, deleted_at__isnull=True).update(
         deleted_at=timezone.now()
     )
@@ -373,8 +377,7 @@ def delete_incident(*, incident: Incident, by: User) -> Incident:
 @transaction.atomic
 def restore_incident(*, incident: Incident, by: User) -> Incident:
     """Undo a soft delete."""
-    if not by.is_staff:
-        raise NotAllowed("Only staff can restore deleted incidents.")
+    permissions.require(by, "restore", incident)
     was_deleted_at = Incident.objects.filter(pk=incident.pk).values_list("deleted_at", flat=True).first()
     Incident.objects.filter(pk=incident.pk).update(deleted_at=None)
     incident.refresh_from_db(fields=["deleted_at"])

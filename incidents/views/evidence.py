@@ -15,6 +15,7 @@ from morgue import charts
 from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
 from morgue.forms import DateInput, DateTimeLocalInput, set_choices
+from morgue.permissions import requires
 from morgue.submissions import submit_once
 from morgue.timezones import is_time_zone, zone
 
@@ -124,6 +125,7 @@ def _back(incident: Incident) -> HttpResponse:
 
 
 @require_POST
+@requires("edit", Incident, "incident_id")
 def link_deploy_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
     incident = _incident(incident_id)
     deploy_id = request.POST.get("deploy", "")
@@ -137,6 +139,7 @@ def link_deploy_view(request: SignedInRequest, incident_id: int) -> HttpResponse
 
 
 @require_POST
+@requires("edit", Incident, "incident_id")
 def unlink_deploy_view(request: SignedInRequest, incident_id: int, deploy_id: int) -> HttpResponse:
     incident = _incident(incident_id)
     deploy = get_object_or_404(Deploy, pk=deploy_id)
@@ -165,6 +168,7 @@ class GraphForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
+@requires("edit", Incident, "incident_id")
 def add_graph_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
     incident = _incident(incident_id)
     if request.method == "GET":
@@ -268,6 +272,7 @@ def _read_upload(request, incident: Incident, time_zone: str) -> tuple[str, Slac
 
 
 @require_http_methods(["GET", "POST"])
+@requires("edit", Incident, "incident_id")
 def chatlog_view(request: SignedInRequest, incident_id: int) -> HttpResponse:
     """Preview a pasted war-room log or an uploaded Slack export, or import it into the timeline."""
     incident = _incident(incident_id)

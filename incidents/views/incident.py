@@ -6,14 +6,14 @@ from collections.abc import Iterable, Mapping
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents.exceptions import NotAllowed, StaleVersion
+from incidents.exceptions import StaleVersion
 from incidents.forms import (
     ConflictChoicesForm,
     IncidentFilterForm,
@@ -31,11 +31,13 @@ from incidents.selectors.remediation import incident_panel
 from incidents.services import incident as services
 from incidents.services import review as review_services
 from incidents.services.running import public_url
+from morgue import permissions
 from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
 from morgue.markdown import render_markdown
 from morgue.models import Profile, Team, display_name
 from morgue.paging import CountedPaginator
+from morgue.permissions import requires
 from morgue.submissions import submit_once
 
 PAGE_SIZE = 50
@@ -48,6 +50,7 @@ def _local_day_start(day: dt.date | None) -> dt.datetime | None:
 
 
 def incident_list(request: SignedInRequest) -> HttpResponse:
+    may_see_deleted = permissions.allowed(request.user, "view_deleted", None, kind="incident")
     teams = list(Team.objects.order_by("name"))
     form = IncidentFilterForm(request.GET or None, teams=teams)
     filters = selectors.IncidentFilters()
@@ -63,7 +66,7 @@ def incident_list(request: SignedInRequest) -> HttpResponse:
             started_after=_local_day_start(data["started_after"]),
             started_before=_local_day_start(before),
             oldest_first=data["sort"] == "oldest",
-            deleted=data["deleted"] and request.user.is_staff,
+            deleted=data["deleted"] and may_see_deleted,
         )
     paginator = CountedPaginator(
         selectors.incident_list(filters=filters), PAGE_SIZE, count=selectors.count_incidents(filters=filters)
@@ -78,6 +81,7 @@ def incident_list(request: SignedInRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
+            "may_see_deleted": may_see_deleted,
             "history": selectors.today_in_history(today=timezone.localdate()),
         },
     )
@@ -89,9 +93,11 @@ def _status(request: SignedInRequest, form) -> int:
 
 
 def incident_create(request: SignedInRequest) -> HttpResponse:
+    permissions.require(request.user, "declare", None, kind="incident")
     form = IncidentForm(request.POST or None, initial={"status": "open", "severity": 3})
     if request.method == "POST" and form.is_valid():
         changes = form.changes()
+        permissions.require(request.user, "declare", changes.get("team"), kind="incident")
 
         def write() -> str:
             incident = services.create_incident(by=request.user, **changes)
@@ -134,6 +140,9 @@ def detail_page(
         "incidents/detail.html",
         {
             "incident": incident,
+            # What the person may do here (morgue.permissions): the page offers only that.
+            "may_edit": permissions.allowed(request.user, "edit", incident),
+            "may_delete": permissions.allowed(request.user, "delete", incident),
             "events": events,
             "timeline_svg": selectors.timeline_picture(incident=incident, events=events, zone=zone),
             "milestones": selectors.milestone_rows(incident=incident),
@@ -234,6 +243,7 @@ def _conflict_screen(
     return IncidentForm(initial=initial), conflict
 
 
+@requires("edit", Incident, methods=None)
 def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     if incident.is_deleted:
@@ -307,6 +317,7 @@ def incident_edit(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@requires("edit", Incident)
 def incident_editing(request: SignedInRequest, pk: int) -> JsonResponse:
     """The editor's heartbeat: keeps this person's presence fresh, answers who else is editing."""
     incident = _incident_or_404(request, pk)
@@ -318,6 +329,7 @@ def incident_editing(request: SignedInRequest, pk: int) -> JsonResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@requires("edit", Incident)
 def timeline_add(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     if request.method == "GET":
@@ -358,6 +370,7 @@ def incident_history(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@requires("edit", Incident)
 def revision_restore(request: SignedInRequest, pk: int, number: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     revision = get_object_or_404(Revision, incident=incident, number=number)
@@ -370,6 +383,7 @@ def revision_restore(request: SignedInRequest, pk: int, number: int) -> HttpResp
     return redirect(incident)
 
 
+@requires("edit", Incident, methods=None)
 def review_schedule(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     meeting = ReviewMeeting.objects.filter(incident=incident).first()
@@ -428,6 +442,7 @@ def review_schedule(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@requires("edit", Incident)
 def review_invite(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     meeting = get_object_or_404(ReviewMeeting, incident=incident)
@@ -442,6 +457,7 @@ def review_invite(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@requires("edit", Incident)
 def review_unschedule(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     try:
@@ -470,18 +486,14 @@ def review_ics(request: SignedInRequest, pk: int) -> HttpResponse:
 def incident_delete(request: SignedInRequest, pk: int) -> HttpResponse:
     """Ask first (GET: a page naming the incident), then delete softly (POST) and offer Undo."""
     incident = _incident_or_404(request, pk)
-    if not request.user.is_staff:
-        raise PermissionDenied("Only staff can delete incidents.")
+    permissions.require(request.user, "delete", incident)
     if request.method == "GET":
         if incident.is_deleted:
             return redirect("incidents:deleted", pk=incident.pk)
         review = ReviewMeeting.objects.filter(incident=incident).first()
         return render(request, "incidents/delete.html", {"incident": incident, "review": review})
-    try:
-        # Deleting a deleted incident changes nothing: a second click lands on the same page.
-        services.delete_incident(incident=incident, by=request.user)
-    except NotAllowed as error:
-        raise PermissionDenied(error.message) from error
+    # Deleting a deleted incident changes nothing: a second click lands on the same page.
+    services.delete_incident(incident=incident, by=request.user)
     return redirect("incidents:deleted", pk=incident.pk)
 
 
@@ -497,10 +509,8 @@ def incident_deleted(request: SignedInRequest, pk: int) -> HttpResponse:
 @require_POST
 def incident_restore(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
-    try:
-        services.restore_incident(incident=incident, by=request.user)
-    except NotAllowed as error:
-        raise PermissionDenied(error.message) from error
+    # The service refuses anyone but an admin (a 403 naming who may); others never see a deleted incident.
+    services.restore_incident(incident=incident, by=request.user)
     messages.success(request, f"“{incident.title}” is restored: it is back on the lists and in the metrics.")
     return redirect(incident)
 

@@ -19,6 +19,7 @@ from incidents.services import remediation as services
 from morgue.auth import SignedInRequest
 from morgue.charts import Series, bar_chart, line_chart
 from morgue.models import Team
+from morgue.permissions import requires
 from morgue.spreadsheets import SafeWriter
 from morgue.submissions import submit_once
 
@@ -226,6 +227,7 @@ def _refused(request: SignedInRequest, item: RemediationItem, form, **extra) -> 
 
 
 @require_http_methods(["GET", "POST"])
+@requires("edit", Incident, "incident_id")
 def add_item(request: SignedInRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.visible(), pk=incident_id)
     back = reverse("incidents:remediation-incident", args=[incident.pk])
@@ -252,6 +254,7 @@ def _item(item_id: int) -> RemediationItem:
 
 
 @require_http_methods(["GET", "POST"])
+@requires("edit", RemediationItem, "item_id")
 def edit_item(request: SignedInRequest, item_id: int) -> HttpResponse:
     item = _item(item_id)
     if request.method == "GET":
@@ -262,6 +265,7 @@ def edit_item(request: SignedInRequest, item_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@requires("edit", RemediationItem, "item_id")
 def change_status(request: SignedInRequest, item_id: int) -> HttpResponse:
     item = _item(item_id)
     if request.method == "GET":

@@ -14,9 +14,11 @@ from incidents.forms_running import DeclareForm, RoleForm, StatusUpdateForm
 from incidents.models import Incident, StatusUpdate, TimelineEvent
 from incidents.selectors import running as selectors
 from incidents.services import running as services
+from morgue import permissions
 from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
 from morgue.markdown import render_markdown
+from morgue.permissions import requires
 from morgue.submissions import submit_once
 from oncall.models import Page
 
@@ -26,12 +28,14 @@ from .incident import _incident_or_404, detail_page
 @require_http_methods(["GET", "POST"])
 def declare(request: SignedInRequest) -> HttpResponse:
     """The declare form of the home page and of a page's detail: a refusal shows the form on its own."""
+    permissions.require(request.user, "declare", None, kind="incident")
     if request.method == "GET":
         return render(request, "incidents/declare.html", {"form": DeclareForm()})
     form = DeclareForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         page = Page.objects.filter(pk=data["page"]).select_related("team").first() if data["page"] else None
+        permissions.require(request.user, "declare", data["team"], kind="incident")
 
         def write() -> str:
             incident = services.declare_incident(
@@ -55,6 +59,7 @@ def declare(request: SignedInRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@requires("edit", Incident)
 def role_assign(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     if request.method == "GET":
@@ -74,6 +79,7 @@ def role_assign(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@requires("edit", Incident)
 def status_update_post(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     if request.method == "GET":
@@ -110,6 +116,7 @@ def subscription(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@requires("edit", Incident)
 def public_toggle(request: SignedInRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     if request.method == "GET":
@@ -127,6 +134,7 @@ def public_toggle(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@requires("edit", Incident)
 def event_star(request: SignedInRequest, pk: int, event_pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     if request.method == "GET":

@@ -3,9 +3,10 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAdminUser
+from rest_framework.permissions import IsAuthenticated
 
 from morgue.models import AuditEntry
+from morgue.permissions import site_rule
 from morgue.rest import KeysetPagination
 
 from .forms import AuditFilterForm
@@ -52,7 +53,7 @@ class AuditEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = AuditEntrySerializer
     pagination_class = AuditPagination
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsAuthenticated, site_rule("read", "audit")]
 
     def get_queryset(self):
         form = AuditFilterForm(self.request.query_params)

@@ -4,13 +4,13 @@ import json
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError
 
+from morgue import permissions
 from morgue.auth import SignedInRequest
 from morgue.rest import KeysetPagination
 from morgue.spreadsheets import SafeWriter
@@ -25,8 +25,7 @@ CSV_HEADERS = [
 
 
 def _staff(request: SignedInRequest) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied("Only staff can read the audit trail.")
+    permissions.require(request.user, "read", None, kind="audit")
 
 
 def _cursor(request: SignedInRequest):

@@ -58,7 +58,7 @@ def migrate_authtoken_keys(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("morgue", "0009_audit_entries"),
+        ("morgue", "0010_team_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

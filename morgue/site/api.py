@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from morgue import fields
+from morgue import permissions as rules
 from morgue.auth import signed_in
 from morgue.fields import TimeZoneField, WallClockTimeField
 from morgue.models import ApiToken, Profile, TokenScope
@@ -96,10 +97,13 @@ class MeView(RetrieveUpdateAPIView):
 
 
 class IsStaffToWrite(permissions.BasePermission):
-    message = "Only staff can create people."
+    """Creating people is an admin's (morgue.permissions: edit person)."""
 
     def has_permission(self, request, view) -> bool:
-        return request.method in permissions.SAFE_METHODS or bool(request.user.is_staff)
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        rules.require(request.user, "edit", None, kind="person")
+        return True
 
 
 class PersonViewSet(

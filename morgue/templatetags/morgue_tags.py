@@ -4,6 +4,7 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from morgue import permissions
 from morgue.submissions import FIELD, token_for
 
 register = template.Library()
@@ -56,7 +57,7 @@ def submission_field(context, *name) -> str:
 def history_link(context, target, label: str = "History") -> str:
     """A link to the object's audit history, for staff only (others may not read the trail)."""
     user = context.get("user")
-    if target is None or user is None or not getattr(user, "is_staff", False):
+    if target is None or user is None or not permissions.allowed(user, "read", None, kind="audit"):
         return ""
     url = reverse("audit-object", args=[target._meta.label_lower, target.pk])
     return format_html('<a href="{}" class="history-link">{}</a>', url, label)

@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
-from morgue import audit
+from morgue import audit, permissions
 from morgue.emails import send_email
 from morgue.models import Profile, display_name
 from morgue.tasking import enqueue_on_commit
@@ -36,14 +36,19 @@ def create_override(
     ends_at: dt.datetime,
     reason: str = "",
     created_by: User | None = None,
+    from_swap: bool = False,
 ) -> Override:
-    """Give a person one level of a rotation for a window; the shifts it covers are split."""
+    """Give a person one level of a rotation for a window; the shifts it covers are split.
+
+    `from_swap`: the override an accepted swap makes, allowed when the holder asked (ask_swap).
+    """
     if ends_at <= starts_at:
         raise OverrideInvalid("The override must end after it starts.", field="ends_at")
     if level not in rotation.levels:
         raise OverrideInvalid(f"{rotation} has no level {level}.", field="level")
-    if created_by is not None and created_by.pk != user.pk and not created_by.is_staff:
-        raise NotYourShift("Only a manager can make an override for someone else.")
+    if created_by is not None and not from_swap:
+        verb = "override_self" if created_by.pk == user.pk else "override_others"
+        permissions.require_actor(created_by, verb, rotation)
     Rotation.objects.select_for_update().filter(pk=rotation.pk).first()
     other_level = Level.L2 if level == Level.L1 else Level.L1
     if rotation.shifts.overlapping(starts_at, ends_at).filter(level=other_level, user=user).exists():
@@ -91,6 +96,8 @@ def ask_swap(
     reason: str = "",
 ) -> Swap:
     """Ask another person to take a window of one's own shift."""
+    # Handing one's shift on is overriding oneself; the person asked consents by accepting.
+    permissions.require_actor(requested_by, "override_self", rotation)
     if ends_at <= starts_at:
         raise OverrideInvalid("The swap must end after it starts.", field="ends_at")
     if requested_by.pk == taken_by.pk:
@@ -182,6 +189,7 @@ def answer_swap(*, swap: Swap, user: User, accept: bool) -> Swap:
             ends_at=swap.ends_at,
             reason=swap.reason or f"Swap with {swap.requested_by.username}",
             created_by=swap.taken_by,
+            from_swap=True,
         )
         swap.status = SwapStatus.ACCEPTED
     else:

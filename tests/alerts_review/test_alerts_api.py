@@ -114,10 +114,13 @@ def test_an_unknown_category_is_a_400_naming_the_field(api, ops):
 
 
 def test_people_outside_the_team_may_not_classify(api):
-    alert = AlertFactory(team=TeamFactory(slug="payments"), paged=UserFactory(username="gus"))
+    payments = TeamFactory(slug="payments", name="Payments")
+    alert = AlertFactory(team=payments, paged=UserFactory(username="gus"))
     response = api.patch(f"/api/v1/alerts/{alert.pk}/", {"category": "issue"}, format="json")
     assert response.status_code == 403
-    assert "Only the person paged, the alert's team or staff may classify" in response.json()["detail"]
+    assert response.json()["detail"] == (
+        "Only a responder of Payments, or the person paged, may classify its alerts."
+    )
 
 
 def test_a_missing_alert_is_404(api):

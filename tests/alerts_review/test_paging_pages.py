@@ -8,7 +8,7 @@ from django.utils import timezone
 from alerts_review.models import Heartbeat, MaintenanceWindow, PagingPolicy
 from oncall import services as oncall_services
 from oncall.models import PageStatus
-from tests.factories import AlertFactory, AlertSourceFactory, TeamFactory, UserFactory
+from tests.factories import AlertFactory, AlertSourceFactory, TeamFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def ops(person):
     team = TeamFactory(slug="ops", name="Ops")
-    team.members.add(person)
+    member_of(team, "manager", user=person)  # a team manager sets its paging policy and maintenance
     return team
 
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from alerts_review.selectors import monthly_report
-from tests.factories import AlertFactory, TeamFactory, UserFactory, category
+from tests.factories import AlertFactory, TeamFactory, UserFactory, category, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -225,6 +225,7 @@ def test_the_reports_link_goes_to_last_month(browser_client):
 
 
 def test_a_reviewer_records_notes_and_acts_on_a_recommendation(browser_client, october, person):
+    member_of(october, "responder", user=person)  # reviewing a team's month is its responders'
     browser_client.post("/alerts/reports/2026-10/review/?team=ops", {"notes": "Disk is the worst."})
     response = browser_client.post(
         "/alerts/reports/2026-10/act/?team=ops",

@@ -19,6 +19,7 @@ from tests.factories import (
     RemediationItemFactory,
     TeamFactory,
     UserFactory,
+    member_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -35,8 +36,11 @@ def frozen():
 
 
 @pytest.fixture
-def ops():
-    return TeamFactory(slug="ops", name="Ops")
+def ops(person):
+    """Ops, whose month `person` reviews as one of its responders."""
+    team = TeamFactory(slug="ops", name="Ops")
+    member_of(team, "responder", user=person)
+    return team
 
 
 @pytest.fixture

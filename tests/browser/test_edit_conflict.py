@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from incidents.models import Incident
 from incidents.services import incident as services
-from tests.factories import ProfileFactory, UserFactory
+from tests.factories import ProfileFactory, UserFactory, responder
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,8 +41,11 @@ def sign_in(page, live_server, username: str) -> None:
 def test_the_second_writer_settles_the_conflict_and_both_writers_text_survives(
     page, second_page, live_server
 ):
-    ProfileFactory(user=UserFactory(username="alice"), display_name="Alice Ng", time_zone="Europe/London")
-    ProfileFactory(user=UserFactory(username="dana"), display_name="Dana Ruiz", time_zone="Europe/London")
+    for username, name in (("alice", "Alice Ng"), ("dana", "Dana Ruiz")):
+        writer = ProfileFactory(
+            user=UserFactory(username=username), display_name=name, time_zone="Europe/London"
+        )
+        responder(writer.user)
     started = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(hours=3)
     incident = services.create_incident(
         by=None,

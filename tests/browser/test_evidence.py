@@ -13,7 +13,7 @@ from incidents.models import DeployLink, EventKind, GraphSnapshot, Incident, Tim
 from incidents.selectors.evidence import evidence_panel
 from incidents.tasks.graph import capture_graph
 from morgue.urls import urlpatterns as site_urlpatterns
-from tests.factories import DeployFactory, IncidentFactory, ProfileFactory, UserFactory
+from tests.factories import DeployFactory, IncidentFactory, ProfileFactory, UserFactory, responder
 from tests.incidents.graph_server import graph_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__)]
@@ -35,7 +35,7 @@ urlpatterns = [path("evidence-panel/<int:incident_id>/", evidence_page), *site_u
 
 
 def test_link_the_deploy_add_a_graph_and_import_the_war_room_log(page, live_server, login, settings, sample):
-    ProfileFactory(user=UserFactory(username="pat"), time_zone="UTC")
+    responder(ProfileFactory(user=UserFactory(username="pat"), time_zone="UTC").user)
     impact = dt.datetime(2026, 10, 3, 14, 0, tzinfo=dt.UTC)
     incident = IncidentFactory(
         title="Listings 500s",
@@ -107,7 +107,7 @@ def test_link_the_deploy_add_a_graph_and_import_the_war_room_log(page, live_serv
 def test_a_slack_export_zip_on_a_phone_then_a_log_with_far_dates(page, live_server, login):
     from tests.incidents.slack_zip import message, slack_zip
 
-    ProfileFactory(user=UserFactory(username="sam"), time_zone="UTC")
+    responder(ProfileFactory(user=UserFactory(username="sam"), time_zone="UTC").user)
     impact = dt.datetime(2026, 11, 27, 13, 55, tzinfo=dt.UTC)
     incident = IncidentFactory(
         title="Checkout down", impact_started_at=impact, resolved_at=impact + dt.timedelta(hours=1)

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from alerts_review.models import Category, ReviewAction
 from incidents.models import GraphSnapshot, Incident, RemediationItem, ReviewMeeting, TimelineEvent
 from oncall.models import Level, Override, Page, Shift, Swap
-from tests.factories import AlertFactory, IncidentFactory, ProfileFactory, make_rotation
+from tests.factories import AlertFactory, IncidentFactory, ProfileFactory, make_rotation, responder
 from tests.incidents.graph_server import PNG
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -275,7 +275,7 @@ def test_delete_asks_first_and_undo_brings_the_incident_back(page, live_server, 
 def test_a_sent_form_disables_its_button_until_the_next_page(page, live_server, login):
     from tests.factories import UserFactory
 
-    ProfileFactory(user=UserFactory(username="robin"))
+    responder(ProfileFactory(user=UserFactory(username="robin")).user)
     incident = IncidentFactory()
     login("robin")
     page.goto(f"{live_server.url}/incidents/{incident.pk}/")

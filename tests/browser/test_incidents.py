@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from incidents.models import Incident, ReviewMeeting, Status
 from incidents.tasks.review import send_review_invitation
-from tests.factories import IncidentFactory, ProfileFactory, UserFactory
+from tests.factories import IncidentFactory, ProfileFactory, UserFactory, responder
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,8 +27,8 @@ def local(at: dt.datetime) -> str:
 
 
 def test_a_facilitator_creates_writes_with_the_check_schedules_and_invites(page, live_server, login):
-    ProfileFactory(user=UserFactory(username="fran", email="fran@example.com"), display_name="Fran Diaz",
-                   time_zone="Europe/London")  # fmt: skip
+    fran = UserFactory(username="fran", email="fran@example.com")
+    responder(ProfileFactory(user=fran, display_name="Fran Diaz", time_zone="Europe/London").user)
     ProfileFactory(
         user=UserFactory(username="dana", first_name="Dana", email="dana@example.com"), time_zone="UTC"
     )
@@ -90,8 +90,11 @@ def test_a_facilitator_creates_writes_with_the_check_schedules_and_invites(page,
 
 
 def test_a_second_editor_cannot_overwrite_the_first(chromium, page, live_server, login):
-    ProfileFactory(user=UserFactory(username="fran"), display_name="Fran Diaz", time_zone="Europe/London")
-    ProfileFactory(user=UserFactory(username="olu"), display_name="Olu Ade", time_zone="Europe/London")
+    for username, name in (("fran", "Fran Diaz"), ("olu", "Olu Ade")):
+        editor = ProfileFactory(
+            user=UserFactory(username=username), display_name=name, time_zone="Europe/London"
+        )
+        responder(editor.user)
     incident = IncidentFactory(title="Search is slow", tldr="Draft")
 
     login("fran")

@@ -5,7 +5,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from oncall.models import Page, PageStatus, Shift
-from tests.factories import ProfileFactory, UserFactory, make_rotation
+from tests.factories import ProfileFactory, UserFactory, make_rotation, member_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,10 @@ def test_page_a_team_and_acknowledge(page, live_server, login):
 
 def test_add_an_override_and_see_it_on_the_calendar(page, live_server, login):
     ops, _ = _rotations()
-    ProfileFactory(user=UserFactory(username="robin"), display_name="Robin Park", time_zone="Europe/London")
+    robin = ProfileFactory(
+        user=UserFactory(username="robin"), display_name="Robin Park", time_zone="Europe/London"
+    )
+    member_of(ops.team, "responder", user=robin.user)  # who may put themselves on Ops's rotation
     login("robin")
 
     page.goto(f"{live_server.url}/oncall/rotations/ops-primary/")

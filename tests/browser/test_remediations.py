@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import IncidentFactory, ProfileFactory, UserFactory
+from tests.factories import IncidentFactory, ProfileFactory, UserFactory, responder
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,7 +16,7 @@ def _add(page, kind: str, title: str, owner: str) -> None:
 
 
 def test_add_dev_and_ops_items_mark_one_done_and_see_the_board_update(page, live_server, login):
-    ProfileFactory(user=UserFactory(username="robin"), display_name="Robin Park")
+    responder(ProfileFactory(user=UserFactory(username="robin"), display_name="Robin Park").user)
     incident = IncidentFactory(title="Checkout outage")
     login("robin")
 

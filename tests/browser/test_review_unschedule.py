@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from incidents.models import ReviewCancellation, Status
 from incidents.services.review import request_invitation, schedule_review
-from tests.factories import IncidentFactory, ProfileFactory, UserFactory
+from tests.factories import IncidentFactory, ProfileFactory, UserFactory, responder
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,6 +14,7 @@ def test_the_facilitator_unschedules_the_review_after_confirming(page, live_serv
     dana = ProfileFactory(
         user=UserFactory(username="dana", email="dana@example.com"), time_zone="Europe/London"
     ).user
+    responder(dana)
     now = dt.datetime.now(dt.UTC)
     incident = IncidentFactory(
         title="Queue backlog",

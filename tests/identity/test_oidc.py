@@ -77,6 +77,31 @@ def test_later_sign_ins_follow_the_directory_but_keep_groups_given_by_hand(oidc_
     assert User.objects.count() == 1
 
 
+def test_directory_groups_give_team_roles_at_each_sign_in(oidc_provider, client, settings):
+    from morgue.models import TeamMembership
+    from morgue.roles import parse_group_roles
+    from tests.factories import TeamFactory
+
+    settings.MORGUE_GROUP_ROLES = parse_group_roles("sre-leads=ops:manager,sre=ops:responder")
+    TeamFactory(slug="ops", name="Ops")
+    oidc_provider.add_person("ren", email="ren@example.com", name="Ren Ito", groups=["sre", "sre-leads"])
+    oidc_provider.sign_in(client, "ren")
+    person = signed_in(client)
+    assert TeamMembership.objects.get(team__slug="ops", user=person).role == "manager"
+    # A manager may change Ops's paging policy: an empty body is refused for what it lacks, not who sent it.
+    assert (
+        client.put("/api/v1/teams/ops/paging-policy/", {}, content_type="application/json").status_code == 400
+    )
+
+    oidc_provider.add_person("ren", email="ren@example.com", name="Ren Ito", groups=["sre"])
+    client.logout()
+    oidc_provider.sign_in(client, "ren")
+    assert TeamMembership.objects.get(team__slug="ops", user=person).role == "responder"
+    assert (
+        client.put("/api/v1/teams/ops/paging-policy/", {}, content_type="application/json").status_code == 403
+    )
+
+
 def test_a_zone_that_is_not_an_iana_name_is_ignored(oidc_provider, client):
     oidc_provider.add_person("kim", email="kim@example.com", name="Kim", zoneinfo="Mars/Olympus_Mons")
 

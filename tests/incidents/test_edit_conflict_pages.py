@@ -8,7 +8,7 @@ from django.test import Client
 
 from incidents.models import Incident
 from incidents.services import incident as services
-from tests.factories import ProfileFactory, UserFactory
+from tests.factories import ProfileFactory, TeamFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -88,14 +88,16 @@ def save(client: Client, incident: Incident, data: dict[str, list[str]]):
 @pytest.fixture
 def alice() -> Client:
     client = Client()
-    client.force_login(ProfileFactory(user=UserFactory(username="alice"), display_name="Alice Ng").user)
+    alice = ProfileFactory(user=UserFactory(username="alice"), display_name="Alice Ng").user
+    client.force_login(member_of(TeamFactory(slug="responders"), "responder", user=alice))
     return client
 
 
 @pytest.fixture
 def dana() -> Client:
     client = Client()
-    client.force_login(ProfileFactory(user=UserFactory(username="dana"), display_name="Dana Ruiz").user)
+    dana = ProfileFactory(user=UserFactory(username="dana"), display_name="Dana Ruiz").user
+    client.force_login(member_of(TeamFactory(slug="responders"), "responder", user=dana))
     return client
 
 

@@ -8,7 +8,7 @@ from incidents.exceptions import StaleVersion
 from incidents.merging import Choice
 from incidents.models import Incident, Revision
 from incidents.services import incident as services
-from tests.factories import ProfileFactory, TeamFactory, UserFactory
+from tests.factories import ProfileFactory, TeamFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,8 @@ START = dt.datetime(2026, 3, 1, 13, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def alice(db):
-    return ProfileFactory(user=UserFactory(username="alice"), display_name="Alice Ng").user
+    alice = ProfileFactory(user=UserFactory(username="alice"), display_name="Alice Ng").user
+    return member_of(TeamFactory(slug="responders"), "responder", user=alice)
 
 
 def open_incident(**fields) -> Incident:
@@ -112,6 +113,8 @@ def test_a_stale_patch_of_another_field_the_other_save_changed_is_409(api, alice
 
 def test_fields_only_the_other_save_changed_are_never_reverted_by_a_stale_edit(alice, person):
     team = TeamFactory(slug="payments")
+    for responder in (alice, person):  # both edit what becomes a Payments incident
+        member_of(team, "responder", user=responder)
     incident = open_incident(severity=3, affected_service="checkout")
     services.update_incident(
         incident=incident,

@@ -7,7 +7,7 @@ import pytest
 
 from incidents.models.incident import revision_field_label
 from incidents.services import incident as services
-from tests.factories import IncidentFactory, ProfileFactory, TeamFactory, UserFactory
+from tests.factories import IncidentFactory, ProfileFactory, TeamFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +40,7 @@ def test_the_history_shows_labels_and_names_not_columns_and_ids(browser_client, 
     incident = IncidentFactory(impact_started_at=STARTED)
     services.update_incident(incident=incident, by=person, version=1, changes={"tldr": "first"})
     payments = TeamFactory(name="Payments")
+    member_of(payments, "responder", user=person)  # handing the incident to Payments needs a role there
     facilitator = ProfileFactory(user=UserFactory(username="olu"), display_name="Olu Ade").user
     services.update_incident(
         incident=incident,

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from incidents.models import Incident, Revision, TimelineEvent
-from tests.factories import IncidentFactory, TeamFactory, UserFactory
+from tests.factories import IncidentFactory, TeamFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +16,9 @@ NEW = {
 }
 
 
-def test_creating_an_incident_answers_201_with_id_version_durations_and_url(api):
+def test_creating_an_incident_answers_201_with_id_version_durations_and_url(api, person):
     team = TeamFactory(slug="payments")
+    member_of(team, "responder", user=person)
     UserFactory(username="fran")
     response = api.post(
         URL,

@@ -6,7 +6,14 @@ from django.test import Client
 
 from incidents.models import Incident, ReviewMeeting, Status
 from incidents.services import incident as services
-from tests.factories import IncidentFactory, ProfileFactory, TeamFactory, TimelineEventFactory, UserFactory
+from tests.factories import (
+    IncidentFactory,
+    ProfileFactory,
+    TeamFactory,
+    TimelineEventFactory,
+    UserFactory,
+    member_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +81,7 @@ def test_the_incident_page_shows_timeline_findings_and_partials(browser_client):
 def test_editing_with_a_stale_version_keeps_the_persons_text_and_shows_the_other_edit(browser_client, person):
     incident = IncidentFactory(tldr="Original")
     other = ProfileFactory(user=UserFactory(username="olu"), display_name="Olu Ade").user
+    member_of(TeamFactory(), "responder", user=other)
     services.update_incident(incident=incident, by=other, version=1, changes={"tldr": "Their tl;dr"})
     data = form_data(
         title=incident.title,

@@ -16,7 +16,14 @@ from incidents.services.remediation import (
     update_item,
 )
 from morgue.exceptions import MorgueError
-from tests.factories import IncidentFactory, ProfileFactory, RemediationItemFactory, UserFactory
+from tests.factories import (
+    IncidentFactory,
+    ProfileFactory,
+    RemediationItemFactory,
+    TeamFactory,
+    UserFactory,
+    member_of,
+)
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 
@@ -162,6 +169,7 @@ def test_renaming_an_incident_renames_where_its_items_came_from(owner):
     elsewhere = _create(IncidentFactory(title="Search outage"), owner)
 
     changes = {"title": "Checkout outage"}
+    member_of(TeamFactory(), "responder", user=owner)  # who may rename an incident
     update_incident(incident=incident, by=owner, version=incident.version, changes=changes)
 
     item.refresh_from_db()

@@ -29,7 +29,7 @@ from incidents.services.review import (
     schedule_review,
     unschedule_review,
 )
-from tests.factories import IncidentFactory, ProfileFactory, UserFactory
+from tests.factories import IncidentFactory, ProfileFactory, TeamFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +118,7 @@ def meeting_in(zone_name: str, local_start: dt.datetime):
     facilitator = ProfileFactory(
         user=UserFactory(username="dana", email="dana@example.com"), time_zone=zone_name
     ).user
+    member_of(TeamFactory(), "responder", user=facilitator)  # who may schedule a review
     incident = IncidentFactory(
         title="Queue backlog",
         status=Status.RESOLVED,

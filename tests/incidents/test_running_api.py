@@ -7,7 +7,14 @@ import time_machine
 
 from incidents.models import Incident, RoleKind
 from oncall.services.pages import page_team
-from tests.factories import IncidentFactory, ProfileFactory, TeamFactory, TimelineEventFactory, UserFactory
+from tests.factories import (
+    IncidentFactory,
+    ProfileFactory,
+    TeamFactory,
+    TimelineEventFactory,
+    UserFactory,
+    member_of,
+)
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 3, 2, 14, 5, tzinfo=dt.UTC)
@@ -15,7 +22,7 @@ NOW = dt.datetime(2026, 3, 2, 14, 5, tzinfo=dt.UTC)
 
 @time_machine.travel(NOW, tick=False)
 def test_an_incident_is_declared_with_a_title_severity_and_team_only(api, person):
-    TeamFactory(slug="payments", email="")
+    member_of(TeamFactory(slug="payments", email=""), "responder", user=person)
     answer = api.post(
         "/api/v1/incidents/", {"title": "Card auths failing", "severity": 2, "team": "payments"}
     )
@@ -31,8 +38,9 @@ def test_an_incident_is_declared_with_a_title_severity_and_team_only(api, person
 
 
 @time_machine.travel(NOW, tick=False)
-def test_declaring_from_a_page_and_paging_the_team(api):
+def test_declaring_from_a_page_and_paging_the_team(api, person):
     team = TeamFactory(slug="search", email="")
+    member_of(team, "responder", user=person)
     page = page_team(team=team, message="Latency", now=NOW)
     answer = api.post(
         "/api/v1/incidents/",

@@ -8,14 +8,21 @@ import time_machine
 from incidents.models import Incident, Status
 from incidents.services import running as services
 from oncall.services.pages import page_team
-from tests.factories import IncidentFactory, ProfileFactory, TeamFactory, TimelineEventFactory, UserFactory
+from tests.factories import (
+    IncidentFactory,
+    ProfileFactory,
+    TeamFactory,
+    TimelineEventFactory,
+    UserFactory,
+    member_of,
+)
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 3, 2, 14, 5, tzinfo=dt.UTC)
 
 
 def test_the_home_page_declares_an_incident_and_then_says_you_lead_it(browser_client, person):
-    TeamFactory(slug="payments", name="Payments", email="")
+    member_of(TeamFactory(slug="payments", name="Payments", email=""), "responder", user=person)
     home = browser_client.get("/")
     assert b'aria-label="Declare an incident"' in home.content
     answer = browser_client.post(
@@ -33,8 +40,9 @@ def test_a_refused_declaration_shows_the_form_with_its_error(browser_client):
     assert not Incident.objects.exists()
 
 
-def test_a_page_offers_to_declare_and_then_shows_its_incident(browser_client):
+def test_a_page_offers_to_declare_and_then_shows_its_incident(browser_client, person):
     team = TeamFactory(slug="search", email="")
+    member_of(team, "responder", user=person)
     page = page_team(team=team, message="Search latency over 2 s")
     detail = browser_client.get(f"/oncall/pages/{page.pk}/")
     assert b"Declare an incident from this page" in detail.content

@@ -24,7 +24,7 @@ from morgue.models import EmailDelivery
 from oncall.models import Page
 from oncall.services import notifications
 from oncall.services.pages import page_team
-from tests.factories import IncidentFactory, ProfileFactory, TeamFactory, UserFactory
+from tests.factories import IncidentFactory, ProfileFactory, TeamFactory, UserFactory, member_of
 from tests.oncall.fakes import fake_server
 
 pytestmark = pytest.mark.django_db
@@ -33,12 +33,15 @@ NOW = dt.datetime(2026, 3, 2, 14, 5, tzinfo=dt.UTC)
 
 @pytest.fixture
 def lead():
-    return ProfileFactory(user=UserFactory(username="lena", email="lena@example.com")).user
+    """An incident lead: a responder, who may run unowned incidents (a test adds her to its teams)."""
+    user = ProfileFactory(user=UserFactory(username="lena", email="lena@example.com")).user
+    return member_of(TeamFactory(slug="leads"), "responder", user=user)
 
 
 @time_machine.travel(NOW, tick=False)
 def test_declaring_needs_a_title_severity_and_team_and_starts_now(lead, django_capture_on_commit_callbacks):
     team = TeamFactory(slug="payments", email="")
+    member_of(team, "responder", user=lead)
     incident = services.declare_incident(by=lead, title="Card auths failing", severity=2, team=team)
     assert (incident.impact_started_at, incident.detected_at, incident.status) == (NOW, NOW, Status.OPEN)
     (role,) = RoleAssignment.objects.current().filter(incident=incident)
@@ -52,6 +55,7 @@ def test_declaring_needs_a_title_severity_and_team_and_starts_now(lead, django_c
 @time_machine.travel(NOW, tick=False)
 def test_declaring_from_a_page_links_both_ways_and_can_page_the_team(lead):
     team = TeamFactory(slug="search", email="")
+    member_of(team, "responder", user=lead)
     page = page_team(team=team, message="Search latency", now=NOW - dt.timedelta(minutes=7))
     incident = services.declare_incident(
         by=lead, title="Search slow", severity=3, team=team, page=page, page_the_team=True
@@ -220,6 +224,7 @@ def test_the_postmortem_is_published_only_once_reviewed_and_clean(lead):
 
 def test_a_new_postmortem_starts_from_the_best_matching_template(lead):
     team = TeamFactory(slug="edge")
+    member_of(team, "responder", user=lead)
     PostmortemTemplate.objects.create(name="All", sections=[{"section": "tldr", "prompt": "Short."}])
     PostmortemTemplate.objects.create(
         name="Sev 1", severity=1, sections=[{"section": "what_happened", "prompt": "Minute by minute."}]

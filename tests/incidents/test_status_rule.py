@@ -14,7 +14,7 @@ from incidents.exceptions import (
 )
 from incidents.models import Incident, RemediationItem, RemediationStatus, Revision, Status
 from incidents.services import incident as services
-from tests.factories import IncidentFactory, RemediationItemFactory, UserFactory
+from tests.factories import IncidentFactory, RemediationItemFactory, TeamFactory, member_of
 
 NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 STARTED = dt.datetime(2026, 3, 1, 13, 0, tzinfo=dt.UTC)
@@ -223,7 +223,9 @@ def test_closing_in_the_admin_once_the_items_are_finished_follows_the_rule(admin
 def test_an_admin_edit_on_top_of_an_older_version_is_refused(admin_client):
     incident = _resolved_incident()
     data = _admin_data(incident, title="Mine")
-    services.update_incident(incident=incident, by=UserFactory(), version=1, changes={"title": "Theirs"})
+    services.update_incident(
+        incident=incident, by=member_of(TeamFactory()), version=1, changes={"title": "Theirs"}
+    )
 
     response = admin_client.post(_admin_url(incident), data)
 

@@ -69,7 +69,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from incidents.models import RemediationItem, RemediationStatus
-from tests.factories import IncidentFactory, ProfileFactory, RemediationItemFactory, UserFactory
+from tests.factories import (
+    IncidentFactory,
+    ProfileFactory,
+    RemediationItemFactory,
+    TeamFactory,
+    UserFactory,
+    member_of,
+)
 from tests.formpage import form_on
 from tests.incidents.graph_server import PNG
 
@@ -78,7 +85,9 @@ ON_CALL_NOW = dt.datetime(2026, 2, 10, 12, tzinfo=dt.UTC)
 
 @pytest.fixture
 def dana(db):
-    return ProfileFactory(user=UserFactory(username="dana")).user
+    """Another responder (of unowned incidents, like `person`)."""
+    dana = ProfileFactory(user=UserFactory(username="dana")).user
+    return member_of(TeamFactory(slug="dana-team"), "responder", user=dana)
 
 
 def _opens(client, response) -> None:
@@ -437,11 +446,12 @@ def test_paging_a_team_round_trip_pages_once(client, rotation):
 # --- Alerts review and profile ---------------------------------------------------------------------
 
 
-def test_acting_on_a_recommendation_round_trip(browser_client, dana):
+def test_acting_on_a_recommendation_round_trip(browser_client, dana, person):
     from alerts_review.models import ReviewAction
     from tests.factories import AlertFactory, TeamFactory, category
 
     team = TeamFactory(slug="ops", name="Ops")
+    member_of(team, "responder", user=person)  # who reviews Ops's month
     for day in (1, 2, 3):
         fired = dt.datetime(2026, 10, day, 14, tzinfo=dt.UTC)
         AlertFactory(team=team, check_name="Disk", fired_at=fired, category=category("threshold"))
@@ -609,11 +619,11 @@ def test_the_invitation_clicked_twice_is_sent_once(browser_client, dana, django_
     assert len(callbacks) == 1
 
 
-def test_review_notes_too_long_are_shown_again_and_then_saved(browser_client):
+def test_review_notes_too_long_are_shown_again_and_then_saved(browser_client, person):
     from alerts_review.models import AlertReview
     from tests.factories import TeamFactory
 
-    TeamFactory(slug="ops", name="Ops")
+    member_of(TeamFactory(slug="ops", name="Ops"), "responder", user=person)
     report = "/alerts/reports/2026-10/?team=ops"
     form = form_on(browser_client.get(report), action="/alerts/reports/2026-10/review/")
     refused = browser_client.post(form.action, form.data(notes="x" * 20_001))
@@ -650,11 +660,11 @@ def test_an_unreadable_chat_log_is_shown_again_to_correct_and_preview(browser_cl
 # --- Running an incident ---------------------------------------------------------------------
 
 
-def test_declaring_twice_from_the_home_page_declares_once(browser_client):
+def test_declaring_twice_from_the_home_page_declares_once(browser_client, person):
     from incidents.models import Incident
     from tests.factories import TeamFactory
 
-    TeamFactory(slug="payments", email="")
+    member_of(TeamFactory(slug="payments", email=""), "responder", user=person)
     form = form_on(browser_client.get("/"), action="/incidents/declare/")
     refused = browser_client.post(form.action, form.data(title="", team="payments"))
     assert refused.status_code == 400 and "Title: This field is required." in refused.content.decode()

@@ -31,7 +31,7 @@ def test_a_person_who_is_not_staff_cannot_create_people(api):
     response = api.post("/api/v1/people/", {"username": "ren"}, format="json")
 
     assert response.status_code == 403
-    assert response.json()["detail"] == "Only staff can create people."
+    assert response.json()["detail"] == "Only an admin (staff) may create people."
 
 
 def test_duplicate_username_and_bad_zone_are_named(staff_api, person):

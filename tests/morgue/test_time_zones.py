@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from morgue.timezones import UnknownTimeZone, check_time_zone
-from tests.factories import IncidentFactory, TeamFactory
+from tests.factories import IncidentFactory, TeamFactory, member_of
 
 SENTENCE = "Mars/Olympus is not a known IANA time zone (for example Europe/London)."
 
@@ -25,8 +25,9 @@ def _sentences(response) -> str:
 
 
 @pytest.mark.django_db
-def test_every_api_path_refuses_an_unknown_zone_with_the_same_sentence(api, staff_api):
+def test_every_api_path_refuses_an_unknown_zone_with_the_same_sentence(api, staff_api, person):
     team = TeamFactory(slug="ops")
+    member_of(team, "responder", user=person)
     incident = IncidentFactory(team=team)
     refusals = [
         api.patch("/api/v1/me/", {"time_zone": "Mars/Olympus"}, format="json"),

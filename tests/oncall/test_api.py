@@ -5,7 +5,7 @@ import time_machine
 
 from oncall.models import Level, Rotation, Shift
 from oncall.selectors import on_call_now
-from tests.factories import ProfileFactory, TeamFactory, UserFactory, make_api_token, make_rotation
+from tests.factories import ProfileFactory, TeamFactory, UserFactory, make_api_token, make_rotation, member_of
 
 UTC = dt.UTC
 pytestmark = pytest.mark.django_db
@@ -209,6 +209,7 @@ def test_patching_a_rotation_keeps_past_shifts(staff_api, ops):
 
 
 def test_override_through_the_api_and_bad_overrides(api, person, ops):
+    member_of(ops.team, "responder", user=person)  # a responder may put themselves on, not others
     start = dt.datetime(2026, 2, 10, 8, tzinfo=UTC)
     body = {
         "level": "L1",

@@ -9,7 +9,7 @@ from django.utils.html import escape
 
 from morgue.models import Profile
 from oncall.models import Level, Page, PageStatus, Shift
-from tests.factories import UserFactory, make_rotation
+from tests.factories import UserFactory, make_rotation, member_of
 
 UTC = dt.UTC
 pytestmark = pytest.mark.django_db
@@ -95,6 +95,7 @@ def test_on_call_page_marks_an_override_in_the_who_cell(browser_client, person, 
     from oncall import services
 
     ops = rotations[0]
+    member_of(ops.team, "responder", user=person)
     services.create_override(
         rotation=ops,
         level=Level.L2,
@@ -111,6 +112,7 @@ def test_on_call_page_marks_an_override_in_the_who_cell(browser_client, person, 
 
 
 def test_rotation_calendar_and_override_form(browser_client, person, rotations):
+    member_of(rotations[0].team, "responder", user=person)  # who may put themselves on Ops's rotation
     with time_machine.travel(NOW):
         response = browser_client.post(
             "/oncall/rotations/ops-primary/",
@@ -133,7 +135,8 @@ def test_rotation_calendar_and_override_form(browser_client, person, rotations):
     )
 
 
-def test_override_form_errors_are_sentences(browser_client, rotations):
+def test_override_form_errors_are_sentences(browser_client, person, rotations):
+    member_of(rotations[0].team, "responder", user=person)
     response = browser_client.post(
         "/oncall/rotations/ops-primary/",
         {"level": "L1", "user": "ghost", "starts_at": "2026-02-12T09:00", "ends_at": "2026-02-12T08:00"},
