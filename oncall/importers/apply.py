@@ -94,22 +94,26 @@ def _team(schedule: SchedulePlan, applied: Applied) -> Team:
     return create_team(name=name[:100], slug=schedule.slug)
 
 
-def _anchor(rotation: RotationPlan, now: dt.datetime) -> tuple[dt.datetime, tuple[str, ...]]:
+def _anchor(
+    rotation: RotationPlan, now: dt.datetime, *, back: int = 0
+) -> tuple[dt.datetime, tuple[str, ...]]:
     """The turn in force now (its local wall start) and the members in turn order from it.
 
     Starting the Morgue rotation at the current turn, with the order turned
     so that turn's person is first, keeps the source's sequence without
-    materialising every turn since the source's virtual start.
+    materialising every turn since the source's virtual start. With L2 it
+    starts `back` = 1 turn earlier: L2 is the previous turn's L1, so the
+    turn in force now needs the one before it.
     """
     step = dt.timedelta(hours=rotation.turn_hours)
     local_now = now.astimezone(ZoneInfo(rotation.time_zone)).replace(tzinfo=None)
-    number = (local_now - rotation.virtual_start) // step
+    number = (local_now - rotation.virtual_start) // step - back
     start = rotation.virtual_start + number * step
     offset = number % len(rotation.members)
     return start, rotation.members[offset:] + rotation.members[:offset]
 
 
-def _fields(rotation: RotationPlan, escalation: int) -> dict[str, object]:
+def _fields(rotation: RotationPlan, escalation: int, has_l2: bool) -> dict[str, object]:
     days, hours = divmod(rotation.turn_hours, 24)
     by_days = not hours and days <= shift_rules.MAX_LENGTH_DAYS
     return {
@@ -121,7 +125,7 @@ def _fields(rotation: RotationPlan, escalation: int) -> dict[str, object]:
         ],
         "advance": rotation.advance,
         "layer": rotation.layer,
-        "has_l2": False,
+        "has_l2": has_l2,
         "escalation_timeout_minutes": escalation,
     }
 
@@ -148,7 +152,7 @@ def _rotation(
     schedule: SchedulePlan, plan: RotationPlan, team: Team, now: dt.datetime, applied: Applied
 ) -> Rotation:
     slug = slugify(f"{schedule.slug} {plan.name}")[:50]
-    wanted = _fields(plan, schedule.escalation_minutes or DEFAULT_ESCALATION_MINUTES)
+    wanted = _fields(plan, schedule.escalation_minutes or DEFAULT_ESCALATION_MINUTES, schedule.has_l2)
     existing = Rotation.objects.filter(slug=slug).first()
     if existing is not None and _same_rule(
         existing, plan, team, wanted, {key: user.pk for key, user in applied.people.items()}
@@ -159,7 +163,7 @@ def _rotation(
         applied.changes.append(
             f"replace rotation {existing.name} of {team.name}: its rule changed in the source"
         )
-    start, members = _anchor(plan, now)
+    start, members = _anchor(plan, now, back=1 if schedule.has_l2 else 0)
     rotation = create_rotation(
         team=team,
         name=f"{schedule.name} – {plan.name}"[:100],
@@ -173,6 +177,8 @@ def _rotation(
     if existing is None:
         applied.changes.append(
             f"create rotation {rotation.name}: layer {plan.layer}, {rotation.describe_turn()} turns "
+            + ("with L2 (the previous turn's L1) " if schedule.has_l2 else "")
+            + f"waiting {rotation.escalation_timeout_minutes} minutes per level, "
             f"from {start:%Y-%m-%d %H:%M} {plan.time_zone}, "
             f"{', '.join(_display(applied.people[key]) for key in members)}"
             + (f"; active {rotation.describe_restrictions()}" if plan.restrictions else "")

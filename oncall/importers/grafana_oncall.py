@@ -11,9 +11,8 @@ shift → an L1-only rotation, layered by its `level` (a higher level wins),
 turns of `interval` × hourly/daily/weekly from `rotation_start` (else
 `start`) on the schedule's wall clock; a daily shift shorter than its day →
 a daily window; an `override` shift → an override of the top layer; an
-escalation chain: its first `notify_on_call_from_schedule` is the team paged,
-the waits before the next one the escalation timeout, the next one's schedule
-the fallback team; alert groups of the last 12 months → review history;
+escalation chain: its steps fitted onto Morgue's L1, L2 and fallback team by
+oncall.importers.escalation; alert groups of the last 12 months → review history;
 `final_shifts` → the timeline the verifier compares against.
 
 Cannot be expressed (reported, nothing applied): `single_event` and
@@ -23,12 +22,14 @@ one turn.
 """
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils.text import slugify
 
 from .common import field, instant, windows, zone_name
+from .escalation import PERSON, SCHEDULE, Policy, Rule, Target, map_policies
 from .plan import (
     HistoryAlert,
     ImportFailed,
@@ -205,42 +206,61 @@ def _shift(shift: Any, schedule: SchedulePlan, plan: Plan) -> None:
     )
 
 
+# Steps that notify nobody (Grafana OnCall's escalation policy types): reported, never blocking.
+SILENT_STEPS = {"trigger_webhook", "trigger_action", "notify_whole_channel", "resolve", "declare_incident"}
+
+
 def _escalations(
     chains: dict[str, Any], policies: list[Any], schedules: dict[str, SchedulePlan], plan: Plan
 ) -> dict[str, str]:
-    """Per chain: the first schedule notified is the team, the waits before the next its timeout.
+    """Each chain's steps as neutral rules (escalation.map_policies fits them onto L1, L2, fallback).
 
-    The next schedule notified is the fallback team. Returns chain id → schedule key.
+    A `wait` step (seconds) is the wait after the step before it;
+    `notify_persons` pages its persons at once; `repeat_escalation` repeats
+    the chain (up to five times). Returns chain id → schedule key.
     """
-    paged: dict[str, str] = {}
     steps: dict[str, list[Any]] = {}
     for policy in sorted(policies, key=lambda item: int(item.get("position") or 0)):
         steps.setdefault(str(policy.get("escalation_chain_id")), []).append(policy)
+    translated = []
     for chain_id, chain in chains.items():
         name = str(chain.get("name") or chain_id)
-        team: SchedulePlan | None = None
-        waited = 0
+        rules: list[Rule] = []
+        notes: list[str] = []
+        repeats = 0
         for policy in steps.get(chain_id, []):
-            kind = policy.get("type")
+            kind = str(policy.get("type"))
+            label = f"step {policy.get('position')}"
             if kind == "wait":
-                waited += int(policy.get("duration") or 0)
+                minutes = int(policy.get("duration") or 0) // 60
+                if rules:
+                    rules[-1] = replace(rules[-1], wait_minutes=rules[-1].wait_minutes + minutes)
+                else:
+                    notes.append(f"{label} (a wait before anyone is paged: Morgue pages at once)")
                 continue
-            target = str(policy.get("notify_on_call_from_schedule") or "")
-            if kind == "notify_on_call_from_schedule" and target in schedules:
-                if team is None:
-                    team, waited = schedules[target], 0
-                    paged[chain_id] = team.key
-                    continue
-                if team.fallback is None and target != team.key:
-                    team.fallback = target
-                    team.escalation_minutes = max(1, waited // 60)
-                    continue
-            plan.problems.append(
-                Problem(
-                    "escalation step",
-                    f"{name} step {policy.get('position')} ({kind})",
-                    "Morgue pages one team's on-call person, then its fallback team",
-                    blocks=False,
+            if kind == "repeat_escalation":
+                repeats = 5
+                continue
+            if kind in SILENT_STEPS:
+                notes.append(f"{label} ({kind})")
+                continue
+            targets: tuple[Target, ...]
+            if kind == "notify_on_call_from_schedule":
+                key = str(policy.get("notify_on_call_from_schedule") or "")
+                targets = (
+                    Target(SCHEDULE, key, schedules[key].name if key in schedules else f"schedule {key}"),
                 )
-            )
-    return paged
+            elif kind == "notify_persons":
+                targets = tuple(
+                    Target(
+                        PERSON,
+                        str(user),
+                        plan.people[str(user)].name if str(user) in plan.people else str(user),
+                    )
+                    for user in policy.get("persons_to_notify") or []
+                )
+            else:
+                targets = (Target(kind, str(policy.get("id")), f"a {kind} step"),)
+            rules.append(Rule(f"{label} ({kind})", targets, 0))
+        translated.append(Policy(chain_id, name, tuple(rules), repeats=repeats, notes=tuple(notes)))
+    return map_policies(translated, schedules, plan)

@@ -16,8 +16,8 @@ What maps to what:
   schedule's wall clock; `timeRestriction` (time-of-day, or
   weekday-and-time-of-day) → weekly windows, advancing by wall time;
 - an override → an override of the rotations it names (all: the top layer);
-- an escalation: the schedule of its first rule is the team paged, the time to
-  the next rule the escalation timeout, a schedule in the next rule the fallback team;
+- an escalation: its rules fitted onto Morgue's L1, L2 (`notifyType`
+  `previous` of the same schedule) and fallback team by oncall.importers.escalation;
 - alerts of the last 12 months → unclassified alerts in the review history;
 - `finalTimeline` of /v2/schedules/{id}/timeline → the timeline the verifier compares against.
 
@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from django.utils.text import slugify
 
 from .common import WEEK_MINUTES, field, instant, iso, windows, zone_name
+from .escalation import PERSON, PREVIOUS, SCHEDULE, Policy, Rule, Target, map_policies
 from .plan import (
     HistoryAlert,
     ImportFailed,
@@ -288,47 +289,50 @@ def _restrictions(restriction: Any, refuse: Any) -> list[tuple[tuple[str, str], 
 
 
 def _escalations(escalations: list[Any], schedules: dict[str, SchedulePlan], plan: Plan) -> dict[str, str]:
-    """Map each escalation onto L1 (first rule's schedule) and fallback (the next rule's schedule).
+    """Each escalation's rules as neutral rules (escalation.map_policies fits them onto L1, L2, fallback).
 
-    Returns escalation id → the key of the schedule it pages first.
+    An Opsgenie rule's `delay` counts from the alert's creation, so rules
+    with the same delay are notified at once (one step with several
+    targets) and a step's wait is the next delay minus its own. A schedule
+    with `notifyType` `previous` is its previous on-call person (Morgue's L2);
+    `next` and `all` are other people. Returns escalation id → schedule key.
     """
-    paged: dict[str, str] = {}
+    translated = []
     for escalation in escalations:
         name = str(escalation.get("name") or escalation.get("id"))
-        rules = sorted(
-            field(escalation, "rules", f"Escalation {name}"),
-            key=lambda rule: int((rule.get("delay") or {}).get("timeAmount", 0)),
+        by_delay: dict[int, list[Target]] = {}
+        for rule in field(escalation, "rules", f"Escalation {name}"):
+            delay = rule.get("delay") or {}
+            minutes = int(delay.get("timeAmount", 0)) * (60 if delay.get("timeUnit") == "hours" else 1)
+            by_delay.setdefault(minutes, []).append(_target(rule, schedules, plan))
+        delays = sorted(by_delay)
+        rules = tuple(
+            Rule(
+                f"rule {number} (after {delay} minutes)",
+                tuple(by_delay[delay]),
+                (delays[number] - delay) if number < len(delays) else 0,
+            )
+            for number, delay in enumerate(delays, start=1)
         )
-        recipients = [
-            (str((rule.get("recipient") or {}).get("type")), str((rule.get("recipient") or {}).get("id")))
-            for rule in rules
-        ]
-        if not recipients or recipients[0][0] != "schedule" or recipients[0][1] not in schedules:
-            plan.problems.append(
-                Problem("escalation", name, "its first rule does not page an imported schedule", blocks=False)
-            )
-            continue
-        team = schedules[recipients[0][1]]
-        paged[str(escalation.get("id"))] = team.key
-        for number, ((kind, key), rule) in enumerate(zip(recipients, rules, strict=True), start=1):
-            if number == 1:
-                continue
-            if number == 2 and kind == "schedule" and key in schedules and key != team.key:
-                team.fallback = key
-                first = int((rules[0].get("delay") or {}).get("timeAmount", 0))
-                team.escalation_minutes = max(1, int((rule.get("delay") or {}).get("timeAmount", 0)) - first)
-                continue
-            plan.problems.append(
-                Problem(
-                    "escalation rule",
-                    f"{name} rule {number} ({kind} {key})",
-                    "Morgue pages one team's on-call person, then its fallback team: "
-                    "only the first rule's schedule and the next rule's schedule are kept",
-                    blocks=False,
-                )
-            )
-        if (escalation.get("repeat") or {}).get("count"):
-            plan.problems.append(
-                Problem("escalation", name, "it repeats; Morgue pages each step once", blocks=False)
-            )
-    return paged
+        repeats = int((escalation.get("repeat") or {}).get("count") or 0)
+        translated.append(Policy(str(escalation.get("id")), name, rules, repeats=repeats))
+    return map_policies(translated, schedules, plan)
+
+
+def _target(rule: Any, schedules: dict[str, SchedulePlan], plan: Plan) -> Target:
+    recipient = rule.get("recipient") or {}
+    kind, key = str(recipient.get("type")), str(recipient.get("id"))
+    notify = str(rule.get("notifyType") or "default")
+    if kind == "schedule":
+        label = schedules[key].name if key in schedules else str(recipient.get("name") or key)
+        if notify == "default":
+            return Target(SCHEDULE, key, label)
+        if notify == "previous":
+            return Target(PREVIOUS, key, f"the previous on-call person of {label}")
+        return Target(f"schedule-{notify}", key, f"the {notify} on-call of {label}")
+    if kind == "user":
+        by_name = {person.email: person.key for person in plan.people.values()}
+        key = key if key in plan.people else by_name.get(str(recipient.get("username", "")).lower(), key)
+        label = plan.people[key].name if key in plan.people else str(recipient.get("username") or key)
+        return Target(PERSON, key, label)
+    return Target(kind, key, f"{kind} {recipient.get('name') or key}")

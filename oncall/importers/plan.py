@@ -77,6 +77,11 @@ class SchedulePlan:
     timeline: list[TimelineEntry] = field(default_factory=list)
     escalation_minutes: int | None = None
     fallback: str | None = None  # the key of the schedule paged when this one does not answer
+    # L2 is Morgue's own: the previous turn's L1 of the team's one rotation
+    # (oncall.shifts.assign_levels). Set when the source's second rule pages exactly that.
+    has_l2: bool = False
+    l2_timeline: list[TimelineEntry] | None = None  # the source's own rendering of that L2, when it has one
+    person_step: bool = False  # made for an escalation rule that pages one fixed person
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,8 @@ def test_each_schedule_imports_with_no_difference_over_eight_weeks_and_again_cha
     code, out = run("--from-dir", str(FIXTURES), "--apply", "--verify", "--weeks", "8")
     assert code == 0, out
     assert "Verification: no difference from Grafana OnCall's own timeline over 8 weeks" in out
-    assert "cannot import escalation step 'Default step 3 (notify_persons)'" in out
+    assert "cannot import escalation policy 'Lord Howe': it repeats 5 times" in out
+    assert Team.objects.get(slug="web-lord-howe").fallback_team.name == "Gus Grant (escalation)"
     ny = Team.objects.get(slug="web-ny")
     assert ny.fallback_team == Team.objects.get(slug="web-london")
     assert Rotation.objects.get(team=ny, layer=1).escalation_timeout_minutes == 10

@@ -43,7 +43,7 @@ def test_staff_see_the_plan_and_its_verification_then_import(client, staff):
     assert not Rotation.objects.exists()
     answer = client.post(URL, {"source": "pagerduty", "weeks": 8, "apply": "on", "archive": zipped(FIXTURES)})
     assert "Imported" in answer.content.decode()
-    assert Rotation.objects.count() == 6
+    assert Rotation.objects.count() == 9
 
 
 def test_a_file_that_is_not_a_zip_is_a_sentence_in_place(client, staff):

@@ -64,6 +64,7 @@ def test_each_schedule_imports_with_no_difference_over_eight_weeks_and_again_cha
     assert ny.fallback_team == Team.objects.get(slug="london-12h")
     assert Rotation.objects.get(team=ny, layer=1).escalation_timeout_minutes == 10
     assert Alert.objects.filter(source="opsgenie", category=None).count() == 2
+    assert Team.objects.get(slug="lord-howe").fallback_team.name == "Gus Grant (escalation)"
     before = counts()
     code, out = run("--from-dir", str(FIXTURES), "--apply", "--verify")
     assert code == 0, out
