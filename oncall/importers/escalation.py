@@ -37,6 +37,8 @@ SCHEDULE = "schedule"  # the schedule's on-call person
 PREVIOUS = "previous"  # the schedule's previous on-call person (Opsgenie's notifyType `previous`)
 PERSON = "person"  # one fixed person
 MAX_WAIT_MINUTES = 24 * 60
+# A one-person rotation has the same person at every turn: a fixed anchor keeps a re-import a no-op.
+ALWAYS_FROM = dt.datetime(2000, 1, 3)
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,6 @@ def _person_team(key: str, plan: Plan, schedules: dict[str, SchedulePlan]) -> Sc
     person = plan.people[key]
     slug = ("person-" + slugify(person.email.split("@")[0]))[:40]
     assert plan.since is not None and plan.until is not None
-    local_start = plan.since.astimezone(dt.UTC).replace(tzinfo=None, hour=0, minute=0)
     team = SchedulePlan(
         key=f"person:{key}",
         name=f"{person.name} (escalation)",
@@ -251,7 +252,7 @@ def _person_team(key: str, plan: Plan, schedules: dict[str, SchedulePlan]) -> Sc
                 key=f"person:{key}",
                 name="Always",
                 time_zone="UTC",
-                virtual_start=local_start,
+                virtual_start=ALWAYS_FROM,
                 turn_hours=7 * 24,
                 members=(key,),
             )

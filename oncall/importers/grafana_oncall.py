@@ -163,9 +163,12 @@ def _shift(shift: Any, schedule: SchedulePlan, plan: Plan) -> None:
     if any(shift.get(rule) for rule in ("by_day", "by_month", "by_monthday")):
         refuse("a by_day, by_month or by_monthday rule is not expressible as a Morgue rotation")
         return
+    ends_at = None
     if shift.get("until"):
-        refuse(f"it ends on {shift['until']}; a Morgue rotation has no end date")
-        return
+        ends_at = _local(shift["until"], where).replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+        if plan.since is not None and ends_at <= plan.since:
+            plan.problems.append(Problem("shift", where, f"it ended on {shift['until']}: left out", False))
+            return
     frequency = str(shift.get("frequency"))
     if frequency not in FREQUENCY_HOURS:
         refuse(f"a {frequency} frequency is not hourly, daily or weekly")
@@ -192,6 +195,7 @@ def _shift(shift: Any, schedule: SchedulePlan, plan: Plan) -> None:
         return
     rotation_start = _local(shift.get("rotation_start") or shift["start"], where)
     offset = int(shift.get("start_rotation_from_user_index") or 0) % len(members)
+    begins = rotation_start.replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
     schedule.rotations.append(
         RotationPlan(
             key=str(shift.get("id") or name),
@@ -202,6 +206,8 @@ def _shift(shift: Any, schedule: SchedulePlan, plan: Plan) -> None:
             members=members[offset:] + members[:offset],
             restrictions=tuple(restrictions),
             layer=int(shift.get("level") or 1),
+            starts_at=begins if plan.since is not None and begins > plan.since else None,
+            ends_at=ends_at,
         )
     )
 

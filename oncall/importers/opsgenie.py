@@ -102,8 +102,9 @@ def read(reader: Reader, *, now: dt.datetime, weeks: int) -> Plan:
             time_zone=zone_name(field(summary, "timezone", where), where),
         )
         rotations = data(reader.get(f"/v2/schedules/{key}/rotations"), f"/v2/schedules/{key}/rotations")
-        for rank, rotation in enumerate(rotations, start=1):
-            translated = _rotation(rotation, schedule, rank, plan, by_name)
+        for rotation in rotations:
+            # Ranked among the rotations in force: one that ended moves no other.
+            translated = _rotation(rotation, schedule, len(schedule.rotations) + 1, plan, by_name)
             if translated is not None:
                 schedule.rotations.append(translated)
         for override in data(reader.get(f"/v2/schedules/{key}/overrides"), f"/v2/schedules/{key}/overrides"):
@@ -201,13 +202,7 @@ def _rotation(
     if end and instant(end, where) <= now:
         plan.problems.append(Problem("rotation", where, f"it ended on {end}: left out", blocks=False))
         return None
-    if end:
-        refuse(f"it ends on {end}; a Morgue rotation has no end date")
-        return None
     start = instant(field(rotation, "startDate", where), where)
-    if start > now:
-        refuse("it starts in the future; a Morgue layer is in force from its creation")
-        return None
     kind = str(field(rotation, "type", where))
     if kind not in TURN_HOURS:
         refuse(f"its type {kind!r} is not hourly, daily or weekly")
@@ -252,6 +247,8 @@ def _rotation(
         members=members,
         restrictions=tuple(restrictions),
         layer=rank,
+        starts_at=start if start > now else None,
+        ends_at=instant(end, where) if end else None,
     )
 
 

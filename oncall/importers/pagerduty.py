@@ -148,8 +148,10 @@ def _schedule(data: Any, plan: Plan) -> SchedulePlan:
     layers = field(data, "schedule_layers", f"PagerDuty schedule {name}")
     # Higher rendering_index wins; without it, a later layer wins (PagerDuty's layer 2 is above layer 1).
     ranked = sorted(enumerate(layers), key=lambda pair: (pair[1].get("rendering_index", pair[0]), pair[0]))
-    for rank, (_, layer) in enumerate(ranked, start=1):
-        rotation = _layer(layer, schedule, rank, plan)
+    # Ranked among the layers still in force, so a layer that ended (an edit
+    # in PagerDuty ends it) does not move the others to another Morgue layer.
+    for _, layer in ranked:
+        rotation = _layer(layer, schedule, len(schedule.rotations) + 1, plan)
         if rotation is not None:
             schedule.rotations.append(rotation)
     final = field(
@@ -184,12 +186,10 @@ def _layer(layer: Any, schedule: SchedulePlan, rank: int, plan: Plan) -> Rotatio
     if end and instant(end, where) <= now:
         plan.problems.append(Problem("layer", where, f"it ended on {end}: left out", blocks=False))
         return None
-    if end:
-        refuse(f"it ends on {end}; a Morgue rotation has no end date")
-        return None
-    if instant(field(layer, "start", where), where) > now:
-        refuse("it starts in the future; a Morgue layer is in force from its creation")
-        return None
+    # A layer edited in PagerDuty ends at the edit and a new one starts then:
+    # each becomes a rotation ending or taking over at that instant.
+    ends_at = instant(end, where) if end else None
+    starts_at = instant(field(layer, "start", where), where)
     if seconds <= 0 or seconds % 3600:
         refuse(f"a turn of {seconds} seconds is not a whole number of hours")
         return None
@@ -222,6 +222,8 @@ def _layer(layer: Any, schedule: SchedulePlan, rank: int, plan: Plan) -> Rotatio
         members=members,
         restrictions=tuple(restrictions),
         layer=rank,
+        starts_at=starts_at if starts_at > now else None,
+        ends_at=ends_at,
     )
 
 

@@ -42,6 +42,9 @@ class RotationPlan:
     restrictions: tuple[tuple[tuple[str, str], ...], ...] = ()
     advance: str = "wall_time"
     layer: int = 1
+    # In force from `starts_at` (None: already) until `ends_at` (None: it goes on); aware UTC.
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
 
     def restriction_dicts(self) -> list[dict[str, str]]:
         return [dict(window) for window in self.restrictions]
