@@ -65,8 +65,16 @@ def apply_plan(*, plan: Plan, now: dt.datetime) -> Applied:
             top = max(rotations.values(), key=lambda rotation: rotation.layer or 0)
             for override in schedule.overrides:
                 target = rotations.get(override.rotation or "", top)
+                if override.layer is not None:
+                    target = _at_level(schedule, rotations, override.layer) or top
                 _override(target, override.person, override.starts_at, override.ends_at, now, applied)
     return applied
+
+
+def _at_level(schedule: SchedulePlan, rotations: dict[str, Rotation], layer: int) -> Rotation | None:
+    """The rotation of the highest layer at or below `layer` (the importer checked there is one)."""
+    below = [plan for plan in schedule.rotations if plan.layer <= layer]
+    return rotations[max(below, key=lambda plan: plan.layer).key] if below else None
 
 
 def _person(email: str, name: str, time_zone: str, applied: Applied) -> User:

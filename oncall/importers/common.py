@@ -85,3 +85,27 @@ def windows(start_minute: int, length_minutes: int) -> list[tuple[tuple[str, str
     head = window(start_minute, first)
     tail = window(midnight % WEEK_MINUTES, length_minutes - first)
     return [part for part in (head, tail) if part is not None]
+
+
+WEEK_HOURS = 7 * 24
+
+
+def turn_windows(
+    virtual_start: dt.datetime, turn_hours: int, count: int, index: int
+) -> list[tuple[tuple[str, str], ...]] | None:
+    """The weekly windows of turn `index` of every `count` turns, on the local wall clock.
+
+    Turn k starts at the naive local `virtual_start + k × turn_hours`. When
+    `count × turn_hours` divides a week, the turns `index`, `index + count`, …
+    fall on the same wall times every week, so they are weekly windows
+    (Morgue's restrictions); None when the pattern does not repeat weekly.
+    """
+    cycle = count * turn_hours
+    if cycle <= 0 or WEEK_HOURS % cycle:
+        return None
+    found: list[tuple[tuple[str, str], ...]] = []
+    for repeat in range(WEEK_HOURS // cycle):
+        start = virtual_start + dt.timedelta(hours=(index + repeat * count) * turn_hours)
+        minute = start.weekday() * 1440 + start.hour * 60 + start.minute
+        found.extend(windows(minute, turn_hours * 60) or [])
+    return found

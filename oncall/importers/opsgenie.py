@@ -21,10 +21,11 @@ What maps to what:
 - alerts of the last 12 months → unclassified alerts in the review history;
 - `finalTimeline` of /v2/schedules/{id}/timeline → the timeline the verifier compares against.
 
-Cannot be expressed (reported, and nothing is applied): a rotation with the
-`none` participant between people (Morgue's rotations always have someone on
-duty inside their windows), a participant that is a team or an escalation, a
-person listed twice, a rotation that ends in the future.
+A `none` participant between people (a turn with nobody on call) becomes one
+windowed rotation per person when the cycle repeats each week; otherwise it
+cannot be expressed, and is reported with the reason, as are a participant
+that is a team or an escalation and a person listed twice. A rotation that
+starts or ends later takes over or ends then.
 """
 
 import datetime as dt
@@ -33,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.text import slugify
 
-from .common import WEEK_MINUTES, field, instant, iso, windows, zone_name
+from .common import WEEK_MINUTES, field, instant, iso, turn_windows, windows, zone_name
 from .escalation import PERSON, PREVIOUS, SCHEDULE, Policy, Rule, Target, map_policies
 from .plan import (
     HistoryAlert,
@@ -102,11 +103,13 @@ def read(reader: Reader, *, now: dt.datetime, weeks: int) -> Plan:
             time_zone=zone_name(field(summary, "timezone", where), where),
         )
         rotations = data(reader.get(f"/v2/schedules/{key}/rotations"), f"/v2/schedules/{key}/rotations")
+        rank = 0
         for rotation in rotations:
             # Ranked among the rotations in force: one that ended moves no other.
-            translated = _rotation(rotation, schedule, len(schedule.rotations) + 1, plan, by_name)
-            if translated is not None:
-                schedule.rotations.append(translated)
+            translated = _rotation(rotation, schedule, rank + 1, plan, by_name)
+            if translated:
+                rank += 1
+                schedule.rotations.extend(translated)
         for override in data(reader.get(f"/v2/schedules/{key}/overrides"), f"/v2/schedules/{key}/overrides"):
             person = _participant(field(override, "user", f"An override of {name}"), by_name)
             if person is None:
@@ -190,7 +193,7 @@ def _participant(recipient: Any, by_name: dict[str, str]) -> str | None:
 
 def _rotation(
     rotation: Any, schedule: SchedulePlan, rank: int, plan: Plan, by_name: dict[str, str]
-) -> RotationPlan | None:
+) -> list[RotationPlan] | None:
     name = str(rotation.get("name") or f"Rotation {rank}")
     where = f"{schedule.name} / {name}"
     now = plan.since or dt.datetime.now(dt.UTC)
@@ -218,38 +221,96 @@ def _rotation(
             Problem("rotation", where, "only `none` is in it: nobody to import", blocks=False)
         )
         return None
-    if "none" in kinds:
-        refuse(
-            "its `none` participant leaves turns with nobody on call; a Morgue rotation always has "
-            "someone on duty inside its windows"
-        )
-        return None
-    if kinds - {"user"}:
+    if kinds - {"user", "none"}:
         refuse(f"a participant of type {', '.join(sorted(kinds - {'user'}))} is not a person")
         return None
-    members = tuple(_participant(item, by_name) or "?" for item in participants)
+    turns = tuple(
+        None if item.get("type") == "none" else (_participant(item, by_name) or "?") for item in participants
+    )
+    members = tuple(member for member in turns if member is not None)
     unknown = [member for member in members if member not in plan.people]
     if unknown:
         refuse("a participant is not in /v2/users")
         return None
+    local_start = start.astimezone(ZoneInfo(schedule.time_zone)).replace(tzinfo=None)
+    common = {
+        "time_zone": schedule.time_zone,
+        "turn_hours": hours,
+        "layer": rank,
+        "starts_at": start if start > now else None,
+        "ends_at": instant(end, where) if end else None,
+    }
+    if None in turns:
+        return _with_gaps(rotation, name, turns, local_start, common, plan, refuse)
     if len(set(members)) != len(members):
         refuse("a person appears twice in its turn order; a Morgue rotation lists each person once")
         return None
     restrictions = _restrictions(rotation.get("timeRestriction"), refuse)
     if restrictions is None:
         return None
-    return RotationPlan(
-        key=str(rotation.get("id") or name),
-        name=name,
-        time_zone=schedule.time_zone,
-        virtual_start=start.astimezone(ZoneInfo(schedule.time_zone)).replace(tzinfo=None),
-        turn_hours=hours,
-        members=members,
-        restrictions=tuple(restrictions),
-        layer=rank,
-        starts_at=start if start > now else None,
-        ends_at=instant(end, where) if end else None,
-    )
+    return [
+        RotationPlan(
+            key=str(rotation.get("id") or name),
+            name=name,
+            virtual_start=local_start,
+            members=members,
+            restrictions=tuple(restrictions),
+            **common,  # type: ignore[arg-type]
+        )
+    ]
+
+
+def _with_gaps(
+    rotation: Any,
+    name: str,
+    turns: tuple[str | None, ...],
+    local_start: dt.datetime,
+    common: dict[str, Any],
+    plan: Plan,
+    refuse: Any,
+) -> list[RotationPlan] | None:
+    """A rotation with `none` turns (nobody on call then) as one windowed rotation per person.
+
+    A Morgue rotation has someone on every turn, so an empty turn cannot sit
+    in its order. When the whole cycle (turns × length) divides a week, each
+    person's turns fall on the same wall times every week: each person gets
+    a rotation of their own, active only in those windows, at the same
+    layer; in the `none` turns no window is open and the layers below (or
+    nobody) answer, as in Opsgenie.
+    """
+    hours = int(common["turn_hours"])
+    if rotation.get("timeRestriction"):
+        refuse("its `none` turns and its time restriction together are not weekly windows Morgue can hold")
+        return None
+    cycle = hours * len(turns)
+    found: list[RotationPlan] = []
+    for person in dict.fromkeys(member for member in turns if member is not None):
+        spans: list[tuple[tuple[str, str], ...]] = []
+        for index, member in enumerate(turns):
+            if member != person:
+                continue
+            windows_of_turn = turn_windows(local_start, hours, len(turns), index)
+            if windows_of_turn is None:
+                refuse(
+                    f"its `none` participant leaves turns with nobody on call, and its cycle of {cycle} "
+                    "hours does not repeat each week: a Morgue rotation has someone on every turn, and "
+                    "its windows repeat weekly"
+                )
+                return None
+            spans.extend(windows_of_turn)
+        first = not found
+        found.append(
+            RotationPlan(
+                # The first keeps the source's id, so an override naming the rotation lands on it.
+                key=str(rotation.get("id") or name) if first else f"{rotation.get('id') or name}:{person}",
+                name=f"{name} ({plan.people[person].name})",
+                virtual_start=local_start,
+                members=(person,),
+                restrictions=tuple(spans),
+                **common,
+            )
+        )
+    return found
 
 
 def _restrictions(restriction: Any, refuse: Any) -> list[tuple[tuple[str, str], ...]] | None:

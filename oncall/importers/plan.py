@@ -56,6 +56,8 @@ class OverridePlan:
     starts_at: dt.datetime
     ends_at: dt.datetime
     rotation: str | None = None  # the rotation key it replaces; None: the whole schedule (the top layer)
+    layer: int | None = None  # or: the rotation of the highest layer up to this one (an event at a level)
+    name: str = ""
 
 
 @dataclass(frozen=True)

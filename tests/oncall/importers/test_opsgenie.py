@@ -59,6 +59,12 @@ def test_each_schedule_imports_with_no_difference_over_eight_weeks_and_again_cha
     assert code == 0, out
     assert "create rotation Platform NY – Office: layer 2, 1 day turns" in out
     assert "cannot import rotation 'Platform NY / Holiday cover': only `none` is in it" in out
+    # Dan, then `none`, by 12 hours: his turns are the same wall times each week, so a windowed
+    # rotation of his own; the nights' `none` turns leave the layers below to answer.
+    assert (
+        "create rotation London 12h – Day lead (Dan Drake): layer 3, 12 hours turns waiting 15 minutes per "
+        "level, from 2027-02-28 20:00 Europe/London, Dan Drake; active Mon 08:00 – Mon 20:00"
+    ) in out
     assert "Verification: no difference from Opsgenie's own timeline over 8 weeks" in out
     ny = Team.objects.get(slug="platform-ny")
     assert ny.fallback_team == Team.objects.get(slug="london-12h")
@@ -113,7 +119,8 @@ def test_a_none_turn_between_people_is_named_and_nothing_is_imported(fixtures):
     with pytest.raises(CommandError, match="cannot be expressed in Morgue"):
         call_command("import_oncall", "opsgenie", "--from-dir", str(fixtures), "--apply", stdout=out)
     assert (
-        "cannot import rotation 'Platform NY / Weekly': its `none` participant leaves turns" in out.getvalue()
+        "cannot import rotation 'Platform NY / Weekly': its `none` participant leaves turns with nobody on "
+        "call, and its cycle of 504 hours does not repeat each week" in out.getvalue()
     )
     assert counts() == (0, 0, 0, 0, 0, 0)
 
