@@ -1,12 +1,13 @@
 """Small helpers every source module shares: instants, zones, slugs and weekly windows. No Django."""
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from morgue.timezones import UnknownTimeZone, check_time_zone
 
 from .. import shifts as shift_rules
-from .plan import ImportFailed
+from .plan import ImportFailed, TimelineEntry
 
 WEEK_MINUTES = 7 * 24 * 60
 
@@ -108,4 +109,27 @@ def turn_windows(
         start = virtual_start + dt.timedelta(hours=(index + repeat * count) * turn_hours)
         minute = start.weekday() * 1440 + start.hour * 60 + start.minute
         found.extend(windows(minute, turn_hours * 60) or [])
+    return found
+
+
+def simultaneous(entries: list[TimelineEntry]) -> list[tuple[dt.datetime, dt.datetime, tuple[str, ...]]]:
+    """The stretches where a rendered timeline has two people or more on call at once."""
+    points = sorted({point for entry in entries for point in (entry.starts_at, entry.ends_at)})
+    found: list[tuple[dt.datetime, dt.datetime, tuple[str, ...]]] = []
+    for start, end in itertools.pairwise(points):
+        people = tuple(
+            sorted(
+                {
+                    entry.person
+                    for entry in entries
+                    if entry.person and entry.starts_at <= start < entry.ends_at
+                }
+            )
+        )
+        if len(people) < 2:
+            continue
+        if found and found[-1][1] == start and found[-1][2] == people:
+            found[-1] = (found[-1][0], end, people)
+        else:
+            found.append((start, end, people))
     return found

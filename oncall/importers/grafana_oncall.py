@@ -169,7 +169,8 @@ def _shift(shift: Any, schedule: SchedulePlan, plan: Plan) -> None:
     where = f"{schedule.name} / {name}"
     kind = shift.get("type")
     zone = zone_name(shift.get("time_zone") or schedule.time_zone, where)
-    # Grafana OnCall's priority levels start at 0; Morgue's layers at 1.
+    # "If two events overlap in one schedule, Grafana OnCall will choose the event with higher
+    # level" (API reference, "OnCall shifts", `level`). Its levels start at 0; Morgue's layers at 1.
     level = int(shift.get("level") or 0) + 1
 
     def refuse(reason: str) -> None:

@@ -10,8 +10,11 @@ Period): answers wrap their payload in `data`; lists paginate with
 
 What maps to what:
 - a user → a person (`username` is the email, `timeZone` their zone);
-- a schedule → a team; each rotation → a rotation of it (L1 only), layered in
-  the order listed (a later rotation wins where it has someone), turns of
+- a schedule → a team; each rotation → a rotation of it (L1 only). Opsgenie's
+  rotations are cumulative (all their on-call people are notified), so they
+  import when their windows do not overlap (checked on the source's own
+  final timeline; overlaps are named and block); Morgue layers them in the
+  order listed, which then changes nothing. Turns of
   `length` × hourly/daily/weekly from `startDate`, handing off on the
   schedule's wall clock; `timeRestriction` (time-of-day, or
   weekday-and-time-of-day) → weekly windows, advancing by wall time;
@@ -34,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.text import slugify
 
-from .common import WEEK_MINUTES, field, instant, iso, turn_windows, windows, zone_name
+from .common import WEEK_MINUTES, field, instant, iso, simultaneous, turn_windows, windows, zone_name
 from .escalation import PERSON, PREVIOUS, SCHEDULE, Policy, Rule, Target, map_policies
 from .plan import (
     HistoryAlert,
@@ -145,6 +148,7 @@ def read(reader: Reader, *, now: dt.datetime, weeks: int) -> Plan:
                         _participant(recipient, by_name),
                     )
                 )
+        _check_simultaneous(schedule, plan)
         plan.schedules.append(schedule)
         schedules[key] = schedule
     paged = _escalations(paginate(reader, "/v2/escalations"), schedules, plan)
@@ -182,6 +186,34 @@ def read(reader: Reader, *, now: dt.datetime, weeks: int) -> Plan:
             )
         )
     return plan
+
+
+def _check_simultaneous(schedule: SchedulePlan, plan: Plan) -> None:
+    """Where rotations overlap, Opsgenie notifies all their on-call people: Morgue cannot.
+
+    Opsgenie's rotations are cumulative, not layered: "when an alert is
+    escalated through the schedule, all on-call users in all the different
+    rotations are notified" (support.atlassian.com/opsgenie/docs/manage-on-call-
+    schedules-and-rotations). Morgue pages one person per level, so a
+    schedule whose own final timeline has two people at once cannot be
+    imported as it is; rotations whose windows do not overlap (the usual
+    business-hours / off-hours pair) import exactly, in any order.
+    """
+    found = simultaneous(schedule.timeline)
+    if not found:
+        return
+    start, end, people = found[0]
+    names = " and ".join(plan.people[key].name if key in plan.people else key for key in people)
+    plan.problems.append(
+        Problem(
+            "schedule",
+            schedule.name,
+            "Opsgenie notifies the on-call people of all its rotations at once where they overlap, and "
+            f"Morgue pages one person per level: {names} are both on call from {start:%Y-%m-%d %H:%M} to "
+            f"{end:%Y-%m-%d %H:%M} UTC ({len(found)} such stretches); give the rotations windows that do "
+            "not overlap",
+        )
+    )
 
 
 def _participant(recipient: Any, by_name: dict[str, str]) -> str | None:

@@ -146,7 +146,10 @@ def _schedule(data: Any, plan: Plan) -> SchedulePlan:
     )
     schedule = SchedulePlan(key=key, name=name, slug=slugify(name)[:40] or key.lower(), time_zone=time_zone)
     layers = field(data, "schedule_layers", f"PagerDuty schedule {name}")
-    # Higher rendering_index wins; without it, a later layer wins (PagerDuty's layer 2 is above layer 1).
+    # The higher layer wins: "If a user on Layer 1 and Layer 2 overlap, the user on Layer 2 will be
+    # the one on-call" (PagerDuty, "Schedule Basics", support.pagerduty.com/docs/schedules). The API's
+    # list is taken as Layer 1 first unless `rendering_index` orders it: an assumption about the
+    # list, checked on every import by --verify against PagerDuty's own final_schedule.
     ranked = sorted(enumerate(layers), key=lambda pair: (pair[1].get("rendering_index", pair[0]), pair[0]))
     # Ranked among the layers still in force, so a layer that ended (an edit
     # in PagerDuty ends it) does not move the others to another Morgue layer.

@@ -43,8 +43,11 @@ def _name(user: User | None) -> str:
     return f"{user.get_full_name() or user.username} <{user.email}>"
 
 
-def _source_at(entries: list[TimelineEntry], at: dt.datetime) -> str | None:
-    return next((entry.person for entry in entries if entry.starts_at <= at < entry.ends_at), None)
+def _source_at(entries: list[TimelineEntry], at: dt.datetime) -> list[str]:
+    """Everyone the source has on call at an instant (Opsgenie's rotations can overlap)."""
+    return sorted(
+        {entry.person for entry in entries if entry.person and entry.starts_at <= at < entry.ends_at}
+    )
 
 
 def verify(*, plan: Plan, applied: Applied) -> list[Difference]:
@@ -84,10 +87,13 @@ def _compare(
     instants = sorted(point for point in points if since <= point <= until)
     holders = Holders(level=level, team_ids=[team.pk], instants=[since, until])
     for start, end in itertools.pairwise(instants):
-        key = _source_at(entries, start)
+        keys = _source_at(entries, start)
+        key = keys[0] if keys else None
         expected = applied.people.get(key) if key else None
         held = holders.person(team.pk, start)
-        if key and expected is None:
+        if len(keys) > 1:
+            says = " and ".join(_name(applied.people.get(key)) for key in keys) + " at once"
+        elif key and expected is None:
             says = f"unknown person {key}"
         else:
             says = _name(expected)

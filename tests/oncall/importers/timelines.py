@@ -167,25 +167,24 @@ def _og_person(rotation: dict, zone: ZoneInfo, at: dt.datetime) -> str | None:
 
 
 def render_opsgenie(schedule: dict, rotations: list[dict], overrides: list[dict], names: dict) -> dict:
+    """Every rotation's on-call person, each on its own: Opsgenie notifies all of them at once where
+    rotations overlap ("cumulative", support.atlassian.com/opsgenie/docs/manage-on-call-schedules-and-
+    rotations). A schedule-wide override "takes precedence over all rotations": only its person then,
+    shown in the last rotation."""
     zone = ZoneInfo(schedule["timezone"])
     assert all(not override.get("rotations") for override in overrides), "schedule-wide overrides only"
     spans = [(_parse(item["startDate"]), _parse(item["endDate"]), item["user"]["id"]) for item in overrides]
     minutes: dict[str, list[tuple[dt.datetime, str | None]]] = {rotation["id"]: [] for rotation in rotations}
     at = NOW
     while at < UNTIL:
-        holder = None
         person = next((user for start, end, user in spans if start <= at < end), None)
-        if person is not None:
-            holder = (rotations[-1]["id"], person, "override")
-        else:
-            for rotation in reversed(rotations):
-                found = _og_person(rotation, zone, at)
-                if found is not None:
-                    holder = (rotation["id"], found, "default")
-                    break
         for rotation in rotations:
-            mine = holder is not None and holder[0] == rotation["id"]
-            minutes[rotation["id"]].append((at, f"{holder[1]}|{holder[2]}" if mine and holder else None))
+            if person is not None:
+                mine = rotation is rotations[-1]
+                minutes[rotation["id"]].append((at, f"{person}|override" if mine else None))
+                continue
+            found = _og_person(rotation, zone, at)
+            minutes[rotation["id"]].append((at, f"{found}|default" if found else None))
         at += MINUTE
     result = []
     for order, rotation in enumerate(rotations, start=1):
