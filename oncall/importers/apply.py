@@ -153,6 +153,8 @@ def _same_rule(
     """Does the existing rotation hand the same turns to the same people as the plan?"""
     if existing.team_id != team.pk or existing.anchor_number or existing.everyone_else:
         return False
+    if existing.ends_at is not None and (plan.ends_at is None or plan.ends_at > existing.ends_at):
+        return False  # the source goes on longer than the rotation: a new one takes over
     if any(getattr(existing, name) != value for name, value in wanted.items()):
         return False
     step = dt.timedelta(hours=plan.turn_hours)

@@ -150,6 +150,16 @@ def test_a_layer_that_ends_later_ends_its_rotation_then(tmp_path):
     assert "Verification: no difference" in out
     assert Rotation.objects.get(slug="us-primary-business-hours").ends_at == ends
 
+    # The source drops the end again: the rotation that was to end is followed by one that goes on.
+    with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
+        code, out = run_import(
+            "pagerduty", "--from-dir", str(FIXTURES), "--apply", "--verify", "--weeks", "7"
+        )
+    assert code == 0, out
+    assert "end rotation US Primary – Business hours of US Primary at 2027-03-02 00:00 UTC" in out
+    assert Rotation.objects.get(slug="us-primary-business-hours").ends_at is None
+    assert "Verification: no difference" in out
+
 
 def test_an_ended_rotation_is_never_extended_past_its_end():
     from oncall.services import end_rotation, extend_all_rotations
