@@ -149,6 +149,13 @@ def test_grafana_waits_add_up_persons_fall_back_and_silent_steps_do_not_block(co
     plan = plan_of("grafana-oncall", FIXTURES / "grafana-oncall")
     lord_howe = schedule(plan, "Web Lord Howe")
     assert (lord_howe.escalation_minutes, lord_howe.fallback) == (5, "person:UGUSSS7GGGGGG")
+    payments = schedule(plan, "Web Payments primary")
+    assert (payments.escalation_minutes, payments.has_l2, payments.fallback) == (
+        15,
+        True,
+        "person:UGUSSS7GGGGGG",
+    )
+    assert payments.l2_timeline is schedule(plan, "Web Payments secondary").timeline
 
     directory = copied("grafana-oncall")
 
