@@ -8,10 +8,11 @@ verification) has been read from it.
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 
-from oncall.importers import Applied, Difference, Plan, apply_plan, verify
+from oncall.importers import VENDORS, Applied, Difference, Plan, apply_plan, verify
 
 from .payloads import Incoming
 from .services import HistoryRow, import_history
@@ -57,3 +58,23 @@ def import_oncall(*, plan: Plan, now: dt.datetime, save: bool, check: bool) -> I
             transaction.set_rollback(True)
         result.saved = save
     return result
+
+
+def summarise(*, plan: Plan, result: ImportResult, weeks: int, at: dt.datetime) -> dict[str, Any]:
+    """What a run did, in plain JSON (the staff page keeps it in the session for its result page)."""
+    prefix = "" if result.saved else "would "
+    return {
+        "vendor": VENDORS.get(plan.source, plan.source),
+        "at": f"{at:%Y-%m-%d %H:%M}",
+        "saved": result.saved,
+        "weeks": weeks,
+        "since": plan.since.isoformat() if plan.since else None,
+        "until": plan.until.isoformat() if plan.until else None,
+        "changes": [f"{prefix}{line}" for line in result.applied.changes],
+        "problems": [{"text": str(problem), "blocks": problem.blocks} for problem in plan.problems],
+        "blocking": sum(1 for problem in plan.problems if problem.blocks),
+        "history_imported": result.history_imported,
+        "history_known": result.history_known,
+        "verified": result.verified,
+        "differences": [str(difference) for difference in result.differences],
+    }

@@ -18,6 +18,7 @@ urlpatterns = [
     path("alerts/paging/", views.paging_teams, name="paging"),
     path("alerts/paging/<slug:slug>/", views.team_paging, name="team-paging"),
     path("alerts/import-oncall/", views.import_oncall_page, name="import-oncall"),
+    path("alerts/import-oncall/<slug:run>/", views.import_oncall_result, name="import-oncall-result"),
 ]
 
 router = SimpleRouter()

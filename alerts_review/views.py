@@ -1,5 +1,6 @@
 """Pages: the on-call person's shift review and the monthly report."""
 
+import secrets
 import tempfile
 import zipfile
 from pathlib import Path
@@ -36,7 +37,7 @@ from .forms import (
     ReviewForm,
     rules_as_lines,
 )
-from .imports import import_oncall
+from .imports import import_oncall, summarise
 from .models import Alert, AlertReview, Category, Heartbeat, MaintenanceWindow, ReviewAction
 
 # What the report's "Decided" list shows of each action's remediation item.
@@ -433,12 +434,16 @@ def _unpack(archive, into: Path) -> Path:
     return entries[0] if len(entries) == 1 and entries[0].is_dir() else into
 
 
+# The last few runs' results live in the staff member's session, for the result page after the redirect.
+IMPORT_RUNS_KEPT = 5
+IMPORT_RUNS = "oncall_import_runs"
+
+
 @require_http_methods(["GET", "POST"])
 def import_oncall_page(request: SignedInRequest) -> HttpResponse:
-    """Staff: plan, apply and verify an on-call import, as `manage.py import_oncall` does."""
+    """Staff: plan, apply and verify an on-call import as `manage.py import_oncall` does; show it after."""
     permissions.require(request.user, "import", None, kind="oncall")
     form = OnCallImportForm(request.POST or None, request.FILES or None)
-    context: dict[str, object] = {"form": form}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         now = timezone.now()
@@ -452,5 +457,21 @@ def import_oncall_page(request: SignedInRequest) -> HttpResponse:
         except ImportFailed as error:
             form.add_error(None, f"{error} Nothing was imported.")
         else:
-            context.update(plan=plan, result=result, blocking=blocking, weeks=data["weeks"])
+            run = secrets.token_hex(8)
+            runs = dict(request.session.get(IMPORT_RUNS, {}))
+            runs[run] = summarise(plan=plan, result=result, weeks=data["weeks"], at=now)
+            request.session[IMPORT_RUNS] = dict(list(runs.items())[-IMPORT_RUNS_KEPT:])
+            return redirect("alerts_review:import-oncall-result", run=run)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "alerts_review/import_oncall.html", {"form": form}, status=status)
+
+
+@require_GET
+def import_oncall_result(request: SignedInRequest, run: str) -> HttpResponse:
+    """Staff: what an import run planned or did, and its verification (after the POST's redirect)."""
+    permissions.require(request.user, "import", None, kind="oncall")
+    summary = request.session.get(IMPORT_RUNS, {}).get(run)
+    if summary is None:
+        raise Http404("This import's result is no longer kept: run it again.")
+    context = {"form": OnCallImportForm(initial={"weeks": summary["weeks"]}), "run": summary}
     return render(request, "alerts_review/import_oncall.html", context)

@@ -103,6 +103,12 @@ class Rotation(models.Model):
     # handoff, so shifts already begun keep the rule they were made with.
     anchor_date = models.DateField(null=True, blank=True, editable=False)
     anchor_number = models.PositiveIntegerField(default=0, editable=False)
+    # An ended rotation has no shift from this instant on; what it held before
+    # stays (shifts, overrides, the pages they answered). A rule replaced in a
+    # schedule source is ended so, and a new rotation takes over at the same instant.
+    ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="No shifts from this instant on; empty: it goes on."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,12 +1,13 @@
 """Small helpers every source module shares: instants, zones, slugs and weekly windows. No Django."""
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from morgue.timezones import UnknownTimeZone, check_time_zone
 
 from .. import shifts as shift_rules
-from .plan import ImportFailed
+from .plan import ImportFailed, TimelineEntry
 
 WEEK_MINUTES = 7 * 24 * 60
 
@@ -85,3 +86,50 @@ def windows(start_minute: int, length_minutes: int) -> list[tuple[tuple[str, str
     head = window(start_minute, first)
     tail = window(midnight % WEEK_MINUTES, length_minutes - first)
     return [part for part in (head, tail) if part is not None]
+
+
+WEEK_HOURS = 7 * 24
+
+
+def turn_windows(
+    virtual_start: dt.datetime, turn_hours: int, count: int, index: int
+) -> list[tuple[tuple[str, str], ...]] | None:
+    """The weekly windows of turn `index` of every `count` turns, on the local wall clock.
+
+    Turn k starts at the naive local `virtual_start + k × turn_hours`. When
+    `count × turn_hours` divides a week, the turns `index`, `index + count`, …
+    fall on the same wall times every week, so they are weekly windows
+    (Morgue's restrictions); None when the pattern does not repeat weekly.
+    """
+    cycle = count * turn_hours
+    if cycle <= 0 or WEEK_HOURS % cycle:
+        return None
+    found: list[tuple[tuple[str, str], ...]] = []
+    for repeat in range(WEEK_HOURS // cycle):
+        start = virtual_start + dt.timedelta(hours=(index + repeat * count) * turn_hours)
+        minute = start.weekday() * 1440 + start.hour * 60 + start.minute
+        found.extend(windows(minute, turn_hours * 60) or [])
+    return found
+
+
+def simultaneous(entries: list[TimelineEntry]) -> list[tuple[dt.datetime, dt.datetime, tuple[str, ...]]]:
+    """The stretches where a rendered timeline has two people or more on call at once."""
+    points = sorted({point for entry in entries for point in (entry.starts_at, entry.ends_at)})
+    found: list[tuple[dt.datetime, dt.datetime, tuple[str, ...]]] = []
+    for start, end in itertools.pairwise(points):
+        people = tuple(
+            sorted(
+                {
+                    entry.person
+                    for entry in entries
+                    if entry.person and entry.starts_at <= start < entry.ends_at
+                }
+            )
+        )
+        if len(people) < 2:
+            continue
+        if found and found[-1][1] == start and found[-1][2] == people:
+            found[-1] = (found[-1][0], end, people)
+        else:
+            found.append((start, end, people))
+    return found

@@ -10,21 +10,25 @@ Period): answers wrap their payload in `data`; lists paginate with
 
 What maps to what:
 - a user → a person (`username` is the email, `timeZone` their zone);
-- a schedule → a team; each rotation → a rotation of it (L1 only), layered in
-  the order listed (a later rotation wins where it has someone), turns of
+- a schedule → a team; each rotation → a rotation of it (L1 only). Opsgenie's
+  rotations are cumulative (all their on-call people are notified), so they
+  import when their windows do not overlap (checked on the source's own
+  final timeline; overlaps are named and block); Morgue layers them in the
+  order listed, which then changes nothing. Turns of
   `length` × hourly/daily/weekly from `startDate`, handing off on the
   schedule's wall clock; `timeRestriction` (time-of-day, or
   weekday-and-time-of-day) → weekly windows, advancing by wall time;
 - an override → an override of the rotations it names (all: the top layer);
-- an escalation: the schedule of its first rule is the team paged, the time to
-  the next rule the escalation timeout, a schedule in the next rule the fallback team;
+- an escalation: its rules fitted onto Morgue's L1, L2 (`notifyType`
+  `previous` of the same schedule) and fallback team by oncall.importers.escalation;
 - alerts of the last 12 months → unclassified alerts in the review history;
 - `finalTimeline` of /v2/schedules/{id}/timeline → the timeline the verifier compares against.
 
-Cannot be expressed (reported, and nothing is applied): a rotation with the
-`none` participant between people (Morgue's rotations always have someone on
-duty inside their windows), a participant that is a team or an escalation, a
-person listed twice, a rotation that ends in the future.
+A `none` participant between people (a turn with nobody on call) becomes one
+windowed rotation per person when the cycle repeats each week; otherwise it
+cannot be expressed, and is reported with the reason, as are a participant
+that is a team or an escalation and a person listed twice. A rotation that
+starts or ends later takes over or ends then.
 """
 
 import datetime as dt
@@ -33,7 +37,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils.text import slugify
 
-from .common import WEEK_MINUTES, field, instant, iso, windows, zone_name
+from .common import WEEK_MINUTES, field, instant, iso, simultaneous, turn_windows, windows, zone_name
+from .escalation import PERSON, PREVIOUS, SCHEDULE, Policy, Rule, Target, map_policies
 from .plan import (
     HistoryAlert,
     ImportFailed,
@@ -101,10 +106,13 @@ def read(reader: Reader, *, now: dt.datetime, weeks: int) -> Plan:
             time_zone=zone_name(field(summary, "timezone", where), where),
         )
         rotations = data(reader.get(f"/v2/schedules/{key}/rotations"), f"/v2/schedules/{key}/rotations")
-        for rank, rotation in enumerate(rotations, start=1):
-            translated = _rotation(rotation, schedule, rank, plan, by_name)
-            if translated is not None:
-                schedule.rotations.append(translated)
+        rank = 0
+        for rotation in rotations:
+            # Ranked among the rotations in force: one that ended moves no other.
+            translated = _rotation(rotation, schedule, rank + 1, plan, by_name)
+            if translated:
+                rank += 1
+                schedule.rotations.extend(translated)
         for override in data(reader.get(f"/v2/schedules/{key}/overrides"), f"/v2/schedules/{key}/overrides"):
             person = _participant(field(override, "user", f"An override of {name}"), by_name)
             if person is None:
@@ -140,6 +148,7 @@ def read(reader: Reader, *, now: dt.datetime, weeks: int) -> Plan:
                         _participant(recipient, by_name),
                     )
                 )
+        _check_simultaneous(schedule, plan)
         plan.schedules.append(schedule)
         schedules[key] = schedule
     paged = _escalations(paginate(reader, "/v2/escalations"), schedules, plan)
@@ -179,6 +188,34 @@ def read(reader: Reader, *, now: dt.datetime, weeks: int) -> Plan:
     return plan
 
 
+def _check_simultaneous(schedule: SchedulePlan, plan: Plan) -> None:
+    """Where rotations overlap, Opsgenie notifies all their on-call people: Morgue cannot.
+
+    Opsgenie's rotations are cumulative, not layered: "when an alert is
+    escalated through the schedule, all on-call users in all the different
+    rotations are notified" (support.atlassian.com/opsgenie/docs/manage-on-call-
+    schedules-and-rotations). Morgue pages one person per level, so a
+    schedule whose own final timeline has two people at once cannot be
+    imported as it is; rotations whose windows do not overlap (the usual
+    business-hours / off-hours pair) import exactly, in any order.
+    """
+    found = simultaneous(schedule.timeline)
+    if not found:
+        return
+    start, end, people = found[0]
+    names = " and ".join(plan.people[key].name if key in plan.people else key for key in people)
+    plan.problems.append(
+        Problem(
+            "schedule",
+            schedule.name,
+            "Opsgenie notifies the on-call people of all its rotations at once where they overlap, and "
+            f"Morgue pages one person per level: {names} are both on call from {start:%Y-%m-%d %H:%M} to "
+            f"{end:%Y-%m-%d %H:%M} UTC ({len(found)} such stretches); give the rotations windows that do "
+            "not overlap",
+        )
+    )
+
+
 def _participant(recipient: Any, by_name: dict[str, str]) -> str | None:
     if not isinstance(recipient, dict) or recipient.get("type") != "user":
         return None
@@ -188,7 +225,7 @@ def _participant(recipient: Any, by_name: dict[str, str]) -> str | None:
 
 def _rotation(
     rotation: Any, schedule: SchedulePlan, rank: int, plan: Plan, by_name: dict[str, str]
-) -> RotationPlan | None:
+) -> list[RotationPlan] | None:
     name = str(rotation.get("name") or f"Rotation {rank}")
     where = f"{schedule.name} / {name}"
     now = plan.since or dt.datetime.now(dt.UTC)
@@ -200,13 +237,7 @@ def _rotation(
     if end and instant(end, where) <= now:
         plan.problems.append(Problem("rotation", where, f"it ended on {end}: left out", blocks=False))
         return None
-    if end:
-        refuse(f"it ends on {end}; a Morgue rotation has no end date")
-        return None
     start = instant(field(rotation, "startDate", where), where)
-    if start > now:
-        refuse("it starts in the future; a Morgue layer is in force from its creation")
-        return None
     kind = str(field(rotation, "type", where))
     if kind not in TURN_HOURS:
         refuse(f"its type {kind!r} is not hourly, daily or weekly")
@@ -222,36 +253,96 @@ def _rotation(
             Problem("rotation", where, "only `none` is in it: nobody to import", blocks=False)
         )
         return None
-    if "none" in kinds:
-        refuse(
-            "its `none` participant leaves turns with nobody on call; a Morgue rotation always has "
-            "someone on duty inside its windows"
-        )
-        return None
-    if kinds - {"user"}:
+    if kinds - {"user", "none"}:
         refuse(f"a participant of type {', '.join(sorted(kinds - {'user'}))} is not a person")
         return None
-    members = tuple(_participant(item, by_name) or "?" for item in participants)
+    turns = tuple(
+        None if item.get("type") == "none" else (_participant(item, by_name) or "?") for item in participants
+    )
+    members = tuple(member for member in turns if member is not None)
     unknown = [member for member in members if member not in plan.people]
     if unknown:
         refuse("a participant is not in /v2/users")
         return None
+    local_start = start.astimezone(ZoneInfo(schedule.time_zone)).replace(tzinfo=None)
+    common = {
+        "time_zone": schedule.time_zone,
+        "turn_hours": hours,
+        "layer": rank,
+        "starts_at": start if start > now else None,
+        "ends_at": instant(end, where) if end else None,
+    }
+    if None in turns:
+        return _with_gaps(rotation, name, turns, local_start, common, plan, refuse)
     if len(set(members)) != len(members):
         refuse("a person appears twice in its turn order; a Morgue rotation lists each person once")
         return None
     restrictions = _restrictions(rotation.get("timeRestriction"), refuse)
     if restrictions is None:
         return None
-    return RotationPlan(
-        key=str(rotation.get("id") or name),
-        name=name,
-        time_zone=schedule.time_zone,
-        virtual_start=start.astimezone(ZoneInfo(schedule.time_zone)).replace(tzinfo=None),
-        turn_hours=hours,
-        members=members,
-        restrictions=tuple(restrictions),
-        layer=rank,
-    )
+    return [
+        RotationPlan(
+            key=str(rotation.get("id") or name),
+            name=name,
+            virtual_start=local_start,
+            members=members,
+            restrictions=tuple(restrictions),
+            **common,  # type: ignore[arg-type]
+        )
+    ]
+
+
+def _with_gaps(
+    rotation: Any,
+    name: str,
+    turns: tuple[str | None, ...],
+    local_start: dt.datetime,
+    common: dict[str, Any],
+    plan: Plan,
+    refuse: Any,
+) -> list[RotationPlan] | None:
+    """A rotation with `none` turns (nobody on call then) as one windowed rotation per person.
+
+    A Morgue rotation has someone on every turn, so an empty turn cannot sit
+    in its order. When the whole cycle (turns × length) divides a week, each
+    person's turns fall on the same wall times every week: each person gets
+    a rotation of their own, active only in those windows, at the same
+    layer; in the `none` turns no window is open and the layers below (or
+    nobody) answer, as in Opsgenie.
+    """
+    hours = int(common["turn_hours"])
+    if rotation.get("timeRestriction"):
+        refuse("its `none` turns and its time restriction together are not weekly windows Morgue can hold")
+        return None
+    cycle = hours * len(turns)
+    found: list[RotationPlan] = []
+    for person in dict.fromkeys(member for member in turns if member is not None):
+        spans: list[tuple[tuple[str, str], ...]] = []
+        for index, member in enumerate(turns):
+            if member != person:
+                continue
+            windows_of_turn = turn_windows(local_start, hours, len(turns), index)
+            if windows_of_turn is None:
+                refuse(
+                    f"its `none` participant leaves turns with nobody on call, and its cycle of {cycle} "
+                    "hours does not repeat each week: a Morgue rotation has someone on every turn, and "
+                    "its windows repeat weekly"
+                )
+                return None
+            spans.extend(windows_of_turn)
+        first = not found
+        found.append(
+            RotationPlan(
+                # The first keeps the source's id, so an override naming the rotation lands on it.
+                key=str(rotation.get("id") or name) if first else f"{rotation.get('id') or name}:{person}",
+                name=f"{name} ({plan.people[person].name})",
+                virtual_start=local_start,
+                members=(person,),
+                restrictions=tuple(spans),
+                **common,
+            )
+        )
+    return found
 
 
 def _restrictions(restriction: Any, refuse: Any) -> list[tuple[tuple[str, str], ...]] | None:
@@ -288,47 +379,50 @@ def _restrictions(restriction: Any, refuse: Any) -> list[tuple[tuple[str, str], 
 
 
 def _escalations(escalations: list[Any], schedules: dict[str, SchedulePlan], plan: Plan) -> dict[str, str]:
-    """Map each escalation onto L1 (first rule's schedule) and fallback (the next rule's schedule).
+    """Each escalation's rules as neutral rules (escalation.map_policies fits them onto L1, L2, fallback).
 
-    Returns escalation id → the key of the schedule it pages first.
+    An Opsgenie rule's `delay` counts from the alert's creation, so rules
+    with the same delay are notified at once (one step with several
+    targets) and a step's wait is the next delay minus its own. A schedule
+    with `notifyType` `previous` is its previous on-call person (Morgue's L2);
+    `next` and `all` are other people. Returns escalation id → schedule key.
     """
-    paged: dict[str, str] = {}
+    translated = []
     for escalation in escalations:
         name = str(escalation.get("name") or escalation.get("id"))
-        rules = sorted(
-            field(escalation, "rules", f"Escalation {name}"),
-            key=lambda rule: int((rule.get("delay") or {}).get("timeAmount", 0)),
+        by_delay: dict[int, list[Target]] = {}
+        for rule in field(escalation, "rules", f"Escalation {name}"):
+            delay = rule.get("delay") or {}
+            minutes = int(delay.get("timeAmount", 0)) * (60 if delay.get("timeUnit") == "hours" else 1)
+            by_delay.setdefault(minutes, []).append(_target(rule, schedules, plan))
+        delays = sorted(by_delay)
+        rules = tuple(
+            Rule(
+                f"rule {number} (after {delay} minutes)",
+                tuple(by_delay[delay]),
+                (delays[number] - delay) if number < len(delays) else 0,
+            )
+            for number, delay in enumerate(delays, start=1)
         )
-        recipients = [
-            (str((rule.get("recipient") or {}).get("type")), str((rule.get("recipient") or {}).get("id")))
-            for rule in rules
-        ]
-        if not recipients or recipients[0][0] != "schedule" or recipients[0][1] not in schedules:
-            plan.problems.append(
-                Problem("escalation", name, "its first rule does not page an imported schedule", blocks=False)
-            )
-            continue
-        team = schedules[recipients[0][1]]
-        paged[str(escalation.get("id"))] = team.key
-        for number, ((kind, key), rule) in enumerate(zip(recipients, rules, strict=True), start=1):
-            if number == 1:
-                continue
-            if number == 2 and kind == "schedule" and key in schedules and key != team.key:
-                team.fallback = key
-                first = int((rules[0].get("delay") or {}).get("timeAmount", 0))
-                team.escalation_minutes = max(1, int((rule.get("delay") or {}).get("timeAmount", 0)) - first)
-                continue
-            plan.problems.append(
-                Problem(
-                    "escalation rule",
-                    f"{name} rule {number} ({kind} {key})",
-                    "Morgue pages one team's on-call person, then its fallback team: "
-                    "only the first rule's schedule and the next rule's schedule are kept",
-                    blocks=False,
-                )
-            )
-        if (escalation.get("repeat") or {}).get("count"):
-            plan.problems.append(
-                Problem("escalation", name, "it repeats; Morgue pages each step once", blocks=False)
-            )
-    return paged
+        repeats = int((escalation.get("repeat") or {}).get("count") or 0)
+        translated.append(Policy(str(escalation.get("id")), name, rules, repeats=repeats))
+    return map_policies(translated, schedules, plan)
+
+
+def _target(rule: Any, schedules: dict[str, SchedulePlan], plan: Plan) -> Target:
+    recipient = rule.get("recipient") or {}
+    kind, key = str(recipient.get("type")), str(recipient.get("id"))
+    notify = str(rule.get("notifyType") or "default")
+    if kind == "schedule":
+        label = schedules[key].name if key in schedules else str(recipient.get("name") or key)
+        if notify == "default":
+            return Target(SCHEDULE, key, label)
+        if notify == "previous":
+            return Target(PREVIOUS, key, f"the previous on-call person of {label}")
+        return Target(f"schedule-{notify}", key, f"the {notify} on-call of {label}")
+    if kind == "user":
+        by_name = {person.email: person.key for person in plan.people.values()}
+        key = key if key in plan.people else by_name.get(str(recipient.get("username", "")).lower(), key)
+        label = plan.people[key].name if key in plan.people else str(recipient.get("username") or key)
+        return Target(PERSON, key, label)
+    return Target(kind, key, f"{kind} {recipient.get('name') or key}")

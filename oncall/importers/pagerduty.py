@@ -14,9 +14,8 @@ What maps to what:
   `restrictions` → weekly windows, advancing by wall time (PagerDuty's rule:
   a restriction only hides the layer, the turns go on);
 - schedule overrides → overrides of the top layer (an override wins over every layer);
-- an escalation policy: the schedule of its first rule is the team paged,
-  its delay the escalation timeout; a schedule in the second rule is that
-  team's fallback team;
+- an escalation policy: its rules fitted onto Morgue's L1, L2 and fallback
+  team by oncall.importers.escalation (a `user_reference` is a fixed person);
 - incidents of the last 12 months → unclassified alerts in the review history;
 - `final_schedule.rendered_schedule_entries` → the timeline the verifier compares against.
 """
@@ -28,6 +27,7 @@ from zoneinfo import ZoneInfo
 from django.utils.text import slugify
 
 from .common import field, instant, iso, windows, zone_name
+from .escalation import PERSON, SCHEDULE, Policy, Rule, Target, map_policies
 from .plan import (
     HistoryAlert,
     ImportFailed,
@@ -146,10 +146,15 @@ def _schedule(data: Any, plan: Plan) -> SchedulePlan:
     )
     schedule = SchedulePlan(key=key, name=name, slug=slugify(name)[:40] or key.lower(), time_zone=time_zone)
     layers = field(data, "schedule_layers", f"PagerDuty schedule {name}")
-    # Higher rendering_index wins; without it, a later layer wins (PagerDuty's layer 2 is above layer 1).
+    # The higher layer wins: "If a user on Layer 1 and Layer 2 overlap, the user on Layer 2 will be
+    # the one on-call" (PagerDuty, "Schedule Basics", support.pagerduty.com/docs/schedules). The API's
+    # list is taken as Layer 1 first unless `rendering_index` orders it: an assumption about the
+    # list, checked on every import by --verify against PagerDuty's own final_schedule.
     ranked = sorted(enumerate(layers), key=lambda pair: (pair[1].get("rendering_index", pair[0]), pair[0]))
-    for rank, (_, layer) in enumerate(ranked, start=1):
-        rotation = _layer(layer, schedule, rank, plan)
+    # Ranked among the layers still in force, so a layer that ended (an edit
+    # in PagerDuty ends it) does not move the others to another Morgue layer.
+    for _, layer in ranked:
+        rotation = _layer(layer, schedule, len(schedule.rotations) + 1, plan)
         if rotation is not None:
             schedule.rotations.append(rotation)
     final = field(
@@ -184,12 +189,10 @@ def _layer(layer: Any, schedule: SchedulePlan, rank: int, plan: Plan) -> Rotatio
     if end and instant(end, where) <= now:
         plan.problems.append(Problem("layer", where, f"it ended on {end}: left out", blocks=False))
         return None
-    if end:
-        refuse(f"it ends on {end}; a Morgue rotation has no end date")
-        return None
-    if instant(field(layer, "start", where), where) > now:
-        refuse("it starts in the future; a Morgue layer is in force from its creation")
-        return None
+    # A layer edited in PagerDuty ends at the edit and a new one starts then:
+    # each becomes a rotation ending or taking over at that instant.
+    ends_at = instant(end, where) if end else None
+    starts_at = instant(field(layer, "start", where), where)
     if seconds <= 0 or seconds % 3600:
         refuse(f"a turn of {seconds} seconds is not a whole number of hours")
         return None
@@ -222,6 +225,8 @@ def _layer(layer: Any, schedule: SchedulePlan, rank: int, plan: Plan) -> Rotatio
         members=members,
         restrictions=tuple(restrictions),
         layer=rank,
+        starts_at=starts_at if starts_at > now else None,
+        ends_at=ends_at,
     )
 
 
@@ -258,59 +263,32 @@ def _restriction(restriction: Any, where: str, refuse: Any) -> list[tuple[tuple[
 
 
 def _escalations(policies: list[Any], schedules: dict[str, SchedulePlan], plan: Plan) -> dict[str, str]:
-    """Map each policy onto L1 (first rule's schedule) and fallback (second rule's).
+    """Each policy's rules as neutral rules (escalation.map_policies fits them onto L1, L2 and fallback).
 
-    Returns policy id → the key of the schedule it pages first.
+    `escalation_delay_in_minutes` is the wait after a rule before the next;
+    `num_loops` the repeats. Returns policy id → the key of the schedule it pages first.
     """
-    paged: dict[str, str] = {}
+    translated = []
     for policy in policies:
         name = str(policy.get("name") or policy.get("id"))
-        rules = field(policy, "escalation_rules", f"Escalation policy {name}")
-        targets = [
-            [
-                (str(target.get("type", "")), str(target.get("id", "")))
-                for target in field(rule, "targets", f"Escalation policy {name}")
-            ]
-            for rule in rules
-        ]
-        first = [key for kind, key in (targets[0] if targets else []) if kind == "schedule_reference"]
-        if not first or first[0] not in schedules:
-            plan.problems.append(
-                Problem(
-                    "escalation policy",
-                    name,
-                    "its first rule does not page an imported schedule",
-                    blocks=False,
-                )
-            )
-            continue
-        team = schedules[first[0]]
-        paged[str(policy.get("id"))] = team.key
-        team.escalation_minutes = int(rules[0].get("escalation_delay_in_minutes") or 0) or None
-        for number, rule_targets in enumerate(targets, start=1):
-            for index, (kind, key) in enumerate(rule_targets):
-                usable = kind == "schedule_reference" and key in schedules
-                if number == 1 and index == 0:
-                    continue
-                if number == 2 and index == 0 and usable and key != team.key:
-                    team.fallback = key
-                    continue
-                plan.problems.append(
-                    Problem(
-                        "escalation rule",
-                        f"{name} rule {number} target {key}",
-                        "Morgue pages one team's on-call person, then its fallback team: "
-                        "only the first rule's schedule and a second rule's schedule are kept",
-                        blocks=False,
-                    )
-                )
-        if policy.get("num_loops"):
-            plan.problems.append(
-                Problem(
-                    "escalation policy",
-                    name,
-                    f"it repeats {policy['num_loops']} times; Morgue pages each step once",
-                    blocks=False,
-                )
-            )
-    return paged
+        rules = []
+        for number, rule in enumerate(
+            field(policy, "escalation_rules", f"Escalation policy {name}"), start=1
+        ):
+            targets = []
+            for target in field(rule, "targets", f"Escalation policy {name}"):
+                kind, key = str(target.get("type", "")), str(target.get("id", ""))
+                if kind == "schedule_reference":
+                    label = schedules[key].name if key in schedules else f"schedule {key}"
+                    targets.append(Target(SCHEDULE, key, label))
+                elif kind == "user_reference":
+                    label = plan.people[key].name if key in plan.people else f"user {key}"
+                    targets.append(Target(PERSON, key, label))
+                else:
+                    targets.append(Target(kind, key, f"{kind} {key}"))
+            wait = int(rule.get("escalation_delay_in_minutes") or 0)
+            rules.append(Rule(f"rule {number}", tuple(targets), wait))
+        translated.append(
+            Policy(str(policy.get("id")), name, tuple(rules), repeats=int(policy.get("num_loops") or 0))
+        )
+    return map_policies(translated, schedules, plan)

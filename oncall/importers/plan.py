@@ -42,6 +42,9 @@ class RotationPlan:
     restrictions: tuple[tuple[tuple[str, str], ...], ...] = ()
     advance: str = "wall_time"
     layer: int = 1
+    # In force from `starts_at` (None: already) until `ends_at` (None: it goes on); aware UTC.
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
 
     def restriction_dicts(self) -> list[dict[str, str]]:
         return [dict(window) for window in self.restrictions]
@@ -53,6 +56,8 @@ class OverridePlan:
     starts_at: dt.datetime
     ends_at: dt.datetime
     rotation: str | None = None  # the rotation key it replaces; None: the whole schedule (the top layer)
+    layer: int | None = None  # or: the rotation of the highest layer up to this one (an event at a level)
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,11 @@ class SchedulePlan:
     timeline: list[TimelineEntry] = field(default_factory=list)
     escalation_minutes: int | None = None
     fallback: str | None = None  # the key of the schedule paged when this one does not answer
+    # L2 is Morgue's own: the previous turn's L1 of the team's one rotation
+    # (oncall.shifts.assign_levels). Set when the source's second rule pages exactly that.
+    has_l2: bool = False
+    l2_timeline: list[TimelineEntry] | None = None  # the source's own rendering of that L2, when it has one
+    person_step: bool = False  # made for an escalation rule that pages one fixed person
 
 
 @dataclass(frozen=True)

@@ -91,8 +91,13 @@ def create_rotation(
     everyone_else: bool = False,
     group: Group | None = None,
     now: dt.datetime | None = None,
+    starts_at: dt.datetime | None = None,
 ) -> Rotation:
-    """Create a rotation, its members and its shifts up to the horizon."""
+    """Create a rotation, its members and its shifts up to the horizon.
+
+    With `starts_at`, its first shift is cut to start then (a rotation taking
+    over mid-turn from an ended one): the turns keep their wall-clock rule.
+    """
     rotation = Rotation(
         team=team,
         name=name,
@@ -117,7 +122,7 @@ def create_rotation(
     else:
         _set_members(rotation, members)
     _check_staffable(rotation)
-    materialise_shifts(rotation=rotation, now=now)
+    materialise_shifts(rotation=rotation, now=now, since=starts_at)
     audit.record_created(rotation, extra={"members": _member_names(rotation)})
     return rotation
 
@@ -256,16 +261,21 @@ def materialise_shifts(
     reanchor: bool = False,
     append: bool = False,
     previous_schedule: shift_rules.Schedule | None = None,
+    since: dt.datetime | None = None,
 ) -> int:
     """(Re)build the rotation's shifts after the current one, up to the horizon; return how many.
 
     Shifts that have started (and every piece of the current shift number)
     are never touched: only later shift numbers are deleted and rebuilt.
     With `append`, nothing is rebuilt: shifts are only added after the last one.
+    With `since`, no piece starts before it (the turns before it still count
+    for who is L1 and L2 next).
     """
     now = now or timezone.now()
     until = until or now + HORIZON
     rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
+    if rotation.ends_at is not None:
+        until = min(until, rotation.ends_at)
     every_piece = Shift.all_pieces.filter(rotation=rotation)
     kept = every_piece if append else every_piece.filter(starts_at__lte=now)
     begun = kept.aggregate(number=Max("number"))["number"]
@@ -307,6 +317,10 @@ def materialise_shifts(
     by_number = {assignment.number: assignment for assignment in plan}
     pieces: dict[str, list[Shift]] = defaultdict(list)
     for number, window in turns:
+        if since is not None:
+            if window.ends_at <= since:
+                continue
+            window = shift_rules.Window(max(window.starts_at, since), window.ends_at)
         assignment = by_number[number]
         for level, user_id in ((Level.L1, assignment.l1), (Level.L2, assignment.l2)):
             if user_id is None:
@@ -427,8 +441,11 @@ def _turns(
     start = start or schedule.start(number)
     if restrictions and rotation.advance == Advance.ON_DUTY:
         active = shift_rules.active_windows(restrictions, rotation.zone, start)
-        return shift_rules.on_duty_turns(
-            start=start, length=schedule.step, first_number=number, until=until, active=active
+        return _cut_at_end(
+            rotation,
+            shift_rules.on_duty_turns(
+                start=start, length=schedule.step, first_number=number, until=until, active=active
+            ),
         )
     turns = []
     while start < until:
@@ -440,7 +457,21 @@ def _turns(
     if restrictions and turns:
         active = shift_rules.active_windows(restrictions, rotation.zone, turns[0][1].starts_at)
         turns = shift_rules.restrict(turns, active)
-    return turns
+    return _cut_at_end(rotation, turns)
+
+
+def _cut_at_end(
+    rotation: Rotation, turns: list[tuple[int, shift_rules.Window]]
+) -> list[tuple[int, shift_rules.Window]]:
+    """An ended rotation's last turn stops at its end; none starts after it."""
+    if rotation.ends_at is None:
+        return turns
+    ends_at = rotation.ends_at
+    return [
+        (number, shift_rules.Window(window.starts_at, min(window.ends_at, ends_at)))
+        for number, window in turns
+        if window.starts_at < ends_at
+    ]
 
 
 def _fill_outside_windows(
@@ -586,11 +617,38 @@ def _keep_levels_apart(
     return result
 
 
+@transaction.atomic
+def end_rotation(*, rotation: Rotation, at: dt.datetime, now: dt.datetime | None = None) -> Rotation:
+    """End a rotation at an instant not in the past: no shift of it from then on; its past stays.
+
+    The piece in force at `at` is cut there, later pieces and the parts of
+    overrides after `at` go, and the team's layers are resolved again.
+    """
+    now = now or timezone.now()
+    rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
+    if at < now:
+        raise RotationInvalid("A rotation cannot end in the past: its past shifts stay as they were.")
+    if rotation.ends_at is not None and rotation.ends_at <= at:
+        return rotation
+    before = audit.values(rotation)
+    rotation.ends_at = at
+    rotation.save(update_fields=["ends_at"])
+    pieces = Shift.all_pieces.filter(rotation=rotation)
+    pieces.filter(starts_at__gte=at).delete()
+    pieces.filter(starts_at__lt=at, ends_at__gt=at).update(ends_at=at)
+    overrides = rotation.overrides.all()
+    overrides.filter(starts_at__gte=at).delete()
+    overrides.filter(starts_at__lt=at, ends_at__gt=at).update(ends_at=at)
+    resolve_layers(team_id=rotation.team_id, since=at)
+    audit.record_changes(rotation, before=before, after=audit.values(rotation))
+    return rotation
+
+
 def extend_all_rotations(*, now: dt.datetime | None = None) -> int:
     """Keep every rotation materialised to the horizon; everyone-else rotations recompute members."""
     now = now or timezone.now()
     created = 0
-    for rotation in Rotation.objects.all():
+    for rotation in Rotation.objects.filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now)):
         with transaction.atomic():
             if rotation.everyone_else:
                 _sync_everyone_else(rotation)

@@ -156,6 +156,10 @@ SKIPPED: dict[str, str] = {
     "alerts/reports/": REDIRECT + " (last month's report)",
     "alerts/reports/<str:month>/review/": POST_ONLY,
     "alerts/reports/<str:month>/act/": POST_ONLY,
+    "alerts/import-oncall/<slug:run>/": (
+        "an import's result, kept in the session by the import form's POST; the same template as "
+        "alerts/import-oncall/, opened here"
+    ),
     "metrics": "Prometheus's text format for a scraper",
     "oidc/authenticate/": REDIRECT + " (to the OpenID provider)",
     "oidc/callback/": "the OpenID provider's redirect back, which signs in and redirects",

@@ -9,8 +9,11 @@ Override API", "Who is on call / timeline" with `finalTimeline.rotations[].perio
 `none`, ScheduleOverride, TimelineRotation, Period). The final timelines are
 written by tests/oncall/importers/timelines.py, which shares no code with
 Morgue. They cover New York, London and Lord Howe DST changes, weekday office
-hours and night restrictions, layered rotations, overrides that split
-shifts, a 12-hour and an hourly rotation, and a rotation of only `none`.
+hours with an off-hours rotation around them and night restrictions (Opsgenie's
+rotations are cumulative, so a schedule's rotations have windows that do not
+overlap: test_layer_precedence.py), overrides that split shifts, a 12-hour
+rotation with a `none` turn, an hourly rotation, and a rotation of only `none`;
+Payments, one daily rotation escalated to its previous on-call person (L2).
 """
 
 import io
@@ -34,6 +37,7 @@ from .timelines import NOW, render_opsgenie
 
 FIXTURES = Path(__file__).parent / "fixtures" / "opsgenie"
 NEW_YORK = "3a6e9cb5-26f1-4d2c-9d5c-0a1b2c3d4e01"
+PAYMENTS = "6d91cfe8-59c4-4a5f-8a7f-3d4e5f6a7b04"
 pytestmark = pytest.mark.django_db
 
 
@@ -59,11 +63,18 @@ def test_each_schedule_imports_with_no_difference_over_eight_weeks_and_again_cha
     assert code == 0, out
     assert "create rotation Platform NY – Office: layer 2, 1 day turns" in out
     assert "cannot import rotation 'Platform NY / Holiday cover': only `none` is in it" in out
+    # Dan, then `none`, by 12 hours: his turns are the same wall times each week, so a windowed
+    # rotation of his own; the nights' `none` turns leave the layers below to answer.
+    assert (
+        "create rotation London 12h – Day lead (Dan Drake): layer 2, 12 hours turns waiting 15 minutes per "
+        "level, from 2027-02-28 20:00 Europe/London, Dan Drake; active Mon 08:00 – Mon 20:00"
+    ) in out
     assert "Verification: no difference from Opsgenie's own timeline over 8 weeks" in out
     ny = Team.objects.get(slug="platform-ny")
     assert ny.fallback_team == Team.objects.get(slug="london-12h")
     assert Rotation.objects.get(team=ny, layer=1).escalation_timeout_minutes == 10
     assert Alert.objects.filter(source="opsgenie", category=None).count() == 2
+    assert Team.objects.get(slug="lord-howe").fallback_team.name == "Gus Grant (escalation)"
     before = counts()
     code, out = run("--from-dir", str(FIXTURES), "--apply", "--verify")
     assert code == 0, out
@@ -107,12 +118,13 @@ def test_a_none_turn_between_people_is_named_and_nothing_is_imported(fixtures):
     def add_none(data):
         data["data"][0]["participants"].insert(1, {"type": "none"})
 
-    edit(fixtures / "v2" / "schedules" / NEW_YORK / "rotations.json", add_none)
+    edit(fixtures / "v2" / "schedules" / PAYMENTS / "rotations.json", add_none)
     out = io.StringIO()
     with pytest.raises(CommandError, match="cannot be expressed in Morgue"):
         call_command("import_oncall", "opsgenie", "--from-dir", str(fixtures), "--apply", stdout=out)
     assert (
-        "cannot import rotation 'Platform NY / Weekly': its `none` participant leaves turns" in out.getvalue()
+        "cannot import rotation 'Payments / Daily': its `none` participant leaves turns with nobody on "
+        "call, and its cycle of 96 hours does not repeat each week" in out.getvalue()
     )
     assert counts() == (0, 0, 0, 0, 0, 0)
 

@@ -10,7 +10,8 @@ timelines are written by tests/oncall/importers/timelines.py, which shares
 no code with Morgue. They cover: New York (DST 2027-03-14), London
 (2027-03-28) and Lord Howe (half an hour back, 2027-04-04); weekday
 business-hours and weekend-night restrictions; two layers per schedule;
-overrides that split shifts; a 12-hour and an hourly rotation.
+overrides that split shifts; a 12-hour and an hourly rotation; a daily
+primary with its secondary (the previous turn) in Chicago.
 """
 
 import io
@@ -65,7 +66,7 @@ def test_plan_mode_prints_the_plan_and_writes_nothing():
     assert "Plan only: nothing was written." in out
     # Nothing dropped silently: each record Morgue cannot express is named, with why.
     assert "cannot import layer 'UK Follow the sun / Old weekly': it ended on 2027-01-01T10:00:00Z" in out
-    assert "cannot import escalation rule 'UK rule 2 target PGUSSS7'" in out
+    assert "would set the fallback team of UK Follow the sun to Gus Grant (escalation)" in out
     assert "cannot import escalation policy 'Lord Howe': it repeats 2 times" in out
 
 
@@ -85,6 +86,11 @@ def test_each_schedule_imports_with_no_difference_over_eight_weeks():
     assert business.escalation_timeout_minutes == 10
     assert Profile.objects.get(user__email="eve@example.com").time_zone == "Australia/Lord_Howe"
     assert Rotation.objects.get(slug="lord-howe-hourly-hourly").shift_length_hours == 1
+    # Payments: primary, then its secondary (the previous turn: Morgue's L2, verified against the
+    # secondary's own final schedule above), then Gus, a fixed person, as the fallback team.
+    payments = Team.objects.get(slug="payments-primary")
+    assert Rotation.objects.get(team=payments).has_l2
+    assert payments.fallback_team.rotations.get().members.get().user.email == "gus@example.com"
 
 
 def test_a_second_apply_changes_nothing():
@@ -197,7 +203,7 @@ def test_a_rotation_morgue_cannot_express_is_named_and_nothing_is_imported(fixtu
     assert counts() == (0, 0, 0, 0, 0, 0)
 
 
-@pytest.mark.parametrize("schedule", ["PSCHUS1", "PSCHUK2", "PSCHLH3"])
+@pytest.mark.parametrize("schedule", ["PSCHUS1", "PSCHUK2", "PSCHLH3", "PSCHPY1", "PSCHPY2"])
 def test_the_fixture_timelines_are_the_independent_renderers(schedule):
     answer = json.loads((FIXTURES / "schedules" / f"{schedule}.json").read_text())
     overrides = json.loads((FIXTURES / "schedules" / schedule / "overrides.json").read_text())["overrides"]

@@ -167,25 +167,24 @@ def _og_person(rotation: dict, zone: ZoneInfo, at: dt.datetime) -> str | None:
 
 
 def render_opsgenie(schedule: dict, rotations: list[dict], overrides: list[dict], names: dict) -> dict:
+    """Every rotation's on-call person, each on its own: Opsgenie notifies all of them at once where
+    rotations overlap ("cumulative", support.atlassian.com/opsgenie/docs/manage-on-call-schedules-and-
+    rotations). A schedule-wide override "takes precedence over all rotations": only its person then,
+    shown in the last rotation."""
     zone = ZoneInfo(schedule["timezone"])
     assert all(not override.get("rotations") for override in overrides), "schedule-wide overrides only"
     spans = [(_parse(item["startDate"]), _parse(item["endDate"]), item["user"]["id"]) for item in overrides]
     minutes: dict[str, list[tuple[dt.datetime, str | None]]] = {rotation["id"]: [] for rotation in rotations}
     at = NOW
     while at < UNTIL:
-        holder = None
         person = next((user for start, end, user in spans if start <= at < end), None)
-        if person is not None:
-            holder = (rotations[-1]["id"], person, "override")
-        else:
-            for rotation in reversed(rotations):
-                found = _og_person(rotation, zone, at)
-                if found is not None:
-                    holder = (rotation["id"], found, "default")
-                    break
         for rotation in rotations:
-            mine = holder is not None and holder[0] == rotation["id"]
-            minutes[rotation["id"]].append((at, f"{holder[1]}|{holder[2]}" if mine and holder else None))
+            if person is not None:
+                mine = rotation is rotations[-1]
+                minutes[rotation["id"]].append((at, f"{person}|override" if mine else None))
+                continue
+            found = _og_person(rotation, zone, at)
+            minutes[rotation["id"]].append((at, f"{found}|default" if found else None))
         at += MINUTE
     result = []
     for order, rotation in enumerate(rotations, start=1):
@@ -222,14 +221,41 @@ def rewrite_opsgenie() -> None:
 # --- Grafana OnCall: rolling_users shifts by level (higher wins), override shifts ----------------
 
 GRAFANA_FREQUENCY = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400}
+GRAFANA_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def _gr_in_occurrence(shift: dict, local: dt.datetime) -> bool:
+    """Inside one of the occurrences: each starts at the start's wall time on its days, for `duration`."""
+    start = dt.datetime.fromisoformat(shift["start"])
+    if shift["frequency"] == "daily" and not shift.get("by_day"):
+        days = set(range(7))
+    elif shift.get("by_day"):
+        days = {GRAFANA_DAYS.index(day) for day in shift["by_day"]}
+    else:
+        days = {start.weekday()}
+    for back in range(8):
+        begins = dt.datetime.combine(local.date() - dt.timedelta(days=back), start.time())
+        inside = (local - begins).total_seconds() < shift["duration"]
+        if begins.weekday() in days and start <= begins <= local and inside:
+            return True
+    return False
 
 
 def _gr_person(shift: dict, zone: ZoneInfo, at: dt.datetime) -> str | None:
     local = at.astimezone(zone).replace(tzinfo=None)
+    if shift.get("until") and local >= dt.datetime.fromisoformat(shift["until"]):
+        return None
+    if shift["type"] == "single_event":
+        begins = dt.datetime.fromisoformat(shift["start"]).replace(tzinfo=zone).astimezone(dt.UTC)
+        return shift["users"][0] if begins <= at < begins + dt.timedelta(seconds=shift["duration"]) else None
     start = dt.datetime.fromisoformat(shift["start"])
     rotation_start = dt.datetime.fromisoformat(shift.get("rotation_start") or shift["start"])
     period = GRAFANA_FREQUENCY[shift["frequency"]] * shift.get("interval", 1)
     if local < rotation_start:
+        return None
+    if shift["type"] == "recurrent_event":
+        return shift["users"][0] if _gr_in_occurrence(shift, local) else None
+    if shift.get("by_day") and not _gr_in_occurrence(shift, local):
         return None
     if shift["duration"] < period and ((local - start).total_seconds() % 86400) >= shift["duration"]:
         return None
@@ -239,10 +265,11 @@ def _gr_person(shift: dict, zone: ZoneInfo, at: dt.datetime) -> str | None:
 
 
 def render_grafana(schedule: dict, shifts: list[dict], people: dict) -> list[dict]:
+    """Overrides win; then the event of the highest `level` (priority) with someone on call."""
     zone = ZoneInfo(schedule["time_zone"])
     mine = [shift for shift in shifts if shift["schedule"] == schedule["id"]]
-    rolling = sorted(
-        (shift for shift in mine if shift["type"] == "rolling_users"), key=lambda shift: -shift["level"]
+    layered = sorted(
+        (shift for shift in mine if shift["type"] != "override"), key=lambda shift: -shift["level"]
     )
     overrides = []
     for shift in mine:
@@ -253,7 +280,7 @@ def render_grafana(schedule: dict, shifts: list[dict], people: dict) -> list[dic
     at = NOW
     while at < UNTIL:
         person = next((user for start, end, user in overrides if start <= at < end), None)
-        for shift in rolling:
+        for shift in layered:
             if person is not None:
                 break
             person = _gr_person(shift, zone, at)
