@@ -47,6 +47,7 @@ members = []
 for name in ("ana", "ben"):
     user = User.objects.create_user(name, f"{{name}}@example.com", "{PASSWORD}")
     Profile.objects.get_or_create(user=user)
+    team.members.add(user)  # responders of Ops: they declare and run its incidents
     members.append(services.MemberSpec(user, True))
 now = timezone.now()
 services.create_rotation(
