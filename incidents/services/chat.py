@@ -7,7 +7,10 @@ chat user is: a Slack user by the e-mail address of their Slack profile
 is done and the person is told so, privately. The work is done by the same
 services as the incident page and the API (declare_incident, post_status_update,
 assign_role, change_status), so the rules, the timeline and the subscribers'
-copies are the same whichever way it came. A declaration from Slack opens the
+copies are the same whichever way it came. The person's role is checked as the
+page checks it (morgue.permissions): declaring asks `declare`, the rest `edit`
+on the incident; a refusal is told privately, with the role it needs, and
+nothing changes. A declaration from Slack opens the
 incident's channel (incidents.services.chat_channel); one from Mattermost makes
 the channel it was typed in the incident's.
 """
@@ -22,6 +25,7 @@ from django.db import transaction
 
 from incidents import chat_commands, slack_api
 from incidents.models import ChannelSetup, ChatProvider, Incident, IncidentChannel, Status
+from morgue import permissions
 from morgue.exceptions import MorgueError
 from morgue.models import display_name
 from morgue.tasking import enqueue_on_commit
@@ -163,6 +167,9 @@ def run_command(
     incident = incident_in_channel(provider=provider, channel_id=channel_id)
     if incident is None:
         return ChatReply(NOT_IN_A_CHANNEL)
+    # A status update, a role and resolving are edits of the incident: the page's rule, asked before
+    # anything is written (post_status_update and assign_role leave the check to their callers).
+    permissions.require(person, "edit", incident)
     if isinstance(command, chat_commands.StatusUpdate):
         running.post_status_update(
             incident=incident, by=person, affected=command.affected or incident.title, doing=command.doing
@@ -265,6 +272,7 @@ def slack_button(*, user_id: str, action_id: str, value: str) -> ChatReply:
     if person is None:
         return ChatReply(NO_SLACK_PERSON)
     try:
+        permissions.require(person, "edit", incident)
         return resolve(incident=incident, person=person)
     except MorgueError as error:
         return ChatReply(f"Nothing was done: {error.message}")

@@ -8,7 +8,7 @@ while its JavaScript still does its work.
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import IncidentFactory, ProfileFactory, UserFactory
+from tests.factories import IncidentFactory, ProfileFactory, UserFactory, responder
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +46,7 @@ def test_a_new_api_token_is_copied_with_its_button(page, live_server, login, blo
 
 
 def test_the_postmortem_editor_previews_under_the_policy(page, live_server, login, blocked):
-    ProfileFactory(user=UserFactory(username="pat"))
+    responder(ProfileFactory(user=UserFactory(username="pat")).user)  # who may edit an unowned incident
     incident = IncidentFactory()
     login("pat")
 

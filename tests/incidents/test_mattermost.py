@@ -16,7 +16,7 @@ from django.core import mail
 import incidents.tasks  # noqa: F401
 from incidents.models import Incident, IncidentChannel, RoleAssignment, StatusUpdate
 from incidents.services import running
-from tests.factories import ProfileFactory, UserFactory
+from tests.factories import ProfileFactory, UserFactory, responder
 from tests.oncall.fakes import fake_server
 
 pytestmark = pytest.mark.django_db
@@ -34,9 +34,10 @@ def mattermost(settings):
 
 @pytest.fixture
 def lena():
-    return ProfileFactory(
-        user=UserFactory(username="lena", email="lena@example.com"), display_name="Lena"
-    ).user
+    """A responder, who may declare and run incidents nobody owns yet."""
+    return responder(
+        ProfileFactory(user=UserFactory(username="lena", email="lena@example.com"), display_name="Lena").user
+    )
 
 
 def command(client, text: str, *, user: str = "lena", token: str = TOKEN, channel: str = "town-square"):
@@ -113,3 +114,22 @@ def test_refusals_of_the_services_are_told_and_change_nothing(client, mattermost
     assert not StatusUpdate.objects.exists()
     nope = command(client, "role nosuchrole @lena").json()
     assert nope["text"] == "Nothing was done: nosuchrole is not a role."
+
+
+def test_a_person_without_the_role_is_told_which_role_and_nothing_is_half_made(client, mattermost, lena):
+    ProfileFactory(user=UserFactory(username="ana", email="ana@example.com"), display_name="Ana")  # a viewer
+    declared = command(client, "declare Search is slow", user="ana").json()
+    assert declared == {
+        "response_type": "ephemeral",
+        "text": "Nothing was done: Only a responder of a team may declare incidents.",
+    }
+    assert not Incident.objects.exists() and not IncidentChannel.objects.exists()
+    command(client, "declare Search is slow")
+    incident = Incident.objects.get()
+    refused = "Nothing was done: Only a responder of a team may edit its incidents and their postmortems."
+    for text in ("status Search results | Adding capacity", "role lead @ana", "resolve"):
+        assert command(client, text, user="ana").json() == {"response_type": "ephemeral", "text": refused}
+    assert not StatusUpdate.objects.exists() and not mattermost.requests
+    assert RoleAssignment.objects.current().get(incident=incident).user == lena
+    incident.refresh_from_db()
+    assert (incident.status_posted_at, incident.resolved_at) == (None, None)

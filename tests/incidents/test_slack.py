@@ -34,7 +34,7 @@ from incidents.services import chat_channel, running
 from incidents.services.incident import change_status
 from incidents.tasks import chat as chat_tasks
 from morgue.celery import app
-from tests.factories import ProfileFactory, UserFactory
+from tests.factories import ProfileFactory, TeamFactory, UserFactory, member_of, responder
 from tests.incidents.slack_fake import TOKEN, fake_slack
 
 pytestmark = pytest.mark.django_db
@@ -87,9 +87,10 @@ def run_queue(queue, django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def lena():
-    return ProfileFactory(
-        user=UserFactory(username="lena", email="lena@example.com"), display_name="Lena"
-    ).user
+    """A responder, who may declare and run incidents nobody owns yet."""
+    return responder(
+        ProfileFactory(user=UserFactory(username="lena", email="lena@example.com"), display_name="Lena").user
+    )
 
 
 @pytest.fixture
@@ -272,6 +273,54 @@ def test_a_slack_user_unknown_to_morgue_is_told_privately_and_nothing_is_done(cl
     assert response.json() == {"response_type": "ephemeral", "text": chat_services.NO_SLACK_PERSON}
     assert not Incident.objects.exists()
     assert [call.method for call in slack.calls] == ["users.info"]
+
+
+def test_a_person_without_the_role_is_told_which_role_privately_and_nothing_changes(
+    client, slack, queue, lena, django_capture_on_commit_callbacks
+):
+    payments = TeamFactory(slug="payments", name="Payments", email="")
+    member_of(payments, "responder", user=lena)
+    ana = ProfileFactory(user=UserFactory(username="ana", email="ana@example.com"), display_name="Ana").user
+    member_of(payments, "viewer", user=ana)
+    slack.add_user("U3ANA", email="ana@example.com", name="Ana")
+    with django_capture_on_commit_callbacks(execute=True):
+        declared = command(client, "declare Disk full", user="U3ANA").json()
+    assert declared == {
+        "response_type": "ephemeral",
+        "text": "Nothing was done: Only a responder of a team may declare incidents.",
+    }
+    assert not Incident.objects.exists() and not IncidentChannel.objects.exists()
+    assert queue == []
+
+    incident = running.declare_incident(by=lena, title="Card auths failing", severity=2, team=payments)
+    IncidentChannel.objects.create(
+        incident=incident, provider="slack", channel_id="C0INC", name="inc-card", setup=ChannelSetup.DONE
+    )
+    events = incident.events.count()
+    sentence = "Only a responder of Payments may edit its incidents and their postmortems."
+    refused = {"response_type": "ephemeral", "text": f"Nothing was done: {sentence}"}
+    with django_capture_on_commit_callbacks(execute=True):
+        for text in ("status Card payments fail | Rolling back", "role scribe <@U3ANA|ana>", "resolve"):
+            assert command(client, text, user="U3ANA", channel="C0INC").json() == refused, text
+        payload = {
+            "type": "block_actions",
+            "user": {"id": "U3ANA"},
+            "actions": [{"action_id": "resolve", "value": str(incident.pk)}],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        pressed = client.post(
+            "/integrations/slack/interactions/",
+            data=body,
+            content_type="application/x-www-form-urlencoded",
+            **signed(body),
+        )
+    assert pressed.json() == refused
+    incident.refresh_from_db()
+    assert incident.status == Status.OPEN and not StatusUpdate.objects.exists()
+    holders = RoleAssignment.objects.current().filter(incident=incident)
+    assert list(holders.values_list("role__slug", "user__username")) == [("lead", "lena")]
+    assert incident.events.count() == events
+    assert queue == [] and not slack.called("chat.postMessage")
 
 
 def test_commands_outside_an_incident_channel_and_bad_commands_are_answered_privately(client, slack, lena):

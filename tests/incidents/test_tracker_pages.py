@@ -5,7 +5,7 @@ import pytest
 from incidents.models import TeamTracker, TrackerIssue, TrackerIssueStatus
 from incidents.services import trackers as services
 from morgue.celery import app
-from tests.factories import IncidentFactory, RemediationItemFactory, TeamFactory, UserFactory
+from tests.factories import IncidentFactory, RemediationItemFactory, TeamFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +36,9 @@ def _link(issue: TrackerIssue) -> None:
 
 
 def test_the_api_action_asks_for_the_issue_once_and_answers_202_until_it_exists(
-    api, item, queued, django_capture_on_commit_callbacks
+    api, person, item, queued, django_capture_on_commit_callbacks
 ):
+    member_of(item.team, "responder", user=person)  # who may change Payments's remediation items
     with django_capture_on_commit_callbacks(execute=True):
         first = api.post(f"/api/v1/remediations/{item.pk}/ticket/", {}, format="json")
         again = api.post(f"/api/v1/remediations/{item.pk}/ticket/", {}, format="json")
@@ -52,6 +53,24 @@ def test_the_api_action_asks_for_the_issue_once_and_answers_202_until_it_exists(
     shown = api.get(f"/api/v1/remediations/{item.pk}/").json()
     assert shown["tracker_issue"]["url"] == "https://github.com/acme/api/issues/7"
     assert shown["tracker_issue"]["remote_state"] == "open"
+
+
+def test_a_viewer_of_the_items_team_is_refused_with_a_sentence_and_nothing_is_asked(
+    api, person, item, queued, django_capture_on_commit_callbacks
+):
+    member_of(item.team, "viewer", user=person)
+    with django_capture_on_commit_callbacks(execute=True):
+        create = api.post(f"/api/v1/remediations/{item.pk}/ticket/", {}, format="json")
+        follow = api.post(
+            f"/api/v1/remediations/{item.pk}/ticket/",
+            {"url": "https://github.com/acme/api/issues/42"},
+            format="json",
+        )
+    sentence = "Only a responder of Payments may change its remediation items."
+    assert (create.status_code, create.json()) == (403, {"detail": sentence})
+    assert (follow.status_code, follow.json()) == (403, {"detail": sentence})
+    assert not TrackerIssue.objects.exists()
+    assert queued == []
 
 
 def test_the_api_action_takes_a_tracker_and_repository_for_an_item_without_one(api, queued, settings):

@@ -42,6 +42,7 @@ def test_every_email_has_a_subject_a_text_body_and_an_html_body():
     names = {path.name.removesuffix("-subject.txt") for path in EMAILS.glob("*-subject.txt")}
     assert names == {
         "alert-report",
+        "incident-role-change",
         "incident-status-update",
         "oncall-drill",
         "oncall-page",
