@@ -40,6 +40,7 @@ from incidents.models import (
 )
 from incidents.models.running import COMMUNICATIONS, LEAD, SCRIBE, new_public_token
 from incidents.selectors.running import postmortem_sections
+from morgue import permissions
 from morgue.emails import send_email
 from morgue.exceptions import MorgueError
 from morgue.models import Team, display_name
@@ -138,6 +139,8 @@ def assign_role(
     *, incident: Incident, role: RoleKind, user: User, by: User | None, at: dt.datetime | None = None
 ) -> RoleAssignment:
     """Give `user` the role, handing it over from whoever holds it; both ends go on the timeline."""
+    # Checked here, not only by the pages and the API: chat commands run as the chat user's person.
+    permissions.require_actor(by, "edit", incident)
     at = at or timezone.now()
     if not user.is_active:
         raise MorgueError(
@@ -171,6 +174,7 @@ def release_role(
     *, incident: Incident, role: RoleKind, by: User | None, at: dt.datetime | None = None
 ) -> None:
     """Nobody holds the role any more (recorded on the timeline)."""
+    permissions.require_actor(by, "edit", incident)
     at = at or timezone.now()
     current = (
         RoleAssignment.objects.current().filter(incident=incident, role=role).select_related("user").first()
@@ -277,6 +281,7 @@ def post_status_update(
 
     The first one sets "status page updated" when the incident has no such time yet.
     """
+    permissions.require_actor(by, "edit", incident)
     now = now or timezone.now()
     if not affected.strip():
         raise MorgueError("Say what is affected.", field="affected")

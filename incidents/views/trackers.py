@@ -21,6 +21,7 @@ from incidents.models import RemediationItem, TrackerKind
 from incidents.services import tracker_status
 from incidents.services import trackers as services
 from morgue.auth import SignedInRequest
+from morgue.permissions import requires
 
 from .remediation import _next_url
 
@@ -62,8 +63,9 @@ def jira_webhook(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@requires("edit", RemediationItem, "item_id")
 def create_issue(request: SignedInRequest, item_id: int) -> HttpResponse:
-    """The item's "Create issue in tracker" button."""
+    """The item's "Create issue in tracker" button: for whoever may change the item (its edit rule)."""
     item = get_object_or_404(RemediationItem.objects.visible().select_related("team"), pk=item_id)
     back = (
         reverse("incidents:remediation-incident", args=[item.incident_id])

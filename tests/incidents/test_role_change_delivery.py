@@ -17,7 +17,7 @@ from incidents.services import running as services
 from incidents.tasks import running as tasks
 from morgue.celery import app
 from oncall.services import notifications
-from tests.factories import IncidentFactory, ProfileFactory, TeamFactory, UserFactory
+from tests.factories import IncidentFactory, ProfileFactory, TeamFactory, UserFactory, responder
 from tests.incidents.slack_fake import TOKEN, fake_slack
 from tests.oncall.fakes import fake_server
 
@@ -27,9 +27,10 @@ NOW = dt.datetime(2026, 3, 2, 14, 5, tzinfo=dt.UTC)
 
 @pytest.fixture
 def people():
-    lena = ProfileFactory(
-        user=UserFactory(username="lena", email="lena@example.com"), display_name="Lena"
-    ).user
+    # Lena hands the role over, so she runs incidents: a responder (the incidents here have no team).
+    lena = responder(
+        ProfileFactory(user=UserFactory(username="lena", email="lena@example.com"), display_name="Lena").user
+    )
     sam = ProfileFactory(user=UserFactory(username="sam", email="sam@example.com"), display_name="Sam").user
     return lena, sam
 

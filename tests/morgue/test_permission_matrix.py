@@ -23,19 +23,23 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from alerts_review.models import MaintenanceWindow
+from alerts_review.views import IMPORT_RUNS
 from incidents.models import ReviewMeeting
 from incidents.services.deploy import link_deploy
 from incidents.services.incident import create_incident
 from morgue.permissions import RULES, Level
+from morgue.services import create_api_token
+from morgue.sessions import SessionStore
 from oncall.models import Page, Swap
 from oncall.services import notifications
 from tests.factories import (
@@ -56,6 +60,22 @@ from tests.incidents.graph_server import PNG
 ROLES = ("viewer", "responder", "manager", "admin")
 SIDES = ("own", "other")
 NOW = timezone.now()
+IMPORT_RUN = "0123456789abcdef"
+IMPORT_SUMMARY = {  # alerts_review.imports.summarise's shape
+    "vendor": "PagerDuty",
+    "at": "2026-11-01 10:00",
+    "saved": False,
+    "weeks": 4,
+    "since": None,
+    "until": None,
+    "changes": ["would create rotation Primary"],
+    "problems": [],
+    "blocking": 0,
+    "history_imported": 0,
+    "history_known": 0,
+    "verified": True,
+    "differences": [],
+}
 
 
 # --- What governs each route ------------------------------------------------------------------
@@ -161,6 +181,15 @@ class World:
         self.rule = notifications.add_notification_rule(
             user=self.stranger, contact_method=self.contact, delay_minutes=0
         )
+        self.api_token = create_api_token(
+            owner=self.stranger, name="stan's script", scope="write", expires_at=NOW + dt.timedelta(days=30)
+        )
+        # An on-call import's result, kept in each person's session as the import page keeps it, so
+        # the result page's refusals are the rule's and not a run nobody has.
+        for cookies in self.cookies.values():
+            session = SessionStore(session_key=cookies[settings.SESSION_COOKIE_NAME].value)
+            session[IMPORT_RUNS] = {IMPORT_RUN: IMPORT_SUMMARY}
+            session.save()
 
 
 @pytest.fixture(scope="module")
@@ -271,6 +300,10 @@ PAGES: dict[str, Route] = {
     "incidents:remediation-status": Route(
         {"POST": Rule("edit", "remediationitem")}, lambda world, side: {"item_id": world.item[side].pk}
     ),
+    "incidents:remediation-tracker": Route(
+        {"GET": READ, "POST": Rule("edit", "remediationitem")},
+        lambda world, side: {"item_id": world.item[side].pk},
+    ),
     "oncall:now": Route({"GET": READ}),
     "oncall:page": Route({"GET": READ, "POST": READ}),  # anyone may page any team
     "oncall:page-detail": Route(
@@ -322,6 +355,9 @@ PAGES: dict[str, Route] = {
     "alerts_review:import-oncall": Route(
         {"GET": Rule("import", "oncall", site=True), "POST": Rule("import", "oncall", site=True)}
     ),
+    "alerts_review:import-oncall-result": Route(
+        {"GET": Rule("import", "oncall", site=True)}, lambda world, side: {"run": IMPORT_RUN}
+    ),
 }
 
 # Routes outside the matrix, each with why.
@@ -341,6 +377,19 @@ NOT_IN_THE_MATRIX = {
     "oncall:twilio-inbound": "Twilio's callback, authenticated by Twilio's signature",
     "oncall:rotation-feed": "a calendar feed, authenticated by the person's calendar token",
     "oncall:person-feed": "a calendar feed, authenticated by the person's calendar token",
+    # Chats and trackers call these. A chat command acts as the chat user's Morgue person through the
+    # services the pages use, which check that person's role (tests/incidents/test_chat_roles.py);
+    # a tracker's webhook only carries an issue's state (closed, reopened) back to its item.
+    "incidents:slack-command": "Slack's slash commands, authenticated by Slack's signature",
+    "incidents:slack-interaction": "Slack's buttons, authenticated by Slack's signature",
+    "incidents:mattermost-command": "Mattermost's slash commands, authenticated by the command's token",
+    "incidents:github-webhook": "GitHub's webhook, authenticated by GitHub's signature",
+    "incidents:gitlab-webhook": "GitLab's webhook, authenticated by its secret token",
+    "incidents:jira-webhook": "Jira's webhook, authenticated by Jira's signature",
+    # The same webhooks at the addresses their setup guides suggest (unnamed routes, by address).
+    "integrations/github/webhook/": "GitHub's webhook, authenticated by GitHub's signature",
+    "integrations/gitlab/webhook/": "GitLab's webhook, authenticated by its secret token",
+    "integrations/jira/webhook/": "Jira's webhook, authenticated by Jira's signature",
 }
 
 
@@ -361,7 +410,9 @@ def test_every_page_is_in_the_matrix():
     missing = [
         f"{route} ({name})"
         for route, name in url_patterns()
-        if not route.startswith(("admin/", "api/v1/")) and name not in PAGES and name not in NOT_IN_THE_MATRIX
+        if not route.startswith(("admin/", "api/v1/"))
+        and name not in PAGES
+        and (name or route) not in NOT_IN_THE_MATRIX  # an unnamed route by its address
     ]
     assert missing == [], "Say in PAGES which rule governs each new page: " + ", ".join(missing)
 
@@ -509,6 +560,7 @@ OPERATIONS: dict[str, Route] = {
     "v1_maintenance_windows_end_create": Route({"POST": Rule("edit", "maintenancewindow")}, pk_of("window")),
     "v1_me_retrieve": Route({"GET": SELF}),
     "v1_me_partial_update": Route({"PATCH": SELF}),
+    "v1_me_calendar_token_create": Route({"POST": SELF}),
     "v1_me_contact_methods_list": Route({"GET": SELF}),
     "v1_me_contact_methods_create": Route({"POST": SELF}),
     "v1_me_contact_methods_retrieve": Route({"GET": ELSEWHERE}, one(lambda world: world.contact.pk)),
@@ -538,6 +590,7 @@ OPERATIONS: dict[str, Route] = {
     "v1_remediations_list": Route({"GET": READ}),
     "v1_remediations_retrieve": Route({"GET": READ}, pk_of("item")),
     "v1_remediations_partial_update": Route({"PATCH": Rule("edit", "remediationitem")}, pk_of("item")),
+    "v1_remediations_ticket_create": Route({"POST": Rule("edit", "remediationitem")}, pk_of("item")),
     "v1_reports_alerts_retrieve": Route({"GET": READ}),
     "v1_rotations_list": Route({"GET": READ}),
     "v1_rotations_create": Route(
@@ -555,6 +608,14 @@ OPERATIONS: dict[str, Route] = {
     "v1_swaps_accept_create": Route({"POST": ELSEWHERE}, one(lambda world: world.swap.pk)),
     "v1_swaps_decline_create": Route({"POST": ELSEWHERE}, one(lambda world: world.swap.pk)),
     "v1_swaps_withdraw_create": Route({"POST": ELSEWHERE}, one(lambda world: world.swap.pk)),
+    # A person's API tokens are theirs alone: someone else's token is not found, even by an admin
+    # (who revokes tokens in the admin instead).
+    "v1_tokens_list": Route({"GET": SELF}),
+    "v1_tokens_create": Route(
+        {"POST": SELF}, body=lambda world, side: {"name": "deploy script", "scope": "read", "expires": "30"}
+    ),
+    "v1_tokens_retrieve": Route({"GET": ELSEWHERE}, one(lambda world: world.api_token.pk)),
+    "v1_tokens_revoke_create": Route({"POST": ELSEWHERE}, one(lambda world: world.api_token.pk)),
     "v1_teams_list": Route({"GET": READ}),
     "v1_teams_create": Route({"POST": Rule("create", "team", site=True)}),
     "v1_teams_retrieve": Route({"GET": READ}, slug_of("team")),
@@ -667,7 +728,9 @@ ADMIN_NOT_IN_THE_MATRIX = {
     "admin/(?P<url>.*)$": "the admin's catch-all for addresses it does not have",
 }
 
-# What the admin refuses even to admins: tables Morgue (or django-axes) writes itself.
+# What the admin refuses even to admins: tables Morgue (or django-axes) writes itself. Besides
+# these, an admin whose ModelAdmin says no one may add (`has_add_permission`: read-only admins such
+# as API tokens, chat channels, deliveries, tracker issues) refuses its add page; see `refused`.
 REFUSED_TO_ADMINS = {
     "admin:axes_accessattempt_add": "django-axes records sign-in attempts itself",
     "admin:axes_accesslog_add": "django-axes records sign-ins itself",
@@ -681,6 +744,26 @@ REFUSED_TO_ADMINS = {
     "admin:alerts_review_truncatedalerts_add": "recorded by the receivers",
     "admin:alerts_review_alertsilence_add": "silences are made by acknowledging a page",
 }
+
+
+def model_admin_of(name: str | None):
+    """The ModelAdmin behind an admin route name (`admin:<app>_<model>_<view>`), or None."""
+    for model, model_admin in admin.site._registry.items():
+        if (name or "").startswith(f"admin:{model._meta.app_label}_{model._meta.model_name}_"):
+            return model_admin
+    return None
+
+
+def refused(name: str | None, user) -> bool:
+    """Whether the admin refuses this route to an admin: listed above, or an add its ModelAdmin disables."""
+    if name in REFUSED_TO_ADMINS:
+        return True
+    model_admin = model_admin_of(name)
+    if model_admin is None or not (name or "").endswith("_add"):
+        return False
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return not model_admin.has_add_permission(request)
 
 
 def admin_cases():
@@ -718,7 +801,7 @@ def test_admin(world, db, route, name, role):
     assert response.status_code != 500, url
     if role != "admin":
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), url
-    elif name in REFUSED_TO_ADMINS:
+    elif refused(name, world.users["admin"]):
         assert response.status_code == 403, url
     else:
         assert is_allowed(response), f"{url}: {response.status_code}"
