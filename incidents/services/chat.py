@@ -167,9 +167,8 @@ def run_command(
     incident = incident_in_channel(provider=provider, channel_id=channel_id)
     if incident is None:
         return ChatReply(NOT_IN_A_CHANNEL)
-    # A status update, a role and resolving are edits of the incident: the page's rule, asked before
-    # anything is written (post_status_update and assign_role leave the check to their callers).
-    permissions.require(person, "edit", incident)
+    # A status update, a role and resolving are edits of the incident: the services ask the page's
+    # rule (morgue.permissions) before they write anything, and a refusal is told like any other.
     if isinstance(command, chat_commands.StatusUpdate):
         running.post_status_update(
             incident=incident, by=person, affected=command.affected or incident.title, doing=command.doing

@@ -125,8 +125,9 @@ def test_the_remediation_list_joins_the_tracker_issue(api, item, django_assert_m
 
 
 def test_the_button_asks_for_the_issue_and_the_card_then_shows_it(
-    browser_client, item, queued, django_capture_on_commit_callbacks
+    browser_client, person, item, queued, django_capture_on_commit_callbacks
 ):
+    member_of(item.team, "responder", user=person)
     page = f"/remediations/incident/{item.incident_id}/"
     html = browser_client.get(page).content.decode()
     assert f'action="/remediations/{item.pk}/tracker/"' in html
@@ -146,8 +147,9 @@ def test_the_button_asks_for_the_issue_and_the_card_then_shows_it(
     assert f"{link}acme/api#7</a>" in linked
 
 
-def test_the_button_is_not_offered_without_a_tracker_and_a_post_says_why(browser_client, queued):
+def test_the_button_is_not_offered_without_a_tracker_and_a_post_says_why(browser_client, person, queued):
     item = RemediationItemFactory(team=TeamFactory(name="Web"))
+    member_of(item.team, "responder", user=person)
     page = f"/remediations/incident/{item.incident_id}/"
     assert f"/remediations/{item.pk}/tracker/" not in browser_client.get(page).content.decode()
     response = browser_client.post(f"/remediations/{item.pk}/tracker/", {"next": page}, follow=True)
