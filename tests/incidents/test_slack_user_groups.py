@@ -11,6 +11,8 @@ import datetime as dt
 
 import pytest
 import time_machine
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import WebClient
 
 import incidents.tasks  # noqa: F401  (registers the tasks by name)
 from incidents.models import SlackUserGroup
@@ -189,3 +191,17 @@ def test_staff_configure_a_group_in_the_admin_and_it_is_set_at_once(
     group = SlackUserGroup.objects.get()
     assert (group.team, group.rotation, group.include_l2) == (ops, None, True)
     assert queue == [(SYNC, (group.pk,))]
+
+
+def test_the_fakes_user_groups_answer_as_the_official_sdk_expects(slack):
+    """slack_sdk's WebClient sends `users` as a list joined by commas; the fake answers the group."""
+    client = WebClient(token=TOKEN, base_url=slack.url + "/")
+    answer = client.usergroups_users_update(usergroup="S0OPSONCALL", users=["U0ANA", "U0BEN"])
+    assert answer["usergroup"]["users"] == ["U0ANA", "U0BEN"] and answer["usergroup"]["id"] == "S0OPSONCALL"
+    for arguments, error in [
+        ({"usergroup": "S0NOPE", "users": ["U0ANA"]}, "no_such_subteam"),
+        ({"usergroup": "S0OPSONCALL", "users": ["U0NOBODY"]}, "invalid_users"),
+    ]:
+        with pytest.raises(SlackApiError, match=error):
+            client.usergroups_users_update(**arguments)
+    assert slack.usergroups["S0OPSONCALL"]["users"] == ["U0ANA", "U0BEN"]
