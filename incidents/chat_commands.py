@@ -34,6 +34,8 @@ ROLE_WORDS = {
 SEVERITY = re.compile(r"^(?:sev|s)([0-9]+)$", re.IGNORECASE)
 SLACK_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 PLAIN_MENTION = re.compile(r"^@([\w.\-]+)$")
+# `#ops` where a channel of that name exists, as Slack escapes it: `<#C024BE7LR|ops>`.
+SLACK_CHANNEL = re.compile(r"^<#[CG][A-Z0-9]+\|([^>]*)>$")
 ROLE_SLUG = re.compile(r"^[a-z0-9_-]{1,50}$")
 MAX_TEAM = 100  # Team.name's length
 
@@ -171,6 +173,8 @@ def parse(text: str) -> Command:
             raise CommandError("`/morgue resolve` takes nothing after it; run it in the incident's channel.")
         return Resolve()
     if verb in ("oncall", "on-call"):
+        if match := SLACK_CHANNEL.match(rest):
+            rest = match[1]
         team = rest.removeprefix("#").strip()
         if len(team) > MAX_TEAM:
             raise CommandError(f"A team's name is at most {MAX_TEAM} characters; {team[:20]}… is not one.")

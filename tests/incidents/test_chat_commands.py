@@ -38,6 +38,7 @@ from incidents.chat_commands import (
         ("oncall ops", OnCall(team="ops")),
         ("oncall  Payments Platform ", OnCall(team="Payments Platform")),
         ("on-call #ops", OnCall(team="ops")),
+        ("oncall <#C024BE7LR|ops>", OnCall(team="ops")),
         ("ack", Acknowledge()),
         ("ACKNOWLEDGE", Acknowledge()),
         ("help", Help()),
