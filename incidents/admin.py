@@ -288,6 +288,32 @@ class RoleChangeDeliveryAdmin(_ReadOnly):
     list_filter = ["status", "kind"]
 
 
+# --- Slack user groups kept to who is on call ---------------------------------------
+from incidents.models import SlackUserGroup  # noqa: E402
+from incidents.services import slack_groups  # noqa: E402
+
+
+@admin.register(SlackUserGroup)
+class SlackUserGroupAdmin(admin.ModelAdmin):
+    """Which Slack user group names whom; saved through the service, which sets it at once."""
+
+    list_display = ["usergroup_id", "team", "rotation", "include_l2", "synced_at", "error"]
+    list_select_related = ["team", "rotation"]
+    fields = ["usergroup_id", "team", "rotation", "include_l2", "synced_at", "slack_users", "error"]
+    readonly_fields = ["synced_at", "slack_users", "error"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = slack_groups.configure_user_group(
+            usergroup_id=data["usergroup_id"],
+            team=data["team"],
+            rotation=data.get("rotation"),
+            include_l2=data.get("include_l2", False),
+            group=obj if change else None,
+        )
+        obj.pk = saved.pk
+
+
 # --- Trackers ---------------------------------------------------------------------
 from incidents.models import TeamTracker, TrackerIssue  # noqa: E402
 from incidents.services import trackers as tracker_services  # noqa: E402

@@ -7,9 +7,11 @@ Mattermost leaves it as `@lena`. The parser keeps whichever it is given, so the
 caller resolves a Slack id through the Web API and a Mattermost name directly.
 
     declare <title> [sev1..sev5]   open an incident (default severity SEV3)
-    status <text>                   a status update: "<affected> | <what we are doing>"
+    update <text>                   a status update: "<affected> | <what we are doing>" (or `status`)
     role <role> @person             give a role (lead, comms, scribe or a custom role's slug)
     resolve                         resolve the channel's incident
+    oncall [team]                   who is on call now for the team (without one, the asker's teams)
+    ack                             acknowledge the pages that reached the asker
     help                            what these are
 """
 
@@ -32,15 +34,20 @@ ROLE_WORDS = {
 SEVERITY = re.compile(r"^(?:sev|s)([0-9]+)$", re.IGNORECASE)
 SLACK_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 PLAIN_MENTION = re.compile(r"^@([\w.\-]+)$")
+# `#ops` where a channel of that name exists, as Slack escapes it: `<#C024BE7LR|ops>`.
+SLACK_CHANNEL = re.compile(r"^<#[CG][A-Z0-9]+\|([^>]*)>$")
 ROLE_SLUG = re.compile(r"^[a-z0-9_-]{1,50}$")
+MAX_TEAM = 100  # Team.name's length
 
 HELP = (
     "Morgue, from the chat:\n"
     "• `/morgue declare <title> [sev1..sev5]`: open an incident and its channel (you lead it)\n"
-    "• `/morgue status <what is affected> | <what we are doing>`: a status update to the subscribers "
-    "(without `|`, the incident's title stands for what is affected)\n"
+    "• `/morgue update <what is affected> | <what we are doing>`: a status update to the subscribers "
+    "(without `|`, the incident's title stands for what is affected; `/morgue status` does the same)\n"
     "• `/morgue role lead @person`: give a role (lead, comms, scribe, or a custom role's slug)\n"
     "• `/morgue resolve`: resolve this channel's incident\n"
+    "• `/morgue oncall [team]`: who is on call now, L1 and L2 (without a team, for your teams)\n"
+    "• `/morgue ack`: acknowledge the pages that reached you\n"
     "• `/morgue help`: this list"
 )
 
@@ -81,11 +88,21 @@ class Resolve:
 
 
 @dataclass(frozen=True)
+class OnCall:
+    team: str  # a team's slug or name as typed; "" for the asker's own teams
+
+
+@dataclass(frozen=True)
+class Acknowledge:
+    pass
+
+
+@dataclass(frozen=True)
 class Help:
     pass
 
 
-Command = Declare | StatusUpdate | Role | Resolve | Help
+Command = Declare | StatusUpdate | Role | Resolve | OnCall | Acknowledge | Help
 
 
 def _declare(rest: str) -> Declare:
@@ -107,7 +124,7 @@ def _declare(rest: str) -> Declare:
 def _status(rest: str) -> StatusUpdate:
     if not rest.strip():
         raise CommandError(
-            "Say what the update is: `/morgue status Card payments fail | Rolling back the release`."
+            "Say what the update is: `/morgue update Card payments fail | Rolling back the release`."
         )
     if len(rest) > MAX_STATUS:
         raise CommandError(f"The update is longer than {MAX_STATUS} characters; say it shorter.")
@@ -115,7 +132,7 @@ def _status(rest: str) -> StatusUpdate:
     if not separator:
         return StatusUpdate(affected="", doing=rest.strip())
     if not affected.strip() or not doing.strip():
-        raise CommandError("Write both halves: `/morgue status <what is affected> | <what we are doing>`.")
+        raise CommandError("Write both halves: `/morgue update <what is affected> | <what we are doing>`.")
     return StatusUpdate(affected=affected.strip(), doing=doing.strip())
 
 
@@ -155,4 +172,17 @@ def parse(text: str) -> Command:
         if rest:
             raise CommandError("`/morgue resolve` takes nothing after it; run it in the incident's channel.")
         return Resolve()
+    if verb in ("oncall", "on-call"):
+        if match := SLACK_CHANNEL.match(rest):
+            rest = match[1]
+        team = rest.removeprefix("#").strip()
+        if len(team) > MAX_TEAM:
+            raise CommandError(f"A team's name is at most {MAX_TEAM} characters; {team[:20]}… is not one.")
+        return OnCall(team=team)
+    if verb in ("ack", "acknowledge"):
+        if rest:
+            raise CommandError(
+                "`/morgue ack` takes nothing after it: it acknowledges every page that reached you."
+            )
+        return Acknowledge()
     raise CommandError(f"`{verb}` is not a Morgue command. Try `/morgue help`.")

@@ -48,6 +48,8 @@ from .views import running as running_views  # noqa: E402
 # Slack and Mattermost: signed requests, no session (README "Slack and Mattermost").
 urlpatterns += [
     path("integrations/slack/commands/", chat_views.slack_command, name="slack-command"),
+    # The address for interactive buttons; the older one stays for apps already configured with it.
+    path("integrations/slack/actions/", chat_views.slack_interaction, name="slack-actions"),
     path("integrations/slack/interactions/", chat_views.slack_interaction, name="slack-interaction"),
     path("integrations/mattermost/commands/", chat_views.mattermost_command, name="mattermost-command"),
 ]

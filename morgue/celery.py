@@ -50,6 +50,11 @@ app.conf.beat_schedule = {
         "task": "incidents.tasks.chat.requeue_lost_channel_setups",
         "schedule": 300.0,
     },
+    # Slack user groups (@ops-oncall) set to who is on call, when the holders changed (a handoff).
+    "sync-slack-user-groups": {
+        "task": "incidents.tasks.chat.sync_slack_user_groups",
+        "schedule": 60.0,
+    },
     "requeue-lost-tracker-issues": {
         # Remediation items' tracker issues still to create whose task was lost.
         "task": "incidents.tasks.trackers.requeue_lost_tracker_issues",

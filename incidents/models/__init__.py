@@ -88,10 +88,17 @@ __all__ += [
     "UpdateDeliveryStatus",
 ]
 # The chat channel an incident is run in.
-from .chat import ROOM_KINDS, ChannelSetup, ChatProvider, IncidentChannel  # noqa: E402
+from .chat import ROOM_KINDS, ChannelSetup, ChatProvider, IncidentChannel, SlackUserGroup  # noqa: E402
 from .running import RoleChangeDelivery  # noqa: E402
 
-__all__ += ["ROOM_KINDS", "ChannelSetup", "ChatProvider", "IncidentChannel", "RoleChangeDelivery"]
+__all__ += [
+    "ROOM_KINDS",
+    "ChannelSetup",
+    "ChatProvider",
+    "IncidentChannel",
+    "RoleChangeDelivery",
+    "SlackUserGroup",
+]
 
 
 # Remediation items followed up in a team's tracker.

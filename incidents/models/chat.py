@@ -1,5 +1,8 @@
-"""The chat channel an incident is run in: a Slack channel Morgue made, or the Mattermost one it began in."""
+"""The chat channel an incident is run in (a Slack channel Morgue made, or the Mattermost one it began in),
+and the Slack user groups kept to who is on call."""
 
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -59,3 +62,48 @@ class IncidentChannel(models.Model):
     @property
     def room_kind(self) -> str:
         return ROOM_KINDS[ChatProvider(self.provider)]
+
+
+class SlackUserGroup(models.Model):
+    """A Slack user group (say `@ops-oncall`) kept to the people now on call for a team, or one rotation.
+
+    `synced_holders` is what was last handled (the Morgue ids of the holders,
+    sorted): the beat compares the holders with it, so Slack is only called at a
+    handoff, and a conditional UPDATE on it claims each change, so a repeated
+    task changes nothing.
+    """
+
+    usergroup_id = models.CharField(
+        max_length=20,
+        unique=True,
+        validators=[
+            RegexValidator(r"^S[A-Z0-9]{2,19}$", "A Slack user group's id starts with S, like S0614TZR7.")
+        ],
+        help_text="The user group's id (S…): in Slack, the group's ⋮ menu → Copy group ID.",
+    )
+    team = models.ForeignKey("morgue.Team", on_delete=models.CASCADE, related_name="+")
+    rotation = models.ForeignKey(
+        "oncall.Rotation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Only this rotation's holders; empty for the team's (its oldest rotation's, gaps filled).",
+    )
+    include_l2 = models.BooleanField(default=False, help_text="Also the person holding L2.")
+    synced_holders = models.CharField(max_length=200, blank=True, editable=False)
+    synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    slack_users = models.CharField(
+        max_length=500, blank=True, editable=False, help_text="The Slack users Morgue last set."
+    )
+    error = models.CharField(max_length=200, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "Slack on-call user group"
+
+    def __str__(self) -> str:
+        return f"{self.usergroup_id} ({self.rotation or self.team})"
+
+    def clean(self) -> None:
+        if self.rotation is not None and self.team_id and self.rotation.team_id != self.team_id:
+            raise ValidationError({"rotation": "The rotation must be one of the team's."})

@@ -12,16 +12,17 @@ page checks it (morgue.permissions): declaring asks `declare`, the rest `edit`
 on the incident; a refusal is told privately, with the role it needs, and
 nothing changes. A declaration from Slack opens the
 incident's channel (incidents.services.chat_channel); one from Mattermost makes
-the channel it was typed in the incident's.
+the channel it was typed in the incident's. `oncall` and `ack` need no incident:
+they are oncall's reads and acknowledgement (incidents.services.chat_oncall).
 """
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
 from incidents import chat_commands, slack_api
 from incidents.models import ChannelSetup, ChatProvider, Incident, IncidentChannel, Status
@@ -30,19 +31,12 @@ from morgue.exceptions import MorgueError
 from morgue.models import display_name
 from morgue.tasking import enqueue_on_commit
 
-from . import running
+from . import chat_oncall, running
 from .chat_channel import SET_UP_TASK, channel_name
+from .chat_reply import ChatReply as ChatReply  # the views answer with it
 from .incident import change_status
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ChatReply:
-    """What the command answers: `public` replies are shown to the channel, the rest to the person only."""
-
-    text: str
-    public: bool = False
 
 
 # --- Who is asking ---------------------------------------------------------------------
@@ -156,6 +150,10 @@ def run_command(
     """Carry out one parsed command as `person`; what to answer. MorgueError passes (its sentence answers)."""
     if isinstance(command, chat_commands.Help):
         return ChatReply(chat_commands.HELP)
+    if isinstance(command, chat_commands.OnCall):
+        return chat_oncall.on_call(person=person, team_words=command.team, now=timezone.now())
+    if isinstance(command, chat_commands.Acknowledge):
+        return chat_oncall.acknowledge(person=person)
     if isinstance(command, chat_commands.Declare):
         return _declare(
             command=command,

@@ -3,6 +3,7 @@
 from celery import Task, shared_task
 
 from incidents.services import chat_channel as services
+from incidents.services import slack_groups
 
 MAX_RETRIES = 8
 
@@ -46,3 +47,18 @@ def pull_channel_history(self: Task, room_id: int) -> int:
 def requeue_lost_channel_setups() -> int:
     """Beat sweep: enqueue again the Slack channel setups whose task was lost."""
     return len(services.requeue_lost_channel_setups())
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def sync_slack_user_group(self: Task, group_id: int) -> None:
+    """Set a Slack user group to the people on call now (nothing when they already are)."""
+    try:
+        slack_groups.sync_user_group(group_id=group_id)
+    except services.ChatPending as error:
+        raise self.retry(exc=error, countdown=_countdown(self, error)) from error
+
+
+@shared_task
+def sync_slack_user_groups() -> int:
+    """Beat: enqueue the sync of each Slack user group whose on-call holders changed."""
+    return len(slack_groups.enqueue_user_group_syncs())

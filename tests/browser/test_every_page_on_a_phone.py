@@ -144,6 +144,7 @@ SKIPPED: dict[str, str] = {
     "oncall/twilio/inbound/": "Twilio's signed inbound SMS webhook, POST only",
     "integrations/slack/commands/": "Slack's signed slash command, POST only",
     "integrations/slack/interactions/": "Slack's signed button presses, POST only",
+    "integrations/slack/actions/": "Slack's signed button presses, POST only",
     "integrations/mattermost/commands/": "Mattermost's slash command with its token, POST only",
     "oncall/swaps/<int:pk>/accept/": POST_ONLY,
     "oncall/swaps/<int:pk>/decline/": POST_ONLY,

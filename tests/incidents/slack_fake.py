@@ -13,6 +13,9 @@ and the official SDK's types (slack_sdk.web.slack_response):
 - conversations.history / conversations.replies: `messages` (history newest first, replies parent
   first), `has_more`, `response_metadata.next_cursor` ("" on the last page); `oldest`/`latest`
   bound the messages' `ts`; `metadata` is returned only with `include_all_metadata`.
+- usergroups.users.update: `usergroup` (`id`, `handle`, `users`); `users` is the whole new list, comma
+  separated; `no_such_subteam`, `invalid_users` (empty, or someone not in the workspace). A group is
+  made with `add_usergroup` (Slack's own usergroups.create is not called by Morgue).
 A rate limit is HTTP 429 with `Retry-After` (https://api.slack.com/apis/rate-limits):
 `rate_limit_once["chat.postMessage"] = 7` answers the next such call that way, once.
 """
@@ -46,6 +49,7 @@ class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # U… → users.info's `user`
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # C… → {"name", "members", "messages"}
     calls: list[Call] = field(default_factory=list)
+    usergroups: dict[str, dict[str, Any]] = field(default_factory=dict)  # S… → {"id", "handle", "users"}
     rate_limit_once: dict[str, int] = field(default_factory=dict)
     page_size: int = 100  # the most messages a history page holds, whatever `limit` asks
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -58,6 +62,9 @@ class FakeSlack:
             "real_name": name,
             "profile": {"email": email, "display_name": name, "real_name": name},
         }
+
+    def add_usergroup(self, usergroup_id: str, *, handle: str, users: list[str] | None = None) -> None:
+        self.usergroups[usergroup_id] = {"id": usergroup_id, "handle": handle, "users": list(users or [])}
 
     def say(self, channel_id: str, *, user: str, text: str, ts: str, thread_ts: str = "") -> None:
         """A person's message in the channel, as if typed at `ts`."""
@@ -135,6 +142,16 @@ class FakeSlack:
                 message[name] = json.loads(value) if isinstance(value, str) else value
         channel["messages"].append(message)
         return {"ok": True, "channel": channel_id, "ts": ts, "message": message}
+
+    def m_usergroups_users_update(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        group = self.usergroups.get(arguments.get("usergroup", ""))
+        if group is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        users = [user for user in str(arguments.get("users", "")).split(",") if user]
+        if not users or any(user not in self.users for user in users):
+            return {"ok": False, "error": "invalid_users"}
+        group["users"] = users
+        return {"ok": True, "usergroup": dict(group, users=list(users), user_count=len(users))}
 
     def _window(self, arguments: dict[str, Any], messages: list[dict[str, Any]]) -> dict[str, Any]:
         oldest = float(arguments.get("oldest") or 0)

@@ -4,10 +4,12 @@ import pytest
 
 from incidents.chat_commands import (
     HELP,
+    Acknowledge,
     CommandError,
     Declare,
     Help,
     Mention,
+    OnCall,
     Resolve,
     Role,
     StatusUpdate,
@@ -25,11 +27,20 @@ from incidents.chat_commands import (
         ("status Card payments fail | Rolling back", StatusUpdate("Card payments fail", "Rolling back")),
         ("status Rolling back the release", StatusUpdate("", "Rolling back the release")),
         ("update a|b", StatusUpdate("a", "b")),
+        ("update Rolling back the release", StatusUpdate("", "Rolling back the release")),
+        ("UPDATE Checkout | Failing over", StatusUpdate("Checkout", "Failing over")),
         ("role lead <@U024BE7LH|lena>", Role("lead", Mention(slack_id="U024BE7LH"))),
         ("role comms <@W0123ABC>", Role("communications", Mention(slack_id="W0123ABC"))),
         ("role Scribe @lena.k", Role("scribe", Mention(username="lena.k"))),
         ("role db-expert @sam", Role("db-expert", Mention(username="sam"))),
         ("resolve", Resolve()),
+        ("oncall", OnCall(team="")),
+        ("oncall ops", OnCall(team="ops")),
+        ("oncall  Payments Platform ", OnCall(team="Payments Platform")),
+        ("on-call #ops", OnCall(team="ops")),
+        ("oncall <#C024BE7LR|ops>", OnCall(team="ops")),
+        ("ack", Acknowledge()),
+        ("ACKNOWLEDGE", Acknowledge()),
         ("help", Help()),
         ("", Help()),
     ],
@@ -46,6 +57,10 @@ def test_commands_read_as_written(text, command):
         ("declare Disk full sev9", "sev9 is not one of them"),
         ("declare " + "x" * 201, "longer than 200 characters"),
         ("status", "Say what the update is"),
+        ("update", "Say what the update is: `/morgue update"),
+        ("update | rolling back", "Write both halves"),
+        ("oncall " + "x" * 101, "at most 100 characters"),
+        ("ack page 12", "takes nothing after it"),
         ("status | rolling back", "Write both halves"),
         ("status checkout |", "Write both halves"),
         ("role lead", "Name a role and a person"),
@@ -61,5 +76,5 @@ def test_what_is_not_a_command_is_answered_with_a_sentence(text, sentence):
 
 
 def test_help_names_every_command():
-    for verb in ("declare", "status", "role", "resolve", "help"):
+    for verb in ("declare", "update", "status", "role", "resolve", "oncall", "ack", "help"):
         assert f"/morgue {verb}" in HELP
