@@ -382,6 +382,7 @@ NOT_IN_THE_MATRIX = {
     # a tracker's webhook only carries an issue's state (closed, reopened) back to its item.
     "incidents:slack-command": "Slack's slash commands, authenticated by Slack's signature",
     "incidents:slack-interaction": "Slack's buttons, authenticated by Slack's signature",
+    "incidents:slack-actions": "Slack's buttons at the manifest's address, signed by Slack",
     "incidents:mattermost-command": "Mattermost's slash commands, authenticated by the command's token",
     "incidents:github-webhook": "GitHub's webhook, authenticated by GitHub's signature",
     "incidents:gitlab-webhook": "GitLab's webhook, authenticated by its secret token",
