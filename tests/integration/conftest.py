@@ -111,7 +111,8 @@ def wait_for(what: str, probe: Callable[[], T | None], *, daemons: list[Daemon],
                     f"{daemon.name} exited with {daemon.process.returncode} while waiting for "
                     f"{what}\n{daemon.tail()}"
                 )
-        result = probe()
+        # A probe that meets a table the live server's thread holds locked (SQLite) tries again.
+        result = settled(probe)()
         if result:
             return result
         if time.monotonic() > deadline:
