@@ -63,6 +63,36 @@ def test_editing_a_rotation_never_changes_past_or_current_shifts():
     _check_contiguous(rotation)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="The re-anchor keeps only the date of the next handoff and puts the new rule at the handoff time "
+    "of that date, which is right for turns in days only: an hour turn after the edit is dropped or cut.",
+)
+def test_an_edit_to_hour_turns_takes_effect_at_the_next_handoff_with_the_next_person():
+    rotation = make_rotation(
+        first_shift_date=dt.date(2026, 6, 1),
+        shift_length_hours=12,
+        handoff_time=dt.time(8),
+        has_l2=False,
+        now=dt.datetime(2026, 5, 31, tzinfo=UTC),
+    )
+    # Turns of 12 hours: ana, ben, cy, then ana again from 20:00 on 2 June; the edit is during cy's turn.
+    services.update_rotation(
+        rotation=rotation, shift_length_hours=8, now=dt.datetime(2026, 6, 2, 9, tzinfo=UTC)
+    )
+
+    following = [
+        (row[1], row[2], row[3])
+        for row in _rows(rotation)
+        if row[2] >= dt.datetime(2026, 6, 2, 20, tzinfo=UTC)
+    ]
+    assert following[:3] == [
+        ("ana", dt.datetime(2026, 6, 2, 20, tzinfo=UTC), dt.datetime(2026, 6, 3, 4, tzinfo=UTC)),
+        ("ben", dt.datetime(2026, 6, 3, 4, tzinfo=UTC), dt.datetime(2026, 6, 3, 12, tzinfo=UTC)),
+        ("cy", dt.datetime(2026, 6, 3, 12, tzinfo=UTC), dt.datetime(2026, 6, 3, 20, tzinfo=UTC)),
+    ]
+
+
 def test_override_splits_the_shift_so_the_window_is_exactly_covered():
     rotation = make_rotation(now=dt.datetime(2026, 1, 1, tzinfo=UTC))
     shift = rotation.shifts.filter(level=Level.L1).order_by("starts_at")[3]

@@ -4,7 +4,7 @@ import datetime as dt
 import itertools
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from oncall import services
@@ -114,6 +114,17 @@ window_days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     on_duty=st.booleans(),
     edit_after_hours=st.integers(0, 24 * 20),
 )
+# One window of an hour a week and five-hour turns on duty: the last turn that starts
+# before the horizon runs five weeks past it, still inside its windows.
+@example(
+    zone="America/New_York",
+    first=dt.date(2026, 3, 2),
+    hours=1,
+    handoff=dt.time(8),
+    windows=[(0, 0, 0, 1)],
+    on_duty=True,
+    edit_after_hours=195,
+)
 def test_layered_restricted_hour_turns_never_overlap_and_stay_inside_their_windows(
     crew, zone, first, hours, handoff, windows, on_duty, edit_after_hours
 ):
@@ -171,11 +182,13 @@ def test_layered_restricted_hour_turns_never_overlap_and_stay_inside_their_windo
     )
     assert after == before  # nothing begun changes hands
 
-    zone_info = top.zone
+    # The windows up to the last piece: the horizon is 180 days from the edit, and a turn
+    # on duty that starts before it is complete, so with an hour a week it runs weeks past it.
+    last_end = max((piece.ends_at for piece in Shift.all_pieces.filter(rotation=top)), default=start)
     active = []
-    for window in active_windows(parse_restrictions(top.restrictions), zone_info, start):
+    for window in active_windows(parse_restrictions(top.restrictions), top.zone, start):
         active.append(window)
-        if window.starts_at > start + dt.timedelta(days=200):
+        if window.ends_at >= last_end:
             break
     # Within a rotation and level, pieces never overlap; a restricted rotation holds only inside its windows
     # (its pieces are rotation pieces: no override here).
@@ -188,6 +201,7 @@ def test_layered_restricted_hour_turns_never_overlap_and_stay_inside_their_windo
         assert any(w.starts_at <= piece.starts_at and piece.ends_at <= w.ends_at for w in active)
     # Layers: at every instant at most one unmasked L1 piece of the team, and, from the
     # last edit on (nothing earlier is re-resolved), the best layer's.
+    layers = dict(Rotation.objects.filter(team=team).values_list("pk", "layer"))
     cursor = edit_at + dt.timedelta(hours=1)
     until = cursor + dt.timedelta(days=30)
     while cursor < until:
@@ -195,8 +209,6 @@ def test_layered_restricted_hour_turns_never_overlap_and_stay_inside_their_windo
         raw = list(Shift.all_pieces.covering(cursor).filter(rotation__team=team, level=Level.L1))
         assert len(holders) == (1 if raw else 0)
         if raw:
-            best = max(
-                raw, key=lambda piece: (Rotation.objects.get(pk=piece.rotation_id).layer, -piece.rotation_id)
-            )
+            best = max(raw, key=lambda piece: (layers[piece.rotation_id], -piece.rotation_id))
             assert holders[0].rotation_id == best.rotation_id
         cursor += dt.timedelta(minutes=97)
