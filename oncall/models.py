@@ -99,9 +99,12 @@ class Rotation(models.Model):
         help_text="The group an everyone-else rotation draws from (engineers when empty).",
     )
     # The rule in force from shift `anchor_number` on: it starts on
-    # `anchor_date` at the handoff time. An edit moves the anchor to the next
-    # handoff, so shifts already begun keep the rule they were made with.
+    # `anchor_date` at `anchor_time` (the handoff time when empty), local wall
+    # time. An edit moves the anchor to the next handoff, date and time (turns
+    # in hours hand off at other times than `handoff_time`), so shifts already
+    # begun keep the rule they were made with.
     anchor_date = models.DateField(null=True, blank=True, editable=False)
+    anchor_time = models.TimeField(null=True, blank=True, editable=False)
     anchor_number = models.PositiveIntegerField(default=0, editable=False)
     # An ended rotation has no shift from this instant on; what it held before
     # stays (shifts, overrides, the pages they answered). A rule replaced in a
@@ -134,6 +137,7 @@ class Rotation(models.Model):
             anchor_date=self.anchor_date or self.first_shift_date,
             anchor_number=self.anchor_number,
             length_hours=self.shift_length_hours,
+            anchor_time=self.anchor_time if self.anchor_date else None,
         )
 
     def weekly_windows(self) -> list[shift_rules.WeeklyWindow]:

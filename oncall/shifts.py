@@ -66,15 +66,16 @@ class Schedule:
     """The wall-clock rule of a rotation from an anchor shift onwards.
 
     Shift k (k >= anchor_number) starts at the local wall time anchor_date +
-    handoff + (k - anchor_number) × length, in the zone: the length is
+    anchor_time (the handoff time when unset) + (k - anchor_number) × length,
+    in the zone: the length is
     `length_hours` when set, else `length_days`. A length in days keeps the
     handoff time every day; a length in hours steps the local wall clock, so
     a 12-hour turn from 08:00 hands off at 08:00 and 20:00 local whatever the
     offset, and the turn spanning a DST change is an hour (or, in Lord Howe,
     half an hour) shorter or longer. A turn whose whole span falls inside a
     spring-forward gap is empty (its start and end are the same instant).
-    A rotation that is edited gets a new anchor at its next handoff, so
-    earlier shifts keep the old rule.
+    A rotation that is edited gets a new anchor at its next handoff (its
+    date and wall time, see `reanchor_wall`), so earlier shifts keep the old rule.
     """
 
     zone: ZoneInfo
@@ -83,6 +84,7 @@ class Schedule:
     anchor_date: dt.date
     anchor_number: int = 0
     length_hours: int | None = None
+    anchor_time: dt.time | None = None
 
     @property
     def step(self) -> dt.timedelta:
@@ -92,7 +94,8 @@ class Schedule:
         return dt.timedelta(days=self.length_days)
 
     def _base(self) -> dt.datetime:
-        return dt.datetime.combine(self.anchor_date, self.handoff.replace(tzinfo=None, fold=0))
+        time = self.anchor_time if self.anchor_time is not None else self.handoff
+        return dt.datetime.combine(self.anchor_date, time.replace(tzinfo=None, fold=0))
 
     def wall_start(self, number: int) -> dt.datetime:
         """The naive local wall time at which shift `number` starts."""
@@ -114,6 +117,28 @@ class Schedule:
         while self.start(number + 1) <= instant:
             number += 1
         return number
+
+
+def reanchor_wall(
+    *, wall: dt.datetime, handoff: dt.time, step: dt.timedelta, moved_handoff: bool
+) -> dt.datetime:
+    """The naive local wall time at which an edited rule's first turn is anchored.
+
+    `wall` is the next handoff of the rule before the edit (where the new rule's
+    first turn begins). Turns in days keep the handoff time on that date, so a
+    moved handoff makes the first turn a little longer or shorter. Turns in
+    hours are anchored at `wall` itself, so the new length counts from the
+    next handoff; when the handoff time moved too, at the new rule's handoff
+    (handoff + i × length from that date) nearest to `wall`, ties later, so
+    the first turn lasts between half a turn and one and a half.
+    """
+    on_date = dt.datetime.combine(wall.date(), handoff.replace(tzinfo=None, fold=0))
+    if step % dt.timedelta(days=1) == dt.timedelta():
+        return on_date
+    if not moved_handoff:
+        return wall
+    turns = (wall - on_date + step / 2) // step
+    return on_date + turns * step
 
 
 @dataclass(frozen=True)

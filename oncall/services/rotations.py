@@ -283,9 +283,9 @@ def materialise_shifts(
         every_piece.delete()
         next_number = 0
         boundary = None
-        if rotation.anchor_number or rotation.anchor_date:
-            rotation.anchor_number, rotation.anchor_date = 0, None
-            rotation.save(update_fields=["anchor_number", "anchor_date"])
+        if rotation.anchor_number or rotation.anchor_date or rotation.anchor_time:
+            rotation.anchor_number, rotation.anchor_date, rotation.anchor_time = 0, None, None
+            rotation.save(update_fields=["anchor_number", "anchor_date", "anchor_time"])
     else:
         every_piece.filter(number__gt=begun).delete()
         next_number = begun + 1
@@ -296,10 +296,18 @@ def materialise_shifts(
             # rule the begun turn was made with.
             boundary = max(boundary, (previous_schedule or rotation.schedule()).end(begun))
         if reanchor:
-            # The rule in force now starts at the next handoff.
+            # The rule in force now starts at the next handoff, date and wall time.
+            wall = _handoff_wall(rotation, previous_schedule, begun=begun, boundary=boundary)
+            anchor = shift_rules.reanchor_wall(
+                wall=wall,
+                handoff=rotation.handoff_time,
+                step=rotation.turn_length,
+                moved_handoff=previous_schedule is not None
+                and previous_schedule.handoff != rotation.handoff_time,
+            )
             rotation.anchor_number = next_number
-            rotation.anchor_date = boundary.astimezone(rotation.zone).date()
-            rotation.save(update_fields=["anchor_number", "anchor_date"])
+            rotation.anchor_date, rotation.anchor_time = anchor.date(), anchor.time()
+            rotation.save(update_fields=["anchor_number", "anchor_date", "anchor_time"])
     _mark_experienced(rotation, now)
     schedule = rotation.schedule()
     turns = _turns(rotation, schedule, number=next_number, start=boundary, until=until)
@@ -421,6 +429,30 @@ def resolve_layers(*, team_id: int, since: dt.datetime) -> None:
             )
     Shift.all_pieces.filter(pk__in=stale).delete()
     Shift.all_pieces.bulk_create(fresh, batch_size=1000)
+
+
+def _handoff_wall(
+    rotation: Rotation,
+    previous_schedule: shift_rules.Schedule | None,
+    *,
+    begun: int,
+    boundary: dt.datetime,
+) -> dt.datetime:
+    """The naive local wall time of the next handoff, at `boundary`.
+
+    Taken from the rule before the edit when its turn ends there (a handoff
+    inside a spring-forward gap keeps its wall time, e.g. 02:30, not 03:30);
+    otherwise (turns by time on duty, a new zone, a rotation that had ended)
+    the wall clock at `boundary` in the rotation's zone.
+    """
+    if (
+        previous_schedule is not None
+        and rotation.advance == Advance.WALL_TIME
+        and previous_schedule.zone == rotation.zone
+        and previous_schedule.end(begun) == boundary
+    ):
+        return previous_schedule.wall_start(begun + 1)
+    return boundary.astimezone(rotation.zone).replace(tzinfo=None)
 
 
 def _turns(

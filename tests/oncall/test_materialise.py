@@ -63,11 +63,6 @@ def test_editing_a_rotation_never_changes_past_or_current_shifts():
     _check_contiguous(rotation)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The re-anchor keeps only the date of the next handoff and puts the new rule at the handoff time "
-    "of that date, which is right for turns in days only: an hour turn after the edit is dropped or cut.",
-)
 def test_an_edit_to_hour_turns_takes_effect_at_the_next_handoff_with_the_next_person():
     rotation = make_rotation(
         first_shift_date=dt.date(2026, 6, 1),
@@ -91,6 +86,84 @@ def test_an_edit_to_hour_turns_takes_effect_at_the_next_handoff_with_the_next_pe
         ("ben", dt.datetime(2026, 6, 3, 4, tzinfo=UTC), dt.datetime(2026, 6, 3, 12, tzinfo=UTC)),
         ("cy", dt.datetime(2026, 6, 3, 12, tzinfo=UTC), dt.datetime(2026, 6, 3, 20, tzinfo=UTC)),
     ]
+    rotation.refresh_from_db()
+    assert (rotation.anchor_date, rotation.anchor_time) == (dt.date(2026, 6, 2), dt.time(20))
+    _check_contiguous(rotation)
+
+
+def test_the_preview_of_an_edit_to_hour_turns_shows_the_next_person_at_the_next_handoff():
+    rotation = make_rotation(
+        first_shift_date=dt.date(2026, 6, 1),
+        shift_length_hours=12,
+        handoff_time=dt.time(8),
+        has_l2=False,
+        now=dt.datetime(2026, 5, 31, tzinfo=UTC),
+    )
+    saved = _rows(rotation)
+
+    changes = services.preview_rotation_change(
+        rotation=rotation, shift_length_hours=8, now=dt.datetime(2026, 6, 2, 9, tzinfo=UTC)
+    )
+
+    assert _rows(rotation) == saved
+    by_person = {change.user.username: change for change in changes}
+    first = (dt.datetime(2026, 6, 2, 20, tzinfo=UTC), dt.datetime(2026, 6, 3, 4, tzinfo=UTC))
+    assert (by_person["ana"].appear[0].starts_at, by_person["ana"].appear[0].ends_at) == first
+    assert not [window for window in by_person["ben"].appear if window.starts_at < first[1]]
+
+
+def test_an_edit_to_hour_turns_before_a_dst_change_keeps_the_wall_clock_from_the_next_handoff():
+    rotation = make_rotation(
+        time_zone="America/New_York",
+        first_shift_date=dt.date(2026, 3, 6),
+        shift_length_hours=12,
+        handoff_time=dt.time(8),
+        has_l2=False,
+        now=dt.datetime(2026, 3, 5, tzinfo=UTC),
+    )
+    # ana 6 March 08:00 EST, ben 20:00, cy 7 March 08:00-20:00 EST (13:00-01:00 UTC): the edit is in her turn.
+    services.update_rotation(
+        rotation=rotation, shift_length_hours=8, now=dt.datetime(2026, 3, 7, 15, tzinfo=UTC)
+    )
+
+    following = [
+        (row[1], row[2], row[3])
+        for row in _rows(rotation)
+        if row[2] >= dt.datetime(2026, 3, 8, 1, tzinfo=UTC)
+    ]
+    # Handoffs at 20:00, 04:00 and 12:00 local: the turn over the spring-forward change is 7 hours.
+    assert following[:4] == [
+        ("ana", dt.datetime(2026, 3, 8, 1, tzinfo=UTC), dt.datetime(2026, 3, 8, 8, tzinfo=UTC)),
+        ("ben", dt.datetime(2026, 3, 8, 8, tzinfo=UTC), dt.datetime(2026, 3, 8, 16, tzinfo=UTC)),
+        ("cy", dt.datetime(2026, 3, 8, 16, tzinfo=UTC), dt.datetime(2026, 3, 9, tzinfo=UTC)),
+        ("ana", dt.datetime(2026, 3, 9, tzinfo=UTC), dt.datetime(2026, 3, 9, 8, tzinfo=UTC)),
+    ]
+    _check_contiguous(rotation)
+
+
+def test_moving_the_handoff_of_hour_turns_anchors_at_the_nearest_new_handoff():
+    rotation = make_rotation(
+        first_shift_date=dt.date(2026, 6, 1),
+        shift_length_hours=12,
+        handoff_time=dt.time(8),
+        has_l2=False,
+        now=dt.datetime(2026, 5, 31, tzinfo=UTC),
+    )
+    # During cy's 08:00-20:00 turn on 2 June the handoff moves to 09:00: turns hand off at 09:00 and 21:00.
+    services.update_rotation(
+        rotation=rotation, handoff_time=dt.time(9), now=dt.datetime(2026, 6, 2, 9, tzinfo=UTC)
+    )
+
+    following = [
+        (row[1], row[2], row[3])
+        for row in _rows(rotation)
+        if row[2] >= dt.datetime(2026, 6, 2, 20, tzinfo=UTC)
+    ]
+    assert following[:2] == [
+        ("ana", dt.datetime(2026, 6, 2, 20, tzinfo=UTC), dt.datetime(2026, 6, 3, 9, tzinfo=UTC)),
+        ("ben", dt.datetime(2026, 6, 3, 9, tzinfo=UTC), dt.datetime(2026, 6, 3, 21, tzinfo=UTC)),
+    ]
+    _check_contiguous(rotation)
 
 
 def test_override_splits_the_shift_so_the_window_is_exactly_covered():
