@@ -6,6 +6,10 @@ import shutil
 import pytest
 
 CHROMIUM = os.environ.get("MORGUE_CHROMIUM", "/usr/bin/chromium")
+# ReDoc's bundle always asks a CDN for its own "API docs by Redocly" logo, and hides it when
+# refused. The Content-Security-Policy refusing it is what Morgue wants (nothing loads from the
+# internet), so that one console error is expected; any other is a fault.
+REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 # Playwright's sync API runs an event loop in the test thread; the test's own
 # ORM calls (creating the person who logs in) are still plain synchronous code.

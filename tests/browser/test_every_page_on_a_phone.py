@@ -27,6 +27,7 @@ from incidents.services.incident import delete_incident
 from morgue.models import Team
 from oncall.models import Page, PageStatus, PageStep, Rotation, Shift
 from oncall.services.notifications import acknowledge_token
+from tests.browser.conftest import REDOC_LOGO
 
 PHONE = {"width": 390, "height": 844}
 
@@ -349,4 +350,6 @@ def test_every_page_fits_a_phone_in_both_themes(chromium, live_server):
         context.close()
 
     assert problems == {}, pprint.pformat(problems, width=110)
+    # The policy refusing ReDoc's CDN logo is expected (tests/browser/conftest.py); nothing else.
+    errors = [error for error in errors if REDOC_LOGO not in error]
     assert errors == [], pprint.pformat(errors, width=110)
