@@ -76,6 +76,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
     member_of,
+    responder,
 )
 from tests.formpage import form_on
 from tests.incidents.graph_server import PNG
@@ -559,7 +560,7 @@ def test_two_clicks_at_once_add_one_item():
         # wait; the file database the site runs on takes its write lock at BEGIN instead.
         pytest.skip("concurrent requests need PostgreSQL or a file database")
 
-    dana = ProfileFactory(user=UserFactory(username="dana")).user
+    dana = responder(ProfileFactory(user=UserFactory(username="dana")).user)
     incident = IncidentFactory()
     data = {
         "title": "Flag it",
