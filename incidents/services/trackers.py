@@ -164,20 +164,7 @@ def request_issue(
     issue = existing or TrackerIssue(item=item, marker=marker_for(item.pk))
     issue.kind, issue.project, issue.base_url, issue.issue_type = kind, project.strip(), base_url, issue_type
     issue.number = issue.key = issue.url = ""  # a new issue, not one an earlier link named
-    issue.status = TrackerIssueStatus.PENDING
-    issue.claimed_until = None
-    issue.last_error = ""
-    issue.requested_by = requested_by if requested_by is not None and requested_by.is_authenticated else None
-    issue.requested_at = now
-    issue.save()
-    audit.record(
-        audit.Action.CHANGED,
-        item,
-        changes={"tracker issue": [None, f"{TrackerKind(kind).label} {issue.project}"]},
-        actor=requested_by,
-    )
-    enqueue_on_commit("incidents.tasks.trackers.create_tracker_issue", issue.pk)
-    return issue
+    return _ask(issue, what=f"{TrackerKind(kind).label} {issue.project}", by=requested_by, now=now)
 
 
 @transaction.atomic
@@ -204,18 +191,18 @@ def link_issue(
     issue = existing or TrackerIssue(item=item, marker=marker_for(item.pk))
     issue.kind, issue.project, issue.base_url, issue.issue_type = address.kind, address.project, base_url, ""
     issue.number, issue.key, issue.url = address.number, address.key, url.strip()
+    return _ask(issue, what=f"{TrackerKind(address.kind).label} {address.key}", by=requested_by, now=now)
+
+
+def _ask(issue: TrackerIssue, *, what: str, by: User | None, now: dt.datetime) -> TrackerIssue:
+    """Queue the task that creates (or first reads) the issue, and record on the item who asked."""
     issue.status = TrackerIssueStatus.PENDING
     issue.claimed_until = None
     issue.last_error = ""
-    issue.requested_by = requested_by if requested_by is not None and requested_by.is_authenticated else None
+    issue.requested_by = by if by is not None and by.is_authenticated else None
     issue.requested_at = now
     issue.save()
-    audit.record(
-        audit.Action.CHANGED,
-        item,
-        changes={"tracker issue": [None, f"{TrackerKind(address.kind).label} {address.key}"]},
-        actor=requested_by,
-    )
+    audit.record(audit.Action.CHANGED, issue.item, changes={"tracker issue": [None, what]}, actor=by)
     enqueue_on_commit("incidents.tasks.trackers.create_tracker_issue", issue.pk)
     return issue
 
