@@ -44,6 +44,8 @@ DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
 GROWTH = os.environ.get("BENCH_GROWTH") == "1"
+# BENCH_ONLY="home,ingest": only the measurements whose name contains one of these (all when unset).
+ONLY = [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]
 PAGE_LIMIT = 300 * 1024
 RATIO_GOAL = 5
 BATCH = 100  # alerts per Alertmanager payload
@@ -51,6 +53,10 @@ PASSWORD = "morgue-scale"
 
 
 # --- The database and the server -----------------------------------------------
+
+
+def chosen(name: str) -> bool:
+    return not ONLY or any(part in name for part in ONLY)
 
 
 def _database_name(url: str) -> str:
@@ -264,7 +270,6 @@ def cases() -> tuple[str, list[Case]]:
     assert shift is not None
     this_month = now.date().replace(day=1)
     month = (this_month - dt.timedelta(days=1)).replace(day=1)
-    month_bounds = {"since": f"{month}T00:00:00Z", "until": f"{this_month}T00:00:00Z"}
     today = now.date()
     year = {"since": f"{today - dt.timedelta(days=365)}", "until": f"{today + dt.timedelta(days=1)}"}
     shift_bounds = {
@@ -273,6 +278,15 @@ def cases() -> tuple[str, list[Case]]:
         "until": min(shift.ends_at, now).isoformat(),
     }
     return holder.user.username, [
+        case for case in _all_cases(month, this_month, year, shift_bounds) if chosen(case.name)
+    ]
+
+
+def _all_cases(
+    month: dt.date, this_month: dt.date, year: dict[str, str], shift_bounds: dict[str, str]
+) -> list[Case]:
+    month_bounds = {"since": f"{month}T00:00:00Z", "until": f"{this_month}T00:00:00Z"}
+    return [
         Case("home /", "/", "home"),
         Case("incident list /incidents/", "/incidents/", "incidents"),
         Case("search /incidents/?q=checkout", "/incidents/?q=checkout", "search", {"q": "checkout"}),
@@ -703,8 +717,11 @@ def run(report: Callable[[str], None] = print) -> list:
         rows = _measure_pages(port, ROUNDS)
         signed_in = Client(port)
         signed_in.sign_in(cases()[0])
-        extra: list[Throughput | SpeedUp | str] = [*who_is_on_call(signed_in, ROUNDS)]
-        extra += ingest(port, max(ROUNDS, 20))
+        extra: list[Throughput | SpeedUp | str] = []
+        if chosen("who is on call"):
+            extra += who_is_on_call(signed_in, ROUNDS)
+        if chosen("ingest"):
+            extra += ingest(port, max(ROUNDS, 20))
         if GROWTH:
             _growth(rows, port, ROUNDS)
             report(f"   again, beside the time on 10× the data ({_database_name(_bigger(DATABASE_URL))}):")

@@ -12,16 +12,33 @@ from django.template import Context, Template
 
 # name -> (SQL with %(name)s parameters from the query string and `user`, "html" or "json")
 FLOORS: dict[str, tuple[str, str]] = {
+    # The home page's rows: open incidents, those awaiting review, who is on
+    # call now, and this day's incidents in earlier years (by index ranges).
     "home": (
-        """(SELECT i.id, i.title, i.severity, i.status, i.impact_started_at, t.name
+        """(SELECT i.id::text, i.title, i.severity::text, i.status, i.impact_started_at::text, t.name
               FROM incidents_incident i LEFT JOIN oncall_team t ON t.id = i.team_id
              WHERE i.deleted_at IS NULL AND i.status = 'open'
              ORDER BY i.severity, i.impact_started_at LIMIT 10)
            UNION ALL
-           (SELECT i.id, i.title, i.severity, i.status, i.resolved_at, u.username
+           (SELECT i.id::text, i.title, i.severity::text, i.status, i.resolved_at::text, u.username
               FROM incidents_incident i LEFT JOIN auth_user u ON u.id = i.facilitator_id
              WHERE i.deleted_at IS NULL AND i.status IN ('resolved', 'review-scheduled')
-             ORDER BY i.resolved_at, i.id LIMIT 10)""",
+             ORDER BY i.resolved_at, i.id LIMIT 10)
+           UNION ALL
+           (SELECT r.slug, t.name, s.level, u.username, s.ends_at::text, u.first_name
+              FROM oncall_shift s JOIN oncall_rotation r ON r.id = s.rotation_id
+              JOIN oncall_team t ON t.id = r.team_id JOIN auth_user u ON u.id = s.user_id
+             WHERE s.starts_at <= now() AND s.ends_at > now() ORDER BY t.name, r.name, s.level LIMIT 12)
+           UNION ALL
+           (SELECT i.id::text, i.title, i.severity::text, i.status, i.impact_started_at::text, ''
+              FROM generate_series(1, 30) AS earlier(years) CROSS JOIN LATERAL (
+                   SELECT * FROM incidents_incident
+                    WHERE deleted_at IS NULL
+                      AND impact_started_at >= date_trunc('day', now()) - make_interval(years => years)
+                      AND impact_started_at < date_trunc('day', now()) - make_interval(years => years)
+                          + interval '1 day'
+                    LIMIT 10) AS i
+             ORDER BY i.impact_started_at DESC LIMIT 10)""",
         "html",
     ),
     "incidents": (

@@ -16,7 +16,7 @@ class DeclareForm(forms.Form):
     )
     severity = forms.TypedChoiceField(coerce=int, choices=severity_choices, initial=3)
     team = forms.ModelChoiceField(
-        queryset=Team.objects.all(), to_field_name="slug", empty_label="Choose a team"
+        queryset=Team.objects.only("id", "slug", "name"), to_field_name="slug", empty_label="Choose a team"
     )
     page_the_team = forms.BooleanField(required=False, label="Page the team now")
     page = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -104,6 +104,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's own, with <select> written in Python (morgue.forms.FormRenderer).
+FORM_RENDERER = "morgue.forms.FormRenderer"
+
 WSGI_APPLICATION = "morgue.wsgi.application"
 ASGI_APPLICATION = "morgue.asgi.application"
 

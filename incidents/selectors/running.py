@@ -91,6 +91,7 @@ def roles_held(*, user: User) -> list[RoleAssignment]:
         RoleAssignment.objects.current()
         .filter(user=user, incident__deleted_at__isnull=True, incident__status="open")
         .select_related("role", "incident")
+        .only("id", "incident_id", "role_id", "role__slug", "role__name", "incident__title")
         .order_by(
             Case(When(role__slug=LEAD, then=Value(0)), default=Value(1)),
             "role__order",

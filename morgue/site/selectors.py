@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
@@ -65,18 +66,23 @@ def home_context(*, user: User) -> dict[str, Any]:
         .order_by("resolved_at", "id")
     )
     # The person's own first, then everyone else's: two short reads on indexes
-    # (the facilitator, incident_awaiting_review) instead of sorting every
-    # incident awaiting review to put the person's first.
-    awaiting_review = list(awaiting.filter(facilitator=user).annotate(mine=Value(0))[:HOME_LIST_SIZE])
-    if len(awaiting_review) < HOME_LIST_SIZE:
-        others = awaiting.exclude(facilitator=user).annotate(mine=Value(1))
-        awaiting_review += others[: HOME_LIST_SIZE - len(awaiting_review)]
+    # (the facilitator, incident_awaiting_review) in one statement (UNION ALL),
+    # instead of sorting every incident awaiting review to put the person's first.
+    # SQLite cannot limit the parts of a UNION: there, two statements.
+    own = awaiting.filter(facilitator=user).annotate(mine=Value(0))[:HOME_LIST_SIZE]
+    others = awaiting.exclude(facilitator=user).annotate(mine=Value(1))[:HOME_LIST_SIZE]
+    if connection.features.supports_slicing_ordering_in_compound:
+        both = own.union(others, all=True).order_by("mine", "resolved_at", "id")
+        awaiting_review = list(both[:HOME_LIST_SIZE])
+    else:
+        awaiting_review = [*own, *others][:HOME_LIST_SIZE]
     overdue = list(
         RemediationItem.objects.visible()
         .unfinished()
         .overdue(today)
         .filter(owner=user)
-        .with_people()
+        # The list shows the stored origin (title and address): no join is needed.
+        .only("id", "incident_id", "title", "kind", "due_date", "origin_title", "origin_url")
         .order_by("due_date", "id")[:HOME_LIST_SIZE]
     )
     shown, more = _on_call_panel(on_call, user=user)

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from incidents.drawing import KIND_COLOURS
 from incidents.exceptions import StaleVersion, StatusChangeRefused
@@ -226,7 +227,8 @@ def test_today_in_history_reads_a_constant_number_of_queries(django_assert_num_q
     for year in range(2000, 2026):
         _started(dt.datetime(year, 5, 17, 12, tzinfo=dt.UTC))
         _started(dt.datetime(year, 5, 18, 12, tzinfo=dt.UTC))
-    with django_assert_num_queries(2):
+    # One statement on PostgreSQL; elsewhere the oldest incident is read first.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
         found = selectors.today_in_history(today=dt.date(2026, 5, 17), zone=dt.UTC, limit=5)
     assert [incident.impact_started_at.year for incident in found] == [2025, 2024, 2023, 2022, 2021]
     assert {incident.impact_started_at.day for incident in found} == {17}

@@ -1,7 +1,12 @@
+import re
+
 import pytest
 from django import forms
+from django.forms.renderers import DjangoTemplates
 
-from morgue.forms import error_messages, set_choices
+from incidents.forms_running import DeclareForm
+from morgue.forms import FormRenderer, error_messages, set_choices
+from tests.factories import TeamFactory
 
 
 class _Form(forms.Form):
@@ -31,3 +36,39 @@ def test_a_forms_errors_are_listed_as_text_field_by_field():
         "Select a valid choice. payments is not one of the available choices.",
         "Ensure this value has at most 3 characters (it has 8).",
     ]
+
+
+def _same_html(first: str, second: str) -> None:
+    # The templates put each option on its own line; browsers ignore that whitespace.
+    assert re.sub(r">\s+<", "><", first.strip()) == re.sub(r">\s+<", "><", second.strip())
+
+
+TEAMS = [("", "Choose a team"), ("ops", "Ops & <SRE>"), ("web", 'The "web" team')]
+ZONES = [("Europe", [("Europe/Paris", "Paris"), ("Europe/Oslo", "Oslo")]), ("UTC", "UTC")]
+
+
+@pytest.mark.parametrize(
+    ("widget", "value"),
+    [
+        (forms.Select(choices=TEAMS), "ops"),
+        (forms.Select(choices=[("", "—"), ("1", "one")], attrs={"required": True, "disabled": False}), None),
+        (forms.SelectMultiple(choices=[("a", "A"), ("b", "B"), ("c", "C")]), ["a", "c"]),
+        (forms.Select(choices=ZONES), "UTC"),
+        (forms.NullBooleanSelect(), True),
+    ],
+)
+def test_a_select_is_written_as_djangos_templates_write_it(widget: forms.Widget, value: object) -> None:
+    attrs = {"id": "id_choice", "aria-invalid": "true"}
+    fast = widget.render("choice", value, attrs=attrs, renderer=FormRenderer())
+    _same_html(fast, widget.render("choice", value, attrs=attrs, renderer=DjangoTemplates()))
+    assert fast.count("<option") >= 2
+
+
+def test_forms_use_the_projects_renderer_and_escape_the_names(db: None) -> None:
+    TeamFactory(name="Ops & <SRE>", slug="ops")
+    form = DeclareForm(initial={"team": "ops"})
+    assert isinstance(form.renderer, FormRenderer)
+    html = str(form["team"])
+    assert "Ops &amp; &lt;SRE&gt;</option>" in html
+    assert '<option value="ops" selected>' in html
+    _same_html(html, str(DeclareForm(initial={"team": "ops"}, renderer=DjangoTemplates())["team"]))
