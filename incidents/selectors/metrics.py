@@ -7,11 +7,23 @@ summarised with morgue.stats, which interpolates the same way.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, Exists, FloatField, OuterRef, Q, QuerySet
+from django.db.models import (
+    Aggregate,
+    Avg,
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 
 from morgue import stats
 
@@ -47,31 +59,49 @@ def filtered_incidents(filters: IncidentFilters) -> IncidentQuerySet:
     return queryset
 
 
-def _summaries_in_python(queryset: IncidentQuerySet) -> dict[str, dict[str, Any]]:
-    rows = queryset.with_durations().order_by().values("resolved", *METRICS)
+def _with_counted(queryset: IncidentQuerySet) -> QuerySet[Any]:
+    """The durations, and what the counts need: the status and whether a deploy is linked."""
+    # IN (the linked incidents) is one hashed scan of the links; EXISTS per
+    # incident probed the links once for every incident in the period.
+    linked = ExpressionWrapper(
+        Q(pk__in=DeployLink.objects.values("incident_id")), output_field=BooleanField()
+    )
+    return (
+        queryset.with_durations()
+        .annotate(deploy_linked=linked)
+        .order_by()
+        .values("resolved", "status", "deploy_linked", *METRICS)
+    )
+
+
+def _summaries_in_python(queryset: IncidentQuerySet) -> dict[str, Any]:
     columns: dict[str, list[float]] = {name: [] for name in METRICS}
-    excluded = 0
-    for row in rows:
+    excluded = count = still_open = deploy_related = 0
+    for row in _with_counted(queryset):
         for name in METRICS:
             if row[name] is not None:
                 columns[name].append(row[name])
         excluded += is_missing_a_time(row, resolved=row["resolved"])
+        count += 1
+        still_open += row["status"] == Status.OPEN
+        deploy_related += bool(row["deploy_linked"])
     summaries: dict[str, Any] = {name: stats.summary(values) for name, values in columns.items()}
-    summaries["excluded"] = excluded
+    summaries |= {"excluded": excluded, "count": count, "open": still_open, "deploy_related": deploy_related}
     return summaries
 
 
 SUMMARY_SQL = """
 SELECT count(*) FILTER (WHERE resolved AND ({missing})),
+       count(*), count(*) FILTER (WHERE status = %s), count(*) FILTER (WHERE deploy_linked),
        {columns}
 FROM ({inner}) AS durations
 """
 
 
-def _summaries_in_postgres(queryset: IncidentQuerySet) -> dict[str, dict[str, Any]]:
+def _summaries_in_postgres(queryset: IncidentQuerySet) -> dict[str, Any]:
     # No ORDER BY inside: the model's default ordering would sort every row
     # before the percentiles sort them again.
-    inner, params = queryset.with_durations().order_by().values("resolved", *METRICS).query.sql_with_params()
+    inner, params = _with_counted(queryset).query.sql_with_params()
     fractions = ", ".join(str(fraction) for fraction in FRACTIONS)
     columns = ",\n       ".join(
         f"count({name}), avg({name}), percentile_cont(ARRAY[{fractions}]) WITHIN GROUP (ORDER BY {name})"
@@ -80,18 +110,28 @@ def _summaries_in_postgres(queryset: IncidentQuerySet) -> dict[str, dict[str, An
     # incidents.durations.is_missing_a_time, over the same columns.
     missing = " OR ".join(f"{name} IS NULL" for name in METRICS)
     with connection.cursor() as cursor:
-        cursor.execute(SUMMARY_SQL.format(inner=inner, columns=columns, missing=missing), params)
+        cursor.execute(
+            SUMMARY_SQL.format(inner=inner, columns=columns, missing=missing), [Status.OPEN, *params]
+        )
         row = cursor.fetchone()
-    summaries: dict[str, Any] = {"excluded": row[0]}
+    excluded, total, still_open, deploy_related = row[:4]
+    summaries: dict[str, Any] = {
+        "excluded": excluded,
+        "count": total,
+        "open": still_open,
+        "deploy_related": deploy_related,
+    }
     for index, name in enumerate(METRICS):
-        count, average, quantiles = row[1 + index * 3 : 4 + index * 3]
+        count, average, quantiles = row[4 + index * 3 : 7 + index * 3]
         q1, middle, q3, p90 = quantiles if count else (None, None, None, None)
         summaries[name] = {"n": count, "median": middle, "p90": p90, "q1": q1, "q3": q3, "mean": average}
     return summaries
 
 
 def duration_summaries(queryset: IncidentQuerySet) -> dict[str, Any]:
-    """`{excluded, time_to_detect: {n, median, p90, q1, q3, mean}, time_to_resolve, impact}`.
+    """`{excluded, count, open, deploy_related, time_to_detect: {n, median, p90, q1, q3, mean}, …}`.
+
+    One statement on PostgreSQL: the counts come from the same scan as the percentiles.
 
     Each incident is timed as incidents.durations defines (IncidentQuerySet.with_durations):
     time to detect for every incident, open ones too; time to resolve and impact
@@ -128,52 +168,55 @@ def float_summary(queryset: QuerySet[Any], column: str) -> dict[str, Any]:
     return stats.summary(list(queryset.values_list(column, flat=True)))
 
 
-RANK_SAMPLE_SQL = """
-SELECT value, total FROM (
-    SELECT {column} AS value,
+RANKED_SQL = """
+    SELECT %s AS name, {column} AS value,
            row_number() OVER (ORDER BY {column}) AS position,
            count(*) OVER () AS total
-    FROM ({inner}) AS durations
-    WHERE {column} IS NOT NULL
-) AS ranked
+      FROM durations WHERE {column} IS NOT NULL"""
+
+RANK_SAMPLES_SQL = """
+WITH durations AS ({inner})
+SELECT name, value, total FROM ({ranked}) AS ranked
 WHERE total <= %s OR position * %s / total > (position - 1) * %s / total
-ORDER BY position
+ORDER BY name, position
 """
 
 
-def duration_sample(queryset: IncidentQuerySet, name: str, size: int) -> tuple[list[float], int]:
-    """morgue.stats.rank_sample of one duration (incidents.durations) and how many there are.
+def duration_samples(
+    queryset: IncidentQuerySet, names: Sequence[str], size: int
+) -> dict[str, tuple[list[float], int]]:
+    """morgue.stats.rank_sample of each duration named (incidents.durations) and how many there are.
 
-    Picked in the database, on PostgreSQL and SQLite alike, so a chart of
-    20,000 incidents reads a few hundred numbers, not every incident.
+    Picked in the database in one statement, on PostgreSQL and SQLite alike,
+    so a chart of 20,000 incidents reads a few hundred numbers, not every incident.
     """
-    if name not in METRICS:
-        raise ValueError(f"{name} is not a duration")
-    inner, params = queryset.with_durations().order_by().values(name).query.sql_with_params()
+    unknown = [name for name in names if name not in METRICS]
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)} is not a duration")
+    inner, params = queryset.with_durations().order_by().values(*names).query.sql_with_params()
+    # Column names come from METRICS; the names as values and the filters are parameters.
+    ranked = " UNION ALL ".join(RANKED_SQL.format(column=name) for name in names)
     with connection.cursor() as cursor:
-        cursor.execute(RANK_SAMPLE_SQL.format(inner=inner, column=name), (*params, size, size, size))
+        cursor.execute(
+            RANK_SAMPLES_SQL.format(inner=inner, ranked=ranked), (*params, *names, size, size, size)
+        )
         rows = cursor.fetchall()
-    return [value for value, _ in rows], rows[0][1] if rows else 0
+    samples: dict[str, tuple[list[float], int]] = {name: ([], 0) for name in names}
+    for name, value, total in rows:
+        samples[name][0].append(value)
+        samples[name] = (samples[name][0], total)
+    return samples
 
 
 def incident_metrics(filters: IncidentFilters) -> dict[str, Any]:
     """The figures behind GET /api/v1/metrics/incidents/."""
-    queryset = filtered_incidents(filters)
-    # IN (the linked incidents) is one hashed scan of the links; EXISTS per
-    # incident probed the links once for every incident in the period.
-    linked = Q(pk__in=DeployLink.objects.values("incident_id"))
-    counts = queryset.aggregate(
-        count=Count("id"),
-        open=Count("id", filter=Q(status=Status.OPEN)),
-        deploy_related=Count("id", filter=linked),
-    )
-    summaries = duration_summaries(queryset)
+    summaries = duration_summaries(filtered_incidents(filters))
     return {
-        "count": counts["count"],
-        "open": counts["open"],
+        "count": summaries["count"],
+        "open": summaries["open"],
         "excluded": summaries["excluded"],
         "time_to_detect": summaries["time_to_detect"],
         "time_to_resolve": summaries["time_to_resolve"],
         "impact": summaries["impact"],
-        "deploy_related": counts["deploy_related"],
+        "deploy_related": summaries["deploy_related"],
     }

@@ -25,7 +25,7 @@ from ..models import IncidentQuerySet, RemediationItem, RemediationStatus, Revie
 from ..models.incident import Seconds
 from .metrics import (
     IncidentFilters,
-    duration_sample,
+    duration_samples,
     filtered_incidents,
     float_summary,
     incident_metrics,
@@ -289,8 +289,8 @@ def incident_report(
 ) -> dict[str, Any]:
     """The report page's figures and charts, aggregated in the database: they do not grow with the rows."""
     incidents = filtered_incidents(filters)
-    detect, detect_total = duration_sample(incidents, "time_to_detect", SAMPLE_SIZE)
-    resolve, resolve_total = duration_sample(incidents, "time_to_resolve", SAMPLE_SIZE)
+    samples = duration_samples(incidents, ["time_to_detect", "time_to_resolve"], SAMPLE_SIZE)
+    (detect, detect_total), (resolve, resolve_total) = samples["time_to_detect"], samples["time_to_resolve"]
     distribution = [
         charts.Series("time to detect", detect, total=detect_total),
         charts.Series("time to resolve", resolve, total=resolve_total),

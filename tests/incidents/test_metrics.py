@@ -4,7 +4,12 @@ import statistics
 import pytest
 
 from incidents.models import Incident, Status
-from incidents.selectors.metrics import IncidentFilters, duration_sample, filtered_incidents, incident_metrics
+from incidents.selectors.metrics import (
+    IncidentFilters,
+    duration_samples,
+    filtered_incidents,
+    incident_metrics,
+)
 from morgue import stats
 from tests.factories import IncidentFactory
 
@@ -171,8 +176,10 @@ def test_the_duration_sample_picked_in_sql_is_the_python_rank_sample(size):
     for day in range(23):
         _incident(day, detect_minutes=(day * 7) % 11 + 1, resolve_minutes=None if day % 5 == 0 else day * 3)
     incidents = filtered_incidents(IncidentFilters())
-    for name in ("time_to_detect", "time_to_resolve", "impact"):
+    names = ("time_to_detect", "time_to_resolve", "impact")
+    samples = duration_samples(incidents, names, size)
+    for name in names:
         values = [incident.durations()[name] for incident in Incident.objects.all()]
-        sample, total = duration_sample(incidents, name, size)
+        sample, total = samples[name]
         assert sample == stats.rank_sample(values, size)
         assert total == sum(1 for value in values if value is not None)
