@@ -145,6 +145,11 @@ class RoutingRule(models.Model):
 QUARTER_HOUR = 900  # seconds
 
 
+def quarter_of(instant: dt.datetime) -> int:
+    """The quarter hour an instant falls in, counted from the epoch (Alert.fired_quarter)."""
+    return int(instant.timestamp()) // QUARTER_HOUR
+
+
 class QuarterHourField(models.IntegerField):
     """Quarter hours since the UNIX epoch of another field's instant, set on every save and bulk_create.
 
@@ -167,7 +172,7 @@ class QuarterHourField(models.IntegerField):
 
     def pre_save(self, model_instance, add):
         instant = getattr(model_instance, self.source)
-        value = None if instant is None else int(instant.timestamp()) // QUARTER_HOUR
+        value = None if instant is None else quarter_of(instant)
         setattr(model_instance, self.attname, value)
         return value
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import fnmatch
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ from .models import (
     RoutingRule,
     SourceKind,
     TruncatedAlerts,
+    quarter_of,
 )
 from .paging import request_paging
 from .payloads import Incoming, Refused, storable
@@ -205,18 +207,37 @@ def receive_alerts(
     on_call = OnCallLookup(
         team_ids={team.pk for team in teams if team}, instants=[item.fired_at for item in batch]
     )
+    upsert = _upsert_in_postgres if connection.vendor == "postgresql" else _upsert_with_orm
+    stored = upsert(batch, teams, on_call=on_call, source=source_name, alert_source=alert_source)
+    created = sum(1 for _, was_created in stored if was_created)
+    receipt.created += created
+    receipt.updated += len(stored) - created
+    request_paging([*touched, *(pk for pk, _ in stored)])
+    return receipt
+
+
+Stored = list[tuple[int, bool]]  # each alert's id, and whether this batch created it
+
+
+def _upsert_with_orm(
+    batch: list[Incoming],
+    teams: list[Team | None],
+    *,
+    on_call: "OnCallLookup",
+    source: str,
+    alert_source: AlertSource | None,
+) -> Stored:
     existing = set(
         Alert.objects.filter(
-            source=source_name,
+            source=source,
             identity__in={item.identity for item in batch},
             fired_at__in={item.fired_at for item in batch},
         ).values_list("identity", "fired_at")
     )
-    alerts = []
-    for item, team in zip(batch, teams, strict=True):
-        alerts.append(
-            _new_alert(item, team=team, on_call=on_call, source=source_name, alert_source=alert_source)
-        )
+    alerts = [
+        _new_alert(item, team=team, on_call=on_call, source=source, alert_source=alert_source)
+        for item, team in zip(batch, teams, strict=True)
+    ]
     # One upsert for the batch; the unique constraint makes a concurrent
     # duplicate delivery land on the same row (the counts may then be off by it).
     # Batches of 500 rows keep each statement under every database's parameter limit.
@@ -227,12 +248,97 @@ def receive_alerts(
         update_fields=REDELIVERY_FIELDS,
         batch_size=500,
     )
-    updated = sum(1 for key in by_key if key in existing)
-    receipt.updated += updated
-    receipt.created += len(by_key) - updated
-    # The upsert returns every row's id, inserted or updated (PostgreSQL, SQLite 3.35+).
-    request_paging([*touched, *(alert.pk for alert in alerts)])
-    return receipt
+    # The upsert returns every row's id, inserted or updated (SQLite 3.35+).
+    return [(alert.pk, (alert.identity, alert.fired_at) not in existing) for alert in alerts]
+
+
+# Every column an incoming alert sets, with its PostgreSQL type; the rest keep
+# their null or are set by the review (category, note, classified_by, page).
+UPSERT_COLUMNS = {
+    "source": "varchar",
+    "alert_source_id": "bigint",
+    "identity": "varchar",
+    "check_name": "varchar",
+    "host": "varchar",
+    "state": "varchar",
+    "severity": "varchar",
+    "labels": "jsonb",
+    "summary": "text",
+    "fired_at": "timestamptz",
+    "fired_quarter": "integer",
+    "resolved_at": "timestamptz",
+    "problem_id": "varchar",
+    "is_test": "boolean",
+    "team_id": "bigint",
+    "paged_id": "integer",
+    "out_of_hours": "boolean",
+    "note": "text",
+    "woke_me_up": "boolean",
+    "paging": "varchar",
+    "created_at": "timestamptz",
+    "updated_at": "timestamptz",
+}
+
+
+def _upsert_in_postgres(
+    batch: list[Incoming],
+    teams: list[Team | None],
+    *,
+    on_call: "OnCallLookup",
+    source: str,
+    alert_source: AlertSource | None,
+) -> Stored:
+    """The batch in one INSERT … ON CONFLICT from arrays, which answers which rows it created (xmax = 0).
+
+    The same rows as _upsert_with_orm, written without a model instance per
+    alert: at 100 alerts a batch the ORM's per-field preparation was a quarter
+    of the receiver's time. The kept counts follow through the table's triggers.
+    """
+    now = timezone.now()
+    rows = []
+    for item, team in zip(batch, teams, strict=True):
+        paged, out_of_hours = on_call.paged(team, item.fired_at)
+        rows.append(
+            (
+                source,
+                alert_source.pk if alert_source else None,
+                item.identity,
+                item.check,
+                item.host,
+                item.state,
+                item.severity,
+                json.dumps(item.labels),
+                item.summary,
+                item.fired_at,
+                quarter_of(item.fired_at),
+                item.resolved_at,
+                item.problem_id,
+                item.is_test,
+                team.pk if team else None,
+                paged.pk if paged else None,
+                out_of_hours,
+                "",
+                False,
+                PagingDecision.UNDECIDED.value,
+                now,
+                now,
+            )
+        )
+    columns = list(UPSERT_COLUMNS)
+    arrays = [list(values) for values in zip(*rows, strict=True)]
+    unnest = ", ".join(f"%s::{'text' if kind == 'jsonb' else kind}[]" for kind in UPSERT_COLUMNS.values())
+    picked = ", ".join(f"{name}::jsonb" if kind == "jsonb" else name for name, kind in UPSERT_COLUMNS.items())
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in REDELIVERY_FIELDS)
+    # Column names and types come from the code above; every value is a parameter.
+    sql = (
+        f"INSERT INTO {Alert._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {picked} FROM unnest({unnest}) AS incoming({', '.join(columns)}) "
+        f"ON CONFLICT (source, identity, fired_at) DO UPDATE SET {updates} "
+        "RETURNING id, xmax = 0"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        return [(pk, created) for pk, created in cursor.fetchall()]
 
 
 def _open_alerts(item: Incoming, source_name: str) -> "QuerySet[Alert]":
