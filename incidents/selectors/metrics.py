@@ -66,12 +66,13 @@ def _with_counted(queryset: IncidentQuerySet) -> QuerySet[Any]:
     linked = ExpressionWrapper(
         Q(pk__in=DeployLink.objects.values("incident_id")), output_field=BooleanField()
     )
-    return (
+    rows: QuerySet[Any] = (
         queryset.with_durations()
         .annotate(deploy_linked=linked)
         .order_by()
         .values("resolved", "status", "deploy_linked", *METRICS)
     )
+    return rows
 
 
 def _summaries_in_python(queryset: IncidentQuerySet) -> dict[str, Any]:
