@@ -6,7 +6,7 @@ only advises: saving is never blocked.
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -167,12 +167,13 @@ def check(
     text: str,
     *,
     phrases: Iterable[Phrase] = DEFAULT_PHRASES,
-    names: Iterable[str] = (),
+    names: Iterable[str] | Callable[[], Iterable[str]] = (),
 ) -> list[Finding]:
     """Every blameful phrase in `text`, in order of position.
 
     `names` are people's names (first names, usernames, display names); a name
     that is the subject of a cause verb ("Dana broke the build") is flagged.
+    Given as a function, the names are asked for only when the text has a cause verb.
     """
     findings: list[Finding] = []
     for phrase in phrases:
@@ -188,7 +189,9 @@ def check(
                     suggestion=phrase.suggestion,
                 )
             )
-    present = _names_in(text, names) if _ANY_VERB.search(text) else ()
+    present: tuple[str, ...] = ()
+    if _ANY_VERB.search(text):
+        present = _names_in(text, names() if callable(names) else names)
     if present:
         pattern = _person_pattern(present)
         for match in pattern.finditer(text):

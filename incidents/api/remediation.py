@@ -154,7 +154,8 @@ class TrackerIssueRequestSerializer(fields.Serializer):
 class RemediationItemSerializer(fields.ModelSerializer):
     incident_title = serializers.SerializerMethodField()
     origin = serializers.CharField(source="origin_title", read_only=True)
-    url = serializers.CharField(source="get_absolute_url", read_only=True)
+    # A method field: a callable `source` makes DRF inspect its signature for every item.
+    url = serializers.SerializerMethodField()
     owner = serializers.CharField(source="owner.username", read_only=True)
     team: "serializers.SlugRelatedField[Team]" = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
@@ -227,24 +228,35 @@ class RemediationItemSerializer(fields.ModelSerializer):
             return None
         return TrackerIssueSerializer(issue).data
 
+    def get_url(self, item) -> str:
+        return item.get_absolute_url()
+
     def get_description_html(self, item) -> str:
         return str(render_markdown(item.description))
 
     def get_overdue(self, item) -> bool:
-        return item.is_overdue(self.context.get("today") or timezone.localdate())
+        # Today's date once per response (the context is shared, as for get_blameless).
+        cache: dict = self.context  # type: ignore[assignment]
+        if not cache.get("today"):
+            cache["today"] = timezone.localdate()
+        return item.is_overdue(cache["today"])
 
     @extend_schema_field(BlamelessFindingSerializer(many=True))
     def get_blameless(self, item) -> list[dict]:
-        # The phrase list and people's names are loaded once per response.
-        lists = self.context.get("blameless_lists")
-        if lists is None:
-            # The stubs type the context as a read-only Mapping; DRF hands every
-            # serializer of a response the same dict, which is what makes this a cache.
-            lists = self.context["blameless_lists"] = (blameless_phrases(), people_names())  # type: ignore[index]
-        phrases, names = lists
-        return [
-            finding.as_dict() for finding in selectors.blameless_findings(item, phrases=phrases, names=names)
-        ]
+        # The phrase list once per response; people's names only when a text has a
+        # cause verb, then once too. DRF hands every serializer of a response the
+        # same context dict, which is what makes it a cache; the stubs type it read-only.
+        cache: dict = self.context  # type: ignore[assignment]
+        if "blameless_phrases" not in cache:
+            cache["blameless_phrases"] = blameless_phrases()
+
+        def names() -> list[str]:
+            if "people_names" not in cache:
+                cache["people_names"] = people_names()
+            return cache["people_names"]
+
+        findings = selectors.blameless_findings(item, phrases=cache["blameless_phrases"], names=names)
+        return [finding.as_dict() for finding in findings]
 
 
 class RemediationItemWriteSerializer(fields.Serializer):

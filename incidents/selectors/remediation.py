@@ -1,7 +1,7 @@
 """Reads about remediation items: the board, a person's open items, digests, figures."""
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +37,10 @@ def items_blocking_close(incident: Incident) -> list[RemediationItem]:
 
 
 def blameless_findings(
-    item: RemediationItem, *, phrases: Iterable[Phrase] = DEFAULT_PHRASES, names: Iterable[str] = ()
+    item: RemediationItem,
+    *,
+    phrases: Iterable[Phrase] = DEFAULT_PHRASES,
+    names: Iterable[str] | Callable[[], Iterable[str]] = (),
 ) -> list[Finding]:
     """Blameful phrasing in an item's title and description (advice only).
 

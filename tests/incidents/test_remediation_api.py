@@ -296,3 +296,23 @@ def test_the_list_reads_each_incidents_title_not_its_postmortem(api, incident, d
     ]
     assert [row["incident_title"] for row in rows if not row["incident"]] == [None]
     assert not [query for query in queries if "what_happened" in query]
+
+
+def test_the_list_flags_a_person_as_the_cause_and_reads_names_only_for_a_cause_verb(api, incident, dana):
+    RemediationItemFactory(incident=incident, owner=dana, title="Add a runbook")
+    with CaptureQueriesContext(connection) as quiet:
+        body = api.get("/api/v1/remediations/").json()
+    assert [item["blameless"] for item in body["results"]] == [[]]
+
+    RemediationItemFactory(incident=incident, owner=dana, title="dana broke the deploy")
+    with CaptureQueriesContext(connection) as named:
+        body = api.get("/api/v1/remediations/").json()
+    flagged = [finding["phrase"] for item in body["results"] for finding in item["blameless"]]
+    assert flagged == ["person as the cause"]
+    # People's names are read once for the whole list, and only when a text has a cause verb.
+    assert [_reads_names(query["sql"]) for query in quiet.captured_queries].count(True) == 0
+    assert [_reads_names(query["sql"]) for query in named.captured_queries].count(True) == 1
+
+
+def _reads_names(sql: str) -> bool:
+    return sql.startswith('SELECT "auth_user"."username"') and '"morgue_profile"."display_name"' in sql
