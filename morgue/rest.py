@@ -4,9 +4,6 @@ Kept apart from the viewsets: DRF imports these settings while it is still
 loading its own generic views.
 """
 
-import base64
-import binascii
-import datetime as dt
 import functools
 
 from django.conf import settings
@@ -21,7 +18,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import MorgueError
-from .paging import CountedPaginator
+from .paging import BadCursor, CountedPaginator, keyset_page
 
 
 class Pagination(PageNumberPagination):
@@ -56,19 +53,20 @@ class KeysetPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         if "page" in request.query_params:
             raise exceptions.ValidationError({"page": ["This list pages by cursor: follow `next`."]})
-        size = self._page_size(request)
         self.request = request
-        rows = queryset.order_by(f"-{self.position}", "-id")
-        cursor = request.query_params.get("cursor")
-        if cursor:
-            instant, pk = self.decode(cursor)
-            # position <= t AND NOT (position = t AND id >= pk): one range on the index.
-            rows = rows.filter(**{f"{self.position}__lte": instant}).exclude(
-                **{self.position: instant, "id__gte": pk}
+        try:
+            page = keyset_page(
+                queryset,
+                position=self.position,
+                cursor=request.query_params.get("cursor"),
+                size=self._page_size(request),
             )
-        page = list(rows[: size + 1])
-        self.last = page[size - 1] if len(page) > size else None
-        return page[:size]
+        except BadCursor as error:
+            raise exceptions.ValidationError(
+                {"cursor": ["Not a cursor this list gave: follow `next` from a previous page."]}
+            ) from error
+        self.next_cursor = page.next_cursor
+        return page.rows
 
     def _page_size(self, request) -> int:
         value = request.query_params.get("page_size")
@@ -80,30 +78,10 @@ class KeysetPagination(BasePagination):
             )
         return int(value)
 
-    def encode(self, row) -> str:
-        position = f"{getattr(row, self.position).isoformat()}|{row.pk}"
-        return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
-
-    @staticmethod
-    def decode(cursor: str) -> tuple[dt.datetime, int]:
-        try:
-            text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-            instant, pk = text.split("|")
-            moment = dt.datetime.fromisoformat(instant)
-            if moment.tzinfo is None:
-                raise ValueError(instant)
-            return moment, int(pk)
-        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-            raise exceptions.ValidationError(
-                {"cursor": ["Not a cursor this list gave: follow `next` from a previous page."]}
-            ) from error
-
     def get_paginated_response(self, data):
         next_url = None
-        if self.last is not None:
-            next_url = replace_query_param(
-                self.request.build_absolute_uri(), "cursor", self.encode(self.last)
-            )
+        if self.next_cursor is not None:
+            next_url = replace_query_param(self.request.build_absolute_uri(), "cursor", self.next_cursor)
         return Response({"next": next_url, "results": data})
 
     def get_paginated_response_schema(self, schema):

@@ -4,7 +4,6 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -15,6 +14,7 @@ from morgue import charts
 from morgue.auth import SignedInRequest
 from morgue.exceptions import MorgueError
 from morgue.forms import DateInput, DateTimeLocalInput, set_choices
+from morgue.paging import log_page
 from morgue.permissions import requires
 from morgue.submissions import submit_once
 from morgue.timezones import is_time_zone, zone
@@ -64,7 +64,10 @@ def _local_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_current_timezone())
 
 
-def _deploys_chart(queryset, *, since: dt.datetime | None, until: dt.datetime | None) -> charts.Chart | None:
+def _deploys_chart(
+    queryset, *, since: dt.datetime | None, until: dt.datetime | None
+) -> tuple[charts.Chart | None, int]:
+    """Deploys per local day over the filtered period (else the last CHART_DAYS days), and their sum."""
     now = timezone.now()
     today = timezone.localdate(now)
     since = since or _local_midnight(today - dt.timedelta(days=CHART_DAYS - 1))
@@ -74,14 +77,15 @@ def _deploys_chart(queryset, *, since: dt.datetime | None, until: dt.datetime | 
         queryset.started_between(since, until), zone=timezone.get_current_timezone()
     )
     if not counts:
-        return None
-    return charts.bar_chart(
+        return None, 0
+    chart = charts.bar_chart(
         "Deploys per day",
         [day.strftime("%d %b") for day, _ in counts],
         [charts.Series("deploys", [count for _, count in counts])],
         y_label="deploys",
         x_label="day",
     )
+    return chart, sum(count for _, count in counts)
 
 
 @require_GET
@@ -97,14 +101,14 @@ def deploy_log(request: SignedInRequest) -> HttpResponse:
         if data["until"]:
             filters["until"] = _local_midnight(data["until"] + dt.timedelta(days=1))
     deploys = selectors.deploy_log(**filters)
-    page = Paginator(deploys, DEPLOYS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    chart = _deploys_chart(deploys, since=filters.get("since"), until=filters.get("until"))
+    # Paged by cursor and never counted: the log grows by every deploy. The
+    # chart's days are counted, so the page says how many deploys they hold.
+    page = log_page(request, deploys, position="started_at", size=DEPLOYS_PER_PAGE)
+    chart, charted = _deploys_chart(deploys, since=filters.get("since"), until=filters.get("until"))
     return render(
         request,
         "incidents/deploys.html",
-        {"form": form, "page": page, "query": query.urlencode(), "chart": chart},
+        {"form": form, "page": page, "chart": chart, "charted": charted},
     )
 
 

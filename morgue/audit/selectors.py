@@ -40,21 +40,6 @@ def audit_entries(filters: AuditFilters) -> QuerySet[AuditEntry]:
     return entries.order_by("-at", "-id")
 
 
-def page_after(
-    entries: QuerySet[AuditEntry], *, cursor: tuple[dt.datetime, int] | None, size: int
-) -> tuple[list[AuditEntry], AuditEntry | None]:
-    """One page of `entries` older than `cursor`, and the last row when there is a next page.
-
-    A range on (at, id), so the hundredth page costs what the first does and a
-    row recorded meanwhile neither repeats nor hides one.
-    """
-    if cursor is not None:
-        instant, pk = cursor
-        entries = entries.filter(at__lte=instant).exclude(at=instant, id__gte=pk)
-    rows = list(entries[: size + 1])
-    return rows[:size], (rows[size - 1] if len(rows) > size else None)
-
-
 def known_kinds() -> list[str]:
     """The kinds of object the trail holds, for the filter's choices."""
     return list(AuditEntry.objects.order_by("kind").values_list("kind", flat=True).distinct())

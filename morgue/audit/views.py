@@ -8,15 +8,14 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from rest_framework.exceptions import ValidationError
 
 from morgue import permissions
 from morgue.auth import SignedInRequest
-from morgue.rest import KeysetPagination
+from morgue.paging import log_page
 from morgue.spreadsheets import SafeWriter
 
 from .forms import AuditFilterForm
-from .selectors import AuditFilters, audit_entries, known_kinds, page_after
+from .selectors import AuditFilters, audit_entries, known_kinds
 
 PAGE_SIZE = 50
 CSV_HEADERS = [
@@ -28,31 +27,16 @@ def _staff(request: SignedInRequest) -> None:
     permissions.require(request.user, "read", None, kind="audit")
 
 
-def _cursor(request: SignedInRequest):
-    value = request.GET.get("cursor")
-    if not value:
-        return None
-    try:
-        return KeysetPagination.decode(value)
-    except ValidationError:
-        return None
-
-
 def _trail_page(
     request: SignedInRequest, form: AuditFilterForm, filters: AuditFilters, *, template_context: dict
 ) -> HttpResponse:
-    entries, last = page_after(audit_entries(filters), cursor=_cursor(request), size=PAGE_SIZE)
+    page = log_page(request, audit_entries(filters), position="at", size=PAGE_SIZE)
     query = {name: value for name, value in request.GET.items() if name != "cursor" and value}
-    older = None
-    if last is not None:
-        position = KeysetPagination()
-        position.position = "at"
-        older = request.path + "?" + urlencode({**query, "cursor": position.encode(last)})
     context = {
         "form": form,
-        "entries": entries,
-        "older": older,
-        "newest": request.path + "?" + urlencode(query) if "cursor" in request.GET else None,
+        "entries": page["rows"],
+        "older": page["older"],
+        "newest": page["newest"],
         "csv_query": urlencode(query),
         **template_context,
     }

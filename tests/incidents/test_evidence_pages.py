@@ -3,11 +3,14 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.template import Context, Template
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from incidents.models import DeployLink, GraphSnapshot, TimelineEvent
 from incidents.selectors.evidence import evidence_panel
+from incidents.views import evidence as evidence_views
 from tests.factories import DeployFactory, IncidentFactory
 from tests.incidents.graph_server import PNG
 
@@ -29,6 +32,35 @@ def test_the_deploy_log_lists_deploys_newest_first_with_a_chart(
     assert html.index("person0") < html.index("person1<")
     assert "Deploys per day" in html
     assert "PRODUCTION" in html
+
+
+@time_machine.travel(IMPACT + dt.timedelta(days=1), tick=False)
+def test_the_deploy_log_pages_by_cursor_without_counting_every_deploy(browser_client, monkeypatch):
+    monkeypatch.setattr(evidence_views, "DEPLOYS_PER_PAGE", 2)
+    for hours in range(5):
+        DeployFactory(stack="web", started_at=IMPACT - dt.timedelta(hours=hours), deployer=f"person{hours}")
+    DeployFactory(stack="search", started_at=IMPACT - dt.timedelta(days=90), deployer="old-search")
+
+    with CaptureQueriesContext(connection) as queries:
+        first = browser_client.get("/deploys/?stack=web")
+    assert not [query for query in queries.captured_queries if "COUNT(*)" in query["sql"]]
+    html = first.content.decode()
+    assert "person0" in html and "person1<" in html and "person2" not in html
+    assert "5 deploys on the chart's days" in html
+    older = first.context["page"]["older"]
+    assert older.startswith("/deploys/?stack=web&cursor=") and first.context["page"]["newest"] is None
+
+    second = browser_client.get(older)
+    html = second.content.decode()
+    assert "person2" in html and "person3" in html and "person1<" not in html
+    assert second.context["page"]["newest"] == "/deploys/?stack=web"
+    last = browser_client.get(second.context["page"]["older"])
+    assert "person4" in last.content.decode() and last.context["page"]["older"] is None
+    assert "old-search" not in last.content.decode()  # the filter holds on every page
+
+    # An address edited by hand shows the newest page, not an error.
+    edited = browser_client.get("/deploys/?stack=web&cursor=not-a-cursor")
+    assert edited.status_code == 200 and "person0" in edited.content.decode()
 
 
 def test_the_deploy_log_filters(browser_client):
