@@ -182,6 +182,50 @@ def pinned_connection(target: Target, address: str, timeout: float) -> http.clie
     return connection_class(target.host, target.port, address=address, timeout=timeout)
 
 
+def _unreachable(target: Target, address: str, error: Exception) -> OutboundError:
+    return OutboundError(
+        f"{target.host} ({address}:{target.port}): {type(error).__name__}: {error}", transient=True
+    )
+
+
+def _following(
+    method: str,
+    url: str,
+    *,
+    body: bytes | None,
+    headers: dict[str, str],
+    timeout: float,
+    allow_loopback: bool,
+    max_bytes: int,
+) -> tuple[int, bytes]:
+    """`method` to `url`, following at most MAX_REDIRECTS redirects, each target checked like the first.
+
+    A 307 or 308 repeats the request at the new address; 301, 302 and 303 become a GET
+    there, as browsers do.
+    """
+    for _hop in range(MAX_REDIRECTS + 1):
+        target = split(url)
+        address = resolve(target.host, target.port, allow_loopback=allow_loopback)
+        connection = pinned_connection(target, address, timeout)
+        try:
+            connection.request(method, target.path, body=body, headers=headers)
+            response = connection.getresponse()
+            if response.status in REDIRECTS:
+                location = response.getheader("Location")
+                if not location:
+                    return response.status, b""
+                url = urljoin(url, location)
+                if response.status in (301, 302, 303):
+                    method, body = "GET", None
+                continue
+            return response.status, response.read(max_bytes)
+        except (OSError, http.client.HTTPException) as error:
+            raise _unreachable(target, address, error) from error
+        finally:
+            connection.close()
+    raise AddressRefused(f"The URL redirected more than {MAX_REDIRECTS} times.")
+
+
 def post(
     url: str,
     *,
@@ -197,31 +241,15 @@ def post(
     there, as browsers do. Raises AddressRefused for a URL or redirect target that is
     refused, OutboundError (transient) when the server cannot be reached or is too slow.
     """
-    method = "POST"
-    data: bytes | None = body
-    for _hop in range(MAX_REDIRECTS + 1):
-        target = split(url)
-        address = resolve(target.host, target.port, allow_loopback=allow_loopback)
-        connection = pinned_connection(target, address, timeout)
-        try:
-            connection.request(method, target.path, body=data, headers=headers)
-            response = connection.getresponse()
-            if response.status in REDIRECTS:
-                location = response.getheader("Location")
-                if not location:
-                    return response.status, b""
-                url = urljoin(url, location)
-                if response.status in (301, 302, 303):
-                    method, data = "GET", None
-                continue
-            return response.status, response.read(max_bytes)
-        except (OSError, http.client.HTTPException) as error:
-            raise OutboundError(
-                f"{target.host} ({address}:{target.port}): {type(error).__name__}: {error}", transient=True
-            ) from error
-        finally:
-            connection.close()
-    raise AddressRefused(f"The URL redirected more than {MAX_REDIRECTS} times.")
+    return _following(
+        "POST",
+        url,
+        body=body,
+        headers=headers,
+        timeout=timeout,
+        allow_loopback=allow_loopback,
+        max_bytes=max_bytes,
+    )
 
 
 def get(
@@ -237,27 +265,15 @@ def get(
     Redirects are followed at most MAX_REDIRECTS times, each target checked like the first.
     Raises as `post` does.
     """
-    for _hop in range(MAX_REDIRECTS + 1):
-        target = split(url)
-        address = resolve(target.host, target.port, allow_loopback=allow_loopback)
-        connection = pinned_connection(target, address, timeout)
-        try:
-            connection.request("GET", target.path, headers=headers)
-            response = connection.getresponse()
-            if response.status in REDIRECTS:
-                location = response.getheader("Location")
-                if not location:
-                    return response.status, b""
-                url = urljoin(url, location)
-                continue
-            return response.status, response.read(max_bytes)
-        except (OSError, http.client.HTTPException) as error:
-            raise OutboundError(
-                f"{target.host} ({address}:{target.port}): {type(error).__name__}: {error}", transient=True
-            ) from error
-        finally:
-            connection.close()
-    raise AddressRefused(f"The URL redirected more than {MAX_REDIRECTS} times.")
+    return _following(
+        "GET",
+        url,
+        body=None,
+        headers=headers,
+        timeout=timeout,
+        allow_loopback=allow_loopback,
+        max_bytes=max_bytes,
+    )
 
 
 def request(
@@ -284,8 +300,6 @@ def request(
         response = connection.getresponse()
         return response.status, response.read(max_bytes)
     except (OSError, http.client.HTTPException) as error:
-        raise OutboundError(
-            f"{target.host} ({address}:{target.port}): {type(error).__name__}: {error}", transient=True
-        ) from error
+        raise _unreachable(target, address, error) from error
     finally:
         connection.close()

@@ -74,10 +74,10 @@ def keyset_page(queryset: QuerySet[Any], *, position: str, cursor: str | None, s
 
 
 def log_page(request: HttpRequest, queryset: QuerySet[Any], *, position: str, size: int) -> dict[str, Any]:
-    """A page of a log for an HTML page: its rows, and the addresses of the older and the newest pages.
+    """A page of a log for an HTML page: its rows, the addresses of the older and the newest pages,
+    and `query`, the other query parameters (the filters), which the links keep.
 
     A cursor this list did not give (an edited address) shows the newest page.
-    Every other query parameter (the filters) is kept in the links.
     """
     cursor = request.GET.get("cursor") or None
     try:
@@ -89,4 +89,4 @@ def log_page(request: HttpRequest, queryset: QuerySet[Any], *, position: str, si
     if page.next_cursor is not None:
         older = request.path + "?" + urlencode({**query, "cursor": page.next_cursor})
     newest = request.path + "?" + urlencode(query) if cursor else None
-    return {"rows": page.rows, "older": older, "newest": newest}
+    return {"rows": page.rows, "older": older, "newest": newest, "query": query}

@@ -1,7 +1,9 @@
 """Remediation items over REST: per incident, across incidents, and their figures."""
 
 import datetime as dt
+from collections.abc import Callable
 from functools import cached_property
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
@@ -234,28 +236,26 @@ class RemediationItemSerializer(fields.ModelSerializer):
     def get_description_html(self, item) -> str:
         return str(render_markdown(item.description))
 
-    def get_overdue(self, item) -> bool:
-        # Today's date once per response (the context is shared, as for get_blameless).
+    def _once(self, key: str, make: Callable[[], Any]) -> Any:
+        """`make()` once per response: DRF hands every serializer of a response the same
+        context dict, which is what makes it a cache (the stubs type it read-only)."""
         cache: dict = self.context  # type: ignore[assignment]
-        if not cache.get("today"):
-            cache["today"] = timezone.localdate()
-        return item.is_overdue(cache["today"])
+        if cache.get(key) is None:
+            cache[key] = make()
+        return cache[key]
+
+    def get_overdue(self, item) -> bool:
+        return item.is_overdue(self._once("today", timezone.localdate))
 
     @extend_schema_field(BlamelessFindingSerializer(many=True))
     def get_blameless(self, item) -> list[dict]:
         # The phrase list once per response; people's names only when a text has a
-        # cause verb, then once too. DRF hands every serializer of a response the
-        # same context dict, which is what makes it a cache; the stubs type it read-only.
-        cache: dict = self.context  # type: ignore[assignment]
-        if "blameless_phrases" not in cache:
-            cache["blameless_phrases"] = blameless_phrases()
-
-        def names() -> list[str]:
-            if "people_names" not in cache:
-                cache["people_names"] = people_names()
-            return cache["people_names"]
-
-        findings = selectors.blameless_findings(item, phrases=cache["blameless_phrases"], names=names)
+        # cause verb, then once too.
+        findings = selectors.blameless_findings(
+            item,
+            phrases=self._once("blameless_phrases", blameless_phrases),
+            names=lambda: self._once("people_names", people_names),
+        )
         return [finding.as_dict() for finding in findings]
 
 

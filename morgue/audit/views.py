@@ -31,13 +31,12 @@ def _trail_page(
     request: SignedInRequest, form: AuditFilterForm, filters: AuditFilters, *, template_context: dict
 ) -> HttpResponse:
     page = log_page(request, audit_entries(filters), position="at", size=PAGE_SIZE)
-    query = {name: value for name, value in request.GET.items() if name != "cursor" and value}
     context = {
         "form": form,
         "entries": page["rows"],
         "older": page["older"],
         "newest": page["newest"],
-        "csv_query": urlencode(query),
+        "csv_query": urlencode(page["query"]),
         **template_context,
     }
     return render(request, "morgue/audit.html", context, status=200 if form.is_valid() else 400)
