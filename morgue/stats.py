@@ -148,6 +148,38 @@ def rank_sample(values: Sequence[float | None], size: int) -> list[float]:
     ]
 
 
+# Below each fraction k/size by less than one rank in 2**40/size, so that a
+# database's ⌈fraction·n⌉ in floating point is the whole-number ⌈k·n/size⌉.
+_UNDER = 2.0**-40
+
+
+def rank_sample_fractions(size: int) -> list[float]:
+    """The fractions whose discrete percentiles (PostgreSQL's percentile_disc) are a rank_sample.
+
+    percentile_disc(f) is the value at rank ⌈f·n⌉ (at least 1) of n sorted
+    values, so fraction k/size gives the k-th value rank_sample keeps when
+    n > size. Pass the result through `rank_sample_from_percentiles`.
+    """
+    return [k / size - _UNDER for k in range(1, size + 1)]
+
+
+def rank_sample_from_percentiles(percentiles: Sequence[float] | None, total: int, size: int) -> list[float]:
+    """rank_sample of `total` values, given their discrete percentiles at rank_sample_fractions(size).
+
+    With `total` ≤ `size` the fractions land on every rank, some more than
+    once: each rank is kept once, so every value is kept, as rank_sample does.
+    """
+    if not percentiles or not total:
+        return []
+    kept, last = [], 0
+    for k, value in enumerate(percentiles, start=1):
+        rank = max(1, -(-k * total // size))
+        if rank != last:
+            kept.append(value)
+            last = rank
+    return kept
+
+
 def ecdf(values: Sequence[float | None]) -> list[tuple[float, float]]:
     """Points (x, share of values ≤ x) of the empirical cumulative distribution."""
     ordered = sorted(value for value in values if value is not None)

@@ -167,9 +167,11 @@ class RemediationItem(models.Model):
             # Digests and "mine".
             models.Index(fields=["owner", "status", "due_date"], name="remediation_owner_status_due"),
             # An incident's items; and, index-only, the board's count of the
-            # items of soft-deleted incidents, which the kept counts include.
+            # items of soft-deleted incidents, which the kept counts include,
+            # and the report's items done on time.
             models.Index(
-                fields=["incident", "kind", "status", "due_date"], name="remediation_incident_status"
+                fields=["incident", "kind", "status", "due_date", "completed_at"],
+                name="remediation_incident_done",
             ),
             # Figures: opened and completed per month.
             models.Index(fields=["created_at"], name="remediation_created"),

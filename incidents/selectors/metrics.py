@@ -7,7 +7,6 @@ summarised with morgue.stats, which interpolates the same way.
 """
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +74,7 @@ def _with_counted(queryset: IncidentQuerySet) -> QuerySet[Any]:
     return rows
 
 
-def _summaries_in_python(queryset: IncidentQuerySet) -> dict[str, Any]:
+def _summaries_in_python(queryset: IncidentQuerySet, sample_size: int) -> dict[str, Any]:
     columns: dict[str, list[float]] = {name: [] for name in METRICS}
     excluded = count = still_open = deploy_related = 0
     for row in _with_counted(queryset):
@@ -87,6 +86,9 @@ def _summaries_in_python(queryset: IncidentQuerySet) -> dict[str, Any]:
         still_open += row["status"] == Status.OPEN
         deploy_related += bool(row["deploy_linked"])
     summaries: dict[str, Any] = {name: stats.summary(values) for name, values in columns.items()}
+    if sample_size:
+        for name, values in columns.items():
+            summaries[name]["sample"] = stats.rank_sample(values, sample_size)
     summaries |= {"excluded": excluded, "count": count, "open": still_open, "deploy_related": deploy_related}
     return summaries
 
@@ -99,20 +101,27 @@ FROM ({inner}) AS durations
 """
 
 
-def _summaries_in_postgres(queryset: IncidentQuerySet) -> dict[str, Any]:
+def _summaries_in_postgres(queryset: IncidentQuerySet, sample_size: int) -> dict[str, Any]:
     # No ORDER BY inside: the model's default ordering would sort every row
     # before the percentiles sort them again.
     inner, params = _with_counted(queryset).query.sql_with_params()
     fractions = ", ".join(str(fraction) for fraction in FRACTIONS)
+    # The sample's percentile_disc shares the sort of percentile_cont over the
+    # same column: PostgreSQL sorts each duration once for both.
+    sampled = ", percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY {name})" if sample_size else ""
     columns = ",\n       ".join(
         f"count({name}), avg({name}), percentile_cont(ARRAY[{fractions}]) WITHIN GROUP (ORDER BY {name})"
+        + sampled.format(name=name)
         for name in METRICS
     )
+    per_metric = 4 if sample_size else 3
+    samples = [stats.rank_sample_fractions(sample_size)] * len(METRICS) if sample_size else []
     # incidents.durations.is_missing_a_time, over the same columns.
     missing = " OR ".join(f"{name} IS NULL" for name in METRICS)
     with connection.cursor() as cursor:
         cursor.execute(
-            SUMMARY_SQL.format(inner=inner, columns=columns, missing=missing), [Status.OPEN, *params]
+            SUMMARY_SQL.format(inner=inner, columns=columns, missing=missing),
+            [Status.OPEN, *samples, *params],
         )
         row = cursor.fetchone()
     excluded, total, still_open, deploy_related = row[:4]
@@ -123,16 +132,21 @@ def _summaries_in_postgres(queryset: IncidentQuerySet) -> dict[str, Any]:
         "deploy_related": deploy_related,
     }
     for index, name in enumerate(METRICS):
-        count, average, quantiles = row[4 + index * 3 : 7 + index * 3]
+        count, average, quantiles, *percentiles = row[4 + index * per_metric : 4 + (index + 1) * per_metric]
         q1, middle, q3, p90 = quantiles if count else (None, None, None, None)
         summaries[name] = {"n": count, "median": middle, "p90": p90, "q1": q1, "q3": q3, "mean": average}
+        if sample_size:
+            summaries[name]["sample"] = stats.rank_sample_from_percentiles(percentiles[0], count, sample_size)
     return summaries
 
 
-def duration_summaries(queryset: IncidentQuerySet) -> dict[str, Any]:
+def duration_summaries(queryset: IncidentQuerySet, *, sample_size: int = 0) -> dict[str, Any]:
     """`{excluded, count, open, deploy_related, time_to_detect: {n, median, p90, q1, q3, mean}, …}`.
 
     One statement on PostgreSQL: the counts come from the same scan as the percentiles.
+    With `sample_size`, each duration also has `sample`: morgue.stats.rank_sample
+    of its values, picked in the same statement (a chart of 20,000 incidents
+    reads a few hundred numbers, not every incident).
 
     Each incident is timed as incidents.durations defines (IncidentQuerySet.with_durations):
     time to detect for every incident, open ones too; time to resolve and impact
@@ -140,8 +154,8 @@ def duration_summaries(queryset: IncidentQuerySet) -> dict[str, Any]:
     missing timestamp.
     """
     if connection.vendor == "postgresql":
-        return _summaries_in_postgres(queryset)
-    return _summaries_in_python(queryset)
+        return _summaries_in_postgres(queryset, sample_size)
+    return _summaries_in_python(queryset, sample_size)
 
 
 class Percentile(Aggregate):
@@ -169,55 +183,20 @@ def float_summary(queryset: QuerySet[Any], column: str) -> dict[str, Any]:
     return stats.summary(list(queryset.values_list(column, flat=True)))
 
 
-RANKED_SQL = """
-    SELECT %s AS name, {column} AS value,
-           row_number() OVER (ORDER BY {column}) AS position,
-           count(*) OVER () AS total
-      FROM durations WHERE {column} IS NOT NULL"""
-
-RANK_SAMPLES_SQL = """
-WITH durations AS ({inner})
-SELECT name, value, total FROM ({ranked}) AS ranked
-WHERE total <= %s OR position * %s / total > (position - 1) * %s / total
-ORDER BY name, position
-"""
-
-
-def duration_samples(
-    queryset: IncidentQuerySet, names: Sequence[str], size: int
-) -> dict[str, tuple[list[float], int]]:
-    """morgue.stats.rank_sample of each duration named (incidents.durations) and how many there are.
-
-    Picked in the database in one statement, on PostgreSQL and SQLite alike,
-    so a chart of 20,000 incidents reads a few hundred numbers, not every incident.
-    """
-    unknown = [name for name in names if name not in METRICS]
-    if unknown:
-        raise ValueError(f"{', '.join(unknown)} is not a duration")
-    inner, params = queryset.with_durations().order_by().values(*names).query.sql_with_params()
-    # Column names come from METRICS; the names as values and the filters are parameters.
-    ranked = " UNION ALL ".join(RANKED_SQL.format(column=name) for name in names)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            RANK_SAMPLES_SQL.format(inner=inner, ranked=ranked), (*params, *names, size, size, size)
-        )
-        rows = cursor.fetchall()
-    samples: dict[str, tuple[list[float], int]] = {name: ([], 0) for name in names}
-    for name, value, total in rows:
-        samples[name][0].append(value)
-        samples[name] = (samples[name][0], total)
-    return samples
-
-
 def incident_metrics(filters: IncidentFilters) -> dict[str, Any]:
     """The figures behind GET /api/v1/metrics/incidents/."""
-    summaries = duration_summaries(filtered_incidents(filters))
+    return metrics_of(duration_summaries(filtered_incidents(filters)))
+
+
+def metrics_of(summaries: dict[str, Any]) -> dict[str, Any]:
+    """incident_metrics from duration_summaries (the samples left out)."""
+    durations = {
+        name: {key: value for key, value in summaries[name].items() if key != "sample"} for name in METRICS
+    }
     return {
         "count": summaries["count"],
         "open": summaries["open"],
         "excluded": summaries["excluded"],
-        "time_to_detect": summaries["time_to_detect"],
-        "time_to_resolve": summaries["time_to_resolve"],
-        "impact": summaries["impact"],
+        **durations,
         "deploy_related": summaries["deploy_related"],
     }

@@ -15,7 +15,9 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Func,
     Q,
+    Subquery,
 )
 from django.db.models.functions import Trunc, TruncDate
 
@@ -25,10 +27,10 @@ from ..models import IncidentQuerySet, RemediationItem, RemediationStatus, Revie
 from ..models.incident import Seconds
 from .metrics import (
     IncidentFilters,
-    duration_samples,
+    duration_summaries,
     filtered_incidents,
     float_summary,
-    incident_metrics,
+    metrics_of,
 )
 
 SMALL_BUCKET = 10  # fewer incidents than this: drawn faded, with a note
@@ -255,10 +257,27 @@ def follow_through(filters: IncidentFilters) -> dict[str, Any]:
     that has been reviewed (status reviewed or closed).
     """
     incidents = filtered_incidents(filters)
+    # MIN(id + 0): a bare MIN(id) would be read by walking the primary key
+    # until an incident of the period turns up, past every later one.
+    lowest, highest = (
+        Subquery(incidents.order_by().annotate(bound=Func(F("pk") + 0, function=bound)).values("bound")[:1])
+        for bound in ("MIN", "MAX")
+    )
     done = (
-        RemediationItem.objects.filter(incident__in=incidents.values("pk"), status=RemediationStatus.DONE)
+        RemediationItem.objects.filter(
+            incident__in=incidents.values("pk"),
+            # Incidents are numbered as they are declared, so a period's span a
+            # narrow range of ids: bounded by it, the items are a range of their
+            # index (remediation_incident_done), not every item done.
+            incident_id__gte=lowest,
+            incident_id__lte=highest,
+            status=RemediationStatus.DONE,
+        )
         .annotate(completed_on=TruncDate("completed_at", tzinfo=dt.UTC))
-        .aggregate(count=Count("id"), on_time=Count("id", filter=Q(completed_on__lte=F("due_date"))))
+        .aggregate(
+            count=Count("incident_id"),
+            on_time=Count("incident_id", filter=Q(completed_on__lte=F("due_date"))),
+        )
     )
     meetings = ReviewMeeting.objects.filter(
         incident__in=incidents.filter(
@@ -288,27 +307,24 @@ def incident_report(
     *, filters: IncidentFilters, zone: ZoneInfo, compare_with: IncidentFilters | None
 ) -> dict[str, Any]:
     """The report page's figures and charts, aggregated in the database: they do not grow with the rows."""
-    incidents = filtered_incidents(filters)
-    samples = duration_samples(incidents, ["time_to_detect", "time_to_resolve"], SAMPLE_SIZE)
-    (detect, detect_total), (resolve, resolve_total) = samples["time_to_detect"], samples["time_to_resolve"]
-    distribution = [
-        charts.Series("time to detect", detect, total=detect_total),
-        charts.Series("time to resolve", resolve, total=resolve_total),
-    ]
+    summaries = duration_summaries(filtered_incidents(filters), sample_size=SAMPLE_SIZE)
+
+    def sampled(label: str, name: str) -> charts.Series:
+        return charts.Series(label, summaries[name]["sample"], total=summaries[name]["n"])
+
     buckets = period_buckets(filters, zone)
     return {
-        "metrics": incident_metrics(filters),
+        "metrics": metrics_of(summaries),
         "monthly": _bucket_charts(buckets["month"], "month"),
         "quarterly": _bucket_charts(buckets["quarter"], "quarter"),
         "distribution": charts.ecdf(
-            "Distribution of time to detect and time to resolve", distribution, x_label="duration"
+            "Distribution of time to detect and time to resolve",
+            [sampled("time to detect", "time_to_detect"), sampled("time to resolve", "time_to_resolve")],
+            x_label="duration",
         ),
         "strip": charts.strip_plot(
             "Each incident's time to detect and time to resolve",
-            [
-                charts.Series("detect", detect, total=detect_total),
-                charts.Series("resolve", resolve, total=resolve_total),
-            ],
+            [sampled("detect", "time_to_detect"), sampled("resolve", "time_to_resolve")],
             x_label="duration",
         ),
         "comparison": comparison(filters, compare_with) if compare_with else None,

@@ -6,7 +6,7 @@ import pytest
 from incidents.models import Incident, Status
 from incidents.selectors.metrics import (
     IncidentFilters,
-    duration_samples,
+    duration_summaries,
     filtered_incidents,
     incident_metrics,
 )
@@ -172,14 +172,18 @@ def test_deploy_related_incidents_are_counted_and_filterable(api):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [4, 7, 50])
-def test_the_duration_sample_picked_in_sql_is_the_python_rank_sample(size):
+def test_the_duration_sample_picked_with_the_summaries_is_the_python_rank_sample(size):
     for day in range(23):
         _incident(day, detect_minutes=(day * 7) % 11 + 1, resolve_minutes=None if day % 5 == 0 else day * 3)
-    incidents = filtered_incidents(IncidentFilters())
-    names = ("time_to_detect", "time_to_resolve", "impact")
-    samples = duration_samples(incidents, names, size)
-    for name in names:
+    summaries = duration_summaries(filtered_incidents(IncidentFilters()), sample_size=size)
+    for name in ("time_to_detect", "time_to_resolve", "impact"):
         values = [incident.durations()[name] for incident in Incident.objects.all()]
-        sample, total = samples[name]
-        assert sample == stats.rank_sample(values, size)
-        assert total == sum(1 for value in values if value is not None)
+        assert summaries[name]["sample"] == stats.rank_sample(values, size)
+        assert summaries[name]["n"] == sum(1 for value in values if value is not None)
+    assert "sample" not in duration_summaries(filtered_incidents(IncidentFilters()))["impact"]
+
+
+@pytest.mark.django_db
+def test_an_empty_period_has_an_empty_sample():
+    summaries = duration_summaries(filtered_incidents(IncidentFilters()), sample_size=300)
+    assert summaries["time_to_detect"]["sample"] == [] and summaries["time_to_detect"]["n"] == 0

@@ -123,6 +123,38 @@ def test_report_shows_remediation_on_time_and_days_to_review(browser_client, per
 
 
 @pytest.mark.django_db
+def test_follow_through_counts_the_items_of_the_periods_incidents_whatever_their_numbers(person):
+    """Incidents numbered out of time order (one written up late) bound the items by their span only."""
+    from incidents.models import RemediationItem
+    from incidents.selectors.metrics import IncidentFilters
+    from incidents.selectors.report import follow_through
+
+    def incident(day: int) -> Incident:
+        started = dt.datetime(2026, 5, day, 9, tzinfo=dt.UTC)
+        return Incident.objects.create(
+            title=f"May {day}", status=Status.RESOLVED, impact_started_at=started,
+            detected_at=started, resolved_at=started + dt.timedelta(hours=1),
+        )  # fmt: skip
+
+    first, outside, late = incident(2), incident(20), incident(1)  # ids rise; `late` started first
+    for owner_of, due in ((first, 3), (outside, 3), (outside, 30), (late, 1), (late, 31)):
+        RemediationItem.objects.create(
+            incident=owner_of, title="Fix", kind="dev", category="prevent", owner=person,
+            due_date=dt.date(2026, 5, due), status="done",
+            completed_at=dt.datetime(2026, 5, 10, tzinfo=dt.UTC),
+        )  # fmt: skip
+
+    figures = follow_through(
+        IncidentFilters(
+            since=dt.datetime(2026, 5, 1, tzinfo=dt.UTC), until=dt.datetime(2026, 5, 10, tzinfo=dt.UTC)
+        )
+    )
+
+    assert (figures["remediation_done"], figures["remediation_on_time"]) == (3, 1)
+    assert outside.pk > first.pk and late.pk > outside.pk
+
+
+@pytest.mark.django_db
 def test_titles_a_spreadsheet_would_run_are_exported_as_text(browser_client, frozen):
     _incidents(1, start=dt.datetime(2026, 5, 1, tzinfo=dt.UTC), detect_minutes=5, resolve_minutes=60)
     Incident.objects.update(title="@SUM(1+1)*cmd|' /C calc'!A0")

@@ -1,3 +1,4 @@
+import math
 import random
 import statistics
 import time
@@ -70,6 +71,31 @@ def test_a_rank_sample_keeps_few_values_whole_and_spaces_many_by_rank():
     # The k-th kept value is at rank ⌈k·n/size⌉: ranks 3, 5, 7 of 7 for a sample of 3.
     assert stats.rank_sample([70, 10, 20, 30, 40, 50, 60], 3) == [30, 50, 70]
     assert len(stats.rank_sample(list(range(10_001)), 300)) == 300
+
+
+def _discrete_percentiles(ordered, fractions):
+    """PostgreSQL's percentile_disc: the value at rank ⌈f·n⌉ (at least 1), in floating point."""
+    return [ordered[max(1, math.ceil(fraction * len(ordered))) - 1] for fraction in fractions]
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 300])
+def test_discrete_percentiles_at_the_rank_sample_fractions_are_the_rank_sample(size):
+    fractions = stats.rank_sample_fractions(size)
+    for total in [*range(0, 1000), 299_999, 300_000, 1_000_001]:
+        ordered = list(range(total))
+        percentiles = _discrete_percentiles(ordered, fractions) if total else None
+        assert stats.rank_sample_from_percentiles(percentiles, total, size) == stats.rank_sample(
+            ordered, size
+        )
+
+
+def test_the_rank_sample_fractions_land_on_whole_ranks_exactly():
+    # k/size·n lands on a whole rank for these: one ulp above it would pick the next rank.
+    fractions = stats.rank_sample_fractions(300)
+    for total in (300, 600, 900, 3_000_000):
+        assert [math.ceil(fraction * total) for fraction in fractions] == [
+            -(-k * total // 300) for k in range(1, 301)
+        ]
 
 
 def _brute_force_interval(a, b, resamples, seed):
