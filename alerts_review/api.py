@@ -329,9 +329,10 @@ class AlertReportView(APIView):
                 "rows",
                 str,
                 description=(
-                    f"How many checks (`by_check`) and people (`by_person`) to list, 1 to {REPORT_MAX_ROWS}, "
-                    f"or `all`; {REPORT_ROWS} by default. The rest are summed in `other_checks` and "
-                    "`other_people` (null when none was left out)."
+                    f"How many checks (`by_check`), people (`by_person`) and recommendations to list, "
+                    f"1 to {REPORT_MAX_ROWS}, or `all`; {REPORT_ROWS} by default. The rest are summed in "
+                    "`other_checks` and `other_people` and counted in `other_recommendations` (null when "
+                    "none was left out)."
                 ),
             ),
         ],

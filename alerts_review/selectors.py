@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import Count, Max, Model, Q, QuerySet, Sum
 
 from morgue.counters import month_of_day
-from morgue.models import Team
+from morgue.models import Team, name_from_columns
 from morgue.paging import CountedPaginator
 from morgue.timezones import UnknownTimeZone, check_time_zone
 from morgue.validators import EARLIEST_YEAR, LATEST_YEAR
@@ -252,12 +252,13 @@ class _Kept:
     sign: int = 1
 
 
-def _kept(parts: list[_Kept], *, team: Team | None, group: list[str]) -> list[dict[str, Any]]:
+def _kept(parts: list[_Kept], *, team: Team | None, group: list[str]) -> list[tuple[Any, ...]]:
     """Kept counts summed per `group` over `parts` (counts, deltas, rollups), in one statement.
 
     The database sums the tables (morgue.counters) and groups them, so
-    Python gets one row per group. Groups that sum to no alert (test
-    notifications, deleted alerts) are left out.
+    Python gets one row per group: the `group` columns, then total, out of
+    hours and woke. Groups that sum to no alert (test notifications, deleted
+    alerts) are left out.
     """
     columns = ", ".join(group)
     selects, params = [], []
@@ -275,8 +276,8 @@ def _kept(parts: list[_Kept], *, team: Team | None, group: list[str]) -> list[di
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        names = [*group, *SUMS]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def _month_start(month: int) -> int:
@@ -327,8 +328,12 @@ def _by_month(
 
 def check_rows(
     *, since: dt.datetime, until: dt.datetime, team: Team | None, by_check: bool = True
-) -> list[dict[str, Any]]:
+) -> list[tuple[Any, ...]]:
     """Alerts fired in [since, until) per check and category (or category alone): total, ooh, woke.
+
+    Rows are tuples, (check, category, total, out of hours, woke), or without
+    the check: a large organisation's month has thousands (checks × categories).
+    The category is 0 or None when the alerts are unclassified.
 
     Whole UTC days are summed from AlertDayCount, whole months of them from
     AlertMonthCount (see `_by_month`); the part of a local month
@@ -337,7 +342,7 @@ def check_rows(
     """
     first_day = -(-int(since.timestamp()) // DAY)
     last_day = int(until.timestamp()) // DAY
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     edges = [(since, until)]
     if first_day < last_day:
         days = _by_month(
@@ -350,16 +355,14 @@ def check_rows(
             last=last_day,
         )
         group = ["check_name", "category_key"] if by_check else ["category_key"]
-        for row in _kept(days, team=team, group=group):
-            row["category_id"] = row.pop("category_key") or None
-            rows.append(row)
+        rows += _kept(days, team=team, group=group)
         edges = [(since, _instant(first_day * DAY)), (_instant(last_day * DAY), until)]
     # Both edges in one statement: a range of the fired-at index each (querysets OR'ed).
     parts = [_alerts_between(start, end, team) for start, end in edges if start < end]
     if parts:
-        rows += _plain(
+        rows += (
             reduce(operator.or_, parts)
-            .values(*(["check_name", "category_id"] if by_check else ["category_id"]))
+            .values_list(*(["check_name", "category_id"] if by_check else ["category_id"]))
             .annotate(**COUNTS)
             .order_by()
         )
@@ -404,9 +407,10 @@ def time_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> T
     if _on_whole_hours(since, until, zone):
         first, last = int(since.timestamp()) // HOUR, int(until.timestamp()) // HOUR
         hours = [_Kept(AlertHourCount, "hour", first, last), _Kept(AlertHourDelta, "hour", first, last)]
-        periods = _kept(hours, team=team, group=["hour"])
-        for row in periods:
-            row["start"] = row.pop("hour") * HOUR
+        periods = [
+            {"start": hour * HOUR, "total": total, "out_of_hours": out_of_hours, "woke": woke}
+            for hour, total, out_of_hours, woke in _kept(hours, team=team, group=["hour"])
+        ]
         paged = _by_month(
             counts=AlertHourCount,
             deltas=AlertHourDelta,
@@ -416,10 +420,12 @@ def time_rows(*, since: dt.datetime, until: dt.datetime, team: Team | None) -> T
             first=first,
             last=last,
         )
-        people = _kept(paged, team=team, group=["paged_key"])
-        for row in people:
-            row["paged_id"] = row.pop("paged_key") or None
-        return TimeRows(periods=periods, people=[row for row in people if row["paged_id"]])
+        people = [
+            {"paged_id": paged_id, "total": total, "out_of_hours": out_of_hours, "woke": woke}
+            for paged_id, total, out_of_hours, woke in _kept(paged, team=team, group=["paged_key"])
+            if paged_id
+        ]
+        return TimeRows(periods=periods, people=people)
     alerts = _alerts_between(since, until, team)
     periods = _plain(alerts.values("fired_quarter").annotate(**COUNTS).order_by())
     for row in periods:
@@ -457,11 +463,11 @@ def month_figures(
     """The report's top-level figures alone, from the month's counts per check and category."""
     kinds = dict(Category.objects.values_list("pk", "kind"))
     counts: Counter[str] = Counter()
-    for row in check_rows(**_bounds(month, zone), team=team, by_check=False):
-        kind = kinds.get(row["category_id"])
-        counts.update({"total": row["total"], "out_of_hours": row["out_of_hours"], "woke": row["woke"]})
+    for category, total, out_of_hours, woke in check_rows(**_bounds(month, zone), team=team, by_check=False):
+        kind = kinds.get(category)
+        counts.update({"total": total, "out_of_hours": out_of_hours, "woke": woke})
         if kind:
-            counts.update({"classified": row["total"], kind: row["total"]})
+            counts.update({"classified": total, kind: total})
     return _figures(
         total=counts["total"],
         classified=counts["classified"],
@@ -492,9 +498,10 @@ def monthly_report(
     (checks × categories, hours, people), however many alerts the month had.
     `woke_people` counts the alerts that woke the person paged.
     `with_heatmap` adds `out_of_hours_heatmap` (day of month × local hour) for the page.
-    `limit` keeps the `limit` noisiest checks and most paged people, the rest summed in
-    `other_checks` / `other_people` (None when nothing was left out); figures and
-    recommendations always count every check.
+    `limit` keeps the `limit` noisiest checks, most paged people and first
+    recommendations, the rest summed in `other_checks` / `other_people` and
+    counted in `other_recommendations` (None when nothing was left out); the
+    figures always count every check.
     """
     zone = zone or ZoneInfo("UTC")
     bounds = _bounds(month, zone)
@@ -506,26 +513,34 @@ def monthly_report(
         local = _instant(row["start"]).astimezone(zone)
         row["day"], row["hour"] = local.date(), local.hour
 
-    checks: dict[str, Counter[str]] = defaultdict(Counter)
-    check_categories: dict[str, Counter[str]] = defaultdict(Counter)
-    by_category: Counter[int] = Counter()
-    for row in rows:
-        category = categories.get(row["category_id"])
-        counts = checks[row["check_name"]]
-        counts["total"] += row["total"]
-        counts["out_of_hours"] += row["out_of_hours"]
-        if category:
-            counts["classified"] += row["total"]
-            counts[category.kind] += row["total"]
-            counts[f"hint:{category.hint}"] += row["total"]
-            check_categories[row["check_name"]][category.slug] += row["total"]
-            by_category[category.pk] += row["total"]
+    # Plain dicts of int: a large organisation's month has thousands of rows
+    # (checks × categories), and Counter's missing keys cost a Python call each.
+    checks: dict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
+    check_categories: dict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_category: defaultdict[int, int] = defaultdict(int)
+    totals: defaultdict[str, int] = defaultdict(int)
+    keys = {
+        pk: (category.kind, f"hint:{category.hint}", category.slug) for pk, category in categories.items()
+    }
+    for check, category, total, out_of_hours, _woke in rows:
+        key = keys.get(category)
+        counts = checks[check]
+        counts["total"] += total
+        counts["out_of_hours"] += out_of_hours
+        totals["total"] += total
+        totals["out_of_hours"] += out_of_hours
+        if key:
+            kind, hint, slug = key
+            counts["classified"] += total
+            counts[kind] += total
+            counts[hint] += total
+            totals["classified"] += total
+            totals[kind] += total
+            check_categories[check][slug] += total
+            by_category[category] += total
     people = {row["paged_id"]: row for row in timed.people}
     woke = sum(row["woke"] for row in times)
 
-    totals: Counter[str] = Counter()
-    for counts in checks.values():
-        totals.update(counts)
     figures = _figures(
         total=totals["total"],
         classified=totals["classified"],
@@ -562,6 +577,7 @@ def monthly_report(
     }
     report["by_check"], report["other_checks"] = bounded(report["by_check"], limit, CHECK_SUMS)
     report["by_person"], report["other_people"] = bounded(report["by_person"], limit, PERSON_SUMS)
+    report["recommendations"], report["other_recommendations"] = bounded(report["recommendations"], limit, ())
     if with_heatmap:
         report["out_of_hours_heatmap"] = _heatmap(month, times)
     return report
@@ -623,13 +639,15 @@ def _change(now: float | None, before: float | None) -> float | None:
 
 
 def _by_check(
-    checks: dict[str, Counter[str]], check_categories: dict[str, Counter[str]]
+    checks: Mapping[str, Mapping[str, int]], check_categories: Mapping[str, Mapping[str, int]]
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for check, counts in checks.items():
         actionable = counts[CategoryKind.ACTIONABLE]
         not_actionable = counts[CategoryKind.NOT_ACTIONABLE]
-        top = check_categories[check].most_common(1)
+        # The category with most alerts; of several, the first counted (as Counter.most_common).
+        named = check_categories.get(check)
+        top = [max(named.items(), key=operator.itemgetter(1))] if named else []
         out.append(
             {
                 "check": check,
@@ -647,15 +665,22 @@ def _by_check(
 
 
 def _by_person(people: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    users = get_user_model().objects.filter(pk__in=people).select_related("profile")
+    # Columns, not users: a month of a large organisation pages hundreds of people.
+    users = (
+        get_user_model()
+        .objects.filter(pk__in=people)
+        .values_list("pk", "username", "first_name", "last_name", "profile__display_name", "profile__pk")
+    )
     out: list[dict[str, Any]] = []
-    for user in users:
-        counts = people[user.pk]
-        profile = getattr(user, "profile", None)
+    for pk, username, first_name, last_name, display_name, profile in users:
+        counts = people[pk]
         out.append(
             {
-                "person": user.username,
-                "name": profile.name if profile else user.username,
+                "person": username,
+                # Profile.name, or the username of someone without a profile.
+                "name": name_from_columns(username, first_name, last_name, display_name)
+                if profile
+                else username,
                 "total": counts["total"],
                 "out_of_hours": counts["out_of_hours"],
                 "woke": counts["woke"],
@@ -698,7 +723,9 @@ def _heatmap(month: dt.date, times: list[dict[str, Any]]) -> list[list[int]]:
     return grid
 
 
-def recommendations(by_check: list[dict[str, Any]], checks: dict[str, Counter[str]]) -> list[dict[str, Any]]:
+def recommendations(
+    by_check: list[dict[str, Any]], checks: Mapping[str, Mapping[str, int]]
+) -> list[dict[str, Any]]:
     """Checks that need attention, each with the reason, noisiest first."""
     out = []
     for row in by_check:

@@ -3,6 +3,7 @@
 import secrets
 import tempfile
 import zipfile
+from collections import defaultdict
 from pathlib import Path
 
 from django.contrib import messages
@@ -276,9 +277,14 @@ def _report_csv(data: dict, month, team) -> HttpResponse:
         "out_of_hours",
         "top_category",
     ]
-    writer.writerow(columns)
+    # The page lists the first recommendations; the CSV names each check's.
+    reasons: dict[str, list[str]] = defaultdict(list)
+    for item in data["recommendations"]:
+        reasons[item["check"]].append(item["reason"])
+    writer.writerow([*columns, "recommendations"])
     for row in data["by_check"]:
-        writer.writerow(["" if row[column] is None else row[column] for column in columns])
+        cells = ["" if row[column] is None else row[column] for column in columns]
+        writer.writerow([*cells, " ".join(reasons[row["check"]])])
     return response
 
 

@@ -180,6 +180,7 @@ def test_the_api_returns_exactly_the_documented_keys(api, october):
         "during_maintenance",
         "other_checks",
         "other_people",
+        "other_recommendations",
     }
     assert response.json()["total"] == 9
 
@@ -213,7 +214,9 @@ def test_the_report_exports_csv(browser_client, october):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:3] == ["check", "total", "actionable"]
-    assert rows[1] == ["Disk", "4", "1", "3", "0.25", "3", "threshold"]
+    assert rows[0][-1] == "recommendations"
+    assert rows[1] == ["Disk", "4", "1", "3", "0.25", "3", "threshold", "threshold out_of_hours"]
+    assert rows[3] == ["Ping", "2", "0", "0", "", "0", "", ""]
 
 
 def test_the_reports_link_goes_to_last_month(browser_client):
@@ -318,7 +321,14 @@ def test_a_bounded_report_keeps_the_noisiest_and_sums_the_rest_with_the_same_fig
     }
     assert short["other_people"]["count"] == 25
     assert short["other_people"]["total"] + sum(row["total"] for row in short["by_person"]) == full["total"]
-    left_alone = {"by_check", "by_person", "other_checks", "other_people"}
+    left_alone = {
+        "by_check",
+        "by_person",
+        "other_checks",
+        "other_people",
+        "recommendations",
+        "other_recommendations",
+    }
     assert {k: v for k, v in short.items() if k not in left_alone} == {
         k: v for k, v in full.items() if k not in left_alone
     }
@@ -351,3 +361,42 @@ def test_the_report_page_lists_30_checks_and_the_csv_all_in_constant_queries(
         )
     )
     assert len(csv_rows) == 41
+
+
+@pytest.fixture
+def many_recommended(ops):
+    """40 checks with every alert classified and none actionable: 40 to delete, rec-00 noisiest."""
+    expired = category("downtime-expired")
+    for n in range(40):
+        for day in range(1, 44 - n):
+            AlertFactory(team=ops, check_name=f"rec-{n:02d}", fired_at=at(1 + day % 28), category=expired)
+    return ops
+
+
+def test_a_bounded_report_lists_the_first_recommendations_and_counts_the_rest(many_recommended, api):
+    full = monthly_report(month=OCTOBER, team=many_recommended)
+    short = monthly_report(month=OCTOBER, team=many_recommended, limit=10)
+
+    assert [item["check"] for item in full["recommendations"]] == [f"rec-{n:02d}" for n in range(40)]
+    assert short["recommendations"] == full["recommendations"][:10]
+    assert short["other_recommendations"] == {"count": 30}
+    assert full["other_recommendations"] is None
+    url = "/api/v1/reports/alerts/?month=2026-10&team=ops"
+    assert api.get(url + "&rows=5").json()["other_recommendations"] == {"count": 35}
+    assert len(api.get(url).json()["recommendations"]) == 40
+
+
+def test_the_report_page_lists_30_recommendations_and_the_csv_names_every_checks(
+    browser_client, many_recommended
+):
+    page = browser_client.get("/alerts/reports/2026-10/?team=ops").content.decode()
+    listed = page[page.index('id="recommendations"') : page.index('id="by-check"')]
+    assert "rec-29" in listed and "rec-30" not in listed
+    assert "10 more recommendations for quieter checks" in listed
+    rows = list(
+        csv.DictReader(
+            io.StringIO(browser_client.get("/alerts/reports/2026-10/?team=ops&format=csv").content.decode())
+        )
+    )
+    assert len(rows) == 40
+    assert {row["recommendations"] for row in rows} == {"never_actionable"}
