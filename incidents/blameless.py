@@ -126,6 +126,12 @@ def _phrase_pattern(text: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)", re.IGNORECASE)
 
 
+@lru_cache(maxsize=64)
+def _any_phrase(texts: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of the phrases: a text it finds nothing in (most) needs no phrase tried on its own."""
+    return re.compile("|".join(f"(?:{_phrase_pattern(text).pattern})" for text in texts), re.IGNORECASE)
+
+
 _VERBS = "|".join(r"\s+".join(map(re.escape, verb.split())) for verb in CAUSE_VERBS)
 # Any cause verb at all: most text has none, and then no name needs looking at.
 _ANY_VERB = re.compile(r"(?<!\w)(?:" + _VERBS + r")(?!\w)", re.IGNORECASE)
@@ -176,6 +182,9 @@ def check(
     Given as a function, the names are asked for only when the text has a cause verb.
     """
     findings: list[Finding] = []
+    phrases = tuple(phrases)
+    if not _any_phrase(tuple(phrase.text for phrase in phrases)).search(text):
+        phrases = ()
     for phrase in phrases:
         for match in _phrase_pattern(phrase.text).finditer(text):
             findings.append(

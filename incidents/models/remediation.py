@@ -104,8 +104,8 @@ class RemediationItemQuerySet(models.QuerySet["RemediationItem"]):
         return self.select_related("incident", "owner__profile", "team", "tracker_issue")
 
     def for_listing(self) -> Self:
-        """People, team and tracker issue joined; of the incident only its title (`incident_title_shown`)."""
-        joined = self.select_related("owner__profile", "team", "tracker_issue")
+        """Owner, team and tracker issue joined; of the incident only its title (`incident_title_shown`)."""
+        joined = self.select_related("owner", "team", "tracker_issue")
         return joined.annotate(incident_title_shown=F("incident__title"))
 
 
