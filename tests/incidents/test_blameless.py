@@ -64,3 +64,14 @@ def test_checking_hundreds_of_texts_against_a_whole_organisations_names_is_quick
 
     assert time.perf_counter() - started < 1.5  # compiling every name for every text took ~10 s
     assert found == [[]] * 300
+
+
+def test_a_teams_phrase_is_found_in_any_case_and_any_apostrophe():
+    phrases = [
+        Phrase("Erreur de Léa", "Names a person.", "Describe the system."),
+        Phrase("o'clock blunder", "Blames the hour.", "Describe the schedule."),
+    ]
+
+    found = check("ERREUR DE LÉA, then an o’clock   blunder", phrases=phrases)
+
+    assert [f.matched for f in found] == ["ERREUR DE LÉA", "o’clock   blunder"]
