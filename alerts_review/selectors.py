@@ -6,7 +6,7 @@ import operator
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -483,6 +483,36 @@ def _bounds(month: dt.date, zone: ZoneInfo | None) -> dict[str, Any]:
     return {"since": since, "until": until}
 
 
+@dataclass(slots=True)
+class CheckCounts:
+    """One check's alerts in a period, and what their categories say of them."""
+
+    total: int = 0
+    out_of_hours: int = 0
+    classified: int = 0
+    actionable: int = 0
+    not_actionable: int = 0
+    threshold: int = 0  # in a category hinting that the threshold needs adjusting
+    time_period: int = 0  # in one hinting that the notification period is wrong
+    categories: dict[str, int] = field(default_factory=dict)  # slug → alerts classified so
+
+    def add(self, total: int, out_of_hours: int, category: Category | None) -> None:
+        self.total += total
+        self.out_of_hours += out_of_hours
+        if category is None:
+            return
+        self.classified += total
+        if category.kind == CategoryKind.ACTIONABLE:
+            self.actionable += total
+        elif category.kind == CategoryKind.NOT_ACTIONABLE:
+            self.not_actionable += total
+        if category.hint == CategoryHint.THRESHOLD:
+            self.threshold += total
+        elif category.hint == CategoryHint.TIME_PERIOD:
+            self.time_period += total
+        self.categories[category.slug] = self.categories.get(category.slug, 0) + total
+
+
 def monthly_report(
     *,
     month: dt.date,
@@ -513,43 +543,29 @@ def monthly_report(
         local = _instant(row["start"]).astimezone(zone)
         row["day"], row["hour"] = local.date(), local.hour
 
-    # Plain dicts of int: a large organisation's month has thousands of rows
-    # (checks × categories), and Counter's missing keys cost a Python call each.
-    checks: dict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
-    check_categories: dict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
+    # A large organisation's month has thousands of rows (checks × categories).
+    checks: dict[str, CheckCounts] = {}
     by_category: defaultdict[int, int] = defaultdict(int)
-    totals: defaultdict[str, int] = defaultdict(int)
-    keys = {
-        pk: (category.kind, f"hint:{category.hint}", category.slug) for pk, category in categories.items()
-    }
-    for check, category, total, out_of_hours, _woke in rows:
-        key = keys.get(category)
-        counts = checks[check]
-        counts["total"] += total
-        counts["out_of_hours"] += out_of_hours
-        totals["total"] += total
-        totals["out_of_hours"] += out_of_hours
-        if key:
-            kind, hint, slug = key
-            counts["classified"] += total
-            counts[kind] += total
-            counts[hint] += total
-            totals["classified"] += total
-            totals[kind] += total
-            check_categories[check][slug] += total
-            by_category[category] += total
+    for check, category_id, total, out_of_hours, _woke in rows:
+        counts = checks.get(check)
+        if counts is None:
+            counts = checks[check] = CheckCounts()
+        counts.add(total, out_of_hours, categories.get(category_id))
+        if category_id in categories:
+            by_category[category_id] += total
     people = {row["paged_id"]: row for row in timed.people}
     woke = sum(row["woke"] for row in times)
 
     figures = _figures(
-        total=totals["total"],
-        classified=totals["classified"],
-        actionable=totals[CategoryKind.ACTIONABLE],
-        not_actionable=totals[CategoryKind.NOT_ACTIONABLE],
-        out_of_hours=totals["out_of_hours"],
+        total=sum(counts.total for counts in checks.values()),
+        classified=sum(counts.classified for counts in checks.values()),
+        actionable=sum(counts.actionable for counts in checks.values()),
+        not_actionable=sum(counts.not_actionable for counts in checks.values()),
+        out_of_hours=sum(counts.out_of_hours for counts in checks.values()),
         woke=woke,
     )
-    by_check = _by_check(checks, check_categories)
+    by_check = _by_check(checks)
+    by_person, other_people = _by_person(people, limit)
     previous = month_figures(month=previous_month(month), team=team, zone=zone)
     report = {
         **figures,
@@ -563,7 +579,7 @@ def monthly_report(
             }
             for pk, category in categories.items()
         ],
-        "by_person": _by_person(people),
+        "by_person": by_person,
         "by_day": _by_day(month, times),
         "by_hour": _by_hour(times),
         "previous_month": {
@@ -576,7 +592,7 @@ def monthly_report(
         "during_maintenance": during_maintenance(**bounds, team=team),
     }
     report["by_check"], report["other_checks"] = bounded(report["by_check"], limit, CHECK_SUMS)
-    report["by_person"], report["other_people"] = bounded(report["by_person"], limit, PERSON_SUMS)
+    report["other_people"] = other_people
     report["recommendations"], report["other_recommendations"] = bounded(report["recommendations"], limit, ())
     if with_heatmap:
         report["out_of_hours_heatmap"] = _heatmap(month, times)
@@ -638,25 +654,21 @@ def _change(now: float | None, before: float | None) -> float | None:
     return round(now - before, 3) if isinstance(now, float) or isinstance(before, float) else now - before
 
 
-def _by_check(
-    checks: Mapping[str, Mapping[str, int]], check_categories: Mapping[str, Mapping[str, int]]
-) -> list[dict[str, Any]]:
+def _by_check(checks: Mapping[str, CheckCounts]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for check, counts in checks.items():
-        actionable = counts[CategoryKind.ACTIONABLE]
-        not_actionable = counts[CategoryKind.NOT_ACTIONABLE]
-        # The category with most alerts; of several, the first counted (as Counter.most_common).
-        named = check_categories.get(check)
-        top = [max(named.items(), key=operator.itemgetter(1))] if named else []
+        # The category with most alerts; of several, the first counted.
+        named = counts.categories
+        top = max(named.items(), key=operator.itemgetter(1))[0] if named else None
         out.append(
             {
                 "check": check,
-                "total": counts["total"],
-                "actionable": actionable,
-                "not_actionable": not_actionable,
-                "signal_to_noise": _ratio(actionable, actionable + not_actionable),
-                "out_of_hours": counts["out_of_hours"],
-                "top_category": top[0][0] if top else None,
+                "total": counts.total,
+                "actionable": counts.actionable,
+                "not_actionable": counts.not_actionable,
+                "signal_to_noise": _ratio(counts.actionable, counts.actionable + counts.not_actionable),
+                "out_of_hours": counts.out_of_hours,
+                "top_category": top,
             }
         )
     # Noisiest first: the checks that page most, then those least often worth it.
@@ -664,11 +676,22 @@ def _by_check(
     return out
 
 
-def _by_person(people: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    # Columns, not users: a month of a large organisation pages hundreds of people.
+def _by_person(
+    people: dict[int, dict[str, Any]], limit: int | None
+) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
+    """The most paged people (as `bounded`), the rest summed; names read for those listed.
+
+    A month of a large organisation pages hundreds of people: only those who
+    may be among the first `limit` (ties at the last place go by username)
+    have their names read, and as columns, not users.
+    """
+    named = people
+    if limit is not None and len(people) > limit:
+        last = sorted((counts["total"] for counts in people.values()), reverse=True)[limit - 1]
+        named = {pk: counts for pk, counts in people.items() if counts["total"] >= last}
     users = (
         get_user_model()
-        .objects.filter(pk__in=people)
+        .objects.filter(pk__in=named)
         .values_list("pk", "username", "first_name", "last_name", "profile__display_name", "profile__pk")
     )
     out: list[dict[str, Any]] = []
@@ -687,7 +710,16 @@ def _by_person(people: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     out.sort(key=lambda row: (-row["total"], row["person"]))
-    return out
+    if limit is None or len(people) <= limit:
+        return out, None
+    listed = out[:limit]
+    return listed, {
+        "count": len(people) - len(listed),
+        **{
+            key: sum(row[key] for row in people.values()) - sum(row[key] for row in listed)
+            for key in PERSON_SUMS
+        },
+    }
 
 
 def _by_day(month: dt.date, times: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -724,17 +756,16 @@ def _heatmap(month: dt.date, times: list[dict[str, Any]]) -> list[list[int]]:
 
 
 def recommendations(
-    by_check: list[dict[str, Any]], checks: Mapping[str, Mapping[str, int]]
+    by_check: list[dict[str, Any]], checks: Mapping[str, CheckCounts]
 ) -> list[dict[str, Any]]:
     """Checks that need attention, each with the reason, noisiest first."""
     out = []
     for row in by_check:
         counts = checks[row["check"]]
-        total, classified = counts["total"], counts["classified"]
+        total, classified = counts.total, counts.classified
         if total < RECOMMEND_MIN_ALERTS:
             continue
-        threshold = counts[f"hint:{CategoryHint.THRESHOLD}"]
-        period = counts[f"hint:{CategoryHint.TIME_PERIOD}"]
+        threshold, period = counts.threshold, counts.time_period
         if classified and threshold * 2 > classified:
             out.append(
                 _recommend(

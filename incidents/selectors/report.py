@@ -266,9 +266,9 @@ def follow_through(filters: IncidentFilters) -> dict[str, Any]:
     done = (
         RemediationItem.objects.filter(
             incident__in=incidents.values("pk"),
-            # Incidents are numbered as they are declared, so a period's span a
-            # narrow range of ids: bounded by it, the items are a range of their
-            # index (remediation_incident_done), not every item done.
+            # Incidents are numbered as they are declared, so a period's incidents
+            # span a narrow range of ids: bounded by it, the items read are a range
+            # of their index (remediation_incident_done), not every item done.
             incident_id__gte=lowest,
             incident_id__lte=highest,
             status=RemediationStatus.DONE,

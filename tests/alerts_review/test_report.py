@@ -400,3 +400,16 @@ def test_the_report_page_lists_30_recommendations_and_the_csv_names_every_checks
     )
     assert len(rows) == 40
     assert {row["recommendations"] for row in rows} == {"never_actionable"}
+
+
+def test_people_tied_at_the_last_place_listed_go_by_username(ops):
+    for username, pages in (("bea", 5), ("cal", 3), ("abe", 3), ("dan", 1)):
+        person = UserFactory(username=username)
+        for day in range(1, pages + 1):
+            AlertFactory(team=ops, check_name="Disk", fired_at=at(day), paged=person, out_of_hours=day == 1)
+
+    report = monthly_report(month=OCTOBER, team=ops, limit=2)
+
+    assert [(row["person"], row["total"]) for row in report["by_person"]] == [("bea", 5), ("abe", 3)]
+    assert report["other_people"] == {"count": 2, "total": 4, "out_of_hours": 2, "woke": 0}
+    assert monthly_report(month=OCTOBER, team=ops, limit=4)["other_people"] is None
