@@ -84,7 +84,8 @@ def deploys_per_day(queryset: QuerySet[Deploy], *, zone: dt.tzinfo) -> list[tupl
         queryset.order_by()
         .annotate(day=TruncDate("started_at", tzinfo=zone))
         .values("day")
-        .annotate(count=Count("id"))
+        # COUNT(*): the start alone, so unfiltered it is an index-only scan of deploy_start.
+        .annotate(count=Count("*"))
         .values_list("day", "count")
     )
     days = dict(rows)
