@@ -173,9 +173,16 @@ class RemediationItem(models.Model):
                 fields=["incident", "kind", "status", "due_date", "completed_at"],
                 name="remediation_incident_done",
             ),
-            # Figures: opened and completed per month.
-            models.Index(fields=["created_at"], name="remediation_created"),
-            models.Index(fields=["completed_at"], name="remediation_completed"),
+            # Figures: opened and completed per month, index-only (with what
+            # they count by: kind, status, due date, and the incident for visibility).
+            models.Index(
+                fields=["created_at", "kind", "status", "due_date", "incident", "id"],
+                name="remediation_opened_figures",
+            ),
+            models.Index(
+                fields=["completed_at", "kind", "status", "due_date", "incident", "id"],
+                name="remediation_done_figures",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
