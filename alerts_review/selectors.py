@@ -564,7 +564,8 @@ def monthly_report(
         out_of_hours=sum(counts.out_of_hours for counts in checks.values()),
         woke=woke,
     )
-    by_check = _by_check(checks)
+    ranked = _ranked(checks)
+    by_check, other_checks = _by_check(ranked, limit)
     by_person, other_people = _by_person(people, limit)
     previous = month_figures(month=previous_month(month), team=team, zone=zone)
     report = {
@@ -587,11 +588,11 @@ def monthly_report(
             **previous,
             "change": {key: _change(figures[key], previous[key]) for key in TOP_LEVEL},
         },
-        "recommendations": recommendations(by_check, checks),
+        "recommendations": recommendations(ranked),
         "truncated_alerts": truncated_alerts(**bounds, team=team),
         "during_maintenance": during_maintenance(**bounds, team=team),
     }
-    report["by_check"], report["other_checks"] = bounded(report["by_check"], limit, CHECK_SUMS)
+    report["other_checks"] = other_checks
     report["other_people"] = other_people
     report["recommendations"], report["other_recommendations"] = bounded(report["recommendations"], limit, ())
     if with_heatmap:
@@ -654,9 +655,21 @@ def _change(now: float | None, before: float | None) -> float | None:
     return round(now - before, 3) if isinstance(now, float) or isinstance(before, float) else now - before
 
 
-def _by_check(checks: Mapping[str, CheckCounts]) -> list[dict[str, Any]]:
+def _ranked(checks: Mapping[str, CheckCounts]) -> list[tuple[str, CheckCounts]]:
+    """Noisiest first: the checks that page most, then those least often worth it."""
+    return sorted(checks.items(), key=lambda item: (-item[1].total, -item[1].not_actionable, item[0]))
+
+
+def _by_check(
+    ranked: list[tuple[str, CheckCounts]], limit: int | None
+) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
+    """The first `limit` checks' rows (as `bounded`), the rest summed from their counts.
+
+    A large organisation's month has hundreds of checks; rows are built only for those listed.
+    """
+    listed = ranked if limit is None else ranked[:limit]
     out: list[dict[str, Any]] = []
-    for check, counts in checks.items():
+    for check, counts in listed:
         # The category with most alerts; of several, the first counted.
         named = counts.categories
         top = max(named.items(), key=operator.itemgetter(1))[0] if named else None
@@ -671,9 +684,13 @@ def _by_check(checks: Mapping[str, CheckCounts]) -> list[dict[str, Any]]:
                 "top_category": top,
             }
         )
-    # Noisiest first: the checks that page most, then those least often worth it.
-    out.sort(key=lambda row: (-row["total"], -row["not_actionable"], row["check"]))
-    return out
+    rest = [counts for _check, counts in ranked[len(listed) :]]
+    if not rest:
+        return out, None
+    return out, {
+        "count": len(rest),
+        **{key: sum(getattr(counts, key) for counts in rest) for key in CHECK_SUMS},
+    }
 
 
 def _by_person(
@@ -755,13 +772,11 @@ def _heatmap(month: dt.date, times: list[dict[str, Any]]) -> list[list[int]]:
     return grid
 
 
-def recommendations(
-    by_check: list[dict[str, Any]], checks: Mapping[str, CheckCounts]
-) -> list[dict[str, Any]]:
-    """Checks that need attention, each with the reason, noisiest first."""
+def recommendations(ranked: list[tuple[str, CheckCounts]]) -> list[dict[str, Any]]:
+    """Checks that need attention, each with the reason, noisiest first (`ranked` is `_ranked`)."""
     out = []
-    for row in by_check:
-        counts = checks[row["check"]]
+    for check, counts in ranked:
+        row = {"check": check, "total": counts.total}
         total, classified = counts.total, counts.classified
         if total < RECOMMEND_MIN_ALERTS:
             continue
@@ -785,16 +800,16 @@ def recommendations(
                     "change the check's notification period.",
                 )
             )
-        if row["out_of_hours"] * 2 > total and row["actionable"] * 2 <= classified:
+        if counts.out_of_hours * 2 > total and counts.actionable * 2 <= classified:
             out.append(
                 _recommend(
                     row,
                     "out_of_hours",
-                    f"{row['out_of_hours']} of {total} alerts paged someone in their sleep hours and most "
+                    f"{counts.out_of_hours} of {total} alerts paged someone in their sleep hours and most "
                     "were not actionable: move the check to working hours or make it business-hours-only.",
                 )
             )
-        if classified * 2 >= total and row["actionable"] == 0:
+        if classified * 2 >= total and counts.actionable == 0:
             out.append(
                 _recommend(
                     row,
