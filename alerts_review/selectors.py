@@ -457,32 +457,6 @@ def _figures(
     }
 
 
-def month_figures(
-    *, month: dt.date, team: Team | None = None, zone: ZoneInfo | None = None
-) -> dict[str, Any]:
-    """The report's top-level figures alone, from the month's counts per check and category."""
-    kinds = dict(Category.objects.values_list("pk", "kind"))
-    counts: Counter[str] = Counter()
-    for category, total, out_of_hours, woke in check_rows(**_bounds(month, zone), team=team, by_check=False):
-        kind = kinds.get(category)
-        counts.update({"total": total, "out_of_hours": out_of_hours, "woke": woke})
-        if kind:
-            counts.update({"classified": total, kind: total})
-    return _figures(
-        total=counts["total"],
-        classified=counts["classified"],
-        actionable=counts[CategoryKind.ACTIONABLE],
-        not_actionable=counts[CategoryKind.NOT_ACTIONABLE],
-        out_of_hours=counts["out_of_hours"],
-        woke=counts["woke"],
-    )
-
-
-def _bounds(month: dt.date, zone: ZoneInfo | None) -> dict[str, Any]:
-    since, until = month_bounds(month, zone or ZoneInfo("UTC"))
-    return {"since": since, "until": until}
-
-
 @dataclass(slots=True)
 class CheckCounts:
     """One check's alerts in a period, and what their categories say of them."""
@@ -511,6 +485,30 @@ class CheckCounts:
         elif category.hint == CategoryHint.TIME_PERIOD:
             self.time_period += total
         self.categories[category.slug] = self.categories.get(category.slug, 0) + total
+
+
+def month_figures(
+    *, month: dt.date, team: Team | None = None, zone: ZoneInfo | None = None
+) -> dict[str, Any]:
+    """The report's top-level figures alone, from the month's counts per category."""
+    categories = {category.pk: category for category in Category.objects.all()}
+    counts, woke = CheckCounts(), 0
+    for category, total, out_of_hours, woken in check_rows(**_bounds(month, zone), team=team, by_check=False):
+        counts.add(total, out_of_hours, categories.get(category))
+        woke += woken
+    return _figures(
+        total=counts.total,
+        classified=counts.classified,
+        actionable=counts.actionable,
+        not_actionable=counts.not_actionable,
+        out_of_hours=counts.out_of_hours,
+        woke=woke,
+    )
+
+
+def _bounds(month: dt.date, zone: ZoneInfo | None) -> dict[str, Any]:
+    since, until = month_bounds(month, zone or ZoneInfo("UTC"))
+    return {"since": since, "until": until}
 
 
 def monthly_report(
