@@ -518,6 +518,7 @@ def monthly_report(
     zone: ZoneInfo | None = None,
     with_heatmap: bool = False,
     limit: int | None = None,
+    limit_recommendations: bool = True,
 ) -> dict[str, Any]:
     """A month's alerts review: figures, per check, category, person, day and hour, and what to fix.
 
@@ -527,9 +528,10 @@ def monthly_report(
     `woke_people` counts the alerts that woke the person paged.
     `with_heatmap` adds `out_of_hours_heatmap` (day of month × local hour) for the page.
     `limit` keeps the `limit` noisiest checks, most paged people and first
-    recommendations, the rest summed in `other_checks` / `other_people` and
-    counted in `other_recommendations` (None when nothing was left out); the
-    figures always count every check.
+    recommendations (all of them with `limit_recommendations` False), the rest
+    summed in `other_checks` / `other_people` and counted in
+    `other_recommendations` (None when nothing was left out); the figures
+    always count every check.
     """
     zone = zone or ZoneInfo("UTC")
     bounds = _bounds(month, zone)
@@ -592,7 +594,9 @@ def monthly_report(
     }
     report["other_checks"] = other_checks
     report["other_people"] = other_people
-    report["recommendations"], report["other_recommendations"] = bounded(report["recommendations"], limit, ())
+    report["recommendations"], report["other_recommendations"] = bounded(
+        report["recommendations"], limit if limit_recommendations else None, ()
+    )
     if with_heatmap:
         report["out_of_hours_heatmap"] = _heatmap(month, times)
     return report
@@ -700,15 +704,23 @@ def _by_person(
     may be among the first `limit` (ties at the last place go by username)
     have their names read, and as columns, not users.
     """
-    named = people
-    if limit is not None and len(people) > limit:
-        last = sorted((counts["total"] for counts in people.values()), reverse=True)[limit - 1]
-        named = {pk: counts for pk, counts in people.items() if counts["total"] >= last}
-    users = (
-        get_user_model()
-        .objects.filter(pk__in=named)
-        .values_list("pk", "username", "first_name", "last_name", "profile__display_name", "profile__pk")
-    )
+    people = dict(people)
+    while True:
+        named = people
+        if limit is not None and len(people) > limit:
+            last = sorted((counts["total"] for counts in people.values()), reverse=True)[limit - 1]
+            named = {pk: counts for pk, counts in people.items() if counts["total"] >= last}
+        users = list(
+            get_user_model()
+            .objects.filter(pk__in=named)
+            .values_list("pk", "username", "first_name", "last_name", "profile__display_name", "profile__pk")
+        )
+        # Counts outlive the alerts they count, and a person's account can go with
+        # them: someone no longer here is left out, and the next in line read.
+        gone = named.keys() - {user[0] for user in users}
+        if not gone:
+            break
+        people = {pk: counts for pk, counts in people.items() if pk not in gone}
     out: list[dict[str, Any]] = []
     for pk, username, first_name, last_name, display_name, profile in users:
         counts = people[pk]

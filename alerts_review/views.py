@@ -134,13 +134,29 @@ def _report_arguments(request: SignedInRequest, month: str):
 PAGE_ROWS = 30
 
 
+def _page_report(first, team, zone) -> dict:
+    """The report as the page shows it: the noisiest checks and most paged people.
+
+    A team's page lists every recommendation, each with its form to act on
+    it; all teams' page (no forms) lists the first.
+    """
+    return selectors.monthly_report(
+        month=first,
+        team=team,
+        zone=zone,
+        with_heatmap=True,
+        limit=PAGE_ROWS,
+        limit_recommendations=team is None,
+    )
+
+
 @require_GET
 def report(request: SignedInRequest, month: str) -> HttpResponse:
     first, zone, team = _report_arguments(request, month)
     if request.GET.get("format") == "csv":
         # Every check, however many: the page shows the noisiest and links here for the rest.
         return _report_csv(selectors.monthly_report(month=first, team=team, zone=zone), first, team)
-    data = selectors.monthly_report(month=first, team=team, zone=zone, with_heatmap=True, limit=PAGE_ROWS)
+    data = _page_report(first, team, zone)
     return _report_page(request, data, first, zone, team)
 
 
@@ -311,7 +327,7 @@ def save_review(request: SignedInRequest, month: str) -> HttpResponse:
         messages.success(request, "The review notes are saved.")
         return _review_redirect(month, team)
     # Shown again on the report, as typed, with the sentence that refused it.
-    data = selectors.monthly_report(month=first, team=team, zone=zone, with_heatmap=True, limit=PAGE_ROWS)
+    data = _page_report(first, team, zone)
     return _report_page(request, data, first, zone, team, status=400, review_form=form)
 
 
@@ -346,7 +362,7 @@ def act(request: SignedInRequest, month: str) -> HttpResponse:
         except MorgueError as error:
             form.add_error(None, error.message)
     # Shown again on the report, beside its recommendation, as typed and with its sentence.
-    data = selectors.monthly_report(month=first, team=team, zone=zone, with_heatmap=True, limit=PAGE_ROWS)
+    data = _page_report(first, team, zone)
     return _report_page(request, data, first, zone, team, status=400, refused_act=form)
 
 

@@ -126,15 +126,24 @@ def _phrase_pattern(text: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)", re.IGNORECASE)
 
 
+def _folded(text: str) -> str:
+    """`text` case folded as the phrases' IGNORECASE matches it.
+
+    casefold() keeps the dotless ı and turns İ into i and a combining dot,
+    where the regular expression takes both for i.
+    """
+    return text.casefold().replace("ı", "i").replace("\u0307", "")
+
+
 @lru_cache(maxsize=512)
 def _fragment(text: str) -> str:
-    """Letters any match of the phrase holds, case folded: its first word up to an apostrophe.
+    """Letters any match of the phrase holds, folded: its first word up to an apostrophe.
 
     A text without them (most texts, for most phrases) needs no regular
     expression tried: looking for a few letters costs far less.
     """
     words = text.split()
-    return words[0].casefold().split("'")[0] if words else ""
+    return _folded(words[0]).split("'")[0] if words else ""
 
 
 _VERBS = "|".join(r"\s+".join(map(re.escape, verb.split())) for verb in CAUSE_VERBS)
@@ -187,7 +196,7 @@ def check(
     Given as a function, the names are asked for only when the text has a cause verb.
     """
     findings: list[Finding] = []
-    folded = text.casefold()
+    folded = _folded(text)
     for phrase in phrases:
         if _fragment(phrase.text) not in folded:
             continue

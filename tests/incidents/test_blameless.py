@@ -75,3 +75,16 @@ def test_a_teams_phrase_is_found_in_any_case_and_any_apostrophe():
     found = check("ERREUR DE LÉA, then an o’clock   blunder", phrases=phrases)
 
     assert [f.matched for f in found] == ["ERREUR DE LÉA", "o’clock   blunder"]
+
+
+def test_a_phrase_with_a_turkish_i_is_found_in_either_case():
+    phrases = [
+        Phrase("hatalı yapılandırma", "Blames a setting.", "Describe the system."),
+        Phrase("dikkatsiz", "Blames a person.", "Describe the system."),
+        Phrase("İhmal", "Blames a person.", "Describe the system."),
+    ]
+
+    found = check("HATALI YAPILANDIRMA; operatör DİKKATSİZ; ihmal", phrases=phrases)
+
+    assert [f.phrase for f in found] == ["hatalı yapılandırma", "dikkatsiz", "İhmal"]
+    assert [f.phrase for f in check("A MİSTAKE BY ops")] == ["mistake by"]
