@@ -496,6 +496,10 @@ def month_figures(
     for category, total, out_of_hours, woken in check_rows(**_bounds(month, zone), team=team, by_check=False):
         counts.add(total, out_of_hours, categories.get(category))
         woke += woken
+    return _figures_of(counts, woke)
+
+
+def _figures_of(counts: CheckCounts, woke: int) -> dict[str, Any]:
     return _figures(
         total=counts.total,
         classified=counts.classified,
@@ -556,14 +560,13 @@ def monthly_report(
     people = {row["paged_id"]: row for row in timed.people}
     woke = sum(row["woke"] for row in times)
 
-    figures = _figures(
-        total=sum(counts.total for counts in checks.values()),
-        classified=sum(counts.classified for counts in checks.values()),
-        actionable=sum(counts.actionable for counts in checks.values()),
-        not_actionable=sum(counts.not_actionable for counts in checks.values()),
-        out_of_hours=sum(counts.out_of_hours for counts in checks.values()),
-        woke=woke,
+    whole = CheckCounts(
+        **{
+            name: sum(getattr(counts, name) for counts in checks.values())
+            for name in ("total", "out_of_hours", "classified", "actionable", "not_actionable")
+        }
     )
+    figures = _figures_of(whole, woke)
     ranked = _ranked(checks)
     by_check, other_checks = _by_check(ranked, limit)
     by_person, other_people = _by_person(people, limit)
